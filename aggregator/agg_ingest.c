@@ -1,0 +1,491 @@
+/*
+ * agg_ingest.c - applying one sealed batch from a source, exactly once.
+ *
+ * Everything from the source look-up to the commit runs inside one
+ * BEGIN IMMEDIATE transaction, so the applied_seq we judge a batch against
+ * is the one we replace, even if `enroll` or `revoke` runs in another
+ * process meanwhile.
+ */
+#include "agg_ingest.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "agg_sql.h"
+#include "rcl_db.h"
+#include "rcl_envelope.h"
+#include "rcl_log.h"
+#include "agg_summary.h"
+
+static const char *const change_kind_words[] = {
+    [RCL_CHANGE_STUDENT] = "a student record",
+    [RCL_CHANGE_REMOVED] = "a student removal",
+    [RCL_CHANGE_SCHOOL] = "a school profile",
+    [RCL_CHANGE_SUMMARY] = "a school summary",
+};
+
+static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
+{
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+}
+
+/* A rejection: the same bytes will never be accepted, so the sender stops. */
+static void refuse(struct rcl_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void refuse(struct rcl_reply *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->status = RCL_REPLY_REFUSED;
+    va_start(ap, fmt);
+    reply_reason(r, fmt, ap);
+    va_end(ap);
+    RCL_WARN("ingest: refused a batch from source %s: %s", r->source[0] ? r->source : "?",
+             r->reason);
+}
+
+/* A failure of this store, not of the batch: the sender retries later. */
+static void busy(struct rcl_reply *r, sqlite3 *db, const char *what)
+{
+    r->status = RCL_REPLY_BUSY;
+    snprintf(r->reason, sizeof(r->reason), "aggregator store failure while %s: %s; retry later",
+             what, sqlite3_errmsg(db));
+    RCL_ERROR("ingest: batch from source %s not applied: %s", r->source[0] ? r->source : "?",
+              r->reason);
+}
+
+static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_t *digest)
+{
+    r->status = RCL_REPLY_ACK;
+    r->acked_seq = seq;
+    r->has_digest = has_digest;
+    if (has_digest)
+        memcpy(r->acked_digest, digest, RCL_DIGEST_BYTES);
+}
+
+/*
+ * Decodes every change of b into out[] and checks it belongs in this batch
+ * and at this tier. Returns 0, or -1 with the refusal written into r.
+ */
+static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_batch *b,
+                          struct rcl_change *out, struct rcl_reply *r)
+{
+    char err[160];
+    uint64_t prev = 0;
+    const struct rcl_batch_header *h = &b->h;
+
+    for (size_t i = 0; i < b->n_changes; i++) {
+        struct rcl_change *c = &out[i];
+
+        if (rcl_change_decode(b->changes[i].data, b->changes[i].len, c, err, sizeof(err)) != 0) {
+            refuse(r, "batch %" PRIu64 "..%" PRIu64 ": change #%zu does not decode: %s",
+                   h->first_seq, h->last_seq, i + 1, err);
+            return -1;
+        }
+        if (c->seq < h->first_seq || c->seq > h->last_seq) {
+            refuse(r, "change seq %" PRIu64 " is outside its batch %" PRIu64 "..%" PRIu64, c->seq,
+                   h->first_seq, h->last_seq);
+            return -1;
+        }
+        if (i > 0 && c->seq <= prev) {
+            refuse(r, "change seq %" PRIu64 " follows seq %" PRIu64 ": seqs must increase", c->seq,
+                   prev);
+            return -1;
+        }
+        prev = c->seq;
+        if (cfg->tier == RCL_AGG_COUNTY) {
+            if (c->kind == RCL_CHANGE_SUMMARY) {
+                refuse(r,
+                       "change seq %" PRIu64 ": %s is not accepted at a county (its sources "
+                       "are schools)",
+                       c->seq, change_kind_words[c->kind]);
+                return -1;
+            }
+            if (c->kind == RCL_CHANGE_SCHOOL && strcmp(c->u.school.school_id, h->source) != 0) {
+                refuse(r, "change seq %" PRIu64 ": school profile of %s sent by school %s", c->seq,
+                       c->u.school.school_id, h->source);
+                return -1;
+            }
+        } else if (c->kind != RCL_CHANGE_SUMMARY) {
+            refuse(r,
+                   "change seq %" PRIu64 ": %s is not accepted at a %s aggregator (its sources "
+                   "send school summaries only)",
+                   c->seq, change_kind_words[c->kind], rcl_agg_tier_names[cfg->tier]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int put_student(sqlite3 *db, const char *school, const struct rcl_student *s)
+{
+    int ret = -1;
+    char measures[RCL_MEASURES_MAX * 32];
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_PUT);
+
+    if (!st)
+        goto out;
+    rcl_measures_format(s->measures, s->n_measures, measures, sizeof(measures));
+    sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, s->pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, s->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, s->grade);
+    sqlite3_bind_text(st, 5, s->class_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, s->network);
+    sqlite3_bind_int64(st, 7, s->devices);
+    sqlite3_bind_text(st, 8, s->platform, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, s->groups);
+    sqlite3_bind_int64(st, 10, s->participation);
+    sqlite3_bind_text(st, 11, measures, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, s->feedback, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto out;
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int delete_student(sqlite3 *db, const char *school, const uint8_t *pseudonym)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_DELETE);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto out;
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int put_profile(sqlite3 *db, const struct rcl_school_profile *p)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_PROFILE);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, p->school_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->county, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto out;
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/*
+ * County: a school's changes, then that school's summary recomputed from
+ * its student rows and queued upstream. 0, or -1 (store error; 'what' set).
+ */
+static int apply_county(struct rcl_agg_ingest_ctx *ctx, const char *school,
+                        const struct rcl_change *changes, size_t n, int64_t now, const char **what)
+{
+    sqlite3 *db = ctx->db;
+    struct rcl_agg_source src;
+    struct rcl_summary sum;
+
+    *what = "applying student changes";
+    for (size_t i = 0; i < n; i++) {
+        const struct rcl_change *c = &changes[i];
+        int rc = 0;
+
+        switch (c->kind) {
+        case RCL_CHANGE_STUDENT:
+            rc = put_student(db, school, &c->u.student);
+            break;
+        case RCL_CHANGE_REMOVED:
+            rc = delete_student(db, school, c->u.removed);
+            break;
+        case RCL_CHANGE_SCHOOL:
+            rc = put_profile(db, &c->u.school);
+            break;
+        case RCL_CHANGE_SUMMARY: /* refused by decode_changes */
+            break;
+        }
+        if (rc != 0)
+            return -1;
+    }
+
+    *what = "recomputing the school's summary";
+    if (rcl_agg_source_get(db, school, &src) != 1)
+        return -1;
+    memset(&sum, 0, sizeof(sum));
+    snprintf(sum.school_id, sizeof(sum.school_id), "%s", school);
+    snprintf(sum.name, sizeof(sum.name), "%s", src.name);
+    memcpy(sum.county, src.county, sizeof(sum.county));
+    if (sum.county[0] == '\0')
+        rcl_agg_default_county(ctx->cfg, sum.county);
+    sum.reported = true;
+    sum.last_sync = now;
+    if (rcl_agg_summary_recompute(db, school, &sum.totals) != 0 ||
+        rcl_agg_summary_put(db, &sum, school) != 0)
+        return -1;
+    *what = "queueing the summary upstream";
+    if (ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
+        return -1;
+    return 0;
+}
+
+/* Who a school is counted through here: 1 with child set, 0 not held, -1 error. */
+static int summary_child(sqlite3 *db, const char *school_id, char child[RCL_ID_MAX + 1])
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_CHILD);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, school_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(child, RCL_ID_MAX + 1, "%s", t ? (const char *)t : "");
+        ret = 1;
+    } else if (rc == SQLITE_DONE) {
+        ret = 0;
+    }
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/*
+ * City / province: summaries counted through the sending aggregator. A
+ * school already counted through another child is skipped (never counted
+ * twice). Returns 0, or -1 (store error; 'what' set).
+ */
+static int apply_summaries(struct rcl_agg_ingest_ctx *ctx, const char *source,
+                           const struct rcl_change *changes, size_t n, const char **what)
+{
+    sqlite3 *db = ctx->db;
+    char child[RCL_ID_MAX + 1];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct rcl_summary *s = &changes[i].u.summary;
+        int held;
+
+        *what = "applying summaries";
+        held = summary_child(db, s->school_id, child);
+        if (held < 0)
+            return -1;
+        if (held == 1 && strcmp(child, source) != 0) {
+            RCL_WARN("ingest: summary of school %s from source %s skipped: the school is "
+                     "already counted through %s",
+                     s->school_id, source, child);
+            continue;
+        }
+        if (rcl_agg_summary_put(db, s, source) != 0)
+            return -1;
+        *what = "queueing summaries upstream";
+        if (ctx->cfg->has_upstream && rcl_agg_summary_queue(db, s) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int record_applied(sqlite3 *db, const char *source, uint64_t seq,
+                          const uint8_t digest[RCL_DIGEST_BYTES], int64_t now)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_APPLIED);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 3, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto out;
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t len,
+                   const char *zap_user_id, struct rcl_reply *reply)
+{
+    sqlite3 *db = ctx->db;
+    struct rcl_envelope *env = NULL;
+    struct rcl_batch *batch = NULL;
+    struct rcl_change *changes = NULL;
+    struct rcl_agg_source src;
+    const struct rcl_batch_header *h;
+    uint8_t digest[RCL_DIGEST_BYTES];
+    const char *what = "";
+    char err[200];
+    bool in_tx = false;
+    int committed = 0, found;
+    int64_t now = ctx->now ? ctx->now : (int64_t)time(NULL);
+
+    memset(reply, 0, sizeof(*reply));
+    /* 1. The outer layer. */
+    if (len > RCL_MESSAGE_BYTES_MAX) {
+        refuse(reply, "malformed envelope: %zu bytes exceed the limit of %d", len,
+               RCL_MESSAGE_BYTES_MAX);
+        goto out;
+    }
+    if (rcl_envelope_decode(buf, len, &env, err, sizeof(err)) != 0) {
+        refuse(reply, "malformed envelope: %s", err);
+        goto out;
+    }
+    if (!rcl_id_valid(env->source)) {
+        refuse(reply, "malformed envelope: the source id is not valid");
+        goto out;
+    }
+    snprintf(reply->source, sizeof(reply->source), "%s", env->source);
+
+    /* 2. Who sent it. The transaction starts here so the state we judge by is the state we
+     * update, whatever enroll or revoke do meanwhile. */
+    if (rcl_db_begin(db) != 0) {
+        busy(reply, db, "starting a transaction");
+        goto out;
+    }
+    in_tx = true;
+    found = rcl_agg_source_get(db, env->source, &src);
+    if (found < 0) {
+        busy(reply, db, "looking up the source");
+        goto out;
+    }
+    if (found == 0) {
+        refuse(reply, "source %s is not enrolled", env->source);
+        goto out;
+    }
+    if (src.revoked) {
+        refuse(reply, "source %s is revoked", env->source);
+        goto out;
+    }
+    if (!zap_user_id || strcmp(zap_user_id, env->source) != 0) {
+        refuse(reply, "envelope source %s does not match connection key", env->source);
+        goto out;
+    }
+
+    /* 3. The signature, before anything inside the payload is looked at. */
+    if (rcl_envelope_verify(env, src.public_key, err, sizeof(err)) != 0) {
+        refuse(reply, "signature of source %s does not verify against its enrolled key",
+               env->source);
+        goto out;
+    }
+    if (rcl_batch_decode(env->payload.data, env->payload.len, &batch, err, sizeof(err)) != 0) {
+        refuse(reply, "malformed batch from source %s: %s", env->source, err);
+        goto out;
+    }
+    h = &batch->h;
+    if (strcmp(h->source, env->source) != 0) {
+        refuse(reply, "batch source %s does not match envelope source %s", h->source, env->source);
+        goto out;
+    }
+
+    /* 4. The epoch. */
+    if (h->epoch != src.epoch) {
+        refuse(reply, "epoch %" PRIu64 " not current (%" PRIu64 ")", h->epoch, src.epoch);
+        goto out;
+    }
+    if (h->first_seq == 0 || h->first_seq > h->last_seq) {
+        refuse(reply, "batch %" PRIu64 "..%" PRIu64 " is not a valid range (seqs start at 1)",
+               h->first_seq, h->last_seq);
+        goto out;
+    }
+
+    /* 5. Already have it: acknowledge again, apply nothing. */
+    if (h->last_seq <= src.applied_seq) {
+        RCL_DEBUG("ingest: duplicate batch source=%s seq=%" PRIu64 "..%" PRIu64
+                  " applied_seq=%" PRIu64 ": acknowledged again",
+                  env->source, h->first_seq, h->last_seq, src.applied_seq);
+        ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
+        goto out;
+    }
+    /* 6. A gap. */
+    if (h->first_seq > src.applied_seq + 1) {
+        RCL_INFO("ingest: gap from source %s: batch %" PRIu64 "..%" PRIu64
+                 " after applied_seq %" PRIu64 ", asked to resend from %" PRIu64,
+                 env->source, h->first_seq, h->last_seq, src.applied_seq, src.applied_seq + 1);
+        reply->status = RCL_REPLY_RESEND;
+        reply->resend_from = src.applied_seq + 1;
+        goto out;
+    }
+    /* 7. Straddles what is applied: batches never change once sealed, so this is not ours. */
+    if (h->first_seq < src.applied_seq + 1) {
+        refuse(reply, "batch %" PRIu64 "..%" PRIu64 " overlaps applied range up to %" PRIu64,
+               h->first_seq, h->last_seq, src.applied_seq);
+        goto out;
+    }
+
+    /* 8. The next batch: it must continue the chain, and every change must be good. */
+    if (src.applied_seq > 0 &&
+        (!h->has_prev || !src.has_digest ||
+         sodium_memcmp(h->prev_digest, src.applied_digest, RCL_DIGEST_BYTES) != 0)) {
+        refuse(reply, "chain break at seq %" PRIu64, h->first_seq);
+        goto out;
+    }
+    if (batch->n_changes > RCL_BATCH_RECORDS_MAX) {
+        refuse(reply, "batch %" PRIu64 "..%" PRIu64 " holds %zu changes, more than %d",
+               h->first_seq, h->last_seq, batch->n_changes, RCL_BATCH_RECORDS_MAX);
+        goto out;
+    }
+    if (batch->n_changes > 0) {
+        changes = calloc(batch->n_changes, sizeof(*changes));
+        if (!changes) {
+            reply->status = RCL_REPLY_BUSY;
+            snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
+            RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
+            goto out;
+        }
+    }
+    if (decode_changes(ctx->cfg, batch, changes, reply) != 0)
+        goto out;
+
+    if (ctx->cfg->tier == RCL_AGG_COUNTY) {
+        if (apply_county(ctx, env->source, changes, batch->n_changes, now, &what) != 0) {
+            busy(reply, db, what);
+            goto out;
+        }
+    } else if (apply_summaries(ctx, env->source, changes, batch->n_changes, &what) != 0) {
+        busy(reply, db, what);
+        goto out;
+    }
+    rcl_digest(env->payload.data, env->payload.len, digest);
+    if (record_applied(db, env->source, h->last_seq, digest, now) != 0) {
+        busy(reply, db, "recording the applied seq");
+        goto out;
+    }
+    if (rcl_db_commit(db) != 0) {
+        busy(reply, db, "committing");
+        goto out;
+    }
+    in_tx = false;
+    committed = 1;
+    /* Only now, with the commit durable, is the ack a promise. */
+    ack(reply, h->last_seq, true, digest);
+    RCL_INFO("ingest: applied batch source=%s seq=%" PRIu64 "..%" PRIu64 " changes=%zu",
+             env->source, h->first_seq, h->last_seq, batch->n_changes);
+out:
+    if (in_tx)
+        rcl_db_rollback(db);
+    if (changes) {
+        /* Student records hold names: do not leave them in freed memory. */
+        sodium_memzero(changes, batch->n_changes * sizeof(*changes));
+        free(changes);
+    }
+    rcl_batch_destroy(&batch);
+    rcl_envelope_destroy(&env);
+    return committed;
+}

@@ -1,0 +1,43 @@
+/*
+ * agg_report.h - what an aggregator knows, as JSON (the contract of DESIGN.md),
+ * CSV (opens in Excel) or one self-contained HTML page.
+ *
+ * Totals are over every school below this aggregator; children are the
+ * units reporting directly to it (schools at a county, aggregators above);
+ * completeness counts schools: expected (summary rows), reported (synced at
+ * least once), stale (reported, but not within stale_seconds), missing (the
+ * ids never synced, sorted).
+ */
+#ifndef RCL_AGG_REPORT_H
+#define RCL_AGG_REPORT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agg_store.h"
+
+enum rcl_agg_report_format { RCL_AGG_REPORT_JSON, RCL_AGG_REPORT_CSV, RCL_AGG_REPORT_HTML };
+
+/* Parses "json" / "csv" / "html". 0, or -1. */
+int rcl_agg_report_format_parse(const char *word, enum rcl_agg_report_format *out);
+
+struct rcl_agg_report_options {
+    enum rcl_agg_report_format format;
+    int64_t stale_seconds; /* <= 0: the store's setting */
+    int64_t now;           /* unix seconds the report is as of; 0 reads the clock */
+};
+
+/*
+ * Reads the store (one read transaction, so the figures are consistent
+ * while `run` writes) and writes the report to out. Returns 0, or -1 with
+ * err set.
+ */
+int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
+                         const struct rcl_agg_report_options *opt, FILE *out, char *err,
+                         size_t errlen);
+
+/* Writes s with & < > " ' escaped for HTML text and attributes. */
+void rcl_agg_html_escape(FILE *out, const char *s);
+
+#endif

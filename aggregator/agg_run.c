@@ -1,0 +1,345 @@
+/*
+ * agg_run.c - the serve loop.
+ *
+ * One thread owns the store connection, the ROUTER the sources talk to, and
+ * the uplink toward the upstream. The ZAP handler runs on its own thread
+ * with its own read-only connection, so an `enroll` or `revoke` made by
+ * another process takes effect at the next handshake without a restart; a
+ * source revoked while connected is refused batch by batch by ingest.
+ */
+#include "agg_run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "agg_sql.h"
+#include "agg_store.h"
+#include "agg_ingest.h"
+#include "rcl_codec.h"
+#include "rcl_db.h"
+#include "rcl_keys.h"
+#include "rcl_log.h"
+#include "rcl_transport.h"
+#include "rcl_uplink.h"
+
+#define RUN_POLL_MS 200
+#define RUN_BURST 64 /* messages served before the uplink gets a turn */
+#define RUN_ZAP_BUSY_MS 2000
+/* An upstream that refused a batch is asked again after this long (doubling up to the
+ * maximum): the operator may have fixed the cause (un-revoked this node) meanwhile. A key
+ * refused at the handshake needs nothing from us: ZeroMQ reconnects and the uplink notices. */
+#define RUN_RETRY_REFUSED_S 60
+#define RUN_RETRY_REFUSED_MAX_S 900
+#define RUN_WATCH_S 1
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* State of the ZAP thread: only ever touched there (and after rcl_zap_stop). */
+struct zap_lookup {
+    const char *path;
+    sqlite3 *db;
+};
+
+static void zap_close(struct zap_lookup *z)
+{
+    if (z->db) {
+        sqlite3_close(z->db);
+        z->db = NULL;
+    }
+}
+
+static int zap_open(struct zap_lookup *z)
+{
+    if (z->db)
+        return 0;
+    if (sqlite3_open_v2(z->path, &z->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        RCL_ERROR("zap: cannot open %s: %s", z->path,
+                  z->db ? sqlite3_errmsg(z->db) : "out of memory");
+        zap_close(z);
+        return -1;
+    }
+    sqlite3_busy_timeout(z->db, RUN_ZAP_BUSY_MS);
+    /* This connection only reads: make that a guarantee. */
+    if (sqlite3_exec(z->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+        RCL_ERROR("zap: cannot configure the connection to %s: %s", z->path, sqlite3_errmsg(z->db));
+        zap_close(z);
+        return -1;
+    }
+    return 0;
+}
+
+/* Admits a CURVE key that belongs to an enrolled, unrevoked source. */
+static int zap_authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
+                         char user_id[RCL_ID_MAX + 1])
+{
+    struct zap_lookup *z = arg;
+    sqlite3_stmt *st = NULL;
+    int ret = -1, rc;
+
+    if (zap_open(z) != 0)
+        return -1;
+    if (sqlite3_prepare_v2(z->db, RCL_AGG_SQL_SOURCE_ADMIT, -1, &st, NULL) != SQLITE_OK) {
+        RCL_ERROR("zap: cannot query the sources of %s: %s", z->path, sqlite3_errmsg(z->db));
+        zap_close(z);
+        goto out;
+    }
+    sqlite3_bind_blob(st, 1, curve_pk, RCL_CURVE_KEY_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+
+        snprintf(user_id, RCL_ID_MAX + 1, "%s", id ? (const char *)id : "");
+        ret = user_id[0] ? 0 : -1;
+        RCL_DEBUG("zap: admitted source %s", user_id);
+    } else if (rc == SQLITE_DONE) {
+        RCL_DEBUG("zap: refused a key: not enrolled here, or revoked");
+    } else {
+        RCL_ERROR("zap: looking up a key in %s failed: %s", z->path, sqlite3_errmsg(z->db));
+    }
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+struct run {
+    const char *path;
+    sqlite3 *db;
+    struct rcl_agg_config cfg;
+    uint8_t pk[RCL_PK_BYTES];
+    uint8_t sk[RCL_SK_BYTES];
+    void *ctx;
+    struct rcl_zap *zap;
+    struct zap_lookup zl;
+    void *server;
+    struct rcl_uplink *up;
+    enum rcl_uplink_state up_state;
+    time_t up_state_since, watched_at;
+    int retry_s;
+    struct rcl_agg_ingest_ctx ingest;
+};
+
+static int uplink_open(struct run *r)
+{
+    char err[256];
+    struct rcl_uplink_config uc = {
+        .source = r->cfg.id,
+        .endpoint = r->cfg.upstream,
+        .pk = r->pk,
+        .sk = r->sk,
+        .server_pk = r->cfg.upstream_key,
+    };
+
+    r->up = rcl_uplink_new(r->ctx, r->db, &uc, err, sizeof(err));
+    r->up_state = RCL_UPLINK_IDLE;
+    r->up_state_since = time(NULL);
+    if (!r->up) {
+        RCL_ERROR("uplink: cannot connect to %s: %s (trying again in %d s)", r->cfg.upstream, err,
+                  r->retry_s);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Once a second: logs what the uplink turned into, and gives one that the
+ * upstream refused (or that could not be made) another try after a while.
+ */
+static void uplink_watch(struct run *r)
+{
+    enum rcl_uplink_state st;
+    time_t now = time(NULL);
+
+    if (now - r->watched_at < RUN_WATCH_S)
+        return;
+    r->watched_at = now;
+    if (!r->up || rcl_uplink_state(r->up) == RCL_UPLINK_REFUSED) {
+        if (r->up && r->up_state != RCL_UPLINK_REFUSED) {
+            RCL_WARN("uplink: %s refused this node's batches; trying again in %d s",
+                     r->cfg.upstream, r->retry_s);
+            r->up_state = RCL_UPLINK_REFUSED;
+            r->up_state_since = now;
+            return;
+        }
+        if (now - r->up_state_since < r->retry_s)
+            return;
+        RCL_INFO("uplink: trying %s again", r->cfg.upstream);
+        if (r->up)
+            rcl_uplink_destroy(&r->up);
+        r->retry_s =
+            r->retry_s * 2 > RUN_RETRY_REFUSED_MAX_S ? RUN_RETRY_REFUSED_MAX_S : r->retry_s * 2;
+        uplink_open(r);
+        return;
+    }
+    st = rcl_uplink_state(r->up);
+    if (st != r->up_state) {
+        r->up_state = st;
+        r->up_state_since = now;
+    }
+    /* A link that has worked for a while earns a quick retry next time. */
+    if ((st == RCL_UPLINK_IDLE || st == RCL_UPLINK_SENDING) &&
+        now - r->up_state_since >= RUN_RETRY_REFUSED_S)
+        r->retry_s = RUN_RETRY_REFUSED_S;
+}
+
+static void uplink_pump(struct run *r)
+{
+    if (r->up && rcl_uplink_pump(r->up) != 0)
+        RCL_ERROR("uplink: could not send to %s (store failure); will retry", r->cfg.upstream);
+}
+
+/* Serves what is waiting on the ROUTER, a burst at a time. */
+static void serve(struct run *r)
+{
+    struct rcl_transport_message msg;
+    struct rcl_reply reply;
+
+    for (int i = 0; i < RUN_BURST && !stop_requested; i++) {
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        int rc;
+
+        memset(&msg, 0, sizeof(msg));
+        rc = rcl_transport_recv(r->server, 1, &msg);
+        if (rc <= 0) {
+            if (rc < 0 && errno != EINTR && errno != EAGAIN)
+                RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
+            break;
+        }
+        rc = rcl_agg_ingest(&r->ingest, msg.data, msg.len, msg.user_id, &reply);
+        if (rcl_reply_encode(&reply, &out, &out_len) != 0) {
+            RCL_ERROR("run: out of memory encoding a reply to source %s",
+                      reply.source[0] ? reply.source : "?");
+        } else if (rcl_transport_send(r->server, msg.routing_id, msg.routing_len, out, out_len) !=
+                   0) {
+            /* The sender times out and sends again; the duplicate is acknowledged. */
+            RCL_WARN("run: could not queue the reply to source %s: %s",
+                     reply.source[0] ? reply.source : "?", zmq_strerror(errno));
+        }
+        free(out);
+        rcl_transport_message_clear(&msg);
+        if (rc == 1)
+            uplink_pump(r);
+    }
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: zmq_poll must return EINTR so the loop sees the flag */
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+int rcl_agg_run(const char *db_path)
+{
+    struct run r;
+    char err[512];
+    int ret = 1;
+    memset(&r, 0, sizeof(r));
+    r.path = db_path;
+    r.zl.path = db_path;
+    stop_requested = 0;
+    if (install_signals() != 0) {
+        fprintf(stderr, "run: cannot install signal handlers: %s\n", strerror(errno));
+        goto out;
+    }
+    r.db = rcl_agg_store_open(db_path, &r.cfg, err, sizeof(err));
+    if (!r.db) {
+        fprintf(stderr, "run: %s\n", err);
+        goto out;
+    }
+    if (rcl_agg_store_keys(r.db, r.pk, r.sk) != 0) {
+        fprintf(stderr, "run: %s: the identity key is missing from meta\n", db_path);
+        goto out;
+    }
+    if (r.cfg.listen[0] == '\0') {
+        fprintf(stderr, "run: %s: no listen endpoint in meta\n", db_path);
+        goto out;
+    }
+    r.ingest.db = r.db;
+    r.ingest.cfg = &r.cfg;
+
+    r.ctx = zmq_ctx_new();
+    if (!r.ctx) {
+        fprintf(stderr, "run: cannot create a ZeroMQ context: %s\n", zmq_strerror(errno));
+        goto out;
+    }
+    /* Without a ZAP handler a CURVE server admits any key: start it before binding. */
+    r.zap = rcl_zap_start(r.ctx, zap_authorize, &r.zl);
+    if (!r.zap) {
+        fprintf(stderr, "run: cannot start the ZAP handler\n");
+        goto out;
+    }
+    r.server = rcl_transport_server_new(r.ctx, r.cfg.listen, r.sk, err, sizeof(err));
+    if (!r.server) {
+        fprintf(stderr, "run: cannot listen on %s: %s\n", r.cfg.listen, err);
+        goto out;
+    }
+    RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r.cfg.tier], r.cfg.id,
+             r.cfg.listen);
+    r.retry_s = RUN_RETRY_REFUSED_S;
+    if (r.cfg.has_upstream && uplink_open(&r) == 0)
+        RCL_INFO("run: forwarding summaries to %s", r.cfg.upstream);
+
+    while (!stop_requested) {
+        zmq_pollitem_t items[2];
+        int n = 1, rc;
+
+        memset(items, 0, sizeof(items));
+        items[0].socket = r.server;
+        items[0].events = ZMQ_POLLIN;
+        if (r.up) {
+            items[1].socket = rcl_uplink_socket(r.up);
+            items[1].events = ZMQ_POLLIN;
+            n = 2;
+        }
+        rc = zmq_poll(items, n, RUN_POLL_MS);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            RCL_ERROR("run: polling failed: %s", zmq_strerror(errno));
+            goto out;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            serve(&r);
+        if (r.up && (items[1].revents & ZMQ_POLLIN) && rcl_uplink_receive(r.up) != 0)
+            RCL_ERROR("uplink: recording an acknowledgement failed; will retry");
+        uplink_pump(&r);
+        if (r.cfg.has_upstream)
+            uplink_watch(&r);
+    }
+    RCL_INFO("run: stopping");
+    ret = 0;
+out:
+    if (r.up)
+        rcl_uplink_destroy(&r.up);
+    if (r.server)
+        zmq_close(r.server);
+    rcl_zap_stop(&r.zap);
+    if (r.ctx)
+        zmq_ctx_term(r.ctx);
+    /* The ZAP thread is gone: its connection can be closed from here. */
+    zap_close(&r.zl);
+    rcl_db_close(&r.db);
+    sodium_memzero(r.sk, sizeof(r.sk));
+    return ret;
+}

@@ -1,0 +1,128 @@
+/*
+ * agg_sql.h - the aggregator store's schema and statements, kept together.
+ *
+ * Migrations are numbered by PRAGMA user_version (see rcl_db.h): entry i
+ * takes version i to i+1. Never edit a released migration; append one.
+ *
+ * The students table is not part of the migrations: `init` creates it only
+ * in a county store (RCL_AGG_SQL_STUDENTS). A city or province store has no
+ * table that could hold a student, which is the privacy boundary of
+ * DESIGN.md made structural.
+ */
+#ifndef RCL_AGG_SQL_H
+#define RCL_AGG_SQL_H
+
+/* The totals columns of a summaries row, in the order rcl_agg_totals_bind uses. */
+#define RCL_AGG_TOTALS_COLS                                                                        \
+    "students, condition_online, condition_tv_only, condition_none, blind_spots, "                 \
+    "groups_poverty_card, groups_hardship, groups_frontline_family, groups_left_behind, "          \
+    "groups_migrant, groups_disabled, groups_other, "                                              \
+    "measures_tv_at_village, measures_loaned_device, measures_data_subsidy, "                      \
+    "measures_one_to_one, measures_paper_materials, measures_funding, "                            \
+    "participation_active, participation_irregular, participation_absent, "                        \
+    "participation_opted_out"
+#define RCL_AGG_TOTALS_NCOLS 22
+#define RCL_AGG_TOTALS_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+
+#define RCL_AGG_INT_COL " INTEGER NOT NULL DEFAULT 0"
+
+/* Version 0 -> 1: meta, the registry of sources, and the per-school summaries. */
+#define RCL_AGG_SQL_V1                                                                             \
+    RCL_DB_META_SQL                                                                                \
+    "CREATE TABLE sources("                                                                        \
+    " id TEXT PRIMARY KEY,"                                                                        \
+    " public_key BLOB NOT NULL,"                                                                   \
+    " curve_pk BLOB NOT NULL UNIQUE,"                                                              \
+    " revoked INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " epoch INTEGER NOT NULL DEFAULT 1,"                                                           \
+    " applied_seq INTEGER NOT NULL DEFAULT 0,"                                                     \
+    " applied_digest BLOB,"                                                                        \
+    " last_batch_at INTEGER NOT NULL DEFAULT 0,"                                                   \
+    " enrolled_at INTEGER NOT NULL,"                                                               \
+    " name TEXT NOT NULL DEFAULT '',"                                                              \
+    " county TEXT NOT NULL DEFAULT '');"                                                           \
+    "CREATE TABLE summaries("                                                                      \
+    " school_id TEXT PRIMARY KEY,"                                                                 \
+    " child TEXT NOT NULL,"                                                                        \
+    " name TEXT NOT NULL DEFAULT '',"                                                              \
+    " county TEXT NOT NULL DEFAULT '',"                                                            \
+    " reported INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " last_sync INTEGER NOT NULL DEFAULT 0,"                                                       \
+    " students" RCL_AGG_INT_COL ", condition_online" RCL_AGG_INT_COL                               \
+    ", condition_tv_only" RCL_AGG_INT_COL ", condition_none" RCL_AGG_INT_COL                       \
+    ", blind_spots" RCL_AGG_INT_COL ", groups_poverty_card" RCL_AGG_INT_COL                        \
+    ", groups_hardship" RCL_AGG_INT_COL ", groups_frontline_family" RCL_AGG_INT_COL                \
+    ", groups_left_behind" RCL_AGG_INT_COL ", groups_migrant" RCL_AGG_INT_COL                      \
+    ", groups_disabled" RCL_AGG_INT_COL ", groups_other" RCL_AGG_INT_COL                           \
+    ", measures_tv_at_village" RCL_AGG_INT_COL ", measures_loaned_device" RCL_AGG_INT_COL          \
+    ", measures_data_subsidy" RCL_AGG_INT_COL ", measures_one_to_one" RCL_AGG_INT_COL              \
+    ", measures_paper_materials" RCL_AGG_INT_COL ", measures_funding" RCL_AGG_INT_COL              \
+    ", participation_active" RCL_AGG_INT_COL ", participation_irregular" RCL_AGG_INT_COL           \
+    ", participation_absent" RCL_AGG_INT_COL ", participation_opted_out" RCL_AGG_INT_COL ");"      \
+    "CREATE INDEX summaries_child ON summaries(child);"
+
+/* Version 1 -> 2 is RCL_OUTBOX_SQL (rcl_outbox.h): the queue toward the upstream. */
+
+/* County stores only, created by init. */
+#define RCL_AGG_SQL_STUDENTS                                                                       \
+    "CREATE TABLE students("                                                                       \
+    " school_id TEXT NOT NULL,"                                                                    \
+    " pseudonym BLOB NOT NULL,"                                                                    \
+    " name TEXT NOT NULL,"                                                                         \
+    " grade INTEGER NOT NULL,"                                                                     \
+    " class TEXT NOT NULL,"                                                                        \
+    " network INTEGER NOT NULL,"                                                                   \
+    " devices INTEGER NOT NULL,"                                                                   \
+    " platform TEXT NOT NULL,"                                                                     \
+    " groups INTEGER NOT NULL,"                                                                    \
+    " participation INTEGER NOT NULL,"                                                             \
+    " measures TEXT NOT NULL,"                                                                     \
+    " feedback TEXT NOT NULL,"                                                                     \
+    " PRIMARY KEY(school_id, pseudonym));"
+
+/* ---- sources ---- */
+#define RCL_AGG_SQL_SOURCE_COLS                                                                    \
+    "id, public_key, curve_pk, revoked, epoch, applied_seq, applied_digest, last_batch_at, "       \
+    "enrolled_at, name, county"
+#define RCL_AGG_SQL_SOURCE_GET "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_LIST "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources ORDER BY id"
+#define RCL_AGG_SQL_SOURCE_BY_CURVE "SELECT id FROM sources WHERE curve_pk = ?1"
+#define RCL_AGG_SQL_SOURCE_ADMIT "SELECT id FROM sources WHERE curve_pk = ?1 AND revoked = 0"
+#define RCL_AGG_SQL_SOURCE_INSERT                                                                  \
+    "INSERT INTO sources(id, public_key, curve_pk, revoked, enrolled_at, county)"                  \
+    " VALUES(?1, ?2, ?3, 0, ?4, ?5)"
+/* A new key is a new node (a rebuilt store starts again at seq 1). */
+#define RCL_AGG_SQL_SOURCE_REKEY                                                                   \
+    "UPDATE sources SET public_key = ?2, curve_pk = ?3, revoked = 0, applied_seq = 0,"             \
+    " applied_digest = NULL, enrolled_at = ?4 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_UNREVOKE "UPDATE sources SET revoked = 0 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_REVOKE "UPDATE sources SET revoked = 1 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_APPLIED                                                                 \
+    "UPDATE sources SET applied_seq = ?2, applied_digest = ?3, last_batch_at = ?4 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_PROFILE "UPDATE sources SET name = ?2, county = ?3 WHERE id = ?1"
+
+/* ---- summaries ---- */
+#define RCL_AGG_SQL_SUMMARY_COLS "school_id, child, name, county, reported, last_sync, "
+#define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
+    "INSERT OR REPLACE INTO summaries(" RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS               \
+    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ")"
+/* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */
+#define RCL_AGG_SQL_SUMMARY_CREATE                                                                 \
+    "INSERT OR IGNORE INTO summaries(school_id, child, name, county) VALUES(?1, ?1, ?2, ?3)"
+#define RCL_AGG_SQL_SUMMARY_GET                                                                    \
+    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS " FROM summaries WHERE school_id = ?1"
+#define RCL_AGG_SQL_SUMMARY_LIST                                                                   \
+    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS                                         \
+    " FROM summaries ORDER BY child, school_id"
+#define RCL_AGG_SQL_SUMMARY_CHILD "SELECT child FROM summaries WHERE school_id = ?1"
+
+/* ---- students (county) ---- */
+#define RCL_AGG_SQL_STUDENT_PUT                                                                    \
+    "INSERT OR REPLACE INTO students(school_id, pseudonym, name, grade, class, network, devices,"  \
+    " platform, groups, participation, measures, feedback)"                                        \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+#define RCL_AGG_SQL_STUDENT_DELETE "DELETE FROM students WHERE school_id = ?1 AND pseudonym = ?2"
+#define RCL_AGG_SQL_STUDENT_COUNTS                                                                 \
+    "SELECT network, devices, groups, participation, measures FROM students WHERE school_id = ?1"
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * agg_store.c - creating and opening the aggregator store, its meta, and
+ * the registry of sources (enroll, revoke, look-ups).
+ */
+#include "agg_store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agg_sql.h"
+#include "rcl_db.h"
+#include "rcl_log.h"
+#include "rcl_outbox.h"
+#include "agg_summary.h"
+
+const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
+
+static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL};
+#define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
+
+/* Long enough for `enroll` or `report` to wait out one of run's commits. */
+#define AGG_BUSY_TIMEOUT_MS 10000
+
+int rcl_agg_tier_parse(const char *word, enum rcl_agg_tier *out)
+{
+    for (int i = 0; i < RCL_AGG_TIER_COUNT; i++) {
+        if (strcmp(word, rcl_agg_tier_names[i]) == 0) {
+            *out = (enum rcl_agg_tier)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool rcl_agg_endpoint_valid(const char *endpoint)
+{
+    const char *host, *colon;
+    size_t len = strlen(endpoint);
+
+    if (len > RCL_AGG_ENDPOINT_MAX || strncmp(endpoint, "tcp://", 6) != 0)
+        return false;
+    host = endpoint + 6;
+    colon = strrchr(host, ':');
+    if (!colon || colon == host || colon[1] == '\0')
+        return false;
+    for (const char *p = colon + 1; *p; p++) {
+        if (!isdigit((unsigned char)*p) && !(*p == '*' && p == colon + 1 && p[1] == '\0'))
+            return false;
+    }
+    for (const char *p = host; p < colon; p++) {
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+            return false;
+    }
+    return true;
+}
+
+bool rcl_agg_school_code_valid(const char *id)
+{
+    size_t n = 0;
+
+    for (; id[n]; n++) {
+        if (!isdigit((unsigned char)id[n]))
+            return false;
+    }
+    return n == RCL_SCHOOL_ID_LEN;
+}
+
+void rcl_agg_default_county(const struct rcl_agg_config *cfg, char out[RCL_COUNTY_LEN + 1])
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (cfg->tier != RCL_AGG_COUNTY)
+        return;
+    for (; cfg->id[n]; n++) {
+        if (!isdigit((unsigned char)cfg->id[n]))
+            return;
+    }
+    if (n == RCL_COUNTY_LEN)
+        memcpy(out, cfg->id, RCL_COUNTY_LEN + 1);
+}
+
+static void remove_store_files(const char *path)
+{
+    char side[4096];
+
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-journal", path);
+    unlink(side);
+}
+
+int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
+                         uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen)
+{
+    int ret = -1;
+    bool created = false, in_tx = false;
+    sqlite3 *db = NULL;
+    uint8_t sk[RCL_SK_BYTES];
+
+    db = rcl_db_open(path, RCL_DB_CREATE, agg_migrations, AGG_N_MIGRATIONS, err, errlen);
+    if (!db)
+        goto out;
+    created = true;
+    if (rcl_key_generate(pk, sk) != 0) {
+        snprintf(err, errlen, "%s: could not generate the identity key", path);
+        goto out;
+    }
+    if (rcl_db_begin(db) != 0)
+        goto store_error;
+    in_tx = true;
+    if (rcl_meta_set_text(db, "id", cfg->id) != 0 ||
+        rcl_meta_set_text(db, "tier", rcl_agg_tier_names[cfg->tier]) != 0 ||
+        rcl_meta_set_text(db, "listen", cfg->listen) != 0 ||
+        rcl_meta_set_int(db, "stale_seconds", cfg->stale_seconds) != 0 ||
+        rcl_meta_set_blob(db, "public_key", pk, RCL_PK_BYTES) != 0 ||
+        rcl_meta_set_blob(db, "secret_key", sk, RCL_SK_BYTES) != 0)
+        goto store_error;
+    if (cfg->has_upstream &&
+        (rcl_meta_set_text(db, "upstream", cfg->upstream) != 0 ||
+         rcl_meta_set_blob(db, "upstream_key", cfg->upstream_key, RCL_PK_BYTES) != 0))
+        goto store_error;
+    if (cfg->tier == RCL_AGG_COUNTY &&
+        rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "creating the students table") != 0)
+        goto store_error;
+    if (rcl_db_commit(db) != 0)
+        goto store_error;
+    in_tx = false;
+    ret = 0;
+    goto out;
+store_error:
+    snprintf(err, errlen, "%s: could not write the new store: %s", path,
+             db ? sqlite3_errmsg(db) : "no connection");
+out:
+    sodium_memzero(sk, sizeof(sk));
+    if (in_tx)
+        rcl_db_rollback(db);
+    rcl_db_close(&db);
+    if (ret != 0 && created)
+        remove_store_files(path);
+    return ret;
+}
+
+/*
+ * Before any migration touches it: is path some other program's store (a
+ * school's, say)? Looks through a read-only connection; a file it cannot
+ * read this way is left for rcl_db_open to judge. Returns 0, or -1 with err.
+ */
+static int check_foreign(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ret = 0, has_tier = 0, has_school = 0, rc;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(db, AGG_BUSY_TIMEOUT_MS);
+    /* Version 0 is an empty file: opening it must not turn it into a store. */
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0) {
+        snprintf(err, errlen, "%s: not a rollcall-agg store (empty; run init first)", path);
+        ret = -1;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* No meta table (a fresh or foreign file) fails to prepare: rcl_db_open decides. */
+    if (sqlite3_prepare_v2(db, "SELECT key FROM meta WHERE key IN ('tier', 'school_id')", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *k = sqlite3_column_text(st, 0);
+
+        if (k && strcmp((const char *)k, "tier") == 0)
+            has_tier = 1;
+        else if (k)
+            has_school = 1;
+    }
+    if (rc == SQLITE_DONE && !has_tier) {
+        snprintf(err, errlen, "%s: %s", path,
+                 has_school ? "is a rollcall-school store, not a rollcall-agg one"
+                            : "not a rollcall-agg store (no tier in meta)");
+        ret = -1;
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ret;
+}
+
+sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *err, size_t errlen)
+{
+    sqlite3 *db;
+    struct rcl_agg_config local;
+    char tier[16];
+    int64_t stale;
+
+    if (!cfg)
+        cfg = &local;
+    memset(cfg, 0, sizeof(*cfg));
+    if (check_foreign(path, err, errlen) != 0)
+        return NULL;
+    db = rcl_db_open(path, RCL_DB_EXISTING, agg_migrations, AGG_N_MIGRATIONS, err, errlen);
+    if (!db)
+        return NULL;
+    sqlite3_busy_timeout(db, AGG_BUSY_TIMEOUT_MS);
+    if (rcl_meta_get_text(db, "tier", tier, sizeof(tier)) != 0 ||
+        rcl_agg_tier_parse(tier, &cfg->tier) != 0 ||
+        rcl_meta_get_text(db, "id", cfg->id, sizeof(cfg->id)) != 0) {
+        snprintf(err, errlen, "%s: not a rollcall-agg store (no tier or id in meta)", path);
+        goto fail;
+    }
+    if (rcl_meta_get_text(db, "listen", cfg->listen, sizeof(cfg->listen)) != 0)
+        cfg->listen[0] = '\0';
+    if (rcl_meta_get_text(db, "upstream", cfg->upstream, sizeof(cfg->upstream)) == 0 &&
+        cfg->upstream[0] != '\0') {
+        if (rcl_meta_get_blob(db, "upstream_key", cfg->upstream_key, RCL_PK_BYTES) != 0) {
+            snprintf(err, errlen, "%s: meta has an upstream but no upstream_key", path);
+            goto fail;
+        }
+        cfg->has_upstream = true;
+    } else {
+        cfg->upstream[0] = '\0';
+    }
+    cfg->stale_seconds = RCL_AGG_STALE_DEFAULT;
+    if (rcl_meta_get_int(db, "stale_seconds", &stale) == 0 && stale > 0)
+        cfg->stale_seconds = stale;
+    return db;
+fail:
+    rcl_db_close(&db);
+    return NULL;
+}
+
+int rcl_agg_store_keys(sqlite3 *db, uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES])
+{
+    if (rcl_meta_get_blob(db, "public_key", pk, RCL_PK_BYTES) != 0)
+        return -1;
+    if (sk && rcl_meta_get_blob(db, "secret_key", sk, RCL_SK_BYTES) != 0)
+        return -1;
+    return 0;
+}
+
+static void copy_column_text(char *dst, size_t dstlen, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
+}
+
+static void copy_column_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col, bool *ok)
+{
+    const void *b = sqlite3_column_blob(st, col);
+
+    if (b && (size_t)sqlite3_column_bytes(st, col) == len) {
+        memcpy(dst, b, len);
+        if (ok)
+            *ok = true;
+    } else {
+        memset(dst, 0, len);
+        if (ok)
+            *ok = false;
+    }
+}
+
+/* Reads a row of RCL_AGG_SQL_SOURCE_COLS. */
+static void source_column(sqlite3_stmt *st, struct rcl_agg_source *s)
+{
+    sqlite3_int64 v;
+
+    memset(s, 0, sizeof(*s));
+    copy_column_text(s->id, sizeof(s->id), st, 0);
+    copy_column_blob(s->public_key, RCL_PK_BYTES, st, 1, NULL);
+    copy_column_blob(s->curve_pk, RCL_CURVE_KEY_BYTES, st, 2, NULL);
+    s->revoked = sqlite3_column_int(st, 3) != 0;
+    v = sqlite3_column_int64(st, 4);
+    s->epoch = v < 0 ? 0 : (uint64_t)v;
+    v = sqlite3_column_int64(st, 5);
+    s->applied_seq = v < 0 ? 0 : (uint64_t)v;
+    copy_column_blob(s->applied_digest, RCL_DIGEST_BYTES, st, 6, &s->has_digest);
+    s->last_batch_at = sqlite3_column_int64(st, 7);
+    s->enrolled_at = sqlite3_column_int64(st, 8);
+    copy_column_text(s->name, sizeof(s->name), st, 9);
+    copy_column_text(s->county, sizeof(s->county), st, 10);
+}
+
+int rcl_agg_source_get(sqlite3 *db, const char *id, struct rcl_agg_source *out)
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_GET);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        source_column(st, out);
+        ret = 1;
+    } else if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else {
+        RCL_ERROR("store: looking up source %s failed: %s", id, sqlite3_errmsg(db));
+    }
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_source_each(sqlite3 *db, int (*fn)(void *arg, const struct rcl_agg_source *s),
+                        void *arg)
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_LIST);
+    struct rcl_agg_source s;
+
+    if (!st)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        source_column(st, &s);
+        ret = fn(arg, &s);
+        if (ret != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        RCL_ERROR("store: listing sources failed: %s", sqlite3_errmsg(db));
+        ret = -1;
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Who owns curve_pk: 1 with the id in owner, 0 nobody, -1 store error. */
+static int source_by_curve(sqlite3 *db, const uint8_t curve[RCL_CURVE_KEY_BYTES],
+                           char owner[RCL_ID_MAX + 1])
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_BY_CURVE);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_blob(st, 1, curve, RCL_CURVE_KEY_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_column_text(owner, RCL_ID_MAX + 1, st, 0);
+        ret = 1;
+    } else if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else {
+        RCL_ERROR("store: looking up a key failed: %s", sqlite3_errmsg(db));
+    }
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Runs one of the source statements taking (id, public_key, curve_pk, now, county). */
+static int source_write(sqlite3 *db, const char *sql, const char *id, const uint8_t *pk,
+                        const uint8_t *curve, int64_t now, const char *county)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 3) {
+        sqlite3_bind_blob(st, 2, pk, RCL_PK_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, curve, RCL_CURVE_KEY_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+    }
+    if (sqlite3_bind_parameter_count(st) >= 5)
+        sqlite3_bind_text(st, 5, county, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        RCL_ERROR("store: updating source %s failed: %s", id, sqlite3_errmsg(db));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* A county expects each school it enrolls: a summary row with reported = 0, queued upstream. */
+static int county_expect_school(sqlite3 *db, const struct rcl_agg_config *cfg, const char *school,
+                                const char *county)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_CREATE);
+    struct rcl_summary s;
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, county, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        RCL_ERROR("store: creating the summary of school %s failed: %s", school,
+                  sqlite3_errmsg(db));
+        goto out;
+    }
+    /* Only a new row is news for the tier above. */
+    if (sqlite3_changes(db) > 0 && cfg->has_upstream) {
+        if (rcl_agg_summary_get(db, school, &s, NULL) != 1 || rcl_agg_summary_queue(db, &s) != 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                   const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
+                   char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen)
+{
+    int ret = -1, found, owned;
+    bool in_tx = false;
+    uint8_t curve[RCL_CURVE_KEY_BYTES];
+    char owner[RCL_ID_MAX + 1] = "", county[RCL_COUNTY_LEN + 1];
+    struct rcl_agg_source cur;
+
+    other_source[0] = '\0';
+    if (cfg->tier == RCL_AGG_COUNTY && !rcl_agg_school_code_valid(source)) {
+        *result = RCL_AGG_NOT_A_SCHOOL;
+        return 0;
+    }
+    if (rcl_key_curve_public(pk, curve) != 0) {
+        snprintf(err, errlen, "key of source %s has no CURVE form", source);
+        return -1;
+    }
+    rcl_agg_default_county(cfg, county);
+    if (rcl_db_begin(db) != 0)
+        goto store_error;
+    in_tx = true;
+    owned = source_by_curve(db, curve, owner);
+    found = rcl_agg_source_get(db, source, &cur);
+    if (owned < 0 || found < 0)
+        goto store_error;
+    if (owned == 1 && strcmp(owner, source) != 0) {
+        snprintf(other_source, RCL_ID_MAX + 1, "%s", owner);
+        *result = RCL_AGG_KEY_IN_USE;
+        ret = 0;
+        goto out;
+    }
+    if (!found) {
+        if (source_write(db, RCL_AGG_SQL_SOURCE_INSERT, source, pk, curve, now, county) != 0)
+            goto store_error;
+        *result = RCL_AGG_ENROLLED;
+    } else if (sodium_memcmp(cur.public_key, pk, RCL_PK_BYTES) != 0) {
+        if (source_write(db, RCL_AGG_SQL_SOURCE_REKEY, source, pk, curve, now, NULL) != 0)
+            goto store_error;
+        *result = RCL_AGG_REKEYED;
+    } else if (cur.revoked) {
+        if (source_write(db, RCL_AGG_SQL_SOURCE_UNREVOKE, source, NULL, NULL, 0, NULL) != 0)
+            goto store_error;
+        *result = RCL_AGG_UNREVOKED;
+    } else {
+        *result = RCL_AGG_UNCHANGED;
+    }
+    if (cfg->tier == RCL_AGG_COUNTY && county_expect_school(db, cfg, source, county) != 0)
+        goto store_error;
+    if (rcl_db_commit(db) != 0)
+        goto store_error;
+    in_tx = false;
+    ret = 0;
+    goto out;
+store_error:
+    snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));
+out:
+    if (in_tx)
+        rcl_db_rollback(db);
+    return ret;
+}
+
+int rcl_agg_revoke(sqlite3 *db, const char *source)
+{
+    struct rcl_agg_source cur;
+    int found, ret = -1;
+
+    if (rcl_db_begin(db) != 0)
+        return -1;
+    found = rcl_agg_source_get(db, source, &cur);
+    if (found <= 0) {
+        ret = found;
+        goto rollback;
+    }
+    if (cur.revoked) {
+        ret = 2;
+        goto rollback;
+    }
+    if (source_write(db, RCL_AGG_SQL_SOURCE_REVOKE, source, NULL, NULL, 0, NULL) != 0 ||
+        rcl_db_commit(db) != 0)
+        goto rollback;
+    return 1;
+rollback:
+    rcl_db_rollback(db);
+    return ret;
+}

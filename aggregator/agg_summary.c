@@ -1,0 +1,187 @@
+/*
+ * agg_summary.c - summaries rows <-> struct rcl_summary, and recomputing a
+ * school's counts from its student rows.
+ */
+#include "agg_summary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agg_sql.h"
+#include "rcl_db.h"
+#include "rcl_log.h"
+#include "rcl_outbox.h"
+
+/* The column list in agg_sql.h is written out by hand: keep it in step with the sets. */
+_Static_assert(RCL_AGG_TOTALS_NCOLS ==
+                   5 + RCL_GROUP_COUNT + RCL_MEASURE_KIND_COUNT + RCL_PARTICIPATION_COUNT,
+               "summaries columns out of step with rcl_model.h");
+
+static void copy_text(char *dst, size_t dstlen, const unsigned char *src)
+{
+    snprintf(dst, dstlen, "%s", src ? (const char *)src : "");
+}
+
+/* Counts are unsigned 64-bit; SQLite integers are signed, and counts never come near 2^63. */
+static int64_t to_db(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static uint64_t from_db(sqlite3_stmt *st, int col)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, col);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+int rcl_agg_totals_bind(sqlite3_stmt *st, int first, const struct rcl_totals *t)
+{
+    int i = first, rc = SQLITE_OK;
+
+    rc |= sqlite3_bind_int64(st, i++, to_db(t->students));
+    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
+        rc |= sqlite3_bind_int64(st, i++, to_db(t->condition[k]));
+    rc |= sqlite3_bind_int64(st, i++, to_db(t->blind_spots));
+    for (int k = 0; k < RCL_GROUP_COUNT; k++)
+        rc |= sqlite3_bind_int64(st, i++, to_db(t->groups[k]));
+    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
+        rc |= sqlite3_bind_int64(st, i++, to_db(t->measures[k]));
+    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
+        rc |= sqlite3_bind_int64(st, i++, to_db(t->participation[k]));
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+void rcl_agg_totals_column(sqlite3_stmt *st, int first, struct rcl_totals *t)
+{
+    int i = first;
+
+    memset(t, 0, sizeof(*t));
+    t->students = from_db(st, i++);
+    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
+        t->condition[k] = from_db(st, i++);
+    t->blind_spots = from_db(st, i++);
+    for (int k = 0; k < RCL_GROUP_COUNT; k++)
+        t->groups[k] = from_db(st, i++);
+    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
+        t->measures[k] = from_db(st, i++);
+    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
+        t->participation[k] = from_db(st, i++);
+}
+
+void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[RCL_ID_MAX + 1])
+{
+    memset(s, 0, sizeof(*s));
+    copy_text(s->school_id, sizeof(s->school_id), sqlite3_column_text(st, 0));
+    if (child)
+        copy_text(child, RCL_ID_MAX + 1, sqlite3_column_text(st, 1));
+    copy_text(s->name, sizeof(s->name), sqlite3_column_text(st, 2));
+    copy_text(s->county, sizeof(s->county), sqlite3_column_text(st, 3));
+    s->reported = sqlite3_column_int(st, 4) != 0;
+    s->last_sync = sqlite3_column_int64(st, 5);
+    rcl_agg_totals_column(st, 6, &s->totals);
+}
+
+int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child)
+{
+    int ret = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_PUT);
+
+    if (!st)
+        goto out;
+    if (sqlite3_bind_text(st, 1, s->school_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, child, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, s->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 4, s->county, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int(st, 5, s->reported ? 1 : 0) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 6, s->last_sync) != SQLITE_OK ||
+        rcl_agg_totals_bind(st, 7, &s->totals) != 0)
+        goto fail;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    ret = 0;
+    goto out;
+fail:
+    RCL_ERROR("store: writing the summary of school %s failed: %s", s->school_id,
+              sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_summary_get(sqlite3 *db, const char *school_id, struct rcl_summary *s,
+                        char child[RCL_ID_MAX + 1])
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_GET);
+
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, school_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        rcl_agg_summary_column(st, s, child);
+        ret = 1;
+    } else if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else {
+        RCL_ERROR("store: reading the summary of school %s failed: %s", school_id,
+                  sqlite3_errmsg(db));
+    }
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_summary_recompute(sqlite3 *db, const char *school_id, struct rcl_totals *t)
+{
+    int ret = -1, rc;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_COUNTS);
+    struct rcl_student s;
+    char bad[64];
+
+    memset(t, 0, sizeof(*t));
+    if (!st)
+        goto out;
+    sqlite3_bind_text(st, 1, school_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *measures = sqlite3_column_text(st, 4);
+
+        memset(&s, 0, sizeof(s));
+        s.network = (uint32_t)sqlite3_column_int64(st, 0);
+        s.devices = (uint32_t)sqlite3_column_int64(st, 1);
+        s.groups = (uint32_t)sqlite3_column_int64(st, 2);
+        s.participation = (unsigned)sqlite3_column_int(st, 3);
+        if (s.participation >= RCL_PARTICIPATION_COUNT)
+            s.participation = RCL_PART_ACTIVE;
+        /* We wrote this text with rcl_measures_format; a row that fails to parse
+         * was damaged outside this program, and counts as having no measures. */
+        if (rcl_measures_parse(measures ? (const char *)measures : "", s.measures, &s.n_measures,
+                               bad, sizeof(bad)) != 0) {
+            RCL_WARN("store: school %s has a student row with unreadable measures '%s'", school_id,
+                     bad);
+            s.n_measures = 0;
+        }
+        rcl_totals_add_student(t, &s);
+    }
+    if (rc != SQLITE_DONE) {
+        RCL_ERROR("store: counting the students of school %s failed: %s", school_id,
+                  sqlite3_errmsg(db));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int rcl_agg_summary_queue(sqlite3 *db, const struct rcl_summary *s)
+{
+    struct rcl_change c;
+    char entity[16 + RCL_ID_MAX];
+
+    memset(&c, 0, sizeof(c));
+    c.kind = RCL_CHANGE_SUMMARY;
+    c.u.summary = *s;
+    snprintf(entity, sizeof(entity), "summary:%s", s->school_id);
+    return rcl_outbox_append(db, entity, &c);
+}

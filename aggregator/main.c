@@ -1,0 +1,553 @@
+/*
+ * main.c - rollcall-agg: command dispatch, options, usage and exit codes.
+ *
+ * Exit codes (DESIGN.md): 0 success, 1 a user or data error (the message
+ * says what and where), 2 usage (a missing, unknown or malformed option),
+ * 3 upstream unreachable (not used by these commands: `run` keeps trying).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "agg_store.h"
+#include "rcl_codec.h"
+#include "rcl_db.h"
+#include "rcl_keys.h"
+#include "rcl_log.h"
+#include "agg_report.h"
+#include "agg_run.h"
+#include "agg_status.h"
+
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+#define PROGRAM "rollcall-agg"
+#define STALE_DAYS_MAX 3650
+
+static const char usage_text[] =
+    "usage: " PROGRAM " COMMAND [OPTIONS]   (" PROGRAM " COMMAND --help for one command)\n"
+    "\n"
+    "  init    --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
+    "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "  pubkey  --db FILE\n"
+    "  enroll  --db FILE --source ID --key KEY\n"
+    "  revoke  --db FILE --source ID\n"
+    "  run     --db FILE\n"
+    "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
+    "  status  --db FILE [--json]\n"
+    "\n"
+    "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
+    "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
+
+/* ---- Options ---- */
+
+struct opt {
+    const char *name;   /* without the leading "--" */
+    const char **value; /* for an option with a value */
+    bool *flag;         /* for a flag */
+};
+
+struct command {
+    const char *name;
+    const char *help;
+    int (*fn)(int argc, char **argv);
+};
+
+static void usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(" PROGRAM " %s --help shows the options)\n", cmd);
+}
+
+/*
+ * Parses "--name VALUE", "--name=VALUE" and "--flag". Returns 0, 1 when
+ * --help was asked for, or -1 after printing a usage error.
+ */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opt *opts, size_t n)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq;
+        size_t len;
+        struct opt *o = NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        if (strncmp(a, "--", 2) != 0) {
+            usage_error(cmd, "unexpected argument '%s'", a);
+            return -1;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        len = eq ? (size_t)(eq - a) : strlen(a);
+        for (size_t k = 0; k < n; k++) {
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
+                o = &opts[k];
+        }
+        if (!o) {
+            usage_error(cmd, "unknown option '%s'", argv[i]);
+            return -1;
+        }
+        if (o->flag) {
+            if (eq) {
+                usage_error(cmd, "option '--%s' takes no value", o->name);
+                return -1;
+            }
+            *o->flag = true;
+            continue;
+        }
+        if (*o->value) {
+            usage_error(cmd, "option '--%s' is given twice", o->name);
+            return -1;
+        }
+        if (eq) {
+            *o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *o->value = argv[++i];
+        } else {
+            usage_error(cmd, "option '--%s' needs a value", o->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int require(const char *cmd, const char *name, const char *value)
+{
+    if (value && value[0])
+        return 0;
+    usage_error(cmd, "missing required option --%s", name);
+    return -1;
+}
+
+/* Handles parse_opts' result: -2 means carry on, else the exit code. */
+static int parse_result(int rc, const char *help)
+{
+    if (rc == 1) {
+        fputs(help, stdout);
+        return EXIT_OK;
+    }
+    return rc < 0 ? EXIT_USAGE : -2;
+}
+
+static int parse_stale_days(const char *cmd, const char *s, int64_t *seconds)
+{
+    char *end;
+    long v;
+
+    *seconds = 0;
+    if (!s)
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > STALE_DAYS_MAX) {
+        usage_error(cmd, "--stale-days '%s' must be a whole number of days from 1 to 3650", s);
+        return -1;
+    }
+    *seconds = (int64_t)v * 86400;
+    return 0;
+}
+
+static sqlite3 *open_store(const char *cmd, const char *path, struct rcl_agg_config *cfg)
+{
+    char err[512];
+    sqlite3 *db = rcl_agg_store_open(path, cfg, err, sizeof(err));
+
+    if (!db)
+        fprintf(stderr, "%s: %s\n", cmd, err);
+    return db;
+}
+
+/* ---- init ---- */
+
+static const char init_help[] =
+    "usage: " PROGRAM " init --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
+    "                    [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "\n"
+    "Creates the aggregator store FILE (it must not exist) with a new identity key,\n"
+    "and prints the public key (64 hex characters) for enrolling this aggregator\n"
+    "upstream. ID: 1-32 characters from 0-9 A-Z a-z _ . - (a county uses its\n"
+    "6-digit code). ENDPOINT: tcp://HOST:PORT. KEY: the upstream's public key.\n"
+    "--stale-days: a school that has not synced for N days counts as stale (7).\n";
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
+               *upstream_key = NULL, *stale = NULL;
+    struct opt opts[] = {{"db", &db, NULL},
+                         {"id", &id, NULL},
+                         {"tier", &tier, NULL},
+                         {"listen", &listen, NULL},
+                         {"upstream", &upstream, NULL},
+                         {"upstream-key", &upstream_key, NULL},
+                         {"stale-days", &stale, NULL}};
+    struct rcl_agg_config cfg;
+    uint8_t pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1], err[512];
+    int rc = parse_result(parse_opts("init", argc, argv, opts, 7), init_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("init", "db", db) || require("init", "id", id) || require("init", "tier", tier) ||
+        require("init", "listen", listen))
+        return EXIT_USAGE;
+    memset(&cfg, 0, sizeof(cfg));
+    if (!rcl_id_valid(id)) {
+        usage_error("init", "--id '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
+                    id);
+        return EXIT_USAGE;
+    }
+    snprintf(cfg.id, sizeof(cfg.id), "%s", id);
+    if (rcl_agg_tier_parse(tier, &cfg.tier) != 0) {
+        usage_error("init", "--tier '%s' must be county, city or province", tier);
+        return EXIT_USAGE;
+    }
+    if (!rcl_agg_endpoint_valid(listen)) {
+        usage_error("init", "--listen '%s' is not a tcp://HOST:PORT endpoint", listen);
+        return EXIT_USAGE;
+    }
+    snprintf(cfg.listen, sizeof(cfg.listen), "%s", listen);
+    if (!upstream != !upstream_key) {
+        usage_error("init", "%s", "--upstream and --upstream-key go together");
+        return EXIT_USAGE;
+    }
+    if (upstream) {
+        if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
+            usage_error("init", "--upstream '%s' is not a tcp://HOST:PORT endpoint", upstream);
+            return EXIT_USAGE;
+        }
+        if (rcl_key_from_hex(upstream_key, cfg.upstream_key) != 0) {
+            usage_error("init",
+                        "--upstream-key '%s' is not a public key (64 hex characters, as "
+                        "printed by pubkey)",
+                        upstream_key);
+            return EXIT_USAGE;
+        }
+        snprintf(cfg.upstream, sizeof(cfg.upstream), "%s", upstream);
+        cfg.has_upstream = true;
+    }
+    if (parse_stale_days("init", stale, &cfg.stale_seconds) != 0)
+        return EXIT_USAGE;
+    if (cfg.stale_seconds == 0)
+        cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
+    if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
+        fprintf(stderr, "init: %s\n", err);
+        return EXIT_DATA;
+    }
+    rcl_key_to_hex(pk, hex);
+    printf("%s\n", hex);
+    fprintf(stderr, "init: created %s aggregator %s in %s, listening on %s%s%s\n",
+            rcl_agg_tier_names[cfg.tier], cfg.id, db, cfg.listen,
+            cfg.has_upstream ? ", reporting to " : "", cfg.has_upstream ? cfg.upstream : "");
+    return EXIT_OK;
+}
+
+/* ---- pubkey ---- */
+
+static const char pubkey_help[] =
+    "usage: " PROGRAM " pubkey --db FILE\n"
+    "\n"
+    "Prints this aggregator's public key (64 hex characters): what\n"
+    "its upstream enrolls, and what its sources use as --upstream-key.\n";
+
+static int cmd_pubkey(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct opt opts[] = {{"db", &path, NULL}};
+    sqlite3 *db;
+    uint8_t pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    int rc = parse_result(parse_opts("pubkey", argc, argv, opts, 1), pubkey_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("pubkey", "db", path))
+        return EXIT_USAGE;
+    db = open_store("pubkey", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_store_keys(db, pk, NULL) != 0) {
+        fprintf(stderr, "pubkey: %s: no public key in meta\n", path);
+        rc = EXIT_DATA;
+    } else {
+        rcl_key_to_hex(pk, hex);
+        printf("%s\n", hex);
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- enroll ---- */
+
+static const char enroll_help[] =
+    "usage: " PROGRAM " enroll --db FILE --source ID --key KEY\n"
+    "\n"
+    "Admits source ID with public key KEY (as its `pubkey` prints it). A county's\n"
+    "sources are schools (10-digit school codes); a city's or the province's are\n"
+    "aggregators. Works while `run` is running. Enrolling a known source again\n"
+    "with a new key replaces the key (a rebuilt node: its sequence restarts) and\n"
+    "lifts a revocation.\n";
+
+static int cmd_enroll(int argc, char **argv)
+{
+    const char *path = NULL, *source = NULL, *key = NULL;
+    struct opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}, {"key", &key, NULL}};
+    struct rcl_agg_config cfg;
+    enum rcl_agg_enroll_result result;
+    uint8_t pk[RCL_PK_BYTES], own[RCL_PK_BYTES];
+    char other[RCL_ID_MAX + 1], err[512];
+    sqlite3 *db;
+    int rc = parse_result(parse_opts("enroll", argc, argv, opts, 3), enroll_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("enroll", "db", path) || require("enroll", "source", source) ||
+        require("enroll", "key", key))
+        return EXIT_USAGE;
+    if (!rcl_id_valid(source)) {
+        usage_error("enroll",
+                    "--source '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
+                    source);
+        return EXIT_USAGE;
+    }
+    if (rcl_key_from_hex(key, pk) != 0) {
+        usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
+        return EXIT_USAGE;
+    }
+    db = open_store("enroll", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_DATA;
+    if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, pk, RCL_PK_BYTES) == 0) {
+        fprintf(stderr, "enroll: that key is this aggregator's own key, not source %s's\n", source);
+        goto out;
+    }
+    if (rcl_agg_enroll(db, &cfg, source, pk, &result, other, (int64_t)time(NULL), err,
+                       sizeof(err)) != 0) {
+        fprintf(stderr, "enroll: %s: %s\n", path, err);
+        goto out;
+    }
+    switch (result) {
+    case RCL_AGG_ENROLLED:
+        printf("enrolled source %s\n", source);
+        break;
+    case RCL_AGG_REKEYED:
+        printf("source %s re-enrolled with a new key: the old key is no longer admitted, the "
+               "source is active, and its batches start again from seq 1\n",
+               source);
+        break;
+    case RCL_AGG_UNREVOKED:
+        printf("source %s was revoked and is enrolled again\n", source);
+        break;
+    case RCL_AGG_UNCHANGED:
+        printf("source %s is already enrolled with this key; nothing changed\n", source);
+        break;
+    case RCL_AGG_KEY_IN_USE:
+        fprintf(stderr, "enroll: that key is already enrolled for source %s\n", other);
+        goto out;
+    case RCL_AGG_NOT_A_SCHOOL:
+        fprintf(stderr,
+                "enroll: source '%s' is not a 10-digit school code (the sources of county "
+                "aggregator %s are schools)\n",
+                source, cfg.id);
+        goto out;
+    }
+    rc = EXIT_OK;
+out:
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- revoke ---- */
+
+static const char revoke_help[] =
+    "usage: " PROGRAM " revoke --db FILE --source ID\n"
+    "\n"
+    "Stops admitting source ID: new connections with its key are refused at the\n"
+    "handshake and batches on an open connection are refused. Its figures stay\n"
+    "in reports. Works while `run` is running; `enroll` lifts it.\n";
+
+static int cmd_revoke(int argc, char **argv)
+{
+    const char *path = NULL, *source = NULL;
+    struct opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}};
+    sqlite3 *db;
+    int rc = parse_result(parse_opts("revoke", argc, argv, opts, 2), revoke_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("revoke", "db", path) || require("revoke", "source", source))
+        return EXIT_USAGE;
+    db = open_store("revoke", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    switch (rcl_agg_revoke(db, source)) {
+    case 1:
+        printf("revoked source %s\n", source);
+        rc = EXIT_OK;
+        break;
+    case 2:
+        printf("source %s was already revoked\n", source);
+        rc = EXIT_OK;
+        break;
+    case 0:
+        fprintf(stderr, "revoke: source %s is not enrolled\n", source);
+        rc = EXIT_DATA;
+        break;
+    default:
+        fprintf(stderr, "revoke: %s: could not revoke source %s: %s\n", path, source,
+                sqlite3_errmsg(db));
+        rc = EXIT_DATA;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- run ---- */
+
+static const char run_help[] =
+    "usage: " PROGRAM " run --db FILE\n"
+    "\n"
+    "Serves in the foreground: accepts batches from enrolled sources on the listen\n"
+    "endpoint and forwards summaries to the upstream, if any. SIGTERM or SIGINT\n"
+    "stop it cleanly.\n";
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct opt opts[] = {{"db", &path, NULL}};
+    int rc = parse_result(parse_opts("run", argc, argv, opts, 1), run_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("run", "db", path))
+        return EXIT_USAGE;
+    return rcl_agg_run(path) == 0 ? EXIT_OK : EXIT_DATA;
+}
+
+/* ---- report ---- */
+
+static const char report_help[] =
+    "usage: " PROGRAM " report --db FILE [--format json|csv|html] [--stale-days N]\n"
+    "\n"
+    "Prints the totals over every school below this aggregator, one row per unit\n"
+    "reporting directly to it, and completeness (schools expected, reported,\n"
+    "stale, never reported). csv opens in Excel; html is one self-contained page.\n"
+    "Readable while `run` is running. --stale-days overrides the store's setting.\n";
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *path = NULL, *format = NULL, *stale = NULL;
+    struct opt opts[] = {
+        {"db", &path, NULL}, {"format", &format, NULL}, {"stale-days", &stale, NULL}};
+    struct rcl_agg_report_options ro;
+    struct rcl_agg_config cfg;
+    char err[512];
+    sqlite3 *db;
+    int rc = parse_result(parse_opts("report", argc, argv, opts, 3), report_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("report", "db", path))
+        return EXIT_USAGE;
+    memset(&ro, 0, sizeof(ro));
+    if (format && rcl_agg_report_format_parse(format, &ro.format) != 0) {
+        usage_error("report", "--format '%s' must be json, csv or html", format);
+        return EXIT_USAGE;
+    }
+    if (parse_stale_days("report", stale, &ro.stale_seconds) != 0)
+        return EXIT_USAGE;
+    db = open_store("report", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_report_write(db, &cfg, &ro, stdout, err, sizeof(err)) != 0) {
+        fprintf(stderr, "report: %s: %s\n", path, err);
+        rc = EXIT_DATA;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- status ---- */
+
+static const char status_help[] =
+    "usage: " PROGRAM " status --db FILE [--json]\n"
+    "\n"
+    "Prints each source's sync state (highest applied seq, last batch) and the\n"
+    "changes still waiting for the upstream's acknowledgement.\n";
+
+static int cmd_status(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool json = false;
+    struct opt opts[] = {{"db", &path, NULL}, {"json", NULL, &json}};
+    struct rcl_agg_config cfg;
+    sqlite3 *db;
+    int rc = parse_result(parse_opts("status", argc, argv, opts, 2), status_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("status", "db", path))
+        return EXIT_USAGE;
+    db = open_store("status", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_status_write(db, &cfg, json, stdout) != 0) {
+        fprintf(stderr, "status: %s: reading the store failed: %s\n", path, sqlite3_errmsg(db));
+        rc = EXIT_DATA;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+static const struct command commands[] = {
+    {"init", init_help, cmd_init},       {"pubkey", pubkey_help, cmd_pubkey},
+    {"enroll", enroll_help, cmd_enroll}, {"revoke", revoke_help, cmd_revoke},
+    {"run", run_help, cmd_run},          {"report", report_help, cmd_report},
+    {"status", status_help, cmd_status},
+};
+
+int main(int argc, char **argv)
+{
+    int rc;
+
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    rcl_log_init(PROGRAM);
+    if (rcl_keys_init() != 0) {
+        fprintf(stderr, PROGRAM ": libsodium failed to start\n");
+        return EXIT_DATA;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            rc = commands[i].fn(argc - 2, argv + 2);
+            fflush(stdout);
+            return rc;
+        }
+    }
+    fprintf(stderr, PROGRAM ": unknown command '%s'\n\n", argv[1]);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}

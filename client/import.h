@@ -1,0 +1,41 @@
+/*
+ * import.h - loading the students CSV into the school store.
+ *
+ * The header names the columns, in any order: student_id, name, grade and
+ * class are required; network, devices, groups, assistance, participation,
+ * platform and feedback are optional. A column the file does not have keeps
+ * what the store holds for an existing student (empty for a new one). Each
+ * row upserts one student; a row identical to the stored one appends
+ * nothing to the outbox. Students missing from the file are left alone.
+ *
+ * Atomic: every row is checked, every problem is reported as
+ * "FILE:LINE: reason", and if there is any, nothing is applied.
+ */
+#ifndef RCL_SCHOOL_IMPORT_H
+#define RCL_SCHOOL_IMPORT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "school_store.h"
+
+/* At most this many problems are printed, then "... and N more". */
+#define RCL_SCHOOL_IMPORT_ERRORS_SHOWN 100
+
+struct rcl_school_import_result {
+    uint64_t added;
+    uint64_t changed;
+    uint64_t unchanged;
+    uint64_t errors; /* problems found; when not 0 nothing was applied */
+};
+
+/*
+ * Imports the CSV file at path (named so in messages) into db. Problems go
+ * to errors; the counts to *res. Returns 0 when everything was applied, or
+ * -1 when nothing was (data problems, unreadable file, store failure).
+ */
+int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
+                      struct rcl_school_import_result *res);
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * main.c - rollcall-school: the school's command line.
+ *
+ * Parses the command and its options (any order, "--opt value" or
+ * "--opt=value"), checks them, and hands over to the module that does the
+ * work. Exit codes: exit_codes.h.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "exit_codes.h"
+#include "import.h"
+#include "pseudonym.h"
+#include "rcl_keys.h"
+#include "rcl_log.h"
+#include "report.h"
+#include "school_store.h"
+#include "status.h"
+#include "sync.h"
+
+#define PROGRAM "rollcall-school"
+#define OPTS_MAX 8
+#define DEFAULT_TIMEOUT_S 30
+#define MAX_TIMEOUT_S (7 * 24 * 3600)
+
+/* ---- Command table ---- */
+
+struct option_spec {
+    const char *name;  /* without the leading "--" */
+    const char *value; /* what the value is called in usage, or NULL for a flag */
+    bool required;
+};
+
+struct args {
+    const struct command *cmd;
+    const char *values[OPTS_MAX]; /* by option index; "" for a flag that is set */
+    const char *positional;
+};
+
+struct command {
+    const char *name;
+    const char *usage; /* the arguments, after the command name */
+    const char *help;  /* what it does, for --help */
+    struct option_spec opts[OPTS_MAX];
+    const char *positional; /* name of the one positional argument, or NULL */
+    int (*run)(const struct args *a);
+};
+
+static int cmd_init(const struct args *a);
+static int cmd_pubkey(const struct args *a);
+static int cmd_import(const struct args *a);
+static int cmd_sync(const struct args *a);
+static int cmd_status(const struct args *a);
+static int cmd_report(const struct args *a);
+
+static const struct command commands[] = {
+    {"init",
+     "--db FILE --school ID --county CODE --name NAME --upstream ENDPOINT --upstream-key KEY "
+     "[--pseudonym-key-file FILE]",
+     "Creates the school's store with a new identity key and prints its public key,\n"
+     "which the county enrolls. ID is the 10-digit school code, CODE the 6-digit county\n"
+     "code, ENDPOINT the county's tcp:// address and KEY its public key (64 hex\n"
+     "characters). The pseudonym key file holds the province's key as 64 hex\n"
+     "characters; without it a built-in default is used.",
+     {{"db", "FILE", true},
+      {"school", "ID", true},
+      {"county", "CODE", true},
+      {"name", "NAME", true},
+      {"upstream", "ENDPOINT", true},
+      {"upstream-key", "KEY", true},
+      {"pseudonym-key-file", "FILE", false}},
+     NULL,
+     cmd_init},
+    {"pubkey",
+     "--db FILE",
+     "Prints the school's public key (64 hex characters).",
+     {{"db", "FILE", true}},
+     NULL,
+     cmd_pubkey},
+    {"import",
+     "--db FILE STUDENTS.csv",
+     "Imports the students CSV (header row, any column order; required columns\n"
+     "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
+     "participation, platform, feedback). Atomic: if any row is invalid, every problem\n"
+     "is listed as FILE:LINE: reason and nothing is applied.",
+     {{"db", "FILE", true}},
+     "STUDENTS.csv",
+     cmd_import},
+    {"sync",
+     "--db FILE [--timeout SECONDS]",
+     "Sends every pending change to the county and waits for its acknowledgement\n"
+     "(default 30 seconds). Exits 0 only when every change is acknowledged, 3 when\n"
+     "the county cannot be reached or refuses; unacknowledged changes are kept.",
+     {{"db", "FILE", true}, {"timeout", "SECONDS", false}},
+     NULL,
+     cmd_sync},
+    {"status",
+     "--db FILE [--json]",
+     "Shows the school, its upstream, the number of students and the changes waiting\n"
+     "for an acknowledgement.",
+     {{"db", "FILE", true}, {"json", NULL, false}},
+     NULL,
+     cmd_status},
+    {"report",
+     "--db FILE [--format json|csv]",
+     "Prints the totals over the school's students: conditions for learning at home,\n"
+     "blind spots, groups, assistance measures in place and participation.",
+     {{"db", "FILE", true}, {"format", "json|csv", false}},
+     NULL,
+     cmd_report},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %s %s %s\n", PROGRAM, commands[i].name, commands[i].usage);
+    fprintf(out, "Run '%s COMMAND --help' for what a command does.\n", PROGRAM);
+}
+
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Says what is wrong with the command line, and how it should look. Returns the usage exit code. */
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s %s: ", PROGRAM, cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s %s %s\n", PROGRAM, cmd->name, cmd->usage);
+    return RCL_SCHOOL_EXIT_USAGE;
+}
+
+static int find_option(const struct command *cmd, const char *name, size_t len)
+{
+    for (int i = 0; i < OPTS_MAX && cmd->opts[i].name != NULL; i++) {
+        if (strlen(cmd->opts[i].name) == len && strncmp(cmd->opts[i].name, name, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Parses argv (after the command name) into a. Returns -1 when done (run it), else an exit code. */
+static int parse_args(const struct command *cmd, int argc, char **argv, struct args *a)
+{
+    bool options_done = false;
+
+    memset(a, 0, sizeof(*a));
+    a->cmd = cmd;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+            printf("usage: %s %s %s\n\n%s\n", PROGRAM, cmd->name, cmd->usage, cmd->help);
+            return RCL_SCHOOL_EXIT_OK;
+        }
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+            if (arg[1] != '-')
+                return usage_error(cmd, "unknown option '%s'", arg);
+            const char *name = arg + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+            int o = find_option(cmd, name, len);
+            if (o < 0)
+                return usage_error(cmd, "unknown option '%s'", arg);
+            const struct option_spec *spec = &cmd->opts[o];
+            if (a->values[o] != NULL)
+                return usage_error(cmd, "option --%s is given twice", spec->name);
+            if (spec->value == NULL) {
+                if (eq != NULL)
+                    return usage_error(cmd, "option --%s takes no value", spec->name);
+                a->values[o] = "";
+            } else if (eq != NULL) {
+                a->values[o] = eq + 1;
+            } else if (i + 1 < argc) {
+                a->values[o] = argv[++i];
+            } else {
+                return usage_error(cmd, "option --%s needs a value", spec->name);
+            }
+            continue;
+        }
+        if (cmd->positional == NULL || a->positional != NULL)
+            return usage_error(cmd, "unexpected argument '%s'", arg);
+        a->positional = arg;
+    }
+    for (int o = 0; o < OPTS_MAX && cmd->opts[o].name != NULL; o++) {
+        if (cmd->opts[o].required && a->values[o] == NULL) {
+            fprintf(stderr, "%s %s: missing --%s %s\nusage: %s %s %s\n", PROGRAM, cmd->name,
+                    cmd->opts[o].name, cmd->opts[o].value, PROGRAM, cmd->name, cmd->usage);
+            return RCL_SCHOOL_EXIT_USAGE;
+        }
+    }
+    if (cmd->positional != NULL && a->positional == NULL)
+        return usage_error(cmd, "missing %s", cmd->positional);
+    return -1;
+}
+
+/* The value of option name, or NULL when not given. */
+static const char *opt(const struct args *a, const char *name)
+{
+    int o = find_option(a->cmd, name, strlen(name));
+    return o < 0 ? NULL : a->values[o];
+}
+
+/* ---- Shared steps ---- */
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Opens an existing store and loads its meta. Returns the handle, or NULL
+ * after saying why on stderr.
+ */
+static sqlite3 *open_store(const struct args *a, struct rcl_school_meta *m)
+{
+    const char *path = opt(a, "db");
+    char err[512];
+    sqlite3 *db = NULL;
+
+    db = rcl_school_store_open(path, RCL_DB_EXISTING, err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "%s %s: %s\n", PROGRAM, a->cmd->name, err);
+        return NULL;
+    }
+    if (rcl_school_meta_load(db, m, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s %s: %s: %s\n", PROGRAM, a->cmd->name, path, err);
+        rcl_db_close(&db);
+        return NULL;
+    }
+    return db;
+}
+
+/* Removes a store that init created but could not finish, so init can be run again. */
+static void remove_store(const char *path)
+{
+    char side[4096];
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+}
+
+/* ---- Commands ---- */
+
+static int cmd_init(const struct args *a)
+{
+    const char *path = opt(a, "db");
+    const char *school = opt(a, "school");
+    const char *county = opt(a, "county");
+    const char *name = opt(a, "name");
+    const char *upstream = opt(a, "upstream");
+    const char *key_file = opt(a, "pseudonym-key-file");
+    struct rcl_school_meta m;
+    uint8_t sk[RCL_SK_BYTES];
+    char err[512];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db = NULL;
+    int rc = RCL_SCHOOL_EXIT_DATA;
+
+    memset(&m, 0, sizeof(m));
+    memset(sk, 0, sizeof(sk));
+    if (!all_digits(school, RCL_SCHOOL_ID_LEN))
+        return usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)", school);
+    if (!all_digits(county, RCL_COUNTY_LEN))
+        return usage_error(a->cmd, "county code '%s' must be 6 digits", county);
+    if (name[0] == '\0' || !rcl_utf8_valid(name, strlen(name)))
+        return usage_error(a->cmd, "school name '%s' must be non-empty UTF-8 text", name);
+    if (strlen(name) > RCL_NAME_MAX) {
+        fprintf(stderr, "%s init: school name is %zu bytes long, at most %d allowed\n", PROGRAM,
+                strlen(name), RCL_NAME_MAX);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    if (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
+        strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX)
+        return usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint", upstream);
+    if (rcl_key_from_hex(opt(a, "upstream-key"), m.upstream_key) != 0)
+        return usage_error(a->cmd,
+                           "upstream key '%s' is not a public key: expected 64 hex characters, "
+                           "as the upstream's 'pubkey' command prints them",
+                           opt(a, "upstream-key"));
+
+    if (key_file != NULL) {
+        if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s init: %s\n", PROGRAM, err);
+            goto done;
+        }
+    } else {
+        rcl_school_pseudonym_default_key(m.pseudonym_key);
+    }
+    snprintf(m.school_id, sizeof(m.school_id), "%s", school);
+    snprintf(m.county, sizeof(m.county), "%s", county);
+    snprintf(m.name, sizeof(m.name), "%s", name);
+    snprintf(m.upstream, sizeof(m.upstream), "%s", upstream);
+
+    db = rcl_school_store_open(path, RCL_DB_CREATE, err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "%s init: %s\n", PROGRAM, err);
+        goto done;
+    }
+    if (rcl_key_generate(m.public_key, sk) != 0) {
+        fprintf(stderr, "%s init: cannot generate an identity key\n", PROGRAM);
+        goto fail_created;
+    }
+    if (rcl_school_store_init(db, &m, sk, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s init: %s: %s\n", PROGRAM, path, err);
+        goto fail_created;
+    }
+    rcl_key_to_hex(m.public_key, hex);
+    printf("%s\n", hex);
+    rc = RCL_SCHOOL_EXIT_OK;
+    goto done;
+fail_created:
+    rcl_db_close(&db);
+    remove_store(path);
+done:
+    sodium_memzero(sk, sizeof(sk));
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_pubkey(const struct args *a)
+{
+    struct rcl_school_meta m;
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rcl_key_to_hex(m.public_key, hex);
+    printf("%s\n", hex);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+static int cmd_import(const struct args *a)
+{
+    struct rcl_school_meta m;
+    struct rcl_school_import_result res;
+    int rc = RCL_SCHOOL_EXIT_DATA;
+    sqlite3 *db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_import(db, &m, a->positional, stderr, &res) == 0) {
+        printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
+               (unsigned long long)(res.added + res.changed + res.unchanged),
+               (unsigned long long)res.added, (unsigned long long)res.changed,
+               (unsigned long long)res.unchanged);
+        rc = RCL_SCHOOL_EXIT_OK;
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_sync(const struct args *a)
+{
+    const char *t = opt(a, "timeout");
+    long timeout = DEFAULT_TIMEOUT_S;
+    struct rcl_school_meta m;
+    sqlite3 *db = NULL;
+    int rc;
+
+    if (t != NULL) {
+        char *end = NULL;
+        timeout = strtol(t, &end, 10);
+        if (t[0] < '0' || t[0] > '9' || *end != '\0' || timeout < 1 || timeout > MAX_TIMEOUT_S)
+            return usage_error(a->cmd,
+                               "--timeout '%s' must be a whole number of seconds, 1 or more", t);
+    }
+    db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = rcl_school_sync(db, &m, (int)timeout, stdout, stderr);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_status(const struct args *a)
+{
+    struct rcl_school_meta m;
+    int rc = RCL_SCHOOL_EXIT_OK;
+    sqlite3 *db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_status(db, &m, opt(a, "json") != NULL, stdout) != 0) {
+        fprintf(stderr, "%s status: cannot read the store (see the log above)\n", PROGRAM);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_report(const struct args *a)
+{
+    const char *f = opt(a, "format");
+    enum rcl_school_report_format format = RCL_SCHOOL_REPORT_JSON;
+    struct rcl_school_meta m;
+    sqlite3 *db = NULL;
+    int rc = RCL_SCHOOL_EXIT_OK;
+
+    if (f != NULL && strcmp(f, "csv") == 0)
+        format = RCL_SCHOOL_REPORT_CSV;
+    else if (f != NULL && strcmp(f, "json") != 0)
+        return usage_error(a->cmd, "unknown format '%s' (json or csv)", f);
+    db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_report(db, &m, format, stdout) != 0) {
+        fprintf(stderr, "%s report: cannot read the students (see the log above)\n", PROGRAM);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int rc;
+
+    if (argc < 2) {
+        print_usage(stderr);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return RCL_SCHOOL_EXIT_OK;
+    }
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            cmd = &commands[i];
+    }
+    if (cmd == NULL) {
+        fprintf(stderr, "%s: unknown command '%s'\n", PROGRAM, argv[1]);
+        print_usage(stderr);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    rc = parse_args(cmd, argc - 2, argv + 2, &a);
+    if (rc >= 0)
+        return rc;
+
+    rcl_log_init(PROGRAM);
+    if (rcl_keys_init() != 0) {
+        fprintf(stderr, "%s: libsodium failed to start\n", PROGRAM);
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    rc = cmd->run(&a);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "%s %s: cannot write the output\n", PROGRAM, cmd->name);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    }
+    return rc;
+}

@@ -1,0 +1,318 @@
+/*
+ * school_store.c - the school's SQLite store (see school_store.h).
+ *
+ * The schema and every statement on it live here, together.
+ */
+#include "school_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rcl_log.h"
+#include "rcl_outbox.h"
+
+/* ---- Schema: migrations[i] takes user_version i to i+1 ---- */
+
+#define SCHOOL_SCHEMA_V1                                                                           \
+    RCL_DB_META_SQL                                                                                \
+    "CREATE TABLE students("                                                                       \
+    " student_id TEXT PRIMARY KEY,"                                                                \
+    " name TEXT NOT NULL,"                                                                         \
+    " grade INTEGER NOT NULL,"                                                                     \
+    " class TEXT NOT NULL,"                                                                        \
+    " network INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " devices INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " platform TEXT NOT NULL DEFAULT '',"                                                          \
+    " \"groups\" INTEGER NOT NULL DEFAULT 0,"                                                      \
+    " participation INTEGER NOT NULL DEFAULT 0,"                                                   \
+    " measures TEXT NOT NULL DEFAULT '',"                                                          \
+    " feedback TEXT NOT NULL DEFAULT '',"                                                          \
+    " updated_at INTEGER NOT NULL DEFAULT 0"                                                       \
+    ") WITHOUT ROWID;"
+
+static const char *const school_migrations[] = {
+    SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, /* a separate step: it is a run-time string, not a literal */
+};
+
+#define STUDENT_COLUMNS                                                                            \
+    "student_id, name, grade, class, network, devices, platform, \"groups\", participation, "      \
+    "measures, feedback"
+
+#define SQL_STUDENT_GET "SELECT " STUDENT_COLUMNS " FROM students WHERE student_id = ?1"
+#define SQL_STUDENT_EACH "SELECT " STUDENT_COLUMNS " FROM students ORDER BY student_id"
+#define SQL_STUDENT_PUT                                                                            \
+    "INSERT OR REPLACE INTO students(" STUDENT_COLUMNS ", updated_at)"                             \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+#define SQL_STUDENT_COUNT "SELECT count(*) FROM students"
+
+sqlite3 *rcl_school_store_open(const char *path, enum rcl_db_mode mode, char *err, size_t errlen)
+{
+    return rcl_db_open(path, mode, school_migrations,
+                       (int)(sizeof(school_migrations) / sizeof(school_migrations[0])), err,
+                       errlen);
+}
+
+/* ---- Identity ---- */
+
+int rcl_school_store_init(sqlite3 *db, const struct rcl_school_meta *m,
+                          const uint8_t sk[RCL_SK_BYTES], char *err, size_t errlen)
+{
+    struct rcl_change c;
+
+    if (rcl_db_begin(db) != 0) {
+        snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (rcl_meta_set_text(db, "school_id", m->school_id) != 0 ||
+        rcl_meta_set_text(db, "county", m->county) != 0 ||
+        rcl_meta_set_text(db, "name", m->name) != 0 ||
+        rcl_meta_set_text(db, "upstream", m->upstream) != 0 ||
+        rcl_meta_set_blob(db, "upstream_key", m->upstream_key, RCL_PK_BYTES) != 0 ||
+        rcl_meta_set_blob(db, "public_key", m->public_key, RCL_PK_BYTES) != 0 ||
+        rcl_meta_set_blob(db, "secret_key", sk, RCL_SK_BYTES) != 0 ||
+        rcl_meta_set_blob(db, "pseudonym_key", m->pseudonym_key, RCL_SCHOOL_PSEUDONYM_KEY_BYTES) !=
+            0) {
+        snprintf(err, errlen, "cannot write the school's settings: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+
+    /* The county learns the school's name and county from this first change. */
+    memset(&c, 0, sizeof(c));
+    c.kind = RCL_CHANGE_SCHOOL;
+    snprintf(c.u.school.school_id, sizeof(c.u.school.school_id), "%s", m->school_id);
+    snprintf(c.u.school.name, sizeof(c.u.school.name), "%s", m->name);
+    snprintf(c.u.school.county, sizeof(c.u.school.county), "%s", m->county);
+    if (rcl_outbox_append(db, "school", &c) != 0) {
+        snprintf(err, errlen, "cannot queue the school profile: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (rcl_db_commit(db) != 0) {
+        snprintf(err, errlen, "cannot commit: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    return 0;
+fail:
+    rcl_db_rollback(db);
+    return -1;
+}
+
+int rcl_school_meta_load(sqlite3 *db, struct rcl_school_meta *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    if (rcl_meta_get_text(db, "school_id", m->school_id, sizeof(m->school_id)) != 0) {
+        snprintf(err, errlen, "not a rollcall-school store (it has no school id)");
+        return -1;
+    }
+    const char *missing = NULL;
+    if (rcl_meta_get_text(db, "county", m->county, sizeof(m->county)) != 0)
+        missing = "county";
+    else if (rcl_meta_get_text(db, "name", m->name, sizeof(m->name)) != 0)
+        missing = "name";
+    else if (rcl_meta_get_text(db, "upstream", m->upstream, sizeof(m->upstream)) != 0)
+        missing = "upstream";
+    else if (rcl_meta_get_blob(db, "upstream_key", m->upstream_key, RCL_PK_BYTES) != 0)
+        missing = "upstream_key";
+    else if (rcl_meta_get_blob(db, "public_key", m->public_key, RCL_PK_BYTES) != 0)
+        missing = "public_key";
+    else if (rcl_meta_get_blob(db, "pseudonym_key", m->pseudonym_key,
+                               RCL_SCHOOL_PSEUDONYM_KEY_BYTES) != 0)
+        missing = "pseudonym_key";
+    if (missing != NULL) {
+        snprintf(err, errlen, "store is damaged: setting '%s' is missing or malformed", missing);
+        rcl_school_meta_wipe(m);
+        return -1;
+    }
+    return 0;
+}
+
+void rcl_school_meta_wipe(struct rcl_school_meta *m)
+{
+    sodium_memzero(m, sizeof(*m));
+}
+
+int rcl_school_secret_key_load(sqlite3 *db, uint8_t sk[RCL_SK_BYTES])
+{
+    if (rcl_meta_get_blob(db, "secret_key", sk, RCL_SK_BYTES) != 0) {
+        sodium_memzero(sk, RCL_SK_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Students ---- */
+
+/* Copies text column col into out; -1 when it does not fit (a damaged row). */
+static int column_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    if (t == NULL)
+        n = 0;
+    if (n >= outlen)
+        return -1;
+    if (n > 0)
+        memcpy(out, t, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Fills out from a row of STUDENT_COLUMNS. Returns 0, or -1 for a damaged row (logged). */
+static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
+{
+    char measures[RCL_MEASURES_MAX * 32];
+    char bad[64];
+    sqlite3_int64 grade = sqlite3_column_int64(st, 2);
+    sqlite3_int64 part = sqlite3_column_int64(st, 8);
+
+    memset(out, 0, sizeof(*out));
+    if (column_text(st, 0, out->id, sizeof(out->id)) != 0 ||
+        column_text(st, 1, out->name, sizeof(out->name)) != 0 ||
+        column_text(st, 3, out->class_name, sizeof(out->class_name)) != 0 ||
+        column_text(st, 6, out->platform, sizeof(out->platform)) != 0 ||
+        column_text(st, 9, measures, sizeof(measures)) != 0 ||
+        column_text(st, 10, out->feedback, sizeof(out->feedback)) != 0 || grade < 1 || grade > 12 ||
+        part < 0 || part >= RCL_PARTICIPATION_COUNT ||
+        rcl_measures_parse(measures, out->measures, &out->n_measures, bad, sizeof(bad)) != 0) {
+        RCL_ERROR("school store: a students row is damaged");
+        return -1;
+    }
+    out->grade = (unsigned)grade;
+    out->participation = (unsigned)part;
+    out->network = (uint32_t)sqlite3_column_int64(st, 4) & (RCL_BIT(RCL_NETWORK_COUNT) - 1);
+    out->devices = (uint32_t)sqlite3_column_int64(st, 5) & (RCL_BIT(RCL_DEVICE_COUNT) - 1);
+    out->groups = (uint32_t)sqlite3_column_int64(st, 7) & (RCL_BIT(RCL_GROUP_COUNT) - 1);
+    return 0;
+}
+
+int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out)
+{
+    int rc = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_STUDENT_GET);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = read_student_row(st, out) == 0 ? 1 : -1;
+    else if (step == SQLITE_DONE)
+        rc = 0;
+    else
+        RCL_ERROR("school store: reading a student failed: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+bool rcl_school_student_equal(const struct rcl_student *a, const struct rcl_student *b)
+{
+    if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 || a->grade != b->grade ||
+        strcmp(a->class_name, b->class_name) != 0 || a->network != b->network ||
+        a->devices != b->devices || strcmp(a->platform, b->platform) != 0 ||
+        a->groups != b->groups || a->participation != b->participation ||
+        a->n_measures != b->n_measures || strcmp(a->feedback, b->feedback) != 0)
+        return false;
+    for (size_t i = 0; i < a->n_measures; i++) {
+        if (a->measures[i].kind != b->measures[i].kind ||
+            a->measures[i].status != b->measures[i].status)
+            return false;
+    }
+    return true;
+}
+
+/* Writes the row. Returns 0, or -1 logged. */
+static int put_student(sqlite3 *db, const struct rcl_student *s, int64_t now)
+{
+    char measures[RCL_MEASURES_MAX * 32];
+    int rc = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_STUDENT_PUT);
+    if (st == NULL)
+        return -1;
+    rcl_measures_format(s->measures, s->n_measures, measures, sizeof(measures));
+    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, s->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, s->grade);
+    sqlite3_bind_text(st, 4, s->class_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, s->network);
+    sqlite3_bind_int64(st, 6, s->devices);
+    sqlite3_bind_text(st, 7, s->platform, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, s->groups);
+    sqlite3_bind_int64(st, 9, s->participation);
+    sqlite3_bind_text(st, 10, measures, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, s->feedback, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, now);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = 0;
+    else
+        RCL_ERROR("school store: writing a student failed: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum rcl_school_save
+rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
+                        struct rcl_student *s, const struct rcl_student *old, int64_t now)
+{
+    struct rcl_change c;
+    char entity[8 + 2 * RCL_PSEUDONYM_BYTES + 1];
+
+    if (old != NULL && rcl_school_student_equal(s, old))
+        return RCL_SCHOOL_SAVE_UNCHANGED;
+
+    rcl_school_pseudonym(pseudonym_key, s->id, s->pseudonym);
+    if (put_student(db, s, now) != 0)
+        return RCL_SCHOOL_SAVE_FAILED;
+
+    memset(&c, 0, sizeof(c));
+    c.kind = RCL_CHANGE_STUDENT;
+    c.u.student = *s;
+    /* The codec never encodes the number; blanking it here keeps it off the outbox path too. */
+    memset(c.u.student.id, 0, sizeof(c.u.student.id));
+    memcpy(entity, "student:", 8);
+    sodium_bin2hex(entity + 8, sizeof(entity) - 8, s->pseudonym, RCL_PSEUDONYM_BYTES);
+    if (rcl_outbox_append(db, entity, &c) != 0)
+        return RCL_SCHOOL_SAVE_FAILED;
+    return old == NULL ? RCL_SCHOOL_SAVE_NEW : RCL_SCHOOL_SAVE_CHANGED;
+}
+
+int rcl_school_students_count(sqlite3 *db, uint64_t *out)
+{
+    int rc = -1;
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_STUDENT_COUNT);
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        RCL_ERROR("school store: counting students failed: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg)
+{
+    struct rcl_student s;
+    int rc = 0;
+    int step;
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_STUDENT_EACH);
+    if (st == NULL)
+        return -1;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (read_student_row(st, &s) != 0) {
+            rc = -1;
+            goto done;
+        }
+        rc = fn(arg, &s);
+        if (rc != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE) {
+        RCL_ERROR("school store: reading students failed: %s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+done:
+    sqlite3_finalize(st);
+    return rc;
+}

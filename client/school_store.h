@@ -1,0 +1,93 @@
+/*
+ * school_store.h - the school's SQLite store: schema, identity, students.
+ *
+ * Tables: meta (school_id, county, name, upstream, upstream_key,
+ * secret_key, public_key, pseudonym_key), students (one row per student,
+ * keyed by the student number), and the outbox tables (rcl_outbox.h).
+ * Every change to a student is appended to the outbox in the same
+ * transaction as the row itself.
+ */
+#ifndef RCL_SCHOOL_STORE_H
+#define RCL_SCHOOL_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pseudonym.h"
+#include "rcl_db.h"
+#include "rcl_keys.h"
+#include "rcl_model.h"
+
+#define RCL_SCHOOL_ENDPOINT_MAX 255
+
+/* What init records about the school, loaded by every later command. */
+struct rcl_school_meta {
+    char school_id[RCL_ID_MAX + 1];
+    char county[RCL_COUNTY_LEN + 1];
+    char name[RCL_NAME_MAX + 1];
+    char upstream[RCL_SCHOOL_ENDPOINT_MAX + 1];
+    uint8_t upstream_key[RCL_PK_BYTES];
+    uint8_t public_key[RCL_PK_BYTES];
+    uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES]; /* wipe with rcl_school_meta_wipe */
+};
+
+/*
+ * Opens (RCL_DB_EXISTING) or creates (RCL_DB_CREATE) the store at path and
+ * brings its schema up to date. NULL with "path: reason" in err.
+ */
+sqlite3 *rcl_school_store_open(const char *path, enum rcl_db_mode mode, char *err, size_t errlen);
+
+/*
+ * Writes a new store's identity: meta m (public_key included), the secret
+ * key sk, and the school's profile appended to the outbox (entity
+ * "school"), all in one transaction. Returns 0, or -1 with a reason in err.
+ */
+int rcl_school_store_init(sqlite3 *db, const struct rcl_school_meta *m,
+                          const uint8_t sk[RCL_SK_BYTES], char *err, size_t errlen);
+
+/*
+ * Loads the meta init wrote. Returns 0, or -1 with a reason in err (a store
+ * without a school id is not a school store). Wipe m after use.
+ */
+int rcl_school_meta_load(sqlite3 *db, struct rcl_school_meta *m, char *err, size_t errlen);
+void rcl_school_meta_wipe(struct rcl_school_meta *m);
+
+/* Loads the secret key into sk (the caller wipes it). Returns 0, or -1. */
+int rcl_school_secret_key_load(sqlite3 *db, uint8_t sk[RCL_SK_BYTES]);
+
+/* Reads the student with number id into out. Returns 1 found, 0 absent, -1 store error (logged). */
+int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out);
+
+/* True when a and b hold the same data (the pseudonym is not compared). */
+bool rcl_school_student_equal(const struct rcl_student *a, const struct rcl_student *b);
+
+enum rcl_school_save {
+    RCL_SCHOOL_SAVE_FAILED = -1,
+    RCL_SCHOOL_SAVE_NEW,
+    RCL_SCHOOL_SAVE_CHANGED,
+    RCL_SCHOOL_SAVE_UNCHANGED,
+};
+
+/*
+ * Saves s, inside the caller's transaction. old is the stored row as read
+ * by rcl_school_student_get, or NULL when there is none. When s differs
+ * from old, the row is written and the full student, with its pseudonym
+ * under pseudonym_key (also written into s), is appended to the outbox as
+ * "student:<pseudonym hex>"; when it is the same, nothing is written.
+ */
+enum rcl_school_save
+rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
+                        struct rcl_student *s, const struct rcl_student *old, int64_t now);
+
+/* Number of students. Returns 0, or -1 (logged). */
+int rcl_school_students_count(sqlite3 *db, uint64_t *out);
+
+/*
+ * Calls fn for every student in student number order; a non-zero return
+ * from fn stops the walk and is returned. Returns 0, or -1 on a store error.
+ */
+typedef int (*rcl_school_student_fn)(void *arg, const struct rcl_student *s);
+int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * status.h - `rollcall-school status`: who this school is, where it syncs
+ * to, and what is still waiting for an acknowledgement.
+ *
+ * Text for people by default; with json one object with the keys school,
+ * county, name, upstream, public_key, students, pending, last_seq,
+ * acked_seq and acked_at (unix seconds, 0 when nothing was ever acknowledged).
+ */
+#ifndef RCL_SCHOOL_STATUS_H
+#define RCL_SCHOOL_STATUS_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "school_store.h"
+
+/* Writes the status to out. Returns 0, or -1 on a store error (logged). */
+int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json, FILE *out);
+
+#endif

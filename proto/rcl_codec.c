@@ -1,0 +1,780 @@
+/*
+ * rcl_codec.c - the wire format. The one file that includes the protoc-c
+ * output: every message is decoded here, every field checked (lengths
+ * against our buffers, UTF-8, enumerations, bit sets, counts), converted to
+ * the program's own structs, and the generated structs freed again.
+ *
+ * Every decoder refuses input longer than RCL_MESSAGE_BYTES_MAX before
+ * protobuf-c sees it, and no value from the wire is used before it has been
+ * checked.
+ */
+#include "rcl_codec.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollcall.pb-c.h"
+
+/* ---- Errors ---- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Ids ---- */
+
+bool rcl_id_valid(const char *id)
+{
+    size_t n = 0;
+
+    if (id == NULL)
+        return false;
+    for (const char *p = id; *p; p++, n++) {
+        char c = *p;
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok || n >= RCL_ID_MAX)
+            return false;
+    }
+    return n >= 1;
+}
+
+/* ---- Field checks (decode side) ---- */
+
+/*
+ * Copies a decoded string into a buffer of cap bytes (max cap-1 characters)
+ * after checking its length and UTF-8. 'field' names it in the error.
+ */
+static int take_string(const char *field, const char *s, char *dst, size_t cap, char *err,
+                       size_t errlen)
+{
+    size_t n;
+
+    if (s == NULL)
+        s = "";
+    n = strlen(s);
+    if (n >= cap) {
+        set_err(err, errlen, "%s is %zu bytes, limit %zu", field, n, cap - 1);
+        return -1;
+    }
+    if (!rcl_utf8_valid(s, n)) {
+        set_err(err, errlen, "%s is not valid UTF-8 text (or holds control characters)", field);
+        return -1;
+    }
+    memcpy(dst, s, n + 1);
+    return 0;
+}
+
+static int take_id(const char *field, const char *s, char *dst, size_t cap, char *err,
+                   size_t errlen)
+{
+    if (s == NULL || !rcl_id_valid(s)) {
+        set_err(err, errlen, "%s is not a valid id (1-%d characters of [0-9A-Za-z_.-])", field,
+                RCL_ID_MAX);
+        return -1;
+    }
+    return take_string(field, s, dst, cap, err, errlen);
+}
+
+/* A county code: exactly 6 digits, or empty when not known. */
+static int take_county(const char *field, const char *s, char *dst, char *err, size_t errlen)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n != 0) {
+        bool ok = n == RCL_COUNTY_LEN;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = s[i] >= '0' && s[i] <= '9';
+        if (!ok) {
+            set_err(err, errlen, "%s is not a %d-digit county code", field, RCL_COUNTY_LEN);
+            return -1;
+        }
+    }
+    memcpy(dst, n != 0 ? s : "", n + 1);
+    return 0;
+}
+
+static int take_bytes(const char *field, const ProtobufCBinaryData *b, uint8_t *dst, size_t want,
+                      char *err, size_t errlen)
+{
+    if (b->len != want || (want > 0 && b->data == NULL)) {
+        set_err(err, errlen, "%s is %zu bytes, want %zu", field, b->len, want);
+        return -1;
+    }
+    memcpy(dst, b->data, want);
+    return 0;
+}
+
+static int check_bits(const char *field, uint32_t v, int count, char *err, size_t errlen)
+{
+    if (v >> count) {
+        set_err(err, errlen, "%s has unknown bits (0x%" PRIx32 ", %d known)", field, v, count);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_enum(const char *field, uint32_t v, int count, char *err, size_t errlen)
+{
+    if (v >= (uint32_t)count) {
+        set_err(err, errlen, "%s value %" PRIu32 " is out of range 0-%d", field, v, count - 1);
+        return -1;
+    }
+    return 0;
+}
+
+static bool too_long(size_t len, char *err, size_t errlen)
+{
+    if (len > RCL_MESSAGE_BYTES_MAX) {
+        set_err(err, errlen, "message is %zu bytes, limit %d", len, RCL_MESSAGE_BYTES_MAX);
+        return true;
+    }
+    return false;
+}
+
+/* ---- Student ---- */
+
+static int student_from_wire(const Rollcall__Student *w, struct rcl_student *s, char *err,
+                             size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    if (take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES, err,
+                   errlen) != 0)
+        return -1;
+    if (take_string("student.name", w->name, s->name, sizeof(s->name), err, errlen) != 0)
+        return -1;
+    if (w->grade < 1 || w->grade > 12) {
+        set_err(err, errlen, "student.grade %" PRIu32 " is out of range 1-12", w->grade);
+        return -1;
+    }
+    s->grade = w->grade;
+    if (take_string("student.class_name", w->class_name, s->class_name, sizeof(s->class_name), err,
+                    errlen) != 0)
+        return -1;
+    if (check_bits("student.network", w->network, RCL_NETWORK_COUNT, err, errlen) != 0 ||
+        check_bits("student.devices", w->devices, RCL_DEVICE_COUNT, err, errlen) != 0 ||
+        check_bits("student.groups", w->groups, RCL_GROUP_COUNT, err, errlen) != 0)
+        return -1;
+    s->network = w->network;
+    s->devices = w->devices;
+    s->groups = w->groups;
+    if (take_string("student.platform", w->platform, s->platform, sizeof(s->platform), err,
+                    errlen) != 0)
+        return -1;
+    if (check_enum("student.participation", w->participation, RCL_PARTICIPATION_COUNT, err,
+                   errlen) != 0)
+        return -1;
+    s->participation = w->participation;
+    if (w->n_measures > RCL_MEASURES_MAX) {
+        set_err(err, errlen, "student has %zu measures, limit %d", w->n_measures, RCL_MEASURES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < w->n_measures; i++) {
+        const Rollcall__Measure *m = w->measures[i];
+        if (m == NULL ||
+            check_enum("student.measures.kind", m->kind, RCL_MEASURE_KIND_COUNT, err, errlen) !=
+                0 ||
+            check_enum("student.measures.status", m->status, RCL_STATUS_COUNT, err, errlen) != 0)
+            return -1;
+        s->measures[i].kind = (uint8_t)m->kind;
+        s->measures[i].status = (uint8_t)m->status;
+    }
+    s->n_measures = w->n_measures;
+    if (take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
+                    errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- Summary counts ---- */
+
+static int take_counts(const char *field, const uint64_t *v, size_t n, uint64_t *dst, int want,
+                       uint64_t students, char *err, size_t errlen)
+{
+    if (n != (size_t)want) {
+        set_err(err, errlen, "summary.counts.%s has %zu entries, want %d", field, n, want);
+        return -1;
+    }
+    for (int i = 0; i < want; i++) {
+        if (v[i] > students) {
+            set_err(err, errlen,
+                    "summary.counts.%s[%d] = %" PRIu64 " exceeds the %" PRIu64 " students", field,
+                    i, v[i], students);
+            return -1;
+        }
+        dst[i] = v[i];
+    }
+    return 0;
+}
+
+/* Counts must be what rcl_totals_add_student could have made: each student in
+ * exactly one condition and one participation, no sub-count above the total. */
+static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, char *err,
+                            size_t errlen)
+{
+    uint64_t sum;
+
+    memset(t, 0, sizeof(*t));
+    if (w == NULL) {
+        set_err(err, errlen, "summary.counts is missing");
+        return -1;
+    }
+    t->students = w->students;
+    t->condition[RCL_COND_ONLINE] = w->condition_online;
+    t->condition[RCL_COND_TV_ONLY] = w->condition_tv_only;
+    t->condition[RCL_COND_NONE] = w->condition_none;
+    t->blind_spots = w->blind_spots;
+    sum = 0;
+    for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
+        if (t->condition[c] > t->students) {
+            set_err(err, errlen, "summary.counts.condition_%s exceeds the students",
+                    rcl_condition_names[c]);
+            return -1;
+        }
+        sum += t->condition[c];
+    }
+    if (sum != t->students) {
+        set_err(err, errlen,
+                "summary.counts conditions add up to %" PRIu64 ", not the %" PRIu64 " students",
+                sum, t->students);
+        return -1;
+    }
+    if (t->blind_spots > t->students) {
+        set_err(err, errlen, "summary.counts.blind_spots exceeds the students");
+        return -1;
+    }
+    if (take_counts("groups", w->groups, w->n_groups, t->groups, RCL_GROUP_COUNT, t->students, err,
+                    errlen) != 0 ||
+        take_counts("measures", w->measures, w->n_measures, t->measures, RCL_MEASURE_KIND_COUNT,
+                    t->students, err, errlen) != 0 ||
+        take_counts("participation", w->participation, w->n_participation, t->participation,
+                    RCL_PARTICIPATION_COUNT, t->students, err, errlen) != 0)
+        return -1;
+    sum = 0;
+    for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++)
+        sum += t->participation[p];
+    if (sum != t->students) {
+        set_err(err, errlen,
+                "summary.counts participation adds up to %" PRIu64 ", not the %" PRIu64 " students",
+                sum, t->students);
+        return -1;
+    }
+    return 0;
+}
+
+static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summary *s, char *err,
+                             size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    if (take_id("summary.school_id", w->school_id, s->school_id, sizeof(s->school_id), err,
+                errlen) != 0 ||
+        take_string("summary.name", w->name, s->name, sizeof(s->name), err, errlen) != 0 ||
+        take_county("summary.county", w->county, s->county, err, errlen) != 0)
+        return -1;
+    if (w->last_sync < 0) {
+        set_err(err, errlen, "summary.last_sync %" PRId64 " is negative", w->last_sync);
+        return -1;
+    }
+    s->reported = w->reported != 0;
+    s->last_sync = w->last_sync;
+    return counts_from_wire(w->counts, &s->totals, err, errlen);
+}
+
+/* ---- Change ---- */
+
+int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
+{
+    Rollcall__Change w = ROLLCALL__CHANGE__INIT;
+    Rollcall__Student st = ROLLCALL__STUDENT__INIT;
+    Rollcall__Measure ms[RCL_MEASURES_MAX];
+    Rollcall__Measure *mp[RCL_MEASURES_MAX];
+    Rollcall__StudentRemoved rm = ROLLCALL__STUDENT_REMOVED__INIT;
+    Rollcall__SchoolProfile sp = ROLLCALL__SCHOOL_PROFILE__INIT;
+    Rollcall__SchoolSummary su = ROLLCALL__SCHOOL_SUMMARY__INIT;
+    Rollcall__Counts co = ROLLCALL__COUNTS__INIT;
+    /* Copies: protobuf-c wants non-const pointers. */
+    uint64_t groups[RCL_GROUP_COUNT], measures[RCL_MEASURE_KIND_COUNT],
+        participation[RCL_PARTICIPATION_COUNT];
+    struct rcl_change copy = *c;
+    uint8_t *buf;
+    size_t n;
+
+    w.seq = c->seq;
+    switch (c->kind) {
+    case RCL_CHANGE_STUDENT: {
+        struct rcl_student *s = &copy.u.student;
+        size_t nm = s->n_measures <= RCL_MEASURES_MAX ? s->n_measures : RCL_MEASURES_MAX;
+        st.pseudonym.data = s->pseudonym;
+        st.pseudonym.len = RCL_PSEUDONYM_BYTES;
+        st.name = s->name;
+        st.grade = s->grade;
+        st.class_name = s->class_name;
+        st.network = s->network;
+        st.devices = s->devices;
+        st.platform = s->platform;
+        st.groups = s->groups;
+        st.participation = s->participation;
+        for (size_t i = 0; i < nm; i++) {
+            rollcall__measure__init(&ms[i]);
+            ms[i].kind = s->measures[i].kind;
+            ms[i].status = s->measures[i].status;
+            mp[i] = &ms[i];
+        }
+        st.n_measures = nm;
+        st.measures = nm > 0 ? mp : NULL;
+        st.feedback = s->feedback;
+        w.body_case = ROLLCALL__CHANGE__BODY_STUDENT;
+        w.student = &st;
+        break;
+    }
+    case RCL_CHANGE_REMOVED:
+        rm.pseudonym.data = copy.u.removed;
+        rm.pseudonym.len = RCL_PSEUDONYM_BYTES;
+        w.body_case = ROLLCALL__CHANGE__BODY_REMOVED;
+        w.removed = &rm;
+        break;
+    case RCL_CHANGE_SCHOOL:
+        sp.school_id = copy.u.school.school_id;
+        sp.name = copy.u.school.name;
+        sp.county = copy.u.school.county;
+        w.body_case = ROLLCALL__CHANGE__BODY_SCHOOL;
+        w.school = &sp;
+        break;
+    case RCL_CHANGE_SUMMARY: {
+        const struct rcl_totals *t = &c->u.summary.totals;
+        su.school_id = copy.u.summary.school_id;
+        su.name = copy.u.summary.name;
+        su.county = copy.u.summary.county;
+        su.reported = c->u.summary.reported;
+        su.last_sync = c->u.summary.last_sync;
+        co.students = t->students;
+        co.condition_online = t->condition[RCL_COND_ONLINE];
+        co.condition_tv_only = t->condition[RCL_COND_TV_ONLY];
+        co.condition_none = t->condition[RCL_COND_NONE];
+        co.blind_spots = t->blind_spots;
+        memcpy(groups, t->groups, sizeof(groups));
+        memcpy(measures, t->measures, sizeof(measures));
+        memcpy(participation, t->participation, sizeof(participation));
+        co.n_groups = RCL_GROUP_COUNT;
+        co.groups = groups;
+        co.n_measures = RCL_MEASURE_KIND_COUNT;
+        co.measures = measures;
+        co.n_participation = RCL_PARTICIPATION_COUNT;
+        co.participation = participation;
+        su.counts = &co;
+        w.body_case = ROLLCALL__CHANGE__BODY_SUMMARY;
+        w.summary = &su;
+        break;
+    }
+    default:
+        return -1;
+    }
+
+    n = rollcall__change__get_packed_size(&w);
+    buf = malloc(n > 0 ? n : 1);
+    if (buf == NULL)
+        return -1;
+    rollcall__change__pack(&w, buf);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char *err,
+                      size_t errlen)
+{
+    Rollcall__Change *w = NULL;
+    int rc = -1;
+
+    memset(c, 0, sizeof(*c));
+    set_err(err, errlen, "%s", "");
+    if (too_long(len, err, errlen))
+        goto done;
+    w = rollcall__change__unpack(NULL, len, buf);
+    if (w == NULL) {
+        set_err(err, errlen, "change is not a valid encoding");
+        goto done;
+    }
+    if (w->seq == 0) {
+        set_err(err, errlen, "change.seq is 0 (sequence numbers start at 1)");
+        goto done;
+    }
+    c->seq = w->seq;
+    /* The oneof members share one pointer; protobuf-c sets it with the case. */
+    if (w->body_case != ROLLCALL__CHANGE__BODY__NOT_SET && w->student == NULL) {
+        set_err(err, errlen, "change body is missing");
+        goto done;
+    }
+    switch (w->body_case) {
+    case ROLLCALL__CHANGE__BODY_STUDENT:
+        c->kind = RCL_CHANGE_STUDENT;
+        if (student_from_wire(w->student, &c->u.student, err, errlen) != 0)
+            goto done;
+        break;
+    case ROLLCALL__CHANGE__BODY_REMOVED:
+        c->kind = RCL_CHANGE_REMOVED;
+        if (take_bytes("removed.pseudonym", &w->removed->pseudonym, c->u.removed,
+                       RCL_PSEUDONYM_BYTES, err, errlen) != 0)
+            goto done;
+        break;
+    case ROLLCALL__CHANGE__BODY_SCHOOL: {
+        struct rcl_school_profile *p = &c->u.school;
+        c->kind = RCL_CHANGE_SCHOOL;
+        if (take_id("school.school_id", w->school->school_id, p->school_id, sizeof(p->school_id),
+                    err, errlen) != 0 ||
+            take_string("school.name", w->school->name, p->name, sizeof(p->name), err, errlen) !=
+                0 ||
+            take_county("school.county", w->school->county, p->county, err, errlen) != 0)
+            goto done;
+        break;
+    }
+    case ROLLCALL__CHANGE__BODY_SUMMARY:
+        c->kind = RCL_CHANGE_SUMMARY;
+        if (summary_from_wire(w->summary, &c->u.summary, err, errlen) != 0)
+            goto done;
+        break;
+    default:
+        set_err(err, errlen, "change has no body");
+        goto done;
+    }
+    rc = 0;
+done:
+    if (w != NULL)
+        rollcall__change__free_unpacked(w, NULL);
+    if (rc != 0)
+        memset(c, 0, sizeof(*c)); /* never hand back half a record */
+    return rc;
+}
+
+/* ---- Batch ---- */
+
+int rcl_batch_encode(const struct rcl_batch_header *h, const struct rcl_blob *changes, size_t n,
+                     uint8_t **out, size_t *len)
+{
+    Rollcall__Batch w = ROLLCALL__BATCH__INIT;
+    ProtobufCBinaryData *items = NULL;
+    uint8_t prev[RCL_DIGEST_BYTES];
+    char source[RCL_ID_MAX + 1];
+    uint8_t *buf = NULL;
+    size_t size;
+    int rc = -1;
+
+    memcpy(source, h->source, sizeof(source));
+    source[RCL_ID_MAX] = '\0';
+    w.source = source;
+    w.epoch = h->epoch;
+    w.first_seq = h->first_seq;
+    w.last_seq = h->last_seq;
+    if (h->has_prev) {
+        memcpy(prev, h->prev_digest, sizeof(prev));
+        w.prev_digest.data = prev;
+        w.prev_digest.len = sizeof(prev);
+    }
+    w.sent_at = h->sent_at;
+    if (n > 0) {
+        items = calloc(n, sizeof(*items));
+        if (items == NULL)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            /* protobuf-c only reads through this pointer while packing. */
+            items[i].data = (uint8_t *)(uintptr_t)changes[i].data;
+            items[i].len = changes[i].len;
+        }
+    }
+    w.n_changes = n;
+    w.changes = items;
+    size = rollcall__batch__get_packed_size(&w);
+    buf = malloc(size > 0 ? size : 1);
+    if (buf == NULL)
+        goto done;
+    rollcall__batch__pack(&w, buf);
+    *out = buf;
+    *len = size;
+    rc = 0;
+done:
+    free(items);
+    return rc;
+}
+
+int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, char *err,
+                     size_t errlen)
+{
+    Rollcall__Batch *w = NULL;
+    struct rcl_batch *b = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (too_long(len, err, errlen))
+        goto done;
+    w = rollcall__batch__unpack(NULL, len, buf);
+    if (w == NULL) {
+        set_err(err, errlen, "batch is not a valid encoding");
+        goto done;
+    }
+    b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        set_err(err, errlen, "out of memory decoding a batch");
+        goto done;
+    }
+    if (take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) != 0)
+        goto done;
+    if (w->epoch == 0) {
+        set_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
+        goto done;
+    }
+    if (w->first_seq == 0 || w->first_seq > w->last_seq) {
+        set_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
+                w->last_seq);
+        goto done;
+    }
+    if (w->last_seq - w->first_seq >= UINT64_C(1) << 32) {
+        set_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
+                w->last_seq);
+        goto done;
+    }
+    if (w->prev_digest.len != 0 && w->prev_digest.len != RCL_DIGEST_BYTES) {
+        set_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none", w->prev_digest.len,
+                RCL_DIGEST_BYTES);
+        goto done;
+    }
+    if (w->n_changes > RCL_BATCH_RECORDS_MAX) {
+        set_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
+                RCL_BATCH_RECORDS_MAX);
+        goto done;
+    }
+    if (w->n_changes > w->last_seq - w->first_seq + 1) {
+        set_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
+                w->n_changes, w->last_seq - w->first_seq + 1);
+        goto done;
+    }
+    b->h.epoch = w->epoch;
+    b->h.first_seq = w->first_seq;
+    b->h.last_seq = w->last_seq;
+    b->h.has_prev = w->prev_digest.len == RCL_DIGEST_BYTES;
+    if (b->h.has_prev)
+        memcpy(b->h.prev_digest, w->prev_digest.data, RCL_DIGEST_BYTES);
+    b->h.sent_at = w->sent_at;
+    if (w->n_changes > 0) {
+        b->changes = calloc(w->n_changes, sizeof(*b->changes));
+        if (b->changes == NULL) {
+            set_err(err, errlen, "out of memory decoding a batch");
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < w->n_changes; i++) {
+        b->changes[i].data = w->changes[i].data;
+        b->changes[i].len = w->changes[i].len;
+    }
+    b->n_changes = w->n_changes;
+    b->priv = w;
+    w = NULL;
+    *out = b;
+    b = NULL;
+    rc = 0;
+done:
+    if (b != NULL) {
+        free(b->changes);
+        free(b);
+    }
+    if (w != NULL)
+        rollcall__batch__free_unpacked(w, NULL);
+    return rc;
+}
+
+void rcl_batch_destroy(struct rcl_batch **b)
+{
+    if (b == NULL || *b == NULL)
+        return;
+    if ((*b)->priv != NULL)
+        rollcall__batch__free_unpacked((Rollcall__Batch *)(*b)->priv, NULL);
+    free((*b)->changes);
+    free(*b);
+    *b = NULL;
+}
+
+/* ---- Envelope ---- */
+
+int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                        const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload, size_t len,
+                        uint8_t **out, size_t *outlen)
+{
+    Rollcall__Envelope w = ROLLCALL__ENVELOPE__INIT;
+    char src[RCL_ID_MAX + 1];
+    uint8_t kid[RCL_KEY_ID_BYTES];
+    uint8_t s[RCL_SIG_BYTES];
+    uint8_t *buf;
+    size_t size;
+
+    snprintf(src, sizeof(src), "%s", source);
+    memcpy(kid, key_id, sizeof(kid));
+    memcpy(s, sig, sizeof(s));
+    w.source = src;
+    w.key_id.data = kid;
+    w.key_id.len = sizeof(kid);
+    w.signature.data = s;
+    w.signature.len = sizeof(s);
+    w.payload.data = (uint8_t *)(uintptr_t)payload;
+    w.payload.len = len;
+    size = rollcall__envelope__get_packed_size(&w);
+    buf = malloc(size > 0 ? size : 1);
+    if (buf == NULL)
+        return -1;
+    rollcall__envelope__pack(&w, buf);
+    *out = buf;
+    *outlen = size;
+    return 0;
+}
+
+int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **out, char *err,
+                        size_t errlen)
+{
+    Rollcall__Envelope *w = NULL;
+    struct rcl_envelope *e = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (too_long(len, err, errlen))
+        goto done;
+    w = rollcall__envelope__unpack(NULL, len, buf);
+    if (w == NULL) {
+        set_err(err, errlen, "envelope is not a valid encoding");
+        goto done;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        set_err(err, errlen, "out of memory decoding an envelope");
+        goto done;
+    }
+    if (take_id("envelope.source", w->source, e->source, sizeof(e->source), err, errlen) != 0 ||
+        take_bytes("envelope.key_id", &w->key_id, e->key_id, RCL_KEY_ID_BYTES, err, errlen) != 0 ||
+        take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err, errlen) !=
+            0)
+        goto done;
+    if (w->payload.len == 0 || w->payload.data == NULL) {
+        set_err(err, errlen, "envelope.payload is empty");
+        goto done;
+    }
+    e->payload.data = w->payload.data;
+    e->payload.len = w->payload.len;
+    e->priv = w;
+    w = NULL;
+    *out = e;
+    e = NULL;
+    rc = 0;
+done:
+    free(e);
+    if (w != NULL)
+        rollcall__envelope__free_unpacked(w, NULL);
+    return rc;
+}
+
+void rcl_envelope_destroy(struct rcl_envelope **e)
+{
+    if (e == NULL || *e == NULL)
+        return;
+    if ((*e)->priv != NULL)
+        rollcall__envelope__free_unpacked((Rollcall__Envelope *)(*e)->priv, NULL);
+    free(*e);
+    *e = NULL;
+}
+
+/* ---- Reply ---- */
+
+int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len)
+{
+    Rollcall__Reply w = ROLLCALL__REPLY__INIT;
+    struct rcl_reply copy = *r;
+    uint8_t *buf;
+    size_t size;
+
+    copy.source[sizeof(copy.source) - 1] = '\0';
+    copy.reason[sizeof(copy.reason) - 1] = '\0';
+    w.status = (uint32_t)r->status;
+    w.source = copy.source;
+    w.acked_seq = r->acked_seq;
+    if (r->has_digest) {
+        w.acked_digest.data = copy.acked_digest;
+        w.acked_digest.len = RCL_DIGEST_BYTES;
+    }
+    w.resend_from = r->resend_from;
+    w.reason = copy.reason;
+    size = rollcall__reply__get_packed_size(&w);
+    buf = malloc(size > 0 ? size : 1);
+    if (buf == NULL)
+        return -1;
+    rollcall__reply__pack(&w, buf);
+    *out = buf;
+    *len = size;
+    return 0;
+}
+
+/* Length of the longest prefix of s (n bytes) that fits in max bytes and
+ * does not end inside a UTF-8 sequence. */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    n = max;
+    /* Step back over continuation bytes to the start of the cut character. */
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *err, size_t errlen)
+{
+    Rollcall__Reply *w = NULL;
+    int rc = -1;
+
+    memset(r, 0, sizeof(*r));
+    if (too_long(len, err, errlen))
+        goto done;
+    w = rollcall__reply__unpack(NULL, len, buf);
+    if (w == NULL) {
+        set_err(err, errlen, "reply is not a valid encoding");
+        goto done;
+    }
+    if (check_enum("reply.status", w->status, RCL_REPLY_STATUS_COUNT, err, errlen) != 0)
+        goto done;
+    r->status = (enum rcl_reply_status)w->status;
+    /* A refusal of a malformed envelope may not know the source: empty is allowed. */
+    if (w->source != NULL && w->source[0] != '\0' &&
+        take_id("reply.source", w->source, r->source, sizeof(r->source), err, errlen) != 0)
+        goto done;
+    r->acked_seq = w->acked_seq;
+    if (w->acked_digest.len != 0 && take_bytes("reply.acked_digest", &w->acked_digest,
+                                               r->acked_digest, RCL_DIGEST_BYTES, err, errlen) != 0)
+        goto done;
+    r->has_digest = w->acked_digest.len == RCL_DIGEST_BYTES;
+    r->resend_from = w->resend_from;
+    if (w->reason != NULL) {
+        /* The reason is shown to operators: keep what fits, cut on a character boundary. */
+        size_t n = utf8_prefix(w->reason, strlen(w->reason), sizeof(r->reason) - 1);
+        if (!rcl_utf8_valid(w->reason, n)) {
+            set_err(err, errlen, "reply.reason is not valid UTF-8 text");
+            goto done;
+        }
+        memcpy(r->reason, w->reason, n);
+        r->reason[n] = '\0';
+    }
+    rc = 0;
+done:
+    if (w != NULL)
+        rollcall__reply__free_unpacked(w, NULL);
+    if (rc != 0)
+        memset(r, 0, sizeof(*r));
+    return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * rcl_codec.h - the wire format. The only module that touches the structs
+ * protoc-c generates: it decodes, validates every field, converts to the
+ * program's own types and frees, in one place.
+ *
+ * Decoders return 0, or -1 with a reason in err (never the payload's bytes).
+ * Encoders return 0 with a malloc'd buffer in *out that the caller frees, or
+ * -1 when out of memory.
+ */
+#ifndef RCL_CODEC_H
+#define RCL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rcl_keys.h"
+#include "rcl_model.h"
+
+/* Bounds for one batch, checked on both sides. */
+#define RCL_BATCH_RECORDS_MAX 2000
+#define RCL_MESSAGE_BYTES_MAX (4 * 1024 * 1024)
+
+struct rcl_school_profile {
+    char school_id[RCL_ID_MAX + 1];
+    char name[RCL_NAME_MAX + 1];
+    char county[RCL_COUNTY_LEN + 1];
+};
+
+struct rcl_summary {
+    char school_id[RCL_ID_MAX + 1];
+    char name[RCL_NAME_MAX + 1];
+    char county[RCL_COUNTY_LEN + 1];
+    bool reported;
+    int64_t last_sync;
+    struct rcl_totals totals;
+};
+
+enum rcl_change_kind {
+    RCL_CHANGE_STUDENT,
+    RCL_CHANGE_REMOVED,
+    RCL_CHANGE_SCHOOL,
+    RCL_CHANGE_SUMMARY,
+};
+
+/* One change: the entity's full new state, or a tombstone. */
+struct rcl_change {
+    uint64_t seq;
+    enum rcl_change_kind kind;
+    union {
+        struct rcl_student student; /* id is not encoded: only the pseudonym travels */
+        uint8_t removed[RCL_PSEUDONYM_BYTES];
+        struct rcl_school_profile school;
+        struct rcl_summary summary;
+    } u;
+};
+
+int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len);
+int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char *err,
+                      size_t errlen);
+
+/* A byte string that points into memory owned by someone else. */
+struct rcl_blob {
+    const uint8_t *data;
+    size_t len;
+};
+
+struct rcl_batch_header {
+    char source[RCL_ID_MAX + 1];
+    uint64_t epoch;
+    uint64_t first_seq;
+    uint64_t last_seq;
+    bool has_prev;
+    uint8_t prev_digest[RCL_DIGEST_BYTES];
+    int64_t sent_at;
+};
+
+/* changes[i] are encoded changes (rcl_change_encode). */
+int rcl_batch_encode(const struct rcl_batch_header *h, const struct rcl_blob *changes, size_t n,
+                     uint8_t **out, size_t *len);
+
+/* A decoded batch: the header is validated (source id form, first <= last,
+ * digest length, record count); the changes are still encoded and are
+ * decoded one at a time with rcl_change_decode. */
+struct rcl_batch {
+    struct rcl_batch_header h;
+    size_t n_changes;
+    struct rcl_blob *changes; /* point into memory the batch owns */
+    void *priv;
+};
+
+int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, char *err,
+                     size_t errlen);
+void rcl_batch_destroy(struct rcl_batch **b);
+
+/* The signed outer layer. payload points into memory the envelope owns. */
+struct rcl_envelope {
+    char source[RCL_ID_MAX + 1];
+    uint8_t key_id[RCL_KEY_ID_BYTES];
+    uint8_t signature[RCL_SIG_BYTES];
+    struct rcl_blob payload;
+    void *priv;
+};
+
+int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                        const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload, size_t len,
+                        uint8_t **out, size_t *outlen);
+/* Decodes the outer layer only; the payload is not looked at. */
+int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **out, char *err,
+                        size_t errlen);
+void rcl_envelope_destroy(struct rcl_envelope **e);
+
+enum rcl_reply_status {
+    RCL_REPLY_ACK,     /* applied (or already had) everything up to acked_seq */
+    RCL_REPLY_RESEND,  /* a gap: send again from resend_from */
+    RCL_REPLY_REFUSED, /* rejected for reason; retrying the same bytes will not help */
+    RCL_REPLY_BUSY,    /* transient failure on the receiver (disk full, locked): retry later */
+    RCL_REPLY_STATUS_COUNT
+};
+
+struct rcl_reply {
+    enum rcl_reply_status status;
+    char source[RCL_ID_MAX + 1];
+    uint64_t acked_seq;
+    bool has_digest;
+    uint8_t acked_digest[RCL_DIGEST_BYTES];
+    uint64_t resend_from;
+    char reason[256];
+};
+
+int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len);
+int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *err, size_t errlen);
+
+/* True for an id of 1-32 characters from [0-9A-Za-z_.-]. */
+bool rcl_id_valid(const char *id);
+
+#endif

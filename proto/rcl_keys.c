@@ -1,0 +1,145 @@
+/*
+ * rcl_keys.c - identity keys (Ed25519), their CURVE forms, key ids,
+ * domain-separated signatures and payload digests, all over libsodium.
+ */
+#include "rcl_keys.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rcl_keys_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+int rcl_key_generate(uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES])
+{
+    return crypto_sign_keypair(pk, sk) == 0 ? 0 : -1;
+}
+
+void rcl_key_to_hex(const uint8_t pk[RCL_PK_BYTES], char out[RCL_PK_HEX_LEN + 1])
+{
+    sodium_bin2hex(out, RCL_PK_HEX_LEN + 1, pk, RCL_PK_BYTES);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int rcl_key_from_hex(const char *s, uint8_t pk[RCL_PK_BYTES])
+{
+    uint8_t tmp[RCL_PK_BYTES];
+    uint8_t curve[RCL_CURVE_KEY_BYTES];
+    size_t bin_len = 0;
+    const char *end;
+    int rc = -1;
+
+    if (s == NULL)
+        return -1;
+    while (is_space(*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && is_space(end[-1]))
+        end--;
+    if (end - s != RCL_PK_HEX_LEN)
+        goto done;
+    for (const char *p = s; p < end; p++) {
+        if (!is_hex(*p))
+            goto done;
+    }
+    if (sodium_hex2bin(tmp, sizeof(tmp), s, RCL_PK_HEX_LEN, NULL, &bin_len, NULL) != 0 ||
+        bin_len != RCL_PK_BYTES)
+        goto done;
+    /* The conversion refuses points that are not on the curve or have small
+     * order: such a key could never verify an honest signature nor serve as a
+     * CURVE key. */
+    if (crypto_sign_ed25519_pk_to_curve25519(curve, tmp) != 0)
+        goto done;
+    memcpy(pk, tmp, RCL_PK_BYTES);
+    rc = 0;
+done:
+    return rc;
+}
+
+void rcl_key_id(const uint8_t pk[RCL_PK_BYTES], uint8_t id[RCL_KEY_ID_BYTES])
+{
+    uint8_t h[32];
+
+    crypto_generichash(h, sizeof(h), pk, RCL_PK_BYTES, NULL, 0);
+    memcpy(id, h, RCL_KEY_ID_BYTES);
+}
+
+int rcl_key_curve_public(const uint8_t pk[RCL_PK_BYTES], uint8_t out[RCL_CURVE_KEY_BYTES])
+{
+    return crypto_sign_ed25519_pk_to_curve25519(out, pk) == 0 ? 0 : -1;
+}
+
+int rcl_key_curve_secret(const uint8_t sk[RCL_SK_BYTES], uint8_t out[RCL_CURVE_KEY_BYTES])
+{
+    return crypto_sign_ed25519_sk_to_curve25519(out, sk) == 0 ? 0 : -1;
+}
+
+/* domain || 0x00 || msg in a fresh buffer (caller frees), or NULL. */
+static uint8_t *domain_message(const char *domain, const uint8_t *msg, size_t len, size_t *out_len)
+{
+    size_t dlen = strlen(domain);
+    uint8_t *buf;
+
+    if (len > SIZE_MAX - dlen - 1)
+        return NULL;
+    buf = malloc(dlen + 1 + len);
+    if (buf == NULL)
+        return NULL;
+    memcpy(buf, domain, dlen);
+    buf[dlen] = 0;
+    if (len > 0)
+        memcpy(buf + dlen + 1, msg, len);
+    *out_len = dlen + 1 + len;
+    return buf;
+}
+
+int rcl_sign(const char *domain, const uint8_t *msg, size_t len, const uint8_t sk[RCL_SK_BYTES],
+             uint8_t sig[RCL_SIG_BYTES])
+{
+    size_t mlen = 0;
+    uint8_t *m = domain_message(domain, msg, len, &mlen);
+    int rc = -1;
+
+    if (m == NULL)
+        goto done;
+    if (crypto_sign_detached(sig, NULL, m, mlen, sk) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(m);
+    return rc;
+}
+
+int rcl_verify(const char *domain, const uint8_t *msg, size_t len, const uint8_t sig[RCL_SIG_BYTES],
+               const uint8_t pk[RCL_PK_BYTES])
+{
+    size_t mlen = 0;
+    uint8_t *m = domain_message(domain, msg, len, &mlen);
+    int rc = -1;
+
+    if (m == NULL)
+        goto done;
+    if (crypto_sign_verify_detached(sig, m, mlen, pk) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(m);
+    return rc;
+}
+
+void rcl_digest(const uint8_t *data, size_t len, uint8_t out[RCL_DIGEST_BYTES])
+{
+    crypto_generichash(out, RCL_DIGEST_BYTES, data, len, NULL, 0);
+}

@@ -1,0 +1,59 @@
+/*
+ * rcl_keys.h - a node's identity key, and signatures over domain-separated
+ * messages.
+ *
+ * One Ed25519 key per node. Its X25519 form is the node's CURVE key, so a
+ * node has one public key to enroll. A public key prints as 64 lowercase
+ * hex characters.
+ */
+#ifndef RCL_KEYS_H
+#define RCL_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RCL_PK_BYTES 32
+#define RCL_SK_BYTES 64
+#define RCL_SIG_BYTES 64
+#define RCL_KEY_ID_BYTES 8
+#define RCL_DIGEST_BYTES 32
+#define RCL_PK_HEX_LEN 64
+#define RCL_CURVE_KEY_BYTES 32
+
+/* Domains: what a signature is for, so one can never be replayed as another. */
+#define RCL_DOMAIN_BATCH "rollcall/v1/batch"
+
+/* Call once before anything else here. Returns 0, or -1 when libsodium fails to start. */
+int rcl_keys_init(void);
+
+/* Makes a new identity key. sk must be wiped with sodium_memzero by the caller. */
+int rcl_key_generate(uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES]);
+
+/* pk as 64 hex characters plus NUL. */
+void rcl_key_to_hex(const uint8_t pk[RCL_PK_BYTES], char out[RCL_PK_HEX_LEN + 1]);
+
+/* Parses 64 hex characters (surrounding white space ignored) that name a valid
+ * Ed25519 point. Returns 0, or -1. */
+int rcl_key_from_hex(const char *s, uint8_t pk[RCL_PK_BYTES]);
+
+/* Key id: the first 8 bytes of BLAKE2b-256 of pk. */
+void rcl_key_id(const uint8_t pk[RCL_PK_BYTES], uint8_t id[RCL_KEY_ID_BYTES]);
+
+/* The CURVE (X25519) forms of an identity key. 0, or -1 for an invalid key. */
+int rcl_key_curve_public(const uint8_t pk[RCL_PK_BYTES], uint8_t out[RCL_CURVE_KEY_BYTES]);
+int rcl_key_curve_secret(const uint8_t sk[RCL_SK_BYTES], uint8_t out[RCL_CURVE_KEY_BYTES]);
+
+/*
+ * Signs domain || 0x00 || msg. Returns 0, or -1 (out of memory).
+ */
+int rcl_sign(const char *domain, const uint8_t *msg, size_t len, const uint8_t sk[RCL_SK_BYTES],
+             uint8_t sig[RCL_SIG_BYTES]);
+
+/* Verifies a signature made by rcl_sign. Returns 0 when valid, -1 otherwise. */
+int rcl_verify(const char *domain, const uint8_t *msg, size_t len, const uint8_t sig[RCL_SIG_BYTES],
+               const uint8_t pk[RCL_PK_BYTES]);
+
+/* BLAKE2b-256 of data: the digest of a batch payload. */
+void rcl_digest(const uint8_t *data, size_t len, uint8_t out[RCL_DIGEST_BYTES]);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * rcl_log.c - one line per event on stderr:
+ * "2024-03-01T08:00:00Z rollcall-agg: WARN ingest: message".
+ */
+#include "rcl_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum rcl_log_level rcl_log_threshold = RCL_LOG_INFO;
+
+static const char *log_program = "rollcall";
+static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+void rcl_log_init(const char *program)
+{
+    static const char *const words[] = {"debug", "info", "warn", "error"};
+    const char *env = getenv("ROLLCALL_LOG");
+
+    if (program != NULL && program[0] != '\0') {
+        /* Only the last path component: "/usr/bin/rollcall-agg" -> "rollcall-agg". */
+        const char *slash = strrchr(program, '/');
+        log_program = slash != NULL ? slash + 1 : program;
+    }
+    rcl_log_threshold = RCL_LOG_INFO;
+    if (env == NULL || env[0] == '\0')
+        return;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(env, words[i]) == 0) {
+            rcl_log_threshold = (enum rcl_log_level)i;
+            return;
+        }
+    }
+    rcl_log_write(RCL_LOG_WARN,
+                  "log: ROLLCALL_LOG '%.32s' is not one of debug|info|warn|error; using info", env);
+}
+
+void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
+{
+    char line[1024];
+    char stamp[32];
+    struct tm tm;
+    time_t now = time(NULL);
+    va_list ap;
+    int n;
+
+    if ((int)level < 0 || level > RCL_LOG_ERROR)
+        level = RCL_LOG_ERROR;
+    if (gmtime_r(&now, &tm) == NULL ||
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        strcpy(stamp, "-");
+    n = snprintf(line, sizeof(line), "%s %s: %s ", stamp, log_program, level_names[level]);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    va_end(ap);
+    /* One write per line, so lines from two threads never interleave. */
+    fprintf(stderr, "%s\n", line);
+}

@@ -1,0 +1,31 @@
+/*
+ * rcl_log.h - one line per event on stderr: "LEVEL area: message key=value".
+ *
+ * Never pass keys, payloads or student data. RCL_LOG skips formatting when
+ * the level is off.
+ */
+#ifndef RCL_LOG_H
+#define RCL_LOG_H
+
+enum rcl_log_level { RCL_LOG_DEBUG, RCL_LOG_INFO, RCL_LOG_WARN, RCL_LOG_ERROR };
+
+extern enum rcl_log_level rcl_log_threshold;
+
+/* Sets the threshold from ROLLCALL_LOG (debug|info|warn|error); default info. */
+void rcl_log_init(const char *program);
+
+void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define RCL_LOG(level, ...)                                                                        \
+    do {                                                                                           \
+        if ((level) >= rcl_log_threshold)                                                          \
+            rcl_log_write((level), __VA_ARGS__);                                                   \
+    } while (0)
+
+#define RCL_DEBUG(...) RCL_LOG(RCL_LOG_DEBUG, __VA_ARGS__)
+#define RCL_INFO(...) RCL_LOG(RCL_LOG_INFO, __VA_ARGS__)
+#define RCL_WARN(...) RCL_LOG(RCL_LOG_WARN, __VA_ARGS__)
+#define RCL_ERROR(...) RCL_LOG(RCL_LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * rcl_model.c - name tables, set and measure text, the derived condition and
+ * blind-spot rules, totals, and the UTF-8 check every string passes.
+ */
+#include "rcl_model.h"
+
+#include <string.h>
+
+/* The words of the CSV and the reports. Wire bit numbers are these indexes:
+ * never reorder, only append. */
+const char *const rcl_network_names[RCL_NETWORK_COUNT] = {"broadband", "mobile", "cable_tv"};
+const char *const rcl_device_names[RCL_DEVICE_COUNT] = {"computer", "tablet", "smartphone", "tv"};
+const char *const rcl_group_names[RCL_GROUP_COUNT] = {
+    "poverty_card", "hardship", "frontline_family", "left_behind", "migrant", "disabled", "other"};
+const char *const rcl_measure_kind_names[RCL_MEASURE_KIND_COUNT] = {
+    "tv_at_village", "loaned_device", "data_subsidy", "one_to_one", "paper_materials", "funding"};
+const char *const rcl_measure_status_names[RCL_STATUS_COUNT] = {"planned", "in_place", "ended"};
+const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT] = {"active", "irregular",
+                                                                      "absent", "opted_out"};
+const char *const rcl_condition_names[RCL_CONDITION_COUNT] = {"online", "tv_only", "none"};
+
+int rcl_name_find(const char *const *names, int count, const char *word, size_t len)
+{
+    for (int i = 0; i < count; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], word, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Copies at most badlen-1 bytes of word into bad, always terminating it. */
+static void copy_bad(char *bad, size_t badlen, const char *word, size_t len)
+{
+    if (bad == NULL || badlen == 0)
+        return;
+    if (len >= badlen)
+        len = badlen - 1;
+    memcpy(bad, word, len);
+    bad[len] = '\0';
+}
+
+/*
+ * Cuts the next ';'-separated item out of *p, trimmed of blanks. Returns false
+ * at the end of the cell. An item may be empty (";;"): callers skip those.
+ */
+static bool next_item(const char **p, const char **item, size_t *len)
+{
+    const char *s = *p;
+    if (*s == '\0')
+        return false;
+    const char *end = strchr(s, ';');
+    if (end == NULL)
+        end = s + strlen(s);
+    *p = (*end == ';') ? end + 1 : end;
+    while (s < end && is_blank(*s))
+        s++;
+    while (end > s && is_blank(end[-1]))
+        end--;
+    *item = s;
+    *len = (size_t)(end - s);
+    return true;
+}
+
+int rcl_set_parse(const char *const *names, int count, const char *cell, uint32_t *out, char *bad,
+                  size_t badlen)
+{
+    uint32_t set = 0;
+    const char *p = cell != NULL ? cell : "";
+    const char *item;
+    size_t len;
+
+    while (next_item(&p, &item, &len)) {
+        if (len == 0)
+            continue;
+        int i = rcl_name_find(names, count, item, len);
+        if (i < 0) {
+            copy_bad(bad, badlen, item, len);
+            return -1;
+        }
+        set |= RCL_BIT(i);
+    }
+    *out = set;
+    return 0;
+}
+
+/* Appends s to out at *pos, never past outlen-1; keeps out terminated. */
+static void append(char *out, size_t outlen, size_t *pos, const char *s)
+{
+    size_t n = strlen(s);
+    if (outlen == 0)
+        return;
+    if (*pos + n >= outlen)
+        n = outlen - 1 - *pos;
+    memcpy(out + *pos, s, n);
+    *pos += n;
+    out[*pos] = '\0';
+}
+
+size_t rcl_set_format(const char *const *names, int count, uint32_t set, char *out, size_t outlen)
+{
+    size_t pos = 0;
+    bool first = true;
+
+    if (outlen == 0)
+        return 0;
+    out[0] = '\0';
+    for (int i = 0; i < count; i++) {
+        if (!(set & RCL_BIT(i)))
+            continue;
+        if (!first)
+            append(out, outlen, &pos, ";");
+        append(out, outlen, &pos, names[i]);
+        first = false;
+    }
+    return pos;
+}
+
+enum rcl_condition rcl_student_condition(const struct rcl_student *s)
+{
+    uint32_t net = s->network, dev = s->devices;
+    bool online_net = net & (RCL_BIT(RCL_NET_BROADBAND) | RCL_BIT(RCL_NET_MOBILE));
+    bool online_dev =
+        dev & (RCL_BIT(RCL_DEV_COMPUTER) | RCL_BIT(RCL_DEV_TABLET) | RCL_BIT(RCL_DEV_SMARTPHONE));
+    bool tv_net = net & (RCL_BIT(RCL_NET_CABLE_TV) | RCL_BIT(RCL_NET_BROADBAND));
+
+    if (online_net && online_dev)
+        return RCL_COND_ONLINE;
+    if ((dev & RCL_BIT(RCL_DEV_TV)) && tv_net)
+        return RCL_COND_TV_ONLY;
+    return RCL_COND_NONE;
+}
+
+static bool has_measure_in_place(const struct rcl_student *s)
+{
+    for (size_t i = 0; i < s->n_measures && i < RCL_MEASURES_MAX; i++) {
+        if (s->measures[i].status == RCL_STATUS_IN_PLACE)
+            return true;
+    }
+    return false;
+}
+
+bool rcl_student_is_blind_spot(const struct rcl_student *s)
+{
+    bool at_risk = rcl_student_condition(s) == RCL_COND_NONE || s->participation == RCL_PART_ABSENT;
+    return at_risk && !has_measure_in_place(s);
+}
+
+int rcl_measures_parse(const char *cell, struct rcl_measure *out, size_t *n_out, char *bad,
+                       size_t badlen)
+{
+    const char *p = cell != NULL ? cell : "";
+    const char *item;
+    size_t len, n = 0;
+
+    while (next_item(&p, &item, &len)) {
+        if (len == 0)
+            continue;
+        /* "kind" or "kind:status", blanks allowed around the colon. */
+        const char *colon = memchr(item, ':', len);
+        size_t klen = colon != NULL ? (size_t)(colon - item) : len;
+        int status = RCL_STATUS_IN_PLACE;
+        while (klen > 0 && is_blank(item[klen - 1]))
+            klen--;
+        int kind = rcl_name_find(rcl_measure_kind_names, RCL_MEASURE_KIND_COUNT, item, klen);
+        if (colon != NULL) {
+            const char *st = colon + 1, *end = item + len;
+            while (st < end && is_blank(*st))
+                st++;
+            status =
+                rcl_name_find(rcl_measure_status_names, RCL_STATUS_COUNT, st, (size_t)(end - st));
+        }
+        if (kind < 0 || status < 0 || n >= RCL_MEASURES_MAX) {
+            copy_bad(bad, badlen, item, len);
+            return -1;
+        }
+        out[n].kind = (uint8_t)kind;
+        out[n].status = (uint8_t)status;
+        n++;
+    }
+    *n_out = n;
+    return 0;
+}
+
+size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, size_t outlen)
+{
+    size_t pos = 0;
+
+    if (outlen == 0)
+        return 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind >= RCL_MEASURE_KIND_COUNT || m[i].status >= RCL_STATUS_COUNT)
+            continue; /* the codec never lets such a value in */
+        if (i > 0 && pos > 0)
+            append(out, outlen, &pos, ";");
+        append(out, outlen, &pos, rcl_measure_kind_names[m[i].kind]);
+        if (m[i].status != RCL_STATUS_IN_PLACE) {
+            append(out, outlen, &pos, ":");
+            append(out, outlen, &pos, rcl_measure_status_names[m[i].status]);
+        }
+    }
+    return pos;
+}
+
+void rcl_totals_add_student(struct rcl_totals *t, const struct rcl_student *s)
+{
+    bool in_place[RCL_MEASURE_KIND_COUNT] = {false};
+
+    t->students++;
+    t->condition[rcl_student_condition(s)]++;
+    if (rcl_student_is_blind_spot(s))
+        t->blind_spots++;
+    for (int g = 0; g < RCL_GROUP_COUNT; g++) {
+        if (s->groups & RCL_BIT(g))
+            t->groups[g]++;
+    }
+    /* A student counts once per kind, however many measures of it are listed. */
+    for (size_t i = 0; i < s->n_measures && i < RCL_MEASURES_MAX; i++) {
+        const struct rcl_measure *m = &s->measures[i];
+        if (m->kind < RCL_MEASURE_KIND_COUNT && m->status == RCL_STATUS_IN_PLACE)
+            in_place[m->kind] = true;
+    }
+    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++) {
+        if (in_place[k])
+            t->measures[k]++;
+    }
+    if (s->participation < RCL_PARTICIPATION_COUNT)
+        t->participation[s->participation]++;
+}
+
+void rcl_totals_add(struct rcl_totals *dst, const struct rcl_totals *src)
+{
+    dst->students += src->students;
+    for (int i = 0; i < RCL_CONDITION_COUNT; i++)
+        dst->condition[i] += src->condition[i];
+    dst->blind_spots += src->blind_spots;
+    for (int i = 0; i < RCL_GROUP_COUNT; i++)
+        dst->groups[i] += src->groups[i];
+    for (int i = 0; i < RCL_MEASURE_KIND_COUNT; i++)
+        dst->measures[i] += src->measures[i];
+    for (int i = 0; i < RCL_PARTICIPATION_COUNT; i++)
+        dst->participation[i] += src->participation[i];
+}
+
+bool rcl_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = p[i];
+        uint32_t cp;
+        size_t n;
+
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t') || c == 0x7F)
+                return false;
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false; /* continuation byte, C0/C1 overlong lead, or beyond U+10FFFF */
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000))
+            return false; /* overlong */
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            return false; /* surrogate */
+        if (cp > 0x10FFFF)
+            return false;
+        i += n + 1;
+    }
+    return true;
+}

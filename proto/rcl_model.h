@@ -1,0 +1,148 @@
+/*
+ * rcl_model.h - the records every tier shares, and the rules derived from them.
+ *
+ * Sets (network, devices, groups) are bit sets whose bit numbers are the
+ * indexes into the name tables below; the same numbers travel on the wire,
+ * so never reorder a table, only append.
+ */
+#ifndef RCL_MODEL_H
+#define RCL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Limits (bytes, without the terminating NUL) ---- */
+#define RCL_STUDENT_ID_LEN 19
+#define RCL_SCHOOL_ID_LEN 10
+#define RCL_COUNTY_LEN 6
+#define RCL_ID_MAX 32 /* any source id: a school code or an aggregator id */
+#define RCL_NAME_MAX 96
+#define RCL_CLASS_MAX 48
+#define RCL_PLATFORM_MAX 96
+#define RCL_FEEDBACK_MAX 600
+#define RCL_MEASURES_MAX 12
+#define RCL_PSEUDONYM_BYTES 32
+
+/* ---- Enumerations and sets ---- */
+enum rcl_network { RCL_NET_BROADBAND, RCL_NET_MOBILE, RCL_NET_CABLE_TV, RCL_NETWORK_COUNT };
+enum rcl_device { RCL_DEV_COMPUTER, RCL_DEV_TABLET, RCL_DEV_SMARTPHONE, RCL_DEV_TV, RCL_DEVICE_COUNT };
+enum rcl_group {
+    RCL_GROUP_POVERTY_CARD,
+    RCL_GROUP_HARDSHIP,
+    RCL_GROUP_FRONTLINE_FAMILY,
+    RCL_GROUP_LEFT_BEHIND,
+    RCL_GROUP_MIGRANT,
+    RCL_GROUP_DISABLED,
+    RCL_GROUP_OTHER,
+    RCL_GROUP_COUNT
+};
+enum rcl_measure_kind {
+    RCL_MEASURE_TV_AT_VILLAGE,
+    RCL_MEASURE_LOANED_DEVICE,
+    RCL_MEASURE_DATA_SUBSIDY,
+    RCL_MEASURE_ONE_TO_ONE,
+    RCL_MEASURE_PAPER_MATERIALS,
+    RCL_MEASURE_FUNDING,
+    RCL_MEASURE_KIND_COUNT
+};
+enum rcl_measure_status {
+    RCL_STATUS_PLANNED,
+    RCL_STATUS_IN_PLACE,
+    RCL_STATUS_ENDED,
+    RCL_STATUS_COUNT
+};
+enum rcl_participation {
+    RCL_PART_ACTIVE,
+    RCL_PART_IRREGULAR,
+    RCL_PART_ABSENT,
+    RCL_PART_OPTED_OUT,
+    RCL_PARTICIPATION_COUNT
+};
+enum rcl_condition { RCL_COND_ONLINE, RCL_COND_TV_ONLY, RCL_COND_NONE, RCL_CONDITION_COUNT };
+
+/* Name tables, indexed by the enums above: the words of the CSV and reports. */
+extern const char *const rcl_network_names[RCL_NETWORK_COUNT];
+extern const char *const rcl_device_names[RCL_DEVICE_COUNT];
+extern const char *const rcl_group_names[RCL_GROUP_COUNT];
+extern const char *const rcl_measure_kind_names[RCL_MEASURE_KIND_COUNT];
+extern const char *const rcl_measure_status_names[RCL_STATUS_COUNT];
+extern const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT];
+extern const char *const rcl_condition_names[RCL_CONDITION_COUNT];
+
+/* Index of 'word' (length len) in names[0..count), or -1. Exact, case-sensitive. */
+int rcl_name_find(const char *const *names, int count, const char *word, size_t len);
+
+/*
+ * Parses a ';'-separated set cell ("broadband;mobile", "" = empty set,
+ * blanks around items ignored) into a bit set. Returns 0, or -1 with the
+ * first unknown word copied into bad (NUL-terminated, truncated to badlen).
+ * A word given twice is accepted.
+ */
+int rcl_set_parse(const char *const *names, int count, const char *cell, uint32_t *out, char *bad,
+                  size_t badlen);
+
+/* Writes the set as "a;b" into out (always NUL-terminated). Returns the length. */
+size_t rcl_set_format(const char *const *names, int count, uint32_t set, char *out, size_t outlen);
+
+/* ---- Records ---- */
+struct rcl_measure {
+    uint8_t kind;   /* enum rcl_measure_kind */
+    uint8_t status; /* enum rcl_measure_status */
+};
+
+/*
+ * One student. id is known only at the school; pseudonym is what leaves it.
+ * All strings are NUL-terminated UTF-8 within their buffers.
+ */
+struct rcl_student {
+    char id[RCL_STUDENT_ID_LEN + 1];
+    uint8_t pseudonym[RCL_PSEUDONYM_BYTES];
+    char name[RCL_NAME_MAX + 1];
+    unsigned grade; /* 1-12 */
+    char class_name[RCL_CLASS_MAX + 1];
+    uint32_t network; /* bit set of enum rcl_network */
+    uint32_t devices; /* bit set of enum rcl_device */
+    char platform[RCL_PLATFORM_MAX + 1];
+    uint32_t groups;        /* bit set of enum rcl_group */
+    unsigned participation; /* enum rcl_participation */
+    size_t n_measures;
+    struct rcl_measure measures[RCL_MEASURES_MAX];
+    char feedback[RCL_FEEDBACK_MAX + 1];
+};
+
+#define RCL_BIT(i) (UINT32_C(1) << (i))
+
+/* condition: online / tv_only / none, as DESIGN.md defines it. */
+enum rcl_condition rcl_student_condition(const struct rcl_student *s);
+
+/* A blind spot: (condition none or participation absent) and no measure in place. */
+bool rcl_student_is_blind_spot(const struct rcl_student *s);
+
+/*
+ * Measures as text, "kind;kind:planned;kind:ended" (in place is the default),
+ * the CSV's assistance cell and the stores' column. Parse returns 0, or -1
+ * with the offending item in bad.
+ */
+int rcl_measures_parse(const char *cell, struct rcl_measure *out, size_t *n_out, char *bad,
+                       size_t badlen);
+size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, size_t outlen);
+
+/* ---- Totals: the counts every report is made of ---- */
+struct rcl_totals {
+    uint64_t students;
+    uint64_t condition[RCL_CONDITION_COUNT];
+    uint64_t blind_spots;
+    uint64_t groups[RCL_GROUP_COUNT];
+    uint64_t measures[RCL_MEASURE_KIND_COUNT]; /* students with a measure of the kind in place */
+    uint64_t participation[RCL_PARTICIPATION_COUNT];
+};
+
+void rcl_totals_add_student(struct rcl_totals *t, const struct rcl_student *s);
+void rcl_totals_add(struct rcl_totals *dst, const struct rcl_totals *src);
+
+/* True when s is valid UTF-8 (no overlongs, no surrogates) without control characters other than
+ * tab. */
+bool rcl_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,521 @@
+/*
+ * rcl_outbox.c - the changes a node has yet to get acknowledged, sealed into
+ * signed batches that never change once written.
+ *
+ * Sequence numbers: next_seq is the next one to give out; every seq at or
+ * below sealed_through belongs to exactly one sealed batch, and the batches
+ * tile [1, sealed_through] without gaps (a batch covers the holes that
+ * coalescing left, so the receiver sees contiguous ranges); acked_seq is the
+ * highest the upstream has acknowledged, always <= sealed_through.
+ */
+#include "rcl_outbox.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rcl_db.h"
+#include "rcl_envelope.h"
+#include "rcl_log.h"
+
+/* A batch is cut once its changes reach about this many bytes. */
+#define RCL_BATCH_BYTES_MAX (1024 * 1024)
+
+const char RCL_OUTBOX_SQL[] =
+    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX outbox_entity ON outbox(entity);"
+    "CREATE TABLE sealed(first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL UNIQUE,"
+    " digest BLOB NOT NULL, envelope BLOB NOT NULL);"
+    "CREATE TABLE uplink(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " epoch INTEGER NOT NULL DEFAULT 1, next_seq INTEGER NOT NULL DEFAULT 1,"
+    " sealed_through INTEGER NOT NULL DEFAULT 0, sealed_digest BLOB,"
+    " acked_seq INTEGER NOT NULL DEFAULT 0, acked_digest BLOB,"
+    " acked_at INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO uplink(id) VALUES (1);";
+
+/* The uplink row. */
+struct uplink_row {
+    uint64_t epoch;
+    uint64_t next_seq;
+    uint64_t sealed_through;
+    bool has_sealed_digest;
+    uint8_t sealed_digest[RCL_DIGEST_BYTES];
+    uint64_t acked_seq;
+    int64_t acked_at;
+};
+
+/* Reads the uplink row. Returns 0, or -1 logged. */
+static int read_uplink(sqlite3 *db, struct uplink_row *u)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, "SELECT epoch, next_seq, sealed_through, sealed_digest,"
+                                          " acked_seq, acked_at FROM uplink WHERE id = 1");
+    int rc = -1;
+
+    memset(u, 0, sizeof *u);
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        RCL_ERROR("outbox: cannot read the uplink row: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    u->epoch = (uint64_t)sqlite3_column_int64(st, 0);
+    u->next_seq = (uint64_t)sqlite3_column_int64(st, 1);
+    u->sealed_through = (uint64_t)sqlite3_column_int64(st, 2);
+    if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+        if (sqlite3_column_bytes(st, 3) != RCL_DIGEST_BYTES) {
+            RCL_ERROR("outbox: uplink.sealed_digest has %d bytes, want %d",
+                      sqlite3_column_bytes(st, 3), RCL_DIGEST_BYTES);
+            goto out;
+        }
+        memcpy(u->sealed_digest, sqlite3_column_blob(st, 3), RCL_DIGEST_BYTES);
+        u->has_sealed_digest = true;
+    }
+    u->acked_seq = (uint64_t)sqlite3_column_int64(st, 4);
+    u->acked_at = sqlite3_column_int64(st, 5);
+    if (u->next_seq < 1 || u->sealed_through >= u->next_seq || u->acked_seq > u->sealed_through) {
+        RCL_ERROR("outbox: inconsistent uplink row next_seq=%" PRIu64 " sealed_through=%" PRIu64
+                  " acked_seq=%" PRIu64,
+                  u->next_seq, u->sealed_through, u->acked_seq);
+        goto out;
+    }
+    rc = 0;
+
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Steps a statement that returns no rows. Returns 0, or -1 logged with what. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        RCL_ERROR("outbox: %s: %s", what, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Appends c with the next sequence number, replacing an unsealed change for
+ * the same entity. Runs in the caller's transaction. Returns 0, or -1 logged.
+ */
+int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c)
+{
+    struct uplink_row u;
+    sqlite3_stmt *st = NULL;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    if (read_uplink(db, &u) != 0)
+        goto out;
+    c->seq = u.next_seq;
+    if (rcl_change_encode(c, &body, &len) != 0) {
+        RCL_ERROR("outbox: cannot encode change seq=%" PRIu64 ": out of memory", c->seq);
+        goto out;
+    }
+
+    st = rcl_db_prepare(db, "UPDATE uplink SET next_seq = next_seq + 1 WHERE id = 1");
+    if (st == NULL || step_done(db, st, "advance next_seq") != 0)
+        goto out;
+    sqlite3_finalize(st);
+
+    /* The new change carries the entity's full state: an older one not yet
+     * sealed adds nothing. Sealed ones stay, their batch bytes are fixed. */
+    st = rcl_db_prepare(db, "DELETE FROM outbox WHERE entity = ?1 AND seq > ?2");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)u.sealed_through);
+    if (step_done(db, st, "coalesce change") != 0)
+        goto out;
+    sqlite3_finalize(st);
+
+    st = rcl_db_prepare(db, "INSERT INTO outbox(seq, entity, body) VALUES (?1, ?2, ?3)");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->seq);
+    sqlite3_bind_text(st, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, body, (int)len, SQLITE_STATIC);
+    if (step_done(db, st, "insert change") != 0)
+        goto out;
+    rc = 0;
+
+out:
+    sqlite3_finalize(st);
+    free(body);
+    return rc;
+}
+
+/* The changes of the batch being built; bodies are malloc'd copies. */
+struct pending_batch {
+    struct rcl_blob changes[RCL_BATCH_RECORDS_MAX];
+    size_t n;
+    size_t bytes;
+    uint64_t last_record_seq;
+};
+
+static void pending_clear(struct pending_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free((void *)b->changes[i].data);
+    b->n = 0;
+    b->bytes = 0;
+    b->last_record_seq = 0;
+}
+
+/*
+ * Seals the changes in b as the batch [u->sealed_through + 1, last_seq],
+ * stores it and advances u (the caller writes u back). Returns 0, or -1 logged.
+ */
+static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
+                    const uint8_t pk[RCL_PK_BYTES], const uint8_t sk[RCL_SK_BYTES],
+                    const struct pending_batch *b, uint64_t last_seq)
+{
+    struct rcl_batch_header h;
+    uint8_t *payload = NULL, *env = NULL;
+    size_t payload_len = 0, env_len = 0;
+    uint8_t digest[RCL_DIGEST_BYTES];
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    memset(&h, 0, sizeof h);
+    if (strlen(source) > RCL_ID_MAX) {
+        RCL_ERROR("outbox: source id '%s' is longer than %d characters", source, RCL_ID_MAX);
+        goto out;
+    }
+    strcpy(h.source, source);
+    h.epoch = u->epoch;
+    h.first_seq = u->sealed_through + 1;
+    h.last_seq = last_seq;
+    h.has_prev = u->sealed_through > 0;
+    if (h.has_prev) {
+        if (!u->has_sealed_digest) {
+            RCL_ERROR("outbox: no digest stored for the batch ending at seq %" PRIu64,
+                      u->sealed_through);
+            goto out;
+        }
+        memcpy(h.prev_digest, u->sealed_digest, RCL_DIGEST_BYTES);
+    }
+    h.sent_at = (int64_t)time(NULL);
+
+    if (rcl_batch_encode(&h, b->changes, b->n, &payload, &payload_len) != 0) {
+        RCL_ERROR("outbox: cannot encode batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
+        goto out;
+    }
+    rcl_digest(payload, payload_len, digest);
+    if (rcl_envelope_seal(source, payload, payload_len, pk, sk, &env, &env_len) != 0) {
+        RCL_ERROR("outbox: cannot seal batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
+        goto out;
+    }
+
+    st = rcl_db_prepare(
+        db, "INSERT INTO sealed(first_seq, last_seq, digest, envelope) VALUES (?,?,?,?)");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)h.first_seq);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)h.last_seq);
+    sqlite3_bind_blob(st, 3, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, env, (int)env_len, SQLITE_STATIC);
+    if (step_done(db, st, "store sealed batch") != 0)
+        goto out;
+
+    u->sealed_through = h.last_seq;
+    memcpy(u->sealed_digest, digest, RCL_DIGEST_BYTES);
+    u->has_sealed_digest = true;
+    RCL_DEBUG("outbox: sealed batch seq=%" PRIu64 "..%" PRIu64 " records=%zu bytes=%zu",
+              h.first_seq, h.last_seq, b->n, env_len);
+    rc = 0;
+
+out:
+    sqlite3_finalize(st);
+    free(payload);
+    free(env);
+    return rc;
+}
+
+/*
+ * Seals every unsealed change into batches of at most RCL_BATCH_RECORDS_MAX
+ * changes and about 1 MiB. Returns the number of batches sealed, or -1 logged
+ * (nothing sealed then).
+ */
+int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYTES],
+                    const uint8_t sk[RCL_SK_BYTES])
+{
+    struct uplink_row u;
+    struct pending_batch *b = NULL;
+    sqlite3_stmt *st = NULL;
+    bool in_tx = false;
+    int sealed = 0;
+    int rc = -1;
+    int step;
+
+    /* Cheap check first, without taking the write lock: pump calls this often. */
+    if (read_uplink(db, &u) != 0)
+        return -1;
+    if (u.next_seq - 1 <= u.sealed_through)
+        return 0;
+
+    b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        RCL_ERROR("outbox: out of memory sealing");
+        return -1;
+    }
+    if (rcl_db_begin(db) != 0)
+        goto out;
+    in_tx = true;
+    if (read_uplink(db, &u) != 0) /* again, now that we hold the lock */
+        goto out;
+
+    st = rcl_db_prepare(db, "SELECT seq, body FROM outbox WHERE seq > ?1 ORDER BY seq");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)u.sealed_through);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        const void *data = sqlite3_column_blob(st, 1);
+        uint8_t *copy;
+
+        if (b->n == RCL_BATCH_RECORDS_MAX || (b->n > 0 && b->bytes + len > RCL_BATCH_BYTES_MAX)) {
+            /* Cut here: the batch ends at its last record, the next starts right after. */
+            if (seal_one(db, &u, source, pk, sk, b, b->last_record_seq) != 0)
+                goto out;
+            sealed++;
+            pending_clear(b);
+        }
+        copy = malloc(len > 0 ? len : 1);
+        if (copy == NULL) {
+            RCL_ERROR("outbox: out of memory sealing seq %" PRIu64, seq);
+            goto out;
+        }
+        if (len > 0)
+            memcpy(copy, data, len);
+        b->changes[b->n].data = copy;
+        b->changes[b->n].len = len;
+        b->n++;
+        b->bytes += len;
+        b->last_record_seq = seq;
+    }
+    if (step != SQLITE_DONE) {
+        RCL_ERROR("outbox: cannot read pending changes: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if (b->n > 0) {
+        /* The last batch reaches next_seq - 1 so that it also covers any
+         * numbers whose changes were coalesced away at the end. */
+        if (seal_one(db, &u, source, pk, sk, b, u.next_seq - 1) != 0)
+            goto out;
+        sealed++;
+    } else if (u.next_seq - 1 > u.sealed_through) {
+        /* Cannot happen (coalescing keeps the newest change of an entity),
+         * but if it does, the numbers are simply covered by the next batch. */
+        RCL_WARN("outbox: seq %" PRIu64 "..%" PRIu64 " have no changes; left for the next batch",
+                 u.sealed_through + 1, u.next_seq - 1);
+    }
+
+    if (sealed > 0) {
+        st = rcl_db_prepare(
+            db, "UPDATE uplink SET sealed_through = ?1, sealed_digest = ?2 WHERE id = 1");
+        if (st == NULL)
+            goto out;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)u.sealed_through);
+        sqlite3_bind_blob(st, 2, u.sealed_digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+        if (step_done(db, st, "advance sealed_through") != 0)
+            goto out;
+    }
+    if (rcl_db_commit(db) != 0)
+        goto out;
+    in_tx = false;
+    rc = sealed;
+
+out:
+    sqlite3_finalize(st);
+    if (in_tx)
+        rcl_db_rollback(db);
+    if (b != NULL) {
+        pending_clear(b);
+        free(b);
+    }
+    return rc;
+}
+
+/* Reads the first sealed batch with last_seq > after. Returns 1 found, 0 none, -1 error. */
+int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
+{
+    sqlite3_stmt *st;
+    int rc = -1;
+    int step;
+    size_t len;
+
+    memset(out, 0, sizeof *out);
+    st = rcl_db_prepare(db, "SELECT first_seq, last_seq, digest, envelope FROM sealed"
+                            " WHERE last_seq > ?1 ORDER BY last_seq LIMIT 1");
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = 0;
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        RCL_ERROR("outbox: cannot read sealed batches: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (sqlite3_column_bytes(st, 2) != RCL_DIGEST_BYTES) {
+        RCL_ERROR("outbox: sealed batch at seq %" PRId64 " has a bad digest",
+                  (int64_t)sqlite3_column_int64(st, 0));
+        goto out;
+    }
+    out->first_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    out->last_seq = (uint64_t)sqlite3_column_int64(st, 1);
+    memcpy(out->digest, sqlite3_column_blob(st, 2), RCL_DIGEST_BYTES);
+    len = (size_t)sqlite3_column_bytes(st, 3);
+    out->envelope = malloc(len > 0 ? len : 1);
+    if (out->envelope == NULL) {
+        RCL_ERROR("outbox: out of memory reading a sealed batch");
+        goto out;
+    }
+    if (len > 0)
+        memcpy(out->envelope, sqlite3_column_blob(st, 3), len);
+    out->envelope_len = len;
+    rc = 1;
+
+out:
+    sqlite3_finalize(st);
+    if (rc != 1)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void rcl_sealed_clear(struct rcl_sealed *s)
+{
+    if (s == NULL)
+        return;
+    free(s->envelope);
+    memset(s, 0, sizeof *s);
+}
+
+/*
+ * Records the upstream's ack of everything up to acked_seq and deletes those
+ * changes and batches, in one transaction. An ack beyond what was sealed is
+ * refused (-1): the upstream claims more than this node sent, and deleting on
+ * its word could lose changes. Returns 0, or -1 logged.
+ */
+int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
+{
+    struct uplink_row u;
+    sqlite3_stmt *st = NULL;
+    bool in_tx = false;
+    int rc = -1;
+
+    if (rcl_db_begin(db) != 0)
+        return -1;
+    in_tx = true;
+    if (read_uplink(db, &u) != 0)
+        goto out;
+    if (acked_seq <= u.acked_seq) {
+        rc = 0; /* old news */
+        goto out;
+    }
+    if (acked_seq > u.sealed_through) {
+        RCL_ERROR("outbox: upstream acknowledged seq %" PRIu64 " but only %" PRIu64
+                  " were sent; nothing deleted",
+                  acked_seq, u.sealed_through);
+        goto out;
+    }
+
+    if (digest != NULL) {
+        /* The chain is ours: a different digest means the upstream holds other bytes. */
+        st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
+        if (st == NULL)
+            goto out;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
+             memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))
+            RCL_WARN("outbox: upstream digest of the batch ending at seq %" PRIu64
+                     " differs from ours",
+                     acked_seq);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+
+    st = rcl_db_prepare(db, "DELETE FROM outbox WHERE seq <= ?1");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    if (step_done(db, st, "delete acknowledged changes") != 0)
+        goto out;
+    sqlite3_finalize(st);
+
+    st = rcl_db_prepare(db, "DELETE FROM sealed WHERE last_seq <= ?1");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    if (step_done(db, st, "delete acknowledged batches") != 0)
+        goto out;
+    sqlite3_finalize(st);
+
+    st = rcl_db_prepare(db, "UPDATE uplink SET acked_seq = ?1, acked_digest = ?2, acked_at = ?3"
+                            " WHERE id = 1");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    if (digest != NULL)
+        sqlite3_bind_blob(st, 2, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    if (step_done(db, st, "record acknowledgement") != 0)
+        goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if (rcl_db_commit(db) != 0)
+        goto out;
+    in_tx = false;
+    rc = 0;
+
+out:
+    sqlite3_finalize(st);
+    if (in_tx) {
+        /* The early returns changed nothing; rollback also ends the transaction. */
+        rcl_db_rollback(db);
+    }
+    return rc;
+}
+
+int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out)
+{
+    struct uplink_row u;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (read_uplink(db, &u) != 0)
+        return -1;
+    st = rcl_db_prepare(db, "SELECT count(*) FROM outbox");
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        RCL_ERROR("outbox: cannot count pending changes: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    out->epoch = u.epoch;
+    out->last_seq = u.next_seq - 1;
+    out->sealed_through = u.sealed_through;
+    out->acked_seq = u.acked_seq;
+    out->acked_at = u.acked_at;
+    out->pending = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+
+out:
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * rcl_outbox.h - what a node has yet to get acknowledged by its upstream.
+ *
+ * Every local change is appended, in the caller's transaction, with the next
+ * sequence number of this source. Before sending, pending changes are sealed
+ * into signed batches that are stored and never change again: a batch sent
+ * twice is the same bytes, so its digest chains. Changes and batches are
+ * deleted only after the upstream acknowledges them.
+ *
+ * Tables (created by RCL_OUTBOX_SQL, part of a store's first migration):
+ *   outbox(seq, entity, body)   changes not yet acknowledged; body is an
+ *                               encoded rcl_change carrying seq
+ *   sealed(first_seq, last_seq, digest, envelope)
+ *   uplink(...)                 one row: epoch, next_seq, sealed_through,
+ *                               sealed_digest, acked_seq, acked_digest, acked_at
+ */
+#ifndef RCL_OUTBOX_H
+#define RCL_OUTBOX_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rcl_codec.h"
+#include "rcl_keys.h"
+
+extern const char RCL_OUTBOX_SQL[];
+
+/*
+ * Appends c with the next sequence number (written into c->seq). entity
+ * names what the change is about ("student:<pseudonym hex>"): an unsealed
+ * change for the same entity is replaced, since the new one carries the full
+ * state. Must run inside the caller's transaction. Returns 0, or -1 logged.
+ */
+int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c);
+
+/*
+ * Seals every unsealed change into batches of at most RCL_BATCH_RECORDS_MAX
+ * changes and about 1 MiB, signed by (pk, sk) as source. Runs its own
+ * transaction. Returns the number of batches sealed, or -1 logged.
+ */
+int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYTES],
+                    const uint8_t sk[RCL_SK_BYTES]);
+
+/* One sealed batch, in order. envelope is malloc'd; free with rcl_sealed_clear. */
+struct rcl_sealed {
+    uint64_t first_seq;
+    uint64_t last_seq;
+    uint8_t digest[RCL_DIGEST_BYTES];
+    uint8_t *envelope;
+    size_t envelope_len;
+};
+
+/* Reads the first sealed batch with last_seq > after. Returns 1 found, 0 none, -1 error. */
+int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out);
+void rcl_sealed_clear(struct rcl_sealed *s);
+
+/*
+ * Records the upstream's acknowledgement of everything up to acked_seq
+ * (digest: the upstream's digest of the batch ending there, may be NULL):
+ * deletes those changes and batches, in one transaction. An ack at or below
+ * the recorded one changes nothing. Returns 0, or -1 logged.
+ */
+int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
+
+struct rcl_outbox_stats {
+    uint64_t epoch;
+    uint64_t last_seq;       /* highest sequence number given out, 0 if none */
+    uint64_t sealed_through; /* highest sequence number sealed into a batch */
+    uint64_t acked_seq;      /* highest acknowledged by the upstream */
+    int64_t acked_at;        /* unix seconds of that acknowledgement, 0 if never */
+    uint64_t pending;        /* changes not yet acknowledged */
+};
+
+int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);
+
+#endif

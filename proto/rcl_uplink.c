@@ -1,0 +1,431 @@
+/*
+ * rcl_uplink.c - the sender side of the sync protocol: keeps up to `window`
+ * sealed batches in flight toward the upstream and turns its replies into
+ * deletions (ACK), rewinds (RESEND), a stop (REFUSED) or a pause (BUSY).
+ *
+ * In-flight batches are always a contiguous run of sealed batches, sent in
+ * order; `send_after` names where the next one starts (the next batch to send
+ * is the first sealed one with last_seq > send_after). Anything that makes the
+ * in-flight batches doubtful (time-out, BUSY, reconnect) just rewinds
+ * send_after to before the first of them: they are read again from the store
+ * and sent again, and the receiver acknowledges duplicates without applying
+ * them.
+ */
+#include "rcl_uplink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "rcl_codec.h"
+#include "rcl_log.h"
+#include "rcl_outbox.h"
+#include "rcl_transport.h"
+
+#define RCL_UPLINK_WINDOW_DEFAULT 8
+#define RCL_UPLINK_TIMEOUT_DEFAULT_MS 5000
+#define RCL_UPLINK_BUSY_BACKOFF_MS 1000
+#define RCL_UPLINK_AUTH_REASON                                                                     \
+    "upstream refused this node's key at the handshake (not enrolled, or revoked)"
+
+struct in_flight {
+    uint64_t first_seq;
+    uint64_t last_seq;
+    int64_t sent_ms;
+};
+
+struct rcl_uplink {
+    sqlite3 *db;
+    void *socket;
+    struct rcl_monitor *monitor;
+    char source[RCL_ID_MAX + 1];
+    uint8_t pk[RCL_PK_BYTES];
+    uint8_t sk[RCL_SK_BYTES];
+    unsigned window;
+    int timeout_ms;
+
+    struct in_flight *flight; /* window entries, the first n_flight in use, in seq order */
+    unsigned n_flight;
+    uint64_t send_after;
+
+    int64_t busy_until_ms; /* 0: not backing off */
+    bool refused;
+    bool auth_failed;
+    bool warned_handshake;
+    bool lost_link;        /* disconnected since the batches in flight were sent */
+    uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
+    char reason[256];
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Forgets what is in flight so that pump sends it again, from the store. */
+static void rewind_flight(struct rcl_uplink *u)
+{
+    if (u->n_flight > 0)
+        u->send_after = u->flight[0].first_seq - 1;
+    u->n_flight = 0;
+    u->rewound_from = 0;
+}
+
+static void refuse(struct rcl_uplink *u, const char *reason)
+{
+    u->refused = true;
+    snprintf(u->reason, sizeof u->reason, "%s", reason);
+    u->n_flight = 0;
+    RCL_ERROR("uplink: stopped sending: %s", u->reason);
+}
+
+/* Applies the connection events seen since the last look. */
+static void watch_link(struct rcl_uplink *u)
+{
+    int ev = rcl_monitor_events(u->monitor);
+
+    if (ev & RCL_MON_DISCONNECTED)
+        u->lost_link = true;
+    if (ev & RCL_MON_AUTH_FAILED) {
+        if (!u->auth_failed)
+            RCL_ERROR("uplink: %s", RCL_UPLINK_AUTH_REASON);
+        u->auth_failed = true;
+        /* A refused handshake drops the link: whatever we queued is gone. */
+        u->lost_link = true;
+    }
+    if ((ev & RCL_MON_HANDSHAKE_FAILED) && !u->warned_handshake) {
+        /* Once: libzmq retries every few seconds and each try fails alike. */
+        RCL_WARN("uplink: handshake with the upstream failed (wrong upstream key?)");
+        u->warned_handshake = true;
+    }
+    if (ev & RCL_MON_CONNECTED) {
+        if (u->auth_failed)
+            RCL_INFO("uplink: upstream now accepts this node's key");
+        else
+            RCL_INFO("uplink: connected to the upstream");
+        u->auth_failed = false;
+        u->warned_handshake = false;
+        /* Messages queued toward the old connection were dropped with it. */
+        if (u->lost_link)
+            rewind_flight(u);
+        u->lost_link = false;
+    }
+    if (!u->refused)
+        snprintf(u->reason, sizeof u->reason, "%s", u->auth_failed ? RCL_UPLINK_AUTH_REASON : "");
+}
+
+/* Connects (asynchronously). NULL with err on failure. db stays the caller's. */
+struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_uplink_config *cfg,
+                                  char *err, size_t errlen)
+{
+    struct rcl_uplink *u = NULL;
+    struct rcl_outbox_stats st;
+
+    if (cfg->source == NULL || strlen(cfg->source) > RCL_ID_MAX) {
+        snprintf(err, errlen, "uplink: source id is missing or longer than %d characters",
+                 RCL_ID_MAX);
+        goto fail;
+    }
+    u = calloc(1, sizeof *u);
+    if (u == NULL) {
+        snprintf(err, errlen, "uplink: out of memory");
+        goto fail;
+    }
+    u->db = db;
+    strcpy(u->source, cfg->source);
+    memcpy(u->pk, cfg->pk, RCL_PK_BYTES);
+    memcpy(u->sk, cfg->sk, RCL_SK_BYTES);
+    u->window = cfg->window > 0 ? cfg->window : RCL_UPLINK_WINDOW_DEFAULT;
+    u->timeout_ms =
+        cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms : RCL_UPLINK_TIMEOUT_DEFAULT_MS;
+    u->flight = calloc(u->window, sizeof *u->flight);
+    if (u->flight == NULL) {
+        snprintf(err, errlen, "uplink: out of memory");
+        goto fail;
+    }
+    if (rcl_outbox_stats(db, &st) != 0) {
+        snprintf(err, errlen, "uplink: cannot read the outbox");
+        goto fail;
+    }
+    u->send_after = st.acked_seq;
+
+    u->socket =
+        rcl_transport_client_new(zmq_ctx, cfg->endpoint, cfg->sk, cfg->server_pk, err, errlen);
+    if (u->socket == NULL)
+        goto fail;
+    /* Right after the socket: the handshake cannot complete before this runs
+     * on any real link, and a missed refusal is seen again on the next retry. */
+    u->monitor = rcl_monitor_new(zmq_ctx, u->socket);
+    if (u->monitor == NULL) {
+        snprintf(err, errlen, "%s: cannot monitor the connection", cfg->endpoint);
+        goto fail;
+    }
+    RCL_INFO("uplink: source=%s upstream=%s window=%u pending=%" PRIu64, u->source, cfg->endpoint,
+             u->window, st.pending);
+    return u;
+
+fail:
+    rcl_uplink_destroy(&u);
+    return NULL;
+}
+
+void rcl_uplink_destroy(struct rcl_uplink **up)
+{
+    struct rcl_uplink *u = up != NULL ? *up : NULL;
+
+    if (u == NULL)
+        return;
+    /* The monitor watches the socket: stop it first. */
+    rcl_monitor_destroy(&u->monitor);
+    if (u->socket != NULL)
+        zmq_close(u->socket);
+    sodium_memzero(u->sk, sizeof u->sk);
+    free(u->flight);
+    free(u);
+    *up = NULL;
+}
+
+void *rcl_uplink_socket(struct rcl_uplink *u)
+{
+    return u->socket;
+}
+
+/* True when a send can be queued now: a connection is up (ZMQ_IMMEDIATE) and
+ * has room. Saves reading a batch from the store only to fail to send it. */
+static bool writable(struct rcl_uplink *u)
+{
+    int events = 0;
+    size_t len = sizeof events;
+
+    if (zmq_getsockopt(u->socket, ZMQ_EVENTS, &events, &len) != 0)
+        return false;
+    return (events & ZMQ_POLLOUT) != 0;
+}
+
+/*
+ * Seals new changes and sends batches while the window allows; rewinds and
+ * re-sends after a time-out or a BUSY pause. Returns 0, or -1 (store failure).
+ */
+int rcl_uplink_pump(struct rcl_uplink *u)
+{
+    int64_t now = now_ms();
+
+    watch_link(u);
+    if (u->refused)
+        return 0;
+    if (u->busy_until_ms != 0) {
+        if (now < u->busy_until_ms)
+            return 0;
+        u->busy_until_ms = 0;
+        rewind_flight(u);
+    }
+    if (rcl_outbox_seal(u->db, u->source, u->pk, u->sk) < 0)
+        return -1;
+    if (u->n_flight > 0 && now - u->flight[0].sent_ms >= u->timeout_ms) {
+        RCL_INFO("uplink: no reply in %d ms, sending %u batches again from seq %" PRIu64,
+                 u->timeout_ms, u->n_flight, u->flight[0].first_seq);
+        rewind_flight(u);
+    }
+
+    while (u->n_flight < u->window && writable(u)) {
+        struct rcl_sealed s;
+        int r = rcl_outbox_next_sealed(u->db, u->send_after, &s);
+
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        if (rcl_transport_send(u->socket, NULL, 0, s.envelope, s.envelope_len) != 0) {
+            /* EAGAIN: no connection yet (ZMQ_IMMEDIATE) or the queue is full; the
+             * batch is not in flight and goes out on a later pump. */
+            if (errno != EAGAIN)
+                RCL_WARN("uplink: cannot send batch seq=%" PRIu64 "..%" PRIu64 ": %s", s.first_seq,
+                         s.last_seq, zmq_strerror(errno));
+            rcl_sealed_clear(&s);
+            break;
+        }
+        RCL_DEBUG("uplink: sent batch seq=%" PRIu64 "..%" PRIu64 " bytes=%zu", s.first_seq,
+                  s.last_seq, s.envelope_len);
+        u->flight[u->n_flight].first_seq = s.first_seq;
+        u->flight[u->n_flight].last_seq = s.last_seq;
+        u->flight[u->n_flight].sent_ms = now_ms(); /* sealing may have taken a while */
+        u->n_flight++;
+        u->send_after = s.last_seq;
+        rcl_sealed_clear(&s);
+    }
+    return 0;
+}
+
+/* ACK(n): everything up to n is durable upstream. Returns 0, or -1 (store). */
+static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r)
+{
+    struct rcl_outbox_stats st;
+    unsigned done = 0;
+    char why[256];
+
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return -1;
+    if (r->acked_seq > st.sealed_through) {
+        /* Deleting on that word could lose changes the upstream never had. */
+        snprintf(why, sizeof why,
+                 "upstream acknowledged seq %" PRIu64 " but this node sealed only %" PRIu64
+                 " (is the upstream a different store?)",
+                 r->acked_seq, st.sealed_through);
+        refuse(u, why);
+        return 0;
+    }
+    if (r->acked_seq > st.acked_seq) {
+        if (rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL) != 0)
+            return -1;
+        RCL_INFO("uplink: acknowledged through seq %" PRIu64 " of %" PRIu64, r->acked_seq,
+                 st.last_seq);
+    }
+    while (done < u->n_flight && u->flight[done].last_seq <= r->acked_seq)
+        done++;
+    if (done > 0) {
+        memmove(u->flight, u->flight + done, (u->n_flight - done) * sizeof *u->flight);
+        u->n_flight -= done;
+    }
+    if (u->send_after < r->acked_seq)
+        u->send_after = r->acked_seq;
+    if (r->acked_seq >= u->rewound_from)
+        u->rewound_from = 0; /* past the gap: a new RESEND is news */
+    return 0;
+}
+
+/* RESEND(from): the upstream has everything before from and nothing after. */
+static void on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
+                      const struct rcl_outbox_stats *st)
+{
+    char why[256];
+
+    if (r->resend_from == 0 || r->resend_from - 1 < st->acked_seq) {
+        snprintf(why, sizeof why,
+                 "upstream asks to resend from seq %" PRIu64
+                 " but had acknowledged through %" PRIu64
+                 " (is the upstream restored from an older backup?)",
+                 r->resend_from, st->acked_seq);
+        refuse(u, why);
+        return;
+    }
+    if (r->resend_from > st->sealed_through) {
+        /* Nothing we sent can start there: waiting would only stall. */
+        snprintf(why, sizeof why,
+                 "upstream asks to resend from seq %" PRIu64 " but this node sealed only %" PRIu64
+                 " (is the upstream a different store?)",
+                 r->resend_from, st->sealed_through);
+        refuse(u, why);
+        return;
+    }
+    /* Every batch sent after a gap draws its own RESEND: once we started
+     * again from there, the later ones only repeat it. (Should the restart be
+     * lost too, the reply time-out sends it again.) */
+    if (u->rewound_from == r->resend_from && u->n_flight > 0 &&
+        u->flight[0].first_seq == r->resend_from) {
+        RCL_DEBUG("uplink: resend from seq %" PRIu64 " already under way", r->resend_from);
+        return;
+    }
+    RCL_INFO("uplink: upstream asks to resend from seq %" PRIu64, r->resend_from);
+    u->n_flight = 0;
+    u->send_after = r->resend_from - 1;
+    u->rewound_from = r->resend_from;
+}
+
+/* Handles every reply waiting on the socket. Returns 0, or -1 (store failure). */
+int rcl_uplink_receive(struct rcl_uplink *u)
+{
+    int rc = 0;
+
+    watch_link(u);
+    for (;;) {
+        struct rcl_transport_message m;
+        struct rcl_reply r;
+        struct rcl_outbox_stats st;
+        char err[256];
+        int got = rcl_transport_recv(u->socket, 0, &m);
+
+        if (got < 0) {
+            RCL_WARN("uplink: cannot receive: %s", zmq_strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        if (rcl_reply_decode(m.data, m.len, &r, err, sizeof err) != 0) {
+            RCL_WARN("uplink: ignored a malformed reply: %s", err);
+            rcl_transport_message_clear(&m);
+            continue;
+        }
+        rcl_transport_message_clear(&m);
+        if (strcmp(r.source, u->source) != 0) {
+            RCL_WARN("uplink: ignored a reply for source '%s'", r.source);
+            continue;
+        }
+        if (u->refused)
+            continue; /* stopped: later replies change nothing */
+
+        switch (r.status) {
+        case RCL_REPLY_ACK:
+            if (on_ack(u, &r) != 0)
+                rc = -1;
+            break;
+        case RCL_REPLY_RESEND:
+            if (rcl_outbox_stats(u->db, &st) != 0) {
+                rc = -1;
+                break;
+            }
+            on_resend(u, &r, &st);
+            break;
+        case RCL_REPLY_REFUSED:
+            refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
+            break;
+        case RCL_REPLY_BUSY:
+            RCL_WARN("uplink: upstream busy, retrying in %d ms: %s", RCL_UPLINK_BUSY_BACKOFF_MS,
+                     r.reason);
+            u->busy_until_ms = now_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
+            break;
+        default:
+            RCL_WARN("uplink: ignored a reply with status %d", (int)r.status);
+            break;
+        }
+        if (rc != 0)
+            break;
+    }
+    return rc;
+}
+
+enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u)
+{
+    watch_link(u);
+    if (u->refused)
+        return RCL_UPLINK_REFUSED;
+    if (u->auth_failed)
+        return RCL_UPLINK_AUTH_FAILED;
+    /* In flight first: counting the outbox is the expensive part. */
+    if (u->n_flight == 0 && rcl_uplink_pending(u) == 0)
+        return RCL_UPLINK_IDLE;
+    return RCL_UPLINK_SENDING;
+}
+
+const char *rcl_uplink_reason(struct rcl_uplink *u)
+{
+    return u->reason;
+}
+
+/* Changes not yet acknowledged; on a store failure (logged) assumes some are. */
+uint64_t rcl_uplink_pending(struct rcl_uplink *u)
+{
+    struct rcl_outbox_stats st;
+
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return UINT64_MAX;
+    return st.pending;
+}

@@ -1,0 +1,65 @@
+/*
+ * rcl_uplink.h - sending a node's sealed batches to its upstream and
+ * applying the acknowledgements: used by `rollcall-school sync` and by an
+ * aggregator forwarding summaries.
+ *
+ * Up to `window` batches are in flight at once, so a long round trip does not
+ * leave the link idle. A successful zmq_send is no delivery: only an ack
+ * removes anything. With no reply for reply_timeout_ms, everything in flight
+ * is sent again (the receiver acknowledges duplicates without applying them).
+ */
+#ifndef RCL_UPLINK_H
+#define RCL_UPLINK_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rcl_keys.h"
+
+struct rcl_uplink_config {
+    const char *source;   /* this node's id */
+    const char *endpoint; /* upstream, e.g. tcp://127.0.0.1:7100 */
+    const uint8_t *pk;    /* this node's identity key, RCL_PK_BYTES */
+    const uint8_t *sk;    /* RCL_SK_BYTES; copied, wiped on destroy */
+    const uint8_t *server_pk; /* the upstream's identity key */
+    unsigned window;          /* batches in flight; 0 means the default (8) */
+    int reply_timeout_ms;     /* 0 means the default (5000) */
+};
+
+struct rcl_uplink;
+
+/* Connects (asynchronously). NULL with err on failure. db stays the caller's. */
+struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_uplink_config *cfg,
+                                  char *err, size_t errlen);
+void rcl_uplink_destroy(struct rcl_uplink **u);
+
+/* The socket to poll for ZMQ_POLLIN; call rcl_uplink_receive when readable. */
+void *rcl_uplink_socket(struct rcl_uplink *u);
+
+/*
+ * Seals new changes and sends batches while the window allows; re-sends what
+ * is in flight after a time-out. Cheap to call often. Returns 0, or -1 when
+ * the store failed (logged).
+ */
+int rcl_uplink_pump(struct rcl_uplink *u);
+
+/* Handles every reply waiting on the socket. Returns 0, or -1 (store failure, logged). */
+int rcl_uplink_receive(struct rcl_uplink *u);
+
+enum rcl_uplink_state {
+    RCL_UPLINK_IDLE,        /* nothing waits for an acknowledgement */
+    RCL_UPLINK_SENDING,     /* changes wait for an acknowledgement */
+    RCL_UPLINK_REFUSED,     /* the upstream refused a batch; see rcl_uplink_reason */
+    RCL_UPLINK_AUTH_FAILED, /* the upstream refused our key at the handshake */
+};
+
+enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u);
+
+/* Why the upstream refused, or "" . Owned by the uplink. */
+const char *rcl_uplink_reason(struct rcl_uplink *u);
+
+/* Changes not yet acknowledged (sealed or not). */
+uint64_t rcl_uplink_pending(struct rcl_uplink *u);
+
+#endif

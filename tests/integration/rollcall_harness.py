@@ -1,0 +1,548 @@
+"""rollcall_harness - shared helpers for rollcall's integration tests.
+
+Every test runs real rollcall-school / rollcall-agg processes over 127.0.0.1
+in a temporary folder of its own, with a time limit, and stops everything it
+started. Standard library only.
+
+Environment:
+  ROLLCALL_BIN        folder with rollcall-school, rollcall-agg, rollcall-gen
+                      (default: <repo>/build/bin)
+  ROLLCALL_SHARED     the shared reference data (default: <repo>/../shared)
+  ROLLCALL_TEST_KEEP  1 keeps the temporary folder (its path is printed)
+
+The reference rules (condition, blind spot, totals) are implemented here
+again, independently of the C code, straight from DESIGN.md, so the reports
+are checked against figures the tests compute themselves.
+"""
+
+import csv
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("ROLLCALL_BIN") or os.path.join(REPO, "build", "bin")
+SHARED = os.environ.get("ROLLCALL_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
+
+SCHOOL = os.path.join(BIN, "rollcall-school")
+AGG = os.path.join(BIN, "rollcall-agg")
+GEN = os.path.join(BIN, "rollcall-gen")
+
+# Exit codes of the command-line contract.
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
+
+# The sets of DESIGN.md, in their documented order.
+NETWORKS = ("broadband", "mobile", "cable_tv")
+DEVICES = ("computer", "tablet", "smartphone", "tv")
+GROUPS = ("poverty_card", "hardship", "frontline_family", "left_behind", "migrant",
+          "disabled", "other")
+MEASURES = ("tv_at_village", "loaned_device", "data_subsidy", "one_to_one",
+            "paper_materials", "funding")
+PARTICIPATION = ("active", "irregular", "absent", "opted_out")
+CSV_HEADER = ["student_id", "name", "grade", "class", "network", "devices", "groups",
+              "assistance", "participation"]
+
+TEST_TIME_LIMIT = int(os.environ.get("ROLLCALL_TEST_TIME_LIMIT", "160"))
+
+
+# ---------------------------------------------------------------- reference rules
+
+def _items(cell):
+    return [w.strip() for w in (cell or "").split(";") if w.strip()]
+
+
+def measures_in_place(cell):
+    """Kinds whose status is in place: a bare kind, or kind:in_place."""
+    kinds = set()
+    for item in _items(cell):
+        kind, _, status = item.partition(":")
+        if status in ("", "in_place"):
+            kinds.add(kind.strip())
+    return kinds
+
+
+def condition(row):
+    net, dev = set(_items(row["network"])), set(_items(row["devices"]))
+    if net & {"broadband", "mobile"} and dev & {"computer", "tablet", "smartphone"}:
+        return "online"
+    if "tv" in dev and net & {"cable_tv", "broadband"}:
+        return "tv_only"
+    return "none"
+
+
+def participation(row):
+    return (row.get("participation") or "").strip() or "active"
+
+
+def is_blind_spot(row):
+    return ((condition(row) == "none" or participation(row) == "absent")
+            and not measures_in_place(row.get("assistance")))
+
+
+def empty_totals():
+    return {
+        "students": 0, "condition_online": 0, "condition_tv_only": 0, "condition_none": 0,
+        "blind_spots": 0,
+        "groups": {g: 0 for g in GROUPS},
+        "measures": {m: 0 for m in MEASURES},
+        "participation": {p: 0 for p in PARTICIPATION},
+    }
+
+
+def totals_of(rows):
+    """Totals over student rows (dicts with the CSV's columns)."""
+    t = empty_totals()
+    for row in rows:
+        t["students"] += 1
+        t["condition_" + condition(row)] += 1
+        if is_blind_spot(row):
+            t["blind_spots"] += 1
+        for g in set(_items(row["groups"])):
+            t["groups"][g] += 1
+        for m in measures_in_place(row.get("assistance")):
+            t["measures"][m] += 1
+        t["participation"][participation(row)] += 1
+    return t
+
+
+def add_totals(*many):
+    out = empty_totals()
+    for t in many:
+        for k, v in t.items():
+            if isinstance(v, dict):
+                for kk, vv in v.items():
+                    out[k][kk] = out[k].get(kk, 0) + vv
+            else:
+                out[k] += v
+    return out
+
+
+def comparable(t):
+    """The contract's part of a totals object (extra keys a report may add are ignored)."""
+    ref = empty_totals()
+    out = {}
+    for k, v in ref.items():
+        if isinstance(v, dict):
+            got = (t or {}).get(k) or {}
+            out[k] = {kk: got.get(kk) for kk in v}
+        else:
+            out[k] = (t or {}).get(k)
+    return out
+
+
+def id_check_char(digits17):
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(d) * w for d, w in zip(digits17, weights)) % 11]
+
+
+def student_id(county, birth, seq):
+    """'G' + a valid 18-character ID number: county (6), birth YYYYMMDD, 3-digit seq."""
+    d = "%s%s%03d" % (county, birth, seq)
+    return "G" + d + id_check_char(d)
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_csv(path, rows, header=CSV_HEADER):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        for row in rows:
+            w.writerow(row)
+
+
+def merge_rows(*lists):
+    """Import upserts by student id and never deletes: the store after importing each list."""
+    merged = {}
+    for rows in lists:
+        for row in rows:
+            merged[row["student_id"]] = row
+    return list(merged.values())
+
+
+# ---------------------------------------------------------------- processes
+
+def _die_with_parent():
+    # Children must not outlive a test killed by ctest's time-out.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def tail(path, lines=25):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return "(no log: %s)" % e
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+# A sanitizer's report fails the test whatever the exit code (a test may expect 1 or 3).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    for mark in SANITIZER_MARKS:
+        at = text.find(mark)
+        if at >= 0:
+            return text[max(0, at - 200):at + 3000]
+    return None
+
+
+class Harness:
+    """A temporary folder, the processes started in it, and helpers to drive them."""
+
+    def __init__(self, name):
+        for exe in (SCHOOL, AGG, GEN):
+            if not os.access(exe, os.X_OK):
+                raise AssertionError("%s is missing or not executable (set ROLLCALL_BIN)" % exe)
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="rollcall-%s-" % name)
+        self.procs = []  # (label, Popen, log path)
+        self.ports = set()
+        self.env = dict(os.environ)
+        self.env.setdefault("ROLLCALL_LOG", "info")
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    # -- ports
+
+    def free_port(self):
+        for _ in range(200):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in self.ports:
+                self.ports.add(port)
+                return port
+        raise AssertionError("no free port on 127.0.0.1")
+
+    # -- commands
+
+    def run(self, args, expect=EXIT_OK, timeout=60, input_text=None):
+        """Runs a command; fails the test unless it exits with `expect` (None = any)."""
+        started = time.monotonic()
+        try:
+            p = subprocess.run(args, input=input_text, capture_output=True, text=True,
+                               timeout=timeout, env=self.env, cwd=self.dir,
+                               encoding="utf-8", errors="replace")
+        except subprocess.TimeoutExpired as e:
+            raise CommandFailed("command did not finish within %ss: %s\nstderr: %s"
+                                % (timeout, " ".join(args), e.stderr)) from None
+        p.elapsed = time.monotonic() - started
+        report = sanitizer_report(p.stderr)
+        if report:
+            raise CommandFailed("sanitizer error in: %s\n%s" % (" ".join(args), report))
+        if expect is not None and p.returncode != expect:
+            raise CommandFailed(
+                "command exited %d, expected %d: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
+                % (p.returncode, expect, " ".join(args), p.stdout[-3000:], p.stderr[-3000:]))
+        return p
+
+    def gen_students(self, school, county, count, seed, path=None):
+        path = path or self.path("students-%s.csv" % school)
+        p = self.run([GEN, "students", "--school", school, "--county", county,
+                      "--count", str(count), "--seed", str(seed)])
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(p.stdout)
+        return path
+
+    # -- long-running processes
+
+    def start(self, label, args, port=None):
+        log = self.path("%s.log" % label)
+        logf = open(log, "ab")
+        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=self.env, cwd=self.dir,
+                                preexec_fn=_die_with_parent)
+        logf.close()
+        self.procs.append((label, proc, log))
+        if port is not None:
+            self.wait_listening(label, proc, log, port)
+        return proc
+
+    def wait_listening(self, label, proc, log, port, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError("%s exited (%d) before listening on port %d; log:\n%s"
+                                     % (label, proc.returncode, port, tail(log)))
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("%s does not listen on port %d after %ss; log:\n%s"
+                             % (label, port, timeout, tail(log)))
+
+    def stop(self, proc, timeout=5):
+        """SIGTERM, then SIGKILL after `timeout` s. Returns the exit status, or None if killed."""
+        for i, (label, p, log) in enumerate(self.procs):
+            if p is proc:
+                del self.procs[i]
+                return self._stop_one(label, p, log, timeout)
+        return proc.poll()
+
+    def _stop_one(self, label, p, log, timeout):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise AssertionError("%s did not stop within %ss of SIGTERM; log:\n%s"
+                                     % (label, timeout, tail(log)))
+        if p.returncode != 0:
+            raise AssertionError("%s exited with status %d (expected a clean stop, 0); log:\n%s"
+                                 % (label, p.returncode, tail(log)))
+        try:
+            with open(log, encoding="utf-8", errors="replace") as f:
+                report = sanitizer_report(f.read())
+        except OSError:
+            report = None
+        if report:
+            raise AssertionError("sanitizer error in %s:\n%s" % (label, report))
+        return p.returncode
+
+    def close(self):
+        """Stops every process still running; removes the folder. Raises if one stopped badly."""
+        problems = []
+        while self.procs:
+            label, p, log = self.procs.pop()
+            try:
+                self._stop_one(label, p, log, 5)
+            except AssertionError as e:
+                problems.append(str(e))
+        if os.environ.get("ROLLCALL_TEST_KEEP") == "1":
+            print("kept %s" % self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError("\n".join(problems))
+
+    def logs(self):
+        """Tails of every log, for a failure message."""
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".log"):
+                out.append("--- %s ---\n%s" % (name, tail(self.path(name), 15)))
+        return "\n".join(out)
+
+
+def wait_until(predicate, timeout, what, interval=0.2):
+    """Polls predicate() until it returns a true value; returns it, or fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (CommandFailed, ValueError, KeyError) as e:
+            last = e
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %ss waiting for %s (last: %r)"
+                                 % (timeout, what, last))
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- nodes
+
+class Aggregator:
+    def __init__(self, h, ident, tier, upstream=None):
+        self.h, self.id, self.tier = h, ident, tier
+        self.db = h.path("agg-%s.db" % ident)
+        self.port = h.free_port()
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.proc = None
+        args = [AGG, "init", "--db", self.db, "--id", ident, "--tier", tier,
+                "--listen", self.endpoint]
+        if upstream is not None:
+            args += ["--upstream", upstream.endpoint, "--upstream-key", upstream.pubkey]
+        h.run(args)
+        self.pubkey = h.run([AGG, "pubkey", "--db", self.db]).stdout.strip()
+        if len(self.pubkey) != 64:
+            raise AssertionError("rollcall-agg pubkey printed %r, not 64 hex characters"
+                                 % self.pubkey)
+
+    def enroll(self, node, expect=EXIT_OK):
+        return self.h.run([AGG, "enroll", "--db", self.db, "--source", node.id,
+                           "--key", node.pubkey], expect=expect)
+
+    def revoke(self, node, expect=EXIT_OK):
+        return self.h.run([AGG, "revoke", "--db", self.db, "--source", node.id], expect=expect)
+
+    def start(self):
+        self.proc = self.h.start("agg-%s" % self.id, [AGG, "run", "--db", self.db], port=self.port)
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            self.h.stop(self.proc)
+            self.proc = None
+
+    def report(self, fmt="json"):
+        p = self.h.run([AGG, "report", "--db", self.db, "--format", fmt])
+        if fmt != "json":
+            return p.stdout
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise AssertionError("rollcall-agg report of %s is not JSON (%s):\n%s"
+                                 % (self.id, e, p.stdout[:2000])) from None
+
+    def log(self):
+        return tail(self.h.path("agg-%s.log" % self.id))
+
+
+class School:
+    def __init__(self, h, ident, county, upstream, name=None, upstream_key=None, endpoint=None):
+        self.h, self.id, self.county = h, ident, county
+        self.name = name or "测试学校%s" % ident[-4:]
+        self.db = h.path("school-%s.db" % ident)
+        self.rows = []  # what the school's store should hold, as CSV rows
+        h.run([SCHOOL, "init", "--db", self.db, "--school", ident, "--county", county,
+               "--name", self.name, "--upstream", endpoint or upstream.endpoint,
+               "--upstream-key", upstream_key or upstream.pubkey])
+        self.pubkey = h.run([SCHOOL, "pubkey", "--db", self.db]).stdout.strip()
+        if len(self.pubkey) != 64:
+            raise AssertionError("rollcall-school pubkey printed %r, not 64 hex characters"
+                                 % self.pubkey)
+
+    def import_csv(self, path, expect=EXIT_OK):
+        p = self.h.run([SCHOOL, "import", "--db", self.db, path], expect=expect)
+        if p.returncode == EXIT_OK:
+            self.rows = merge_rows(self.rows, read_csv(path))
+        return p
+
+    def generate(self, count, seed):
+        path = self.h.gen_students(self.id, self.county, count, seed)
+        self.import_csv(path)
+        return path
+
+    def sync(self, expect=EXIT_OK, timeout=30):
+        return self.h.run([SCHOOL, "sync", "--db", self.db, "--timeout", str(timeout)],
+                          expect=expect, timeout=timeout + 30)
+
+    def status(self):
+        p = self.h.run([SCHOOL, "status", "--db", self.db, "--json"])
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise AssertionError("rollcall-school status --json is not JSON (%s):\n%s"
+                                 % (e, p.stdout[:2000])) from None
+
+    def report(self):
+        p = self.h.run([SCHOOL, "report", "--db", self.db, "--format", "json"])
+        obj = json.loads(p.stdout)
+        return obj["totals"] if isinstance(obj, dict) and "totals" in obj else obj
+
+    def totals(self):
+        return totals_of(self.rows)
+
+
+def pending_changes(status):
+    """The count of unacknowledged changes in `status --json` output: the first integer under a
+    key that mentions 'pending'."""
+    if isinstance(status, dict):
+        for k, v in status.items():
+            if "pending" in k and isinstance(v, int) and not isinstance(v, bool):
+                return v
+        for v in status.values():
+            found = pending_changes(v)
+            if found is not None:
+                return found
+    return None
+
+
+def child(report, ident):
+    for c in report.get("children", []):
+        if str(c.get("id")) == ident:
+            return c
+    ids = [c.get("id") for c in report.get("children", [])]
+    raise AssertionError("report of %s has no child %s (children: %s)"
+                         % (report.get("scope"), ident, ids))
+
+
+class TimeLimit:
+    """Fails the running test (via SIGALRM) after `seconds`, so cleanup still runs."""
+
+    def __init__(self, seconds=TEST_TIME_LIMIT):
+        self.seconds = seconds
+
+    def _fire(self, signum, frame):
+        raise AssertionError("integration test exceeded its %ss time limit" % self.seconds)
+
+    def __enter__(self):
+        self.old = signal.signal(signal.SIGALRM, self._fire)
+        signal.alarm(self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+class RollcallTestCase(unittest.TestCase):
+    """A test case with one harness for the whole class, closed at the end, and a time limit."""
+
+    maxDiff = None
+    harness_name = "test"
+
+    @classmethod
+    def setUpClass(cls):
+        cls._limit = TimeLimit()
+        cls._limit.__enter__()
+        cls.h = Harness(cls.harness_name)
+        try:
+            cls.build()
+        except BaseException:
+            logs = cls.h.logs()
+            try:
+                cls.h.close()
+            finally:
+                cls._limit.__exit__(None, None, None)
+            print(logs, file=sys.stderr)
+            raise
+
+    @classmethod
+    def build(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.h.close()
+        finally:
+            cls._limit.__exit__(None, None, None)
+
+    def assertTotals(self, got, want, what):
+        self.assertEqual(comparable(got), comparable(want), "%s: totals differ" % what)
+
+
+def main():
+    # Test methods run in name order (test_1_..., test_2_...): later ones build on the state
+    # the earlier ones left, so the whole file stops at the first failure.
+    unittest.main(verbosity=2, failfast=True)
