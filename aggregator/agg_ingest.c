@@ -29,6 +29,8 @@ static const char *const change_kind_words[] = {
     [RCL_CHANGE_REMOVED] = "a student removal",
     [RCL_CHANGE_SCHOOL] = "a school profile",
     [RCL_CHANGE_SUMMARY] = "a school summary",
+    [RCL_CHANGE_SNAPSHOT_END] = "the end of a snapshot",
+    [RCL_CHANGE_SCHOOL_REMOVED] = "a school removal",
 };
 
 static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
@@ -103,6 +105,11 @@ static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_bat
             return -1;
         }
         prev = c->seq;
+        if (c->kind == RCL_CHANGE_SNAPSHOT_END || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
+            refuse(r, "change seq %" PRIu64 ": %s is not accepted yet", c->seq,
+                   change_kind_words[c->kind]);
+            return -1;
+        }
         if (cfg->tier == RCL_AGG_COUNTY) {
             if (c->kind == RCL_CHANGE_SUMMARY) {
                 refuse(r,
@@ -217,7 +224,7 @@ static int apply_county(struct rcl_agg_ingest_ctx *ctx, const char *school,
         case RCL_CHANGE_SCHOOL:
             rc = put_profile(db, &c->u.school);
             break;
-        case RCL_CHANGE_SUMMARY: /* refused by decode_changes */
+        default: /* refused by decode_changes */
             break;
         }
         if (rc != 0)

@@ -33,7 +33,7 @@
     ") WITHOUT ROWID;"
 
 static const char *const school_migrations[] = {
-    SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, /* a separate step: it is a run-time string, not a literal */
+    SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
 };
 
 #define STUDENT_COLUMNS                                                                            \

@@ -305,6 +305,8 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
     Rollcall__SchoolProfile sp = ROLLCALL__SCHOOL_PROFILE__INIT;
     Rollcall__SchoolSummary su = ROLLCALL__SCHOOL_SUMMARY__INIT;
     Rollcall__Counts co = ROLLCALL__COUNTS__INIT;
+    Rollcall__SnapshotEnd se = ROLLCALL__SNAPSHOT_END__INIT;
+    Rollcall__SchoolRemoved sr = ROLLCALL__SCHOOL_REMOVED__INIT;
     /* Copies: protobuf-c wants non-const pointers. */
     uint64_t groups[RCL_GROUP_COUNT], measures[RCL_MEASURE_KIND_COUNT],
         participation[RCL_PARTICIPATION_COUNT];
@@ -379,6 +381,16 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         w.summary = &su;
         break;
     }
+    case RCL_CHANGE_SNAPSHOT_END:
+        se.records = c->u.snapshot_records;
+        w.body_case = ROLLCALL__CHANGE__BODY_SNAPSHOT_END;
+        w.snapshot_end = &se;
+        break;
+    case RCL_CHANGE_SCHOOL_REMOVED:
+        sr.school_id = copy.u.school_removed;
+        w.body_case = ROLLCALL__CHANGE__BODY_SCHOOL_REMOVED;
+        w.school_removed = &sr;
+        break;
     default:
         return -1;
     }
@@ -444,6 +456,16 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
     case ROLLCALL__CHANGE__BODY_SUMMARY:
         c->kind = RCL_CHANGE_SUMMARY;
         if (summary_from_wire(w->summary, &c->u.summary, err, errlen) != 0)
+            goto done;
+        break;
+    case ROLLCALL__CHANGE__BODY_SNAPSHOT_END:
+        c->kind = RCL_CHANGE_SNAPSHOT_END;
+        c->u.snapshot_records = w->snapshot_end->records;
+        break;
+    case ROLLCALL__CHANGE__BODY_SCHOOL_REMOVED:
+        c->kind = RCL_CHANGE_SCHOOL_REMOVED;
+        if (take_id("school_removed.school_id", w->school_removed->school_id,
+                    c->u.school_removed, sizeof(c->u.school_removed), err, errlen) != 0)
             goto done;
         break;
     default:
@@ -535,7 +557,9 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
         set_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
         goto done;
     }
-    if (w->first_seq == 0 || w->first_seq > w->last_seq) {
+    if (w->first_seq == 0 && w->last_seq == 0 && w->n_changes == 0) {
+        /* A probe: valid, and nothing more to check in the range. */
+    } else if (w->first_seq == 0 || w->first_seq > w->last_seq) {
         set_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
                 w->last_seq);
         goto done;
@@ -711,6 +735,12 @@ int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len)
     }
     w.resend_from = r->resend_from;
     w.reason = copy.reason;
+    copy.top_id[sizeof(copy.top_id) - 1] = '\0';
+    w.epoch = r->epoch;
+    w.probe = r->probe;
+    w.top_seq = r->top_seq;
+    w.top_at = r->top_at;
+    w.top_id = copy.top_id;
     size = rollcall__reply__get_packed_size(&w);
     buf = malloc(size > 0 ? size : 1);
     if (buf == NULL)
@@ -760,6 +790,13 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
         goto done;
     r->has_digest = w->acked_digest.len == RCL_DIGEST_BYTES;
     r->resend_from = w->resend_from;
+    r->epoch = w->epoch;
+    r->probe = w->probe != 0;
+    r->top_seq = w->top_seq;
+    r->top_at = w->top_at;
+    if (w->top_id != NULL && w->top_id[0] != '\0' &&
+        take_id("reply.top_id", w->top_id, r->top_id, sizeof(r->top_id), err, errlen) != 0)
+        goto done;
     if (w->reason != NULL) {
         /* The reason is shown to operators: keep what fits, cut on a character boundary. */
         size_t n = utf8_prefix(w->reason, strlen(w->reason), sizeof(r->reason) - 1);

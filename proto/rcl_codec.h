@@ -41,6 +41,8 @@ enum rcl_change_kind {
     RCL_CHANGE_REMOVED,
     RCL_CHANGE_SCHOOL,
     RCL_CHANGE_SUMMARY,
+    RCL_CHANGE_SNAPSHOT_END, /* closes the snapshot that opens an epoch after the first */
+    RCL_CHANGE_SCHOOL_REMOVED,
 };
 
 /* One change: the entity's full new state, or a tombstone. */
@@ -52,6 +54,8 @@ struct rcl_change {
         uint8_t removed[RCL_PSEUDONYM_BYTES];
         struct rcl_school_profile school;
         struct rcl_summary summary;
+        uint64_t snapshot_records; /* RCL_CHANGE_SNAPSHOT_END */
+        char school_removed[RCL_ID_MAX + 1];
     } u;
 };
 
@@ -81,7 +85,8 @@ int rcl_batch_encode(const struct rcl_batch_header *h, const struct rcl_blob *ch
 
 /* A decoded batch: the header is validated (source id form, first <= last,
  * digest length, record count); the changes are still encoded and are
- * decoded one at a time with rcl_change_decode. */
+ * decoded one at a time with rcl_change_decode. A probe (rcl_batch_is_probe)
+ * has first_seq = last_seq = 0 and no changes. */
 struct rcl_batch {
     struct rcl_batch_header h;
     size_t n_changes;
@@ -92,6 +97,11 @@ struct rcl_batch {
 int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, char *err,
                      size_t errlen);
 void rcl_batch_destroy(struct rcl_batch **b);
+
+static inline bool rcl_batch_is_probe(const struct rcl_batch_header *h)
+{
+    return h->first_seq == 0 && h->last_seq == 0;
+}
 
 /* The signed outer layer. payload points into memory the envelope owns. */
 struct rcl_envelope {
@@ -126,6 +136,12 @@ struct rcl_reply {
     uint8_t acked_digest[RCL_DIGEST_BYTES];
     uint64_t resend_from;
     char reason[256];
+    uint64_t epoch; /* the epoch the receiver holds for the source */
+    bool probe;     /* the answer to a probe */
+    /* Receipt: changes through top_seq are in top_id's totals as of top_at. */
+    uint64_t top_seq;
+    int64_t top_at;
+    char top_id[RCL_ID_MAX + 1];
 };
 
 int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len);

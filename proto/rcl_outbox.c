@@ -11,6 +11,7 @@
 #include "rcl_outbox.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,10 @@ const char RCL_OUTBOX_SQL[] =
     " acked_seq INTEGER NOT NULL DEFAULT 0, acked_digest BLOB,"
     " acked_at INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO uplink(id) VALUES (1);";
+
+const char RCL_OUTBOX_SQL_V2[] = "ALTER TABLE uplink ADD COLUMN top_seq INTEGER NOT NULL DEFAULT 0;"
+                                 "ALTER TABLE uplink ADD COLUMN top_at INTEGER NOT NULL DEFAULT 0;"
+                                 "ALTER TABLE uplink ADD COLUMN top_id TEXT NOT NULL DEFAULT '';";
 
 /* The uplink row. */
 struct uplink_row {
@@ -122,21 +127,25 @@ int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c)
     sqlite3_finalize(st);
 
     /* The new change carries the entity's full state: an older one not yet
-     * sealed adds nothing. Sealed ones stay, their batch bytes are fixed. */
-    st = rcl_db_prepare(db, "DELETE FROM outbox WHERE entity = ?1 AND seq > ?2");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)u.sealed_through);
-    if (step_done(db, st, "coalesce change") != 0)
-        goto out;
-    sqlite3_finalize(st);
+     * sealed adds nothing. Sealed ones stay, their batch bytes are fixed.
+     * Snapshot records ('' entity) are never replaced: the snapshot must stay
+     * whole, and a later edit simply follows it. */
+    if (entity != NULL) {
+        st = rcl_db_prepare(db, "DELETE FROM outbox WHERE entity = ?1 AND seq > ?2");
+        if (st == NULL)
+            goto out;
+        sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)u.sealed_through);
+        if (step_done(db, st, "coalesce change") != 0)
+            goto out;
+        sqlite3_finalize(st);
+    }
 
     st = rcl_db_prepare(db, "INSERT INTO outbox(seq, entity, body) VALUES (?1, ?2, ?3)");
     if (st == NULL)
         goto out;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)c->seq);
-    sqlite3_bind_text(st, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, entity != NULL ? entity : "", -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, body, (int)len, SQLITE_STATIC);
     if (step_done(db, st, "insert change") != 0)
         goto out;
@@ -513,9 +522,89 @@ int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out)
     out->acked_seq = u.acked_seq;
     out->acked_at = u.acked_at;
     out->pending = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = rcl_db_prepare(db, "SELECT top_seq, top_at, top_id FROM uplink WHERE id = 1");
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        RCL_ERROR("outbox: cannot read the receipt: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    out->top_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    out->top_at = sqlite3_column_int64(st, 1);
+    snprintf(out->top_id, sizeof out->top_id, "%s",
+             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
     rc = 0;
 
 out:
     sqlite3_finalize(st);
+    return rc;
+}
+
+int rcl_outbox_receipt(sqlite3 *db, uint64_t top_seq, int64_t top_at, const char *top_id)
+{
+    /* Receipts can arrive out of order: keep the furthest. A snapshot's new
+     * epoch resets top_seq, so the comparison is within one epoch. */
+    sqlite3_stmt *st = rcl_db_prepare(db, "UPDATE uplink SET top_seq = ?1, top_at = ?2, top_id = ?3"
+                                          " WHERE id = 1 AND (top_seq < ?1 OR (top_seq = ?1 AND"
+                                          " top_at < ?2))");
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)top_seq);
+    sqlite3_bind_int64(st, 2, top_at);
+    sqlite3_bind_text(st, 3, top_id != NULL ? top_id : "", -1, SQLITE_STATIC);
+    rc = step_done(db, st, "record the receipt");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, void *arg)
+{
+    struct uplink_row u;
+    struct rcl_change end;
+    uint64_t records = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (rcl_db_begin(db) != 0)
+        return -1;
+    if (read_uplink(db, &u) != 0)
+        goto out;
+    if (epoch <= u.epoch) {
+        RCL_ERROR("outbox: new epoch %" PRIu64 " is not after the current %" PRIu64, epoch,
+                  u.epoch);
+        goto out;
+    }
+    if (rcl_db_exec(db, "DELETE FROM outbox; DELETE FROM sealed;", "drop the old epoch") != 0)
+        goto out;
+    st = rcl_db_prepare(db, "UPDATE uplink SET epoch = ?1, next_seq = 1, sealed_through = 0,"
+                            " sealed_digest = NULL, acked_seq = 0, acked_digest = NULL,"
+                            " top_seq = 0 WHERE id = 1");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)epoch);
+    if (step_done(db, st, "start the new epoch") != 0)
+        goto out;
+    if (snapshot(arg, db, &records) != 0) {
+        RCL_ERROR("outbox: cannot write the snapshot of epoch %" PRIu64, epoch);
+        goto out;
+    }
+    memset(&end, 0, sizeof end);
+    end.kind = RCL_CHANGE_SNAPSHOT_END;
+    end.u.snapshot_records = records;
+    if (rcl_outbox_append(db, NULL, &end) != 0)
+        goto out;
+    if (rcl_db_commit(db) != 0)
+        goto out;
+    RCL_WARN("outbox: started epoch %" PRIu64 " with a full snapshot of %" PRIu64
+             " records (seq 1..%" PRIu64 ")",
+             epoch, records, end.seq);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    if (rc != 0)
+        rcl_db_rollback(db);
     return rc;
 }

@@ -25,12 +25,15 @@
 #include "rcl_keys.h"
 
 extern const char RCL_OUTBOX_SQL[];
+/* The next migration of both stores: the receipt columns of the uplink row. */
+extern const char RCL_OUTBOX_SQL_V2[];
 
 /*
  * Appends c with the next sequence number (written into c->seq). entity
  * names what the change is about ("student:<pseudonym hex>"): an unsealed
  * change for the same entity is replaced, since the new one carries the full
- * state. Must run inside the caller's transaction. Returns 0, or -1 logged.
+ * state. A NULL entity is never coalesced (the records of a snapshot). Must
+ * run inside the caller's transaction. Returns 0, or -1 logged.
  */
 int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c);
 
@@ -63,6 +66,31 @@ void rcl_sealed_clear(struct rcl_sealed *s);
  */
 int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
 
+/*
+ * Appends (rcl_outbox_append with a NULL entity) every entity the node holds
+ * -- a school: its profile and every student; an aggregator: every summary --
+ * and sets *records to the number of students or summaries appended (a
+ * profile is not counted). Returns 0, or -1 logged.
+ */
+typedef int (*rcl_snapshot_fn)(void *arg, sqlite3 *db, uint64_t *records);
+
+/*
+ * Starts epoch `epoch` (greater than the current one) with a full snapshot,
+ * in one transaction: every pending change and sealed batch is dropped (the
+ * snapshot carries their effect), sequence numbers restart at 1, snapshot
+ * appends the records and a SNAPSHOT_END{records} closes them, so its seq is
+ * the number of changes snapshot appended + 1. Returns 0, or -1 logged
+ * (nothing changed then).
+ */
+int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, void *arg);
+
+/*
+ * Records a receipt from the upstream: changes through top_seq (of the
+ * current epoch) are in top_id's totals as of top_at. An older receipt
+ * changes nothing. Returns 0, or -1 logged.
+ */
+int rcl_outbox_receipt(sqlite3 *db, uint64_t top_seq, int64_t top_at, const char *top_id);
+
 struct rcl_outbox_stats {
     uint64_t epoch;
     uint64_t last_seq;       /* highest sequence number given out, 0 if none */
@@ -70,6 +98,9 @@ struct rcl_outbox_stats {
     uint64_t acked_seq;      /* highest acknowledged by the upstream */
     int64_t acked_at;        /* unix seconds of that acknowledgement, 0 if never */
     uint64_t pending;        /* changes not yet acknowledged */
+    uint64_t top_seq;        /* changes through here are in the top tier's totals */
+    int64_t top_at;          /* as of then (unix seconds), 0 if never */
+    char top_id[RCL_ID_MAX + 1]; /* the top tier's id, "" if never heard */
 };
 
 int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "rcl_keys.h"
+#include "rcl_outbox.h"
 
 struct rcl_uplink_config {
     const char *source;   /* this node's id */
@@ -25,6 +26,10 @@ struct rcl_uplink_config {
     const uint8_t *server_pk; /* the upstream's identity key */
     unsigned window;          /* batches in flight; 0 means the default (8) */
     int reply_timeout_ms;     /* 0 means the default (5000) */
+    /* Writes the full snapshot that opens a new epoch, when the upstream's
+     * state shows it lost or never had this node's history (rcl_outbox.h). */
+    rcl_snapshot_fn snapshot;
+    void *snapshot_arg;
 };
 
 struct rcl_uplink;

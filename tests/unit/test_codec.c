@@ -264,6 +264,10 @@ static bool change_equal(const struct rcl_change *a, const struct rcl_change *b)
                a->u.summary.reported == b->u.summary.reported &&
                a->u.summary.last_sync == b->u.summary.last_sync &&
                totals_equal(&a->u.summary.totals, &b->u.summary.totals);
+    case RCL_CHANGE_SNAPSHOT_END:
+        return a->u.snapshot_records == b->u.snapshot_records;
+    case RCL_CHANGE_SCHOOL_REMOVED:
+        return strcmp(a->u.school_removed, b->u.school_removed) == 0;
     }
     return false;
 }

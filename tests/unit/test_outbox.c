@@ -22,17 +22,18 @@ static uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES];
 
 static sqlite3 *open_store(char *path, size_t pathlen)
 {
-    static const char *migrations[2];
+    static const char *migrations[3];
     char dir[512];
     char err[256];
     sqlite3 *db;
 
     migrations[0] = RCL_DB_META_SQL;
     migrations[1] = RCL_OUTBOX_SQL;
+    migrations[2] = RCL_OUTBOX_SQL_V2;
     if (rcl_test_tmpdir("test_outbox", dir, sizeof dir) != 0)
         return NULL;
     snprintf(path, pathlen, "%s/store.db", dir);
-    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 2, err, sizeof err);
+    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 3, err, sizeof err);
     if (db == NULL)
         fprintf(stderr, "open_store: %s\n", err);
     return db;

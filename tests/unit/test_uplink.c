@@ -223,17 +223,18 @@ static int authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
 
 static sqlite3 *open_store(char *path, size_t pathlen)
 {
-    static const char *migrations[2];
+    static const char *migrations[3];
     char dir[512];
     char err[256];
     sqlite3 *db;
 
     migrations[0] = RCL_DB_META_SQL;
     migrations[1] = RCL_OUTBOX_SQL;
+    migrations[2] = RCL_OUTBOX_SQL_V2;
     if (rcl_test_tmpdir("test_uplink", dir, sizeof dir) != 0)
         return NULL;
     snprintf(path, pathlen, "%s/store.db", dir);
-    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 2, err, sizeof err);
+    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 3, err, sizeof err);
     if (db == NULL)
         fprintf(stderr, "open_store: %s\n", err);
     return db;
