@@ -22,7 +22,9 @@
 #include "rcl_db.h"
 #include "rcl_envelope.h"
 #include "rcl_log.h"
+#include "agg_snapshot.h"
 #include "agg_summary.h"
+#include "rcl_crash.h"
 
 static const char *const change_kind_words[] = {
     [RCL_CHANGE_STUDENT] = "a student record",
@@ -105,13 +107,10 @@ static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_bat
             return -1;
         }
         prev = c->seq;
-        if (c->kind == RCL_CHANGE_SNAPSHOT_END || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
-            refuse(r, "change seq %" PRIu64 ": %s is not accepted yet", c->seq,
-                   change_kind_words[c->kind]);
-            return -1;
-        }
+        if (c->kind == RCL_CHANGE_SNAPSHOT_END)
+            continue; /* every tier; whether a snapshot is open is judged when applying */
         if (cfg->tier == RCL_AGG_COUNTY) {
-            if (c->kind == RCL_CHANGE_SUMMARY) {
+            if (c->kind == RCL_CHANGE_SUMMARY || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
                 refuse(r,
                        "change seq %" PRIu64 ": %s is not accepted at a county (its sources "
                        "are schools)",
@@ -123,7 +122,7 @@ static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_bat
                        c->u.school.school_id, h->source);
                 return -1;
             }
-        } else if (c->kind != RCL_CHANGE_SUMMARY) {
+        } else if (c->kind != RCL_CHANGE_SUMMARY && c->kind != RCL_CHANGE_SCHOOL_REMOVED) {
             refuse(r,
                    "change seq %" PRIu64 ": %s is not accepted at a %s aggregator (its sources "
                    "send school summaries only)",
@@ -132,52 +131,6 @@ static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_bat
         }
     }
     return 0;
-}
-
-static int put_student(sqlite3 *db, const char *school, const struct rcl_student *s)
-{
-    int ret = -1;
-    char measures[RCL_MEASURES_MAX * 32];
-    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_PUT);
-
-    if (!st)
-        goto out;
-    rcl_measures_format(s->measures, s->n_measures, measures, sizeof(measures));
-    sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, s->pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, s->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, s->grade);
-    sqlite3_bind_text(st, 5, s->class_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, s->network);
-    sqlite3_bind_int64(st, 7, s->devices);
-    sqlite3_bind_text(st, 8, s->platform, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, s->groups);
-    sqlite3_bind_int64(st, 10, s->participation);
-    sqlite3_bind_text(st, 11, measures, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, s->feedback, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto out;
-    ret = 0;
-out:
-    sqlite3_finalize(st);
-    return ret;
-}
-
-static int delete_student(sqlite3 *db, const char *school, const uint8_t *pseudonym)
-{
-    int ret = -1;
-    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_DELETE);
-
-    if (!st)
-        goto out;
-    sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto out;
-    ret = 0;
-out:
-    sqlite3_finalize(st);
-    return ret;
 }
 
 static int put_profile(sqlite3 *db, const struct rcl_school_profile *p)
@@ -196,59 +149,6 @@ static int put_profile(sqlite3 *db, const struct rcl_school_profile *p)
 out:
     sqlite3_finalize(st);
     return ret;
-}
-
-/*
- * County: a school's changes, then that school's summary recomputed from
- * its student rows and queued upstream. 0, or -1 (store error; 'what' set).
- */
-static int apply_county(struct rcl_agg_ingest_ctx *ctx, const char *school,
-                        const struct rcl_change *changes, size_t n, int64_t now, const char **what)
-{
-    sqlite3 *db = ctx->db;
-    struct rcl_agg_source src;
-    struct rcl_summary sum;
-
-    *what = "applying student changes";
-    for (size_t i = 0; i < n; i++) {
-        const struct rcl_change *c = &changes[i];
-        int rc = 0;
-
-        switch (c->kind) {
-        case RCL_CHANGE_STUDENT:
-            rc = put_student(db, school, &c->u.student);
-            break;
-        case RCL_CHANGE_REMOVED:
-            rc = delete_student(db, school, c->u.removed);
-            break;
-        case RCL_CHANGE_SCHOOL:
-            rc = put_profile(db, &c->u.school);
-            break;
-        default: /* refused by decode_changes */
-            break;
-        }
-        if (rc != 0)
-            return -1;
-    }
-
-    *what = "recomputing the school's summary";
-    if (rcl_agg_source_get(db, school, &src) != 1)
-        return -1;
-    memset(&sum, 0, sizeof(sum));
-    snprintf(sum.school_id, sizeof(sum.school_id), "%s", school);
-    snprintf(sum.name, sizeof(sum.name), "%s", src.name);
-    memcpy(sum.county, src.county, sizeof(sum.county));
-    if (sum.county[0] == '\0')
-        rcl_agg_default_county(ctx->cfg, sum.county);
-    sum.reported = true;
-    sum.last_sync = now;
-    if (rcl_agg_summary_recompute(db, school, &sum.totals) != 0 ||
-        rcl_agg_summary_put(db, &sum, school) != 0)
-        return -1;
-    *what = "queueing the summary upstream";
-    if (ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
-        return -1;
-    return 0;
 }
 
 /* Who a school is counted through here: 1 with child set, 0 not held, -1 error. */
@@ -273,37 +173,176 @@ out:
     return ret;
 }
 
+/* What applying one batch did, across its changes. */
+struct apply_state {
+    struct rcl_agg_ingest_ctx *ctx;
+    const char *source;
+    bool snapshot_open; /* the source's snapshot is arriving: changes are staged */
+    bool forwarded;     /* something was queued upstream */
+    const char *what;   /* the step a store failure happened in */
+};
+
 /*
- * City / province: summaries counted through the sending aggregator. A
- * school already counted through another child is skipped (never counted
- * twice). Returns 0, or -1 (store error; 'what' set).
+ * Above a county: one school's summary counted through the sending child.
+ * A school already counted through another child is skipped (never counted
+ * twice). 0, or -1 (store error).
  */
-static int apply_summaries(struct rcl_agg_ingest_ctx *ctx, const char *source,
-                           const struct rcl_change *changes, size_t n, const char **what)
+static int apply_summary(void *arg, const struct rcl_summary *s)
 {
-    sqlite3 *db = ctx->db;
+    struct apply_state *a = arg;
+    sqlite3 *db = a->ctx->db;
     char child[RCL_ID_MAX + 1];
+    int held;
+
+    a->what = "applying summaries";
+    held = summary_child(db, s->school_id, child);
+    if (held < 0)
+        return -1;
+    if (held == 1 && strcmp(child, a->source) != 0) {
+        RCL_WARN("ingest: summary of school %s from source %s skipped: the school is "
+                 "already counted through %s",
+                 s->school_id, a->source, child);
+        return 0;
+    }
+    if (rcl_agg_summary_put(db, s, a->source) != 0)
+        return -1;
+    a->what = "queueing summaries upstream";
+    if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, s) != 0)
+        return -1;
+    a->forwarded = true;
+    return 0;
+}
+
+/* Above a county: a school the child no longer counts. 0, or -1 (store error). */
+static int remove_school(struct apply_state *a, const char *school_id)
+{
+    char child[RCL_ID_MAX + 1];
+    int held = summary_child(a->ctx->db, school_id, child);
+
+    a->what = "removing a school";
+    if (held < 0)
+        return -1;
+    if (held == 0 || strcmp(child, a->source) != 0) {
+        RCL_WARN("ingest: removal of school %s from source %s skipped: %s", school_id, a->source,
+                 held == 0 ? "not held here" : "counted through another child");
+        return 0;
+    }
+    if (rcl_agg_school_remove(a->ctx->db, a->ctx->cfg, school_id) != 0)
+        return -1;
+    a->forwarded = true;
+    return 0;
+}
+
+/* County: the school's summary recomputed from its student rows and queued upstream. */
+static int county_summary(struct apply_state *a, int64_t now)
+{
+    sqlite3 *db = a->ctx->db;
+    struct rcl_agg_source src;
+    struct rcl_summary sum;
+
+    a->what = "recomputing the school's summary";
+    if (rcl_agg_source_get(db, a->source, &src) != 1)
+        return -1;
+    memset(&sum, 0, sizeof(sum));
+    snprintf(sum.school_id, sizeof(sum.school_id), "%s", a->source);
+    snprintf(sum.name, sizeof(sum.name), "%s", src.name);
+    memcpy(sum.county, src.county, sizeof(sum.county));
+    if (sum.county[0] == '\0')
+        rcl_agg_default_county(a->ctx->cfg, sum.county);
+    sum.reported = true;
+    sum.last_sync = now;
+    if (rcl_agg_summary_recompute(db, a->source, &sum.totals) != 0 ||
+        rcl_agg_summary_put(db, &sum, a->source) != 0)
+        return -1;
+    a->what = "queueing the summary upstream";
+    if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
+        return -1;
+    a->forwarded = true;
+    return 0;
+}
+
+/* SNAPSHOT_END: the staged records replace the source's. 0, -1 store error, -2 refused. */
+static int end_snapshot(struct apply_state *a, const struct rcl_change *c, struct rcl_reply *r)
+{
+    uint64_t staged = 0;
+
+    if (!a->snapshot_open) {
+        refuse(r, "change seq %" PRIu64 ": a snapshot end, but no snapshot of source %s is open",
+               c->seq, a->source);
+        return -2;
+    }
+    a->what = "counting the snapshot";
+    if (rcl_agg_snapshot_staged(a->ctx->db, a->ctx->cfg, a->source, &staged) != 0)
+        return -1;
+    if (staged != c->u.snapshot_records) {
+        refuse(r,
+               "snapshot of source %s ends at seq %" PRIu64 " with %" PRIu64
+               " records, but %" PRIu64 " arrived",
+               a->source, c->seq, c->u.snapshot_records, staged);
+        return -2;
+    }
+    a->what = "replacing the source's rows with its snapshot";
+    if (rcl_agg_snapshot_end(a->ctx->db, a->ctx->cfg, a->source, apply_summary, a) != 0)
+        return -1;
+    a->snapshot_open = false;
+    RCL_INFO("ingest: snapshot of source %s complete: %" PRIu64 " records replace its rows",
+             a->source, staged);
+    return 0;
+}
+
+/*
+ * Applies a batch's changes (decoded and checked for this tier). Returns 0,
+ * -1 on a store error (a->what says where), or -2 with the refusal in r.
+ */
+static int apply_changes(struct apply_state *a, const struct rcl_change *changes, size_t n,
+                         int64_t now, struct rcl_reply *r)
+{
+    sqlite3 *db = a->ctx->db;
+    bool county = a->ctx->cfg->tier == RCL_AGG_COUNTY;
 
     for (size_t i = 0; i < n; i++) {
-        const struct rcl_summary *s = &changes[i].u.summary;
-        int held;
+        const struct rcl_change *c = &changes[i];
+        int rc = 0;
 
-        *what = "applying summaries";
-        held = summary_child(db, s->school_id, child);
-        if (held < 0)
-            return -1;
-        if (held == 1 && strcmp(child, source) != 0) {
-            RCL_WARN("ingest: summary of school %s from source %s skipped: the school is "
-                     "already counted through %s",
-                     s->school_id, source, child);
+        a->what = "applying changes";
+        if (c->kind == RCL_CHANGE_SNAPSHOT_END) {
+            rc = end_snapshot(a, c, r);
+            if (rc != 0)
+                return rc;
             continue;
         }
-        if (rcl_agg_summary_put(db, s, source) != 0)
-            return -1;
-        *what = "queueing summaries upstream";
-        if (ctx->cfg->has_upstream && rcl_agg_summary_queue(db, s) != 0)
+        if (a->snapshot_open && c->kind != RCL_CHANGE_SCHOOL &&
+            c->kind != RCL_CHANGE_SCHOOL_REMOVED) {
+            a->what = "staging the snapshot";
+            if (rcl_agg_snapshot_stage(db, a->ctx->cfg, a->source, c) != 0)
+                return -1;
+            continue;
+        }
+        switch (c->kind) {
+        case RCL_CHANGE_STUDENT:
+            rc = rcl_agg_student_put(db, false, a->source, &c->u.student);
+            break;
+        case RCL_CHANGE_REMOVED:
+            rc = rcl_agg_student_delete(db, false, a->source, c->u.removed);
+            break;
+        case RCL_CHANGE_SCHOOL:
+            rc = put_profile(db, &c->u.school);
+            break;
+        case RCL_CHANGE_SUMMARY:
+            rc = apply_summary(a, &c->u.summary);
+            break;
+        case RCL_CHANGE_SCHOOL_REMOVED:
+            rc = remove_school(a, c->u.school_removed);
+            break;
+        case RCL_CHANGE_SNAPSHOT_END: /* handled above */
+            break;
+        }
+        if (rc != 0)
             return -1;
     }
+    /* A half-arrived snapshot is in nobody's totals: the summary waits for its end. */
+    if (county && !a->snapshot_open && county_summary(a, now) != 0)
+        return -1;
     return 0;
 }
 
@@ -337,7 +376,6 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
     struct rcl_agg_source src;
     const struct rcl_batch_header *h;
     uint8_t digest[RCL_DIGEST_BYTES];
-    const char *what = "";
     char err[200];
     bool in_tx = false;
     int committed = 0, found;
@@ -401,10 +439,39 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         goto out;
     }
 
-    /* 4. The epoch. */
-    if (h->epoch != src.epoch) {
-        refuse(reply, "epoch %" PRIu64 " not current (%" PRIu64 ")", h->epoch, src.epoch);
-        goto out;
+    /* P. A probe: what we hold of the source, nothing written. */
+    if (rcl_batch_is_probe(h)) {
+        ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
+        reply->probe = true;
+        reply->probe_id = h->probe_id;
+        goto answered;
+    }
+
+    /* 4. The epoch. A newer one opens with a full snapshot from seq 1. */
+    if (h->epoch < src.epoch) {
+        refuse(reply,
+               "epoch %" PRIu64 " of source %s is older than its current epoch %" PRIu64
+               " (a store restored from an older backup starts a new epoch by itself)",
+               h->epoch, env->source, src.epoch);
+        goto answered;
+    }
+    if (h->epoch > src.epoch) {
+        if (h->first_seq != 1) {
+            reply->status = RCL_REPLY_RESEND;
+            reply->resend_from = 1;
+            goto answered;
+        }
+        if (rcl_agg_epoch_open(db, ctx->cfg, env->source, h->epoch) != 0) {
+            busy(reply, db, "opening a new epoch");
+            goto out;
+        }
+        RCL_WARN("ingest: source %s starts epoch %" PRIu64 " (was %" PRIu64
+                 ") with a full snapshot that will replace its rows",
+                 env->source, h->epoch, src.epoch);
+        src.epoch = h->epoch;
+        src.applied_seq = 0;
+        src.has_digest = false;
+        src.snapshot_open = true;
     }
     if (h->first_seq == 0 || h->first_seq > h->last_seq) {
         refuse(reply, "batch %" PRIu64 "..%" PRIu64 " is not a valid range (seqs start at 1)",
@@ -418,7 +485,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
                   " applied_seq=%" PRIu64 ": acknowledged again",
                   env->source, h->first_seq, h->last_seq, src.applied_seq);
         ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
-        goto out;
+        goto answered;
     }
     /* 6. A gap. */
     if (h->first_seq > src.applied_seq + 1) {
@@ -427,13 +494,17 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
                  env->source, h->first_seq, h->last_seq, src.applied_seq, src.applied_seq + 1);
         reply->status = RCL_REPLY_RESEND;
         reply->resend_from = src.applied_seq + 1;
-        goto out;
+        goto answered;
     }
-    /* 7. Straddles what is applied: batches never change once sealed, so this is not ours. */
+    /* 7. Straddles what is applied: batches never change once sealed, so the sender
+     * holds another history (restored from a backup). Its own batch digest will not
+     * match this ack, and it starts a new epoch. */
     if (h->first_seq < src.applied_seq + 1) {
-        refuse(reply, "batch %" PRIu64 "..%" PRIu64 " overlaps applied range up to %" PRIu64,
-               h->first_seq, h->last_seq, src.applied_seq);
-        goto out;
+        RCL_WARN("ingest: batch %" PRIu64 "..%" PRIu64 " of source %s overlaps the applied range"
+                 " up to %" PRIu64 ": acknowledged as is, the sender will see it diverged",
+                 h->first_seq, h->last_seq, env->source, src.applied_seq);
+        ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
+        goto answered;
     }
 
     /* 8. The next batch: it must continue the chain, and every change must be good. */
@@ -458,32 +529,55 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         }
     }
     if (decode_changes(ctx->cfg, batch, changes, reply) != 0)
-        goto out;
+        goto answered;
 
-    if (ctx->cfg->tier == RCL_AGG_COUNTY) {
-        if (apply_county(ctx, env->source, changes, batch->n_changes, now, &what) != 0) {
-            busy(reply, db, what);
+    {
+        struct apply_state a = {.ctx = ctx, .source = env->source,
+                                .snapshot_open = src.snapshot_open, .what = ""};
+        int applied = apply_changes(&a, changes, batch->n_changes, now, reply);
+
+        if (applied == -2)
+            goto answered;
+        if (applied != 0) {
+            busy(reply, db, a.what);
             goto out;
         }
-    } else if (apply_summaries(ctx, env->source, changes, batch->n_changes, &what) != 0) {
-        busy(reply, db, what);
-        goto out;
+        if (a.forwarded && rcl_agg_forward_record(db, env->source, h->last_seq) != 0) {
+            busy(reply, db, "recording the receipt");
+            goto out;
+        }
+        src.snapshot_open = a.snapshot_open;
     }
     rcl_digest(env->payload.data, env->payload.len, digest);
     if (record_applied(db, env->source, h->last_seq, digest, now) != 0) {
         busy(reply, db, "recording the applied seq");
         goto out;
     }
+    RCL_CRASH_POINT("ingest-before-commit");
     if (rcl_db_commit(db) != 0) {
         busy(reply, db, "committing");
         goto out;
     }
     in_tx = false;
     committed = 1;
+    RCL_CRASH_POINT("ingest-after-commit");
     /* Only now, with the commit durable, is the ack a promise. */
     ack(reply, h->last_seq, true, digest);
-    RCL_INFO("ingest: applied batch source=%s seq=%" PRIu64 "..%" PRIu64 " changes=%zu",
-             env->source, h->first_seq, h->last_seq, batch->n_changes);
+    src.applied_seq = h->last_seq;
+    src.last_batch_at = now;
+    RCL_INFO("ingest: applied batch source=%s epoch=%" PRIu64 " seq=%" PRIu64 "..%" PRIu64
+             " changes=%zu",
+             env->source, h->epoch, h->first_seq, h->last_seq, batch->n_changes);
+answered:
+    /* Every answer about a known source says which epoch we hold, and how far its
+     * changes are in the totals at the top of the chain. */
+    reply->epoch = src.epoch;
+    if (in_tx) {
+        rcl_db_rollback(db);
+        in_tx = false;
+    }
+    if (reply->status == RCL_REPLY_ACK)
+        rcl_agg_receipt(db, ctx->cfg, &src, now, reply);
 out:
     if (in_tx)
         rcl_db_rollback(db);

@@ -2,20 +2,30 @@
  * agg_ingest.h - the receiver side of the sync protocol: one sealed batch in,
  * one reply out.
  *
- * The rules (numbered as in the protocol notes):
+ * The rules, in order:
  *  1. an envelope that does not decode is REFUSED;
  *  2. its source must be enrolled, unrevoked, and the connection's ZAP
  *     User-Id;
  *  3. the signature must verify against the enrolled key before the payload
  *     is decoded, and the batch must name the same source;
- *  4. the epoch must be the source's current one;
+ *  P. a probe (no range, no changes) is answered with what is held of the
+ *     source -- applied seq and digest, epoch -- and changes nothing;
+ *  4. an epoch older than the source's current one is REFUSED (the reply
+ *     names the current one, so a restored sender starts a newer epoch); a
+ *     newer one opens at seq 1 with a full snapshot (agg_snapshot.h), and a
+ *     newer one not starting at 1 is answered RESEND from 1;
  *  5. a batch wholly at or below applied_seq is ACKed again, not applied;
  *  6. a gap is answered RESEND from applied_seq + 1;
- *  7. a batch overlapping the applied range is REFUSED;
+ *  7. a batch overlapping the applied range is ACKed with the applied seq
+ *     and digest: only a sender with another history sends one, and the
+ *     digest shows it so;
  *  8. otherwise the chain must continue, every change must decode and suit
  *     this tier, and the batch is applied in one transaction with the new
  *     applied_seq; the ACK is written only after the commit.
- * A store failure (disk full, locked, I/O) rolls back and answers BUSY.
+ * Every reply about a known source carries its epoch here and, with an ACK,
+ * the receipt: how far its changes are in the totals at the top of the
+ * chain. A store failure (disk full, locked, I/O) rolls back and answers
+ * BUSY.
  */
 #ifndef RCL_AGG_INGEST_H
 #define RCL_AGG_INGEST_H

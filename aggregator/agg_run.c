@@ -23,6 +23,7 @@
 #include "agg_sql.h"
 #include "agg_store.h"
 #include "agg_ingest.h"
+#include "agg_snapshot.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
@@ -141,6 +142,8 @@ static int uplink_open(struct run *r)
         .pk = r->pk,
         .sk = r->sk,
         .server_pk = r->cfg.upstream_key,
+        .snapshot = rcl_agg_own_snapshot,
+        .snapshot_arg = &r->cfg,
     };
 
     r->up = rcl_uplink_new(r->ctx, r->db, &uc, err, sizeof(err));

@@ -61,7 +61,22 @@
     ", participation_absent" RCL_AGG_INT_COL ", participation_opted_out" RCL_AGG_INT_COL ");"      \
     "CREATE INDEX summaries_child ON summaries(child);"
 
-/* Version 1 -> 2 is RCL_OUTBOX_SQL (rcl_outbox.h): the queue toward the upstream. */
+/* Version 1 -> 2 is RCL_OUTBOX_SQL (rcl_outbox.h): the queue toward the upstream;
+ * 2 -> 3 is RCL_OUTBOX_SQL_V2, the receipt of the upstream. */
+
+/*
+ * Version 3 -> 4: epochs with snapshots, and receipts. A source's snapshot
+ * is staged (summaries_staging here, students_staging at a county) and
+ * replaces its rows in one transaction when it ends. forwards maps the
+ * source's applied batches to the own outbox seq that carried their effect
+ * upstream, so a receipt from the upstream can be passed down.
+ */
+#define RCL_AGG_SQL_V4                                                                             \
+    "ALTER TABLE sources ADD COLUMN snapshot_open INTEGER NOT NULL DEFAULT 0;"                     \
+    "CREATE TABLE summaries_staging AS SELECT * FROM summaries WHERE 0;"                           \
+    "CREATE UNIQUE INDEX summaries_staging_key ON summaries_staging(child, school_id);"            \
+    "CREATE TABLE forwards(source TEXT NOT NULL, source_seq INTEGER NOT NULL,"                     \
+    " own_seq INTEGER NOT NULL, PRIMARY KEY(source, source_seq));"
 
 /* County stores only, created by init. */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
@@ -79,11 +94,16 @@
     " measures TEXT NOT NULL,"                                                                     \
     " feedback TEXT NOT NULL,"                                                                     \
     " PRIMARY KEY(school_id, pseudonym));"
+/* A school's snapshot while it arrives (county stores only). */
+#define RCL_AGG_SQL_STUDENTS_STAGING                                                               \
+    "CREATE TABLE IF NOT EXISTS students_staging AS SELECT * FROM students WHERE 0;"               \
+    "CREATE UNIQUE INDEX IF NOT EXISTS students_staging_key"                                       \
+    " ON students_staging(school_id, pseudonym);"
 
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \
     "id, public_key, curve_pk, revoked, epoch, applied_seq, applied_digest, last_batch_at, "       \
-    "enrolled_at, name, county"
+    "enrolled_at, name, county, snapshot_open"
 #define RCL_AGG_SQL_SOURCE_GET "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_LIST "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources ORDER BY id"
 #define RCL_AGG_SQL_SOURCE_BY_CURVE "SELECT id FROM sources WHERE curve_pk = ?1"
@@ -103,9 +123,11 @@
 
 /* ---- summaries ---- */
 #define RCL_AGG_SQL_SUMMARY_COLS "school_id, child, name, county, reported, last_sync, "
-#define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
-    "INSERT OR REPLACE INTO summaries(" RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS               \
+#define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
+    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS               \
     ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ")"
+#define RCL_AGG_SQL_SUMMARY_PUT RCL_AGG_SQL_SUMMARY_PUT_INTO("summaries")
+#define RCL_AGG_SQL_SUMMARY_DELETE "DELETE FROM summaries WHERE school_id = ?1"
 /* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */
 #define RCL_AGG_SQL_SUMMARY_CREATE                                                                 \
     "INSERT OR IGNORE INTO summaries(school_id, child, name, county) VALUES(?1, ?1, ?2, ?3)"
@@ -117,11 +139,41 @@
 #define RCL_AGG_SQL_SUMMARY_CHILD "SELECT child FROM summaries WHERE school_id = ?1"
 
 /* ---- students (county) ---- */
-#define RCL_AGG_SQL_STUDENT_PUT                                                                    \
-    "INSERT OR REPLACE INTO students(school_id, pseudonym, name, grade, class, network, devices,"  \
+#define RCL_AGG_SQL_STUDENT_PUT_INTO(table)                                                        \
+    "INSERT OR REPLACE INTO " table "(school_id, pseudonym, name, grade, class, network, devices," \
     " platform, groups, participation, measures, feedback)"                                        \
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-#define RCL_AGG_SQL_STUDENT_DELETE "DELETE FROM students WHERE school_id = ?1 AND pseudonym = ?2"
+#define RCL_AGG_SQL_STUDENT_DELETE_FROM(table)                                                     \
+    "DELETE FROM " table " WHERE school_id = ?1 AND pseudonym = ?2"
+
+/* ---- epochs, snapshots and receipts ---- */
+#define RCL_AGG_SQL_EPOCH_OPEN                                                                     \
+    "UPDATE sources SET epoch = ?2, applied_seq = 0, applied_digest = NULL, snapshot_open = 1"     \
+    " WHERE id = ?1"
+#define RCL_AGG_SQL_SNAPSHOT_CLOSE "UPDATE sources SET snapshot_open = 0 WHERE id = ?1"
+#define RCL_AGG_SQL_FORWARDS_CLEAR "DELETE FROM forwards WHERE source = ?1"
+#define RCL_AGG_SQL_FORWARD_PUT                                                                    \
+    "INSERT OR REPLACE INTO forwards(source, source_seq, own_seq) VALUES(?1, ?2, ?3)"
+/* The furthest of a source's batches whose effect the top of the chain holds. */
+#define RCL_AGG_SQL_FORWARD_TOP                                                                    \
+    "SELECT max(source_seq) FROM forwards WHERE source = ?1 AND own_seq <= ?2"
+#define RCL_AGG_SQL_FORWARDS_PRUNE "DELETE FROM forwards WHERE source = ?1 AND source_seq < ?2"
+/* A new own epoch: its snapshot carries every source's effect, at its end seq. */
+#define RCL_AGG_SQL_FORWARDS_REBASE "UPDATE forwards SET own_seq = ?1"
+#define RCL_AGG_SQL_STUDENTS_STAGED "SELECT count(*) FROM students_staging WHERE school_id = ?1"
+#define RCL_AGG_SQL_STUDENTS_STAGING_CLEAR "DELETE FROM students_staging WHERE school_id = ?1"
+#define RCL_AGG_SQL_STUDENTS_DROP "DELETE FROM students WHERE school_id = ?1"
+#define RCL_AGG_SQL_STUDENTS_FROM_STAGING                                                          \
+    "INSERT INTO students SELECT * FROM students_staging WHERE school_id = ?1"
+#define RCL_AGG_SQL_SUMMARIES_STAGED "SELECT count(*) FROM summaries_staging WHERE child = ?1"
+#define RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR "DELETE FROM summaries_staging WHERE child = ?1"
+#define RCL_AGG_SQL_SUMMARIES_STAGING_LIST                                                         \
+    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS                                         \
+    " FROM summaries_staging WHERE child = ?1 ORDER BY school_id"
+/* Schools counted through a child that its snapshot no longer holds. */
+#define RCL_AGG_SQL_SUMMARIES_GONE                                                                 \
+    "SELECT school_id FROM summaries WHERE child = ?1 AND school_id NOT IN"                        \
+    " (SELECT school_id FROM summaries_staging WHERE child = ?1) ORDER BY school_id"
 #define RCL_AGG_SQL_STUDENT_COUNTS                                                                 \
     "SELECT network, devices, groups, participation, measures FROM students WHERE school_id = ?1"
 

@@ -20,7 +20,8 @@
 
 const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
 
-static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2};
+static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
+                                                    RCL_AGG_SQL_V4};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 /* Long enough for `enroll` or `report` to wait out one of run's commits. */
@@ -129,7 +130,8 @@ int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
          rcl_meta_set_blob(db, "upstream_key", cfg->upstream_key, RCL_PK_BYTES) != 0))
         goto store_error;
     if (cfg->tier == RCL_AGG_COUNTY &&
-        rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "creating the students table") != 0)
+        (rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "creating the students table") != 0 ||
+         rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0))
         goto store_error;
     if (rcl_db_commit(db) != 0)
         goto store_error;
@@ -233,6 +235,13 @@ sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *
     cfg->stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_meta_get_int(db, "stale_seconds", &stale) == 0 && stale > 0)
         cfg->stale_seconds = stale;
+    /* County stores made before snapshots existed lack their staging table. */
+    if (cfg->tier == RCL_AGG_COUNTY &&
+        rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0) {
+        snprintf(err, errlen, "%s: cannot create the snapshot staging table: %s", path,
+                 sqlite3_errmsg(db));
+        goto fail;
+    }
     return db;
 fail:
     rcl_db_close(&db);
@@ -289,6 +298,7 @@ static void source_column(sqlite3_stmt *st, struct rcl_agg_source *s)
     s->enrolled_at = sqlite3_column_int64(st, 8);
     copy_column_text(s->name, sizeof(s->name), st, 9);
     copy_column_text(s->county, sizeof(s->county), st, 10);
+    s->snapshot_open = sqlite3_column_int(st, 11) != 0;
 }
 
 int rcl_agg_source_get(sqlite3 *db, const char *id, struct rcl_agg_source *out)

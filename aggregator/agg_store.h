@@ -75,6 +75,7 @@ struct rcl_agg_source {
     int64_t enrolled_at;
     char name[RCL_NAME_MAX + 1];
     char county[RCL_COUNTY_LEN + 1];
+    bool snapshot_open; /* a snapshot of a new epoch is arriving (agg_snapshot.h) */
 };
 
 /* Looks a source up by id. Returns 1 found, 0 not enrolled, -1 store error (logged). */

@@ -81,10 +81,11 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
     rcl_agg_totals_column(st, 6, &s->totals);
 }
 
-int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child)
+static int summary_put_sql(sqlite3 *db, const char *sql, const struct rcl_summary *s,
+                           const char *child)
 {
     int ret = -1;
-    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_PUT);
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
 
     if (!st)
         goto out;
@@ -106,6 +107,16 @@ fail:
 out:
     sqlite3_finalize(st);
     return ret;
+}
+
+int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child)
+{
+    return summary_put_sql(db, RCL_AGG_SQL_SUMMARY_PUT, s, child);
+}
+
+int rcl_agg_summary_stage(sqlite3 *db, const struct rcl_summary *s, const char *child)
+{
+    return summary_put_sql(db, RCL_AGG_SQL_SUMMARY_PUT_INTO("summaries_staging"), s, child);
 }
 
 int rcl_agg_summary_get(sqlite3 *db, const char *school_id, struct rcl_summary *s,

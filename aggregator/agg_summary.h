@@ -29,6 +29,9 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
 /* Writes (replaces) the summary of s->school_id, counted through child. 0, or -1 logged. */
 int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child);
 
+/* The same, into the snapshot staging table (agg_snapshot.h). */
+int rcl_agg_summary_stage(sqlite3 *db, const struct rcl_summary *s, const char *child);
+
 /* Reads the summary of school_id. Returns 1 found, 0 absent, -1 store error (logged). */
 int rcl_agg_summary_get(sqlite3 *db, const char *school_id, struct rcl_summary *s,
                         char child[RCL_ID_MAX + 1]);

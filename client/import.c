@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "csv.h"
+#include "progress.h"
+#include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 #include "student_id.h"
@@ -585,7 +587,11 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     }
     in_tx = true;
 
+    /* The total is unknown until the end: rows read and the rate are shown. */
+    struct rcl_progress progress;
+    rcl_progress_start(&progress, stderr, "import", "rows", 0);
     while ((got = rcl_csv_reader_next(run.reader)) != RCL_CSV_END) {
+        rcl_progress_update(&progress, rcl_csv_reader_line(run.reader), 0);
         if (got == RCL_CSV_FATAL) {
             problem(&run.problems, rcl_csv_reader_error_line(run.reader), "%s",
                     rcl_csv_reader_error(run.reader));
@@ -599,12 +605,14 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
         if (import_row(&run) != 0)
             break;
     }
+    rcl_progress_end(&progress);
     if (run.store_failed) {
         problem(&run.problems, 0, "store failure while importing: %s", sqlite3_errmsg(db));
         goto done;
     }
     if (run.problems.count > 0)
         goto done;
+    RCL_CRASH_POINT("import-before-commit");
     if (rcl_db_commit(db) != 0) {
         problem(&run.problems, 0, "cannot commit the import: %s", sqlite3_errmsg(db));
         goto done;

@@ -93,11 +93,15 @@ static const struct command commands[] = {
      "STUDENTS.csv",
      cmd_import},
     {"sync",
-     "--db FILE [--timeout SECONDS]",
+     "--db FILE [--timeout SECONDS] [--watch]",
      "Sends every pending change to the county and waits for its acknowledgement\n"
      "(default 30 seconds). Exits 0 only when every change is acknowledged, 3 when\n"
-     "the county cannot be reached or refuses; unacknowledged changes are kept.",
-     {{"db", "FILE", true}, {"timeout", "SECONDS", false}},
+     "the county cannot be reached or refuses; unacknowledged changes are kept.\n"
+     "With nothing pending it asks the county for a receipt (see status).\n"
+     "--watch keeps running until Ctrl-C or SIGTERM: it sends new changes as they\n"
+     "are imported and whenever the link allows, retrying after outages. On a\n"
+     "terminal a progress line shows acknowledged / pending, rate and time left.",
+     {{"db", "FILE", true}, {"timeout", "SECONDS", false}, {"watch", NULL, false}},
      NULL,
      cmd_sync},
     {"status",
@@ -393,7 +397,8 @@ static int cmd_sync(const struct args *a)
     db = open_store(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_sync(db, &m, (int)timeout, stdout, stderr);
+    struct rcl_school_sync_opts so = {.timeout_s = (int)timeout, .watch = opt(a, "watch") != NULL};
+    rc = rcl_school_sync(db, &m, &so, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

@@ -28,8 +28,8 @@ void rcl_school_pseudonym_default_key(uint8_t out[RCL_SCHOOL_PSEUDONYM_KEY_BYTES
 
 /*
  * Reads a key file holding 64 hex characters (white space around them
- * ignored). Returns 0, or -1 with "path: reason" in err. The caller wipes
- * out after use.
+ * ignored); a file group or others may read or write is refused. Returns 0,
+ * or -1 with "path: reason" in err. The caller wipes out after use.
  */
 int rcl_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
                                   char *err, size_t errlen);

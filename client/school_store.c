@@ -56,11 +56,22 @@ sqlite3 *rcl_school_store_open(const char *path, enum rcl_db_mode mode, char *er
 
 /* ---- Identity ---- */
 
-int rcl_school_store_init(sqlite3 *db, const struct rcl_school_meta *m,
-                          const uint8_t sk[RCL_SK_BYTES], char *err, size_t errlen)
+/* Appends the school's profile to the outbox (entity NULL: a snapshot record). 0, or -1 logged. */
+static int append_profile(sqlite3 *db, const struct rcl_school_meta *m, const char *entity)
 {
     struct rcl_change c;
 
+    memset(&c, 0, sizeof(c));
+    c.kind = RCL_CHANGE_SCHOOL;
+    snprintf(c.u.school.school_id, sizeof(c.u.school.school_id), "%s", m->school_id);
+    snprintf(c.u.school.name, sizeof(c.u.school.name), "%s", m->name);
+    snprintf(c.u.school.county, sizeof(c.u.school.county), "%s", m->county);
+    return rcl_outbox_append(db, entity, &c);
+}
+
+int rcl_school_store_init(sqlite3 *db, const struct rcl_school_meta *m,
+                          const uint8_t sk[RCL_SK_BYTES], char *err, size_t errlen)
+{
     if (rcl_db_begin(db) != 0) {
         snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(db));
         return -1;
@@ -79,12 +90,7 @@ int rcl_school_store_init(sqlite3 *db, const struct rcl_school_meta *m,
     }
 
     /* The county learns the school's name and county from this first change. */
-    memset(&c, 0, sizeof(c));
-    c.kind = RCL_CHANGE_SCHOOL;
-    snprintf(c.u.school.school_id, sizeof(c.u.school.school_id), "%s", m->school_id);
-    snprintf(c.u.school.name, sizeof(c.u.school.name), "%s", m->name);
-    snprintf(c.u.school.county, sizeof(c.u.school.county), "%s", m->county);
-    if (rcl_outbox_append(db, "school", &c) != 0) {
+    if (append_profile(db, m, "school") != 0) {
         snprintf(err, errlen, "cannot queue the school profile: %s", sqlite3_errmsg(db));
         goto fail;
     }
@@ -249,19 +255,16 @@ static int put_student(sqlite3 *db, const struct rcl_student *s, int64_t now)
     return rc;
 }
 
-enum rcl_school_save
-rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
-                        struct rcl_student *s, const struct rcl_student *old, int64_t now)
+/*
+ * Appends student s (pseudonym already set) to the outbox, as the coalescing
+ * entity "student:<pseudonym hex>", or as a snapshot record when coalesce is
+ * false. Returns 0, or -1 logged.
+ */
+static int append_student(sqlite3 *db, const struct rcl_student *s, bool coalesce)
 {
     struct rcl_change c;
     char entity[8 + 2 * RCL_PSEUDONYM_BYTES + 1];
-
-    if (old != NULL && rcl_school_student_equal(s, old))
-        return RCL_SCHOOL_SAVE_UNCHANGED;
-
-    rcl_school_pseudonym(pseudonym_key, s->id, s->pseudonym);
-    if (put_student(db, s, now) != 0)
-        return RCL_SCHOOL_SAVE_FAILED;
+    int rc;
 
     memset(&c, 0, sizeof(c));
     c.kind = RCL_CHANGE_STUDENT;
@@ -270,9 +273,58 @@ rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEU
     memset(c.u.student.id, 0, sizeof(c.u.student.id));
     memcpy(entity, "student:", 8);
     sodium_bin2hex(entity + 8, sizeof(entity) - 8, s->pseudonym, RCL_PSEUDONYM_BYTES);
-    if (rcl_outbox_append(db, entity, &c) != 0)
+    rc = rcl_outbox_append(db, coalesce ? entity : NULL, &c);
+    /* Names are personal data: do not leave copies on the stack. */
+    sodium_memzero(&c, sizeof(c));
+    return rc;
+}
+
+enum rcl_school_save
+rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
+                        struct rcl_student *s, const struct rcl_student *old, int64_t now)
+{
+    if (old != NULL && rcl_school_student_equal(s, old))
+        return RCL_SCHOOL_SAVE_UNCHANGED;
+
+    rcl_school_pseudonym(pseudonym_key, s->id, s->pseudonym);
+    if (put_student(db, s, now) != 0)
+        return RCL_SCHOOL_SAVE_FAILED;
+    if (append_student(db, s, true) != 0)
         return RCL_SCHOOL_SAVE_FAILED;
     return old == NULL ? RCL_SCHOOL_SAVE_NEW : RCL_SCHOOL_SAVE_CHANGED;
+}
+
+struct snapshot_walk {
+    sqlite3 *db;
+    const struct rcl_school_meta *m;
+    uint64_t records;
+};
+
+static int snapshot_student(void *arg, const struct rcl_student *s)
+{
+    struct snapshot_walk *w = arg;
+    struct rcl_student copy = *s;
+    int rc;
+
+    rcl_school_pseudonym(w->m->pseudonym_key, copy.id, copy.pseudonym);
+    rc = append_student(w->db, &copy, false);
+    sodium_memzero(&copy, sizeof(copy));
+    if (rc != 0)
+        return -1;
+    w->records++;
+    return 0;
+}
+
+int rcl_school_snapshot(void *arg, sqlite3 *db, uint64_t *records)
+{
+    struct snapshot_walk w = {.db = db, .m = arg, .records = 0};
+
+    *records = 0;
+    if (append_profile(db, w.m, NULL) != 0 ||
+        rcl_school_students_each(db, snapshot_student, &w) != 0)
+        return -1;
+    *records = w.records;
+    return 0;
 }
 
 int rcl_school_students_count(sqlite3 *db, uint64_t *out)

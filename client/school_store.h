@@ -90,4 +90,11 @@ int rcl_school_students_count(sqlite3 *db, uint64_t *out);
 typedef int (*rcl_school_student_fn)(void *arg, const struct rcl_student *s);
 int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg);
 
+/*
+ * The school's snapshot for a new epoch (an rcl_snapshot_fn; arg is the
+ * const struct rcl_school_meta *): its profile and every student, counted in
+ * *records (students only). Runs inside rcl_outbox_new_epoch's transaction.
+ */
+int rcl_school_snapshot(void *arg, sqlite3 *db, uint64_t *records);
+
 #endif

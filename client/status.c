@@ -3,11 +3,10 @@
  */
 #include "status.h"
 
-#include <time.h>
-
 #include "rcl_json.h"
 #include "rcl_keys.h"
 #include "rcl_outbox.h"
+#include "receipt.h"
 
 static void write_json(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
                        const struct rcl_outbox_stats *st, FILE *out)
@@ -35,6 +34,15 @@ static void write_json(const struct rcl_school_meta *m, const char *pk_hex, uint
     rcl_json_uint(&j, st->acked_seq);
     rcl_json_key(&j, "acked_at");
     rcl_json_int(&j, st->acked_at);
+    rcl_json_key(&j, "epoch");
+    rcl_json_uint(&j, st->epoch);
+    /* The receipt: changes through top_seq are in top_id's totals as of top_at. */
+    rcl_json_key(&j, "top_id");
+    rcl_json_string(&j, st->top_id);
+    rcl_json_key(&j, "top_seq");
+    rcl_json_uint(&j, st->top_seq);
+    rcl_json_key(&j, "top_at");
+    rcl_json_int(&j, st->top_at);
     rcl_json_object_end(&j);
     fputc('\n', out);
 }
@@ -53,16 +61,7 @@ static void write_text(const struct rcl_school_meta *m, const char *pk_hex, uint
         fprintf(out, "pending:    %llu change%s waiting for the next sync (last seq %llu)\n",
                 (unsigned long long)st->pending, st->pending == 1 ? "" : "s",
                 (unsigned long long)st->last_seq);
-    if (st->acked_at == 0) {
-        fprintf(out, "last ack:   never (not synced yet)\n");
-    } else {
-        char when[64] = "?";
-        time_t t = (time_t)st->acked_at;
-        struct tm tm;
-        if (gmtime_r(&t, &tm) != NULL)
-            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-        fprintf(out, "last ack:   seq %llu at %s\n", (unsigned long long)st->acked_seq, when);
-    }
+    rcl_receipt_print(st, out);
 }
 
 int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json, FILE *out)

@@ -11,11 +11,18 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "progress.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_uplink.h"
+#include "receipt.h"
 
 #define POLL_MS 100
+/* With nothing to send, a one-shot sync waits this long at most for a receipt. */
+#define PROBE_WAIT_S 10
+/* Watch mode: after a refusal, ask again after this long, doubling up to the maximum. */
+#define WATCH_RETRY_S 60
+#define WATCH_RETRY_MAX_S 900
 
 static volatile sig_atomic_t stop_signal;
 
@@ -31,84 +38,236 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs the uplink until it settles or gives up, saying why on err. Returns an enum rcl_school_exit.
- */
-static int run_uplink(struct rcl_uplink *u, const struct rcl_school_meta *m, int timeout_s,
-                      FILE *err)
+struct sync_run {
+    sqlite3 *db;
+    const struct rcl_school_meta *m;
+    void *ctx;
+    struct rcl_uplink *u;
+    FILE *out;
+    FILE *err;
+    struct rcl_progress progress;
+    uint64_t start_acked; /* the acked seq when the progress line started */
+};
+
+/* Waits for replies up to POLL_MS and handles them. Returns 0, or an exit code. */
+static int poll_once(struct sync_run *r)
 {
-    double deadline = now_seconds() + timeout_s;
     zmq_pollitem_t item;
+    int rc;
 
     memset(&item, 0, sizeof(item));
-    item.socket = rcl_uplink_socket(u);
+    item.socket = rcl_uplink_socket(r->u);
     item.events = ZMQ_POLLIN;
+    rc = zmq_poll(&item, 1, POLL_MS);
+    if (rc < 0 && errno != EINTR) {
+        fprintf(r->err, "sync: polling the connection failed: %s\n", zmq_strerror(errno));
+        return RCL_SCHOOL_EXIT_UPSTREAM;
+    }
+    if (rc > 0 && (item.revents & ZMQ_POLLIN) && rcl_uplink_receive(r->u) != 0) {
+        fprintf(r->err, "sync: the store failed while recording an acknowledgement (see the log "
+                        "above)\n");
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    return 0;
+}
+
+/* Redraws the progress line: changes acknowledged since it started, of those pending then and now. */
+static void show_progress(struct sync_run *r)
+{
+    struct rcl_outbox_stats st;
+
+    if (!r->progress.on || rcl_outbox_stats(r->db, &st) != 0)
+        return;
+    /* Sequence numbers count changes given out, coalesced ones included: close enough
+     * for a rate, and never more than the changes really sent. */
+    uint64_t done = st.acked_seq > r->start_acked ? st.acked_seq - r->start_acked : 0;
+    rcl_progress_update(&r->progress, done, done + st.pending);
+}
+
+/*
+ * Runs the uplink until everything is acknowledged, it gives up, or the
+ * deadline passes, saying why on err. Returns an enum rcl_school_exit.
+ */
+static int run_until_settled(struct sync_run *r, double deadline)
+{
     for (;;) {
-        if (rcl_uplink_pump(u) != 0) {
-            fprintf(err, "sync: the store failed while sending (see the log above)\n");
+        enum rcl_uplink_state state;
+        int rc;
+
+        if (rcl_uplink_pump(r->u) != 0) {
+            fprintf(r->err, "sync: the store failed while sending (see the log above)\n");
             return RCL_SCHOOL_EXIT_DATA;
         }
-        enum rcl_uplink_state state = rcl_uplink_state(u);
+        state = rcl_uplink_state(r->u);
         if (state == RCL_UPLINK_REFUSED || state == RCL_UPLINK_AUTH_FAILED) {
-            fprintf(err, "sync: upstream %s refused: %s\n", m->upstream, rcl_uplink_reason(u));
+            fprintf(r->err, "sync: upstream %s refused: %s\n", r->m->upstream,
+                    rcl_uplink_reason(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
-        if (state == RCL_UPLINK_IDLE && rcl_uplink_pending(u) == 0)
+        if (state == RCL_UPLINK_IDLE)
             return RCL_SCHOOL_EXIT_OK;
         if (stop_signal != 0) {
-            fprintf(err, "sync: interrupted; %llu changes kept for the next sync\n",
-                    (unsigned long long)rcl_uplink_pending(u));
+            fprintf(r->err, "sync: interrupted; %llu changes kept for the next sync\n",
+                    (unsigned long long)rcl_uplink_pending(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
-        if (now_seconds() >= deadline) {
-            fprintf(err,
-                    "sync: no acknowledgement from %s within %d s; %llu changes kept for the "
-                    "next sync\n",
-                    m->upstream, timeout_s, (unsigned long long)rcl_uplink_pending(u));
-            return RCL_SCHOOL_EXIT_UPSTREAM;
-        }
-        item.revents = 0;
-        int rc = zmq_poll(&item, 1, POLL_MS);
-        if (rc < 0 && errno != EINTR) {
-            fprintf(err, "sync: polling the connection failed: %s\n", zmq_strerror(errno));
-            return RCL_SCHOOL_EXIT_UPSTREAM;
-        }
-        if (rc > 0 && (item.revents & ZMQ_POLLIN) && rcl_uplink_receive(u) != 0) {
-            fprintf(err, "sync: the store failed while recording an acknowledgement (see the log "
-                         "above)\n");
-            return RCL_SCHOOL_EXIT_DATA;
-        }
+        if (now_seconds() >= deadline)
+            return -1; /* the caller words it */
+        rc = poll_once(r);
+        if (rc != 0)
+            return rc;
+        show_progress(r);
     }
 }
 
-int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m, int timeout_s, FILE *out,
-                    FILE *err)
+static int uplink_open(struct sync_run *r, char *why, size_t whylen)
 {
-    struct rcl_outbox_stats before;
-    struct rcl_outbox_stats after;
     struct rcl_uplink_config cfg;
-    struct sigaction sa;
-    struct sigaction old_int;
-    struct sigaction old_term;
     uint8_t sk[RCL_SK_BYTES];
-    char why[256] = "";
-    void *ctx = NULL;
-    struct rcl_uplink *u = NULL;
-    int rc = RCL_SCHOOL_EXIT_DATA;
-    int signals_set = 0;
 
-    if (rcl_outbox_stats(db, &before) != 0) {
-        fprintf(err, "sync: cannot read the outbox (see the log above)\n");
+    if (rcl_school_secret_key_load(r->db, sk) != 0) {
+        snprintf(why, whylen, "the store has no usable secret key");
+        return -1;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source = r->m->school_id;
+    cfg.endpoint = r->m->upstream;
+    cfg.pk = r->m->public_key;
+    cfg.sk = sk;
+    cfg.server_pk = r->m->upstream_key;
+    cfg.snapshot = rcl_school_snapshot;
+    cfg.snapshot_arg = (void *)(uintptr_t)r->m;
+    r->u = rcl_uplink_new(r->ctx, r->db, &cfg, why, whylen);
+    /* The uplink keeps its own copy. */
+    sodium_memzero(sk, sizeof(sk));
+    return r->u != NULL ? 0 : -1;
+}
+
+/* One sync: everything pending acknowledged, or a receipt when nothing is. */
+static int sync_once(struct sync_run *r, int timeout_s)
+{
+    struct rcl_outbox_stats before, after;
+    double start = now_seconds();
+    bool probing;
+    int rc;
+
+    if (rcl_outbox_stats(r->db, &before) != 0) {
+        fprintf(r->err, "sync: cannot read the outbox (see the log above)\n");
         return RCL_SCHOOL_EXIT_DATA;
     }
-    if (before.pending == 0) {
-        fprintf(out, "synced: nothing to send; all changes acknowledged up to seq %llu\n",
-                (unsigned long long)before.acked_seq);
-        return RCL_SCHOOL_EXIT_OK;
-    }
-    if (rcl_school_secret_key_load(db, sk) != 0) {
-        fprintf(err, "sync: the store has no usable secret key\n");
+    probing = before.pending == 0;
+    if (probing && rcl_uplink_probe(r->u) != 0) {
+        fprintf(r->err, "sync: the store failed while asking for a receipt (see the log above)\n");
         return RCL_SCHOOL_EXIT_DATA;
     }
+    r->start_acked = before.acked_seq;
+    rcl_progress_start(&r->progress, r->err, "sync", "changes", before.pending);
+    rc = run_until_settled(r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S
+                                                                           : timeout_s));
+    rcl_progress_end(&r->progress);
+    if (rc > 0)
+        return rc;
+    if (rcl_outbox_stats(r->db, &after) != 0) {
+        fprintf(r->err, "sync: cannot read the outbox (see the log above)\n");
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    if (rc < 0 && after.pending > 0) {
+        fprintf(r->err,
+                "sync: no acknowledgement from %s within %d s; %llu changes kept for the next "
+                "sync\n",
+                r->m->upstream, timeout_s, (unsigned long long)after.pending);
+        return RCL_SCHOOL_EXIT_UPSTREAM;
+    }
+    if (probing && after.epoch == before.epoch)
+        fprintf(r->out, "synced: nothing to send; all changes acknowledged up to seq %llu%s\n",
+                (unsigned long long)after.acked_seq,
+                rc < 0 ? " (the upstream did not answer, receipt not refreshed)" : "");
+    else
+        fprintf(r->out, "synced: all %llu changes acknowledged up to seq %llu\n",
+                (unsigned long long)(after.epoch == before.epoch ? before.pending
+                                                                 : after.acked_seq),
+                (unsigned long long)after.acked_seq);
+    if (after.epoch != before.epoch)
+        fprintf(r->out, "synced: the upstream had lost this school's data; it was sent again in "
+                        "full (epoch %llu)\n",
+                (unsigned long long)after.epoch);
+    rcl_receipt_print(&after, r->out);
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+/* Watch: until a signal, keep sending; after a refusal, try again later. */
+static int sync_watch(struct sync_run *r)
+{
+    int retry_s = WATCH_RETRY_S;
+    double refused_at = 0;
+    uint64_t reported_acked = UINT64_MAX;
+    char why[256];
+
+    RCL_INFO("sync: watching; sending changes to %s as they appear (Ctrl-C stops)",
+             r->m->upstream);
+    rcl_progress_start(&r->progress, r->err, "sync", "changes", 0);
+    while (stop_signal == 0) {
+        struct rcl_outbox_stats st;
+        enum rcl_uplink_state state;
+        int rc;
+
+        if (r->u == NULL) {
+            if (now_seconds() - refused_at < retry_s) {
+                struct timespec ts = {0, POLL_MS * 1000000L};
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            if (uplink_open(r, why, sizeof(why)) != 0) {
+                fprintf(r->err, "sync: cannot connect to %s: %s\n", r->m->upstream, why);
+                refused_at = now_seconds();
+                continue;
+            }
+        }
+        if (rcl_uplink_pump(r->u) != 0)
+            RCL_ERROR("sync: the store failed while sending; will retry");
+        state = rcl_uplink_state(r->u);
+        if (state == RCL_UPLINK_REFUSED) {
+            rcl_progress_end(&r->progress);
+            RCL_ERROR("sync: upstream %s refused: %s; asking again in %d s", r->m->upstream,
+                      rcl_uplink_reason(r->u), retry_s);
+            rcl_uplink_destroy(&r->u);
+            refused_at = now_seconds();
+            retry_s = retry_s * 2 > WATCH_RETRY_MAX_S ? WATCH_RETRY_MAX_S : retry_s * 2;
+            continue;
+        }
+        if (state == RCL_UPLINK_IDLE && rcl_outbox_stats(r->db, &st) == 0 &&
+            st.acked_seq != reported_acked) {
+            rcl_progress_end(&r->progress);
+            RCL_INFO("sync: all changes acknowledged up to seq %llu (epoch %llu)",
+                     (unsigned long long)st.acked_seq, (unsigned long long)st.epoch);
+            reported_acked = st.acked_seq;
+            retry_s = WATCH_RETRY_S;
+            r->start_acked = st.acked_seq;
+        }
+        rc = poll_once(r);
+        if (rc == RCL_SCHOOL_EXIT_DATA)
+            RCL_ERROR("sync: will retry recording acknowledgements");
+        show_progress(r);
+    }
+    rcl_progress_end(&r->progress);
+    RCL_INFO("sync: stopping; %llu changes kept for later",
+             (unsigned long long)(r->u != NULL ? rcl_uplink_pending(r->u) : 0));
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
+                    const struct rcl_school_sync_opts *o, FILE *out, FILE *err)
+{
+    struct sync_run r;
+    struct sigaction sa, old_int, old_term;
+    char why[256] = "";
+    int rc = RCL_SCHOOL_EXIT_DATA;
+
+    memset(&r, 0, sizeof(r));
+    r.db = db;
+    r.m = m;
+    r.out = out;
+    r.err = err;
 
     /* Stop cleanly on Ctrl-C: unacknowledged changes stay in the outbox either way. */
     stop_signal = 0;
@@ -117,46 +276,27 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m, int timeout_s,
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    signals_set = 1;
 
-    ctx = zmq_ctx_new();
-    if (ctx == NULL) {
+    r.ctx = zmq_ctx_new();
+    if (r.ctx == NULL) {
         fprintf(err, "sync: cannot start ZeroMQ: %s\n", zmq_strerror(errno));
         goto done;
     }
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.source = m->school_id;
-    cfg.endpoint = m->upstream;
-    cfg.pk = m->public_key;
-    cfg.sk = sk;
-    cfg.server_pk = m->upstream_key;
-    u = rcl_uplink_new(ctx, db, &cfg, why, sizeof(why));
-    /* The uplink keeps its own copy. */
-    sodium_memzero(sk, sizeof(sk));
-    if (u == NULL) {
+    if (o->watch) {
+        rc = sync_watch(&r);
+        goto done;
+    }
+    if (uplink_open(&r, why, sizeof(why)) != 0) {
         fprintf(err, "sync: cannot connect to %s: %s\n", m->upstream, why);
         rc = RCL_SCHOOL_EXIT_UPSTREAM;
         goto done;
     }
-
-    rc = run_uplink(u, m, timeout_s, err);
-    if (rc == RCL_SCHOOL_EXIT_OK) {
-        if (rcl_outbox_stats(db, &after) != 0) {
-            fprintf(err, "sync: cannot read the outbox (see the log above)\n");
-            rc = RCL_SCHOOL_EXIT_DATA;
-            goto done;
-        }
-        fprintf(out, "synced: all %llu changes acknowledged up to seq %llu\n",
-                (unsigned long long)before.pending, (unsigned long long)after.acked_seq);
-    }
+    rc = sync_once(&r, o->timeout_s);
 done:
-    sodium_memzero(sk, sizeof(sk));
-    rcl_uplink_destroy(&u);
-    if (ctx != NULL)
-        zmq_ctx_term(ctx);
-    if (signals_set) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    rcl_uplink_destroy(&r.u);
+    if (r.ctx != NULL)
+        zmq_ctx_term(r.ctx);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     return rc;
 }

@@ -506,6 +506,7 @@ int rcl_batch_encode(const struct rcl_batch_header *h, const struct rcl_blob *ch
         w.prev_digest.len = sizeof(prev);
     }
     w.sent_at = h->sent_at;
+    w.probe_id = h->probe_id;
     if (n > 0) {
         items = calloc(n, sizeof(*items));
         if (items == NULL)
@@ -591,6 +592,7 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
     if (b->h.has_prev)
         memcpy(b->h.prev_digest, w->prev_digest.data, RCL_DIGEST_BYTES);
     b->h.sent_at = w->sent_at;
+    b->h.probe_id = w->probe_id;
     if (w->n_changes > 0) {
         b->changes = calloc(w->n_changes, sizeof(*b->changes));
         if (b->changes == NULL) {
@@ -741,6 +743,7 @@ int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len)
     w.top_seq = r->top_seq;
     w.top_at = r->top_at;
     w.top_id = copy.top_id;
+    w.probe_id = r->probe_id;
     size = rollcall__reply__get_packed_size(&w);
     buf = malloc(size > 0 ? size : 1);
     if (buf == NULL)
@@ -794,6 +797,7 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
     r->probe = w->probe != 0;
     r->top_seq = w->top_seq;
     r->top_at = w->top_at;
+    r->probe_id = w->probe_id;
     if (w->top_id != NULL && w->top_id[0] != '\0' &&
         take_id("reply.top_id", w->top_id, r->top_id, sizeof(r->top_id), err, errlen) != 0)
         goto done;

@@ -77,6 +77,7 @@ struct rcl_batch_header {
     bool has_prev;
     uint8_t prev_digest[RCL_DIGEST_BYTES];
     int64_t sent_at;
+    uint64_t probe_id; /* a probe's id (random), echoed by its answer */
 };
 
 /* changes[i] are encoded changes (rcl_change_encode). */
@@ -138,6 +139,7 @@ struct rcl_reply {
     char reason[256];
     uint64_t epoch; /* the epoch the receiver holds for the source */
     bool probe;     /* the answer to a probe */
+    uint64_t probe_id; /* which probe: the answer echoes its id */
     /* Receipt: changes through top_seq are in top_id's totals as of top_at. */
     uint64_t top_seq;
     int64_t top_at;

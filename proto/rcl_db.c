@@ -157,6 +157,15 @@ sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const 
             snprintf(err, errlen, "%s: not a regular file", path);
             return NULL;
         }
+        /* The store holds the node's secret key (and a county's, children's names): a copy
+         * or a restore that widened the mode must be noticed, not silently used. */
+        if ((sb.st_mode & 077) != 0) {
+            snprintf(err, errlen,
+                     "%s: mode %04o lets group or others read or write this store, which holds "
+                     "the node's secret key; run: chmod 600 %s",
+                     path, (unsigned)(sb.st_mode & 07777), path);
+            return NULL;
+        }
     }
 
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=

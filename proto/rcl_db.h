@@ -14,7 +14,7 @@
 
 enum rcl_db_mode {
     RCL_DB_CREATE,   /* create the file (refuses an existing one), mode 0600 */
-    RCL_DB_EXISTING, /* the file must exist */
+    RCL_DB_EXISTING, /* the file must exist, readable and writable by its owner only */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_envelope.h"
 #include "rcl_log.h"
@@ -336,6 +337,7 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
         sqlite3_bind_blob(st, 2, u.sealed_digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
         if (step_done(db, st, "advance sealed_through") != 0)
             goto out;
+        RCL_CRASH_POINT("seal-before-commit");
     }
     if (rcl_db_commit(db) != 0)
         goto out;
@@ -412,9 +414,10 @@ void rcl_sealed_clear(struct rcl_sealed *s)
 
 /*
  * Records the upstream's ack of everything up to acked_seq and deletes those
- * changes and batches, in one transaction. An ack beyond what was sealed is
- * refused (-1): the upstream claims more than this node sent, and deleting on
- * its word could lose changes. Returns 0, or -1 logged.
+ * changes and batches, in one transaction. An ack that does not end one of
+ * our batches, or names other bytes (digest), or goes beyond what was sealed
+ * shows the upstream holds a history that is not ours: nothing is deleted on
+ * its word and 1 is returned. Returns 0, 1, or -1 logged.
  */
 int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
 {
@@ -422,6 +425,7 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
     sqlite3_stmt *st = NULL;
     bool in_tx = false;
     int rc = -1;
+    int step;
 
     if (rcl_db_begin(db) != 0)
         return -1;
@@ -433,27 +437,33 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
         goto out;
     }
     if (acked_seq > u.sealed_through) {
-        RCL_ERROR("outbox: upstream acknowledged seq %" PRIu64 " but only %" PRIu64
-                  " were sent; nothing deleted",
-                  acked_seq, u.sealed_through);
+        RCL_WARN("outbox: upstream acknowledged seq %" PRIu64 " but only %" PRIu64
+                 " were sealed; nothing deleted",
+                 acked_seq, u.sealed_through);
+        rc = 1;
         goto out;
     }
 
-    if (digest != NULL) {
-        /* The chain is ours: a different digest means the upstream holds other bytes. */
-        st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
-        if (st == NULL)
-            goto out;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-        if (sqlite3_step(st) == SQLITE_ROW &&
-            (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
-             memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))
-            RCL_WARN("outbox: upstream digest of the batch ending at seq %" PRIu64
-                     " differs from ours",
-                     acked_seq);
-        sqlite3_finalize(st);
-        st = NULL;
+    st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        RCL_ERROR("outbox: cannot read sealed batches: %s", sqlite3_errmsg(db));
+        goto out;
     }
+    if (step == SQLITE_DONE ||
+        (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
+                            memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
+        RCL_WARN("outbox: upstream acknowledged seq %" PRIu64 " with a batch that is not ours;"
+                 " nothing deleted",
+                 acked_seq);
+        rc = 1;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
 
     st = rcl_db_prepare(db, "DELETE FROM outbox WHERE seq <= ?1");
     if (st == NULL)
@@ -596,6 +606,7 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     end.u.snapshot_records = records;
     if (rcl_outbox_append(db, NULL, &end) != 0)
         goto out;
+    RCL_CRASH_POINT("new-epoch-before-commit");
     if (rcl_db_commit(db) != 0)
         goto out;
     RCL_WARN("outbox: started epoch %" PRIu64 " with a full snapshot of %" PRIu64

@@ -62,7 +62,9 @@ void rcl_sealed_clear(struct rcl_sealed *s);
  * Records the upstream's acknowledgement of everything up to acked_seq
  * (digest: the upstream's digest of the batch ending there, may be NULL):
  * deletes those changes and batches, in one transaction. An ack at or below
- * the recorded one changes nothing. Returns 0, or -1 logged.
+ * the recorded one changes nothing. Returns 0; 1 when the ack does not match
+ * a batch this node sealed (beyond them, not ending one, other digest: the
+ * upstream holds another history, nothing is deleted); or -1 logged.
  */
 int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
 

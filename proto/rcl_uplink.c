@@ -10,6 +10,22 @@
  * send_after to before the first of them: they are read again from the store
  * and sent again, and the receiver acknowledges duplicates without applying
  * them.
+ *
+ * Replies also tell whether the upstream still holds this node's history.
+ * When it does not -- it was restored from an older backup and lost what it
+ * had acknowledged, or this node was restored and reuses sequence numbers
+ * with other content -- the uplink starts a new epoch with a full snapshot
+ * (rcl_outbox_new_epoch), which the upstream applies in place of what it held.
+ * When idle, a probe now and then checks that, refreshes the receipt, and
+ * serves as a heartbeat.
+ *
+ * Replies can arrive late, twice or out of order, so only evidence that no
+ * old reply can fake starts an epoch: an acknowledgement of a batch this
+ * node never sealed, an epoch of ours newer than our own, or the answer to a
+ * probe (recognised by its id) showing less than was acknowledged before the
+ * probe left -- the upstream processed the probe after sending that
+ * acknowledgement, so it has lost data. A reply that only looks stale (a
+ * "resend from" below what is acknowledged, an older epoch) asks a probe.
  */
 #include "rcl_uplink.h"
 
@@ -24,6 +40,8 @@
 #include <zmq.h>
 
 #include "rcl_codec.h"
+#include "rcl_crash.h"
+#include "rcl_envelope.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_transport.h"
@@ -31,6 +49,11 @@
 #define RCL_UPLINK_WINDOW_DEFAULT 8
 #define RCL_UPLINK_TIMEOUT_DEFAULT_MS 5000
 #define RCL_UPLINK_BUSY_BACKOFF_MS 1000
+/* Repeated time-outs wait longer each time, up to this. */
+#define RCL_UPLINK_TIMEOUT_MAX_MS 60000
+/* Idle probes: quickly while a receipt is still to come, else a heartbeat. */
+#define RCL_UPLINK_PROBE_RECEIPT_MS 2000
+#define RCL_UPLINK_PROBE_IDLE_MS 15000
 #define RCL_UPLINK_AUTH_REASON                                                                     \
     "upstream refused this node's key at the handshake (not enrolled, or revoked)"
 
@@ -48,13 +71,23 @@ struct rcl_uplink {
     uint8_t pk[RCL_PK_BYTES];
     uint8_t sk[RCL_SK_BYTES];
     unsigned window;
-    int timeout_ms;
+    int timeout_ms;      /* the configured reply time-out */
+    int cur_timeout_ms;  /* grows with repeated time-outs, back to timeout_ms on a reply */
+    rcl_snapshot_fn snapshot;
+    void *snapshot_arg;
 
     struct in_flight *flight; /* window entries, the first n_flight in use, in seq order */
     unsigned n_flight;
     uint64_t send_after;
 
     int64_t busy_until_ms; /* 0: not backing off */
+    bool probe_wanted;     /* rcl_uplink_probe asked for one, not sent yet */
+    int64_t probe_sent_ms; /* 0: no probe waits for its answer */
+    uint64_t probe_id;     /* the probe waiting for its answer */
+    uint64_t probe_epoch;  /* our epoch and acked seq when it left */
+    uint64_t probe_acked;
+    int64_t quiet_since_ms; /* last send or reply: when the next idle probe is due from */
+    uint64_t epochs_started;
     bool refused;
     bool auth_failed;
     bool warned_handshake;
@@ -86,6 +119,50 @@ static void refuse(struct rcl_uplink *u, const char *reason)
     snprintf(u->reason, sizeof u->reason, "%s", reason);
     u->n_flight = 0;
     RCL_ERROR("uplink: stopped sending: %s", u->reason);
+}
+
+/* The next reply time-out: doubled per time-out in a row, with +-25% jitter so
+ * that many schools cut off together do not all come back at once. */
+static void back_off(struct rcl_uplink *u)
+{
+    int64_t t = (int64_t)u->cur_timeout_ms * 2;
+
+    if (t > RCL_UPLINK_TIMEOUT_MAX_MS)
+        t = RCL_UPLINK_TIMEOUT_MAX_MS;
+    t = t * 3 / 4 + (int64_t)randombytes_uniform((uint32_t)(t / 2 + 1));
+    u->cur_timeout_ms = (int)t;
+}
+
+/*
+ * The upstream does not hold this node's history (why says how we know):
+ * starts a new epoch, after both its own and the upstream's, with a full
+ * snapshot. Returns 0, or -1 (store failure, logged).
+ */
+static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char *why)
+{
+    struct rcl_outbox_stats st;
+    uint64_t epoch;
+
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return -1;
+    epoch = (upstream_epoch > st.epoch ? upstream_epoch : st.epoch) + 1;
+    RCL_WARN("uplink: %s; starting epoch %" PRIu64 " with a full snapshot", why, epoch);
+    if (u->snapshot == NULL) {
+        char reason[sizeof u->reason];
+
+        snprintf(reason, sizeof reason, "%s, and this node cannot send a snapshot", why);
+        refuse(u, reason);
+        return 0;
+    }
+    if (rcl_outbox_new_epoch(u->db, epoch, u->snapshot, u->snapshot_arg) != 0)
+        return -1;
+    u->n_flight = 0;
+    u->send_after = 0;
+    u->rewound_from = 0;
+    u->probe_sent_ms = 0;
+    u->probe_wanted = false;
+    u->epochs_started++;
+    return 0;
 }
 
 /* Applies the connection events seen since the last look. */
@@ -147,6 +224,10 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
     u->window = cfg->window > 0 ? cfg->window : RCL_UPLINK_WINDOW_DEFAULT;
     u->timeout_ms =
         cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms : RCL_UPLINK_TIMEOUT_DEFAULT_MS;
+    u->cur_timeout_ms = u->timeout_ms;
+    u->snapshot = cfg->snapshot;
+    u->snapshot_arg = cfg->snapshot_arg;
+    u->quiet_since_ms = now_ms();
     u->flight = calloc(u->window, sizeof *u->flight);
     if (u->flight == NULL) {
         snprintf(err, errlen, "uplink: out of memory");
@@ -211,13 +292,86 @@ static bool writable(struct rcl_uplink *u)
     return (events & ZMQ_POLLOUT) != 0;
 }
 
+/* Sends a probe now if the link allows. Returns 0, or -1 (store failure). */
+static int send_probe(struct rcl_uplink *u)
+{
+    struct rcl_outbox_stats st;
+    struct rcl_batch_header h;
+    uint8_t *payload = NULL, *env = NULL;
+    size_t payload_len = 0, env_len = 0;
+    int rc = 0;
+
+    if (!writable(u))
+        return 0;
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return -1;
+    memset(&h, 0, sizeof h);
+    strcpy(h.source, u->source);
+    h.epoch = st.epoch;
+    h.sent_at = (int64_t)time(NULL);
+    randombytes_buf(&h.probe_id, sizeof h.probe_id);
+    if (rcl_batch_encode(&h, NULL, 0, &payload, &payload_len) != 0 ||
+        rcl_envelope_seal(u->source, payload, payload_len, u->pk, u->sk, &env, &env_len) != 0) {
+        RCL_WARN("uplink: cannot build a probe: out of memory");
+        goto out;
+    }
+    if (rcl_transport_send(u->socket, NULL, 0, env, env_len) != 0) {
+        if (errno != EAGAIN)
+            RCL_WARN("uplink: cannot send a probe: %s", zmq_strerror(errno));
+        goto out;
+    }
+    RCL_DEBUG("uplink: probe sent (epoch %" PRIu64 ", acked %" PRIu64 ")", st.epoch,
+              st.acked_seq);
+    u->probe_wanted = false;
+    u->probe_id = h.probe_id;
+    u->probe_epoch = st.epoch;
+    u->probe_acked = st.acked_seq;
+    u->probe_sent_ms = now_ms();
+    u->quiet_since_ms = u->probe_sent_ms;
+out:
+    free(payload);
+    free(env);
+    return rc;
+}
+
+int rcl_uplink_probe(struct rcl_uplink *u)
+{
+    watch_link(u);
+    if (u->refused || u->probe_sent_ms != 0)
+        return 0;
+    /* Sent as soon as the link is up (now, or from pump). */
+    u->probe_wanted = true;
+    return send_probe(u);
+}
+
+/* An idle link probes now and then: often while a receipt is still to come. */
+static int idle_probe(struct rcl_uplink *u, int64_t now)
+{
+    struct rcl_outbox_stats st;
+    int64_t every;
+
+    if (u->n_flight > 0 || u->probe_sent_ms != 0)
+        return 0;
+    if (u->probe_wanted)
+        return send_probe(u);
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return -1;
+    every = st.acked_seq > 0 && st.top_seq < st.acked_seq ? RCL_UPLINK_PROBE_RECEIPT_MS
+                                                          : RCL_UPLINK_PROBE_IDLE_MS;
+    if (st.pending > 0 || now - u->quiet_since_ms < every)
+        return 0;
+    return send_probe(u);
+}
+
 /*
  * Seals new changes and sends batches while the window allows; rewinds and
- * re-sends after a time-out or a BUSY pause. Returns 0, or -1 (store failure).
+ * re-sends after a time-out or a BUSY pause; probes when idle. Returns 0, or
+ * -1 (store failure).
  */
 int rcl_uplink_pump(struct rcl_uplink *u)
 {
     int64_t now = now_ms();
+    int sealed;
 
     watch_link(u);
     if (u->refused)
@@ -228,12 +382,19 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         u->busy_until_ms = 0;
         rewind_flight(u);
     }
-    if (rcl_outbox_seal(u->db, u->source, u->pk, u->sk) < 0)
+    sealed = rcl_outbox_seal(u->db, u->source, u->pk, u->sk);
+    if (sealed < 0)
         return -1;
-    if (u->n_flight > 0 && now - u->flight[0].sent_ms >= u->timeout_ms) {
+    if (u->n_flight > 0 && now - u->flight[0].sent_ms >= u->cur_timeout_ms) {
         RCL_INFO("uplink: no reply in %d ms, sending %u batches again from seq %" PRIu64,
-                 u->timeout_ms, u->n_flight, u->flight[0].first_seq);
+                 u->cur_timeout_ms, u->n_flight, u->flight[0].first_seq);
         rewind_flight(u);
+        back_off(u);
+    }
+    if (u->probe_sent_ms != 0 && now - u->probe_sent_ms >= u->cur_timeout_ms) {
+        RCL_INFO("uplink: no answer to a probe in %d ms", u->cur_timeout_ms);
+        u->probe_sent_ms = 0;
+        back_off(u);
     }
 
     while (u->n_flight < u->window && writable(u)) {
@@ -260,34 +421,53 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         u->flight[u->n_flight].sent_ms = now_ms(); /* sealing may have taken a while */
         u->n_flight++;
         u->send_after = s.last_seq;
+        u->quiet_since_ms = now_ms();
         rcl_sealed_clear(&s);
+        RCL_CRASH_POINT("uplink-after-send");
     }
-    return 0;
+    return idle_probe(u, now_ms());
+}
+
+/* True when r answers the probe we are waiting for (not an old or duplicated answer). */
+static bool answers_our_probe(const struct rcl_uplink *u, const struct rcl_reply *r)
+{
+    return r->probe && r->probe_id != 0 && r->probe_id == u->probe_id;
 }
 
 /* ACK(n): everything up to n is durable upstream. Returns 0, or -1 (store). */
-static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r)
+static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
+                  const struct rcl_outbox_stats *st)
 {
-    struct rcl_outbox_stats st;
     unsigned done = 0;
     char why[256];
 
-    if (rcl_outbox_stats(u->db, &st) != 0)
-        return -1;
-    if (r->acked_seq > st.sealed_through) {
-        /* Deleting on that word could lose changes the upstream never had. */
+    if (r->probe && r->acked_seq < st->acked_seq) {
+        if (!answers_our_probe(u, r) || r->acked_seq >= u->probe_acked)
+            return 0; /* an old answer, or one about a state before our last acks */
         snprintf(why, sizeof why,
-                 "upstream acknowledged seq %" PRIu64 " but this node sealed only %" PRIu64
-                 " (is the upstream a different store?)",
-                 r->acked_seq, st.sealed_through);
-        refuse(u, why);
-        return 0;
+                 "upstream holds this node's changes through seq %" PRIu64
+                 " only, after acknowledging %" PRIu64 " (restored from an older backup?)",
+                 r->acked_seq, u->probe_acked);
+        return start_epoch(u, r->epoch, why);
     }
-    if (r->acked_seq > st.acked_seq) {
-        if (rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL) != 0)
+    if (r->acked_seq > st->acked_seq) {
+        int acked;
+
+        RCL_CRASH_POINT("ack-before-record");
+        acked = rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL);
+
+        if (acked < 0)
             return -1;
+        if (acked == 1) {
+            snprintf(why, sizeof why,
+                     "upstream acknowledged seq %" PRIu64 " with a batch this node did not seal"
+                     " (this store restored from an older backup?)",
+                     r->acked_seq);
+            return start_epoch(u, r->epoch, why);
+        }
         RCL_INFO("uplink: acknowledged through seq %" PRIu64 " of %" PRIu64, r->acked_seq,
-                 st.last_seq);
+                 st->last_seq);
+        RCL_CRASH_POINT("ack-after-record");
     }
     while (done < u->n_flight && u->flight[done].last_seq <= r->acked_seq)
         done++;
@@ -299,32 +479,31 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r)
         u->send_after = r->acked_seq;
     if (r->acked_seq >= u->rewound_from)
         u->rewound_from = 0; /* past the gap: a new RESEND is news */
+    if (r->top_id[0] != '\0' && r->top_seq <= r->acked_seq &&
+        rcl_outbox_receipt(u->db, r->top_seq, r->top_at, r->top_id) != 0)
+        return -1;
     return 0;
 }
 
 /* RESEND(from): the upstream has everything before from and nothing after. */
-static void on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
-                      const struct rcl_outbox_stats *st)
+static int on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
+                     const struct rcl_outbox_stats *st)
 {
     char why[256];
 
     if (r->resend_from == 0 || r->resend_from - 1 < st->acked_seq) {
-        snprintf(why, sizeof why,
-                 "upstream asks to resend from seq %" PRIu64
-                 " but had acknowledged through %" PRIu64
-                 " (is the upstream restored from an older backup?)",
-                 r->resend_from, st->acked_seq);
-        refuse(u, why);
-        return;
+        /* Most likely an old reply overtaken by a later ack; a probe tells. */
+        RCL_DEBUG("uplink: resend from seq %" PRIu64 " below the acknowledged %" PRIu64
+                  ": asking a probe",
+                  r->resend_from, st->acked_seq);
+        return rcl_uplink_probe(u);
     }
     if (r->resend_from > st->sealed_through) {
-        /* Nothing we sent can start there: waiting would only stall. */
         snprintf(why, sizeof why,
                  "upstream asks to resend from seq %" PRIu64 " but this node sealed only %" PRIu64
-                 " (is the upstream a different store?)",
+                 " (this store restored from an older backup?)",
                  r->resend_from, st->sealed_through);
-        refuse(u, why);
-        return;
+        return start_epoch(u, r->epoch, why);
     }
     /* Every batch sent after a gap draws its own RESEND: once we started
      * again from there, the later ones only repeat it. (Should the restart be
@@ -332,12 +511,48 @@ static void on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
     if (u->rewound_from == r->resend_from && u->n_flight > 0 &&
         u->flight[0].first_seq == r->resend_from) {
         RCL_DEBUG("uplink: resend from seq %" PRIu64 " already under way", r->resend_from);
-        return;
+        return 0;
     }
     RCL_INFO("uplink: upstream asks to resend from seq %" PRIu64, r->resend_from);
     u->n_flight = 0;
     u->send_after = r->resend_from - 1;
     u->rewound_from = r->resend_from;
+    return 0;
+}
+
+/*
+ * Judges the epoch a reply names against ours. Returns 1 when the reply is
+ * handled (a new epoch started, or an answer about an epoch we left), 0 to go
+ * on with it, -1 on a store failure.
+ */
+static int check_epoch(struct rcl_uplink *u, const struct rcl_reply *r,
+                       const struct rcl_outbox_stats *st)
+{
+    char why[256];
+
+    /* 0: a reply that could not name the source's epoch (a refusal before the look-up). */
+    if (r->epoch == 0 || r->epoch == st->epoch || r->status == RCL_REPLY_BUSY)
+        return 0;
+    if (r->epoch > st->epoch) {
+        snprintf(why, sizeof why,
+                 "upstream holds epoch %" PRIu64 " of this node, newer than ours (%" PRIu64
+                 "): this store was restored from an older backup",
+                 r->epoch, st->epoch);
+        return start_epoch(u, r->epoch, why) == 0 ? 1 : -1;
+    }
+    if (st->acked_seq > 0) {
+        /* An old reply, or an upstream that lost our epoch: only a fresh probe answer,
+         * sent after it acknowledged part of this epoch, proves the latter. */
+        if (!answers_our_probe(u, r) || u->probe_epoch != st->epoch || u->probe_acked == 0)
+            return rcl_uplink_probe(u) == 0 ? 1 : -1;
+        snprintf(why, sizeof why,
+                 "upstream holds only epoch %" PRIu64 " of this node, older than ours (%" PRIu64
+                 ") that it acknowledged (restored from an older backup?)",
+                 r->epoch, st->epoch);
+        return start_epoch(u, r->epoch, why) == 0 ? 1 : -1;
+    }
+    /* It has not seen our epoch yet: only a RESEND (from 1) matters. */
+    return r->status == RCL_REPLY_RESEND ? 0 : 1;
 }
 
 /* Handles every reply waiting on the socket. Returns 0, or -1 (store failure). */
@@ -352,6 +567,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         struct rcl_outbox_stats st;
         char err[256];
         int got = rcl_transport_recv(u->socket, 0, &m);
+        int judged;
 
         if (got < 0) {
             RCL_WARN("uplink: cannot receive: %s", zmq_strerror(errno));
@@ -371,18 +587,28 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         }
         if (u->refused)
             continue; /* stopped: later replies change nothing */
+        u->quiet_since_ms = now_ms();
+        u->cur_timeout_ms = u->timeout_ms;
+        if (r.probe && r.probe_id == u->probe_id)
+            u->probe_sent_ms = 0;
+        if (rcl_outbox_stats(u->db, &st) != 0) {
+            rc = -1;
+            break;
+        }
+        judged = check_epoch(u, &r, &st);
+        if (judged < 0) {
+            rc = -1;
+            break;
+        }
+        if (judged > 0)
+            continue;
 
         switch (r.status) {
         case RCL_REPLY_ACK:
-            if (on_ack(u, &r) != 0)
-                rc = -1;
+            rc = on_ack(u, &r, &st);
             break;
         case RCL_REPLY_RESEND:
-            if (rcl_outbox_stats(u->db, &st) != 0) {
-                rc = -1;
-                break;
-            }
-            on_resend(u, &r, &st);
+            rc = on_resend(u, &r, &st);
             break;
         case RCL_REPLY_REFUSED:
             refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
@@ -410,7 +636,8 @@ enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u)
     if (u->auth_failed)
         return RCL_UPLINK_AUTH_FAILED;
     /* In flight first: counting the outbox is the expensive part. */
-    if (u->n_flight == 0 && rcl_uplink_pending(u) == 0)
+    if (u->n_flight == 0 && u->probe_sent_ms == 0 && !u->probe_wanted &&
+        rcl_uplink_pending(u) == 0)
         return RCL_UPLINK_IDLE;
     return RCL_UPLINK_SENDING;
 }
@@ -421,6 +648,11 @@ const char *rcl_uplink_reason(struct rcl_uplink *u)
 }
 
 /* Changes not yet acknowledged; on a store failure (logged) assumes some are. */
+uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u)
+{
+    return u->epochs_started;
+}
+
 uint64_t rcl_uplink_pending(struct rcl_uplink *u)
 {
     struct rcl_outbox_stats st;

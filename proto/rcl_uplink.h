@@ -54,7 +54,7 @@ int rcl_uplink_receive(struct rcl_uplink *u);
 
 enum rcl_uplink_state {
     RCL_UPLINK_IDLE,        /* nothing waits for an acknowledgement */
-    RCL_UPLINK_SENDING,     /* changes wait for an acknowledgement */
+    RCL_UPLINK_SENDING,     /* changes (or a probe) wait for an acknowledgement */
     RCL_UPLINK_REFUSED,     /* the upstream refused a batch; see rcl_uplink_reason */
     RCL_UPLINK_AUTH_FAILED, /* the upstream refused our key at the handshake */
 };
@@ -63,6 +63,18 @@ enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u);
 
 /* Why the upstream refused, or "" . Owned by the uplink. */
 const char *rcl_uplink_reason(struct rcl_uplink *u);
+
+/*
+ * Sends a probe now (unless one already waits for its answer): the answer
+ * confirms the upstream holds this node's history, refreshes the receipt,
+ * and starts a new epoch when it shows the upstream lost it. The state stays
+ * SENDING until it arrives or times out. pump probes by itself when idle.
+ * Returns 0, or -1 (store failure).
+ */
+int rcl_uplink_probe(struct rcl_uplink *u);
+
+/* New epochs this uplink started since it was made (each with a full snapshot). */
+uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u);
 
 /* Changes not yet acknowledged (sealed or not). */
 uint64_t rcl_uplink_pending(struct rcl_uplink *u);

@@ -546,3 +546,317 @@ def main():
     # Test methods run in name order (test_1_..., test_2_...): later ones build on the state
     # the earlier ones left, so the whole file stops at the first failure.
     unittest.main(verbosity=2, failfast=True)
+
+
+# ---------------------------------------------------------------- syncing and checking stores
+
+import hashlib  # noqa: E402
+import sqlite3  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+def sync_until_acked(h, schools, attempts=10, timeout=10):
+    """Runs `sync` for every school at once, and again for those that exit 3 (not everything
+    acknowledged), until each has exited 0. Any other exit code, a sanitizer report, or no
+    success within `attempts` runs fails. Returns {school id: runs it took}."""
+    runs = {s.id: 0 for s in schools}
+    pending = list(schools)
+    for _ in range(attempts):
+        started = []
+        for s in pending:
+            out = h.path("sync-%s.last" % s.id)
+            with open(out, "wb") as f:
+                p = subprocess.Popen([SCHOOL, "sync", "--db", s.db, "--timeout", str(timeout)],
+                                     stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=h.env, cwd=h.dir, preexec_fn=_die_with_parent)
+            started.append((s, p, out))
+        pending = []
+        for s, p, out in started:
+            try:
+                p.wait(timeout + 30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise AssertionError("sync of %s did not stop within %ss" % (s.id, timeout + 30))
+            runs[s.id] += 1
+            with open(out, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            with open(h.path("sync-%s.log" % s.id), "a", encoding="utf-8") as f:
+                f.write("--- run %d: exit %d\n%s" % (runs[s.id], p.returncode, text))
+            report = sanitizer_report(text)
+            if report:
+                raise AssertionError("sanitizer error in sync of %s:\n%s" % (s.id, report))
+            if p.returncode == EXIT_UPSTREAM:
+                pending.append(s)
+            elif p.returncode != EXIT_OK:
+                raise AssertionError("sync of %s exited %d (expected 0, or 3 to retry):\n%s"
+                                     % (s.id, p.returncode, text[-3000:]))
+        if not pending:
+            return runs
+    raise AssertionError("sync of %s not acknowledged after %d runs; last output:\n%s"
+                         % ([s.id for s in pending], attempts,
+                            tail(h.path("sync-%s.last" % pending[0].id))))
+
+
+def integrity_check(path):
+    """PRAGMA integrity_check of a store, opened read-only: ['ok'] when sound."""
+    con = sqlite3.connect("file:%s?mode=ro" % urllib.request.pathname2url(path), uri=True,
+                          timeout=10)
+    try:
+        return [r[0] for r in con.execute("PRAGMA integrity_check").fetchall()]
+    finally:
+        con.close()
+
+
+DEFAULT_PSEUDONYM_KEY_TEXT = b"rollcall default pseudonym key v1"
+
+
+def pseudonym(student_number, key=None):
+    """The county's key for a student: BLAKE2b-256 of the number, keyed with the province's
+    pseudonym key (by default BLAKE2b-256 of the built-in text, as the README says)."""
+    if key is None:
+        key = hashlib.blake2b(DEFAULT_PSEUDONYM_KEY_TEXT, digest_size=32).digest()
+    return hashlib.blake2b(student_number.encode("ascii"), digest_size=32, key=key).digest()
+
+
+def county_student_rows(db):
+    """{school id: [(pseudonym bytes, name, grade, class), ...]} from a county store, read-only."""
+    con = sqlite3.connect("file:%s?mode=ro" % urllib.request.pathname2url(db), uri=True,
+                          timeout=10)
+    try:
+        out = {}
+        for school, pn, name, grade, klass in con.execute(
+                "SELECT school_id, pseudonym, name, grade, class FROM students"):
+            out.setdefault(school, []).append((bytes(pn), name, int(grade), klass))
+        return out
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- survival (kills, full disks, outages)
+
+import errno  # noqa: E402
+import threading  # noqa: E402
+
+_CLONE_NEWNS = 0x00020000
+_MS_REMOUNT, _MS_REC, _MS_PRIVATE = 32, 16384, 1 << 18
+_MNT_DETACH = 2
+
+
+def _libc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    libc.unshare.argtypes = [ctypes.c_int]
+    return libc
+
+
+def private_mount_namespace():
+    """Moves this test process, and every process it starts from then on, into a mount namespace
+    of its own with private propagation: what it mounts nobody else sees, and it all goes away
+    with the process. Returns None, or why it cannot (not Linux, not root, no namespaces)."""
+    if not sys.platform.startswith("linux"):
+        return "mount namespaces need Linux (this is %s)" % sys.platform
+    if os.geteuid() != 0:
+        return "needs root to make a mount namespace and mount a tmpfs (euid is %d)" % os.geteuid()
+    libc = _libc()
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        return "unshare(CLONE_NEWNS) failed: %s" % os.strerror(ctypes.get_errno())
+    # Without this, a mount under a shared parent would propagate back to the host.
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return "making / private in the new mount namespace failed: %s" % os.strerror(
+            ctypes.get_errno())
+    return None
+
+
+def mount_tmpfs(path, size_bytes, remount=False):
+    """Mounts (or, with remount, resizes) a tmpfs of size_bytes at path. Only after
+    private_mount_namespace()."""
+    data = ("size=%d,mode=0700" % size_bytes).encode()
+    flags = _MS_REMOUNT if remount else 0
+    if _libc().mount(b"tmpfs", path.encode(), b"tmpfs", flags, data) != 0:
+        raise AssertionError("%s a %d-byte tmpfs at %s failed: %s"
+                             % ("resizing" if remount else "mounting", size_bytes, path,
+                                os.strerror(ctypes.get_errno())))
+
+
+def unmount(path):
+    """Detaches the filesystem mounted at path (lazily: open files keep it until closed)."""
+    if _libc().umount2(path.encode(), _MNT_DETACH) != 0:
+        raise AssertionError("unmounting %s failed: %s" % (path, os.strerror(ctypes.get_errno())))
+
+
+def mounts_of(pid):
+    """The mount points a process sees (from /proc/PID/mountinfo)."""
+    with open("/proc/%s/mountinfo" % pid, encoding="utf-8", errors="replace") as f:
+        return {line.split()[4] for line in f if len(line.split()) > 4}
+
+
+def fill_disk(path, chunk=1 << 16):
+    """Writes zeros to the file path until its filesystem has no space left (ENOSPC). Returns
+    the bytes written."""
+    written = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        zeros = bytes(chunk)
+        while True:
+            try:
+                n = os.write(fd, zeros)
+            except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    return written
+                raise
+            if n == 0:
+                return written
+            written += n
+    finally:
+        os.close(fd)
+
+
+def kill9(h, proc):
+    """SIGKILL to one process this harness started (by its id, nothing else); forgets it. Returns
+    True when the signal killed it, False when it had already exited on its own."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    h.procs = [p for p in h.procs if p[1] is not proc]
+    return proc.returncode == -signal.SIGKILL
+
+
+def agg_status(agg):
+    """`rollcall-agg status --json` of an aggregator, parsed."""
+    p = agg.h.run([AGG, "status", "--db", agg.db, "--json"])
+    try:
+        return json.loads(p.stdout)
+    except ValueError as e:
+        raise AssertionError("rollcall-agg status --json of %s is not JSON (%s):\n%s"
+                             % (agg.id, e, p.stdout[:2000])) from None
+
+
+def source_applied_seq(status, source_id):
+    for s in status.get("sources", []):
+        if str(s.get("id")) == source_id:
+            return s.get("applied_seq")
+    raise AssertionError("status of %s lists no source %s" % (status.get("id"), source_id))
+
+
+def count_discrepancies(county_db, schools, province_totals=None):
+    """Compares a county's student rows (keyed by pseudonym) and, if given, a province's totals
+    with the truth the schools' CSVs say. Returns {"lost", "double", "differing"}: students the
+    truth has and the store lacks (or the province counts fewer), rows held twice or not in the
+    truth (or the province counts more), and rows whose name, grade or class differ."""
+    held = county_student_rows(county_db)
+    lost = double = differing = 0
+    for s in schools:
+        want = {pseudonym(r["student_id"]): r for r in s.rows}
+        rows = held.get(s.id, [])
+        got = {}
+        for pn, name, grade, klass in rows:
+            if pn in got or pn not in want:
+                double += 1
+            got[pn] = (name, grade, klass)
+        for pn, r in want.items():
+            if pn not in got:
+                lost += 1
+            elif got[pn] != (r["name"], int(r["grade"]), r["class"]):
+                differing += 1
+    if province_totals is not None:
+        truth = sum(len(s.rows) for s in schools)
+        counted = (province_totals or {}).get("students") or 0
+        lost += max(0, truth - counted)
+        double += max(0, counted - truth)
+    return {"lost": lost, "double": double, "differing": differing}
+
+
+class TcpCable:
+    """A plain TCP relay from a port of its own to 127.0.0.1:target_port, which can be unplugged
+    (a school PC losing its line: connections refused, open ones cut) and plugged back. CURVE
+    runs end to end through it. Threads of this process; close() stops them."""
+
+    def __init__(self, h, target_port):
+        self.port = h.free_port()
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.target = target_port
+        self.lock = threading.Lock()
+        self.listener = None
+        self.conns = []
+        self.threads = []
+        self.plugged = False
+
+    def plug(self):
+        with self.lock:
+            if self.plugged:
+                return self
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("127.0.0.1", self.port))
+            ls.listen(16)
+            ls.settimeout(0.1)
+            self.listener, self.plugged = ls, True
+        t = threading.Thread(target=self._accept, args=(ls,), daemon=True)
+        t.start()
+        self.threads.append(t)
+        return self
+
+    def unplug(self):
+        with self.lock:
+            self.plugged = False
+            ls, self.listener = self.listener, None
+            conns, self.conns = self.conns, []
+        if ls is not None:
+            ls.close()
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+        for t in self.threads:
+            t.join(5)
+        self.threads = [t for t in self.threads if t.is_alive()]
+        return self
+
+    close = unplug
+
+    def _accept(self, ls):
+        while self.plugged:
+            try:
+                client, _ = ls.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            with self.lock:
+                if not self.plugged:
+                    client.close()
+                    server.close()
+                    return
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                t = threading.Thread(target=self._pump, args=(a, b), daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(1 << 16)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

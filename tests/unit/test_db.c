@@ -121,6 +121,7 @@ static void test_create_and_existing(void)
                 fputs("this is not sqlite ", f);
             fclose(f);
         }
+        chmod(path, 0600); /* the mode is fine: the content is what is refused */
     }
     err[0] = '\0';
     CHECK(rcl_db_open(path, RCL_DB_EXISTING, migrations, 2, err, sizeof(err)) == NULL);

@@ -196,7 +196,11 @@ static void test_coalesce_and_chain(void)
     CHECK(rcl_outbox_next_sealed(db, 6, &again) == 0);
 
     /* Acks: above what was sealed is refused and deletes nothing. */
-    CHECK(rcl_outbox_ack(db, 7, NULL) == -1);
+    CHECK(rcl_outbox_ack(db, 7, NULL) == 1);
+    CHECK(rcl_outbox_stats(db, &st) == 0 && st.acked_seq == 0 && st.pending == 4);
+    /* ... and so is one that does not end a batch of ours, or names other bytes. */
+    CHECK(rcl_outbox_ack(db, 1, NULL) == 1);
+    CHECK(rcl_outbox_ack(db, 2, s2.digest) == 1);
     CHECK(rcl_outbox_stats(db, &st) == 0 && st.acked_seq == 0 && st.pending == 4);
 
     CHECK(rcl_outbox_ack(db, 2, s1.digest) == 0);
@@ -289,6 +293,89 @@ static void test_large_split(void)
     remove_store(path);
 }
 
+/* A snapshot of three profiles, one of them appended with the same entity as a later edit. */
+static int snapshot_three(void *arg, sqlite3 *db, uint64_t *records)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        struct rcl_change c;
+
+        memset(&c, 0, sizeof c);
+        c.kind = RCL_CHANGE_SCHOOL;
+        snprintf(c.u.school.school_id, sizeof c.u.school.school_id, "%s", SOURCE);
+        snprintf(c.u.school.name, sizeof c.u.school.name, "Snapshot %d", i);
+        snprintf(c.u.school.county, sizeof c.u.school.county, "411381");
+        if (rcl_outbox_append(db, NULL, &c) != 0)
+            return -1;
+    }
+    *records = 3;
+    return 0;
+}
+
+static int snapshot_fails(void *arg, sqlite3 *db, uint64_t *records)
+{
+    (void)arg;
+    (void)db;
+    *records = 0;
+    return -1;
+}
+
+static void test_new_epoch_and_receipt(void)
+{
+    char path[600];
+    sqlite3 *db = open_store(path, sizeof path);
+    struct rcl_outbox_stats st;
+    struct rcl_sealed s;
+    struct opened o;
+    struct rcl_change c;
+    char err[128];
+
+    CHECK(db != NULL);
+    if (db == NULL)
+        return;
+    CHECK(append(db, "a", 1, NULL) == 0);
+    CHECK(append(db, "b", 2, NULL) == 0);
+    CHECK(rcl_outbox_seal(db, SOURCE, pk, sk) == 1);
+    CHECK(rcl_outbox_ack(db, 2, NULL) == 0);
+    CHECK(append(db, "c", 3, NULL) == 0);
+
+    /* Receipts: the furthest one is kept. */
+    CHECK(rcl_outbox_receipt(db, 2, 1000, "41") == 0);
+    CHECK(rcl_outbox_receipt(db, 1, 2000, "41") == 0);
+    CHECK(rcl_outbox_stats(db, &st) == 0 && st.top_seq == 2 && st.top_at == 1000);
+    CHECK(strcmp(st.top_id, "41") == 0);
+
+    /* A failing snapshot changes nothing; an epoch that is not newer is refused. */
+    CHECK(rcl_outbox_new_epoch(db, 2, snapshot_fails, NULL) == -1);
+    CHECK(rcl_outbox_new_epoch(db, 1, snapshot_three, NULL) == -1);
+    CHECK(rcl_outbox_stats(db, &st) == 0 && st.epoch == 1 && st.last_seq == 3 && st.pending == 1);
+
+    CHECK(rcl_outbox_new_epoch(db, 5, snapshot_three, NULL) == 0);
+    CHECK(rcl_outbox_stats(db, &st) == 0);
+    CHECK(st.epoch == 5 && st.last_seq == 4 && st.acked_seq == 0 && st.sealed_through == 0);
+    CHECK(st.pending == 4 && st.top_seq == 0);
+    /* A later edit of an entity follows the snapshot instead of replacing its record. */
+    CHECK(append(db, "a", 9, NULL) == 0);
+    CHECK(count(db, "SELECT count(*) FROM outbox") == 5);
+
+    CHECK(rcl_outbox_seal(db, SOURCE, pk, sk) == 1);
+    CHECK(rcl_outbox_next_sealed(db, 0, &s) == 1);
+    CHECK(s.first_seq == 1 && s.last_seq == 5);
+    CHECK(open_sealed(&s, &o) == 0);
+    if (o.batch != NULL) {
+        CHECK(o.batch->h.epoch == 5 && !o.batch->h.has_prev && o.batch->n_changes == 5);
+        if (o.batch->n_changes == 5) {
+            CHECK(rcl_change_decode(o.batch->changes[3].data, o.batch->changes[3].len, &c, err,
+                                    sizeof err) == 0);
+            CHECK(c.kind == RCL_CHANGE_SNAPSHOT_END && c.u.snapshot_records == 3 && c.seq == 4);
+        }
+    }
+    close_sealed(&o);
+    rcl_sealed_clear(&s);
+    rcl_db_close(&db);
+    remove_store(path);
+}
+
 int main(void)
 {
     rcl_log_init("test_outbox");
@@ -296,5 +383,6 @@ int main(void)
     CHECK(rcl_key_generate(pk, sk) == 0);
     RCL_TEST_RUN(test_coalesce_and_chain);
     RCL_TEST_RUN(test_large_split);
+    RCL_TEST_RUN(test_new_epoch_and_receipt);
     return RCL_TEST_RESULT();
 }

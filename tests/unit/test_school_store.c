@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "import.h"
 #include "pseudonym.h"
@@ -371,6 +372,7 @@ static void test_pseudonym_keys(void)
         fputs("  000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
         fclose(f);
     }
+    chmod(path, 0600); /* a key file readable by others is refused */
     CHECK(rcl_school_pseudonym_key_read(path, k2, err, sizeof(err)) == 0);
     CHECK(k2[0] == 0 && k2[31] == 0x1f);
     rcl_school_pseudonym(k2, ID1, p2);
@@ -381,6 +383,7 @@ static void test_pseudonym_keys(void)
         fputs("0001020304\n", f);
         fclose(f);
     }
+    chmod(path, 0600);
     CHECK(rcl_school_pseudonym_key_read(path, k2, err, sizeof(err)) == -1);
     CHECK(strstr(err, "expected 64 hex characters") != NULL);
 }
