@@ -33,6 +33,7 @@ static const char *const change_kind_words[] = {
     [RCL_CHANGE_SUMMARY] = "a school summary",
     [RCL_CHANGE_SNAPSHOT_END] = "the end of a snapshot",
     [RCL_CHANGE_SCHOOL_REMOVED] = "a school removal",
+    [RCL_CHANGE_KEY_ROTATION] = "a key rotation",
 };
 
 static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
@@ -107,8 +108,8 @@ static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_bat
             return -1;
         }
         prev = c->seq;
-        if (c->kind == RCL_CHANGE_SNAPSHOT_END)
-            continue; /* every tier; whether a snapshot is open is judged when applying */
+        if (c->kind == RCL_CHANGE_SNAPSHOT_END || c->kind == RCL_CHANGE_KEY_ROTATION)
+            continue; /* every tier; judged when applying */
         if (cfg->tier == RCL_AGG_COUNTY) {
             if (c->kind == RCL_CHANGE_SUMMARY || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
                 refuse(r,
@@ -177,6 +178,10 @@ out:
 struct apply_state {
     struct rcl_agg_ingest_ctx *ctx;
     const char *source;
+    const uint8_t *source_key; /* the key this batch was verified with */
+    uint64_t epoch;            /* the batch: its epoch, last seq and digest */
+    uint64_t last_seq;
+    const uint8_t *digest;
     bool snapshot_open; /* the source's snapshot is arriving: changes are staged */
     bool forwarded;     /* something was queued upstream */
     const char *what;   /* the step a store failure happened in */
@@ -251,6 +256,10 @@ static int county_summary(struct apply_state *a, int64_t now)
         rcl_agg_default_county(a->ctx->cfg, sum.county);
     sum.reported = true;
     sum.last_sync = now;
+    sum.epoch = a->epoch;
+    sum.through_seq = a->last_seq;
+    sum.has_through_digest = true;
+    memcpy(sum.through_digest, a->digest, RCL_DIGEST_BYTES);
     if (rcl_agg_summary_recompute(db, a->source, &sum.totals) != 0 ||
         rcl_agg_summary_put(db, &sum, a->source) != 0)
         return -1;
@@ -311,6 +320,20 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
                 return rc;
             continue;
         }
+        if (c->kind == RCL_CHANGE_KEY_ROTATION) {
+            char why[160];
+
+            a->what = "rotating the source's key";
+            rc = rcl_agg_source_rotate(db, a->source, a->source_key, c->u.key_rotation.new_key,
+                                       c->u.key_rotation.proof, why, sizeof(why));
+            if (rc == 1) {
+                refuse(r, "change seq %" PRIu64 ": %s", c->seq, why);
+                return -2;
+            }
+            if (rc != 0)
+                return -1;
+            continue;
+        }
         if (a->snapshot_open && c->kind != RCL_CHANGE_SCHOOL &&
             c->kind != RCL_CHANGE_SCHOOL_REMOVED) {
             a->what = "staging the snapshot";
@@ -335,6 +358,7 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
             rc = remove_school(a, c->u.school_removed);
             break;
         case RCL_CHANGE_SNAPSHOT_END: /* handled above */
+        case RCL_CHANGE_KEY_ROTATION:
             break;
         }
         if (rc != 0)
@@ -533,8 +557,13 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
 
     {
         struct apply_state a = {.ctx = ctx, .source = env->source,
+                                .source_key = src.public_key, .epoch = h->epoch,
+                                .last_seq = h->last_seq, .digest = digest,
                                 .snapshot_open = src.snapshot_open, .what = ""};
-        int applied = apply_changes(&a, changes, batch->n_changes, now, reply);
+        int applied;
+
+        rcl_digest(env->payload.data, env->payload.len, digest);
+        applied = apply_changes(&a, changes, batch->n_changes, now, reply);
 
         if (applied == -2)
             goto answered;
@@ -548,7 +577,6 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         }
         src.snapshot_open = a.snapshot_open;
     }
-    rcl_digest(env->payload.data, env->payload.len, digest);
     if (record_applied(db, env->source, h->last_seq, digest, now) != 0) {
         busy(reply, db, "recording the applied seq");
         goto out;

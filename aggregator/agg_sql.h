@@ -78,6 +78,19 @@
     "CREATE TABLE forwards(source TEXT NOT NULL, source_seq INTEGER NOT NULL,"                     \
     " own_seq INTEGER NOT NULL, PRIMARY KEY(source, source_seq));"
 
+/*
+ * Version 4 -> 5: which of a school's batches a summary includes (its epoch,
+ * the last seq and the digest of the batch ending there), so the tier above
+ * can tell whose data a total holds.
+ */
+#define RCL_AGG_SQL_V5                                                                             \
+    "ALTER TABLE summaries ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;"                           \
+    "ALTER TABLE summaries ADD COLUMN through_seq INTEGER NOT NULL DEFAULT 0;"                     \
+    "ALTER TABLE summaries ADD COLUMN through_digest BLOB;"                                        \
+    "ALTER TABLE summaries_staging ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;"                   \
+    "ALTER TABLE summaries_staging ADD COLUMN through_seq INTEGER NOT NULL DEFAULT 0;"             \
+    "ALTER TABLE summaries_staging ADD COLUMN through_digest BLOB;"
+
 /* County stores only, created by init. */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
     "CREATE TABLE students("                                                                       \
@@ -115,6 +128,8 @@
 #define RCL_AGG_SQL_SOURCE_REKEY                                                                   \
     "UPDATE sources SET public_key = ?2, curve_pk = ?3, revoked = 0, applied_seq = 0,"             \
     " applied_digest = NULL, enrolled_at = ?4 WHERE id = ?1"
+/* A rotation signed by the old key: the same node, its history goes on. */
+#define RCL_AGG_SQL_SOURCE_ROTATE "UPDATE sources SET public_key = ?2, curve_pk = ?3 WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_UNREVOKE "UPDATE sources SET revoked = 0 WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_REVOKE "UPDATE sources SET revoked = 1 WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_APPLIED                                                                 \
@@ -123,18 +138,21 @@
 
 /* ---- summaries ---- */
 #define RCL_AGG_SQL_SUMMARY_COLS "school_id, child, name, county, reported, last_sync, "
+/* Every column of a summaries row, in the order rcl_agg_summary_column reads them. */
+#define RCL_AGG_SQL_SUMMARY_ALL                                                                    \
+    RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS ", epoch, through_seq, through_digest"
 #define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
-    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS               \
-    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ")"
+    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL               \
+    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?)"
 #define RCL_AGG_SQL_SUMMARY_PUT RCL_AGG_SQL_SUMMARY_PUT_INTO("summaries")
 #define RCL_AGG_SQL_SUMMARY_DELETE "DELETE FROM summaries WHERE school_id = ?1"
 /* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */
 #define RCL_AGG_SQL_SUMMARY_CREATE                                                                 \
     "INSERT OR IGNORE INTO summaries(school_id, child, name, county) VALUES(?1, ?1, ?2, ?3)"
 #define RCL_AGG_SQL_SUMMARY_GET                                                                    \
-    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS " FROM summaries WHERE school_id = ?1"
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries WHERE school_id = ?1"
 #define RCL_AGG_SQL_SUMMARY_LIST                                                                   \
-    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS                                         \
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
     " FROM summaries ORDER BY child, school_id"
 #define RCL_AGG_SQL_SUMMARY_CHILD "SELECT child FROM summaries WHERE school_id = ?1"
 
@@ -168,7 +186,7 @@
 #define RCL_AGG_SQL_SUMMARIES_STAGED "SELECT count(*) FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR "DELETE FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_LIST                                                         \
-    "SELECT " RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS                                         \
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
     " FROM summaries_staging WHERE child = ?1 ORDER BY school_id"
 /* Schools counted through a child that its snapshot no longer holds. */
 #define RCL_AGG_SQL_SUMMARIES_GONE                                                                 \

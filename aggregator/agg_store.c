@@ -21,7 +21,7 @@
 const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
 
 static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
-                                                    RCL_AGG_SQL_V4};
+                                                    RCL_AGG_SQL_V4, RCL_AGG_SQL_V5};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 /* Long enough for `enroll` or `report` to wait out one of run's commits. */
@@ -398,6 +398,49 @@ static int source_write(sqlite3 *db, const char *sql, const char *id, const uint
 out:
     sqlite3_finalize(st);
     return ret;
+}
+
+int rcl_agg_source_rotate(sqlite3 *db, const char *source, const uint8_t old_pk[RCL_PK_BYTES],
+                          const uint8_t new_pk[RCL_PK_BYTES], const uint8_t proof[RCL_SIG_BYTES],
+                          char *why, size_t whylen)
+{
+    uint8_t msg[RCL_KEY_ROTATION_MESSAGE_MAX];
+    uint8_t curve[RCL_CURVE_KEY_BYTES];
+    size_t n = rcl_key_rotation_message(source, old_pk, new_pk, msg);
+    sqlite3_stmt *st;
+    int found;
+
+    if (memcmp(old_pk, new_pk, RCL_PK_BYTES) == 0) {
+        snprintf(why, whylen, "the new key of source %s is its current key", source);
+        return 1;
+    }
+    if (rcl_key_curve_public(new_pk, curve) != 0) {
+        snprintf(why, whylen, "the new key of source %s is not a valid key", source);
+        return 1;
+    }
+    if (rcl_verify(RCL_DOMAIN_ROTATE, msg, n, proof, new_pk) != 0) {
+        snprintf(why, whylen, "the key rotation of source %s is not signed by its new key",
+                 source);
+        return 1;
+    }
+    st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_BY_CURVE);
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 1, curve, RCL_CURVE_KEY_BYTES, SQLITE_STATIC);
+    found = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (found == SQLITE_ROW) {
+        snprintf(why, whylen, "the new key of source %s is already enrolled here", source);
+        return 1;
+    }
+    if (found != SQLITE_DONE) {
+        RCL_ERROR("store: looking up a key failed: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (source_write(db, RCL_AGG_SQL_SOURCE_ROTATE, source, new_pk, curve, 0, NULL) != 0)
+        return -1;
+    RCL_INFO("store: source %s rotated its key", source);
+    return 0;
 }
 
 /* A county expects each school it enrolls: a summary row with reported = 0, queued upstream. */

@@ -108,6 +108,17 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
                    const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
                    char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen);
 
+/*
+ * Applies a key rotation that arrived in a batch signed by source's current
+ * key old_pk (inside the caller's transaction): the proof must verify under
+ * the new key, which must be a valid key no other source holds. The
+ * source's sequence and history go on. Returns 0 rotated, 1 refused (why
+ * says why), -1 store error (logged).
+ */
+int rcl_agg_source_rotate(sqlite3 *db, const char *source, const uint8_t old_pk[RCL_PK_BYTES],
+                          const uint8_t new_pk[RCL_PK_BYTES], const uint8_t proof[RCL_SIG_BYTES],
+                          char *why, size_t whylen);
+
 /* Revokes source. Returns 1 revoked, 2 was already revoked, 0 not enrolled, -1 store error. */
 int rcl_agg_revoke(sqlite3 *db, const char *source);
 

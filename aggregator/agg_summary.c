@@ -79,6 +79,13 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
     s->reported = sqlite3_column_int(st, 4) != 0;
     s->last_sync = sqlite3_column_int64(st, 5);
     rcl_agg_totals_column(st, 6, &s->totals);
+    s->epoch = from_db(st, 6 + RCL_AGG_TOTALS_NCOLS);
+    s->through_seq = from_db(st, 7 + RCL_AGG_TOTALS_NCOLS);
+    if (sqlite3_column_bytes(st, 8 + RCL_AGG_TOTALS_NCOLS) == RCL_DIGEST_BYTES) {
+        memcpy(s->through_digest, sqlite3_column_blob(st, 8 + RCL_AGG_TOTALS_NCOLS),
+               RCL_DIGEST_BYTES);
+        s->has_through_digest = true;
+    }
 }
 
 static int summary_put_sql(sqlite3 *db, const char *sql, const struct rcl_summary *s,
@@ -95,7 +102,13 @@ static int summary_put_sql(sqlite3 *db, const char *sql, const struct rcl_summar
         sqlite3_bind_text(st, 4, s->county, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int(st, 5, s->reported ? 1 : 0) != SQLITE_OK ||
         sqlite3_bind_int64(st, 6, s->last_sync) != SQLITE_OK ||
-        rcl_agg_totals_bind(st, 7, &s->totals) != 0)
+        rcl_agg_totals_bind(st, 7, &s->totals) != 0 ||
+        sqlite3_bind_int64(st, 7 + RCL_AGG_TOTALS_NCOLS, to_db(s->epoch)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 8 + RCL_AGG_TOTALS_NCOLS, to_db(s->through_seq)) != SQLITE_OK ||
+        (s->has_through_digest
+             ? sqlite3_bind_blob(st, 9 + RCL_AGG_TOTALS_NCOLS, s->through_digest,
+                                 RCL_DIGEST_BYTES, SQLITE_STATIC)
+             : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK)
         goto fail;
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;

@@ -290,6 +290,14 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
     }
     s->reported = w->reported != 0;
     s->last_sync = w->last_sync;
+    s->epoch = w->epoch;
+    s->through_seq = w->through_seq;
+    if (w->through_digest.len != 0) {
+        if (take_bytes("summary.through_digest", &w->through_digest, s->through_digest,
+                       RCL_DIGEST_BYTES, err, errlen) != 0)
+            return -1;
+        s->has_through_digest = true;
+    }
     return counts_from_wire(w->counts, &s->totals, err, errlen);
 }
 
@@ -307,6 +315,7 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
     Rollcall__Counts co = ROLLCALL__COUNTS__INIT;
     Rollcall__SnapshotEnd se = ROLLCALL__SNAPSHOT_END__INIT;
     Rollcall__SchoolRemoved sr = ROLLCALL__SCHOOL_REMOVED__INIT;
+    Rollcall__KeyRotation kr = ROLLCALL__KEY_ROTATION__INIT;
     /* Copies: protobuf-c wants non-const pointers. */
     uint64_t groups[RCL_GROUP_COUNT], measures[RCL_MEASURE_KIND_COUNT],
         participation[RCL_PARTICIPATION_COUNT];
@@ -377,6 +386,12 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         co.n_participation = RCL_PARTICIPATION_COUNT;
         co.participation = participation;
         su.counts = &co;
+        su.epoch = c->u.summary.epoch;
+        su.through_seq = c->u.summary.through_seq;
+        if (c->u.summary.has_through_digest) {
+            su.through_digest.data = copy.u.summary.through_digest;
+            su.through_digest.len = RCL_DIGEST_BYTES;
+        }
         w.body_case = ROLLCALL__CHANGE__BODY_SUMMARY;
         w.summary = &su;
         break;
@@ -390,6 +405,14 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         sr.school_id = copy.u.school_removed;
         w.body_case = ROLLCALL__CHANGE__BODY_SCHOOL_REMOVED;
         w.school_removed = &sr;
+        break;
+    case RCL_CHANGE_KEY_ROTATION:
+        kr.new_key.data = copy.u.key_rotation.new_key;
+        kr.new_key.len = RCL_PK_BYTES;
+        kr.proof.data = copy.u.key_rotation.proof;
+        kr.proof.len = RCL_SIG_BYTES;
+        w.body_case = ROLLCALL__CHANGE__BODY_KEY_ROTATION;
+        w.key_rotation = &kr;
         break;
     default:
         return -1;
@@ -466,6 +489,14 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
         c->kind = RCL_CHANGE_SCHOOL_REMOVED;
         if (take_id("school_removed.school_id", w->school_removed->school_id,
                     c->u.school_removed, sizeof(c->u.school_removed), err, errlen) != 0)
+            goto done;
+        break;
+    case ROLLCALL__CHANGE__BODY_KEY_ROTATION:
+        c->kind = RCL_CHANGE_KEY_ROTATION;
+        if (take_bytes("key_rotation.new_key", &w->key_rotation->new_key,
+                       c->u.key_rotation.new_key, RCL_PK_BYTES, err, errlen) != 0 ||
+            take_bytes("key_rotation.proof", &w->key_rotation->proof, c->u.key_rotation.proof,
+                       RCL_SIG_BYTES, err, errlen) != 0)
             goto done;
         break;
     default:

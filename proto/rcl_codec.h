@@ -34,6 +34,16 @@ struct rcl_summary {
     bool reported;
     int64_t last_sync;
     struct rcl_totals totals;
+    /* The school's batches these counts include (0 and no digest: none yet). */
+    uint64_t epoch;
+    uint64_t through_seq;
+    bool has_through_digest;
+    uint8_t through_digest[RCL_DIGEST_BYTES];
+};
+
+struct rcl_key_rotation {
+    uint8_t new_key[RCL_PK_BYTES];
+    uint8_t proof[RCL_SIG_BYTES]; /* rcl_key_rotation_proof, signed by the new key */
 };
 
 enum rcl_change_kind {
@@ -43,6 +53,7 @@ enum rcl_change_kind {
     RCL_CHANGE_SUMMARY,
     RCL_CHANGE_SNAPSHOT_END, /* closes the snapshot that opens an epoch after the first */
     RCL_CHANGE_SCHOOL_REMOVED,
+    RCL_CHANGE_KEY_ROTATION, /* the sender's new identity key (rcl_keys.h) */
 };
 
 /* One change: the entity's full new state, or a tombstone. */
@@ -56,6 +67,7 @@ struct rcl_change {
         struct rcl_summary summary;
         uint64_t snapshot_records; /* RCL_CHANGE_SNAPSHOT_END */
         char school_removed[RCL_ID_MAX + 1];
+        struct rcl_key_rotation key_rotation;
     } u;
 };
 

@@ -139,6 +139,18 @@ done:
     return rc;
 }
 
+size_t rcl_key_rotation_message(const char *source, const uint8_t old_pk[RCL_PK_BYTES],
+                                const uint8_t new_pk[RCL_PK_BYTES], uint8_t *out)
+{
+    size_t n = strnlen(source, 32);
+
+    memcpy(out, source, n);
+    out[n++] = 0;
+    memcpy(out + n, old_pk, RCL_PK_BYTES);
+    memcpy(out + n + RCL_PK_BYTES, new_pk, RCL_PK_BYTES);
+    return n + 2 * RCL_PK_BYTES;
+}
+
 void rcl_digest(const uint8_t *data, size_t len, uint8_t out[RCL_DIGEST_BYTES])
 {
     crypto_generichash(out, RCL_DIGEST_BYTES, data, len, NULL, 0);

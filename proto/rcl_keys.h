@@ -22,6 +22,16 @@
 
 /* Domains: what a signature is for, so one can never be replayed as another. */
 #define RCL_DOMAIN_BATCH "rollcall/v1/batch"
+#define RCL_DOMAIN_ROTATE "rollcall/v1/rotate"
+
+/*
+ * The message a new key signs to prove its holder rotates source's key:
+ * source || 0x00 || old key || new key, into out (at most RCL_ID_MAX + 1 +
+ * 2 * RCL_PK_BYTES bytes). Returns its length.
+ */
+size_t rcl_key_rotation_message(const char *source, const uint8_t old_pk[RCL_PK_BYTES],
+                                const uint8_t new_pk[RCL_PK_BYTES], uint8_t *out);
+#define RCL_KEY_ROTATION_MESSAGE_MAX (32 + 1 + 2 * RCL_PK_BYTES)
 
 /* Call once before anything else here. Returns 0, or -1 when libsodium fails to start. */
 int rcl_keys_init(void);

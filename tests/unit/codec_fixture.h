@@ -268,11 +268,18 @@ static inline bool change_equal(const struct rcl_change *a, const struct rcl_cha
                strcmp(a->u.summary.county, b->u.summary.county) == 0 &&
                a->u.summary.reported == b->u.summary.reported &&
                a->u.summary.last_sync == b->u.summary.last_sync &&
+               a->u.summary.epoch == b->u.summary.epoch &&
+               a->u.summary.through_seq == b->u.summary.through_seq &&
+               a->u.summary.has_through_digest == b->u.summary.has_through_digest &&
+               memcmp(a->u.summary.through_digest, b->u.summary.through_digest,
+                      sizeof(a->u.summary.through_digest)) == 0 &&
                totals_equal(&a->u.summary.totals, &b->u.summary.totals);
     case RCL_CHANGE_SNAPSHOT_END:
         return a->u.snapshot_records == b->u.snapshot_records;
     case RCL_CHANGE_SCHOOL_REMOVED:
         return strcmp(a->u.school_removed, b->u.school_removed) == 0;
+    case RCL_CHANGE_KEY_ROTATION:
+        return memcmp(&a->u.key_rotation, &b->u.key_rotation, sizeof(a->u.key_rotation)) == 0;
     }
     return false;
 }

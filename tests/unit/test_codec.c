@@ -69,6 +69,21 @@ static void test_change_roundtrips(void)
     c.kind = RCL_CHANGE_SCHOOL_REMOVED;
     strcpy(c.u.school_removed, "4101020001");
     roundtrip(&c);
+
+    memset(&c, 0, sizeof(c));
+    c.seq = 12;
+    c.kind = RCL_CHANGE_KEY_ROTATION;
+    memset(c.u.key_rotation.new_key, 0x42, RCL_PK_BYTES);
+    memset(c.u.key_rotation.proof, 0x17, RCL_SIG_BYTES);
+    roundtrip(&c);
+
+    /* A summary naming the school batch it includes. */
+    c = sample_summary(13);
+    c.u.summary.epoch = 2;
+    c.u.summary.through_seq = 900;
+    c.u.summary.has_through_digest = true;
+    memset(c.u.summary.through_digest, 0x5a, RCL_DIGEST_BYTES);
+    roundtrip(&c);
 }
 
 /* ---- Frozen encodings: a change here is a wire format change ---- */

@@ -145,6 +145,14 @@ static void test_county_epochs(void)
     CHECK(query_int(db, "SELECT count(*) FROM students_staging") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM students WHERE network = 1 AND devices = 1") == 1);
     CHECK(students_of(db, SCHOOL) == 2);
+    /* The summary names the school batch it includes, for the tier above. */
+    {
+        struct rcl_summary sum;
+
+        CHECK(rcl_agg_summary_get(db, SCHOOL, &sum, NULL) == 1 && sum.epoch == 2 &&
+              sum.through_seq == 4 && sum.has_through_digest &&
+              memcmp(sum.through_digest, d3, RCL_DIGEST_BYTES) == 0);
+    }
     CHECK(rcl_outbox_stats(db, &ob) == 0 && ob.last_seq == queued + 1);
     CHECK(query_int(db, "SELECT snapshot_open FROM sources WHERE id = '" SCHOOL "'") == 0);
     /* The duplicate of the snapshot's end applies nothing twice. */
