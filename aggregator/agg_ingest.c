@@ -22,6 +22,7 @@
 #include "rcl_db.h"
 #include "rcl_envelope.h"
 #include "rcl_log.h"
+#include "agg_audit.h"
 #include "agg_snapshot.h"
 #include "agg_summary.h"
 #include "rcl_crash.h"
@@ -577,7 +578,8 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         }
         src.snapshot_open = a.snapshot_open;
     }
-    if (record_applied(db, env->source, h->last_seq, digest, now) != 0) {
+    if (record_applied(db, env->source, h->last_seq, digest, now) != 0 ||
+        rcl_agg_batch_log(db, h, digest, batch->n_changes, now) != 0) {
         busy(reply, db, "recording the applied seq");
         goto out;
     }
@@ -609,6 +611,9 @@ answered:
 out:
     if (in_tx)
         rcl_db_rollback(db);
+    /* Kept aside for audit: what was refused, from whom, and why. */
+    if (reply->status == RCL_REPLY_REFUSED)
+        rcl_agg_refused_keep(db, reply->source, reply->reason, buf, len, now);
     if (changes) {
         /* Student records hold names: do not leave them in freed memory. */
         sodium_memzero(changes, batch->n_changes * sizeof(*changes));

@@ -91,6 +91,29 @@
     "ALTER TABLE summaries_staging ADD COLUMN through_seq INTEGER NOT NULL DEFAULT 0;"             \
     "ALTER TABLE summaries_staging ADD COLUMN through_digest BLOB;"
 
+/* Version 5 -> 6: the log of applied batches and the refused ones (agg_audit.h). */
+#define RCL_AGG_SQL_AUDIT                                                                          \
+    "CREATE TABLE batch_log(source TEXT NOT NULL, epoch INTEGER NOT NULL,"                         \
+    " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, digest BLOB NOT NULL,"                \
+    " prev_digest BLOB, changes INTEGER NOT NULL, applied_at INTEGER NOT NULL,"                    \
+    " PRIMARY KEY(source, epoch, last_seq));"                                                      \
+    "CREATE TABLE refused(id INTEGER PRIMARY KEY, source TEXT NOT NULL,"                           \
+    " received_at INTEGER NOT NULL, reason TEXT NOT NULL, bytes INTEGER NOT NULL,"                 \
+    " head BLOB NOT NULL);"
+
+#define RCL_AGG_SQL_BATCH_LOG_PUT                                                                  \
+    "INSERT OR REPLACE INTO batch_log(source, epoch, first_seq, last_seq, digest, prev_digest,"    \
+    " changes, applied_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+#define RCL_AGG_SQL_BATCH_LOG_OF                                                                   \
+    "SELECT epoch, first_seq, last_seq, digest, prev_digest FROM batch_log WHERE source = ?1"      \
+    " ORDER BY epoch, last_seq"
+#define RCL_AGG_SQL_REFUSED_PUT                                                                    \
+    "INSERT INTO refused(source, received_at, reason, bytes, head) VALUES(?1, ?2, ?3, ?4, ?5)"
+#define RCL_AGG_SQL_REFUSED_PRUNE                                                                  \
+    "DELETE FROM refused WHERE id <= (SELECT max(id) FROM refused) - ?1"
+#define RCL_AGG_SQL_REFUSED_LIST                                                                   \
+    "SELECT source, received_at, reason, bytes FROM refused ORDER BY id DESC"
+
 /* County stores only, created by init. */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
     "CREATE TABLE students("                                                                       \

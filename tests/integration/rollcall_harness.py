@@ -415,6 +415,10 @@ class Aggregator:
     def log(self):
         return tail(self.h.path("agg-%s.log" % self.id))
 
+    def audit(self):
+        """`audit`: every source's chain of batches is sound (exit 0), or the test fails."""
+        return self.h.run([AGG, "audit", "--db", self.db]).stdout
+
 
 class School:
     def __init__(self, h, ident, county, upstream, name=None, upstream_key=None, endpoint=None):

@@ -181,6 +181,8 @@ class CrashPoints(rh.RollcallTestCase):
     def test_3_every_store_passes_its_integrity_check(self):
         self.county.stop()
         self.prov.stop()
+        for agg in (self.county, self.prov):
+            self.assertIn("0 breaks", agg.audit())
         for path in (self.a.db, self.b.db, self.county.db, self.prov.db):
             self.assertEqual(rh.integrity_check(path), ["ok"], "PRAGMA integrity_check of %s" % path)
 

@@ -384,6 +384,7 @@ class Faults(rh.RollcallTestCase):
             self.assertGreater(totals[k], 0, "no message was %s by any proxy" % k)
         for agg in (self.county, self.city, self.prov):
             agg.stop()
+            self.assertIn("0 breaks", agg.audit())
         stores = [s.db for s in self.schools + [self.stranger]]
         for path in stores + [self.county.db, self.city.db, self.prov.db]:
             self.assertEqual(rh.integrity_check(path), ["ok"], "integrity_check of %s" % path)

@@ -189,6 +189,9 @@ class Restore(rh.RollcallTestCase):
     def test_4_every_store_passes_its_integrity_check(self):
         self.county.stop()
         self.prov.stop()
+        # The chains stay sound across the new epochs, and every summary names its batch.
+        for agg in (self.county, self.prov):
+            self.assertIn("0 breaks", agg.audit())
         for path in (self.a.db, self.b.db, self.county.db, self.prov.db):
             self.assertEqual(rh.integrity_check(path), ["ok"], "PRAGMA integrity_check of %s" % path)
 
