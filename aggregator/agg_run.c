@@ -23,6 +23,7 @@
 #include "agg_sql.h"
 #include "agg_store.h"
 #include "agg_ingest.h"
+#include "agg_limit.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
@@ -131,7 +132,16 @@ struct run {
     time_t up_state_since, watched_at;
     int retry_s;
     struct rcl_agg_ingest_ctx ingest;
+    struct rcl_agg_limits *limits;
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int uplink_open(struct run *r)
 {
@@ -222,7 +232,17 @@ static void serve(struct run *r)
                 RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
             break;
         }
-        rc = rcl_agg_ingest(&r->ingest, msg.data, msg.len, msg.user_id, &reply);
+        if (!rcl_agg_limits_take(r->limits, msg.user_id, msg.len, now_s())) {
+            /* Over its limit: answered before anything costly; the sender backs off. */
+            memset(&reply, 0, sizeof(reply));
+            reply.status = RCL_REPLY_BUSY;
+            snprintf(reply.source, sizeof(reply.source), "%s", msg.user_id);
+            snprintf(reply.reason, sizeof(reply.reason),
+                     "rate limit of this aggregator reached; slow down");
+            rc = 0;
+        } else {
+            rc = rcl_agg_ingest(&r->ingest, msg.data, msg.len, msg.user_id, &reply);
+        }
         if (rcl_reply_encode(&reply, &out, &out_len) != 0) {
             RCL_ERROR("run: out of memory encoding a reply to source %s",
                       reply.source[0] ? reply.source : "?");
@@ -280,6 +300,12 @@ int rcl_agg_run(const char *db_path)
     }
     r.ingest.db = r.db;
     r.ingest.cfg = &r.cfg;
+    r.limits = malloc(sizeof(*r.limits));
+    if (!r.limits) {
+        fprintf(stderr, "run: out of memory\n");
+        goto out;
+    }
+    rcl_agg_limits_init(r.limits);
 
     r.ctx = zmq_ctx_new();
     if (!r.ctx) {
@@ -343,6 +369,7 @@ out:
     /* The ZAP thread is gone: its connection can be closed from here. */
     zap_close(&r.zl);
     rcl_db_close(&r.db);
+    free(r.limits);
     sodium_memzero(r.sk, sizeof(r.sk));
     return ret;
 }
