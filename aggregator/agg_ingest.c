@@ -184,9 +184,27 @@ struct apply_state {
     uint64_t last_seq;
     const uint8_t *digest;
     bool snapshot_open; /* the source's snapshot is arriving: changes are staged */
-    bool forwarded;     /* something was queued upstream */
     const char *what;   /* the step a store failure happened in */
 };
+
+/*
+ * Whether child may speak for a school of county: a county (6-digit code)
+ * only for its own schools, a city (4-digit code) for schools under its
+ * prefix. Children named otherwise are not judged by code.
+ */
+static bool child_covers(const char *child, const char *county)
+{
+    size_t n = strlen(child);
+
+    for (size_t i = 0; i < n; i++)
+        if (child[i] < '0' || child[i] > '9')
+            return true;
+    if (n == 6)
+        return strcmp(child, county) == 0;
+    if (n == 4)
+        return strncmp(child, county, 4) == 0;
+    return true;
+}
 
 /*
  * Above a county: one school's summary counted through the sending child.
@@ -201,6 +219,12 @@ static int apply_summary(void *arg, const struct rcl_summary *s)
     int held;
 
     a->what = "applying summaries";
+    if (!child_covers(a->source, s->county)) {
+        RCL_WARN("ingest: summary of school %s (county %s) from source %s skipped: %s does not "
+                 "cover that county",
+                 s->school_id, s->county, a->source, a->source);
+        return 0;
+    }
     held = summary_child(db, s->school_id, child);
     if (held < 0)
         return -1;
@@ -215,7 +239,6 @@ static int apply_summary(void *arg, const struct rcl_summary *s)
     a->what = "queueing summaries upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, s) != 0)
         return -1;
-    a->forwarded = true;
     return 0;
 }
 
@@ -235,7 +258,6 @@ static int remove_school(struct apply_state *a, const char *school_id)
     }
     if (rcl_agg_school_remove(a->ctx->db, a->ctx->cfg, school_id) != 0)
         return -1;
-    a->forwarded = true;
     return 0;
 }
 
@@ -267,7 +289,6 @@ static int county_summary(struct apply_state *a, int64_t now)
     a->what = "queueing the summary upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
         return -1;
-    a->forwarded = true;
     return 0;
 }
 
@@ -572,7 +593,10 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
             busy(reply, db, a.what);
             goto out;
         }
-        if (a.forwarded && rcl_agg_forward_record(db, env->source, h->last_seq) != 0) {
+        /* Once the batch's effect is settled here (no snapshot half staged), it is in the
+         * totals above as soon as everything queued so far is -- also when it queued
+         * nothing (every summary skipped), so its receipt does not stall. */
+        if (!a.snapshot_open && rcl_agg_forward_record(db, env->source, h->last_seq) != 0) {
             busy(reply, db, "recording the receipt");
             goto out;
         }

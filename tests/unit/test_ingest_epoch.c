@@ -7,48 +7,6 @@
 
 #include "agg_snapshot.h"
 
-/* Seals and ingests a probe from source; returns the reply. */
-static struct rcl_reply probe(struct rcl_agg_ingest_ctx *ctx, const char *source,
-                              const struct node *signer, uint64_t epoch, uint64_t id)
-{
-    struct rcl_batch_header h;
-    struct rcl_reply r;
-    uint8_t *payload = NULL, *env = NULL;
-    size_t plen = 0, len = 0;
-
-    memset(&h, 0, sizeof(h));
-    memset(&r, 0, sizeof(r));
-    snprintf(h.source, sizeof(h.source), "%s", source);
-    h.epoch = epoch;
-    h.probe_id = id;
-    if (rcl_batch_encode(&h, NULL, 0, &payload, &plen) == 0 &&
-        rcl_envelope_seal(source, payload, plen, signer->pk, signer->sk, &env, &len) == 0)
-        CHECK(rcl_agg_ingest(ctx, env, len, source, &r) == 0);
-    free(payload);
-    free(env);
-    return r;
-}
-
-static void add_snapshot_end(struct batch *b, uint64_t seq, uint64_t records)
-{
-    struct rcl_change *c = &b->changes[b->n++];
-
-    memset(c, 0, sizeof(*c));
-    c->seq = seq;
-    c->kind = RCL_CHANGE_SNAPSHOT_END;
-    c->u.snapshot_records = records;
-}
-
-static void add_school_removed(struct batch *b, uint64_t seq, const char *school)
-{
-    struct rcl_change *c = &b->changes[b->n++];
-
-    memset(c, 0, sizeof(*c));
-    c->seq = seq;
-    c->kind = RCL_CHANGE_SCHOOL_REMOVED;
-    snprintf(c->u.school_removed, sizeof(c->u.school_removed), "%s", school);
-}
-
 static uint64_t students_of(sqlite3 *db, const char *school)
 {
     struct rcl_summary sum;
@@ -219,10 +177,13 @@ static void test_city_epochs(void)
     CHECK(ingest(&ctx, env, len, COUNTY, &r) == 1);
     CHECK(query_int(db, "SELECT sum(students) FROM summaries") == 13);
 
-    /* A removal outside a snapshot goes upstream too. */
+    /* A removal outside a snapshot goes upstream too; a county speaking for a school
+     * of another county is not heard. */
     memset(&b, 0, sizeof(b));
     add_school_removed(&b, 4, STRANGER);
-    env = seal(COUNTY, 1, 4, 4, d1, &b, NULL, &county, &len, d2);
+    add_summary(&b, 5, "4101020001", true, 40);
+    snprintf(b.changes[1].u.summary.county, sizeof(b.changes[1].u.summary.county), "410102");
+    env = seal(COUNTY, 1, 4, 5, d1, &b, NULL, &county, &len, d2);
     CHECK(ingest(&ctx, env, len, COUNTY, &r) == 1);
     CHECK(query_int(db, "SELECT count(*) FROM summaries") == 2);
     CHECK(query_int(db, "SELECT count(*) FROM outbox WHERE entity = 'summary:" STRANGER "'") ==
