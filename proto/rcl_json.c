@@ -207,13 +207,19 @@ void rcl_csv_totals_row(FILE *out, const struct rcl_totals *t)
 
 void rcl_csv_field(FILE *out, const char *s)
 {
+    /* A spreadsheet runs a cell that starts like this as a formula: names come from
+     * schools, so such a cell is quoted and led by an apostrophe, shown as text. */
+    bool formula = s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
     if (s == NULL)
         return;
-    if (strpbrk(s, ",\"\n\r") == NULL) {
+    if (!formula && strpbrk(s, ",\"\n\r") == NULL) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);

@@ -44,7 +44,9 @@ void rcl_json_totals(struct rcl_json *j, const struct rcl_totals *t);
 /* CSV: the totals' column names, and one row of values, in the same order. */
 void rcl_csv_totals_header(FILE *out);
 void rcl_csv_totals_row(FILE *out, const struct rcl_totals *t);
-/* Writes s as one CSV field, quoted when it holds a comma, quote or newline. */
+/* Writes s as one CSV field, quoted when it holds a comma, quote or newline;
+ * one that a spreadsheet would run as a formula (leading = + - @ tab CR) is
+ * quoted and led by an apostrophe, so it shows as text. */
 void rcl_csv_field(FILE *out, const char *s);
 
 #endif

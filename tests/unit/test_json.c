@@ -207,6 +207,11 @@ static void test_csv(void)
             {"two\nlines", "\"two\nlines\""},
             {"cr\r", "\"cr\r\""},
             {"semi;colon", "semi;colon"},
+            {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+            {"+1", "\"'+1\""},
+            {"-2", "\"'-2\""},
+            {"@SUM(A1)", "\"'@SUM(A1)\""},
+            {"a=b", "a=b"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             cap_open(&c);
