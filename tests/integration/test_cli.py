@@ -149,6 +149,28 @@ class Cli(rh.RollcallTestCase):
         p = self.h.run([rh.AGG, "report", "--db", self.h.path("nope.db")], expect=rh.EXIT_DATA)
         self.assertIn("nope.db", p.stderr)
 
+    def test_9_progress_line_only_when_asked_or_on_a_terminal(self):
+        path = self.h.gen_students(self.school.id, self.school.county, 300, 99,
+                                   path=self.h.path("progress.csv"))
+        # Not a terminal: quiet.
+        p = self.school.import_csv(path)
+        self.assertNotIn("\x1b[K", p.stderr)
+        # Forced (as on a terminal): drawn in place, then erased before the result line.
+        saved, self.h.env = self.h.env, dict(self.h.env, ROLLCALL_PROGRESS="1")
+        try:
+            more = self.h.gen_students(self.school.id, self.school.county, 320, 98,
+                                       path=self.h.path("progress2.csv"))
+            p = self.school.import_csv(more)
+            # (The harness reads text: a carriage return arrives as a newline.)
+            self.assertRegex(p.stderr, r"\n\x1b\[Kimport: \d+ rows, \d+/s")
+            p = self.school.sync()
+            self.assertRegex(p.stderr, r"\n\x1b\[Ksync: \d+ of \d+ changes \(\d+%\), \d+ pending")
+            self.assertTrue(p.stderr.endswith("\n\x1b[K"),
+                            "the progress line should be erased at the end: %r" % p.stderr[-200:])
+        finally:
+            self.h.env = saved
+        self.assertIn("in totals:", p.stdout)
+
 
 if __name__ == "__main__":
     rh.main()
