@@ -178,7 +178,42 @@ class CrashPoints(rh.RollcallTestCase):
         self.sync_until_done(self.a)
         self.wait_for_truth()
 
-    def test_3_every_store_passes_its_integrity_check(self):
+    def test_3_a_restored_school_survives_crashes_in_its_new_epoch(self):
+        """The restored school dies as it starts its new epoch, the county dies applying
+        the snapshot: both come back, and the county holds exactly the school's rows."""
+        a = self.a
+        rh.backup(a.db)
+        rows_at_backup = list(a.rows)
+        self.change_something(a)
+        self.sync_until_done(a)
+        self.wait_for_truth()
+        rh.restore(a.db)
+        a.rows = rows_at_backup
+        self.change_something(a)
+
+        env = dict(self.h.env, ROLLCALL_CRASH_AT="new-epoch-before-commit")
+        saved, self.h.env = self.h.env, env
+        try:
+            p = a.sync(expect=None, timeout=10)
+        finally:
+            self.h.env = saved
+        self.assertEqual(p.returncode, -9, "sync should die as it starts the new epoch:\n%s"
+                         % p.stderr[-2000:])
+        self.assertEqual(a.status().get("epoch"), 1, "the killed epoch must not be half made")
+
+        # Now the county dies inside the snapshot's transaction.
+        self.county.stop()
+        self.start_armed(self.county, "ingest-before-commit")
+        a.sync(expect=None, timeout=4)
+        self.reap(self.county, "ingest-before-commit")
+        self.county.start()
+        self.sync_until_done(a)
+        self.wait_for_truth()
+        self.assertEqual(a.status().get("epoch"), 2)
+        held = rh.county_student_rows(self.county.db).get(a.id, [])
+        self.assertEqual(len(held), len(a.rows), "the county holds the school's rows once")
+
+    def test_4_every_store_passes_its_integrity_check(self):
         self.county.stop()
         self.prov.stop()
         for agg in (self.county, self.prov):

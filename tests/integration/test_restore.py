@@ -16,7 +16,6 @@ province 41 ── county 411381 ── schools A and B.
 """
 
 import os
-import shutil
 import signal
 import sqlite3
 import sys
@@ -25,28 +24,6 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rollcall_harness as rh  # noqa: E402
-
-
-def backup(path):
-    """A consistent copy through SQLite's online backup API (what an operator would take)."""
-    src = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    dst = sqlite3.connect(path + ".bak")
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    os.chmod(path + ".bak", 0o600)
-
-
-def restore(path):
-    """Puts the backup back in place of a store whose process is stopped."""
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
-    shutil.copyfile(path + ".bak", path)
-    os.chmod(path, 0o600)
-
-
 
 
 class Restore(rh.RollcallTestCase):
@@ -99,14 +76,14 @@ class Restore(rh.RollcallTestCase):
 
     def test_1_a_school_restored_from_an_old_backup_is_sent_again_in_full(self):
         a = self.a
-        backup(a.db)
+        rh.backup(a.db)
         rows_at_backup = list(a.rows)
         lost = self.more_students(a, 30, 31, "a-lost.csv")
         a.sync()
         self.wait_for_truth()
 
         # The PC is restored: the 30 students imported since the backup are gone from it.
-        restore(a.db)
+        rh.restore(a.db)
         a.rows = rows_at_backup
         self.more_students(a, 12, 32, "a-after-restore.csv")
         out = a.sync().stdout
@@ -136,7 +113,7 @@ class Restore(rh.RollcallTestCase):
 
     def test_2_a_county_restored_from_an_old_backup_gets_everything_back(self):
         self.county.stop()
-        backup(self.county.db)
+        rh.backup(self.county.db)
         self.county.start()
         self.more_students(self.b, 25, 41, "b-after-county-backup.csv")
         self.more_students(self.a, 10, 42, "a-after-county-backup.csv")
@@ -146,7 +123,7 @@ class Restore(rh.RollcallTestCase):
 
         # The county server dies and comes back from its older backup.
         self.county.stop()
-        restore(self.county.db)
+        rh.restore(self.county.db)
         self.county.start()
         # Nothing is pending at either school: the probe finds what the county lost.
         self.assertEqual(rh.pending_changes(self.a.status()), 0)
