@@ -260,6 +260,33 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
     else
         RCL_ERROR("store: recording the receipt of %s failed: %s", source, sqlite3_errmsg(db));
     sqlite3_finalize(st);
+    if (rc != 0)
+        return -1;
+
+    /* Rows below the furthest one the top already holds will never be the answer again:
+     * without them the table keeps one row per source plus those still travelling up
+     * (without an upstream, own seqs stay 0 and every source keeps a single row). */
+    st = rcl_db_prepare(db, RCL_AGG_SQL_FORWARD_TOP);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)own.top_seq);
+    rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_int64 held = sqlite3_column_int64(st, 0); /* NULL (none held) reads as 0 */
+
+        sqlite3_finalize(st);
+        st = rcl_db_prepare(db, RCL_AGG_SQL_FORWARDS_PRUNE);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, held);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            rc = 0;
+    }
+    if (rc != 0)
+        RCL_ERROR("store: pruning the receipts of %s failed: %s", source, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
     return rc;
 }
 

@@ -52,7 +52,8 @@ int rcl_agg_school_remove(sqlite3 *db, const struct rcl_agg_config *cfg, const c
 
 /*
  * Remembers that source's batches through source_seq reached the own outbox
- * (up to its last seq given out), for receipts. 0/-1 logged.
+ * (up to its last seq given out), for receipts, and forgets the source's
+ * older rows that the top of the chain already holds. 0/-1 logged.
  */
 int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq);
 

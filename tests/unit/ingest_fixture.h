@@ -236,5 +236,47 @@ static inline bool reason_has(const struct rcl_reply *r, const char *text)
     return false;
 }
 
+/* Seals and ingests a probe from source; returns the reply. */
+static inline struct rcl_reply probe(struct rcl_agg_ingest_ctx *ctx, const char *source,
+                                     const struct node *signer, uint64_t epoch, uint64_t id)
+{
+    struct rcl_batch_header h;
+    struct rcl_reply r;
+    uint8_t *payload = NULL, *env = NULL;
+    size_t plen = 0, len = 0;
+
+    memset(&h, 0, sizeof(h));
+    memset(&r, 0, sizeof(r));
+    snprintf(h.source, sizeof(h.source), "%s", source);
+    h.epoch = epoch;
+    h.probe_id = id;
+    if (rcl_batch_encode(&h, NULL, 0, &payload, &plen) == 0 &&
+        rcl_envelope_seal(source, payload, plen, signer->pk, signer->sk, &env, &len) == 0)
+        CHECK(rcl_agg_ingest(ctx, env, len, source, &r) == 0);
+    free(payload);
+    free(env);
+    return r;
+}
+
+static inline void add_snapshot_end(struct batch *b, uint64_t seq, uint64_t records)
+{
+    struct rcl_change *c = &b->changes[b->n++];
+
+    memset(c, 0, sizeof(*c));
+    c->seq = seq;
+    c->kind = RCL_CHANGE_SNAPSHOT_END;
+    c->u.snapshot_records = records;
+}
+
+static inline void add_school_removed(struct batch *b, uint64_t seq, const char *school)
+{
+    struct rcl_change *c = &b->changes[b->n++];
+
+    memset(c, 0, sizeof(*c));
+    c->seq = seq;
+    c->kind = RCL_CHANGE_SCHOOL_REMOVED;
+    snprintf(c->u.school_removed, sizeof(c->u.school_removed), "%s", school);
+}
+
 
 #endif
