@@ -66,8 +66,12 @@ static void busy(struct rcl_reply *r, sqlite3 *db, const char *what)
     r->status = RCL_REPLY_BUSY;
     snprintf(r->reason, sizeof(r->reason), "aggregator store failure while %s: %s; retry later",
              what, sqlite3_errmsg(db));
-    RCL_ERROR("ingest: batch from source %s not applied: %s", r->source[0] ? r->source : "?",
-              r->reason);
+    /* The operator needs the store's path (a full disk is fixed there); the
+     * sender only needs to know to retry. */
+    const char *path = sqlite3_db_filename(db, "main");
+
+    RCL_ERROR("ingest: batch from source %s not applied: store %s: %s",
+              r->source[0] ? r->source : "?", path && path[0] ? path : "?", r->reason);
 }
 
 static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_t *digest)
@@ -495,10 +499,14 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
 
     /* 4. The epoch. A newer one opens with a full snapshot from seq 1. */
     if (h->epoch < src.epoch) {
-        refuse(reply,
-               "epoch %" PRIu64 " of source %s is older than its current epoch %" PRIu64
-               " (a store restored from an older backup starts a new epoch by itself)",
-               h->epoch, env->source, src.epoch);
+        /* A late copy of a batch from before the sender's new epoch, or a sender
+         * restored to an older epoch: the reply names the current epoch, which tells
+         * the latter to start a newer one and changes nothing for the former. Not a
+         * refusal: that would stop a sender that is already on the current epoch. */
+        RCL_WARN("ingest: batch of source %s names epoch %" PRIu64
+                 ", older than its current epoch %" PRIu64 ": not applied",
+                 env->source, h->epoch, src.epoch);
+        ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
         goto answered;
     }
     if (h->epoch > src.epoch) {

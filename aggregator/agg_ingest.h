@@ -10,8 +10,10 @@
  *     is decoded, and the batch must name the same source;
  *  P. a probe (no range, no changes) is answered with what is held of the
  *     source -- applied seq and digest, epoch -- and changes nothing;
- *  4. an epoch older than the source's current one is REFUSED (the reply
- *     names the current one, so a restored sender starts a newer epoch); a
+ *  4. a batch of an epoch older than the source's current one is not
+ *     applied and is answered ACK with what is held, naming the current
+ *     epoch (a restored sender then starts a newer one; a late copy changes
+ *     nothing for a sender already on it); a
  *     newer one opens at seq 1 with a full snapshot (agg_snapshot.h), and a
  *     newer one not starting at 1 is answered RESEND from 1;
  *  5. a batch wholly at or below applied_seq is ACKed again, not applied;
