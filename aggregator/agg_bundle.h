@@ -1,7 +1,7 @@
 /*
  * agg_bundle.h - `rollcall-agg import-bundle`: applying a bundle file that
  * a school without any link carried in (written by `rollcall-school
- * bundle`; the format is specified in client/bundle.h).
+ * bundle`; the format is specified in proto/rcl_bundle.h).
  *
  * The whole file is checked first -- header, every batch's framing, the
  * trailer's count and BLAKE2b digest, each envelope's source -- and nothing
@@ -20,12 +20,9 @@
 #include <stdio.h>
 
 #include "agg_store.h"
+#include "rcl_bundle.h"
 #include "rcl_model.h"
 
-/* Must match client/bundle.h. */
-#define RCL_AGG_BUNDLE_MAGIC "RCLBUNDL"
-#define RCL_AGG_BUNDLE_MAGIC_LEN 8
-#define RCL_AGG_BUNDLE_VERSION 1
 /* A bigger file is refused unread: a school's bundle is a few MiB. */
 #define RCL_AGG_BUNDLE_BYTES_MAX ((size_t)1 << 30)
 
@@ -52,8 +49,8 @@ struct rcl_agg_bundle {
  * name) and lists its batches. Returns a new bundle that takes ownership of
  * data (on success only), or NULL with "name: offset: reason" in err.
  */
-struct rcl_agg_bundle *rcl_agg_bundle_parse(uint8_t *data, size_t size, const char *name,
-                                            char *err, size_t errlen);
+struct rcl_agg_bundle *rcl_agg_bundle_parse(uint8_t *data, size_t size, const char *name, char *err,
+                                            size_t errlen);
 
 /* Reads and checks the file at path. NULL with "path: offset: reason" in err. */
 struct rcl_agg_bundle *rcl_agg_bundle_read(const char *path, char *err, size_t errlen);

@@ -20,9 +20,11 @@
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
+#include "rcl_outbox.h"
 #include "agg_report.h"
 #include "agg_run.h"
 #include "agg_audit.h"
+#include "agg_bundle.h"
 #include "agg_status.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
@@ -36,12 +38,15 @@ static const char usage_text[] =
     "  init    --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
     "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
     "  pubkey  --db FILE\n"
+    "  rotate-key --db FILE\n"
+    "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
     "  enroll  --db FILE --source ID --key KEY\n"
     "  revoke  --db FILE --source ID\n"
     "  run     --db FILE\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
+    "  import-bundle --db FILE BUNDLE\n"
     "\n"
     "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
@@ -287,6 +292,129 @@ static int cmd_pubkey(int argc, char **argv)
     } else {
         rcl_key_to_hex(pk, hex);
         printf("%s\n", hex);
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- rotate-key ---- */
+
+static const char rotate_key_help[] =
+    "usage: " PROGRAM " rotate-key --db FILE\n"
+    "\n"
+    "Replaces this aggregator's identity key and prints the new public key. The old\n"
+    "key signs the change that announces the new one to the upstream; the new key\n"
+    "takes effect once the upstream acknowledges it (`run` sends it by itself, also\n"
+    "when already running) and signs everything after it. Nothing needs\n"
+    "re-enrolling upstream. The key is also the one this aggregator's sources use as\n"
+    "--upstream-key: `run` serves them with the key it started with, so once it is\n"
+    "restarted each source follows with `set-upstream --upstream-key NEW`.\n";
+
+static int cmd_rotate_key(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_config cfg;
+    struct rcl_outbox_rotation rot;
+    uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db;
+    int begun, rc = parse_result(parse_opts("rotate-key", argc, argv, opts, 1), rotate_key_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("rotate-key", "db", path))
+        return EXIT_USAGE;
+    db = open_store("rotate-key", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_DATA;
+    memset(sk, 0, sizeof(sk));
+    if (!cfg.has_upstream) {
+        fprintf(stderr, "rotate-key: %s: aggregator %s has no upstream to announce a new key to\n",
+                path, cfg.id);
+    } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
+        fprintf(stderr, "rotate-key: %s: the identity key is missing from meta\n", path);
+    } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
+               rcl_outbox_rotation(db, &rot) == 0) {
+        rcl_key_to_hex(rot.new_pk, hex);
+        fprintf(stderr,
+                "rotate-key: %s: a key rotation is already waiting for the upstream's "
+                "acknowledgement (new key %s, change seq %llu)\n",
+                path, hex, (unsigned long long)rot.seq);
+    } else if (begun != 0) {
+        fprintf(stderr, "rotate-key: %s: cannot start the key rotation (see the log above)\n",
+                path);
+    } else {
+        rcl_key_to_hex(new_pk, hex);
+        printf("%s\n", hex);
+        fprintf(stderr,
+                "rotate-key: new key queued for aggregator %s. It takes effect once the "
+                "upstream at %s acknowledges it (`run` sends it by itself, with the next "
+                "sync); nothing needs re-enrolling there. From the first start of `run` after "
+                "that, its sources need `set-upstream --upstream-key %s`.\n",
+                cfg.id, cfg.upstream, hex);
+        rc = EXIT_OK;
+    }
+    sodium_memzero(sk, sizeof(sk));
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- set-upstream ---- */
+
+static const char set_upstream_help[] =
+    "usage: " PROGRAM " set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
+    "\n"
+    "Changes where this aggregator reports to (tcp://HOST:PORT) and the upstream's\n"
+    "public key, e.g. after the upstream rotated its own key or moved. `run` uses\n"
+    "them from its next start. A different upstream must enroll this aggregator's\n"
+    "key first; it then gets everything this aggregator holds by itself.\n";
+
+static int cmd_set_upstream(int argc, char **argv)
+{
+    const char *path = NULL, *upstream = NULL, *upstream_key = NULL;
+    struct opt opts[] = {
+        {"db", &path, NULL}, {"upstream", &upstream, NULL}, {"upstream-key", &upstream_key, NULL}};
+    uint8_t key[RCL_PK_BYTES], own[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db;
+    int rc = parse_result(parse_opts("set-upstream", argc, argv, opts, 3), set_upstream_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("set-upstream", "db", path) || require("set-upstream", "upstream", upstream) ||
+        require("set-upstream", "upstream-key", upstream_key))
+        return EXIT_USAGE;
+    /* The same checks as init. */
+    if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
+        usage_error("set-upstream", "--upstream '%s' is not a tcp://HOST:PORT endpoint", upstream);
+        return EXIT_USAGE;
+    }
+    if (rcl_key_from_hex(upstream_key, key) != 0) {
+        usage_error("set-upstream",
+                    "--upstream-key '%s' is not a public key (64 hex characters, as printed by "
+                    "pubkey)",
+                    upstream_key);
+        return EXIT_USAGE;
+    }
+    db = open_store("set-upstream", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_DATA;
+    if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, key, RCL_PK_BYTES) == 0) {
+        fprintf(stderr,
+                "set-upstream: that key is this aggregator's own key, not its upstream's\n");
+    } else if (rcl_db_begin(db) != 0 || rcl_meta_set_text(db, "upstream", upstream) != 0 ||
+               rcl_meta_set_blob(db, "upstream_key", key, RCL_PK_BYTES) != 0 ||
+               rcl_db_commit(db) != 0) {
+        fprintf(stderr, "set-upstream: %s: cannot write the upstream: %s\n", path,
+                sqlite3_errmsg(db));
+        rcl_db_rollback(db);
+    } else {
+        rcl_key_to_hex(key, hex);
+        printf("upstream: %s (key %s); `run` uses it from its next start\n", upstream, hex);
+        rc = EXIT_OK;
     }
     rcl_db_close(&db);
     return rc;
@@ -552,11 +680,73 @@ static int cmd_audit(int argc, char **argv)
     return breaks == 0 ? EXIT_OK : EXIT_DATA;
 }
 
+/* ---- import-bundle ---- */
+
+static const char import_bundle_help[] =
+    "usage: " PROGRAM " import-bundle --db FILE BUNDLE\n"
+    "\n"
+    "Applies BUNDLE, the file a school without any link wrote with `rollcall-school\n"
+    "bundle`. The whole file is checked first (a truncated or corrupted one applies\n"
+    "nothing); then each batch is verified and applied as if it came over the\n"
+    "network: the source must be enrolled here and not revoked, and a batch already\n"
+    "held is not applied twice. Prints one line per batch. Exits 0 when every batch\n"
+    "was applied or already held, 1 otherwise. Works while `run` is running, which\n"
+    "forwards the updated summaries upstream.\n";
+
+static int cmd_import_bundle(int argc, char **argv)
+{
+    const char *path = NULL, *bundle = NULL;
+    struct opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_config cfg;
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int n_rest = 0, rc;
+    sqlite3 *db;
+
+    if (!rest) {
+        fprintf(stderr, "import-bundle: out of memory\n");
+        return EXIT_DATA;
+    }
+    /* The one positional argument is taken out; parse_opts sees only options. */
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            rest[n_rest++] = argv[i++];
+            rest[n_rest++] = argv[i];
+        } else if (strncmp(argv[i], "-", 1) == 0 || bundle) {
+            rest[n_rest++] = argv[i];
+        } else {
+            bundle = argv[i];
+        }
+    }
+    rc = parse_result(parse_opts("import-bundle", n_rest, rest, opts, 1), import_bundle_help);
+    free(rest);
+    if (rc != -2)
+        return rc;
+    if (require("import-bundle", "db", path))
+        return EXIT_USAGE;
+    if (!bundle || !bundle[0]) {
+        usage_error("import-bundle", "missing BUNDLE, the file to import");
+        return EXIT_USAGE;
+    }
+    db = open_store("import-bundle", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = rcl_agg_bundle_import(db, &cfg, bundle, stdout, stderr) == 0 ? EXIT_OK : EXIT_DATA;
+    rcl_db_close(&db);
+    return rc;
+}
+
 static const struct command commands[] = {
-    {"init", init_help, cmd_init},       {"pubkey", pubkey_help, cmd_pubkey},
-    {"enroll", enroll_help, cmd_enroll}, {"revoke", revoke_help, cmd_revoke},
-    {"run", run_help, cmd_run},          {"report", report_help, cmd_report},
-    {"status", status_help, cmd_status}, {"audit", audit_help, cmd_audit},
+    {"init", init_help, cmd_init},
+    {"pubkey", pubkey_help, cmd_pubkey},
+    {"rotate-key", rotate_key_help, cmd_rotate_key},
+    {"set-upstream", set_upstream_help, cmd_set_upstream},
+    {"enroll", enroll_help, cmd_enroll},
+    {"revoke", revoke_help, cmd_revoke},
+    {"run", run_help, cmd_run},
+    {"report", report_help, cmd_report},
+    {"status", status_help, cmd_status},
+    {"audit", audit_help, cmd_audit},
+    {"import-bundle", import_bundle_help, cmd_import_bundle},
 };
 
 int main(int argc, char **argv)

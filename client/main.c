@@ -14,11 +14,13 @@
 
 #include <sodium.h>
 
+#include "bundle.h"
 #include "exit_codes.h"
 #include "import.h"
 #include "pseudonym.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
+#include "rcl_outbox.h"
 #include "report.h"
 #include "school_store.h"
 #include "status.h"
@@ -54,10 +56,13 @@ struct command {
 
 static int cmd_init(const struct args *a);
 static int cmd_pubkey(const struct args *a);
+static int cmd_rotate_key(const struct args *a);
+static int cmd_set_upstream(const struct args *a);
 static int cmd_import(const struct args *a);
 static int cmd_sync(const struct args *a);
 static int cmd_status(const struct args *a);
 static int cmd_report(const struct args *a);
+static int cmd_bundle(const struct args *a);
 
 static const struct command commands[] = {
     {"init",
@@ -83,6 +88,26 @@ static const struct command commands[] = {
      {{"db", "FILE", true}},
      NULL,
      cmd_pubkey},
+    {"rotate-key",
+     "--db FILE",
+     "Replaces the school's identity key and prints the new public key. The old key\n"
+     "signs the change that announces the new one; the new key takes effect once the\n"
+     "county acknowledges it at the next sync, and signs everything after it. Nothing\n"
+     "needs re-enrolling: the county replaces the key itself, and the school's history\n"
+     "goes on. One rotation at a time: status shows one still waiting.",
+     {{"db", "FILE", true}},
+     NULL,
+     cmd_rotate_key},
+    {"set-upstream",
+     "--db FILE [--upstream ENDPOINT] [--upstream-key KEY]",
+     "Changes where the school syncs to: the county's tcp:// address and/or its public\n"
+     "key (64 hex characters, as the county's 'pubkey' prints it), e.g. after the\n"
+     "county rotated its own key or moved. Takes effect at the next sync. A different\n"
+     "county must enroll this school's key first; it then gets the school's data in\n"
+     "full by itself.",
+     {{"db", "FILE", true}, {"upstream", "ENDPOINT", false}, {"upstream-key", "KEY", false}},
+     NULL,
+     cmd_set_upstream},
     {"import",
      "--db FILE STUDENTS.csv",
      "Imports the students CSV (header row, any column order; required columns\n"
@@ -118,6 +143,16 @@ static const struct command commands[] = {
      {{"db", "FILE", true}, {"format", "json|csv", false}},
      NULL,
      cmd_report},
+    {"bundle",
+     "--db FILE --out FILE",
+     "For a school without any link: seals the pending changes and writes every batch\n"
+     "not yet acknowledged into the new file --out (never overwritten), for the county\n"
+     "to apply with 'rollcall-agg import-bundle'. The changes stay pending until the\n"
+     "county acknowledges them at the next sync, which sends nothing twice. With\n"
+     "nothing pending it says so and writes no file.",
+     {{"db", "FILE", true}, {"out", "FILE", true}},
+     NULL,
+     cmd_bundle},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -359,6 +394,95 @@ static int cmd_pubkey(const struct args *a)
     return RCL_SCHOOL_EXIT_OK;
 }
 
+static int cmd_rotate_key(const struct args *a)
+{
+    struct rcl_school_meta m;
+    struct rcl_outbox_rotation rot;
+    uint8_t sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    int rc = RCL_SCHOOL_EXIT_DATA, begun;
+    sqlite3 *db = open_store(a, &m);
+
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_secret_key_load(db, sk) != 0) {
+        fprintf(stderr, "%s rotate-key: %s: the store has no usable secret key\n", PROGRAM,
+                opt(a, "db"));
+        goto done;
+    }
+    begun = rcl_outbox_rotate_begin(db, m.school_id, m.public_key, sk, new_pk);
+    sodium_memzero(sk, sizeof(sk));
+    if (begun == 1 && rcl_outbox_rotation(db, &rot) == 0) {
+        rcl_key_to_hex(rot.new_pk, hex);
+        fprintf(stderr,
+                "%s rotate-key: %s: a key rotation is already waiting for the county's "
+                "acknowledgement (new key %s, change seq %llu); run sync first\n",
+                PROGRAM, opt(a, "db"), hex, (unsigned long long)rot.seq);
+        goto done;
+    }
+    if (begun != 0) {
+        fprintf(stderr, "%s rotate-key: %s: cannot start the key rotation (see the log above)\n",
+                PROGRAM, opt(a, "db"));
+        goto done;
+    }
+    rcl_key_to_hex(new_pk, hex);
+    printf("%s\n", hex);
+    fprintf(stderr,
+            "%s rotate-key: new key queued for school %s. It takes effect once the county "
+            "acknowledges the next sync; until then the current key stays in use. Nothing "
+            "needs re-enrolling: the county learns the new key from the school.\n",
+            PROGRAM, m.school_id);
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_set_upstream(const struct args *a)
+{
+    const char *upstream = opt(a, "upstream");
+    const char *key_hex = opt(a, "upstream-key");
+    struct rcl_school_meta m;
+    uint8_t key[RCL_PK_BYTES];
+    char err[512], hex[RCL_PK_HEX_LEN + 1];
+    int rc = RCL_SCHOOL_EXIT_DATA;
+    sqlite3 *db;
+
+    if (upstream == NULL && key_hex == NULL)
+        return usage_error(a->cmd, "give --upstream, --upstream-key or both");
+    /* The same checks as init. */
+    if (upstream != NULL && (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
+                             strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX))
+        return usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint", upstream);
+    if (key_hex != NULL && rcl_key_from_hex(key_hex, key) != 0)
+        return usage_error(a->cmd,
+                           "upstream key '%s' is not a public key: expected 64 hex characters, "
+                           "as the upstream's 'pubkey' command prints them",
+                           key_hex);
+    db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (key_hex != NULL && sodium_memcmp(key, m.public_key, RCL_PK_BYTES) == 0) {
+        fprintf(stderr, "%s set-upstream: that key is this school's own key, not its county's\n",
+                PROGRAM);
+        goto done;
+    }
+    if (rcl_school_upstream_set(db, upstream, key_hex != NULL ? key : NULL, err, sizeof(err)) !=
+        0) {
+        fprintf(stderr, "%s set-upstream: %s: %s\n", PROGRAM, opt(a, "db"), err);
+        goto done;
+    }
+    rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);
+    printf("upstream: %s (key %s); used from the next sync\n",
+           upstream != NULL ? upstream : m.upstream, hex);
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
 static int cmd_import(const struct args *a)
 {
     struct rcl_school_meta m;
@@ -439,6 +563,19 @@ static int cmd_report(const struct args *a)
         fprintf(stderr, "%s report: cannot read the students (see the log above)\n", PROGRAM);
         rc = RCL_SCHOOL_EXIT_DATA;
     }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+static int cmd_bundle(const struct args *a)
+{
+    struct rcl_school_meta m;
+    int rc;
+    sqlite3 *db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = rcl_school_bundle(db, &m, opt(a, "out"), stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

@@ -34,6 +34,7 @@
 
 static const char *const school_migrations[] = {
     SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
+    RCL_OUTBOX_SQL_V3,
 };
 
 #define STUDENT_COLUMNS                                                                            \
@@ -142,6 +143,23 @@ int rcl_school_secret_key_load(sqlite3 *db, uint8_t sk[RCL_SK_BYTES])
 {
     if (rcl_meta_get_blob(db, "secret_key", sk, RCL_SK_BYTES) != 0) {
         sodium_memzero(sk, RCL_SK_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+int rcl_school_upstream_set(sqlite3 *db, const char *endpoint, const uint8_t key[RCL_PK_BYTES],
+                            char *err, size_t errlen)
+{
+    if (rcl_db_begin(db) != 0) {
+        snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if ((endpoint != NULL && rcl_meta_set_text(db, "upstream", endpoint) != 0) ||
+        (key != NULL && rcl_meta_set_blob(db, "upstream_key", key, RCL_PK_BYTES) != 0) ||
+        rcl_db_commit(db) != 0) {
+        snprintf(err, errlen, "cannot write the upstream settings: %s", sqlite3_errmsg(db));
+        rcl_db_rollback(db);
         return -1;
     }
     return 0;

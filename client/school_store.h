@@ -56,6 +56,13 @@ void rcl_school_meta_wipe(struct rcl_school_meta *m);
 /* Loads the secret key into sk (the caller wipes it). Returns 0, or -1. */
 int rcl_school_secret_key_load(sqlite3 *db, uint8_t sk[RCL_SK_BYTES]);
 
+/*
+ * Replaces the upstream's endpoint and/or key (either may be NULL: kept), in
+ * one transaction. Returns 0, or -1 with a reason in err.
+ */
+int rcl_school_upstream_set(sqlite3 *db, const char *endpoint, const uint8_t key[RCL_PK_BYTES],
+                            char *err, size_t errlen);
+
 /* Reads the student with number id into out. Returns 1 found, 0 absent, -1 store error (logged). */
 int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out);
 

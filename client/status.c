@@ -9,8 +9,11 @@
 #include "receipt.h"
 
 static void write_json(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
-                       const struct rcl_outbox_stats *st, FILE *out)
+                       const struct rcl_outbox_stats *st, const struct rcl_outbox_rotation *rot,
+                       FILE *out)
 {
+    char new_hex[RCL_PK_HEX_LEN + 1];
+
     struct rcl_json j;
     rcl_json_init(&j, out);
     rcl_json_object_begin(&j);
@@ -43,17 +46,40 @@ static void write_json(const struct rcl_school_meta *m, const char *pk_hex, uint
     rcl_json_uint(&j, st->top_seq);
     rcl_json_key(&j, "top_at");
     rcl_json_int(&j, st->top_at);
+    /* A key rotation waiting for the county's acknowledgement, or null. */
+    rcl_json_key(&j, "key_rotation");
+    if (rot->pending) {
+        rcl_key_to_hex(rot->new_pk, new_hex);
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "new_public_key");
+        rcl_json_string(&j, new_hex);
+        rcl_json_key(&j, "seq");
+        rcl_json_uint(&j, rot->seq);
+        rcl_json_object_end(&j);
+    } else {
+        rcl_json_null(&j);
+    }
     rcl_json_object_end(&j);
     fputc('\n', out);
 }
 
 static void write_text(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
-                       const struct rcl_outbox_stats *st, FILE *out)
+                       const struct rcl_outbox_stats *st, const struct rcl_outbox_rotation *rot,
+                       FILE *out)
 {
+    char new_hex[RCL_PK_HEX_LEN + 1];
+
     fprintf(out, "school:     %s %s\n", m->school_id, m->name);
     fprintf(out, "county:     %s\n", m->county);
     fprintf(out, "upstream:   %s\n", m->upstream);
     fprintf(out, "public key: %s\n", pk_hex);
+    if (rot->pending) {
+        rcl_key_to_hex(rot->new_pk, new_hex);
+        fprintf(out,
+                "new key:    %s takes over once the county acknowledges the key rotation "
+                "(change seq %llu) at the next sync\n",
+                new_hex, (unsigned long long)rot->seq);
+    }
     fprintf(out, "students:   %llu\n", (unsigned long long)students);
     if (st->pending == 0)
         fprintf(out, "pending:    none, every change is acknowledged\n");
@@ -67,15 +93,17 @@ static void write_text(const struct rcl_school_meta *m, const char *pk_hex, uint
 int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json, FILE *out)
 {
     struct rcl_outbox_stats st;
+    struct rcl_outbox_rotation rot;
     uint64_t students = 0;
     char pk_hex[RCL_PK_HEX_LEN + 1];
 
-    if (rcl_school_students_count(db, &students) != 0 || rcl_outbox_stats(db, &st) != 0)
+    if (rcl_school_students_count(db, &students) != 0 || rcl_outbox_stats(db, &st) != 0 ||
+        rcl_outbox_rotation(db, &rot) != 0)
         return -1;
     rcl_key_to_hex(m->public_key, pk_hex);
     if (json)
-        write_json(m, pk_hex, students, &st, out);
+        write_json(m, pk_hex, students, &st, &rot, out);
     else
-        write_text(m, pk_hex, students, &st, out);
+        write_text(m, pk_hex, students, &st, &rot, out);
     return 0;
 }

@@ -4,7 +4,9 @@
  *
  * Text for people by default; with json one object with the keys school,
  * county, name, upstream, public_key, students, pending, last_seq,
- * acked_seq and acked_at (unix seconds, 0 when nothing was ever acknowledged).
+ * acked_seq and acked_at (unix seconds, 0 when nothing was ever acknowledged),
+ * and key_rotation: {new_public_key, seq} while a key rotation waits for the
+ * county's acknowledgement, else null.
  */
 #ifndef RCL_SCHOOL_STATUS_H
 #define RCL_SCHOOL_STATUS_H

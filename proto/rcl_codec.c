@@ -244,6 +244,13 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
                     rcl_condition_names[c]);
             return -1;
         }
+        /* The sum stays <= students, so it cannot wrap around to match them. */
+        if (t->condition[c] > t->students - sum) {
+            set_err(err, errlen,
+                    "summary.counts conditions add up to more than the %" PRIu64 " students",
+                    t->students);
+            return -1;
+        }
         sum += t->condition[c];
     }
     if (sum != t->students) {
@@ -264,8 +271,15 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
                     RCL_PARTICIPATION_COUNT, t->students, err, errlen) != 0)
         return -1;
     sum = 0;
-    for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++)
+    for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++) {
+        if (t->participation[p] > t->students - sum) {
+            set_err(err, errlen,
+                    "summary.counts participation adds up to more than the %" PRIu64 " students",
+                    t->students);
+            return -1;
+        }
         sum += t->participation[p];
+    }
     if (sum != t->students) {
         set_err(err, errlen,
                 "summary.counts participation adds up to %" PRIu64 ", not the %" PRIu64 " students",

@@ -6,7 +6,9 @@
  * below sealed_through belongs to exactly one sealed batch, and the batches
  * tile [1, sealed_through] without gaps (a batch covers the holes that
  * coalescing left, so the receiver sees contiguous ranges); acked_seq is the
- * highest the upstream has acknowledged, always <= sealed_through.
+ * highest the upstream has acknowledged, always <= sealed_through. A pending
+ * key rotation (rcl_outbox_rotate.c) caps sealed_through at its seq until
+ * it is acknowledged.
  */
 #include "rcl_outbox.h"
 
@@ -20,6 +22,7 @@
 #include "rcl_db.h"
 #include "rcl_envelope.h"
 #include "rcl_log.h"
+#include "rcl_outbox_rotate.h"
 
 /* A batch is cut once its changes reach about this many bytes. */
 #define RCL_BATCH_BYTES_MAX (1024 * 1024)
@@ -39,6 +42,12 @@ const char RCL_OUTBOX_SQL[] =
 const char RCL_OUTBOX_SQL_V2[] = "ALTER TABLE uplink ADD COLUMN top_seq INTEGER NOT NULL DEFAULT 0;"
                                  "ALTER TABLE uplink ADD COLUMN top_at INTEGER NOT NULL DEFAULT 0;"
                                  "ALTER TABLE uplink ADD COLUMN top_id TEXT NOT NULL DEFAULT '';";
+
+/* rotation_seq: the pending KEY_ROTATION change (0: none); pending_*: its new pair. */
+const char RCL_OUTBOX_SQL_V3[] =
+    "ALTER TABLE uplink ADD COLUMN rotation_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uplink ADD COLUMN pending_pk BLOB;"
+    "ALTER TABLE uplink ADD COLUMN pending_sk BLOB;";
 
 /* The uplink row. */
 struct uplink_row {
@@ -256,6 +265,8 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
     struct uplink_row u;
     struct pending_batch *b = NULL;
     sqlite3_stmt *st = NULL;
+    uint8_t current[RCL_PK_BYTES];
+    uint64_t stop = 0; /* a pending key rotation: the last seq this key may seal */
     bool in_tx = false;
     int sealed = 0;
     int rc = -1;
@@ -266,6 +277,10 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
         return -1;
     if (u.next_seq - 1 <= u.sealed_through)
         return 0;
+    if (rcl_outbox_rotation_stop(db, &stop) != 0)
+        return -1;
+    if (stop != 0 && stop <= u.sealed_through)
+        return 0; /* what follows the rotation waits for its ack, and the new key */
 
     b = calloc(1, sizeof *b);
     if (b == NULL) {
@@ -275,13 +290,28 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
     if (rcl_db_begin(db) != 0)
         goto out;
     in_tx = true;
-    if (read_uplink(db, &u) != 0) /* again, now that we hold the lock */
+    if (read_uplink(db, &u) != 0 || /* again, now that we hold the lock */
+        rcl_outbox_rotation_stop(db, &stop) != 0)
         goto out;
+    if (stop != 0 && stop <= u.sealed_through) {
+        rc = 0;
+        goto out;
+    }
+    /* A stale copy of a rotated key would sign batches the upstream refuses. */
+    if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
+        memcmp(current, pk, RCL_PK_BYTES) != 0) {
+        RCL_ERROR("outbox: source %s: asked to seal with a key that is not the store's current "
+                  "key (meta public_key; rotated since it was loaded?)",
+                  source);
+        goto out;
+    }
 
-    st = rcl_db_prepare(db, "SELECT seq, body FROM outbox WHERE seq > ?1 ORDER BY seq");
+    st = rcl_db_prepare(db,
+                        "SELECT seq, body FROM outbox WHERE seq > ?1 AND seq <= ?2 ORDER BY seq");
     if (st == NULL)
         goto out;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)u.sealed_through);
+    sqlite3_bind_int64(st, 2, stop != 0 ? (sqlite3_int64)stop : INT64_MAX);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
@@ -317,8 +347,9 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
 
     if (b->n > 0) {
         /* The last batch reaches next_seq - 1 so that it also covers any
-         * numbers whose changes were coalesced away at the end. */
-        if (seal_one(db, &u, source, pk, sk, b, u.next_seq - 1) != 0)
+         * numbers whose changes were coalesced away at the end; or it ends
+         * with the rotation, the last change this key signs. */
+        if (seal_one(db, &u, source, pk, sk, b, stop != 0 ? stop : u.next_seq - 1) != 0)
             goto out;
         sealed++;
     } else if (u.next_seq - 1 > u.sealed_through) {
@@ -425,7 +456,7 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
     sqlite3_stmt *st = NULL;
     bool in_tx = false;
     int rc = -1;
-    int step;
+    int step, rotated;
 
     if (rcl_db_begin(db) != 0)
         return -1;
@@ -495,11 +526,15 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
         goto out;
     sqlite3_finalize(st);
     st = NULL;
+    /* With the ack of a key rotation, the new key takes over in the same commit. */
+    rotated = rcl_outbox_rotation_complete(db, acked_seq);
+    if (rotated < 0)
+        goto out;
 
     if (rcl_db_commit(db) != 0)
         goto out;
     in_tx = false;
-    rc = 0;
+    rc = rotated == 1 ? 2 : 0;
 
 out:
     sqlite3_finalize(st);
@@ -573,10 +608,10 @@ int rcl_outbox_receipt(sqlite3 *db, uint64_t top_seq, int64_t top_at, const char
 int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, void *arg)
 {
     struct uplink_row u;
-    struct rcl_change end;
+    struct rcl_change end, rotation;
     uint64_t records = 0;
     sqlite3_stmt *st = NULL;
-    int rc = -1;
+    int rc = -1, rotating;
 
     if (rcl_db_begin(db) != 0)
         return -1;
@@ -587,6 +622,9 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
                   u.epoch);
         goto out;
     }
+    rotating = rcl_outbox_rotation_take(db, &rotation);
+    if (rotating < 0)
+        goto out;
     if (rcl_db_exec(db, "DELETE FROM outbox; DELETE FROM sealed;", "drop the old epoch") != 0)
         goto out;
     st = rcl_db_prepare(db, "UPDATE uplink SET epoch = ?1, next_seq = 1, sealed_through = 0,"
@@ -605,6 +643,8 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     end.kind = RCL_CHANGE_SNAPSHOT_END;
     end.u.snapshot_records = records;
     if (rcl_outbox_append(db, NULL, &end) != 0)
+        goto out;
+    if (rotating == 1 && rcl_outbox_rotation_requeue(db, &rotation) != 0)
         goto out;
     RCL_CRASH_POINT("new-epoch-before-commit");
     if (rcl_db_commit(db) != 0)

@@ -12,7 +12,8 @@
  *                               encoded rcl_change carrying seq
  *   sealed(first_seq, last_seq, digest, envelope)
  *   uplink(...)                 one row: epoch, next_seq, sealed_through,
- *                               sealed_digest, acked_seq, acked_digest, acked_at
+ *                               sealed_digest, acked_seq, acked_digest, acked_at;
+ *                               the receipt (V2); a pending key rotation (V3)
  */
 #ifndef RCL_OUTBOX_H
 #define RCL_OUTBOX_H
@@ -27,6 +28,8 @@
 extern const char RCL_OUTBOX_SQL[];
 /* The next migration of both stores: the receipt columns of the uplink row. */
 extern const char RCL_OUTBOX_SQL_V2[];
+/* The one after: a key rotation waiting for the upstream (rotation_seq, pending_pk, pending_sk). */
+extern const char RCL_OUTBOX_SQL_V3[];
 
 /*
  * Appends c with the next sequence number (written into c->seq). entity
@@ -39,8 +42,11 @@ int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c);
 
 /*
  * Seals every unsealed change into batches of at most RCL_BATCH_RECORDS_MAX
- * changes and about 1 MiB, signed by (pk, sk) as source. Runs its own
- * transaction. Returns the number of batches sealed, or -1 logged.
+ * changes and about 1 MiB, signed by (pk, sk) as source. A pending key
+ * rotation ends a batch, and nothing after it is sealed until the upstream
+ * acknowledges it: later batches are signed with the new key. (pk, sk) must
+ * be the store's current pair (meta public_key) when it holds one. Runs its
+ * own transaction. Returns the number of batches sealed, or -1 logged.
  */
 int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYTES],
                     const uint8_t sk[RCL_SK_BYTES]);
@@ -62,7 +68,9 @@ void rcl_sealed_clear(struct rcl_sealed *s);
  * Records the upstream's acknowledgement of everything up to acked_seq
  * (digest: the upstream's digest of the batch ending there, may be NULL):
  * deletes those changes and batches, in one transaction. An ack at or below
- * the recorded one changes nothing. Returns 0; 1 when the ack does not match
+ * the recorded one changes nothing. Returns 0; 2 when the ack also reached a
+ * pending key rotation, which completed in the same transaction (meta
+ * public_key/secret_key now hold the new pair); 1 when the ack does not match
  * a batch this node sealed (beyond them, not ending one, other digest: the
  * upstream holds another history, nothing is deleted); or -1 logged.
  */
@@ -81,8 +89,9 @@ typedef int (*rcl_snapshot_fn)(void *arg, sqlite3 *db, uint64_t *records);
  * in one transaction: every pending change and sealed batch is dropped (the
  * snapshot carries their effect), sequence numbers restart at 1, snapshot
  * appends the records and a SNAPSHOT_END{records} closes them, so its seq is
- * the number of changes snapshot appended + 1. Returns 0, or -1 logged
- * (nothing changed then).
+ * the number of changes snapshot appended + 1. A pending key rotation is
+ * appended again right after it (the upstream that lost our history lost it
+ * too). Returns 0, or -1 logged (nothing changed then).
  */
 int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, void *arg);
 
@@ -106,5 +115,43 @@ struct rcl_outbox_stats {
 };
 
 int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);
+
+/* ---- Key rotation ---- */
+
+/* The outbox entity of the KEY_ROTATION change. */
+#define RCL_OUTBOX_ROTATION_ENTITY "key-rotation"
+
+/*
+ * Starts replacing this node's identity key (old_pk, old_sk: its current
+ * pair, meta public_key when the store holds one), in one transaction: makes
+ * a new pair, keeps it pending in the uplink row, and appends a KEY_ROTATION
+ * change {new key, proof signed by the new key (rcl_keys.h)}, which goes out
+ * signed by the old key. The upstream's acknowledgement of it completes the
+ * rotation (rcl_outbox_ack); the source's sequence and history go on.
+ * Returns 0 with the new public key in new_pk_out; 1 when a rotation is
+ * already pending (nothing changed; rcl_outbox_rotation tells which); or -1
+ * logged. The new secret key is never returned: it stays in the store.
+ */
+int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_pk[RCL_PK_BYTES],
+                            const uint8_t old_sk[RCL_SK_BYTES], uint8_t new_pk_out[RCL_PK_BYTES]);
+
+struct rcl_outbox_rotation {
+    bool pending;
+    uint64_t seq;                 /* the KEY_ROTATION change's sequence number */
+    uint8_t new_pk[RCL_PK_BYTES]; /* the key that takes over once it is acknowledged */
+};
+
+/* Reads the pending rotation, if any (a store without V3 columns has none). 0, or -1 logged. */
+int rcl_outbox_rotation(sqlite3 *db, struct rcl_outbox_rotation *out);
+
+/*
+ * Copies this node's key pair from the store into pk and sk (the caller
+ * wipes sk): the current one (meta public_key/secret_key), or with pending
+ * the new pair of a pending rotation -- for a sender whose upstream may have
+ * applied the rotation while its acknowledgement was lost, and so admits
+ * only the new key. pk and sk are written only when found. Returns 1 copied,
+ * 0 none (no key in meta, no rotation pending), -1 logged.
+ */
+int rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES]);
 
 #endif

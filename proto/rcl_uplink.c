@@ -26,6 +26,13 @@
  * probe left -- the upstream processed the probe after sending that
  * acknowledgement, so it has lost data. A reply that only looks stale (a
  * "resend from" below what is acknowledged, an older epoch) asks a probe.
+ *
+ * Key rotation (rcl_outbox.h): the ack that completes one swaps the key in
+ * the store; the uplink then takes the new pair from there and reconnects,
+ * since the upstream admits only the new CURVE key from then on. Should that
+ * ack be lost (a crash, a bundle carried by hand), the upstream refuses the
+ * old key at the handshake: the uplink then puts the new key on trial, with
+ * probes only, and the answer (an ack through the rotation) completes it.
  */
 #include "rcl_uplink.h"
 
@@ -54,6 +61,9 @@
 /* Idle probes: quickly while a receipt is still to come, else a heartbeat. */
 #define RCL_UPLINK_PROBE_RECEIPT_MS 2000
 #define RCL_UPLINK_PROBE_IDLE_MS 15000
+/* Between two switches of key while a rotation waits, so two refused keys do not spin. */
+#define RCL_UPLINK_KEY_SWITCH_MS 5000
+#define RCL_UPLINK_ENDPOINT_MAX 255
 #define RCL_UPLINK_AUTH_REASON                                                                     \
     "upstream refused this node's key at the handshake (not enrolled, or revoked)"
 
@@ -65,11 +75,16 @@ struct in_flight {
 
 struct rcl_uplink {
     sqlite3 *db;
+    void *ctx;
     void *socket;
     struct rcl_monitor *monitor;
     char source[RCL_ID_MAX + 1];
+    char endpoint[RCL_UPLINK_ENDPOINT_MAX + 1];
+    uint8_t server_pk[RCL_PK_BYTES];
     uint8_t pk[RCL_PK_BYTES];
     uint8_t sk[RCL_SK_BYTES];
+    bool trying_new_key;     /* linked with a pending rotation's new key: probes only */
+    int64_t key_switched_ms; /* the last switch between the current and the new key */
     unsigned window;
     int timeout_ms;      /* the configured reply time-out */
     int cur_timeout_ms;  /* grows with repeated time-outs, back to timeout_ms on a reply */
@@ -145,6 +160,10 @@ static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char
 
     if (rcl_outbox_stats(u->db, &st) != 0)
         return -1;
+    if (u->trying_new_key) {
+        refuse(u, "upstream admitted the new key of a pending rotation but holds another history");
+        return 0;
+    }
     epoch = (upstream_epoch > st.epoch ? upstream_epoch : st.epoch) + 1;
     RCL_WARN("uplink: %s; starting epoch %" PRIu64 " with a full snapshot", why, epoch);
     if (u->snapshot == NULL) {
@@ -165,11 +184,101 @@ static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char
     return 0;
 }
 
+/* A new connection with u->sk, after the key changed; the old one goes with what it
+ * queued, and what was in flight is sent again. 0, or -1 logged (the old one stays). */
+static int reconnect(struct rcl_uplink *u)
+{
+    char err[256];
+    void *socket =
+        rcl_transport_client_new(u->ctx, u->endpoint, u->sk, u->server_pk, err, sizeof err);
+    struct rcl_monitor *monitor;
+
+    if (socket == NULL) {
+        RCL_ERROR("uplink: cannot reconnect with another key: %s", err);
+        return -1;
+    }
+    monitor = rcl_monitor_new(u->ctx, socket);
+    if (monitor == NULL) {
+        RCL_ERROR("uplink: %s: cannot monitor the new connection", u->endpoint);
+        zmq_close(socket);
+        return -1;
+    }
+    /* The monitor watches the socket: stop it first. */
+    rcl_monitor_destroy(&u->monitor);
+    zmq_close(u->socket);
+    u->socket = socket;
+    u->monitor = monitor;
+    rewind_flight(u);
+    u->probe_sent_ms = 0;
+    u->lost_link = false;
+    u->auth_failed = false;
+    u->warned_handshake = false;
+    return 0;
+}
+
+/*
+ * The upstream acknowledged our key rotation and from now on admits only the
+ * new key: takes the pair from the store (rcl_outbox_ack swapped it) and
+ * reconnects with it. Returns 0, or -1 (store failure).
+ */
+static int complete_rotation(struct rcl_uplink *u)
+{
+    int loaded = rcl_outbox_keys(u->db, false, u->pk, u->sk);
+
+    if (loaded < 0)
+        return -1;
+    u->trying_new_key = false;
+    if (loaded == 0 || reconnect(u) != 0) {
+        refuse(u, "the key rotation completed, but the uplink cannot reconnect with the new key "
+                  "(see the log); the next start uses it");
+        return 0;
+    }
+    RCL_INFO("uplink: key rotation acknowledged; reconnecting to %s with the new key", u->endpoint);
+    return 0;
+}
+
+/*
+ * The upstream refused this node's key at the handshake. With a rotation
+ * that was sealed (so maybe sent) and not acknowledged, the upstream may
+ * have applied it while its acknowledgement got lost, and then admits only
+ * the new key: reconnects with the other key of the two, at most every
+ * RCL_UPLINK_KEY_SWITCH_MS. Returns 1 switched, 0 not (a plain refusal).
+ */
+static int switch_key(struct rcl_uplink *u)
+{
+    struct rcl_outbox_rotation rot;
+    struct rcl_outbox_stats st;
+    int64_t now = now_ms();
+
+    if (u->key_switched_ms != 0 && now - u->key_switched_ms < RCL_UPLINK_KEY_SWITCH_MS)
+        return 0;
+    if (rcl_outbox_rotation(u->db, &rot) != 0 || !rot.pending ||
+        rcl_outbox_stats(u->db, &st) != 0 || st.sealed_through < rot.seq)
+        return 0;
+    if (rcl_outbox_keys(u->db, !u->trying_new_key, u->pk, u->sk) != 1)
+        return 0;
+    u->trying_new_key = !u->trying_new_key;
+    u->key_switched_ms = now;
+    if (u->trying_new_key)
+        RCL_WARN("uplink: upstream refused this node's key while its key rotation (seq %" PRIu64
+                 ") waits for an acknowledgement: trying the new key, in case the upstream "
+                 "applied it and the acknowledgement was lost",
+                 rot.seq);
+    else
+        RCL_WARN("uplink: upstream refused the new key too: back to the current one");
+    if (reconnect(u) != 0)
+        refuse(u, "cannot reconnect with another key (see the log)");
+    u->probe_wanted = u->trying_new_key; /* its answer completes the rotation (on_ack) */
+    return 1;
+}
+
 /* Applies the connection events seen since the last look. */
 static void watch_link(struct rcl_uplink *u)
 {
     int ev = rcl_monitor_events(u->monitor);
 
+    if ((ev & RCL_MON_AUTH_FAILED) && switch_key(u) == 1)
+        ev = 0; /* a new connection, with the other key: the old one's events are moot */
     if (ev & RCL_MON_DISCONNECTED)
         u->lost_link = true;
     if (ev & RCL_MON_AUTH_FAILED) {
@@ -217,10 +326,24 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
         snprintf(err, errlen, "uplink: out of memory");
         goto fail;
     }
+    if (cfg->endpoint == NULL || strlen(cfg->endpoint) > RCL_UPLINK_ENDPOINT_MAX) {
+        snprintf(err, errlen, "uplink: upstream endpoint missing or over %d characters",
+                 RCL_UPLINK_ENDPOINT_MAX);
+        goto fail;
+    }
     u->db = db;
+    u->ctx = zmq_ctx;
     strcpy(u->source, cfg->source);
+    strcpy(u->endpoint, cfg->endpoint);
+    memcpy(u->server_pk, cfg->server_pk, RCL_PK_BYTES);
     memcpy(u->pk, cfg->pk, RCL_PK_BYTES);
     memcpy(u->sk, cfg->sk, RCL_SK_BYTES);
+    /* The store's pair wins over the caller's copy: a rotation may have
+     * completed since the caller loaded it (an earlier uplink of this process). */
+    if (rcl_outbox_keys(db, false, u->pk, u->sk) < 0) {
+        snprintf(err, errlen, "uplink: cannot read this node's key from the store");
+        goto fail;
+    }
     u->window = cfg->window > 0 ? cfg->window : RCL_UPLINK_WINDOW_DEFAULT;
     u->timeout_ms =
         cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms : RCL_UPLINK_TIMEOUT_DEFAULT_MS;
@@ -239,8 +362,7 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
     }
     u->send_after = st.acked_seq;
 
-    u->socket =
-        rcl_transport_client_new(zmq_ctx, cfg->endpoint, cfg->sk, cfg->server_pk, err, errlen);
+    u->socket = rcl_transport_client_new(zmq_ctx, u->endpoint, u->sk, u->server_pk, err, errlen);
     if (u->socket == NULL)
         goto fail;
     /* Right after the socket: the handshake cannot complete before this runs
@@ -382,7 +504,10 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         u->busy_until_ms = 0;
         rewind_flight(u);
     }
-    sealed = rcl_outbox_seal(u->db, u->source, u->pk, u->sk);
+    /* Seal only with a link to send on: until then, edits of the same student
+     * keep replacing each other in the outbox, so a school offline for weeks
+     * sends each student once. */
+    sealed = writable(u) ? rcl_outbox_seal(u->db, u->source, u->pk, u->sk) : 0;
     if (sealed < 0)
         return -1;
     if (u->n_flight > 0 && now - u->flight[0].sent_ms >= u->cur_timeout_ms) {
@@ -395,6 +520,12 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         RCL_INFO("uplink: no answer to a probe in %d ms", u->cur_timeout_ms);
         u->probe_sent_ms = 0;
         back_off(u);
+    }
+    if (u->trying_new_key) {
+        /* Probes only, now and then: every sealed batch bears the old key. */
+        if (u->probe_sent_ms == 0 && now - u->quiet_since_ms >= RCL_UPLINK_PROBE_RECEIPT_MS)
+            u->probe_wanted = true;
+        return idle_probe(u, now_ms());
     }
 
     while (u->n_flight < u->window && writable(u)) {
@@ -468,6 +599,8 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
         RCL_INFO("uplink: acknowledged through seq %" PRIu64 " of %" PRIu64, r->acked_seq,
                  st->last_seq);
         RCL_CRASH_POINT("ack-after-record");
+        if (acked == 2 && complete_rotation(u) != 0)
+            return -1;
     }
     while (done < u->n_flight && u->flight[done].last_seq <= r->acked_seq)
         done++;

@@ -637,7 +637,7 @@ def county_student_rows(db):
         con.close()
 
 
-# ---------------------------------------------------------------- survival (kills, full disks, outages)
+# ---------------------------------------------------------------- survival (kills, disks, outages)
 
 import errno  # noqa: E402
 import threading  # noqa: E402

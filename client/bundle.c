@@ -1,0 +1,340 @@
+/*
+ * bundle.c - writing the school's pending batches to a bundle file (see
+ * bundle.h for the format).
+ */
+#include "bundle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rcl_codec.h"
+#include "rcl_db.h"
+#include "rcl_log.h"
+#include "rcl_outbox.h"
+
+#define BUNDLE_PATH_MAX 4096
+
+/* The file being written, and the digest of every byte written so far. */
+struct bundle_writer {
+    FILE *f;
+    crypto_generichash_state hash;
+    uint64_t bytes;
+    int error; /* errno of the first failed write, 0 while all is well */
+};
+
+static void put(struct bundle_writer *w, const void *p, size_t n)
+{
+    if (w->error != 0)
+        return;
+    if (n > 0 && fwrite(p, 1, n, w->f) != n) {
+        w->error = errno != 0 ? errno : EIO;
+        return;
+    }
+    crypto_generichash_update(&w->hash, p, n);
+    w->bytes += n;
+}
+
+static void put_u8(struct bundle_writer *w, uint8_t v)
+{
+    put(w, &v, 1);
+}
+
+static void put_be(struct bundle_writer *w, uint64_t v, size_t n)
+{
+    uint8_t b[8];
+
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    put(w, b, n);
+}
+
+/* True when path names something already (a file, a link, a folder). */
+static int path_exists(const char *path, bool *exists)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0) {
+        *exists = true;
+        return 0;
+    }
+    if (errno == ENOENT) {
+        *exists = false;
+        return 0;
+    }
+    return -1;
+}
+
+/* Flushes the folder holding path, so that the new name survives a power cut. */
+static int sync_folder(const char *path)
+{
+    char dir[BUNDLE_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    /* Some filesystems (FAT on a USB stick) cannot sync a folder: the file itself is synced. */
+    if (rc != 0 && (errno == EINVAL || errno == ENOTSUP || errno == EBADF))
+        rc = 0;
+    close(fd);
+    return rc;
+}
+
+/*
+ * Gives tmp the name path, never replacing an existing path. link() fails
+ * on an existing name atomically; a filesystem without hard links (FAT on
+ * a USB stick) gets a check and a rename instead. 0, 1 path exists, or -1.
+ */
+static int publish(const char *tmp, const char *path)
+{
+    bool exists = false;
+
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return 1;
+    if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EMLINK &&
+        errno != ENOSYS && errno != EXDEV)
+        return -1;
+    if (path_exists(path, &exists) != 0)
+        return -1;
+    if (exists)
+        return 1;
+    return rename(tmp, path) == 0 ? 0 : -1;
+}
+
+/* What went into the bundle. */
+struct bundle_counts {
+    uint64_t batches;
+    uint64_t first_seq;
+    uint64_t last_seq;
+};
+
+/*
+ * Writes header, every sealed batch after acked_seq and the trailer to w.
+ * Returns 0, -1 on a store error (logged) or a write error (w->error).
+ */
+static int write_bundle(struct bundle_writer *w, sqlite3 *db, const char *source,
+                        uint64_t acked_seq, struct bundle_counts *c)
+{
+    uint8_t digest[RCL_DIGEST_BYTES];
+    uint64_t after = acked_seq;
+    size_t source_len = strlen(source);
+
+    put(w, RCL_BUNDLE_MAGIC, RCL_BUNDLE_MAGIC_LEN);
+    put_be(w, RCL_BUNDLE_VERSION, 2);
+    put_u8(w, (uint8_t)source_len);
+    put(w, source, source_len);
+    put_be(w, (uint64_t)(int64_t)time(NULL), 8);
+    for (;;) {
+        struct rcl_sealed s;
+        int found = rcl_outbox_next_sealed(db, after, &s);
+
+        if (found < 0)
+            return -1;
+        if (found == 0)
+            break;
+        if (s.envelope_len == 0 || s.envelope_len > RCL_MESSAGE_BYTES_MAX) {
+            RCL_ERROR("bundle: sealed batch seq=%" PRIu64 "..%" PRIu64 " has %zu bytes, "
+                      "outside 1..%d",
+                      s.first_seq, s.last_seq, s.envelope_len, RCL_MESSAGE_BYTES_MAX);
+            rcl_sealed_clear(&s);
+            return -1;
+        }
+        put_u8(w, RCL_BUNDLE_TAG_BATCH);
+        put_be(w, s.first_seq, 8);
+        put_be(w, s.last_seq, 8);
+        put_be(w, s.envelope_len, 4);
+        put(w, s.envelope, s.envelope_len);
+        if (c->batches == 0)
+            c->first_seq = s.first_seq;
+        c->last_seq = s.last_seq;
+        c->batches++;
+        after = s.last_seq;
+        rcl_sealed_clear(&s);
+        if (w->error != 0)
+            return -1;
+    }
+    put_u8(w, RCL_BUNDLE_TAG_END);
+    put_be(w, c->batches, 4);
+    if (w->error != 0)
+        return -1;
+    crypto_generichash_final(&w->hash, digest, sizeof(digest));
+    if (fwrite(digest, 1, sizeof(digest), w->f) != sizeof(digest)) {
+        w->error = errno != 0 ? errno : EIO;
+        return -1;
+    }
+    w->bytes += sizeof(digest);
+    return 0;
+}
+
+/* Seals what is pending with the school's key, which is wiped right after. -1 logged. */
+static int seal_pending(sqlite3 *db, const struct rcl_school_meta *m)
+{
+    uint8_t sk[RCL_SK_BYTES];
+    int sealed;
+
+    if (rcl_school_secret_key_load(db, sk) != 0) {
+        RCL_ERROR("bundle: the store has no usable secret key");
+        return -1;
+    }
+    sealed = rcl_outbox_seal(db, m->school_id, m->public_key, sk);
+    sodium_memzero(sk, sizeof(sk));
+    return sealed < 0 ? -1 : 0;
+}
+
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out,
+                      FILE *err)
+{
+    struct bundle_writer w;
+    struct bundle_counts c;
+    struct rcl_outbox_stats st;
+    char tmp[BUNDLE_PATH_MAX];
+    bool exists = false;
+    bool in_read = false;
+    int fd = -1, rc = RCL_SCHOOL_EXIT_DATA, published;
+
+    memset(&w, 0, sizeof(w));
+    memset(&c, 0, sizeof(c));
+    tmp[0] = '\0';
+    if (out_path[0] == '\0' || strlen(out_path) + 8 >= sizeof(tmp)) {
+        fprintf(err, "bundle: '%s' is not a usable file name\n", out_path);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    /* Refuse before sealing anything: the school's store stays as it was. */
+    if (path_exists(out_path, &exists) != 0) {
+        fprintf(err, "bundle: %s: cannot check the file: %s\n", out_path, strerror(errno));
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    if (exists) {
+        fprintf(err,
+                "bundle: %s: the file already exists; a bundle never overwrites a file: "
+                "give another name, or remove it first\n",
+                out_path);
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    if (rcl_outbox_stats(db, &st) != 0) {
+        fprintf(err, "bundle: cannot read the outbox (see the log above)\n");
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    if (st.pending == 0) {
+        fprintf(out,
+                "bundle: nothing pending: every change is acknowledged up to seq %" PRIu64
+                "; no file written\n",
+                st.acked_seq);
+        return RCL_SCHOOL_EXIT_OK;
+    }
+    if (seal_pending(db, m) != 0) {
+        fprintf(err, "bundle: sealing the pending changes failed (see the log above); nothing "
+                     "written\n");
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    /* One read transaction: the batches written are those the counts describe, even if a
+     * sync records an acknowledgement meanwhile (WAL: it does not wait for us). */
+    if (rcl_db_exec(db, "BEGIN", "starting a read of the sealed batches") != 0) {
+        fprintf(err, "bundle: cannot read the store (see the log above); nothing written\n");
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    in_read = true;
+    if (rcl_outbox_stats(db, &st) != 0) {
+        fprintf(err, "bundle: cannot read the outbox (see the log above); nothing written\n");
+        goto done;
+    }
+
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(err, "bundle: %s: cannot create a temporary file next to it: %s\n", out_path,
+                strerror(errno));
+        tmp[0] = '\0';
+        goto done;
+    }
+    w.f = fdopen(fd, "wb");
+    if (w.f == NULL) {
+        fprintf(err, "bundle: %s: cannot open for writing: %s\n", tmp, strerror(errno));
+        close(fd);
+        goto done;
+    }
+    crypto_generichash_init(&w.hash, NULL, 0, RCL_DIGEST_BYTES);
+    if (write_bundle(&w, db, m->school_id, st.acked_seq, &c) != 0) {
+        if (w.error != 0)
+            fprintf(err, "bundle: %s: %" PRIu64 ": cannot write: %s\n", tmp, w.bytes,
+                    strerror(w.error));
+        else
+            fprintf(err, "bundle: reading the sealed batches failed (see the log above)\n");
+        goto done;
+    }
+    if (c.batches == 0) {
+        fprintf(err,
+                "bundle: %" PRIu64 " changes are pending but no sealed batch holds them "
+                "(see the log above); nothing written\n",
+                st.pending);
+        goto done;
+    }
+    if (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
+        fprintf(err, "bundle: %s: cannot write to disk: %s\n", tmp, strerror(errno));
+        goto done;
+    }
+    {
+        FILE *f = w.f;
+
+        w.f = NULL;
+        if (fclose(f) != 0) {
+            fprintf(err, "bundle: %s: cannot close: %s\n", tmp, strerror(errno));
+            goto done;
+        }
+    }
+    published = publish(tmp, out_path);
+    if (published == 1) {
+        fprintf(err,
+                "bundle: %s: the file appeared while the bundle was written; a bundle "
+                "never overwrites a file: give another name\n",
+                out_path);
+        goto done;
+    }
+    if (published != 0) {
+        fprintf(err, "bundle: %s: cannot move %s into place: %s\n", out_path, tmp, strerror(errno));
+        goto done;
+    }
+    tmp[0] = '\0';
+    if (sync_folder(out_path) != 0) {
+        fprintf(err, "bundle: %s: written, but its folder cannot be synced to disk: %s\n", out_path,
+                strerror(errno));
+        goto done;
+    }
+    fprintf(out,
+            "bundled %" PRIu64 " batch%s (%" PRIu64 " change%s, seq %" PRIu64 "..%" PRIu64
+            ") of school %s into %s (%" PRIu64 " bytes)\n",
+            c.batches, c.batches == 1 ? "" : "es", st.pending, st.pending == 1 ? "" : "s",
+            c.first_seq, c.last_seq, m->school_id, out_path, w.bytes);
+    fprintf(out, "bundle: the changes stay pending until the county acknowledges them (at the "
+                 "next sync after it imported the bundle)\n");
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    if (in_read)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* it only read */
+    if (w.f != NULL)
+        fclose(w.f);
+    if (tmp[0] != '\0')
+        unlink(tmp);
+    return rc;
+}
