@@ -887,3 +887,31 @@ def restore(path):
             os.remove(path + suffix)
     shutil.copyfile(path + ".bak", path)
     os.chmod(path, 0o600)
+
+
+# ---------------------------------------------------------------- the invariant
+
+def wait_for_truth(h, schools, aggregators, timeout=30):
+    """Waits until every aggregator's totals equal the truth computed from the schools' CSV
+    rows, and a county's child entry of each school equals that school's; fails with the
+    figures and the logs otherwise. aggregators: (Aggregator, ...) above all the schools."""
+    want = comparable(add_totals(*[s.totals() for s in schools]))
+
+    def arrived():
+        for agg in aggregators:
+            r = agg.report()
+            if comparable(r.get("totals")) != want:
+                return False
+            if agg.tier == "county" and not all(
+                    comparable(child(r, s.id)["totals"]) == comparable(s.totals())
+                    for s in schools):
+                return False
+        return True
+
+    try:
+        wait_until(arrived, timeout, "%s to show the truth"
+                   % " and ".join(a.id for a in aggregators))
+    except AssertionError as e:
+        raise AssertionError("%s\nwant: %s\n%s\n%s" % (
+            e, want, "\n".join("%s: %s" % (a.id, a.report().get("totals")) for a in aggregators),
+            h.logs())) from None

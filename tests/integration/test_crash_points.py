@@ -65,18 +65,7 @@ class CrashPoints(rh.RollcallTestCase):
     # -- helpers
 
     def wait_for_truth(self, timeout=30):
-        want = rh.comparable(rh.add_totals(self.a.totals(), self.b.totals()))
-
-        def arrived():
-            p, c = self.prov.report(), self.county.report()
-            return rh.comparable(p["totals"]) == want and rh.comparable(c["totals"]) == want
-
-        try:
-            rh.wait_until(arrived, timeout, "the county and the province to show the truth")
-        except AssertionError as e:
-            raise AssertionError("%s\nwant: %s\nprovince: %s\ncounty: %s\n%s" % (
-                e, want, self.prov.report().get("totals"), self.county.report().get("totals"),
-                self.h.logs())) from None
+        rh.wait_for_truth(self.h, (self.a, self.b), (self.county, self.prov), timeout)
 
     def start_armed(self, agg, point):
         env = self.h.env

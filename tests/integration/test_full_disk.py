@@ -83,20 +83,7 @@ class FullDisk(rh.RollcallTestCase):
 
     @classmethod
     def wait_for_truth(cls, timeout=30):
-        want = rh.comparable(rh.add_totals(cls.a.totals(), cls.b.totals()))
-
-        def arrived():
-            p, c = cls.prov.report(), cls.county.report()
-            return (rh.comparable(p["totals"]) == want and rh.comparable(c["totals"]) == want
-                    and all(rh.comparable(rh.child(c, s.id)["totals"])
-                            == rh.comparable(s.totals()) for s in (cls.a, cls.b)))
-
-        try:
-            rh.wait_until(arrived, timeout, "the county and the province to show the truth")
-        except AssertionError as e:
-            raise AssertionError("%s\nwant: %s\nprovince: %s\ncounty: %s\n%s" % (
-                e, want, cls.prov.report().get("totals"), cls.county.report().get("totals"),
-                cls.h.logs())) from None
+        rh.wait_for_truth(cls.h, (cls.a, cls.b), (cls.county, cls.prov), timeout)
 
     def test_1_the_store_is_on_a_filesystem_of_its_own_that_nobody_else_sees(self):
         self.assertIn(self.disk, rh.mounts_of("self"), "the tmpfs should be mounted here")

@@ -186,7 +186,7 @@ static void test_outbox_is_pseudonymous(sqlite3 *db, const struct rcl_school_met
         const uint8_t *body = sqlite3_column_blob(st, 1);
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
         for (size_t i = 0; i + 19 <= len; i++)
-            CHECK(memcmp(body + i, ID1, 19) != 0 && memcmp(body + i, ID1 + 1, 18) != 0);
+            CHECK(memcmp(body + i, ID1, 19) != 0 && memcmp(body + i, &ID1[1], 18) != 0);
         if (strcmp(e, entity) == 0) {
             struct rcl_change c;
             char err[128];
