@@ -232,6 +232,13 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
         set_err(err, errlen, "summary.counts is missing");
         return -1;
     }
+    /* Far above any school (the largest hold about 15,000), and low enough that
+     * totals over every school of a province can never overflow. */
+    if (w->students > RCL_SCHOOL_STUDENTS_MAX) {
+        set_err(err, errlen, "summary.counts.students %" PRIu64 " is more than a school holds (%d)",
+                w->students, RCL_SCHOOL_STUDENTS_MAX);
+        return -1;
+    }
     t->students = w->students;
     t->condition[RCL_COND_ONLINE] = w->condition_online;
     t->condition[RCL_COND_TV_ONLY] = w->condition_tv_only;

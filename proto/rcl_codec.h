@@ -20,6 +20,8 @@
 /* Bounds for one batch, checked on both sides. */
 #define RCL_BATCH_RECORDS_MAX 2000
 #define RCL_MESSAGE_BYTES_MAX (4 * 1024 * 1024)
+/* The most students one school's summary may count. */
+#define RCL_SCHOOL_STUDENTS_MAX 1000000
 
 struct rcl_school_profile {
     char school_id[RCL_ID_MAX + 1];

@@ -461,6 +461,8 @@ static void test_summary_refusals(void)
     EXPECT_SUMMARY(s.county = "4101", false, "summary.county");
     EXPECT_SUMMARY(s.last_sync = -1, false, "summary.last_sync");
     EXPECT_SUMMARY(s.no_counts = true, false, "summary.counts");
+    /* More students than any school holds: refused, so province totals cannot overflow. */
+    EXPECT_SUMMARY(s.students = RCL_SCHOOL_STUDENTS_MAX + 1, false, "more than a school holds");
     EXPECT_SUMMARY(s.n_groups = RCL_GROUP_COUNT - 1, false, "groups");
     EXPECT_SUMMARY(s.n_groups = RCL_GROUP_COUNT + 1, false, "groups");
     EXPECT_SUMMARY(s.n_groups = 0, false, "groups");
