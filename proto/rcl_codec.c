@@ -16,134 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rcl_codec_check.h"
 #include "rollcall.pb-c.h"
-
-/* ---- Errors ---- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- Ids ---- */
-
-bool rcl_id_valid(const char *id)
-{
-    size_t n = 0;
-
-    if (id == NULL)
-        return false;
-    for (const char *p = id; *p; p++, n++) {
-        char c = *p;
-        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  c == '_' || c == '.' || c == '-';
-        if (!ok || n >= RCL_ID_MAX)
-            return false;
-    }
-    return n >= 1;
-}
-
-/* ---- Field checks (decode side) ---- */
-
-/*
- * Copies a decoded string into a buffer of cap bytes (max cap-1 characters)
- * after checking its length and UTF-8. 'field' names it in the error.
- */
-static int take_string(const char *field, const char *s, char *dst, size_t cap, char *err,
-                       size_t errlen)
-{
-    size_t n;
-
-    if (s == NULL)
-        s = "";
-    n = strlen(s);
-    if (n >= cap) {
-        set_err(err, errlen, "%s is %zu bytes, limit %zu", field, n, cap - 1);
-        return -1;
-    }
-    if (!rcl_utf8_valid(s, n)) {
-        set_err(err, errlen, "%s is not valid UTF-8 text (or holds control characters)", field);
-        return -1;
-    }
-    memcpy(dst, s, n + 1);
-    return 0;
-}
-
-static int take_id(const char *field, const char *s, char *dst, size_t cap, char *err,
-                   size_t errlen)
-{
-    if (s == NULL || !rcl_id_valid(s)) {
-        set_err(err, errlen, "%s is not a valid id (1-%d characters of [0-9A-Za-z_.-])", field,
-                RCL_ID_MAX);
-        return -1;
-    }
-    return take_string(field, s, dst, cap, err, errlen);
-}
-
-/* A county code: exactly 6 digits, or empty when not known. */
-static int take_county(const char *field, const char *s, char *dst, char *err, size_t errlen)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-
-    if (n != 0) {
-        bool ok = n == RCL_COUNTY_LEN;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = s[i] >= '0' && s[i] <= '9';
-        if (!ok) {
-            set_err(err, errlen, "%s is not a %d-digit county code", field, RCL_COUNTY_LEN);
-            return -1;
-        }
-    }
-    memcpy(dst, n != 0 ? s : "", n + 1);
-    return 0;
-}
-
-static int take_bytes(const char *field, const ProtobufCBinaryData *b, uint8_t *dst, size_t want,
-                      char *err, size_t errlen)
-{
-    if (b->len != want || (want > 0 && b->data == NULL)) {
-        set_err(err, errlen, "%s is %zu bytes, want %zu", field, b->len, want);
-        return -1;
-    }
-    memcpy(dst, b->data, want);
-    return 0;
-}
-
-static int check_bits(const char *field, uint32_t v, int count, char *err, size_t errlen)
-{
-    if (v >> count) {
-        set_err(err, errlen, "%s has unknown bits (0x%" PRIx32 ", %d known)", field, v, count);
-        return -1;
-    }
-    return 0;
-}
-
-static int check_enum(const char *field, uint32_t v, int count, char *err, size_t errlen)
-{
-    if (v >= (uint32_t)count) {
-        set_err(err, errlen, "%s value %" PRIu32 " is out of range 0-%d", field, v, count - 1);
-        return -1;
-    }
-    return 0;
-}
-
-static bool too_long(size_t len, char *err, size_t errlen)
-{
-    if (len > RCL_MESSAGE_BYTES_MAX) {
-        set_err(err, errlen, "message is %zu bytes, limit %d", len, RCL_MESSAGE_BYTES_MAX);
-        return true;
-    }
-    return false;
-}
 
 /* ---- Student ---- */
 
@@ -151,49 +25,49 @@ static int student_from_wire(const Rollcall__Student *w, struct rcl_student *s, 
                              size_t errlen)
 {
     memset(s, 0, sizeof(*s));
-    if (take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES, err,
+    if (codec_take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES, err,
                    errlen) != 0)
         return -1;
-    if (take_string("student.name", w->name, s->name, sizeof(s->name), err, errlen) != 0)
+    if (codec_take_string("student.name", w->name, s->name, sizeof(s->name), err, errlen) != 0)
         return -1;
     if (w->grade < 1 || w->grade > 12) {
-        set_err(err, errlen, "student.grade %" PRIu32 " is out of range 1-12", w->grade);
+        codec_err(err, errlen, "student.grade %" PRIu32 " is out of range 1-12", w->grade);
         return -1;
     }
     s->grade = w->grade;
-    if (take_string("student.class_name", w->class_name, s->class_name, sizeof(s->class_name), err,
+    if (codec_take_string("student.class_name", w->class_name, s->class_name, sizeof(s->class_name), err,
                     errlen) != 0)
         return -1;
-    if (check_bits("student.network", w->network, RCL_NETWORK_COUNT, err, errlen) != 0 ||
-        check_bits("student.devices", w->devices, RCL_DEVICE_COUNT, err, errlen) != 0 ||
-        check_bits("student.groups", w->groups, RCL_GROUP_COUNT, err, errlen) != 0)
+    if (codec_check_bits("student.network", w->network, RCL_NETWORK_COUNT, err, errlen) != 0 ||
+        codec_check_bits("student.devices", w->devices, RCL_DEVICE_COUNT, err, errlen) != 0 ||
+        codec_check_bits("student.groups", w->groups, RCL_GROUP_COUNT, err, errlen) != 0)
         return -1;
     s->network = w->network;
     s->devices = w->devices;
     s->groups = w->groups;
-    if (take_string("student.platform", w->platform, s->platform, sizeof(s->platform), err,
+    if (codec_take_string("student.platform", w->platform, s->platform, sizeof(s->platform), err,
                     errlen) != 0)
         return -1;
-    if (check_enum("student.participation", w->participation, RCL_PARTICIPATION_COUNT, err,
+    if (codec_check_enum("student.participation", w->participation, RCL_PARTICIPATION_COUNT, err,
                    errlen) != 0)
         return -1;
     s->participation = w->participation;
     if (w->n_measures > RCL_MEASURES_MAX) {
-        set_err(err, errlen, "student has %zu measures, limit %d", w->n_measures, RCL_MEASURES_MAX);
+        codec_err(err, errlen, "student has %zu measures, limit %d", w->n_measures, RCL_MEASURES_MAX);
         return -1;
     }
     for (size_t i = 0; i < w->n_measures; i++) {
         const Rollcall__Measure *m = w->measures[i];
         if (m == NULL ||
-            check_enum("student.measures.kind", m->kind, RCL_MEASURE_KIND_COUNT, err, errlen) !=
+            codec_check_enum("student.measures.kind", m->kind, RCL_MEASURE_KIND_COUNT, err, errlen) !=
                 0 ||
-            check_enum("student.measures.status", m->status, RCL_STATUS_COUNT, err, errlen) != 0)
+            codec_check_enum("student.measures.status", m->status, RCL_STATUS_COUNT, err, errlen) != 0)
             return -1;
         s->measures[i].kind = (uint8_t)m->kind;
         s->measures[i].status = (uint8_t)m->status;
     }
     s->n_measures = w->n_measures;
-    if (take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
+    if (codec_take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
                     errlen) != 0)
         return -1;
     return 0;
@@ -205,12 +79,12 @@ static int take_counts(const char *field, const uint64_t *v, size_t n, uint64_t 
                        uint64_t students, char *err, size_t errlen)
 {
     if (n != (size_t)want) {
-        set_err(err, errlen, "summary.counts.%s has %zu entries, want %d", field, n, want);
+        codec_err(err, errlen, "summary.counts.%s has %zu entries, want %d", field, n, want);
         return -1;
     }
     for (int i = 0; i < want; i++) {
         if (v[i] > students) {
-            set_err(err, errlen,
+            codec_err(err, errlen,
                     "summary.counts.%s[%d] = %" PRIu64 " exceeds the %" PRIu64 " students", field,
                     i, v[i], students);
             return -1;
@@ -229,13 +103,13 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
 
     memset(t, 0, sizeof(*t));
     if (w == NULL) {
-        set_err(err, errlen, "summary.counts is missing");
+        codec_err(err, errlen, "summary.counts is missing");
         return -1;
     }
     /* Far above any school (the largest hold about 15,000), and low enough that
      * totals over every school of a province can never overflow. */
     if (w->students > RCL_SCHOOL_STUDENTS_MAX) {
-        set_err(err, errlen, "summary.counts.students %" PRIu64 " is more than a school holds (%d)",
+        codec_err(err, errlen, "summary.counts.students %" PRIu64 " is more than a school holds (%d)",
                 w->students, RCL_SCHOOL_STUDENTS_MAX);
         return -1;
     }
@@ -247,13 +121,13 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
     sum = 0;
     for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
         if (t->condition[c] > t->students) {
-            set_err(err, errlen, "summary.counts.condition_%s exceeds the students",
+            codec_err(err, errlen, "summary.counts.condition_%s exceeds the students",
                     rcl_condition_names[c]);
             return -1;
         }
         /* The sum stays <= students, so it cannot wrap around to match them. */
         if (t->condition[c] > t->students - sum) {
-            set_err(err, errlen,
+            codec_err(err, errlen,
                     "summary.counts conditions add up to more than the %" PRIu64 " students",
                     t->students);
             return -1;
@@ -261,13 +135,13 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
         sum += t->condition[c];
     }
     if (sum != t->students) {
-        set_err(err, errlen,
+        codec_err(err, errlen,
                 "summary.counts conditions add up to %" PRIu64 ", not the %" PRIu64 " students",
                 sum, t->students);
         return -1;
     }
     if (t->blind_spots > t->students) {
-        set_err(err, errlen, "summary.counts.blind_spots exceeds the students");
+        codec_err(err, errlen, "summary.counts.blind_spots exceeds the students");
         return -1;
     }
     if (take_counts("groups", w->groups, w->n_groups, t->groups, RCL_GROUP_COUNT, t->students, err,
@@ -280,7 +154,7 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
     sum = 0;
     for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++) {
         if (t->participation[p] > t->students - sum) {
-            set_err(err, errlen,
+            codec_err(err, errlen,
                     "summary.counts participation adds up to more than the %" PRIu64 " students",
                     t->students);
             return -1;
@@ -288,7 +162,7 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
         sum += t->participation[p];
     }
     if (sum != t->students) {
-        set_err(err, errlen,
+        codec_err(err, errlen,
                 "summary.counts participation adds up to %" PRIu64 ", not the %" PRIu64 " students",
                 sum, t->students);
         return -1;
@@ -300,13 +174,13 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
                              size_t errlen)
 {
     memset(s, 0, sizeof(*s));
-    if (take_id("summary.school_id", w->school_id, s->school_id, sizeof(s->school_id), err,
+    if (codec_take_id("summary.school_id", w->school_id, s->school_id, sizeof(s->school_id), err,
                 errlen) != 0 ||
-        take_string("summary.name", w->name, s->name, sizeof(s->name), err, errlen) != 0 ||
-        take_county("summary.county", w->county, s->county, err, errlen) != 0)
+        codec_take_string("summary.name", w->name, s->name, sizeof(s->name), err, errlen) != 0 ||
+        codec_take_county("summary.county", w->county, s->county, err, errlen) != 0)
         return -1;
     if (w->last_sync < 0) {
-        set_err(err, errlen, "summary.last_sync %" PRId64 " is negative", w->last_sync);
+        codec_err(err, errlen, "summary.last_sync %" PRId64 " is negative", w->last_sync);
         return -1;
     }
     s->reported = w->reported != 0;
@@ -314,7 +188,7 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
     s->epoch = w->epoch;
     s->through_seq = w->through_seq;
     if (w->through_digest.len != 0) {
-        if (take_bytes("summary.through_digest", &w->through_digest, s->through_digest,
+        if (codec_take_bytes("summary.through_digest", &w->through_digest, s->through_digest,
                        RCL_DIGEST_BYTES, err, errlen) != 0)
             return -1;
         s->has_through_digest = true;
@@ -456,22 +330,22 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
     int rc = -1;
 
     memset(c, 0, sizeof(*c));
-    set_err(err, errlen, "%s", "");
-    if (too_long(len, err, errlen))
+    codec_err(err, errlen, "%s", "");
+    if (codec_too_long(len, err, errlen))
         goto done;
     w = rollcall__change__unpack(NULL, len, buf);
     if (w == NULL) {
-        set_err(err, errlen, "change is not a valid encoding");
+        codec_err(err, errlen, "change is not a valid encoding");
         goto done;
     }
     if (w->seq == 0) {
-        set_err(err, errlen, "change.seq is 0 (sequence numbers start at 1)");
+        codec_err(err, errlen, "change.seq is 0 (sequence numbers start at 1)");
         goto done;
     }
     c->seq = w->seq;
     /* The oneof members share one pointer; protobuf-c sets it with the case. */
     if (w->body_case != ROLLCALL__CHANGE__BODY__NOT_SET && w->student == NULL) {
-        set_err(err, errlen, "change body is missing");
+        codec_err(err, errlen, "change body is missing");
         goto done;
     }
     switch (w->body_case) {
@@ -482,18 +356,18 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
         break;
     case ROLLCALL__CHANGE__BODY_REMOVED:
         c->kind = RCL_CHANGE_REMOVED;
-        if (take_bytes("removed.pseudonym", &w->removed->pseudonym, c->u.removed,
+        if (codec_take_bytes("removed.pseudonym", &w->removed->pseudonym, c->u.removed,
                        RCL_PSEUDONYM_BYTES, err, errlen) != 0)
             goto done;
         break;
     case ROLLCALL__CHANGE__BODY_SCHOOL: {
         struct rcl_school_profile *p = &c->u.school;
         c->kind = RCL_CHANGE_SCHOOL;
-        if (take_id("school.school_id", w->school->school_id, p->school_id, sizeof(p->school_id),
+        if (codec_take_id("school.school_id", w->school->school_id, p->school_id, sizeof(p->school_id),
                     err, errlen) != 0 ||
-            take_string("school.name", w->school->name, p->name, sizeof(p->name), err, errlen) !=
+            codec_take_string("school.name", w->school->name, p->name, sizeof(p->name), err, errlen) !=
                 0 ||
-            take_county("school.county", w->school->county, p->county, err, errlen) != 0)
+            codec_take_county("school.county", w->school->county, p->county, err, errlen) != 0)
             goto done;
         break;
     }
@@ -508,20 +382,20 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
         break;
     case ROLLCALL__CHANGE__BODY_SCHOOL_REMOVED:
         c->kind = RCL_CHANGE_SCHOOL_REMOVED;
-        if (take_id("school_removed.school_id", w->school_removed->school_id,
+        if (codec_take_id("school_removed.school_id", w->school_removed->school_id,
                     c->u.school_removed, sizeof(c->u.school_removed), err, errlen) != 0)
             goto done;
         break;
     case ROLLCALL__CHANGE__BODY_KEY_ROTATION:
         c->kind = RCL_CHANGE_KEY_ROTATION;
-        if (take_bytes("key_rotation.new_key", &w->key_rotation->new_key,
+        if (codec_take_bytes("key_rotation.new_key", &w->key_rotation->new_key,
                        c->u.key_rotation.new_key, RCL_PK_BYTES, err, errlen) != 0 ||
-            take_bytes("key_rotation.proof", &w->key_rotation->proof, c->u.key_rotation.proof,
+            codec_take_bytes("key_rotation.proof", &w->key_rotation->proof, c->u.key_rotation.proof,
                        RCL_SIG_BYTES, err, errlen) != 0)
             goto done;
         break;
     default:
-        set_err(err, errlen, "change has no body");
+        codec_err(err, errlen, "change has no body");
         goto done;
     }
     rc = 0;
@@ -592,48 +466,48 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
     int rc = -1;
 
     *out = NULL;
-    if (too_long(len, err, errlen))
+    if (codec_too_long(len, err, errlen))
         goto done;
     w = rollcall__batch__unpack(NULL, len, buf);
     if (w == NULL) {
-        set_err(err, errlen, "batch is not a valid encoding");
+        codec_err(err, errlen, "batch is not a valid encoding");
         goto done;
     }
     b = calloc(1, sizeof(*b));
     if (b == NULL) {
-        set_err(err, errlen, "out of memory decoding a batch");
+        codec_err(err, errlen, "out of memory decoding a batch");
         goto done;
     }
-    if (take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) != 0)
+    if (codec_take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) != 0)
         goto done;
     if (w->epoch == 0) {
-        set_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
+        codec_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
         goto done;
     }
     if (w->first_seq == 0 && w->last_seq == 0 && w->n_changes == 0) {
         /* A probe: valid, and nothing more to check in the range. */
     } else if (w->first_seq == 0 || w->first_seq > w->last_seq) {
-        set_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
+        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
                 w->last_seq);
         goto done;
     }
     if (w->last_seq - w->first_seq >= UINT64_C(1) << 32) {
-        set_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
+        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
                 w->last_seq);
         goto done;
     }
     if (w->prev_digest.len != 0 && w->prev_digest.len != RCL_DIGEST_BYTES) {
-        set_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none", w->prev_digest.len,
+        codec_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none", w->prev_digest.len,
                 RCL_DIGEST_BYTES);
         goto done;
     }
     if (w->n_changes > RCL_BATCH_RECORDS_MAX) {
-        set_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
+        codec_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
                 RCL_BATCH_RECORDS_MAX);
         goto done;
     }
     if (w->n_changes > w->last_seq - w->first_seq + 1) {
-        set_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
+        codec_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
                 w->n_changes, w->last_seq - w->first_seq + 1);
         goto done;
     }
@@ -648,7 +522,7 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
     if (w->n_changes > 0) {
         b->changes = calloc(w->n_changes, sizeof(*b->changes));
         if (b->changes == NULL) {
-            set_err(err, errlen, "out of memory decoding a batch");
+            codec_err(err, errlen, "out of memory decoding a batch");
             goto done;
         }
     }
@@ -724,25 +598,25 @@ int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **ou
     int rc = -1;
 
     *out = NULL;
-    if (too_long(len, err, errlen))
+    if (codec_too_long(len, err, errlen))
         goto done;
     w = rollcall__envelope__unpack(NULL, len, buf);
     if (w == NULL) {
-        set_err(err, errlen, "envelope is not a valid encoding");
+        codec_err(err, errlen, "envelope is not a valid encoding");
         goto done;
     }
     e = calloc(1, sizeof(*e));
     if (e == NULL) {
-        set_err(err, errlen, "out of memory decoding an envelope");
+        codec_err(err, errlen, "out of memory decoding an envelope");
         goto done;
     }
-    if (take_id("envelope.source", w->source, e->source, sizeof(e->source), err, errlen) != 0 ||
-        take_bytes("envelope.key_id", &w->key_id, e->key_id, RCL_KEY_ID_BYTES, err, errlen) != 0 ||
-        take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err, errlen) !=
+    if (codec_take_id("envelope.source", w->source, e->source, sizeof(e->source), err, errlen) != 0 ||
+        codec_take_bytes("envelope.key_id", &w->key_id, e->key_id, RCL_KEY_ID_BYTES, err, errlen) != 0 ||
+        codec_take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err, errlen) !=
             0)
         goto done;
     if (w->payload.len == 0 || w->payload.data == NULL) {
-        set_err(err, errlen, "envelope.payload is empty");
+        codec_err(err, errlen, "envelope.payload is empty");
         goto done;
     }
     e->payload.data = w->payload.data;
@@ -825,22 +699,22 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
     int rc = -1;
 
     memset(r, 0, sizeof(*r));
-    if (too_long(len, err, errlen))
+    if (codec_too_long(len, err, errlen))
         goto done;
     w = rollcall__reply__unpack(NULL, len, buf);
     if (w == NULL) {
-        set_err(err, errlen, "reply is not a valid encoding");
+        codec_err(err, errlen, "reply is not a valid encoding");
         goto done;
     }
-    if (check_enum("reply.status", w->status, RCL_REPLY_STATUS_COUNT, err, errlen) != 0)
+    if (codec_check_enum("reply.status", w->status, RCL_REPLY_STATUS_COUNT, err, errlen) != 0)
         goto done;
     r->status = (enum rcl_reply_status)w->status;
     /* A refusal of a malformed envelope may not know the source: empty is allowed. */
     if (w->source != NULL && w->source[0] != '\0' &&
-        take_id("reply.source", w->source, r->source, sizeof(r->source), err, errlen) != 0)
+        codec_take_id("reply.source", w->source, r->source, sizeof(r->source), err, errlen) != 0)
         goto done;
     r->acked_seq = w->acked_seq;
-    if (w->acked_digest.len != 0 && take_bytes("reply.acked_digest", &w->acked_digest,
+    if (w->acked_digest.len != 0 && codec_take_bytes("reply.acked_digest", &w->acked_digest,
                                                r->acked_digest, RCL_DIGEST_BYTES, err, errlen) != 0)
         goto done;
     r->has_digest = w->acked_digest.len == RCL_DIGEST_BYTES;
@@ -851,13 +725,13 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
     r->top_at = w->top_at;
     r->probe_id = w->probe_id;
     if (w->top_id != NULL && w->top_id[0] != '\0' &&
-        take_id("reply.top_id", w->top_id, r->top_id, sizeof(r->top_id), err, errlen) != 0)
+        codec_take_id("reply.top_id", w->top_id, r->top_id, sizeof(r->top_id), err, errlen) != 0)
         goto done;
     if (w->reason != NULL) {
         /* The reason is shown to operators: keep what fits, cut on a character boundary. */
         size_t n = utf8_prefix(w->reason, strlen(w->reason), sizeof(r->reason) - 1);
         if (!rcl_utf8_valid(w->reason, n)) {
-            set_err(err, errlen, "reply.reason is not valid UTF-8 text");
+            codec_err(err, errlen, "reply.reason is not valid UTF-8 text");
             goto done;
         }
         memcpy(r->reason, w->reason, n);

@@ -29,6 +29,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rollcall_harness as rh  # noqa: E402
+import rollcall_hazards as hz  # noqa: E402
 
 DISK_BYTES = 24 << 20   # the county's filesystem before it fills up
 GROWN_BYTES = 96 << 20  # after the operator makes room
@@ -39,7 +40,7 @@ class FullDisk(rh.RollcallTestCase):
 
     @classmethod
     def setUpClass(cls):
-        why = rh.private_mount_namespace()
+        why = hz.private_mount_namespace()
         if why:
             raise unittest.SkipTest("full-disk test skipped: " + why)
         super().setUpClass()
@@ -49,7 +50,7 @@ class FullDisk(rh.RollcallTestCase):
         h = cls.h
         cls.disk = h.path("county-disk")
         os.mkdir(cls.disk)
-        rh.mount_tmpfs(cls.disk, DISK_BYTES)
+        hz.mount_tmpfs(cls.disk, DISK_BYTES)
         cls.mounted = True
         cls.prov = rh.Aggregator(h, "41", "province")
         cls.county = rh.Aggregator(h, "411381", "county", upstream=cls.prov)
@@ -77,7 +78,7 @@ class FullDisk(rh.RollcallTestCase):
                 # The aggregators hold the store open: stop them before the filesystem goes.
                 cls.county.stop()
                 cls.prov.stop()
-                rh.unmount(cls.disk)
+                hz.unmount(cls.disk)
         finally:
             super().tearDownClass()
 
@@ -86,8 +87,8 @@ class FullDisk(rh.RollcallTestCase):
         rh.wait_for_truth(cls.h, (cls.a, cls.b), (cls.county, cls.prov), timeout)
 
     def test_1_the_store_is_on_a_filesystem_of_its_own_that_nobody_else_sees(self):
-        self.assertIn(self.disk, rh.mounts_of("self"), "the tmpfs should be mounted here")
-        self.assertNotIn(self.disk, rh.mounts_of(os.getppid()),
+        self.assertIn(self.disk, hz.mounts_of("self"), "the tmpfs should be mounted here")
+        self.assertNotIn(self.disk, hz.mounts_of(os.getppid()),
                          "the tmpfs must stay inside this test's mount namespace")
         self.assertEqual(os.path.dirname(self.county.db), self.disk)
 
@@ -95,7 +96,7 @@ class FullDisk(rh.RollcallTestCase):
         a, county = self.a, self.county
         totals_before = county.report()["totals"]
         applied_before = rh.source_applied_seq(rh.agg_status(county), a.id)
-        filled = rh.fill_disk(os.path.join(self.disk, "filler"))
+        filled = hz.fill_disk(os.path.join(self.disk, "filler"))
         self.assertEqual(os.statvfs(self.disk).f_bavail, 0, "the county's disk should be full")
         log_at = os.path.getsize(self.h.path("agg-%s.log" % county.id))
 
@@ -144,7 +145,7 @@ class FullDisk(rh.RollcallTestCase):
               "for it stayed %s" % (filled, pending, applied_before), file=sys.stderr)
 
     def test_3_when_space_returns_the_next_sync_brings_exactly_the_truth(self):
-        rh.mount_tmpfs(self.disk, GROWN_BYTES, remount=True)
+        hz.mount_tmpfs(self.disk, GROWN_BYTES, remount=True)
         self.assertGreater(os.statvfs(self.disk).f_bavail, 0)
         self.a.sync(timeout=30)
         self.wait_for_truth()

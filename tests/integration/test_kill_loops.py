@@ -38,6 +38,7 @@ if SOAK_SECONDS > 0 and not os.environ.get("ROLLCALL_TEST_TIME_LIMIT"):
     os.environ["ROLLCALL_TEST_TIME_LIMIT"] = str(int(SOAK_SECONDS) + 150)
 
 import rollcall_harness as rh  # noqa: E402
+import rollcall_hazards as hz  # noqa: E402
 
 SEED = int(os.environ.get("ROLLCALL_KILL_SEED") or (time.time_ns() // 1000) % 1000000)
 ROLES = ("school", "county", "province")
@@ -142,7 +143,7 @@ class KillLoops(rh.RollcallTestCase):
         try:
             p.wait(SYNC_TIMEOUT_S + 20)
         except subprocess.TimeoutExpired:
-            rh.kill9(self.h, p)
+            hz.kill9(self.h, p)
             self.fail("sync of %s did not stop within %ss; seed %d" % (
                 school.id, SYNC_TIMEOUT_S + 20, SEED))
         self.h.procs = [x for x in self.h.procs if x[1] is not p]
@@ -159,7 +160,7 @@ class KillLoops(rh.RollcallTestCase):
 
     def kill_and_restart(self, agg):
         proc = agg.proc
-        killed = rh.kill9(self.h, proc)
+        killed = hz.kill9(self.h, proc)
         agg.proc = None
         self.assertTrue(killed, "%s's run had exited (%s) before its kill; seed %d:\n%s"
                         % (agg.id, proc.returncode, SEED, agg.log()))
@@ -187,7 +188,7 @@ class KillLoops(rh.RollcallTestCase):
         for at, role in plan:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
             if role == "school":
-                victim_killed = rh.kill9(self.h, syncs[victim.id][0])
+                victim_killed = hz.kill9(self.h, syncs[victim.id][0])
                 if victim_killed:
                     cls.kills["school"] += 1
                 else:

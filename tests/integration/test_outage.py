@@ -24,6 +24,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rollcall_harness as rh  # noqa: E402
+import rollcall_hazards as hz  # noqa: E402
 
 OFFLINE_STUDENTS = 20000
 EDIT_ROUNDS = 3
@@ -41,7 +42,7 @@ class Outage(rh.RollcallTestCase):
         cls.prov.enroll(cls.county)
         cls.a = rh.School(h, "2141138101", "411381", cls.county)
         cls.b = rh.School(h, "2141138102", "411381", cls.county)
-        cls.cable = rh.TcpCable(h, cls.county.port)
+        cls.cable = hz.TcpCable(h, cls.county.port)
         cls.c = rh.School(h, "3141138101", "411381", cls.county, endpoint=cls.cable.endpoint)
         for s in (cls.a, cls.b, cls.c):
             cls.county.enroll(s)
