@@ -114,6 +114,13 @@ int rcl_agg_status_write(sqlite3 *db, const struct rcl_agg_config *cfg, bool jso
         rcl_json_int(&j, ob.acked_at);
         rcl_json_key(&j, "pending");
         rcl_json_uint(&j, ob.pending);
+        /* The receipt: own changes through top_seq are in top_id's totals as of top_at. */
+        rcl_json_key(&j, "top_id");
+        rcl_json_string(&j, ob.top_id);
+        rcl_json_key(&j, "top_seq");
+        rcl_json_uint(&j, ob.top_seq);
+        rcl_json_key(&j, "top_at");
+        rcl_json_int(&j, ob.top_at);
         rcl_json_object_end(&j);
         rcl_json_object_end(&j);
         fputc('\n', out);
@@ -128,6 +135,11 @@ int rcl_agg_status_write(sqlite3 *db, const struct rcl_agg_config *cfg, bool jso
                 "upstream %s: %" PRIu64 " change(s) pending, acknowledged through seq %" PRIu64
                 " (%s)\n",
                 cfg->upstream, ob.pending, ob.acked_seq, when);
+        if (ob.top_id[0] != '\0') {
+            format_time(ob.top_at, when, sizeof(when));
+            fprintf(out, "in the totals of %s through seq %" PRIu64 " (%s)\n", ob.top_id,
+                    ob.top_seq, when);
+        }
     } else {
         fprintf(out, "no upstream\n");
     }

@@ -138,6 +138,10 @@ class Restore(rh.RollcallTestCase):
 
             rh.wait_until(receipt_complete, 30,
                           "status to show every change in the province's totals")
+            # The county's own receipt, from the province, is what it passed down.
+            outbox = rh.agg_status(self.county)["outbox"]
+            self.assertEqual(outbox.get("top_id"), "41", "county status: %s" % outbox)
+            self.assertGreater(outbox.get("top_seq", 0), 0)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
