@@ -372,7 +372,7 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
             rc = rcl_agg_student_put(db, false, a->source, &c->u.student);
             break;
         case RCL_CHANGE_REMOVED:
-            rc = rcl_agg_student_delete(db, false, a->source, c->u.removed);
+            rc = rcl_agg_student_delete(db, false, a->source, c->u.removed.pseudonym);
             break;
         case RCL_CHANGE_SCHOOL:
             rc = put_profile(db, &c->u.school);

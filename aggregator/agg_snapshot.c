@@ -132,7 +132,7 @@ int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const 
     case RCL_CHANGE_STUDENT:
         return rcl_agg_student_put(db, true, source, &c->u.student);
     case RCL_CHANGE_REMOVED:
-        return rcl_agg_student_delete(db, true, source, c->u.removed);
+        return rcl_agg_student_delete(db, true, source, c->u.removed.pseudonym);
     case RCL_CHANGE_SUMMARY:
         return rcl_agg_summary_stage(db, &c->u.summary, source);
     default:

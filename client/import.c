@@ -433,8 +433,12 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
         (void)set_cell(p, line, "devices", c, rcl_device_names, RCL_DEVICE_COUNT, &s->devices);
     if ((c = cell_of(r, lay, COL_GROUPS)).present)
         (void)set_cell(p, line, "groups", c, rcl_group_names, RCL_GROUP_COUNT, &s->groups);
-    if ((c = cell_of(r, lay, COL_ASSISTANCE)).present)
+    if ((c = cell_of(r, lay, COL_ASSISTANCE)).present) {
         (void)assistance_cell(p, line, c, s);
+        /* The cell holds kinds and statuses only: keep the roles and dates entered by hand. */
+        if (old != NULL)
+            rcl_measures_keep_details(s->measures, s->n_measures, old->measures, old->n_measures);
+    }
     if ((c = cell_of(r, lay, COL_PARTICIPATION)).present)
         (void)participation_cell(p, line, c, &s->participation);
     if ((c = cell_of(r, lay, COL_PLATFORM)).present)

@@ -17,61 +17,8 @@
 #include <string.h>
 
 #include "rcl_codec_check.h"
+#include "rcl_codec_record.h"
 #include "rollcall.pb-c.h"
-
-/* ---- Student ---- */
-
-static int student_from_wire(const Rollcall__Student *w, struct rcl_student *s, char *err,
-                             size_t errlen)
-{
-    memset(s, 0, sizeof(*s));
-    if (codec_take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES, err,
-                   errlen) != 0)
-        return -1;
-    if (codec_take_string("student.name", w->name, s->name, sizeof(s->name), err, errlen) != 0)
-        return -1;
-    if (w->grade < 1 || w->grade > 12) {
-        codec_err(err, errlen, "student.grade %" PRIu32 " is out of range 1-12", w->grade);
-        return -1;
-    }
-    s->grade = w->grade;
-    if (codec_take_string("student.class_name", w->class_name, s->class_name, sizeof(s->class_name), err,
-                    errlen) != 0)
-        return -1;
-    if (codec_check_bits("student.network", w->network, RCL_NETWORK_COUNT, err, errlen) != 0 ||
-        codec_check_bits("student.devices", w->devices, RCL_DEVICE_COUNT, err, errlen) != 0 ||
-        codec_check_bits("student.groups", w->groups, RCL_GROUP_COUNT, err, errlen) != 0)
-        return -1;
-    s->network = w->network;
-    s->devices = w->devices;
-    s->groups = w->groups;
-    if (codec_take_string("student.platform", w->platform, s->platform, sizeof(s->platform), err,
-                    errlen) != 0)
-        return -1;
-    if (codec_check_enum("student.participation", w->participation, RCL_PARTICIPATION_COUNT, err,
-                   errlen) != 0)
-        return -1;
-    s->participation = w->participation;
-    if (w->n_measures > RCL_MEASURES_MAX) {
-        codec_err(err, errlen, "student has %zu measures, limit %d", w->n_measures, RCL_MEASURES_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < w->n_measures; i++) {
-        const Rollcall__Measure *m = w->measures[i];
-        if (m == NULL ||
-            codec_check_enum("student.measures.kind", m->kind, RCL_MEASURE_KIND_COUNT, err, errlen) !=
-                0 ||
-            codec_check_enum("student.measures.status", m->status, RCL_STATUS_COUNT, err, errlen) != 0)
-            return -1;
-        s->measures[i].kind = (uint8_t)m->kind;
-        s->measures[i].status = (uint8_t)m->status;
-    }
-    s->n_measures = w->n_measures;
-    if (codec_take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
-                    errlen) != 0)
-        return -1;
-    return 0;
-}
 
 /* ---- Summary counts ---- */
 
@@ -202,10 +149,9 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
 {
     Rollcall__Change w = ROLLCALL__CHANGE__INIT;
     Rollcall__Student st = ROLLCALL__STUDENT__INIT;
-    Rollcall__Measure ms[RCL_MEASURES_MAX];
-    Rollcall__Measure *mp[RCL_MEASURES_MAX];
     Rollcall__StudentRemoved rm = ROLLCALL__STUDENT_REMOVED__INIT;
     Rollcall__SchoolProfile sp = ROLLCALL__SCHOOL_PROFILE__INIT;
+    struct codec_record_scratch scratch;
     Rollcall__SchoolSummary su = ROLLCALL__SCHOOL_SUMMARY__INIT;
     Rollcall__Counts co = ROLLCALL__COUNTS__INIT;
     Rollcall__SnapshotEnd se = ROLLCALL__SNAPSHOT_END__INIT;
@@ -220,42 +166,18 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
 
     w.seq = c->seq;
     switch (c->kind) {
-    case RCL_CHANGE_STUDENT: {
-        struct rcl_student *s = &copy.u.student;
-        size_t nm = s->n_measures <= RCL_MEASURES_MAX ? s->n_measures : RCL_MEASURES_MAX;
-        st.pseudonym.data = s->pseudonym;
-        st.pseudonym.len = RCL_PSEUDONYM_BYTES;
-        st.name = s->name;
-        st.grade = s->grade;
-        st.class_name = s->class_name;
-        st.network = s->network;
-        st.devices = s->devices;
-        st.platform = s->platform;
-        st.groups = s->groups;
-        st.participation = s->participation;
-        for (size_t i = 0; i < nm; i++) {
-            rollcall__measure__init(&ms[i]);
-            ms[i].kind = s->measures[i].kind;
-            ms[i].status = s->measures[i].status;
-            mp[i] = &ms[i];
-        }
-        st.n_measures = nm;
-        st.measures = nm > 0 ? mp : NULL;
-        st.feedback = s->feedback;
+    case RCL_CHANGE_STUDENT:
+        codec_student_to_wire(&copy.u.student, &st, &scratch);
         w.body_case = ROLLCALL__CHANGE__BODY_STUDENT;
         w.student = &st;
         break;
-    }
     case RCL_CHANGE_REMOVED:
-        rm.pseudonym.data = copy.u.removed;
-        rm.pseudonym.len = RCL_PSEUDONYM_BYTES;
+        codec_removed_to_wire(&copy.u.removed, &rm);
         w.body_case = ROLLCALL__CHANGE__BODY_REMOVED;
         w.removed = &rm;
         break;
     case RCL_CHANGE_SCHOOL:
-        sp.school_id = copy.u.school.school_id;
-        sp.name = copy.u.school.name;
-        sp.county = copy.u.school.county;
+        codec_profile_to_wire(&copy.u.school, &sp, &scratch);
         w.body_case = ROLLCALL__CHANGE__BODY_SCHOOL;
         w.school = &sp;
         break;
@@ -351,26 +273,19 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
     switch (w->body_case) {
     case ROLLCALL__CHANGE__BODY_STUDENT:
         c->kind = RCL_CHANGE_STUDENT;
-        if (student_from_wire(w->student, &c->u.student, err, errlen) != 0)
+        if (codec_student_from_wire(w->student, &c->u.student, err, errlen) != 0)
             goto done;
         break;
     case ROLLCALL__CHANGE__BODY_REMOVED:
         c->kind = RCL_CHANGE_REMOVED;
-        if (codec_take_bytes("removed.pseudonym", &w->removed->pseudonym, c->u.removed,
-                       RCL_PSEUDONYM_BYTES, err, errlen) != 0)
+        if (codec_removed_from_wire(w->removed, &c->u.removed, err, errlen) != 0)
             goto done;
         break;
-    case ROLLCALL__CHANGE__BODY_SCHOOL: {
-        struct rcl_school_profile *p = &c->u.school;
+    case ROLLCALL__CHANGE__BODY_SCHOOL:
         c->kind = RCL_CHANGE_SCHOOL;
-        if (codec_take_id("school.school_id", w->school->school_id, p->school_id, sizeof(p->school_id),
-                    err, errlen) != 0 ||
-            codec_take_string("school.name", w->school->name, p->name, sizeof(p->name), err, errlen) !=
-                0 ||
-            codec_take_county("school.county", w->school->county, p->county, err, errlen) != 0)
+        if (codec_profile_from_wire(w->school, &c->u.school, err, errlen) != 0)
             goto done;
         break;
-    }
     case ROLLCALL__CHANGE__BODY_SUMMARY:
         c->kind = RCL_CHANGE_SUMMARY;
         if (summary_from_wire(w->summary, &c->u.summary, err, errlen) != 0)

@@ -27,6 +27,16 @@ struct rcl_school_profile {
     char school_id[RCL_ID_MAX + 1];
     char name[RCL_NAME_MAX + 1];
     char county[RCL_COUNTY_LEN + 1];
+    size_t n_platforms;
+    struct rcl_platform platforms[RCL_PLATFORMS_MAX];
+    /* Teaching materials: delivered of total (percent = delivered * 100 / total),
+     * or, with total 0, percent alone (delivered 0). */
+    uint32_t materials_delivered;
+    uint32_t materials_total;
+    uint32_t materials_percent;
+    char contact_role[RCL_ROLE_MAX + 1];
+    /* A teaching point names its parent school (10 digits); empty for a school. */
+    char parent_school[RCL_ID_MAX + 1];
 };
 
 struct rcl_summary {
@@ -64,7 +74,7 @@ struct rcl_change {
     enum rcl_change_kind kind;
     union {
         struct rcl_student student; /* id is not encoded: only the pseudonym travels */
-        uint8_t removed[RCL_PSEUDONYM_BYTES];
+        struct rcl_departure removed; /* RCL_CHANGE_REMOVED: the tombstone */
         struct rcl_school_profile school;
         struct rcl_summary summary;
         uint64_t snapshot_records; /* RCL_CHANGE_SNAPSHOT_END */

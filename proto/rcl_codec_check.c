@@ -95,6 +95,37 @@ int codec_take_county(const char *field, const char *s, char *dst, char *err, si
     return 0;
 }
 
+int codec_take_date(const char *field, const char *s, char dst[RCL_DATE_LEN + 1], char *err,
+                    size_t errlen)
+{
+    if (s == NULL || s[0] == '\0') {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (!rcl_date_valid(s)) {
+        codec_err(err, errlen, "%s is not a date written YYYY-MM-DD", field);
+        return -1;
+    }
+    memcpy(dst, s, RCL_DATE_LEN + 1);
+    return 0;
+}
+
+int codec_take_school_code(const char *field, const char *s, char dst[RCL_ID_MAX + 1], char *err,
+                           size_t errlen)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    bool ok = n == 0 || n == RCL_SCHOOL_ID_LEN;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s[i] >= '0' && s[i] <= '9';
+    if (!ok) {
+        codec_err(err, errlen, "%s is not a %d-digit school code", field, RCL_SCHOOL_ID_LEN);
+        return -1;
+    }
+    memcpy(dst, n != 0 ? s : "", n + 1);
+    return 0;
+}
+
 int codec_take_bytes(const char *field, const ProtobufCBinaryData *b, uint8_t *dst, size_t want,
                       char *err, size_t errlen)
 {

@@ -25,6 +25,12 @@ int codec_take_id(const char *field, const char *s, char *dst, size_t cap, char 
                   size_t errlen);
 /* A county code: exactly 6 digits, or empty when not known. */
 int codec_take_county(const char *field, const char *s, char *dst, char *err, size_t errlen);
+/* A date: YYYY-MM-DD (rcl_date_valid), or empty when not known. */
+int codec_take_date(const char *field, const char *s, char dst[RCL_DATE_LEN + 1], char *err,
+                    size_t errlen);
+/* A school code: exactly 10 digits, or empty when not known. */
+int codec_take_school_code(const char *field, const char *s, char dst[RCL_ID_MAX + 1], char *err,
+                           size_t errlen);
 /* Exactly want bytes into dst. */
 int codec_take_bytes(const char *field, const ProtobufCBinaryData *b, uint8_t *dst, size_t want,
                      char *err, size_t errlen);

@@ -18,6 +18,12 @@ const char *const rcl_measure_status_names[RCL_STATUS_COUNT] = {"planned", "in_p
 const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT] = {"active", "irregular",
                                                                       "absent", "opted_out"};
 const char *const rcl_condition_names[RCL_CONDITION_COUNT] = {"online", "tv_only", "none"};
+const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT] = {"none", "pending",
+                                                                      "approved", "rejected"};
+const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT] = {
+    "other", "left", "graduated", "transferred_out"};
+const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT] = {"live", "recorded", "tv",
+                                                                      "other"};
 
 int rcl_name_find(const char *const *names, int count, const char *word, size_t len)
 {
@@ -178,6 +184,7 @@ int rcl_measures_parse(const char *cell, struct rcl_measure *out, size_t *n_out,
             copy_bad(bad, badlen, item, len);
             return -1;
         }
+        memset(&out[n], 0, sizeof(out[n]));
         out[n].kind = (uint8_t)kind;
         out[n].status = (uint8_t)status;
         n++;
@@ -205,6 +212,64 @@ size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, siz
         }
     }
     return pos;
+}
+
+static bool has_details(const struct rcl_measure *m)
+{
+    return m->helper_role[0] != '\0' || m->start_date[0] != '\0' || m->end_date[0] != '\0';
+}
+
+void rcl_measures_keep_details(struct rcl_measure *m, size_t n, const struct rcl_measure *old,
+                               size_t n_old)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (has_details(&m[i]))
+            continue;
+        for (size_t k = 0; k < n_old; k++) {
+            if (old[k].kind == m[i].kind && has_details(&old[k])) {
+                memcpy(m[i].helper_role, old[k].helper_role, sizeof(m[i].helper_role));
+                memcpy(m[i].start_date, old[k].start_date, sizeof(m[i].start_date));
+                memcpy(m[i].end_date, old[k].end_date, sizeof(m[i].end_date));
+                break;
+            }
+        }
+    }
+}
+
+bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b)
+{
+    return a->kind == b->kind && a->status == b->status &&
+           strcmp(a->helper_role, b->helper_role) == 0 &&
+           strcmp(a->start_date, b->start_date) == 0 && strcmp(a->end_date, b->end_date) == 0;
+}
+
+static int digits(const char *s, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+bool rcl_date_valid(const char *s)
+{
+    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+
+    if (s == NULL || strlen(s) != RCL_DATE_LEN || s[4] != '-' || s[7] != '-')
+        return false;
+    y = digits(s, 4);
+    m = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 || d > month_days[m - 1])
+        return false;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return false;
+    return true;
 }
 
 void rcl_totals_add_student(struct rcl_totals *t, const struct rcl_student *s)

@@ -23,6 +23,11 @@
 #define RCL_FEEDBACK_MAX 600
 #define RCL_MEASURES_MAX 12
 #define RCL_PSEUDONYM_BYTES 32
+#define RCL_ROLE_MAX 48           /* a helper's or contact's role, e.g. 班主任 */
+#define RCL_DATE_LEN 10           /* YYYY-MM-DD */
+#define RCL_OPTOUT_REASON_MAX 300
+#define RCL_PLATFORMS_MAX 16
+#define RCL_CLASSES_MAX 120 /* the classes a platform serves, free text */
 
 /* ---- Enumerations and sets ---- */
 enum rcl_network { RCL_NET_BROADBAND, RCL_NET_MOBILE, RCL_NET_CABLE_TV, RCL_NETWORK_COUNT };
@@ -60,6 +65,28 @@ enum rcl_participation {
     RCL_PARTICIPATION_COUNT
 };
 enum rcl_condition { RCL_COND_ONLINE, RCL_COND_TV_ONLY, RCL_COND_NONE, RCL_CONDITION_COUNT };
+enum rcl_optout_status {
+    RCL_OPTOUT_NONE, /* no application */
+    RCL_OPTOUT_PENDING,
+    RCL_OPTOUT_APPROVED,
+    RCL_OPTOUT_REJECTED,
+    RCL_OPTOUT_STATUS_COUNT
+};
+/* Why a student left the school. 0 is "other", which a tombstone without a reason reads as. */
+enum rcl_departure_reason {
+    RCL_DEPART_OTHER,
+    RCL_DEPART_LEFT,
+    RCL_DEPART_GRADUATED,
+    RCL_DEPART_TRANSFERRED_OUT,
+    RCL_DEPART_REASON_COUNT
+};
+enum rcl_platform_kind {
+    RCL_PLATFORM_LIVE,
+    RCL_PLATFORM_RECORDED,
+    RCL_PLATFORM_TV,
+    RCL_PLATFORM_OTHER,
+    RCL_PLATFORM_KIND_COUNT
+};
 
 /* Name tables, indexed by the enums above: the words of the CSV and reports. */
 extern const char *const rcl_network_names[RCL_NETWORK_COUNT];
@@ -69,6 +96,9 @@ extern const char *const rcl_measure_kind_names[RCL_MEASURE_KIND_COUNT];
 extern const char *const rcl_measure_status_names[RCL_STATUS_COUNT];
 extern const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT];
 extern const char *const rcl_condition_names[RCL_CONDITION_COUNT];
+extern const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT];
+extern const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT];
+extern const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT];
 
 /* Index of 'word' (length len) in names[0..count), or -1. Exact, case-sensitive. */
 int rcl_name_find(const char *const *names, int count, const char *word, size_t len);
@@ -89,6 +119,9 @@ size_t rcl_set_format(const char *const *names, int count, uint32_t set, char *o
 struct rcl_measure {
     uint8_t kind;   /* enum rcl_measure_kind */
     uint8_t status; /* enum rcl_measure_status */
+    char helper_role[RCL_ROLE_MAX + 1];
+    char start_date[RCL_DATE_LEN + 1]; /* YYYY-MM-DD or empty */
+    char end_date[RCL_DATE_LEN + 1];   /* YYYY-MM-DD or empty */
 };
 
 /*
@@ -109,6 +142,29 @@ struct rcl_student {
     size_t n_measures;
     struct rcl_measure measures[RCL_MEASURES_MAX];
     char feedback[RCL_FEEDBACK_MAX + 1];
+    /* The family's opt-out application (status none: the rest is empty). */
+    unsigned optout_status; /* enum rcl_optout_status */
+    char optout_reason[RCL_OPTOUT_REASON_MAX + 1];
+    char optout_filed[RCL_DATE_LEN + 1];
+    char optout_decided[RCL_DATE_LEN + 1];
+};
+
+/* A student who left a school: what the tombstone carries to the county. */
+struct rcl_departure {
+    uint8_t pseudonym[RCL_PSEUDONYM_BYTES];
+    unsigned reason;                    /* enum rcl_departure_reason */
+    char destination[RCL_ID_MAX + 1];   /* school code (transferred_out), or empty */
+    char left_on[RCL_DATE_LEN + 1];     /* YYYY-MM-DD or empty */
+    char name[RCL_NAME_MAX + 1];
+    unsigned grade; /* 1-12, 0 when not known */
+    char class_name[RCL_CLASS_MAX + 1];
+};
+
+/* One teaching platform a school uses. */
+struct rcl_platform {
+    char name[RCL_PLATFORM_MAX + 1];
+    unsigned kind; /* enum rcl_platform_kind */
+    char classes[RCL_CLASSES_MAX + 1];
 };
 
 #define RCL_BIT(i) (UINT32_C(1) << (i))
@@ -127,6 +183,24 @@ bool rcl_student_is_blind_spot(const struct rcl_student *s);
 int rcl_measures_parse(const char *cell, struct rcl_measure *out, size_t *n_out, char *bad,
                        size_t badlen);
 size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, size_t outlen);
+
+/*
+ * For each measure of m (n) without a helper role and dates, takes those of
+ * the first measure of the same kind in old (n_old) that has them: the
+ * measures text carries kind and status only, so an import of it must not
+ * erase what was entered by hand.
+ */
+void rcl_measures_keep_details(struct rcl_measure *m, size_t n, const struct rcl_measure *old,
+                               size_t n_old);
+
+/* True when a and b hold the same kind, status, role and dates. */
+bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b);
+
+/*
+ * True for a real calendar date written YYYY-MM-DD (years 1900-2999). The
+ * empty string is not a date: callers allow it where a date is optional.
+ */
+bool rcl_date_valid(const char *s);
 
 /* ---- Totals: the counts every report is made of ---- */
 struct rcl_totals {

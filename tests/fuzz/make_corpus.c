@@ -147,7 +147,7 @@ static void county_seeds(void)
     memset(&c[1], 0, sizeof(c[1]));
     c[1].seq = 5;
     c[1].kind = RCL_CHANGE_REMOVED;
-    memset(c[1].u.removed, 2, RCL_PSEUDONYM_BYTES);
+    memset(c[1].u.removed.pseudonym, 2, RCL_PSEUDONYM_BYTES);
     build(hist, 1, 4, 5, digest, c, 2, &p, &len);
     seed(FUZZ_COUNTY, FUZZ_HISTORY, "county-next-batch", p, len);
     free(p);

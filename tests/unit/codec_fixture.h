@@ -244,10 +244,14 @@ static inline bool change_equal(const struct rcl_change *a, const struct rcl_cha
         if (x->n_measures != y->n_measures)
             return false;
         for (size_t i = 0; i < x->n_measures; i++) {
-            if (x->measures[i].kind != y->measures[i].kind ||
-                x->measures[i].status != y->measures[i].status)
+            if (!rcl_measure_equal(&x->measures[i], &y->measures[i]))
                 return false;
         }
+        if (x->optout_status != y->optout_status ||
+            strcmp(x->optout_reason, y->optout_reason) != 0 ||
+            strcmp(x->optout_filed, y->optout_filed) != 0 ||
+            strcmp(x->optout_decided, y->optout_decided) != 0)
+            return false;
         return strcmp(x->id, y->id) == 0 &&
                memcmp(x->pseudonym, y->pseudonym, sizeof(x->pseudonym)) == 0 &&
                strcmp(x->name, y->name) == 0 && x->grade == y->grade &&
@@ -257,8 +261,27 @@ static inline bool change_equal(const struct rcl_change *a, const struct rcl_cha
                strcmp(x->feedback, y->feedback) == 0;
     }
     case RCL_CHANGE_REMOVED:
-        return memcmp(a->u.removed, b->u.removed, sizeof(a->u.removed)) == 0;
+        return memcmp(a->u.removed.pseudonym, b->u.removed.pseudonym, RCL_PSEUDONYM_BYTES) == 0 &&
+               a->u.removed.reason == b->u.removed.reason &&
+               strcmp(a->u.removed.destination, b->u.removed.destination) == 0 &&
+               strcmp(a->u.removed.left_on, b->u.removed.left_on) == 0 &&
+               strcmp(a->u.removed.name, b->u.removed.name) == 0 &&
+               a->u.removed.grade == b->u.removed.grade &&
+               strcmp(a->u.removed.class_name, b->u.removed.class_name) == 0;
     case RCL_CHANGE_SCHOOL:
+        if (a->u.school.n_platforms != b->u.school.n_platforms ||
+            a->u.school.materials_delivered != b->u.school.materials_delivered ||
+            a->u.school.materials_total != b->u.school.materials_total ||
+            a->u.school.materials_percent != b->u.school.materials_percent ||
+            strcmp(a->u.school.contact_role, b->u.school.contact_role) != 0 ||
+            strcmp(a->u.school.parent_school, b->u.school.parent_school) != 0)
+            return false;
+        for (size_t i = 0; i < a->u.school.n_platforms; i++) {
+            const struct rcl_platform *x = &a->u.school.platforms[i], *y = &b->u.school.platforms[i];
+            if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
+                strcmp(x->classes, y->classes) != 0)
+                return false;
+        }
         return strcmp(a->u.school.school_id, b->u.school.school_id) == 0 &&
                strcmp(a->u.school.name, b->u.school.name) == 0 &&
                strcmp(a->u.school.county, b->u.school.county) == 0;

@@ -134,7 +134,7 @@ static inline void add_removed(struct batch *b, uint64_t seq, int who)
     memset(c, 0, sizeof(*c));
     c->seq = seq;
     c->kind = RCL_CHANGE_REMOVED;
-    memset(c->u.removed, who, RCL_PSEUDONYM_BYTES);
+    memset(c->u.removed.pseudonym, who, RCL_PSEUDONYM_BYTES);
 }
 
 static inline void add_profile(struct batch *b, uint64_t seq, const char *school, const char *name)

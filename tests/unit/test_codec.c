@@ -36,7 +36,7 @@ static void test_change_roundtrips(void)
     memset(&c, 0, sizeof(c));
     c.seq = 42;
     c.kind = RCL_CHANGE_REMOVED;
-    memset(c.u.removed, 0x5A, sizeof(c.u.removed));
+    memset(c.u.removed.pseudonym, 0x5A, sizeof(c.u.removed.pseudonym));
     roundtrip(&c);
 
     memset(&c, 0, sizeof(c));
@@ -137,7 +137,7 @@ static void test_frozen_encodings(void)
     c.seq = 7;
     c.kind = RCL_CHANGE_REMOVED;
     for (int i = 0; i < RCL_PSEUDONYM_BYTES; i++)
-        c.u.removed[i] = (uint8_t)i;
+        c.u.removed.pseudonym[i] = (uint8_t)i;
     CHECK(rcl_change_encode(&c, &buf, &len) == 0);
     check_encoding(buf, len, KAT_REMOVED);
     free(buf);
