@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "bundle.h"
+#include "edit.h"
 #include "exit_codes.h"
 #include "import.h"
 #include "pseudonym.h"
@@ -27,7 +28,7 @@
 #include "sync.h"
 
 #define PROGRAM "rollcall-school"
-#define OPTS_MAX 8
+#define OPTS_MAX 16
 #define DEFAULT_TIMEOUT_S 30
 #define MAX_TIMEOUT_S (7 * 24 * 3600)
 
@@ -63,6 +64,7 @@ static int cmd_sync(const struct args *a);
 static int cmd_status(const struct args *a);
 static int cmd_report(const struct args *a);
 static int cmd_bundle(const struct args *a);
+static int cmd_edit(const struct args *a);
 
 static const struct command commands[] = {
     {"init",
@@ -153,6 +155,93 @@ static const struct command commands[] = {
      {{"db", "FILE", true}, {"out", "FILE", true}},
      NULL,
      cmd_bundle},
+    {"student",
+     "add|update|remove --db FILE --id ID [--name NAME] [--grade 1-12] [--class CLASS] "
+     "[--network SET] [--devices SET] [--groups SET] [--platform TEXT] [--participation P] "
+     "[--feedback TEXT] [--reason R] [--to SCHOOL] [--date YYYY-MM-DD]",
+     "Edits one student, in one transaction queued for the next sync like an import.\n"
+     "  add     a new student: --name, --grade and --class are required, the rest optional\n"
+     "  update  changes only the fields given\n"
+     "  remove  --reason left|graduated|transferred_out|other, --to the 10-digit code of\n"
+     "          the school transferred to (if known), --date the day they left (today)\n"
+     "SET is a ';'-separated list, empty for none: network broadband;mobile;cable_tv,\n"
+     "devices computer;tablet;smartphone;tv, groups poverty_card;hardship;\n"
+     "frontline_family;left_behind;migrant;disabled;other. P is active, irregular,\n"
+     "absent or opted_out. A removal reaches the county as a departure.",
+     {{"db", "FILE", true},
+      {"id", "ID", true},
+      {"name", "NAME", false},
+      {"grade", "1-12", false},
+      {"class", "CLASS", false},
+      {"network", "SET", false},
+      {"devices", "SET", false},
+      {"groups", "SET", false},
+      {"platform", "TEXT", false},
+      {"participation", "P", false},
+      {"feedback", "TEXT", false},
+      {"reason", "R", false},
+      {"to", "SCHOOL", false},
+      {"date", "YYYY-MM-DD", false}},
+     "add|update|remove",
+     cmd_edit},
+    {"measure",
+     "add|plan|end --db FILE --id ID --kind KIND [--role ROLE] [--start YYYY-MM-DD] "
+     "[--end YYYY-MM-DD]",
+     "Records an assistance measure of one student (\"one person, one policy\").\n"
+     "  add   the measure is in place (start date today unless --start)\n"
+     "  plan  the measure is planned\n"
+     "  end   the planned or in-place measure of KIND has ended (end date today unless --end)\n"
+     "KIND is tv_at_village, loaned_device, data_subsidy, one_to_one, paper_materials or\n"
+     "funding; ROLE says who helps (e.g. 班主任, village cadre). An open measure of the\n"
+     "same kind is updated rather than listed twice.",
+     {{"db", "FILE", true},
+      {"id", "ID", true},
+      {"kind", "KIND", false},
+      {"role", "ROLE", false},
+      {"start", "YYYY-MM-DD", false},
+      {"end", "YYYY-MM-DD", false}},
+     "add|plan|end",
+     cmd_edit},
+    {"feedback",
+     "--db FILE --id ID --text TEXT",
+     "Sets the family's feedback or need for one student (free text, at most 600 bytes;\n"
+     "empty clears it).",
+     {{"db", "FILE", true}, {"id", "ID", true}, {"text", "TEXT", false}},
+     NULL,
+     cmd_edit},
+    {"optout",
+     "file|decide --db FILE --id ID [--reason TEXT] [--status approved|rejected] "
+     "[--date YYYY-MM-DD]",
+     "Records a family's application to opt out of home teaching.\n"
+     "  file    --reason TEXT: the application is pending, filed --date (today)\n"
+     "  decide  --status approved|rejected, decided --date (today). Approval sets the\n"
+     "          student's participation to opted_out; rejection sets an opted_out\n"
+     "          student back to active.",
+     {{"db", "FILE", true},
+      {"id", "ID", true},
+      {"reason", "TEXT", false},
+      {"status", "approved|rejected", false},
+      {"date", "YYYY-MM-DD", false}},
+     "file|decide",
+     cmd_edit},
+    {"profile",
+     "set --db FILE [--platforms LIST] [--materials D/T|P%] [--contact-role ROLE] "
+     "[--parent SCHOOL|none]",
+     "Sets the school's profile; fields not given keep their value.\n"
+     "  --platforms     the teaching platforms in use, 'NAME:KIND[:CLASSES];...' with KIND\n"
+     "                  live, recorded, tv or other (e.g. '空中课堂:tv:all;钉钉:live:3-1,3-2');\n"
+     "                  '' for none\n"
+     "  --materials     teaching materials handed out: DELIVERED/TOTAL (120/300) or PERCENT%\n"
+     "  --contact-role  the role of the school's contact for the county\n"
+     "  --parent        for a teaching point: the 10-digit code of its parent school\n"
+     "                  (a teaching point runs as a school of its own); none clears it",
+     {{"db", "FILE", true},
+      {"platforms", "LIST", false},
+      {"materials", "D/T|P%", false},
+      {"contact-role", "ROLE", false},
+      {"parent", "SCHOOL|none", false}},
+     "set",
+     cmd_edit},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -576,6 +665,34 @@ static int cmd_bundle(const struct args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     rc = rcl_school_bundle(db, &m, opt(a, "out"), stdout, stderr);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* student, measure, feedback, optout and profile: edit.c does the work. */
+static int cmd_edit(const struct args *a)
+{
+    struct rcl_school_edit_opt given[OPTS_MAX];
+    struct rcl_school_meta m;
+    char why[160];
+    size_t n = 0;
+    sqlite3 *db;
+    int rc;
+
+    for (int o = 0; o < OPTS_MAX && a->cmd->opts[o].name != NULL; o++) {
+        if (a->values[o] != NULL && strcmp(a->cmd->opts[o].name, "db") != 0) {
+            given[n].name = a->cmd->opts[o].name;
+            given[n].value = a->values[o];
+            n++;
+        }
+    }
+    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, why, sizeof(why)) != 0)
+        return usage_error(a->cmd, "%s", why);
+    db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

@@ -32,21 +32,53 @@
     " updated_at INTEGER NOT NULL DEFAULT 0"                                                       \
     ") WITHOUT ROWID;"
 
+/*
+ * Version 4 -> 5: the full record. The measures column keeps its text
+ * ("kind;kind:planned"); each measure's helper role and dates sit in
+ * measure_details by position. A removed student leaves a departures row
+ * (so a new epoch's snapshot tells the county again); the profile's
+ * platforms have a table, its other fields are meta keys.
+ */
+#define SCHOOL_SCHEMA_V5                                                                           \
+    "ALTER TABLE students ADD COLUMN optout_status INTEGER NOT NULL DEFAULT 0;"                     \
+    "ALTER TABLE students ADD COLUMN optout_reason TEXT NOT NULL DEFAULT '';"                      \
+    "ALTER TABLE students ADD COLUMN optout_filed TEXT NOT NULL DEFAULT '';"                       \
+    "ALTER TABLE students ADD COLUMN optout_decided TEXT NOT NULL DEFAULT '';"                     \
+    "CREATE TABLE measure_details("                                                                \
+    " student_id TEXT NOT NULL, idx INTEGER NOT NULL, kind INTEGER NOT NULL,"                      \
+    " helper_role TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL,"                \
+    " PRIMARY KEY(student_id, idx)) WITHOUT ROWID;"                                                \
+    "CREATE TABLE departures("                                                                     \
+    " student_id TEXT PRIMARY KEY, pseudonym BLOB NOT NULL, name TEXT NOT NULL,"                   \
+    " grade INTEGER NOT NULL, class TEXT NOT NULL, reason INTEGER NOT NULL,"                       \
+    " destination TEXT NOT NULL, left_on TEXT NOT NULL, removed_at INTEGER NOT NULL"               \
+    ") WITHOUT ROWID;"                                                                             \
+    "CREATE TABLE platforms(idx INTEGER PRIMARY KEY, name TEXT NOT NULL,"                          \
+    " kind INTEGER NOT NULL, classes TEXT NOT NULL);"
+
 static const char *const school_migrations[] = {
     SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
-    RCL_OUTBOX_SQL_V3,
+    RCL_OUTBOX_SQL_V3, SCHOOL_SCHEMA_V5,
 };
 
 #define STUDENT_COLUMNS                                                                            \
     "student_id, name, grade, class, network, devices, platform, \"groups\", participation, "      \
-    "measures, feedback"
+    "measures, feedback, optout_status, optout_reason, optout_filed, optout_decided"
 
 #define SQL_STUDENT_GET "SELECT " STUDENT_COLUMNS " FROM students WHERE student_id = ?1"
 #define SQL_STUDENT_EACH "SELECT " STUDENT_COLUMNS " FROM students ORDER BY student_id"
 #define SQL_STUDENT_PUT                                                                            \
     "INSERT OR REPLACE INTO students(" STUDENT_COLUMNS ", updated_at)"                             \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
 #define SQL_STUDENT_COUNT "SELECT count(*) FROM students"
+#define SQL_DETAILS_GET                                                                            \
+    "SELECT idx, kind, helper_role, start_date, end_date FROM measure_details"                     \
+    " WHERE student_id = ?1 ORDER BY idx"
+#define SQL_DETAILS_CLEAR "DELETE FROM measure_details WHERE student_id = ?1"
+#define SQL_DETAILS_PUT                                                                            \
+    "INSERT INTO measure_details(student_id, idx, kind, helper_role, start_date, end_date)"        \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_DEPARTURE_FORGET "DELETE FROM departures WHERE student_id = ?1"
 
 sqlite3 *rcl_school_store_open(const char *path, enum rcl_db_mode mode, char *err, size_t errlen)
 {
@@ -64,9 +96,8 @@ static int append_profile(sqlite3 *db, const struct rcl_school_meta *m, const ch
 
     memset(&c, 0, sizeof(c));
     c.kind = RCL_CHANGE_SCHOOL;
-    snprintf(c.u.school.school_id, sizeof(c.u.school.school_id), "%s", m->school_id);
-    snprintf(c.u.school.name, sizeof(c.u.school.name), "%s", m->name);
-    snprintf(c.u.school.county, sizeof(c.u.school.county), "%s", m->county);
+    if (rcl_school_profile_load(db, m, &c.u.school) != 0)
+        return -1;
     return rcl_outbox_append(db, entity, &c);
 }
 
@@ -189,6 +220,7 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
     char bad[64];
     sqlite3_int64 grade = sqlite3_column_int64(st, 2);
     sqlite3_int64 part = sqlite3_column_int64(st, 8);
+    sqlite3_int64 optout = sqlite3_column_int64(st, 11);
 
     memset(out, 0, sizeof(*out));
     if (column_text(st, 0, out->id, sizeof(out->id)) != 0 ||
@@ -196,7 +228,11 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
         column_text(st, 3, out->class_name, sizeof(out->class_name)) != 0 ||
         column_text(st, 6, out->platform, sizeof(out->platform)) != 0 ||
         column_text(st, 9, measures, sizeof(measures)) != 0 ||
-        column_text(st, 10, out->feedback, sizeof(out->feedback)) != 0 || grade < 1 || grade > 12 ||
+        column_text(st, 10, out->feedback, sizeof(out->feedback)) != 0 ||
+        column_text(st, 12, out->optout_reason, sizeof(out->optout_reason)) != 0 ||
+        column_text(st, 13, out->optout_filed, sizeof(out->optout_filed)) != 0 ||
+        column_text(st, 14, out->optout_decided, sizeof(out->optout_decided)) != 0 ||
+        optout < 0 || optout >= RCL_OPTOUT_STATUS_COUNT || grade < 1 || grade > 12 ||
         part < 0 || part >= RCL_PARTICIPATION_COUNT ||
         rcl_measures_parse(measures, out->measures, &out->n_measures, bad, sizeof(bad)) != 0) {
         RCL_ERROR("school store: a students row is damaged");
@@ -204,10 +240,87 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
     }
     out->grade = (unsigned)grade;
     out->participation = (unsigned)part;
+    out->optout_status = (unsigned)optout;
     out->network = (uint32_t)sqlite3_column_int64(st, 4) & (RCL_BIT(RCL_NETWORK_COUNT) - 1);
     out->devices = (uint32_t)sqlite3_column_int64(st, 5) & (RCL_BIT(RCL_DEVICE_COUNT) - 1);
     out->groups = (uint32_t)sqlite3_column_int64(st, 7) & (RCL_BIT(RCL_GROUP_COUNT) - 1);
     return 0;
+}
+
+/*
+ * Attaches each measure's helper role and dates (measure_details, by
+ * position; a row whose kind no longer matches is stale and ignored).
+ * Returns 0, or -1 logged.
+ */
+static int read_details(sqlite3 *db, struct rcl_student *s)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_DETAILS_GET);
+    int step, rc = 0;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 idx = sqlite3_column_int64(st, 0);
+        struct rcl_measure *m;
+
+        if (idx < 0 || (size_t)idx >= s->n_measures)
+            continue;
+        m = &s->measures[idx];
+        if (sqlite3_column_int64(st, 1) != m->kind)
+            continue;
+        if (column_text(st, 2, m->helper_role, sizeof(m->helper_role)) != 0 ||
+            column_text(st, 3, m->start_date, sizeof(m->start_date)) != 0 ||
+            column_text(st, 4, m->end_date, sizeof(m->end_date)) != 0) {
+            RCL_ERROR("school store: a measure_details row of a student is damaged");
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        RCL_ERROR("school store: reading measure details failed: %s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Replaces the student's measure_details rows with those of s. 0, or -1 logged. */
+static int put_details(sqlite3 *db, const struct rcl_student *s)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_DETAILS_CLEAR);
+    int rc = -1;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    st = rcl_db_prepare(db, SQL_DETAILS_PUT);
+    if (st == NULL)
+        return -1;
+    for (size_t i = 0; i < s->n_measures; i++) {
+        const struct rcl_measure *m = &s->measures[i];
+
+        if (!m->helper_role[0] && !m->start_date[0] && !m->end_date[0])
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_int64(st, 3, m->kind);
+        sqlite3_bind_text(st, 4, m->helper_role, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, m->start_date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, m->end_date, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    if (rc != 0)
+        RCL_ERROR("school store: writing measure details failed: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out)
@@ -219,7 +332,7 @@ int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out)
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        rc = read_student_row(st, out) == 0 ? 1 : -1;
+        rc = read_student_row(st, out) == 0 && read_details(db, out) == 0 ? 1 : -1;
     else if (step == SQLITE_DONE)
         rc = 0;
     else
@@ -234,11 +347,13 @@ bool rcl_school_student_equal(const struct rcl_student *a, const struct rcl_stud
         strcmp(a->class_name, b->class_name) != 0 || a->network != b->network ||
         a->devices != b->devices || strcmp(a->platform, b->platform) != 0 ||
         a->groups != b->groups || a->participation != b->participation ||
-        a->n_measures != b->n_measures || strcmp(a->feedback, b->feedback) != 0)
+        a->n_measures != b->n_measures || strcmp(a->feedback, b->feedback) != 0 ||
+        a->optout_status != b->optout_status || strcmp(a->optout_reason, b->optout_reason) != 0 ||
+        strcmp(a->optout_filed, b->optout_filed) != 0 ||
+        strcmp(a->optout_decided, b->optout_decided) != 0)
         return false;
     for (size_t i = 0; i < a->n_measures; i++) {
-        if (a->measures[i].kind != b->measures[i].kind ||
-            a->measures[i].status != b->measures[i].status)
+        if (!rcl_measure_equal(&a->measures[i], &b->measures[i]))
             return false;
     }
     return true;
@@ -264,12 +379,18 @@ static int put_student(sqlite3 *db, const struct rcl_student *s, int64_t now)
     sqlite3_bind_int64(st, 9, s->participation);
     sqlite3_bind_text(st, 10, measures, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, s->feedback, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 12, now);
+    sqlite3_bind_int64(st, 12, s->optout_status);
+    sqlite3_bind_text(st, 13, s->optout_reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, s->optout_filed, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, s->optout_decided, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 16, now);
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
         RCL_ERROR("school store: writing a student failed: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
+    if (rc == 0)
+        rc = put_details(db, s);
     return rc;
 }
 
@@ -307,6 +428,9 @@ rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEU
     rcl_school_pseudonym(pseudonym_key, s->id, s->pseudonym);
     if (put_student(db, s, now) != 0)
         return RCL_SCHOOL_SAVE_FAILED;
+    /* A student back at the school is no longer a departure of it. */
+    if (old == NULL && rcl_school_departure_forget(db, s->id) != 0)
+        return RCL_SCHOOL_SAVE_FAILED;
     if (append_student(db, s, true) != 0)
         return RCL_SCHOOL_SAVE_FAILED;
     return old == NULL ? RCL_SCHOOL_SAVE_NEW : RCL_SCHOOL_SAVE_CHANGED;
@@ -338,7 +462,8 @@ int rcl_school_snapshot(void *arg, sqlite3 *db, uint64_t *records)
     struct snapshot_walk w = {.db = db, .m = arg, .records = 0};
 
     *records = 0;
-    if (append_profile(db, w.m, NULL) != 0 ||
+    /* Departures before students: a student who left and came back ends enrolled. */
+    if (append_profile(db, w.m, NULL) != 0 || rcl_school_departures_snapshot(db) != 0 ||
         rcl_school_students_each(db, snapshot_student, &w) != 0)
         return -1;
     *records = w.records;
@@ -370,7 +495,7 @@ int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg)
     if (st == NULL)
         return -1;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (read_student_row(st, &s) != 0) {
+        if (read_student_row(st, &s) != 0 || read_details(db, &s) != 0) {
             rc = -1;
             goto done;
         }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "pseudonym.h"
+#include "rcl_codec.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_model.h"
@@ -96,6 +97,42 @@ int rcl_school_students_count(sqlite3 *db, uint64_t *out);
  */
 typedef int (*rcl_school_student_fn)(void *arg, const struct rcl_student *s);
 int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg);
+
+/* ---- Removals (school_departure.c) ---- */
+
+/*
+ * Removes the student with number id (inside the caller's transaction): the
+ * row and its measure details go, a departures row (d's reason, destination
+ * and date, with the student's name, grade and class) is kept, and the
+ * tombstone is appended to the outbox as "student:<pseudonym hex>", so it
+ * replaces an unsent update. Returns 1 removed, 0 no such student, -1 store
+ * error (logged).
+ */
+int rcl_school_student_remove(sqlite3 *db,
+                              const uint8_t pseudonym_key[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
+                              const char *id, const struct rcl_departure *d, int64_t now);
+
+/* Forgets id's departures row (the student is enrolled again). 0, or -1 logged. */
+int rcl_school_departure_forget(sqlite3 *db, const char *id);
+
+/* Appends every departure as a tombstone snapshot record (not counted). 0, or -1 logged. */
+int rcl_school_departures_snapshot(sqlite3 *db);
+
+/* ---- Profile (school_profile.c) ---- */
+
+/*
+ * Reads the school's profile: id, name and county from m, the rest (platforms,
+ * materials, contact role, parent school) from the store. 0, or -1 logged.
+ */
+int rcl_school_profile_load(sqlite3 *db, const struct rcl_school_meta *m,
+                            struct rcl_school_profile *out);
+
+/*
+ * Writes p's platforms, materials, contact role and parent school (inside
+ * the caller's transaction) and appends the profile to the outbox (entity
+ * "school"). 0, or -1 logged.
+ */
+int rcl_school_profile_save(sqlite3 *db, const struct rcl_school_profile *p);
 
 /*
  * The school's snapshot for a new epoch (an rcl_snapshot_fn; arg is the

@@ -1,0 +1,53 @@
+/*
+ * edit_internal.h - what edit.c and edit_records.c share (client-internal).
+ */
+#ifndef RCL_SCHOOL_EDIT_INTERNAL_H
+#define RCL_SCHOOL_EDIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "edit.h"
+
+/* One edit being run. */
+struct rcl_edit {
+    sqlite3 *db;
+    const struct rcl_school_meta *m;
+    const struct rcl_school_edit_opt *opts;
+    size_t n;
+    FILE *out, *errs;
+    const char *action;            /* "add", "plan", ... or NULL */
+    char where[64];                /* "rollcall-school student add", for messages */
+    char today[RCL_DATE_LEN + 1];  /* the default date of a new event */
+    int64_t now;
+    const char *usage_needs; /* what a usage error lacks */
+};
+
+/* A usage error: the options lack what (said once the edit is rolled back). */
+#define RCL_EDIT_USAGE_NEEDS(e, what) ((e)->usage_needs = (what), RCL_SCHOOL_EXIT_USAGE)
+
+/* Says "where: message" on errs. Returns RCL_SCHOOL_EXIT_DATA. */
+int rcl_edit_fail(struct rcl_edit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The value of option name, or NULL when not given. */
+const char *rcl_edit_opt(const struct rcl_edit *e, const char *name);
+
+/* Copies option name (when given) into out after checking length and UTF-8. 0, or -1 said. */
+int rcl_edit_text(struct rcl_edit *e, const char *name, bool required, char *out, size_t cap);
+
+/* Copies date option name (when given) into out after checking it. 0, or -1 said. */
+int rcl_edit_date(struct rcl_edit *e, const char *name, char out[RCL_DATE_LEN + 1]);
+
+/* The student of --id into s (s->id set even when absent). 1 found, 0 absent, -1 said. */
+int rcl_edit_student(struct rcl_edit *e, struct rcl_student *s);
+
+/* Saves s (old: the stored row or NULL) and says done. 0, or an exit code said. */
+int rcl_edit_save(struct rcl_edit *e, struct rcl_student *s, const struct rcl_student *old,
+                  const char *done);
+
+/* measure add|plan|end and profile set (edit_records.c). Return an exit code. */
+int rcl_edit_measure(struct rcl_edit *e);
+int rcl_edit_profile(struct rcl_edit *e);
+
+#endif
