@@ -18,6 +18,8 @@
 
 #include <sodium.h>
 
+#include "agg_departures.h"
+#include "agg_profile.h"
 #include "agg_sql.h"
 #include "rcl_db.h"
 #include "rcl_envelope.h"
@@ -373,9 +375,13 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
             break;
         case RCL_CHANGE_REMOVED:
             rc = rcl_agg_student_delete(db, false, a->source, c->u.removed.pseudonym);
+            if (rc == 0)
+                rc = rcl_agg_departure_put(db, a->source, &c->u.removed, now);
             break;
         case RCL_CHANGE_SCHOOL:
             rc = put_profile(db, &c->u.school);
+            if (rc == 0 && county)
+                rc = rcl_agg_profile_put(db, &c->u.school, now);
             break;
         case RCL_CHANGE_SUMMARY:
             rc = apply_summary(a, &c->u.summary);

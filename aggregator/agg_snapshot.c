@@ -6,8 +6,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "agg_departures.h"
+#include "agg_profile.h"
 #include "agg_sql.h"
 #include "agg_summary.h"
 #include "rcl_db.h"
@@ -57,12 +61,16 @@ int rcl_agg_student_put(sqlite3 *db, bool staging, const char *school,
 {
     int ret = -1;
     char measures[RCL_MEASURES_MAX * 32];
-    sqlite3_stmt *st = rcl_db_prepare(db, staging
-                                              ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
-                                              : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
+    char *details = rcl_agg_measure_details_json(s);
+    sqlite3_stmt *st = details == NULL ? NULL
+                       : rcl_db_prepare(db, staging
+                                                ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
+                                                : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
 
-    if (!st)
+    if (!st) {
+        free(details);
         return -1;
+    }
     rcl_measures_format(s->measures, s->n_measures, measures, sizeof(measures));
     sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, s->pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
@@ -76,9 +84,19 @@ int rcl_agg_student_put(sqlite3 *db, bool staging, const char *school,
     sqlite3_bind_int64(st, 10, s->participation);
     sqlite3_bind_text(st, 11, measures, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 12, s->feedback, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, details, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14,
+                      rcl_optout_status_names[s->optout_status < RCL_OPTOUT_STATUS_COUNT
+                                                  ? s->optout_status
+                                                  : RCL_OPTOUT_NONE],
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, s->optout_reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 16, s->optout_filed, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, s->optout_decided, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE)
         ret = 0;
     sqlite3_finalize(st);
+    free(details);
     return ret;
 }
 
@@ -132,7 +150,10 @@ int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const 
     case RCL_CHANGE_STUDENT:
         return rcl_agg_student_put(db, true, source, &c->u.student);
     case RCL_CHANGE_REMOVED:
-        return rcl_agg_student_delete(db, true, source, c->u.removed.pseudonym);
+        /* A departure is history, not a row the snapshot replaces: it is kept at once. */
+        if (rcl_agg_student_delete(db, true, source, c->u.removed.pseudonym) != 0)
+            return -1;
+        return rcl_agg_departure_put(db, source, &c->u.removed, (int64_t)time(NULL));
     case RCL_CHANGE_SUMMARY:
         return rcl_agg_summary_stage(db, &c->u.summary, source);
     default:

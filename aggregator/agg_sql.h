@@ -136,6 +136,45 @@
     "CREATE UNIQUE INDEX IF NOT EXISTS students_staging_key"                                       \
     " ON students_staging(school_id, pseudonym);"
 
+/*
+ * County stores only: migrations of the tables init creates there, numbered
+ * by meta 'county_schema' (entry i takes it from i to i+1), run by init and
+ * by every open of a county store. Never edit a released one; append.
+ *
+ * Version 0 -> 1: the full record. Each student row gains its measures'
+ * helper roles and dates (measure_details: a JSON array, one object per
+ * measure in the order of the measures text, which is kept as it was) and
+ * its opt-out application; students_staging gains the same columns in the
+ * same order, so a snapshot moves in whole. departures keeps every student
+ * a school removed; school_profiles and school_platforms hold what a
+ * school's profile says beyond its name and county.
+ */
+#define RCL_AGG_SQL_COUNTY_STUDENT_COLS(table)                                                     \
+    "ALTER TABLE " table " ADD COLUMN measure_details TEXT NOT NULL DEFAULT '[]';"                 \
+    "ALTER TABLE " table " ADD COLUMN optout_status TEXT NOT NULL DEFAULT 'none';"                 \
+    "ALTER TABLE " table " ADD COLUMN optout_reason TEXT NOT NULL DEFAULT '';"                     \
+    "ALTER TABLE " table " ADD COLUMN optout_filed TEXT NOT NULL DEFAULT '';"                      \
+    "ALTER TABLE " table " ADD COLUMN optout_decided TEXT NOT NULL DEFAULT '';"
+#define RCL_AGG_SQL_COUNTY_V1                                                                      \
+    RCL_AGG_SQL_COUNTY_STUDENT_COLS("students")                                                    \
+    RCL_AGG_SQL_COUNTY_STUDENT_COLS("students_staging")                                            \
+    "CREATE INDEX IF NOT EXISTS students_pseudonym ON students(pseudonym);"                        \
+    "CREATE TABLE departures("                                                                     \
+    " school_id TEXT NOT NULL, pseudonym BLOB NOT NULL, name TEXT NOT NULL,"                       \
+    " grade INTEGER NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL,"                          \
+    " destination TEXT NOT NULL, left_on TEXT NOT NULL, recorded_at INTEGER NOT NULL,"             \
+    " PRIMARY KEY(school_id, pseudonym));"                                                         \
+    "CREATE INDEX departures_pseudonym ON departures(pseudonym);"                                  \
+    "CREATE TABLE school_profiles("                                                                \
+    " school_id TEXT PRIMARY KEY, parent_school TEXT NOT NULL, contact_role TEXT NOT NULL,"        \
+    " materials_delivered INTEGER NOT NULL, materials_total INTEGER NOT NULL,"                     \
+    " materials_percent INTEGER NOT NULL, updated_at INTEGER NOT NULL);"                           \
+    "CREATE TABLE school_platforms("                                                               \
+    " school_id TEXT NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"      \
+    " classes TEXT NOT NULL, PRIMARY KEY(school_id, idx));"
+
+#define RCL_AGG_COUNTY_MIGRATIONS {RCL_AGG_SQL_COUNTY_V1}
+
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \
     "id, public_key, curve_pk, revoked, epoch, applied_seq, applied_digest, last_batch_at, "       \
@@ -182,8 +221,25 @@
 /* ---- students (county) ---- */
 #define RCL_AGG_SQL_STUDENT_PUT_INTO(table)                                                        \
     "INSERT OR REPLACE INTO " table "(school_id, pseudonym, name, grade, class, network, devices," \
-    " platform, groups, participation, measures, feedback)"                                        \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " platform, groups, participation, measures, feedback, measure_details, optout_status,"        \
+    " optout_reason, optout_filed, optout_decided)"                                                \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+#define RCL_AGG_SQL_DEPARTURE_PUT                                                                  \
+    "INSERT OR REPLACE INTO departures(school_id, pseudonym, name, grade, class, reason,"           \
+    " destination, left_on, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+/* Transferred out, and enrolled at no school of the county. */
+#define RCL_AGG_SQL_DEPARTURES_UNRECEIVED                                                          \
+    "SELECT school_id, pseudonym, name, grade, class, reason, destination, left_on FROM departures" \
+    " d WHERE reason = 'transferred_out' AND NOT EXISTS"                                           \
+    " (SELECT 1 FROM students s WHERE s.pseudonym = d.pseudonym)"                                  \
+    " ORDER BY school_id, left_on, name"
+#define RCL_AGG_SQL_PROFILE_PUT                                                                    \
+    "INSERT OR REPLACE INTO school_profiles(school_id, parent_school, contact_role,"               \
+    " materials_delivered, materials_total, materials_percent, updated_at)"                        \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+#define RCL_AGG_SQL_PLATFORMS_CLEAR "DELETE FROM school_platforms WHERE school_id = ?1"
+#define RCL_AGG_SQL_PLATFORM_PUT                                                                   \
+    "INSERT INTO school_platforms(school_id, idx, name, kind, classes) VALUES(?1, ?2, ?3, ?4, ?5)"
 #define RCL_AGG_SQL_STUDENT_DELETE_FROM(table)                                                     \
     "DELETE FROM " table " WHERE school_id = ?1 AND pseudonym = ?2"
 

@@ -25,6 +25,33 @@ static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL
                                                     RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
+static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;
+#define COUNTY_N_MIGRATIONS ((int64_t)(sizeof(county_migrations) / sizeof(county_migrations[0])))
+
+/* The county_schema a county store is at (0 when never migrated). */
+static int64_t county_schema(sqlite3 *db)
+{
+    int64_t v = 0;
+
+    if (rcl_meta_get_int(db, "county_schema", &v) != 0 || v < 0)
+        return 0;
+    return v;
+}
+
+/*
+ * Brings a county store's own tables (students and what goes with them) up
+ * to date, inside the caller's transaction. 0, or -1 logged.
+ */
+static int county_migrate(sqlite3 *db)
+{
+    for (int64_t v = county_schema(db); v < COUNTY_N_MIGRATIONS; v++) {
+        if (rcl_db_exec(db, county_migrations[v], "migrating the county tables") != 0 ||
+            rcl_meta_set_int(db, "county_schema", v + 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Long enough for `enroll` or `report` to wait out one of run's commits. */
 #define AGG_BUSY_TIMEOUT_MS 10000
 
@@ -132,7 +159,8 @@ int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
         goto store_error;
     if (cfg->tier == RCL_AGG_COUNTY &&
         (rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "creating the students table") != 0 ||
-         rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0))
+         rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0 ||
+         county_migrate(db) != 0))
         goto store_error;
     if (rcl_db_commit(db) != 0)
         goto store_error;
@@ -242,6 +270,15 @@ sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *
         snprintf(err, errlen, "%s: cannot create the snapshot staging table: %s", path,
                  sqlite3_errmsg(db));
         goto fail;
+    }
+    /* Checked first without a write lock: `run` may hold the store. */
+    if (cfg->tier == RCL_AGG_COUNTY && county_schema(db) < COUNTY_N_MIGRATIONS) {
+        if (rcl_db_begin(db) != 0 || county_migrate(db) != 0 || rcl_db_commit(db) != 0) {
+            snprintf(err, errlen, "%s: cannot migrate the county tables: %s", path,
+                     sqlite3_errmsg(db));
+            rcl_db_rollback(db);
+            goto fail;
+        }
     }
     return db;
 fail:
