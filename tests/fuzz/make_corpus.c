@@ -131,6 +131,38 @@ static void county_seeds(void)
     seed(FUZZ_COUNTY, FUZZ_FRESH, "county-probe", p, len);
     free(p);
 
+    /* The full record: a profile with platforms and a parent, a student with measure
+     * details and an opt-out, a tombstone with its reason and destination. */
+    fuzz_change_profile(&c[0], 1, fresh, "教学点", county);
+    c[0].u.school.n_platforms = 1;
+    snprintf(c[0].u.school.platforms[0].name, sizeof(c[0].u.school.platforms[0].name), "空中课堂");
+    c[0].u.school.platforms[0].kind = RCL_PLATFORM_TV;
+    c[0].u.school.materials_delivered = 2;
+    c[0].u.school.materials_total = 3;
+    c[0].u.school.materials_percent = 66;
+    snprintf(c[0].u.school.parent_school, sizeof(c[0].u.school.parent_school), "4113810000");
+    fuzz_change_student(&c[1], 2, 7, 0, 0, RCL_PART_OPTED_OUT, RCL_STATUS_IN_PLACE);
+    snprintf(c[1].u.student.measures[0].helper_role, sizeof(c[1].u.student.measures[0].helper_role),
+             "班主任");
+    snprintf(c[1].u.student.measures[0].start_date, sizeof(c[1].u.student.measures[0].start_date),
+             "2026-02-10");
+    c[1].u.student.optout_status = RCL_OPTOUT_APPROVED;
+    snprintf(c[1].u.student.optout_reason, sizeof(c[1].u.student.optout_reason), "家长辅导");
+    snprintf(c[1].u.student.optout_filed, sizeof(c[1].u.student.optout_filed), "2026-02-01");
+    snprintf(c[1].u.student.optout_decided, sizeof(c[1].u.student.optout_decided), "2026-02-02");
+    memset(&c[2], 0, sizeof(c[2]));
+    c[2].seq = 3;
+    c[2].kind = RCL_CHANGE_REMOVED;
+    memset(c[2].u.removed.pseudonym, 8, RCL_PSEUDONYM_BYTES);
+    c[2].u.removed.reason = RCL_DEPART_TRANSFERRED_OUT;
+    snprintf(c[2].u.removed.destination, sizeof(c[2].u.removed.destination), "4113810000");
+    snprintf(c[2].u.removed.left_on, sizeof(c[2].u.removed.left_on), "2026-03-01");
+    snprintf(c[2].u.removed.name, sizeof(c[2].u.removed.name), "学生8");
+    c[2].u.removed.grade = 5;
+    build(fresh, 1, 1, 3, NULL, c, 3, &p, &len);
+    seed(FUZZ_COUNTY, FUZZ_FRESH, "county-full-record", p, len);
+    free(p);
+
     fuzz_change_summary(&c[0], 1, fresh, true, 10);
     build(fresh, 1, 1, 1, NULL, c, 1, &p, &len);
     seed(FUZZ_COUNTY, FUZZ_FRESH, "county-summary-refused", p, len);
