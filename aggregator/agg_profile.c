@@ -46,11 +46,11 @@ int rcl_agg_profile_put(sqlite3 *db, const struct rcl_school_profile *p, int64_t
         sqlite3_bind_text(st, 1, p->school_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
         sqlite3_bind_text(st, 3, pl->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4,
-                          rcl_platform_kind_names[pl->kind < RCL_PLATFORM_KIND_COUNT
-                                                      ? pl->kind
-                                                      : RCL_PLATFORM_OTHER],
-                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(
+            st, 4,
+            rcl_platform_kind_names[pl->kind < RCL_PLATFORM_KIND_COUNT ? pl->kind
+                                                                       : RCL_PLATFORM_OTHER],
+            -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, pl->classes, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail;

@@ -225,7 +225,7 @@
     " optout_reason, optout_filed, optout_decided)"                                                \
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
 #define RCL_AGG_SQL_DEPARTURE_PUT                                                                  \
-    "INSERT OR REPLACE INTO departures(school_id, pseudonym, name, grade, class, reason,"           \
+    "INSERT OR REPLACE INTO departures(school_id, pseudonym, name, grade, class, reason,"          \
     " destination, left_on, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 /* Transferred out, and enrolled at no school of the county. */
 #define RCL_AGG_SQL_DEPARTURES_UNRECEIVED                                                          \

@@ -144,7 +144,8 @@ int rcl_edit_date(struct rcl_edit *e, const char *name, char out[RCL_DATE_LEN + 
     return 0;
 }
 
-/* Looks the student of --id up. Returns 1 found, 0 absent (said), -1 bad id or store error (said). */
+/* Looks the student of --id up. Returns 1 found, 0 absent (said), -1 bad id or store error (said).
+ */
 int rcl_edit_student(struct rcl_edit *e, struct rcl_student *s)
 {
     const char *id = rcl_edit_opt(e, "id");
@@ -217,15 +218,16 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
         if ((v = rcl_edit_opt(e, sets[i].name)) == NULL)
             continue;
         if (rcl_set_parse(sets[i].names, sets[i].count, v,
-                          (uint32_t *)(void *)((char *)s + sets[i].offset), bad,
-                          sizeof(bad)) != 0)
+                          (uint32_t *)(void *)((char *)s + sets[i].offset), bad, sizeof(bad)) != 0)
             return rcl_edit_fail(e, "--%s: unknown value '%s'", sets[i].name, bad);
     }
     if ((v = rcl_edit_opt(e, "participation")) != NULL) {
         int p = rcl_name_find(rcl_participation_names, RCL_PARTICIPATION_COUNT, v, strlen(v));
         if (p < 0)
-            return rcl_edit_fail(e, "--participation '%s' is not one of active, irregular, "
-                                    "absent, opted_out", v);
+            return rcl_edit_fail(e,
+                                 "--participation '%s' is not one of active, irregular, "
+                                 "absent, opted_out",
+                                 v);
         s->participation = (unsigned)p;
     }
     return 0;
@@ -283,8 +285,10 @@ static int student_remove(struct rcl_edit *e)
         return RCL_EDIT_USAGE_NEEDS(e, "--reason left|graduated|transferred_out|other");
     r = rcl_name_find(rcl_departure_reason_names, RCL_DEPART_REASON_COUNT, reason, strlen(reason));
     if (r < 0)
-        return rcl_edit_fail(e, "--reason '%s' is not one of left, graduated, transferred_out, "
-                                "other", reason);
+        return rcl_edit_fail(e,
+                             "--reason '%s' is not one of left, graduated, transferred_out, "
+                             "other",
+                             reason);
     d.reason = (unsigned)r;
     if (to != NULL) {
         bool ok = strlen(to) == RCL_SCHOOL_ID_LEN;
@@ -306,8 +310,8 @@ static int student_remove(struct rcl_edit *e)
         return RCL_SCHOOL_EXIT_DATA;
     if (found == 0)
         return rcl_edit_fail(e, "no student %s on the list", rcl_edit_opt(e, "id"));
-    if (rcl_school_student_remove(e->db, e->m->pseudonym_key, rcl_edit_opt(e, "id"), &d,
-                                  e->now) != 1)
+    if (rcl_school_student_remove(e->db, e->m->pseudonym_key, rcl_edit_opt(e, "id"), &d, e->now) !=
+        1)
         return rcl_edit_fail(e, "cannot remove student %s (see the log above)",
                              rcl_edit_opt(e, "id"));
     fprintf(e->out, "student %s: removed (%s%s%s, %s)\n", rcl_edit_opt(e, "id"), reason,
@@ -398,9 +402,10 @@ static int optout_decide(struct rcl_edit *e)
         if (s.participation == RCL_PART_OPTED_OUT)
             s.participation = RCL_PART_ACTIVE;
     }
-    rc = rcl_edit_save(e, &s, &old, s.optout_status == RCL_OPTOUT_APPROVED
-                                        ? "opt-out approved (participation opted_out)"
-                                        : "opt-out rejected");
+    rc = rcl_edit_save(e, &s, &old,
+                       s.optout_status == RCL_OPTOUT_APPROVED
+                           ? "opt-out approved (participation opted_out)"
+                           : "opt-out rejected");
 done:
     sodium_memzero(&s, sizeof(s));
     sodium_memzero(&old, sizeof(old));
@@ -410,8 +415,8 @@ done:
 /* ---- Running one edit ---- */
 
 int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *command,
-                    const char *action, const struct rcl_school_edit_opt *opts, size_t n,
-                    FILE *out, FILE *errs)
+                    const char *action, const struct rcl_school_edit_opt *opts, size_t n, FILE *out,
+                    FILE *errs)
 {
     const struct edit_action *a = find_action(command, action);
     struct rcl_edit e;

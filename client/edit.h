@@ -36,7 +36,7 @@ int rcl_school_edit_check(const char *command, const char *action,
  * 0 done, 1 a data error (nothing changed), 2 the options do not fit.
  */
 int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *command,
-                    const char *action, const struct rcl_school_edit_opt *opts, size_t n,
-                    FILE *out, FILE *errs);
+                    const char *action, const struct rcl_school_edit_opt *opts, size_t n, FILE *out,
+                    FILE *errs);
 
 #endif

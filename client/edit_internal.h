@@ -17,9 +17,9 @@ struct rcl_edit {
     const struct rcl_school_edit_opt *opts;
     size_t n;
     FILE *out, *errs;
-    const char *action;            /* "add", "plan", ... or NULL */
-    char where[64];                /* "rollcall-school student add", for messages */
-    char today[RCL_DATE_LEN + 1];  /* the default date of a new event */
+    const char *action;           /* "add", "plan", ... or NULL */
+    char where[64];               /* "rollcall-school student add", for messages */
+    char today[RCL_DATE_LEN + 1]; /* the default date of a new event */
     int64_t now;
     const char *usage_needs; /* what a usage error lacks */
 };

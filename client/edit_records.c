@@ -37,11 +37,12 @@ int rcl_edit_measure(struct rcl_edit *e)
 
     if (kind_word == NULL)
         return RCL_EDIT_USAGE_NEEDS(e, "--kind KIND");
-    kind = rcl_name_find(rcl_measure_kind_names, RCL_MEASURE_KIND_COUNT, kind_word,
-                         strlen(kind_word));
+    kind =
+        rcl_name_find(rcl_measure_kind_names, RCL_MEASURE_KIND_COUNT, kind_word, strlen(kind_word));
     if (kind < 0)
-        return rcl_edit_fail(e, "--kind '%s' is not one of tv_at_village, loaned_device, "
-                                "data_subsidy, one_to_one, paper_materials, funding",
+        return rcl_edit_fail(e,
+                             "--kind '%s' is not one of tv_at_village, loaned_device, "
+                             "data_subsidy, one_to_one, paper_materials, funding",
                              kind_word);
     found = rcl_edit_student(e, &old);
     if (found == 0)
@@ -85,8 +86,8 @@ int rcl_edit_measure(struct rcl_edit *e)
         rcl_edit_date(e, "start", m->start_date) != 0 || rcl_edit_date(e, "end", m->end_date) != 0)
         goto done;
     if (m->start_date[0] && m->end_date[0] && strcmp(m->end_date, m->start_date) < 0) {
-        rc = rcl_edit_fail(e, "end date %s is before the start date %s", m->end_date,
-                           m->start_date);
+        rc =
+            rcl_edit_fail(e, "end date %s is before the start date %s", m->end_date, m->start_date);
         goto done;
     }
     rc = rcl_edit_save(e, &s, &old,
@@ -157,8 +158,9 @@ static int parse_platforms(struct rcl_edit *e, const char *v, struct rcl_school_
             kind = rcl_name_find(rcl_platform_kind_names, RCL_PLATFORM_KIND_COUNT, ks,
                                  (size_t)(ke - ks));
             if (kind < 0)
-                return rcl_edit_fail(e, "--platforms kind '%.*s' of '%s' is not one of live, "
-                                        "recorded, tv, other",
+                return rcl_edit_fail(e,
+                                     "--platforms kind '%.*s' of '%s' is not one of live, "
+                                     "recorded, tv, other",
                                      (int)(ke - ks), ks, pl->name);
             pl->kind = (unsigned)kind;
         }
@@ -166,8 +168,9 @@ static int parse_platforms(struct rcl_edit *e, const char *v, struct rcl_school_
             const char *cs = c2 + 1, *ce = end;
             trim(&cs, &ce);
             if (take_part(cs, ce, pl->classes, sizeof(pl->classes)) != 0)
-                return rcl_edit_fail(e, "--platforms classes of '%s' are too long (at most %d "
-                                        "bytes) or not UTF-8 text",
+                return rcl_edit_fail(e,
+                                     "--platforms classes of '%s' are too long (at most %d "
+                                     "bytes) or not UTF-8 text",
                                      pl->name, RCL_CLASSES_MAX);
         }
         p->n_platforms++;
@@ -197,16 +200,18 @@ static int parse_materials(struct rcl_edit *e, const char *v, struct rcl_school_
         goto bad;
     b = strtoul(end + 1, &end, 10);
     if (*end != '\0' || b == 0 || b > UINT32_MAX || a > b)
-        return rcl_edit_fail(e, "--materials '%s': the delivered count must be at most the "
-                                "total, which must be 1 or more",
+        return rcl_edit_fail(e,
+                             "--materials '%s': the delivered count must be at most the "
+                             "total, which must be 1 or more",
                              v);
     p->materials_delivered = (uint32_t)a;
     p->materials_total = (uint32_t)b;
     p->materials_percent = (uint32_t)((uint64_t)a * 100 / b);
     return 0;
 bad:
-    return rcl_edit_fail(e, "--materials '%s' is not DELIVERED/TOTAL (e.g. 120/300) or "
-                            "PERCENT%% (e.g. 40%%)",
+    return rcl_edit_fail(e,
+                         "--materials '%s' is not DELIVERED/TOTAL (e.g. 120/300) or "
+                         "PERCENT%% (e.g. 40%%)",
                          v);
 }
 

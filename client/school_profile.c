@@ -51,8 +51,7 @@ int rcl_school_profile_load(sqlite3 *db, const struct rcl_school_meta *m,
     /* Keys never set (a store from before profiles) read as empty. */
     if (rcl_meta_get_text(db, "contact_role", out->contact_role, sizeof(out->contact_role)) != 0)
         out->contact_role[0] = '\0';
-    if (rcl_meta_get_text(db, "parent_school", out->parent_school, sizeof(out->parent_school)) !=
-        0)
+    if (rcl_meta_get_text(db, "parent_school", out->parent_school, sizeof(out->parent_school)) != 0)
         out->parent_school[0] = '\0';
     out->materials_delivered = meta_u32(db, "materials_delivered");
     out->materials_total = meta_u32(db, "materials_total");

@@ -40,7 +40,7 @@
  * platforms have a table, its other fields are meta keys.
  */
 #define SCHOOL_SCHEMA_V5                                                                           \
-    "ALTER TABLE students ADD COLUMN optout_status INTEGER NOT NULL DEFAULT 0;"                     \
+    "ALTER TABLE students ADD COLUMN optout_status INTEGER NOT NULL DEFAULT 0;"                    \
     "ALTER TABLE students ADD COLUMN optout_reason TEXT NOT NULL DEFAULT '';"                      \
     "ALTER TABLE students ADD COLUMN optout_filed TEXT NOT NULL DEFAULT '';"                       \
     "ALTER TABLE students ADD COLUMN optout_decided TEXT NOT NULL DEFAULT '';"                     \

@@ -77,8 +77,8 @@ int codec_student_from_wire(const Rollcall__Student *w, struct rcl_student *s, c
                             size_t errlen)
 {
     memset(s, 0, sizeof(*s));
-    if (codec_take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES,
-                         err, errlen) != 0)
+    if (codec_take_bytes("student.pseudonym", &w->pseudonym, s->pseudonym, RCL_PSEUDONYM_BYTES, err,
+                         errlen) != 0)
         return -1;
     if (codec_take_string("student.name", w->name, s->name, sizeof(s->name), err, errlen) != 0)
         return -1;
@@ -87,8 +87,8 @@ int codec_student_from_wire(const Rollcall__Student *w, struct rcl_student *s, c
         return -1;
     }
     s->grade = w->grade;
-    if (codec_take_string("student.class_name", w->class_name, s->class_name,
-                          sizeof(s->class_name), err, errlen) != 0)
+    if (codec_take_string("student.class_name", w->class_name, s->class_name, sizeof(s->class_name),
+                          err, errlen) != 0)
         return -1;
     if (codec_check_bits("student.network", w->network, RCL_NETWORK_COUNT, err, errlen) != 0 ||
         codec_check_bits("student.devices", w->devices, RCL_DEVICE_COUNT, err, errlen) != 0 ||
@@ -162,15 +162,15 @@ int codec_removed_from_wire(const Rollcall__StudentRemoved *w, struct rcl_depart
                             size_t errlen)
 {
     memset(d, 0, sizeof(*d));
-    if (codec_take_bytes("removed.pseudonym", &w->pseudonym, d->pseudonym, RCL_PSEUDONYM_BYTES,
-                         err, errlen) != 0 ||
+    if (codec_take_bytes("removed.pseudonym", &w->pseudonym, d->pseudonym, RCL_PSEUDONYM_BYTES, err,
+                         errlen) != 0 ||
         codec_check_enum("removed.reason", w->reason, RCL_DEPART_REASON_COUNT, err, errlen) != 0 ||
         codec_take_school_code("removed.destination", w->destination, d->destination, err,
                                errlen) != 0 ||
         codec_take_date("removed.left_on", w->left_on, d->left_on, err, errlen) != 0 ||
         codec_take_string("removed.name", w->name, d->name, sizeof(d->name), err, errlen) != 0 ||
-        codec_take_string("removed.class_name", w->class_name, d->class_name,
-                          sizeof(d->class_name), err, errlen) != 0)
+        codec_take_string("removed.class_name", w->class_name, d->class_name, sizeof(d->class_name),
+                          err, errlen) != 0)
         return -1;
     if (w->grade > 12) {
         codec_err(err, errlen, "removed.grade %" PRIu32 " is out of range 0-12", w->grade);
@@ -221,11 +221,11 @@ static int materials_check(const struct rcl_school_profile *p, char *err, size_t
                   p->materials_delivered, p->materials_total);
         return -1;
     }
-    if (p->materials_percent != (uint32_t)((uint64_t)p->materials_delivered * 100 /
-                                           p->materials_total)) {
-        codec_err(err, errlen, "school.materials_percent %" PRIu32 " is not %" PRIu32
-                  " of %" PRIu32, p->materials_percent, p->materials_delivered,
-                  p->materials_total);
+    if (p->materials_percent !=
+        (uint32_t)((uint64_t)p->materials_delivered * 100 / p->materials_total)) {
+        codec_err(err, errlen,
+                  "school.materials_percent %" PRIu32 " is not %" PRIu32 " of %" PRIu32,
+                  p->materials_percent, p->materials_delivered, p->materials_total);
         return -1;
     }
     return 0;

@@ -121,10 +121,10 @@ static void test_county_records(void)
                     "json_extract(measure_details, '$[0].start_date') = '2026-02-10' AND "
                     "json_extract(measure_details, '$[1].status') = 'planned' AND "
                     "json_extract(measure_details, '$[1].helper_role') = 'village cadre'") == 1);
-    CHECK(count(db, "SELECT count(*) FROM school_profiles WHERE school_id = '" SCHOOL
-                    "' AND parent_school = '" SCHOOL2 "' AND contact_role = '教导主任' AND "
-                    "materials_delivered = 1 AND materials_total = 3 AND materials_percent = 33") ==
-          1);
+    CHECK(count(db,
+                "SELECT count(*) FROM school_profiles WHERE school_id = '" SCHOOL
+                "' AND parent_school = '" SCHOOL2 "' AND contact_role = '教导主任' AND "
+                "materials_delivered = 1 AND materials_total = 3 AND materials_percent = 33") == 1);
     CHECK(count(db, "SELECT count(*) FROM school_platforms WHERE school_id = '" SCHOOL
                     "' AND name = '空中课堂' AND kind = 'tv' AND classes = 'all'") == 1);
 

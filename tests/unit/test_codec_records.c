@@ -139,7 +139,8 @@ static void test_optout(void)
     strcpy(bad.u.student.optout_filed, "24-02-28");
     REFUSED(bad, "student.optout_filed");
     bad = c;
-    strcpy(bad.u.student.optout_reason, "line\x01" "break");
+    strcpy(bad.u.student.optout_reason, "line\x01"
+                                        "break");
     REFUSED(bad, "student.optout_reason");
     bad = c;
     bad.u.student.optout_status = RCL_OPTOUT_PENDING;
@@ -262,8 +263,7 @@ static void test_profile(void)
     bad = c;
     bad.u.school.n_platforms = RCL_PLATFORMS_MAX;
     for (size_t i = 0; i < RCL_PLATFORMS_MAX; i++) {
-        snprintf(bad.u.school.platforms[i].name, sizeof(bad.u.school.platforms[i].name), "p%zu",
-                 i);
+        snprintf(bad.u.school.platforms[i].name, sizeof(bad.u.school.platforms[i].name), "p%zu", i);
         bad.u.school.platforms[i].kind = RCL_PLATFORM_OTHER;
     }
     OK(bad);

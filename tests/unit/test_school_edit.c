@@ -104,7 +104,7 @@ static int last_change(sqlite3 *db, struct rcl_change *c)
 
 #define EDIT(want, cmd, action, ...)                                                               \
     do {                                                                                           \
-        const char *const pairs_[] = {__VA_ARGS__, NULL};                                         \
+        const char *const pairs_[] = {__VA_ARGS__, NULL};                                          \
         int rc_ = edit(db, &m, cmd, action, pairs_);                                               \
         if (rc_ != (want)) {                                                                       \
             fprintf(stderr, "%s:%d: edit returned %d, want %d: %s\n", __FILE__, __LINE__, rc_,     \
@@ -227,9 +227,8 @@ static void test_student_edits(void)
         CHECK(sqlite3_prepare_v2(db, "SELECT body FROM outbox ORDER BY seq", -1, &st, NULL) ==
               SQLITE_OK);
         while (st != NULL && sqlite3_step(st) == SQLITE_ROW && n < 8) {
-            CHECK(rcl_change_decode(sqlite3_column_blob(st, 0),
-                                    (size_t)sqlite3_column_bytes(st, 0), &c, err,
-                                    sizeof(err)) == 0);
+            CHECK(rcl_change_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                                    &c, err, sizeof(err)) == 0);
             kinds[n++] = (int)c.kind;
         }
         sqlite3_finalize(st);
