@@ -254,9 +254,12 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
  */
 static int read_details(sqlite3 *db, struct rcl_student *s)
 {
-    sqlite3_stmt *st = rcl_db_prepare(db, SQL_DETAILS_GET);
+    sqlite3_stmt *st;
     int step, rc = 0;
 
+    if (s->n_measures == 0)
+        return 0; /* nothing to attach details to: spare the query */
+    st = rcl_db_prepare(db, SQL_DETAILS_GET);
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
@@ -285,12 +288,29 @@ static int read_details(sqlite3 *db, struct rcl_student *s)
     return rc;
 }
 
-/* Replaces the student's measure_details rows with those of s. 0, or -1 logged. */
-static int put_details(sqlite3 *db, const struct rcl_student *s)
+static bool any_details(const struct rcl_student *s)
 {
-    sqlite3_stmt *st = rcl_db_prepare(db, SQL_DETAILS_CLEAR);
+    for (size_t i = 0; s != NULL && i < s->n_measures; i++) {
+        const struct rcl_measure *m = &s->measures[i];
+        if (m->helper_role[0] || m->start_date[0] || m->end_date[0])
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Replaces the student's measure_details rows with those of s; old is the
+ * stored row (NULL: none, so no rows to clear). 0, or -1 logged.
+ */
+static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rcl_student *old)
+{
+    sqlite3_stmt *st;
     int rc = -1;
 
+    /* Most students have no details: then neither the delete nor the inserts are needed. */
+    if (!any_details(old) && !any_details(s))
+        return 0;
+    st = rcl_db_prepare(db, SQL_DETAILS_CLEAR);
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
@@ -359,8 +379,9 @@ bool rcl_school_student_equal(const struct rcl_student *a, const struct rcl_stud
     return true;
 }
 
-/* Writes the row. Returns 0, or -1 logged. */
-static int put_student(sqlite3 *db, const struct rcl_student *s, int64_t now)
+/* Writes the row (old: the stored one, or NULL). Returns 0, or -1 logged. */
+static int put_student(sqlite3 *db, const struct rcl_student *s, const struct rcl_student *old,
+                       int64_t now)
 {
     char measures[RCL_MEASURES_MAX * 32];
     int rc = -1;
@@ -390,7 +411,7 @@ static int put_student(sqlite3 *db, const struct rcl_student *s, int64_t now)
         RCL_ERROR("school store: writing a student failed: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     if (rc == 0)
-        rc = put_details(db, s);
+        rc = put_details(db, s, old);
     return rc;
 }
 
@@ -426,7 +447,7 @@ rcl_school_student_save(sqlite3 *db, const uint8_t pseudonym_key[RCL_SCHOOL_PSEU
         return RCL_SCHOOL_SAVE_UNCHANGED;
 
     rcl_school_pseudonym(pseudonym_key, s->id, s->pseudonym);
-    if (put_student(db, s, now) != 0)
+    if (put_student(db, s, old, now) != 0)
         return RCL_SCHOOL_SAVE_FAILED;
     /* A student back at the school is no longer a departure of it. */
     if (old == NULL && rcl_school_departure_forget(db, s->id) != 0)
