@@ -184,6 +184,40 @@ int rcl_edit_save(struct rcl_edit *e, struct rcl_student *s, const struct rcl_st
     return rcl_edit_fail(e, "cannot save student %s (see the log above)", s->id);
 }
 
+/*
+ * Feedback as the family gave it may hold line breaks (pasted text); they
+ * become spaces, as in an import, since no stored text carries control
+ * characters. Copies into out (cap bytes). 0, or -1 said.
+ */
+static int feedback_text(struct rcl_edit *e, const char *name, char *out, size_t cap)
+{
+    const char *v = rcl_edit_opt(e, name);
+    size_t n = 0;
+
+    if (v == NULL)
+        return 0;
+    for (size_t i = 0; v[i] != '\0'; i++) {
+        char ch = v[i];
+        if (ch == '\r' || ch == '\n') {
+            if (ch == '\r' && v[i + 1] == '\n')
+                i++;
+            ch = ' ';
+        }
+        if (n + 1 >= cap) {
+            rcl_edit_fail(e, "--%s is %zu bytes long, at most %zu allowed", name, strlen(v),
+                          cap - 1);
+            return -1;
+        }
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    if (!rcl_utf8_valid(out, n)) {
+        rcl_edit_fail(e, "--%s is not valid UTF-8 text (or holds control characters)", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- Students ---- */
 
 /* Applies every student field option given. Returns 0, or an exit code after saying why. */
@@ -205,7 +239,7 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
     if (rcl_edit_text(e, "name", true, s->name, sizeof(s->name)) != 0 ||
         rcl_edit_text(e, "class", true, s->class_name, sizeof(s->class_name)) != 0 ||
         rcl_edit_text(e, "platform", false, s->platform, sizeof(s->platform)) != 0 ||
-        rcl_edit_text(e, "feedback", false, s->feedback, sizeof(s->feedback)) != 0)
+        feedback_text(e, "feedback", s->feedback, sizeof(s->feedback)) != 0)
         return RCL_SCHOOL_EXIT_DATA;
     if ((v = rcl_edit_opt(e, "grade")) != NULL) {
         char *end = NULL;
@@ -334,7 +368,7 @@ static int feedback_set(struct rcl_edit *e)
     if (found <= 0)
         return rc;
     s = old;
-    if (rcl_edit_text(e, "text", false, s.feedback, sizeof(s.feedback)) == 0)
+    if (feedback_text(e, "text", s.feedback, sizeof(s.feedback)) == 0)
         rc = rcl_edit_save(e, &s, &old, "feedback saved");
     sodium_memzero(&s, sizeof(s));
     sodium_memzero(&old, sizeof(old));

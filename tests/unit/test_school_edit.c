@@ -145,7 +145,8 @@ static void test_student_edits(void)
     EDIT(1, "measure", "plan", "id=" ID1, "kind=loaned_device"); /* in place already */
     EDIT(1, "measure", "end", "id=" ID1, "kind=loaned_device", "end=2026-02-01");
     EDIT(0, "measure", "end", "id=" ID1, "kind=loaned_device", "end=2026-03-01");
-    EDIT(0, "feedback", NULL, "id=" ID1, "text=需要流量补贴");
+    EDIT(1, "feedback", NULL, "id=" ID1, "text=bell\x07");
+    EDIT(0, "feedback", NULL, "id=" ID1, "text=需要流量\r\n补贴");
     EDIT(0, "optout", "file", "id=" ID1, "reason=家长辅导", "date=2026-02-01");
     EDIT(1, "optout", "decide", "id=" ID1, "status=approved", "date=2026-01-31");
     EDIT(0, "optout", "decide", "id=" ID1, "status=approved", "date=2026-02-03");
@@ -161,7 +162,7 @@ static void test_student_edits(void)
     CHECK(s.measures[1].kind == RCL_MEASURE_TV_AT_VILLAGE &&
           s.measures[1].status == RCL_STATUS_PLANNED);
     CHECK_STR(s.measures[1].helper_role, "village cadre");
-    CHECK_STR(s.feedback, "需要流量补贴");
+    CHECK_STR(s.feedback, "需要流量 补贴"); /* a line break becomes a space, as in an import */
     CHECK(s.optout_status == RCL_OPTOUT_APPROVED && s.participation == RCL_PART_OPTED_OUT);
     CHECK_STR(s.optout_filed, "2026-02-01");
     CHECK_STR(s.optout_decided, "2026-02-03");
