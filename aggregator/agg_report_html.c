@@ -114,6 +114,7 @@ static void svg_begin(FILE *out, int rows, const char *title)
 {
     int h = rows * ROW_H + 30;
 
+    fprintf(out, "<p class=\"cap\">%s</p>\n", title);
     fprintf(out,
             "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
             "<title>%s</title>\n",
@@ -370,6 +371,7 @@ static const char style[] =
     "thead th{background:#eee}tfoot td{background:#f6f6f6;font-weight:bold}\n"
     "tr.missing td{color:#a00}\n"
     ".note,.muted{color:#555}\n"
+    ".cap{font-weight:bold;margin:1em 0 0.2em}\n"
     "svg.chart{display:block;margin:0.5em 0;font-size:12px}\n"
     "svg text{fill:#222}svg text.muted{fill:#777}\n"
     "rect.online{fill:#4c9f70}rect.tv{fill:#e8b04b}rect.none{fill:#c8463d}"
@@ -452,7 +454,8 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
                      "各县（市、区）在线学习条件 conditions by county");
 
     fputs("<h2>三、困难家庭学生帮扶措施 <span class=\"en\">Measures for students from families "
-          "in difficulty</span></h2>\n<table>\n<thead>\n<tr>",
+          "in difficulty</span></h2>\n<p class=\"cap\">特殊群体学生 students by group</p>\n"
+          "<table>\n<thead>\n<tr>",
           out);
     for (int k = FIRST_GROUP; k < FIRST_PART; k++)
         th_label(out, k);
