@@ -22,43 +22,35 @@
     "participation_active, participation_irregular, participation_absent, "                        \
     "participation_opted_out"
 #define RCL_AGG_TOTALS_NCOLS 22
-
 /*
  * Applies X(column, A, B) to every totals column, the results joined by ", ":
  * the per-column SQL of the rollup triggers and the upsert.
  */
-#define RCL_AGG_TOTALS_EACH(X, A, B)                                                                                                                                                     \
-    X("students", A, B)                                                                                                                                                                  \
-    ", " X("condition_online", A, B) ", " X("condition_tv_only", A, B) ", " X("condition_none", A, B) ", " X("blind_spots", A, B) ", " X("groups_poverty_card", A, B) ", " X(            \
-        "groups_hardship", A,                                                                                                                                                            \
-        B) ", " X("groups_frontline_family", A,                                                                                                                                          \
-                  B) ", " X("groups_left_behind", A,                                                                                                                                     \
-                            B) ", " X("groups_migrant", A,                                                                                                                               \
-                                      B) ", " X("groups_disabled", A,                                                                                                                    \
-                                                B) ", " X("groups_other", A,                                                                                                             \
-                                                          B) ", " X("measures_tv_at_village", A,                                                                                         \
-                                                                    B) ", " X("measures_loaned_"                                                                                         \
-                                                                              "device",                                                                                                  \
-                                                                              A,                                                                                                         \
-                                                                              B) ", " X("measures"                                                                                       \
-                                                                                        "_data_"                                                                                         \
-                                                                                        "subsidy",                                                                                       \
-                                                                                        A,                                                                                               \
-                                                                                        B) ", " X("measures_one_to_one",                                                                 \
-                                                                                                  A,                                                                                     \
-                                                                                                  B) ", " X("measures_paper_materials",                                                  \
-                                                                                                            A,                                                                           \
-                                                                                                            B) ", " X("measures_funding",                                                \
-                                                                                                                      A,                                                                 \
-                                                                                                                      B) ", " X("participation_active",                                  \
-                                                                                                                                A,                                                       \
-                                                                                                                                B) ", " X("participation_irregular",                     \
-                                                                                                                                          A,                                             \
-                                                                                                                                          B) ", " X("participation_absent",              \
-                                                                                                                                                    A,                                   \
-                                                                                                                                                    B) ", " X("participation_opted_out", \
-                                                                                                                                                              A,                         \
-                                                                                                                                                              B)
+/* clang-format off */
+#define RCL_AGG_TOTALS_EACH(X, A, B)                                                               \
+    X("students", A, B) ", "                                                                       \
+    X("condition_online", A, B) ", "                                                               \
+    X("condition_tv_only", A, B) ", "                                                              \
+    X("condition_none", A, B) ", "                                                                 \
+    X("blind_spots", A, B) ", "                                                                    \
+    X("groups_poverty_card", A, B) ", "                                                            \
+    X("groups_hardship", A, B) ", "                                                                \
+    X("groups_frontline_family", A, B) ", "                                                        \
+    X("groups_left_behind", A, B) ", "                                                             \
+    X("groups_migrant", A, B) ", "                                                                 \
+    X("groups_disabled", A, B) ", "                                                                \
+    X("groups_other", A, B) ", "                                                                   \
+    X("measures_tv_at_village", A, B) ", "                                                         \
+    X("measures_loaned_device", A, B) ", "                                                         \
+    X("measures_data_subsidy", A, B) ", "                                                          \
+    X("measures_one_to_one", A, B) ", "                                                            \
+    X("measures_paper_materials", A, B) ", "                                                       \
+    X("measures_funding", A, B) ", "                                                               \
+    X("participation_active", A, B) ", "                                                           \
+    X("participation_irregular", A, B) ", "                                                        \
+    X("participation_absent", A, B) ", "                                                           \
+    X("participation_opted_out", A, B)
+/* clang-format on */
 #define RCL_AGG_TOTALS_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
 #define RCL_AGG_INT_COL " INTEGER NOT NULL DEFAULT 0"
@@ -151,53 +143,54 @@
 #define RCL_AGG_SQL_REFUSED_LIST                                                                   \
     "SELECT source, received_at, reason, bytes FROM refused ORDER BY id DESC"
 
-/* Version 7 -> 8 (then 9, 10): per (child, county) totals kept by triggers, so a report
- * reads a few hundred rows instead of every school's summary (agg_report.c).
- * AFTER triggers fire for every writer (ingest, snapshots, enrolment, repair
- * by hand); RCL_AGG_SQL_SUMMARY_PUT is an upsert, not INSERT OR REPLACE,
- * because a replacing insert deletes the old row without firing the delete
- * trigger; and no OR IGNORE inside a trigger, since the firing statement's
- * conflict policy would replace it. The report checks sum(schools) against count(*) and reads the
- * summaries themselves when they disagree. The indexes serve the only
- * per-school parts of a report: stale schools and the ids never synced. */
+/*
+ * Version 7 -> 8 (then 9, 10): per (child, county) totals kept by triggers,
+ * so that a report reads a few hundred rows instead of every school's
+ * summary (agg_report.c). AFTER triggers fire for every writer (ingest,
+ * snapshots, enrolment, repair by hand). RCL_AGG_SQL_SUMMARY_PUT is an
+ * upsert, not INSERT OR REPLACE, because a replacing insert deletes the old
+ * row without firing the delete trigger; and there is no OR IGNORE inside a
+ * trigger, since the firing statement's conflict policy would replace it.
+ * The report checks sum(schools) against count(*) and counts the summaries
+ * themselves when they disagree. The indexes serve the only per-school parts
+ * of a report: stale schools and the ids never synced.
+ */
+/* clang-format off */
 #define RCL_AGG_ROLLUP_SET(col, sign, row) col " = " col " " sign " " row "." col
 #define RCL_AGG_ROLLUP_SUM(col, a, b) "sum(" col ")"
 #define RCL_AGG_ROLLUP_DEF(col, a, b) col RCL_AGG_INT_COL
 #define RCL_AGG_ROLLUP_SET_ALL(sign, row)                                                          \
-    "schools = schools " sign " 1, reported = reported " sign " (" row                             \
-    ".reported != 0), " RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SET, sign, row)
+    "schools = schools " sign " 1, reported = reported " sign " (" row ".reported != 0), "         \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SET, sign, row)
 #define RCL_AGG_ROLLUP_ADD(row)                                                                    \
     "INSERT INTO rollup(child, county) SELECT " row ".child, " row ".county WHERE NOT EXISTS"      \
     " (SELECT 1 FROM rollup WHERE child = " row ".child AND county = " row ".county);"             \
-    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("+", row) " WHERE child = " row ".child"           \
-                                                          " AND county = " row ".county;"
+    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("+", row)                                          \
+    " WHERE child = " row ".child AND county = " row ".county;"
 #define RCL_AGG_ROLLUP_SUB(row)                                                                    \
-    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("-", row) " WHERE child = " row ".child"           \
-                                                          " AND county = " row ".county;"          \
-                                                          "DELETE FROM rollup WHERE child = " row  \
-                                                          ".child AND county = " row               \
-                                                          ".county AND schools <= 0;"
+    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("-", row)                                          \
+    " WHERE child = " row ".child AND county = " row ".county;"                                    \
+    "DELETE FROM rollup WHERE child = " row ".child AND county = " row ".county"                   \
+    " AND schools <= 0;"
 #define RCL_AGG_SQL_ROLLUP                                                                         \
     "CREATE TABLE rollup(child TEXT NOT NULL, county TEXT NOT NULL,"                               \
-    " schools" RCL_AGG_INT_COL ", reported" RCL_AGG_INT_COL ", " RCL_AGG_TOTALS_EACH(              \
-        RCL_AGG_ROLLUP_DEF, 0,                                                                     \
-        0) ", PRIMARY KEY(child, county)) WITHOUT ROWID;"                                          \
-           "INSERT INTO rollup SELECT child, county, count(*), sum(reported != "                   \
-           "0), " RCL_AGG_TOTALS_EACH(                                                             \
-               RCL_AGG_ROLLUP_SUM, 0,                                                              \
-               0) " FROM summaries GROUP BY child, county;"                                        \
-                  "CREATE INDEX summaries_sync ON summaries(reported, last_sync, child, county);"  \
-                  "CREATE INDEX summaries_never ON summaries(reported, school_id);"
+    " schools" RCL_AGG_INT_COL ", reported" RCL_AGG_INT_COL ", "                                   \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_DEF, 0, 0) ", PRIMARY KEY(child, county)) WITHOUT ROWID;"   \
+    "INSERT INTO rollup SELECT child, county, count(*), sum(reported != 0), "                      \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SUM, 0, 0) " FROM summaries GROUP BY child, county;"        \
+    "CREATE INDEX summaries_sync ON summaries(reported, last_sync, child, county);"                \
+    "CREATE INDEX summaries_never ON summaries(reported, school_id);"
 /* Versions 8 -> 9 and 9 -> 10: the triggers (migrations of their own: C strings stay short). */
 #define RCL_AGG_SQL_ROLLUP_TRIGGERS                                                                \
-    "CREATE TRIGGER summaries_rollup_insert AFTER INSERT ON summaries BEGIN " RCL_AGG_ROLLUP_ADD(  \
-        "NEW") " END;"                                                                             \
-               "CREATE TRIGGER summaries_rollup_delete AFTER DELETE ON summaries "                 \
-               "BEGIN " RCL_AGG_ROLLUP_SUB("OLD") " END;"
+    "CREATE TRIGGER summaries_rollup_insert AFTER INSERT ON summaries BEGIN "                      \
+    RCL_AGG_ROLLUP_ADD("NEW") " END;"                                                              \
+    "CREATE TRIGGER summaries_rollup_delete AFTER DELETE ON summaries BEGIN "                      \
+    RCL_AGG_ROLLUP_SUB("OLD") " END;"
 #define RCL_AGG_SQL_ROLLUP_UPDATE                                                                  \
-    "CREATE TRIGGER summaries_rollup_update AFTER UPDATE OF child, county, "                       \
-    "reported, " RCL_AGG_TOTALS_COLS " ON summaries BEGIN " RCL_AGG_ROLLUP_SUB("OLD")              \
-        RCL_AGG_ROLLUP_ADD("NEW") " END;"
+    "CREATE TRIGGER summaries_rollup_update AFTER UPDATE OF child, county, reported, "             \
+    RCL_AGG_TOTALS_COLS " ON summaries BEGIN "                                                     \
+    RCL_AGG_ROLLUP_SUB("OLD") RCL_AGG_ROLLUP_ADD("NEW") " END;"
+/* clang-format on */
 
 #define RCL_AGG_SQL_ROLLUP_LIST                                                                    \
     "SELECT child, county, schools, reported, " RCL_AGG_TOTALS_COLS                                \
@@ -262,18 +255,20 @@
 #define RCL_AGG_SQL_SUMMARY_ALL                                                                    \
     RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS ", epoch, through_seq, through_digest"
 #define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
-    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL                                    \
+    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL               \
     ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?)"
 /* An upsert, so that the rollup triggers see an update (see RCL_AGG_SQL_ROLLUP). */
+/* clang-format off */
 #define RCL_AGG_SQL_SUMMARY_SET(col, a, b) col " = excluded." col
 #define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
     "INSERT INTO summaries(" RCL_AGG_SQL_SUMMARY_ALL ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS \
     ",?,?,?) ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                         \
     " name = excluded.name, county = excluded.county, reported = excluded.reported,"               \
-    " last_sync = excluded.last_sync, " RCL_AGG_TOTALS_EACH(                                       \
-        RCL_AGG_SQL_SUMMARY_SET, 0,                                                                \
-        0) ", epoch = excluded.epoch, through_seq = excluded.through_seq,"                         \
-           " through_digest = excluded.through_digest"
+    " last_sync = excluded.last_sync, "                                                            \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_SQL_SUMMARY_SET, 0, 0)                                             \
+    ", epoch = excluded.epoch, through_seq = excluded.through_seq,"                                \
+    " through_digest = excluded.through_digest"
+/* clang-format on */
 #define RCL_AGG_SQL_SUMMARY_DELETE "DELETE FROM summaries WHERE school_id = ?1"
 /* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */
 #define RCL_AGG_SQL_SUMMARY_CREATE                                                                 \
@@ -281,7 +276,8 @@
 #define RCL_AGG_SQL_SUMMARY_GET                                                                    \
     "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries WHERE school_id = ?1"
 #define RCL_AGG_SQL_SUMMARY_LIST                                                                   \
-    "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries ORDER BY child, school_id"
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
+    " FROM summaries ORDER BY child, school_id"
 #define RCL_AGG_SQL_SUMMARY_CHILD "SELECT child FROM summaries WHERE school_id = ?1"
 
 /* ---- students (county) ---- */
@@ -314,8 +310,8 @@
 #define RCL_AGG_SQL_SUMMARIES_STAGED "SELECT count(*) FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR "DELETE FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_LIST                                                         \
-    "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries_staging WHERE child = ?1 ORDER BY "         \
-                                      "school_id"
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
+    " FROM summaries_staging WHERE child = ?1 ORDER BY school_id"
 /* Schools counted through a child that its snapshot no longer holds. */
 #define RCL_AGG_SQL_SUMMARIES_GONE                                                                 \
     "SELECT school_id FROM summaries WHERE child = ?1 AND school_id NOT IN"                        \
