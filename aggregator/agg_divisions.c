@@ -173,7 +173,8 @@ int rcl_agg_divisions_load(const char *path, struct rcl_agg_divisions *out, char
         goto fail;
     }
     fclose(f);
-    qsort(out->rows, out->n, sizeof(*out->rows), cmp_division);
+    if (out->n > 1)
+        qsort(out->rows, out->n, sizeof(*out->rows), cmp_division);
     for (size_t i = 1; i < out->n; i++) {
         if (strcmp(out->rows[i - 1].code, out->rows[i].code) == 0) {
             snprintf(err, errlen, "%s: code '%s' is listed twice", path, out->rows[i].code);

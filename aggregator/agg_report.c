@@ -388,10 +388,13 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
     }
     if (!done && load_summaries(db, &l) != 0)
         goto fail;
-    qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
-    qsort(r->counties, r->n_counties, sizeof(*r->counties), cmp_unit);
+    if (r->n_children > 1)
+        qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
+    if (r->n_counties > 1)
+        qsort(r->counties, r->n_counties, sizeof(*r->counties), cmp_unit);
     /* The store lists them in order already; sorting again costs little and promises it. */
-    qsort(r->missing, r->n_missing, sizeof(*r->missing), cmp_id);
+    if (r->n_missing > 1)
+        qsort(r->missing, r->n_missing, sizeof(*r->missing), cmp_id);
     ret = 0;
     goto out;
 fail:
@@ -440,7 +443,9 @@ static void name_from_children(struct rcl_agg_report *r)
             continue;
         memset(&key, 0, sizeof(key));
         snprintf(key.id, sizeof(key.id), "%s", k->via);
-        c = bsearch(&key, r->children, r->n_children, sizeof(*r->children), cmp_unit);
+        c = r->n_children == 0
+                ? NULL
+                : bsearch(&key, r->children, r->n_children, sizeof(*r->children), cmp_unit);
         snprintf(k->city_code, sizeof(k->city_code), "%s", k->via);
         if (c)
             snprintf(k->city_name, sizeof(k->city_name), "%s", c->name);
