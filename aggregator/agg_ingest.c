@@ -191,6 +191,8 @@ struct apply_state {
     const uint8_t *digest;
     bool snapshot_open; /* the source's snapshot is arriving: changes are staged */
     const char *what;   /* the step a store failure happened in */
+    /* The summary statement, prepared once for the batch (rcl_agg_summary_put_reuse). */
+    sqlite3_stmt *summary_put;
 };
 
 /*
@@ -240,7 +242,7 @@ static int apply_summary(void *arg, const struct rcl_summary *s)
                  s->school_id, a->source, child);
         return 0;
     }
-    if (rcl_agg_summary_put(db, s, a->source) != 0)
+    if (rcl_agg_summary_put_reuse(db, &a->summary_put, s, a->source) != 0)
         return -1;
     a->what = "queueing summaries upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, s) != 0)
@@ -600,6 +602,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
 
         rcl_digest(env->payload.data, env->payload.len, digest);
         applied = apply_changes(&a, changes, batch->n_changes, now, reply);
+        sqlite3_finalize(a.summary_put);
 
         if (applied == -2)
             goto answered;

@@ -1,6 +1,7 @@
 /*
- * agg_report.c - reading the summaries into children, totals and completeness,
- * and writing them as JSON, CSV or HTML.
+ * agg_report.c - reading the store into children, counties, totals and
+ * completeness (from the rollup table, or from every summary), naming them
+ * from a divisions table, and handing them to a writer.
  */
 #include "agg_report.h"
 
@@ -10,35 +11,58 @@
 #include <string.h>
 #include <time.h>
 
+#include "agg_divisions.h"
+#include "agg_report_data.h"
 #include "agg_sql.h"
-#include "rcl_db.h"
-#include "rcl_json.h"
-#include "rcl_log.h"
 #include "agg_summary.h"
+#include "rcl_db.h"
+#include "rcl_log.h"
 
-/* A unit reporting directly to this aggregator, and the schools counted through it. */
-struct child {
-    char id[RCL_ID_MAX + 1];
-    char name[RCL_NAME_MAX + 1];
-    bool is_source; /* enrolled here (a school at a county, an aggregator above) */
-    bool revoked;
-    uint64_t schools, reported, stale, missing;
-    int64_t last_sync; /* a school's last sync; an aggregator's last batch here */
-    struct rcl_totals totals;
-};
-
-struct report {
-    const struct rcl_agg_config *cfg;
-    int64_t now, stale_seconds;
-    struct rcl_totals totals;
-    uint64_t expected, reported, stale;
-    struct child *children;
-    size_t n_children, cap_children;
-    char (*missing)[RCL_ID_MAX + 1];
-    size_t n_missing, cap_missing;
+/* Loading state beyond the report itself: the registry, to name and mark children. */
+struct loader {
+    struct rcl_agg_report *r;
     struct rcl_agg_source *sources; /* sorted by id */
     size_t n_sources, cap_sources;
 };
+
+const char *const rcl_agg_count_keys[RCL_AGG_COUNTS] = {"students",
+                                                        "condition_online",
+                                                        "condition_tv_only",
+                                                        "condition_none",
+                                                        "blind_spots",
+                                                        "groups.poverty_card",
+                                                        "groups.hardship",
+                                                        "groups.frontline_family",
+                                                        "groups.left_behind",
+                                                        "groups.migrant",
+                                                        "groups.disabled",
+                                                        "groups.other",
+                                                        "measures.tv_at_village",
+                                                        "measures.loaned_device",
+                                                        "measures.data_subsidy",
+                                                        "measures.one_to_one",
+                                                        "measures.paper_materials",
+                                                        "measures.funding",
+                                                        "participation.active",
+                                                        "participation.irregular",
+                                                        "participation.absent",
+                                                        "participation.opted_out"};
+
+void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_AGG_COUNTS])
+{
+    int i = 0;
+
+    out[i++] = t->students;
+    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
+        out[i++] = t->condition[k];
+    out[i++] = t->blind_spots;
+    for (int k = 0; k < RCL_GROUP_COUNT; k++)
+        out[i++] = t->groups[k];
+    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
+        out[i++] = t->measures[k];
+    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
+        out[i++] = t->participation[k];
+}
 
 int rcl_agg_report_format_parse(const char *word, enum rcl_agg_report_format *out)
 {
@@ -73,11 +97,11 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
 
 static int collect_source(void *arg, const struct rcl_agg_source *s)
 {
-    struct report *r = arg;
+    struct loader *l = arg;
 
-    if (grow((void **)&r->sources, &r->cap_sources, r->n_sources + 1, sizeof(*r->sources)) != 0)
+    if (grow((void **)&l->sources, &l->cap_sources, l->n_sources + 1, sizeof(*l->sources)) != 0)
         return -1;
-    r->sources[r->n_sources++] = *s;
+    l->sources[l->n_sources++] = *s;
     return 0;
 }
 
@@ -86,83 +110,234 @@ static int cmp_source(const void *key, const void *elem)
     return strcmp(key, ((const struct rcl_agg_source *)elem)->id);
 }
 
-static const struct rcl_agg_source *find_source(const struct report *r, const char *id)
+static const struct rcl_agg_source *find_source(const struct loader *l, const char *id)
 {
-    if (r->n_sources == 0)
+    if (l->n_sources == 0)
         return NULL;
-    return bsearch(id, r->sources, r->n_sources, sizeof(*r->sources), cmp_source);
+    return bsearch(id, l->sources, l->n_sources, sizeof(*l->sources), cmp_source);
 }
 
-static struct child *add_child(struct report *r, const char *id)
+static struct rcl_agg_unit *add_unit(struct rcl_agg_unit **arr, size_t *n, size_t *cap,
+                                     const char *id, const char *via)
 {
-    struct child *c;
+    struct rcl_agg_unit *u;
 
-    if (grow((void **)&r->children, &r->cap_children, r->n_children + 1, sizeof(*r->children)) != 0)
+    if (grow((void **)arr, cap, *n + 1, sizeof(**arr)) != 0)
         return NULL;
-    c = &r->children[r->n_children++];
-    memset(c, 0, sizeof(*c));
-    snprintf(c->id, sizeof(c->id), "%s", id);
-    return c;
+    u = &(*arr)[(*n)++];
+    memset(u, 0, sizeof(*u));
+    snprintf(u->id, sizeof(u->id), "%s", id);
+    snprintf(u->via, sizeof(u->via), "%s", via);
+    return u;
 }
 
-/* Summaries come ordered by child, so the child wanted is almost always the last one. */
-static struct child *find_child(struct report *r, const char *id)
+/* Rows come grouped by child, so the unit wanted is almost always near the end. */
+static struct rcl_agg_unit *find_unit(struct rcl_agg_unit *arr, size_t n, const char *id,
+                                      const char *via)
 {
-    for (size_t i = r->n_children; i > 0; i--) {
-        if (strcmp(r->children[i - 1].id, id) == 0)
-            return &r->children[i - 1];
+    for (size_t i = n; i > 0; i--) {
+        if (strcmp(arr[i - 1].id, id) == 0 && (!via || strcmp(arr[i - 1].via, via) == 0))
+            return &arr[i - 1];
     }
     return NULL;
 }
 
-/* Adds one school's summary to the report, counted through child. */
-static int add_summary(struct report *r, const struct rcl_summary *s, const char *child_id)
+/* The child row of unit id, created (and marked from the registry) on first sight. */
+static struct rcl_agg_unit *child_of(struct loader *l, const char *id)
 {
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
-    const char *unit = county ? s->school_id : child_id;
-    struct child *c = county ? NULL : find_child(r, unit);
-    bool stale = s->reported && s->last_sync < r->now - r->stale_seconds;
+    struct rcl_agg_report *r = l->r;
+    struct rcl_agg_unit *c = find_unit(r->children, r->n_children, id, NULL);
+    const struct rcl_agg_source *src;
 
-    if (!c) {
-        const struct rcl_agg_source *src = find_source(r, unit);
+    if (c)
+        return c;
+    c = add_unit(&r->children, &r->n_children, &r->cap_children, id, "");
+    if (!c)
+        return NULL;
+    src = find_source(l, id);
+    if (src) {
+        c->is_source = true;
+        c->revoked = src->revoked;
+        snprintf(c->name, sizeof(c->name), "%s", src->name);
+        c->last_sync = r->cfg->tier == RCL_AGG_COUNTY ? 0 : src->last_batch_at;
+    }
+    return c;
+}
 
-        c = add_child(r, unit);
-        if (!c)
-            return -1;
-        if (src) {
-            c->is_source = true;
-            c->revoked = src->revoked;
-            snprintf(c->name, sizeof(c->name), "%s", src->name);
-            c->last_sync = county ? 0 : src->last_batch_at;
-        }
-        if (county && s->name[0])
-            snprintf(c->name, sizeof(c->name), "%s", s->name);
+/* The county row of (county code, via), created on first sight. */
+static struct rcl_agg_unit *county_of(struct rcl_agg_report *r, const char *county, const char *via)
+{
+    struct rcl_agg_unit *u = find_unit(r->counties, r->n_counties, county, via);
+
+    return u ? u : add_unit(&r->counties, &r->n_counties, &r->cap_counties, county, via);
+}
+
+/* Adds n schools (reported of them) with totals t to child c, county k and the report. */
+static void add_counts(struct rcl_agg_report *r, struct rcl_agg_unit *c, struct rcl_agg_unit *k,
+                       uint64_t n, uint64_t reported, const struct rcl_totals *t)
+{
+    struct rcl_agg_unit *u[2] = {c, k};
+
+    for (int i = 0; i < 2; i++) {
+        u[i]->schools += n;
+        u[i]->reported += reported;
+        u[i]->missing += n - reported;
+        rcl_totals_add(&u[i]->totals, t);
     }
-    if (county)
-        c->last_sync = s->last_sync;
-    c->schools++;
-    r->expected++;
-    rcl_totals_add(&c->totals, &s->totals);
-    rcl_totals_add(&r->totals, &s->totals);
-    if (s->reported) {
-        c->reported++;
-        r->reported++;
-    } else {
-        c->missing++;
-        if (grow((void **)&r->missing, &r->cap_missing, r->n_missing + 1, sizeof(*r->missing)) != 0)
-            return -1;
-        snprintf(r->missing[r->n_missing++], RCL_ID_MAX + 1, "%s", s->school_id);
-    }
-    if (stale) {
-        c->stale++;
-        r->stale++;
-    }
+    r->expected += n;
+    r->reported += reported;
+    rcl_totals_add(&r->totals, t);
+}
+
+static int add_missing(struct rcl_agg_report *r, const char *school_id)
+{
+    if (grow((void **)&r->missing, &r->cap_missing, r->n_missing + 1, sizeof(*r->missing)) != 0)
+        return -1;
+    snprintf(r->missing[r->n_missing++], RCL_ID_MAX + 1, "%s", school_id);
     return 0;
 }
 
-static int cmp_child(const void *a, const void *b)
+/* The column text of st, or "". */
+static const char *text_at(sqlite3_stmt *st, int col)
 {
-    return strcmp(((const struct child *)a)->id, ((const struct child *)b)->id);
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return t ? (const char *)t : "";
+}
+
+/* Every school's summary, one at a time: at a county, and when the rollup is not to be trusted. */
+static int load_summaries(sqlite3 *db, struct loader *l)
+{
+    struct rcl_agg_report *r = l->r;
+    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_LIST);
+    struct rcl_summary s;
+    char child[RCL_ID_MAX + 1];
+    int rc;
+
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *unit;
+        struct rcl_agg_unit *c, *k;
+        bool stale;
+
+        rcl_agg_summary_column(st, &s, child);
+        unit = county ? s.school_id : child;
+        c = child_of(l, unit);
+        k = c ? county_of(r, s.county, county ? "" : child) : NULL;
+        if (!k)
+            break;
+        if (county) {
+            if (s.name[0])
+                snprintf(c->name, sizeof(c->name), "%s", s.name);
+            c->last_sync = s.last_sync;
+        }
+        add_counts(r, c, k, 1, s.reported ? 1 : 0, &s.totals);
+        if (!s.reported && add_missing(r, s.school_id) != 0)
+            break;
+        stale = s.reported && s.last_sync < r->now - r->stale_seconds;
+        if (stale) {
+            c->stale++;
+            k->stale++;
+            r->stale++;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 when the rollup counts every summary, 0 when not, -1 on a store error. */
+static int rollup_complete(sqlite3 *db)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_ROLLUP_CHECK);
+    int ret = -1;
+
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ret = sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* The rollup's (child, county) rows, then the stale and never-synced schools. */
+static int load_rollup(sqlite3 *db, struct loader *l)
+{
+    struct rcl_agg_report *r = l->r;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_ROLLUP_LIST);
+    struct rcl_totals t;
+    int rc = SQLITE_ERROR;
+
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rcl_agg_unit *c = child_of(l, text_at(st, 0));
+        struct rcl_agg_unit *k = c ? county_of(r, text_at(st, 1), c->id) : NULL;
+        sqlite3_int64 n = sqlite3_column_int64(st, 2), reported = sqlite3_column_int64(st, 3);
+
+        if (!k)
+            break;
+        if (n < 0 || reported < 0 || reported > n) {
+            RCL_WARN("report: rollup row (%s, %s) is damaged; counting every summary", c->id,
+                     k->id);
+            rc = SQLITE_MISMATCH;
+            break;
+        }
+        rcl_agg_totals_column(st, 4, &t);
+        add_counts(r, c, k, (uint64_t)n, (uint64_t)reported, &t);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return rc == SQLITE_MISMATCH ? 1 : -1;
+
+    st = rcl_db_prepare(db, RCL_AGG_SQL_STALE_COUNTS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->now - r->stale_seconds);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rcl_agg_unit *c = find_unit(r->children, r->n_children, text_at(st, 0), NULL);
+        struct rcl_agg_unit *k =
+            find_unit(r->counties, r->n_counties, text_at(st, 1), text_at(st, 0));
+        uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+
+        if (!c || !k) { /* cannot be, in one read transaction: the rollup lacks the row */
+            rc = SQLITE_MISMATCH;
+            break;
+        }
+        c->stale += n;
+        k->stale += n;
+        r->stale += n;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return rc == SQLITE_MISMATCH ? 1 : -1;
+
+    st = rcl_db_prepare(db, RCL_AGG_SQL_NEVER_REPORTED);
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (add_missing(r, text_at(st, 0)) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Empties what a load added, so that another way of loading can start again. */
+static void report_clear(struct rcl_agg_report *r)
+{
+    r->n_children = r->n_counties = r->n_missing = 0;
+    r->expected = r->reported = r->stale = 0;
+    memset(&r->totals, 0, sizeof(r->totals));
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+    const struct rcl_agg_unit *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+
+    return c ? c : strcmp(x->via, y->via);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -170,52 +345,54 @@ static int cmp_id(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-static void report_free(struct report *r)
-{
-    free(r->children);
-    free(r->missing);
-    free(r->sources);
-}
-
 /* Reads everything the report shows, inside one read transaction. */
-static int report_load(sqlite3 *db, struct report *r, char *err, size_t errlen)
+static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char *err,
+                       size_t errlen)
 {
-    int ret = -1, rc;
-    sqlite3_stmt *st = NULL;
-    struct rcl_summary s;
-    char child[RCL_ID_MAX + 1];
+    struct loader l = {.r = r};
+    int ret = -1, done = 0;
     bool in_tx = false;
 
     if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     in_tx = true;
-    if (rcl_agg_source_each(db, collect_source, r) != 0)
+    if (rcl_agg_source_each(db, collect_source, &l) != 0)
         goto fail;
     /* Every enrolled aggregator is a child above county level, even one that never synced. */
     if (r->cfg->tier != RCL_AGG_COUNTY) {
-        for (size_t i = 0; i < r->n_sources; i++) {
-            struct child *c = add_child(r, r->sources[i].id);
-
-            if (!c)
+        for (size_t i = 0; i < l.n_sources; i++) {
+            if (!child_of(&l, l.sources[i].id))
                 goto fail;
-            c->is_source = true;
-            c->revoked = r->sources[i].revoked;
-            c->last_sync = r->sources[i].last_batch_at;
-            snprintf(c->name, sizeof(c->name), "%s", r->sources[i].name);
         }
     }
-    st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_LIST);
-    if (!st)
-        goto fail;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rcl_agg_summary_column(st, &s, child);
-        if (add_summary(r, &s, child) != 0)
+    if (r->cfg->tier != RCL_AGG_COUNTY && !recount) {
+        done = rollup_complete(db);
+        if (done < 0)
             goto fail;
+        if (done == 1) {
+            int rc = load_rollup(db, &l);
+
+            if (rc < 0)
+                goto fail;
+            done = rc == 0;
+        }
+        if (!done) {
+            RCL_WARN("report: the rollup table does not agree with the summaries; counting "
+                     "every summary instead");
+            report_clear(r);
+            for (size_t i = 0; i < l.n_sources; i++) {
+                if (!child_of(&l, l.sources[i].id))
+                    goto fail;
+            }
+        }
     }
-    if (rc != SQLITE_DONE)
+    if (!done && load_summaries(db, &l) != 0)
         goto fail;
     if (r->n_children > 1)
-        qsort(r->children, r->n_children, sizeof(*r->children), cmp_child);
+        qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
+    if (r->n_counties > 1)
+        qsort(r->counties, r->n_counties, sizeof(*r->counties), cmp_unit);
+    /* The store lists them in order already; sorting again costs little and promises it. */
     if (r->n_missing > 1)
         qsort(r->missing, r->n_missing, sizeof(*r->missing), cmp_id);
     ret = 0;
@@ -223,252 +400,64 @@ static int report_load(sqlite3 *db, struct report *r, char *err, size_t errlen)
 fail:
     snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
 out:
-    sqlite3_finalize(st);
     if (in_tx)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(l.sources);
     return ret;
 }
 
-/* ---- JSON ---- */
-
-static void write_json(const struct report *r, FILE *out)
+/* Names the scope, the children and the counties from the divisions table where unnamed. */
+static void apply_divisions(struct rcl_agg_report *r, const struct rcl_agg_divisions *d)
 {
-    struct rcl_json j;
+    const char *name = rcl_agg_divisions_name(d, r->cfg->id);
 
-    rcl_json_init(&j, out);
-    rcl_json_object_begin(&j);
-    rcl_json_key(&j, "scope");
-    rcl_json_string(&j, r->cfg->id);
-    rcl_json_key(&j, "tier");
-    rcl_json_string(&j, rcl_agg_tier_names[r->cfg->tier]);
-    rcl_json_key(&j, "generated_at");
-    rcl_json_int(&j, r->now);
-    rcl_json_key(&j, "totals");
-    rcl_json_totals(&j, &r->totals);
-
-    rcl_json_key(&j, "children");
-    rcl_json_array_begin(&j);
+    if (name)
+        snprintf(r->scope_name, sizeof(r->scope_name), "%s", name);
     for (size_t i = 0; i < r->n_children; i++) {
-        const struct child *c = &r->children[i];
+        struct rcl_agg_unit *c = &r->children[i];
 
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "id");
-        rcl_json_string(&j, c->id);
-        rcl_json_key(&j, "name");
-        rcl_json_string(&j, c->name);
-        rcl_json_key(&j, "schools");
-        rcl_json_uint(&j, c->schools);
-        rcl_json_key(&j, "reported");
-        rcl_json_uint(&j, c->reported);
-        rcl_json_key(&j, "stale");
-        rcl_json_uint(&j, c->stale);
-        rcl_json_key(&j, "missing");
-        rcl_json_uint(&j, c->missing);
-        rcl_json_key(&j, "last_sync");
-        rcl_json_int(&j, c->last_sync);
-        rcl_json_key(&j, "enrolled");
-        rcl_json_bool(&j, c->is_source);
-        rcl_json_key(&j, "revoked");
-        rcl_json_bool(&j, c->revoked);
-        rcl_json_key(&j, "totals");
-        rcl_json_totals(&j, &c->totals);
-        rcl_json_object_end(&j);
+        name = c->name[0] ? NULL : rcl_agg_divisions_name(d, c->id);
+        if (name)
+            snprintf(c->name, sizeof(c->name), "%s", name);
     }
-    rcl_json_array_end(&j);
+    for (size_t i = 0; i < r->n_counties; i++) {
+        struct rcl_agg_unit *k = &r->counties[i];
+        const struct rcl_agg_division *row = rcl_agg_divisions_find(d, k->id);
 
-    rcl_json_key(&j, "completeness");
-    rcl_json_object_begin(&j);
-    rcl_json_key(&j, "expected");
-    rcl_json_uint(&j, r->expected);
-    rcl_json_key(&j, "reported");
-    rcl_json_uint(&j, r->reported);
-    rcl_json_key(&j, "stale");
-    rcl_json_uint(&j, r->stale);
-    rcl_json_key(&j, "missing");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_missing; i++)
-        rcl_json_string(&j, r->missing[i]);
-    rcl_json_array_end(&j);
-    rcl_json_key(&j, "stale_seconds");
-    rcl_json_int(&j, r->stale_seconds);
-    rcl_json_object_end(&j);
-    rcl_json_object_end(&j);
-    fputc('\n', out);
-}
-
-/* ---- CSV ---- */
-
-static void write_csv(const struct report *r, FILE *out)
-{
-    /* The byte order mark tells Excel the file is UTF-8 (names are Chinese). */
-    fputs("\xEF\xBB\xBF", out);
-    fputs("id,name,schools,reported,", out);
-    rcl_csv_totals_header(out);
-    for (size_t i = 0; i < r->n_children; i++) {
-        const struct child *c = &r->children[i];
-
-        rcl_csv_field(out, c->id);
-        fputc(',', out);
-        rcl_csv_field(out, c->name);
-        fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", c->schools, c->reported);
-        rcl_csv_totals_row(out, &c->totals);
-    }
-    fputs("total,", out);
-    rcl_csv_field(out, r->cfg->id);
-    fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", r->expected, r->reported);
-    rcl_csv_totals_row(out, &r->totals);
-}
-
-/* ---- HTML ---- */
-
-void rcl_agg_html_escape(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(*s, out);
+        if (row) {
+            snprintf(k->name, sizeof(k->name), "%s", row->name);
+            snprintf(k->city_code, sizeof(k->city_code), "%s", row->city_code);
+            snprintf(k->city_name, sizeof(k->city_name), "%s", row->city_name);
         }
     }
 }
 
-static void format_time(int64_t t, char *out, size_t outlen)
+/* Without a table: a county counted through a city aggregator is in that city. */
+static void name_from_children(struct rcl_agg_report *r)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
+    for (size_t i = 0; i < r->n_counties; i++) {
+        struct rcl_agg_unit *k = &r->counties[i];
+        struct rcl_agg_unit key, *c;
 
-    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, outlen, "never");
-}
-
-/* One cell per count, as <tag class="n">. */
-static void html_counts(FILE *out, const struct rcl_totals *t, const char *tag)
-{
-    fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->students, tag);
-    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
-        fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->condition[k], tag);
-    fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->blind_spots, tag);
-    for (int k = 0; k < RCL_GROUP_COUNT; k++)
-        fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->groups[k], tag);
-    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
-        fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->measures[k], tag);
-    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
-        fprintf(out, "<%s class=\"n\">%" PRIu64 "</%s>", tag, t->participation[k], tag);
-}
-
-static void html_names(FILE *out, const char *const *names, int n)
-{
-    for (int k = 0; k < n; k++) {
-        fputs("<th>", out);
-        rcl_agg_html_escape(out, names[k]);
-        fputs("</th>", out);
+        if (k->city_code[0] || !k->via[0] || strcmp(k->via, k->id) == 0)
+            continue;
+        memset(&key, 0, sizeof(key));
+        snprintf(key.id, sizeof(key.id), "%s", k->via);
+        c = r->n_children == 0
+                ? NULL
+                : bsearch(&key, r->children, r->n_children, sizeof(*r->children), cmp_unit);
+        snprintf(k->city_code, sizeof(k->city_code), "%s", k->via);
+        if (c)
+            snprintf(k->city_name, sizeof(k->city_name), "%s", c->name);
     }
-}
-
-static void write_html(const struct report *r, FILE *out)
-{
-    const char *tier = rcl_agg_tier_names[r->cfg->tier];
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
-    char when[64];
-
-    format_time(r->now, when, sizeof(when));
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
-    fputs("rollcall report: ", out);
-    rcl_agg_html_escape(out, r->cfg->id);
-    fprintf(out, " (%s)</title>\n", tier);
-    fputs("<style>\n"
-          "body{font-family:sans-serif;margin:1.5em;color:#222}\n"
-          "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
-          "th,td{border:1px solid #bbb;padding:0.25em 0.5em}\n"
-          "td.n,tfoot th.n{text-align:right}\n"
-          "thead th{background:#eee}\n"
-          "tfoot th{background:#f6f6f6}\n"
-          "tr.missing td{color:#a00}\n"
-          ".note{color:#555}\n"
-          "</style>\n</head>\n<body>\n",
-          out);
-    fputs("<h1>rollcall report: ", out);
-    rcl_agg_html_escape(out, r->cfg->id);
-    fprintf(out, " (%s)</h1>\n<p class=\"note\">Generated %s.</p>\n", tier, when);
-
-    fputs("<h2>Completeness</h2>\n<table>\n", out);
-    fprintf(out, "<tr><th>schools expected</th><td class=\"n\">%" PRIu64 "</td></tr>\n",
-            r->expected);
-    fprintf(out, "<tr><th>reported at least once</th><td class=\"n\">%" PRIu64 "</td></tr>\n",
-            r->reported);
-    fprintf(out,
-            "<tr><th>stale (no sync for %" PRId64 " days)</th><td class=\"n\">%" PRIu64
-            "</td></tr>\n",
-            r->stale_seconds / 86400, r->stale);
-    fprintf(out, "<tr><th>never reported</th><td class=\"n\">%zu</td></tr>\n</table>\n",
-            r->n_missing);
-    if (r->n_missing > 0) {
-        fputs("<p>Never reported: ", out);
-        for (size_t i = 0; i < r->n_missing; i++) {
-            if (i > 0)
-                fputs(", ", out);
-            rcl_agg_html_escape(out, r->missing[i]);
-        }
-        fputs("</p>\n", out);
-    }
-
-    fprintf(out, "<h2>%s</h2>\n<table>\n<thead>\n<tr>", county ? "Schools" : "Reporting units");
-    fprintf(out,
-            "<th rowspan=\"2\">id</th><th rowspan=\"2\">name</th><th rowspan=\"2\">schools</th>"
-            "<th rowspan=\"2\">reported</th><th rowspan=\"2\">last sync</th>"
-            "<th rowspan=\"2\">students</th><th colspan=\"%d\">condition</th>"
-            "<th rowspan=\"2\">blind spots</th><th colspan=\"%d\">groups</th>"
-            "<th colspan=\"%d\">measures in place</th><th colspan=\"%d\">participation</th>"
-            "</tr>\n<tr>",
-            RCL_CONDITION_COUNT, RCL_GROUP_COUNT, RCL_MEASURE_KIND_COUNT, RCL_PARTICIPATION_COUNT);
-    html_names(out, rcl_condition_names, RCL_CONDITION_COUNT);
-    html_names(out, rcl_group_names, RCL_GROUP_COUNT);
-    html_names(out, rcl_measure_kind_names, RCL_MEASURE_KIND_COUNT);
-    html_names(out, rcl_participation_names, RCL_PARTICIPATION_COUNT);
-    fputs("</tr>\n</thead>\n<tbody>\n", out);
-    for (size_t i = 0; i < r->n_children; i++) {
-        const struct child *c = &r->children[i];
-
-        format_time(c->last_sync, when, sizeof(when));
-        fprintf(out, "<tr%s><td>", c->missing == c->schools ? " class=\"missing\"" : "");
-        rcl_agg_html_escape(out, c->id);
-        fputs("</td><td>", out);
-        rcl_agg_html_escape(out, c->name);
-        if (c->revoked)
-            fputs(" (revoked)", out);
-        fprintf(out,
-                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td>",
-                c->schools, c->reported, when);
-        html_counts(out, &c->totals, "td");
-        fputs("</tr>\n", out);
-    }
-    fputs("</tbody>\n<tfoot>\n<tr><th>total</th><th>", out);
-    rcl_agg_html_escape(out, r->cfg->id);
-    fprintf(out, "</th><th class=\"n\">%" PRIu64 "</th><th class=\"n\">%" PRIu64 "</th><th></th>",
-            r->expected, r->reported);
-    html_counts(out, &r->totals, "th");
-    fputs("</tr>\n</tfoot>\n</table>\n</body>\n</html>\n", out);
 }
 
 int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
                          const struct rcl_agg_report_options *opt, FILE *out, char *err,
                          size_t errlen)
 {
-    struct report r;
+    struct rcl_agg_report r;
+    struct rcl_agg_divisions divisions = {0};
     int ret = -1;
 
     memset(&r, 0, sizeof(r));
@@ -477,17 +466,23 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
     r.stale_seconds = opt->stale_seconds > 0 ? opt->stale_seconds : cfg->stale_seconds;
     if (r.stale_seconds <= 0)
         r.stale_seconds = RCL_AGG_STALE_DEFAULT;
-    if (report_load(db, &r, err, errlen) != 0)
+    r.suppress_below = opt->suppress_below;
+    if (opt->divisions_path &&
+        rcl_agg_divisions_load(opt->divisions_path, &divisions, err, errlen) != 0)
+        return -1;
+    if (report_load(db, &r, opt->recount, err, errlen) != 0)
         goto out;
+    apply_divisions(&r, &divisions);
+    name_from_children(&r);
     switch (opt->format) {
     case RCL_AGG_REPORT_JSON:
-        write_json(&r, out);
+        rcl_agg_report_json(&r, out);
         break;
     case RCL_AGG_REPORT_CSV:
-        write_csv(&r, out);
+        rcl_agg_report_csv(&r, out);
         break;
     case RCL_AGG_REPORT_HTML:
-        write_html(&r, out);
+        rcl_agg_report_html(&r, out);
         break;
     }
     if (fflush(out) != 0 || ferror(out)) {
@@ -496,6 +491,9 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
     }
     ret = 0;
 out:
-    report_free(&r);
+    rcl_agg_divisions_free(&divisions);
+    free(r.children);
+    free(r.counties);
+    free(r.missing);
     return ret;
 }

@@ -22,6 +22,35 @@
     "participation_active, participation_irregular, participation_absent, "                        \
     "participation_opted_out"
 #define RCL_AGG_TOTALS_NCOLS 22
+/*
+ * Applies X(column, A, B) to every totals column, the results joined by ", ":
+ * the per-column SQL of the rollup triggers and the upsert.
+ */
+/* clang-format off */
+#define RCL_AGG_TOTALS_EACH(X, A, B)                                                               \
+    X("students", A, B) ", "                                                                       \
+    X("condition_online", A, B) ", "                                                               \
+    X("condition_tv_only", A, B) ", "                                                              \
+    X("condition_none", A, B) ", "                                                                 \
+    X("blind_spots", A, B) ", "                                                                    \
+    X("groups_poverty_card", A, B) ", "                                                            \
+    X("groups_hardship", A, B) ", "                                                                \
+    X("groups_frontline_family", A, B) ", "                                                        \
+    X("groups_left_behind", A, B) ", "                                                             \
+    X("groups_migrant", A, B) ", "                                                                 \
+    X("groups_disabled", A, B) ", "                                                                \
+    X("groups_other", A, B) ", "                                                                   \
+    X("measures_tv_at_village", A, B) ", "                                                         \
+    X("measures_loaned_device", A, B) ", "                                                         \
+    X("measures_data_subsidy", A, B) ", "                                                          \
+    X("measures_one_to_one", A, B) ", "                                                            \
+    X("measures_paper_materials", A, B) ", "                                                       \
+    X("measures_funding", A, B) ", "                                                               \
+    X("participation_active", A, B) ", "                                                           \
+    X("participation_irregular", A, B) ", "                                                        \
+    X("participation_absent", A, B) ", "                                                           \
+    X("participation_opted_out", A, B)
+/* clang-format on */
 #define RCL_AGG_TOTALS_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
 #define RCL_AGG_INT_COL " INTEGER NOT NULL DEFAULT 0"
@@ -113,6 +142,67 @@
     "DELETE FROM refused WHERE id <= (SELECT max(id) FROM refused) - ?1"
 #define RCL_AGG_SQL_REFUSED_LIST                                                                   \
     "SELECT source, received_at, reason, bytes FROM refused ORDER BY id DESC"
+
+/*
+ * Version 7 -> 8 (then 9, 10): per (child, county) totals kept by triggers,
+ * so that a report reads a few hundred rows instead of every school's
+ * summary (agg_report.c). AFTER triggers fire for every writer (ingest,
+ * snapshots, enrolment, repair by hand). RCL_AGG_SQL_SUMMARY_PUT is an
+ * upsert, not INSERT OR REPLACE, because a replacing insert deletes the old
+ * row without firing the delete trigger; and there is no OR IGNORE inside a
+ * trigger, since the firing statement's conflict policy would replace it.
+ * The report checks sum(schools) against count(*) and counts the summaries
+ * themselves when they disagree. The indexes serve the only per-school parts
+ * of a report: stale schools and the ids never synced.
+ */
+/* clang-format off */
+#define RCL_AGG_ROLLUP_SET(col, sign, row) col " = " col " " sign " " row "." col
+#define RCL_AGG_ROLLUP_SUM(col, a, b) "sum(" col ")"
+#define RCL_AGG_ROLLUP_DEF(col, a, b) col RCL_AGG_INT_COL
+#define RCL_AGG_ROLLUP_SET_ALL(sign, row)                                                          \
+    "schools = schools " sign " 1, reported = reported " sign " (" row ".reported != 0), "         \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SET, sign, row)
+#define RCL_AGG_ROLLUP_ADD(row)                                                                    \
+    "INSERT INTO rollup(child, county) SELECT " row ".child, " row ".county WHERE NOT EXISTS"      \
+    " (SELECT 1 FROM rollup WHERE child = " row ".child AND county = " row ".county);"             \
+    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("+", row)                                          \
+    " WHERE child = " row ".child AND county = " row ".county;"
+#define RCL_AGG_ROLLUP_SUB(row)                                                                    \
+    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("-", row)                                          \
+    " WHERE child = " row ".child AND county = " row ".county;"                                    \
+    "DELETE FROM rollup WHERE child = " row ".child AND county = " row ".county"                   \
+    " AND schools <= 0;"
+#define RCL_AGG_SQL_ROLLUP                                                                         \
+    "CREATE TABLE rollup(child TEXT NOT NULL, county TEXT NOT NULL,"                               \
+    " schools" RCL_AGG_INT_COL ", reported" RCL_AGG_INT_COL ", "                                   \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_DEF, 0, 0) ", PRIMARY KEY(child, county)) WITHOUT ROWID;"   \
+    "INSERT INTO rollup SELECT child, county, count(*), sum(reported != 0), "                      \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SUM, 0, 0) " FROM summaries GROUP BY child, county;"        \
+    "CREATE INDEX summaries_sync ON summaries(reported, last_sync, child, county);"                \
+    "CREATE INDEX summaries_never ON summaries(reported, school_id);"
+/* Versions 8 -> 9 and 9 -> 10: the triggers (migrations of their own: C strings stay short). */
+#define RCL_AGG_SQL_ROLLUP_TRIGGERS                                                                \
+    "CREATE TRIGGER summaries_rollup_insert AFTER INSERT ON summaries BEGIN "                      \
+    RCL_AGG_ROLLUP_ADD("NEW") " END;"                                                              \
+    "CREATE TRIGGER summaries_rollup_delete AFTER DELETE ON summaries BEGIN "                      \
+    RCL_AGG_ROLLUP_SUB("OLD") " END;"
+#define RCL_AGG_SQL_ROLLUP_UPDATE                                                                  \
+    "CREATE TRIGGER summaries_rollup_update AFTER UPDATE OF child, county, reported, "             \
+    RCL_AGG_TOTALS_COLS " ON summaries BEGIN "                                                     \
+    RCL_AGG_ROLLUP_SUB("OLD") RCL_AGG_ROLLUP_ADD("NEW") " END;"
+/* clang-format on */
+
+#define RCL_AGG_SQL_ROLLUP_LIST                                                                    \
+    "SELECT child, county, schools, reported, " RCL_AGG_TOTALS_COLS                                \
+    " FROM rollup ORDER BY child, county"
+#define RCL_AGG_SQL_ROLLUP_CHECK                                                                   \
+    "SELECT (SELECT count(*) FROM summaries), (SELECT coalesce(sum(schools), 0) FROM rollup)"
+/* Schools that reported, but not since ?1. */
+#define RCL_AGG_SQL_STALE_COUNTS                                                                   \
+    "SELECT child, county, count(*) FROM summaries WHERE reported = 1 AND last_sync < ?1"          \
+    " GROUP BY child, county"
+#define RCL_AGG_SQL_NEVER_REPORTED                                                                 \
+    "SELECT school_id FROM summaries WHERE reported = 0 ORDER BY school_id"
 
 /* County stores only, created by init. */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
@@ -206,7 +296,18 @@
 #define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
     "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL               \
     ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?)"
-#define RCL_AGG_SQL_SUMMARY_PUT RCL_AGG_SQL_SUMMARY_PUT_INTO("summaries")
+/* An upsert, so that the rollup triggers see an update (see RCL_AGG_SQL_ROLLUP). */
+/* clang-format off */
+#define RCL_AGG_SQL_SUMMARY_SET(col, a, b) col " = excluded." col
+#define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
+    "INSERT INTO summaries(" RCL_AGG_SQL_SUMMARY_ALL ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS \
+    ",?,?,?) ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                         \
+    " name = excluded.name, county = excluded.county, reported = excluded.reported,"               \
+    " last_sync = excluded.last_sync, "                                                            \
+    RCL_AGG_TOTALS_EACH(RCL_AGG_SQL_SUMMARY_SET, 0, 0)                                             \
+    ", epoch = excluded.epoch, through_seq = excluded.through_seq,"                                \
+    " through_digest = excluded.through_digest"
+/* clang-format on */
 #define RCL_AGG_SQL_SUMMARY_DELETE "DELETE FROM summaries WHERE school_id = ?1"
 /* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */
 #define RCL_AGG_SQL_SUMMARY_CREATE                                                                 \

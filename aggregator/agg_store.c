@@ -22,7 +22,10 @@ const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "p
 
 static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
                                                     RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
-                                                    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3};
+                                                    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3,
+                                                    RCL_AGG_SQL_ROLLUP,
+                                                    RCL_AGG_SQL_ROLLUP_TRIGGERS,
+                                                    RCL_AGG_SQL_ROLLUP_UPDATE};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;

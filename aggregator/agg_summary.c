@@ -88,14 +88,14 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
     }
 }
 
-static int summary_put_sql(sqlite3 *db, const char *sql, const struct rcl_summary *s,
-                           const char *child)
+/* Binds s and child to st (a put statement), runs it and resets it. 0, or -1 logged. */
+static int summary_put_step(sqlite3 *db, sqlite3_stmt *st, const struct rcl_summary *s,
+                            const char *child)
 {
     int ret = -1;
-    sqlite3_stmt *st = rcl_db_prepare(db, sql);
 
-    if (!st)
-        goto out;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (sqlite3_bind_text(st, 1, s->school_id, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(st, 2, child, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(st, 3, s->name, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -118,6 +118,16 @@ fail:
     RCL_ERROR("store: writing the summary of school %s failed: %s", s->school_id,
               sqlite3_errmsg(db));
 out:
+    sqlite3_reset(st);
+    return ret;
+}
+
+static int summary_put_sql(sqlite3 *db, const char *sql, const struct rcl_summary *s,
+                           const char *child)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+    int ret = st ? summary_put_step(db, st, s, child) : -1;
+
     sqlite3_finalize(st);
     return ret;
 }
@@ -125,6 +135,14 @@ out:
 int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child)
 {
     return summary_put_sql(db, RCL_AGG_SQL_SUMMARY_PUT, s, child);
+}
+
+int rcl_agg_summary_put_reuse(sqlite3 *db, sqlite3_stmt **st, const struct rcl_summary *s,
+                              const char *child)
+{
+    if (!*st)
+        *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_PUT);
+    return *st ? summary_put_step(db, *st, s, child) : -1;
 }
 
 int rcl_agg_summary_stage(sqlite3 *db, const struct rcl_summary *s, const char *child)

@@ -29,6 +29,14 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
 /* Writes (replaces) the summary of s->school_id, counted through child. 0, or -1 logged. */
 int rcl_agg_summary_put(sqlite3 *db, const struct rcl_summary *s, const char *child);
 
+/*
+ * The same with a statement kept in *st across calls (prepared on first use;
+ * the caller finalizes it): preparing compiles the rollup triggers
+ * (agg_sql.h), which costs more than writing a row, so a batch prepares once.
+ */
+int rcl_agg_summary_put_reuse(sqlite3 *db, sqlite3_stmt **st, const struct rcl_summary *s,
+                              const char *child);
+
 /* The same, into the snapshot staging table (agg_snapshot.h). */
 int rcl_agg_summary_stage(sqlite3 *db, const struct rcl_summary *s, const char *child);
 

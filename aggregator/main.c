@@ -43,7 +43,8 @@ static const char usage_text[] =
     "  enroll  --db FILE --source ID --key KEY\n"
     "  revoke  --db FILE --source ID\n"
     "  run     --db FILE\n"
-    "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
+    "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
+    "          [--suppress-below N]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
     "  import-bundle --db FILE BUNDLE\n"
@@ -572,22 +573,31 @@ static int cmd_run(int argc, char **argv)
 
 static const char report_help[] =
     "usage: " PROGRAM " report --db FILE [--format json|csv|html] [--stale-days N]\n"
+    "                          [--divisions FILE] [--suppress-below N]\n"
     "\n"
     "Prints the totals over every school below this aggregator, one row per unit\n"
-    "reporting directly to it, and completeness (schools expected, reported,\n"
-    "stale, never reported). csv opens in Excel; html is one self-contained page.\n"
-    "Readable while `run` is running. --stale-days overrides the store's setting.\n";
+    "reporting directly to it, one row per county (and the unit it comes through),\n"
+    "and completeness (schools expected, reported, stale, never reported). csv\n"
+    "opens in Excel; html is one self-contained page with charts.\n"
+    "Readable while `run` is running. --stale-days overrides the store's setting.\n"
+    "--divisions names counties, their cities and unnamed units from a CSV with\n"
+    "columns code,name[,city_code,city_name,...] (like henan-divisions.csv).\n"
+    "--suppress-below N publishes a unit's or county's counts from 1 to N-1 as\n"
+    "suppressed (null in JSON, \"<N\" in csv and html); totals stay exact.\n";
 
 static int cmd_report(int argc, char **argv)
 {
-    const char *path = NULL, *format = NULL, *stale = NULL;
-    struct opt opts[] = {
-        {"db", &path, NULL}, {"format", &format, NULL}, {"stale-days", &stale, NULL}};
+    const char *path = NULL, *format = NULL, *stale = NULL, *divisions = NULL, *suppress = NULL;
+    struct opt opts[] = {{"db", &path, NULL},
+                         {"format", &format, NULL},
+                         {"stale-days", &stale, NULL},
+                         {"divisions", &divisions, NULL},
+                         {"suppress-below", &suppress, NULL}};
     struct rcl_agg_report_options ro;
     struct rcl_agg_config cfg;
-    char err[512];
+    char err[512], *end;
     sqlite3 *db;
-    int rc = parse_result(parse_opts("report", argc, argv, opts, 3), report_help);
+    int rc = parse_result(parse_opts("report", argc, argv, opts, 5), report_help);
 
     if (rc != -2)
         return rc;
@@ -600,6 +610,20 @@ static int cmd_report(int argc, char **argv)
     }
     if (parse_stale_days("report", stale, &ro.stale_seconds) != 0)
         return EXIT_USAGE;
+    if (suppress) {
+        unsigned long long n;
+
+        errno = 0;
+        n = strtoull(suppress, &end, 10);
+        if (errno != 0 || end == suppress || *end != '\0' || suppress[0] == '-' || n < 1 ||
+            n > 1000000) {
+            usage_error("report", "--suppress-below '%s' must be a whole number from 1 to 1000000",
+                        suppress);
+            return EXIT_USAGE;
+        }
+        ro.suppress_below = (uint64_t)n;
+    }
+    ro.divisions_path = divisions;
     db = open_store("report", path, &cfg);
     if (!db)
         return EXIT_DATA;

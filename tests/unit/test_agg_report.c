@@ -4,137 +4,7 @@
  * children per tier, the CSV that opens in Excel, and HTML that escapes
  * names and needs nothing from outside the page.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "agg_store.h"
-#include "rcl_db.h"
-#include "rcl_keys.h"
-#include "rcl_log.h"
-#include "rcl_test.h"
-#include "agg_report.h"
-#include "agg_summary.h"
-
-#define NOW 1600000000
-#define DAY 86400
-
-static char tmpdir[512];
-
-static void make_tmpdir(void)
-{
-    if (rcl_test_tmpdir("test_agg_report", tmpdir, sizeof(tmpdir)) != 0) {
-        perror("rcl_test_tmpdir");
-        exit(1);
-    }
-}
-
-static void remove_store(const char *path)
-{
-    char p[700];
-
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-    unlink(path);
-}
-
-static sqlite3 *make_store(const char *name, const char *id, enum rcl_agg_tier tier,
-                           struct rcl_agg_config *cfg, char *path, size_t pathlen)
-{
-    uint8_t pk[RCL_PK_BYTES];
-    char err[512];
-    sqlite3 *db;
-
-    memset(cfg, 0, sizeof(*cfg));
-    snprintf(cfg->id, sizeof(cfg->id), "%s", id);
-    cfg->tier = tier;
-    snprintf(cfg->listen, sizeof(cfg->listen), "tcp://127.0.0.1:7100");
-    cfg->stale_seconds = 7 * DAY;
-    snprintf(path, pathlen, "%s/%s", tmpdir, name);
-    if (rcl_agg_store_create(path, cfg, pk, err, sizeof(err)) != 0) {
-        fprintf(stderr, "make_store: %s\n", err);
-        return NULL;
-    }
-    db = rcl_agg_store_open(path, cfg, err, sizeof(err));
-    if (!db)
-        fprintf(stderr, "make_store: %s\n", err);
-    return db;
-}
-
-static int enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source)
-{
-    uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES];
-    enum rcl_agg_enroll_result er;
-    char other[RCL_ID_MAX + 1], err[256];
-
-    if (rcl_key_generate(pk, sk) != 0)
-        return -1;
-    if (rcl_agg_enroll(db, cfg, source, pk, &er, other, NOW, err, sizeof(err)) != 0 ||
-        er != RCL_AGG_ENROLLED)
-        return -1;
-    return 0;
-}
-
-static int put(sqlite3 *db, const char *school, const char *child, const char *name, bool reported,
-               int64_t last_sync, uint64_t students)
-{
-    struct rcl_summary s;
-
-    memset(&s, 0, sizeof(s));
-    snprintf(s.school_id, sizeof(s.school_id), "%s", school);
-    snprintf(s.name, sizeof(s.name), "%s", name);
-    snprintf(s.county, sizeof(s.county), "411381");
-    s.reported = reported;
-    s.last_sync = last_sync;
-    s.totals.students = students;
-    s.totals.condition[RCL_COND_ONLINE] = students;
-    s.totals.groups[RCL_GROUP_DISABLED] = students / 2;
-    s.totals.participation[RCL_PART_ACTIVE] = students;
-    return rcl_agg_summary_put(db, &s, child);
-}
-
-/* Writes the report into a malloc'd string (caller frees), or NULL. */
-static char *report(sqlite3 *db, const struct rcl_agg_config *cfg,
-                    enum rcl_agg_report_format format, int64_t stale_seconds)
-{
-    struct rcl_agg_report_options o = {
-        .format = format, .stale_seconds = stale_seconds, .now = NOW};
-    char *buf = NULL, err[256];
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    if (!f)
-        return NULL;
-    if (rcl_agg_report_write(db, cfg, &o, f, err, sizeof(err)) != 0) {
-        fprintf(stderr, "report: %s\n", err);
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
-static bool has(const char *text, const char *want)
-{
-    if (text && strstr(text, want))
-        return true;
-    fprintf(stderr, "  report lacks '%s'\n", want);
-    return false;
-}
-
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-
-    for (; s && *s; s++)
-        n += *s == '\n';
-    return n;
-}
+#include "report_fixture.h"
 
 static void test_county(void)
 {
@@ -179,12 +49,16 @@ static void test_county(void)
 
     out = report(db, &cfg, RCL_AGG_REPORT_CSV, 0);
     CHECK(out != NULL && strncmp(out, "\xEF\xBB\xBF", 3) == 0);
-    CHECK(has(out, "\xEF\xBB\xBFid,name,schools,reported,students,condition_online,"));
-    CHECK(count_lines(out) == 1 + 4 + 1);
-    CHECK(has(out, "\n4113810001,\"<b>第一\"\"小学\"\"</b> & 'co'\",1,1,10,10,"));
-    CHECK(has(out, "\n4113810002,\"Second, School\",1,1,4,4,"));
-    CHECK(has(out, "\n4113810003,,1,0,0,0,"));
-    CHECK(has(out, "\ntotal,411381,4,2,14,14,"));
+    CHECK(has(out, "\xEF\xBB\xBFid,name,schools,reported,stale,missing,level,via,city_code,"
+                   "city_name,students,condition_online,"));
+    /* header, 4 schools, the county, the total */
+    CHECK(count_lines(out) == 1 + 4 + 1 + 1);
+    CHECK(has(out, "\n4113810001,\"<b>第一\"\"小学\"\"</b> & 'co'\",1,1,0,0,school,,,,10,10,"));
+    CHECK(has(out, "\n4113810002,\"Second, School\",1,1,1,0,school,,,,4,4,"));
+    CHECK(has(out, "\n4113810003,,1,0,0,1,school,,,,0,0,"));
+    CHECK(has(out, "\n411381,,4,2,1,2,county,,,,14,14,0,0,0,"));
+    CHECK(has(out, "\ntotal,411381,4,2,1,2,total,411381,,,14,14,"));
+    CHECK(has(out, ",0,0\r\ntotal,"));
     free(out);
 
     out = report(db, &cfg, RCL_AGG_REPORT_HTML, 0);
@@ -229,11 +103,21 @@ static void test_province(void)
     CHECK(has(out, "\"totals\":{\"students\":10,"));
     CHECK(has(out, "\"completeness\":{\"expected\":3,\"reported\":2,\"stale\":0,"
                    "\"missing\":[\"4113810002\"],"));
+
+    /* Every school here is in county 411381, whichever child it came through. */
+    CHECK(has(out, "\"counties\":[{\"code\":\"411381\",\"name\":\"\",\"city_code\":\"4113\","
+                   "\"city_name\":\"\",\"via\":\"4113\",\"schools\":1,"));
+    CHECK(has(out, "{\"code\":\"411381\",\"name\":\"\",\"city_code\":\"\",\"city_name\":\"\","
+                   "\"via\":\"411381\",\"schools\":2,\"reported\":1,\"stale\":0,\"missing\":1,"));
     free(out);
 
     out = report(db, &cfg, RCL_AGG_REPORT_CSV, 0);
-    CHECK(count_lines(out) == 1 + 3 + 1);
-    CHECK(has(out, "\ntotal,41,3,2,16,"));
+    /* header, 3 children, 2 (county, via) rows, the total */
+    CHECK(count_lines(out) == 1 + 3 + 2 + 1);
+    CHECK(has(out, "\n4113,,1,1,0,0,unit,,,,6,6,"));
+    CHECK(has(out, "\n411381,,1,1,0,0,county,4113,4113,,6,6,"));
+    CHECK(has(out, "\n411381,,2,1,0,1,county,411381,,,10,10,"));
+    CHECK(has(out, "\ntotal,41,3,2,0,1,total,41,,,16,"));
     free(out);
 
     rcl_db_close(&db);
@@ -244,7 +128,7 @@ int main(void)
 {
     rcl_log_init("test_agg_report");
     CHECK(rcl_keys_init() == 0);
-    make_tmpdir();
+    make_tmpdir("test_agg_report");
     RCL_TEST_RUN(test_county);
     RCL_TEST_RUN(test_province);
     rmdir(tmpdir);

@@ -1,0 +1,65 @@
+/*
+ * agg_report_data.h - what a report holds once read from the store, shared
+ * by the loader (agg_report.c) and the writers (agg_report_text.c for JSON
+ * and CSV, agg_report_html.c). Internal to the report.
+ */
+#ifndef RCL_AGG_REPORT_DATA_H
+#define RCL_AGG_REPORT_DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agg_report.h"
+#include "agg_store.h"
+#include "rcl_model.h"
+
+/*
+ * A row of the report: a child (a unit reporting directly here) or a county
+ * (the schools of one county code, counted through one child: via).
+ */
+struct rcl_agg_unit {
+    char id[RCL_ID_MAX + 1];  /* a child's id, or the county code */
+    char via[RCL_ID_MAX + 1]; /* counties: the child they are counted through ("" at a county) */
+    char name[RCL_NAME_MAX + 1];
+    char city_code[RCL_ID_MAX + 1]; /* counties: their city, where known */
+    char city_name[RCL_NAME_MAX + 1];
+    bool is_source; /* children: enrolled here */
+    bool revoked;
+    uint64_t schools, reported, stale, missing;
+    int64_t last_sync; /* children: a school's last sync, or an aggregator's last batch here */
+    struct rcl_totals totals;
+};
+
+struct rcl_agg_report {
+    const struct rcl_agg_config *cfg;
+    int64_t now, stale_seconds;
+    uint64_t suppress_below;
+    char scope_name[RCL_NAME_MAX + 1];
+    struct rcl_totals totals;
+    uint64_t expected, reported, stale;
+    struct rcl_agg_unit *children; /* sorted by id */
+    size_t n_children, cap_children;
+    struct rcl_agg_unit *counties; /* sorted by code, then via */
+    size_t n_counties, cap_counties;
+    char (*missing)[RCL_ID_MAX + 1]; /* sorted */
+    size_t n_missing, cap_missing;
+};
+
+/* The counts of a totals object as one flat list, in RCL_AGG_TOTALS_COLS order. */
+#define RCL_AGG_COUNTS (5 + RCL_GROUP_COUNT + RCL_MEASURE_KIND_COUNT + RCL_PARTICIPATION_COUNT)
+void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_AGG_COUNTS]);
+/* Their CSV column names ("students", "condition_online", ..., "groups.poverty_card", ...). */
+extern const char *const rcl_agg_count_keys[RCL_AGG_COUNTS];
+
+/* True when v must not be published: 0 < v < suppress_below. */
+static inline bool rcl_agg_suppressed(const struct rcl_agg_report *r, uint64_t v)
+{
+    return v > 0 && v < r->suppress_below;
+}
+
+void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out);
+void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out);
+void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out);
+
+#endif

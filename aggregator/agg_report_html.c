@@ -1,0 +1,502 @@
+/*
+ * agg_report_html.c - the report as one self-contained page for the
+ * provincial notice: overall situation, students lacking the conditions,
+ * measures for students in difficulty, by city and by county, completeness.
+ *
+ * Inline CSS and inline SVG charts, no script and nothing fetched; the page
+ * is well-formed XML apart from its doctype (every element closed, only the
+ * five XML entities), so it can be checked and converted by XML tools.
+ * Every number sits in a cell with data-k naming the count, in a row with
+ * data-unit and data-level, so that tests and scripts can read it back.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg_report_data.h"
+
+/* Chinese label, then English, of each count in rcl_agg_counts_of order. */
+static const char *const count_zh[RCL_AGG_COUNTS] = {
+    "学生数",       "具备在线条件", "仅能收看电视", "不具备条件", "未获帮扶盲点", "建档立卡",
+    "家庭困难",     "一线人员子女", "留守儿童",     "随迁子女",   "残疾",         "其他",
+    "村内电视收看", "借用设备",     "流量补贴",     "一对一帮扶", "纸质材料",     "资助",
+    "正常参与",     "参与不规律",   "缺席",         "申请不参加"};
+static const char *const count_en[RCL_AGG_COUNTS] = {
+    "students",        "online",        "TV only",      "lacking conditions",
+    "blind spots",     "poverty card",  "hardship",     "frontline family",
+    "left-behind",     "migrant",       "disabled",     "other",
+    "TV at village",   "loaned device", "data subsidy", "one-to-one",
+    "paper materials", "funding",       "active",       "irregular",
+    "absent",          "opted out"};
+
+#define FIRST_GROUP 5
+#define FIRST_MEASURE (FIRST_GROUP + RCL_GROUP_COUNT)
+#define FIRST_PART (FIRST_MEASURE + RCL_MEASURE_KIND_COUNT)
+#define I_ONLINE 1
+#define I_TV 2
+#define I_NONE 3
+
+void rcl_agg_html_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+static void format_time(int64_t t, char *out, size_t outlen)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, outlen, "never");
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* "名称 (id)" or "id" when unnamed, escaped. */
+static void unit_label(FILE *out, const char *name, const char *id)
+{
+    if (name[0]) {
+        rcl_agg_html_escape(out, name);
+        fputs(" (", out);
+        rcl_agg_html_escape(out, id);
+        fputc(')', out);
+    } else {
+        rcl_agg_html_escape(out, id);
+    }
+}
+
+/* One count cell: "<N" when suppressed. */
+static void cell(FILE *out, const struct rcl_agg_report *r, int k, uint64_t v, bool suppress)
+{
+    if (suppress && rcl_agg_suppressed(r, v))
+        fprintf(out, "<td class=\"n s\" data-k=\"%s\">&lt;%" PRIu64 "</td>", rcl_agg_count_keys[k],
+                r->suppress_below);
+    else
+        fprintf(out, "<td class=\"n\" data-k=\"%s\">%" PRIu64 "</td>", rcl_agg_count_keys[k], v);
+}
+
+static void th_label(FILE *out, int k)
+{
+    fprintf(out, "<th>%s<br/><span class=\"en\">%s</span></th>", count_zh[k], count_en[k]);
+}
+
+/* ---- charts ---- */
+
+#define CHART_W 720
+#define LABEL_W 200
+#define BAR_W 400
+#define ROW_H 22
+
+static void svg_begin(FILE *out, int rows, const char *title)
+{
+    int h = rows * ROW_H + 30;
+
+    fprintf(out, "<p class=\"cap\">%s</p>\n", title);
+    fprintf(out,
+            "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
+            "<title>%s</title>\n",
+            CHART_W, h, CHART_W, h, title);
+}
+
+static void svg_label(FILE *out, int y, const char *name, const char *id)
+{
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 6, y + 15);
+    unit_label(out, name, id);
+    fputs("</text>", out);
+}
+
+static void svg_rect(FILE *out, double x, int y, double w, const char *cls, const char *tip)
+{
+    if (w <= 0)
+        return;
+    fprintf(out,
+            "<rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>%s</title>"
+            "</rect>",
+            cls, x, y + 3, w, ROW_H - 6, tip);
+}
+
+static void svg_legend(FILE *out, int y, const char *const *cls, const char *const *labels, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int x = LABEL_W + i * 150;
+
+        fprintf(out,
+                "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"12\" height=\"12\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>",
+                cls[i], x, y + 6, x + 16, y + 16, labels[i]);
+    }
+    fputc('\n', out);
+}
+
+/* One 100% bar per unit: online, TV only, lacking conditions; the share lacking at the end. */
+static void chart_conditions(FILE *out, const struct rcl_agg_report *r,
+                             const struct rcl_agg_unit *u, size_t n, const char *title)
+{
+    static const char *const cls[] = {"online", "tv", "none"};
+    static const char *const labels[] = {"具备在线条件 online", "仅电视 TV only",
+                                         "不具备条件 none"};
+
+    svg_begin(out, (int)n, title);
+    for (size_t i = 0; i < n; i++) {
+        const struct rcl_totals *t = &u[i].totals;
+        int y = (int)i * ROW_H;
+        uint64_t all = t->condition[0] + t->condition[1] + t->condition[2];
+        bool hidden = false;
+        double x = LABEL_W;
+
+        for (int c = 0; c < RCL_CONDITION_COUNT; c++)
+            hidden |= rcl_agg_suppressed(r, t->condition[c]);
+        svg_label(out, y, u[i].name, u[i].id);
+        if (hidden || all == 0) {
+            fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"muted\">%s</text>\n", LABEL_W, y + 15,
+                    hidden ? "小数不公开 suppressed" : "无学生 no students");
+            continue;
+        }
+        for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
+            char tip[96];
+            double w = BAR_W * (double)t->condition[c] / (double)all;
+
+            snprintf(tip, sizeof(tip), "%s: %" PRIu64 " (%.1f%%)", labels[c], t->condition[c],
+                     share(t->condition[c], all));
+            svg_rect(out, x, y, w, cls[c], tip);
+            x += w;
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%.1f%%</text>\n", LABEL_W + BAR_W + 8, y + 15,
+                share(t->condition[RCL_COND_NONE], all));
+    }
+    svg_legend(out, (int)n * ROW_H, cls, labels, 3);
+    fputs("</svg>\n", out);
+}
+
+/* One bar per unit: schools reported and fresh, stale, never reported. */
+static void chart_completeness(FILE *out, const struct rcl_agg_unit *u, size_t n)
+{
+    static const char *const cls[] = {"online", "tv", "none"};
+    static const char *const labels[] = {"已报告 reported", "过期 stale", "未报告 missing"};
+
+    svg_begin(out, (int)n, "各单位报告完整性 completeness by unit");
+    for (size_t i = 0; i < n; i++) {
+        uint64_t part[3] = {u[i].reported - u[i].stale, u[i].stale, u[i].missing};
+        int y = (int)i * ROW_H;
+        double x = LABEL_W;
+
+        svg_label(out, y, u[i].name, u[i].id);
+        for (int c = 0; c < 3 && u[i].schools > 0; c++) {
+            char tip[96];
+            double w = BAR_W * (double)part[c] / (double)u[i].schools;
+
+            snprintf(tip, sizeof(tip), "%s: %" PRIu64, labels[c], part[c]);
+            svg_rect(out, x, y, w, cls[c], tip);
+            x += w;
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%" PRIu64 " / %" PRIu64 "</text>\n",
+                LABEL_W + BAR_W + 8, y + 15, u[i].reported, u[i].schools);
+    }
+    svg_legend(out, (int)n * ROW_H, cls, labels, 3);
+    fputs("</svg>\n", out);
+}
+
+/* Bars of counts first..first+n of the totals, scaled to the largest. */
+static void chart_counts(FILE *out, const uint64_t *v, int first, int n, const char *title)
+{
+    uint64_t max = 0;
+
+    for (int k = first; k < first + n; k++)
+        max = v[k] > max ? v[k] : max;
+    svg_begin(out, n, title);
+    for (int k = first; k < first + n; k++) {
+        int y = (k - first) * ROW_H;
+        char tip[96];
+
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s %s</text>", LABEL_W - 6,
+                y + 15, count_zh[k], count_en[k]);
+        snprintf(tip, sizeof(tip), "%s: %" PRIu64, count_en[k], v[k]);
+        svg_rect(out, LABEL_W, y, max ? BAR_W * (double)v[k] / (double)max : 0, "measure", tip);
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%" PRIu64 "</text>\n", LABEL_W + BAR_W + 8, y + 15,
+                v[k]);
+    }
+    fputs("</svg>\n", out);
+}
+
+/* ---- tables ---- */
+
+static void table_head(FILE *out, bool county_cols)
+{
+    fputs("<table>\n<thead>\n<tr><th>代码<br/><span class=\"en\">code</span></th>"
+          "<th>名称<br/><span class=\"en\">name</span></th>",
+          out);
+    if (county_cols)
+        fputs("<th>所属市<br/><span class=\"en\">city</span></th>"
+              "<th>经由<br/><span class=\"en\">via</span></th>",
+              out);
+    else
+        fputs("<th>最近同步<br/><span class=\"en\">last sync</span></th>", out);
+    fputs("<th>学校<br/><span class=\"en\">schools</span></th>"
+          "<th>已报告<br/><span class=\"en\">reported</span></th>"
+          "<th>过期<br/><span class=\"en\">stale</span></th>"
+          "<th>未报告<br/><span class=\"en\">missing</span></th>",
+          out);
+    for (int k = 0; k < RCL_AGG_COUNTS; k++)
+        th_label(out, k);
+    fputs("</tr>\n</thead>\n<tbody>\n", out);
+}
+
+static void school_cells(FILE *out, const struct rcl_agg_unit *u)
+{
+    fprintf(out,
+            "<td class=\"n\" data-k=\"schools\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"missing\">%" PRIu64 "</td>",
+            u->schools, u->reported, u->stale, u->missing);
+}
+
+static void table_row(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
+                      const char *level, bool suppress)
+{
+    uint64_t v[RCL_AGG_COUNTS];
+    char when[64];
+    bool county = strcmp(level, "county") == 0;
+
+    fprintf(out, "<tr data-level=\"%s\" data-unit=\"", level);
+    rcl_agg_html_escape(out, u->id);
+    if (county) {
+        fputs("\" data-via=\"", out);
+        rcl_agg_html_escape(out, u->via);
+    }
+    fprintf(out, "\"%s><td>",
+            u->schools > 0 && u->missing == u->schools ? " class=\"missing\"" : "");
+    rcl_agg_html_escape(out, u->id);
+    fputs("</td><td>", out);
+    rcl_agg_html_escape(out, u->name);
+    if (u->revoked)
+        fputs(" (已撤销 revoked)", out);
+    fputs("</td>", out);
+    if (county) {
+        fputs("<td>", out);
+        if (u->city_code[0])
+            unit_label(out, u->city_name, u->city_code);
+        fputs("</td><td>", out);
+        rcl_agg_html_escape(out, u->via);
+        fputs("</td>", out);
+    } else if (strcmp(level, "total") != 0) {
+        format_time(u->last_sync, when, sizeof(when));
+        fprintf(out, "<td>%s</td>", when);
+    } else {
+        fputs("<td></td>", out);
+    }
+    school_cells(out, u);
+    rcl_agg_counts_of(&u->totals, v);
+    for (int k = 0; k < RCL_AGG_COUNTS; k++)
+        cell(out, r, k, v[k], suppress);
+    fputs("</tr>\n", out);
+}
+
+static void total_unit(const struct rcl_agg_report *r, struct rcl_agg_unit *t)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", r->cfg->id);
+    snprintf(t->name, sizeof(t->name), "合计 total");
+    t->schools = r->expected;
+    t->reported = r->reported;
+    t->stale = r->stale;
+    t->missing = r->n_missing;
+    t->totals = r->totals;
+}
+
+static void table(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u, size_t n,
+                  const char *level)
+{
+    struct rcl_agg_unit total;
+    bool county = strcmp(level, "county") == 0;
+
+    table_head(out, county);
+    for (size_t i = 0; i < n; i++)
+        table_row(out, r, &u[i], level, true);
+    fputs("</tbody>\n<tfoot>\n", out);
+    total_unit(r, &total);
+    if (county) { /* the same columns as the rows above */
+        fputs("<tr data-level=\"total\"><td>", out);
+        rcl_agg_html_escape(out, total.id);
+        fprintf(out, "</td><td>%s</td><td></td><td></td>", total.name);
+        school_cells(out, &total);
+        {
+            uint64_t v[RCL_AGG_COUNTS];
+
+            rcl_agg_counts_of(&total.totals, v);
+            for (int k = 0; k < RCL_AGG_COUNTS; k++)
+                cell(out, r, k, v[k], false);
+        }
+        fputs("</tr>\n", out);
+    } else {
+        table_row(out, r, &total, "total", false);
+    }
+    fputs("</tfoot>\n</table>\n", out);
+}
+
+/* ---- the page ---- */
+
+static const char style[] =
+    "<style>\n"
+    "body{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;margin:1.5em;"
+    "color:#222}\n"
+    "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;border-bottom:1px solid #ccc}\n"
+    ".en{color:#666;font-size:0.85em;font-weight:normal}\n"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}\n"
+    "th,td{border:1px solid #bbb;padding:0.25em 0.5em}\n"
+    "td.n{text-align:right}td.s{color:#777;font-style:italic}\n"
+    "thead th{background:#eee}tfoot td{background:#f6f6f6;font-weight:bold}\n"
+    "tr.missing td{color:#a00}\n"
+    ".note,.muted{color:#555}\n"
+    ".cap{font-weight:bold;margin:1em 0 0.2em}\n"
+    "svg.chart{display:block;margin:0.5em 0;font-size:12px}\n"
+    "svg text{fill:#222}svg text.muted{fill:#777}\n"
+    "rect.online{fill:#4c9f70}rect.tv{fill:#e8b04b}rect.none{fill:#c8463d}"
+    "rect.measure{fill:#4a78b5}\n"
+    "</style>\n";
+
+static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *v)
+{
+    fputs("<h2>一、总体情况 <span class=\"en\">Overall situation of online learning</span></h2>\n"
+          "<table>\n<tbody>\n",
+          out);
+    for (int k = 0; k <= I_NONE; k++) {
+        fprintf(out, "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s</span></th>",
+                count_zh[k], count_en[k]);
+        cell(out, r, k, v[k], false);
+        if (k == 0)
+            fputs("<td></td></tr>\n", out);
+        else
+            fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[0]));
+    }
+    fprintf(out,
+            "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s (no conditions or "
+            "absent, and no help in place)</span></th>",
+            count_zh[4], count_en[4]);
+    cell(out, r, 4, v[4], false);
+    fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[4], v[0]));
+    for (int k = FIRST_PART; k < RCL_AGG_COUNTS; k++) {
+        fprintf(out, "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s</span></th>",
+                count_zh[k], count_en[k]);
+        cell(out, r, k, v[k], false);
+        fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[0]));
+    }
+    fputs("</tbody>\n</table>\n", out);
+}
+
+void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
+{
+    const char *tier = rcl_agg_tier_names[r->cfg->tier];
+    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    uint64_t v[RCL_AGG_COUNTS];
+    char when[64];
+
+    rcl_agg_counts_of(&r->totals, v);
+    format_time(r->now, when, sizeof(when));
+    fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>",
+          out);
+    fputs("在线学习情况报告 Online learning report: ", out);
+    unit_label(out, r->scope_name, r->cfg->id);
+    fputs("</title>\n", out);
+    fputs(style, out);
+    fputs("</head>\n<body>\n<h1>在线学习情况报告 <span class=\"en\">Online learning report</span>"
+          "</h1>\n<p class=\"note\">范围 scope: ",
+          out);
+    unit_label(out, r->scope_name, r->cfg->id);
+    fprintf(out,
+            " (%s) · 生成 generated %s · 超过 %" PRId64 " 天未同步视为过期 stale after %" PRId64
+            " days",
+            tier, when, r->stale_seconds / 86400, r->stale_seconds / 86400);
+    if (r->suppress_below > 0)
+        fprintf(out,
+                " · 小于 %" PRIu64 " 的分项数不公开，合计为准确数 counts below %" PRIu64
+                " are suppressed by unit; totals are exact",
+                r->suppress_below, r->suppress_below);
+    fputs("</p>\n", out);
+
+    overview(out, r, v);
+    chart_conditions(out, r, r->children, r->n_children,
+                     county ? "各校在线学习条件 conditions by school"
+                            : "各市（直管县）在线学习条件 conditions by city");
+
+    fputs("<h2>二、缺乏在线学习条件的学生 <span class=\"en\">Students lacking the conditions"
+          "</span></h2>\n",
+          out);
+    fprintf(out,
+            "<p>不具备在线学习条件 lacking conditions: <b data-k=\"condition_none\">%" PRIu64
+            "</b> (%.1f%%)；其中仍无帮扶措施或缺席（盲点） blind spots: <b "
+            "data-k=\"blind_spots\">%" PRIu64 "</b>.</p>\n",
+            v[I_NONE], share(v[I_NONE], v[0]), v[4]);
+    chart_conditions(out, r, r->counties, r->n_counties,
+                     "各县（市、区）在线学习条件 conditions by county");
+
+    fputs("<h2>三、困难家庭学生帮扶措施 <span class=\"en\">Measures for students from families "
+          "in difficulty</span></h2>\n<p class=\"cap\">特殊群体学生 students by group</p>\n"
+          "<table>\n<thead>\n<tr>",
+          out);
+    for (int k = FIRST_GROUP; k < FIRST_PART; k++)
+        th_label(out, k);
+    fputs("</tr>\n</thead>\n<tbody>\n<tr data-level=\"overall\">", out);
+    for (int k = FIRST_GROUP; k < FIRST_PART; k++)
+        cell(out, r, k, v[k], false);
+    fputs("</tr>\n</tbody>\n</table>\n", out);
+    chart_counts(out, v, FIRST_MEASURE, RCL_MEASURE_KIND_COUNT,
+                 "已落实的帮扶措施 measures in place");
+    chart_counts(out, v, FIRST_GROUP, RCL_GROUP_COUNT, "特殊群体学生 students by group");
+
+    fprintf(out, "<h2>四、%s <span class=\"en\">%s</span></h2>\n",
+            county ? "按学校" : "按市（直管县）",
+            county ? "By school" : "By city and directly administered county");
+    table(out, r, r->children, r->n_children, county ? "school" : "unit");
+
+    fputs("<h2>五、按县（市、区） <span class=\"en\">By county</span></h2>\n", out);
+    table(out, r, r->counties, r->n_counties, "county");
+
+    fputs("<h2>六、报告完整性 <span class=\"en\">Completeness</span></h2>\n<table>\n<tbody>\n",
+          out);
+    fprintf(out,
+            "<tr data-level=\"completeness\"><th>应报学校 schools expected</th>"
+            "<td class=\"n\" data-k=\"expected\">%" PRIu64 "</td></tr>\n"
+            "<tr data-level=\"completeness\"><th>已报告 reported at least once</th>"
+            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td></tr>\n"
+            "<tr data-level=\"completeness\"><th>过期 stale</th>"
+            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n"
+            "<tr data-level=\"completeness\"><th>从未报告 never reported</th>"
+            "<td class=\"n\" data-k=\"missing\">%zu</td></tr>\n</tbody>\n</table>\n",
+            r->expected, r->reported, r->stale, r->n_missing);
+    if (!county)
+        chart_completeness(out, r->children, r->n_children);
+    if (r->n_missing > 0) {
+        fputs("<p>从未报告的学校 never reported: <span id=\"missing\">", out);
+        for (size_t i = 0; i < r->n_missing; i++) {
+            if (i > 0)
+                fputs(", ", out);
+            rcl_agg_html_escape(out, r->missing[i]);
+        }
+        fputs("</span></p>\n", out);
+    }
+    fputs("</body>\n</html>\n", out);
+}

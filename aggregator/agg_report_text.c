@@ -1,0 +1,220 @@
+/*
+ * agg_report_text.c - the report as JSON (the contract of DESIGN.md,
+ * extended with counties) and as CSV for Excel.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "agg_report_data.h"
+#include "rcl_json.h"
+
+/* ---- JSON ---- */
+
+/* A count of a child or county: null when suppressed. */
+static void json_count(struct rcl_json *j, const struct rcl_agg_report *r, const char *key,
+                       uint64_t v, bool suppress)
+{
+    rcl_json_key(j, key);
+    if (suppress && rcl_agg_suppressed(r, v))
+        rcl_json_null(j);
+    else
+        rcl_json_uint(j, v);
+}
+
+static void json_set(struct rcl_json *j, const struct rcl_agg_report *r, const char *key,
+                     const char *const *names, const uint64_t *v, int n, bool suppress)
+{
+    rcl_json_key(j, key);
+    rcl_json_object_begin(j);
+    for (int i = 0; i < n; i++)
+        json_count(j, r, names[i], v[i], suppress);
+    rcl_json_object_end(j);
+}
+
+/* The totals object of rcl_json_totals, with suppression when asked. */
+static void json_totals(struct rcl_json *j, const struct rcl_agg_report *r,
+                        const struct rcl_totals *t, bool suppress)
+{
+    if (!suppress || r->suppress_below == 0) {
+        rcl_json_totals(j, t);
+        return;
+    }
+    rcl_json_object_begin(j);
+    json_count(j, r, "students", t->students, true);
+    for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
+        char key[32];
+
+        snprintf(key, sizeof(key), "condition_%s", rcl_condition_names[c]);
+        json_count(j, r, key, t->condition[c], true);
+    }
+    json_count(j, r, "blind_spots", t->blind_spots, true);
+    json_set(j, r, "groups", rcl_group_names, t->groups, RCL_GROUP_COUNT, true);
+    json_set(j, r, "measures", rcl_measure_kind_names, t->measures, RCL_MEASURE_KIND_COUNT, true);
+    json_set(j, r, "participation", rcl_participation_names, t->participation,
+             RCL_PARTICIPATION_COUNT, true);
+    rcl_json_object_end(j);
+}
+
+static void json_completeness(struct rcl_json *j, const struct rcl_agg_unit *u)
+{
+    rcl_json_key(j, "schools");
+    rcl_json_uint(j, u->schools);
+    rcl_json_key(j, "reported");
+    rcl_json_uint(j, u->reported);
+    rcl_json_key(j, "stale");
+    rcl_json_uint(j, u->stale);
+    rcl_json_key(j, "missing");
+    rcl_json_uint(j, u->missing);
+}
+
+void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
+{
+    struct rcl_json j;
+
+    rcl_json_init(&j, out);
+    rcl_json_object_begin(&j);
+    rcl_json_key(&j, "scope");
+    rcl_json_string(&j, r->cfg->id);
+    rcl_json_key(&j, "tier");
+    rcl_json_string(&j, rcl_agg_tier_names[r->cfg->tier]);
+    rcl_json_key(&j, "generated_at");
+    rcl_json_int(&j, r->now);
+    rcl_json_key(&j, "scope_name");
+    rcl_json_string(&j, r->scope_name);
+    rcl_json_key(&j, "suppress_below");
+    rcl_json_uint(&j, r->suppress_below);
+    rcl_json_key(&j, "totals");
+    rcl_json_totals(&j, &r->totals);
+
+    rcl_json_key(&j, "children");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_children; i++) {
+        const struct rcl_agg_unit *c = &r->children[i];
+
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "id");
+        rcl_json_string(&j, c->id);
+        rcl_json_key(&j, "name");
+        rcl_json_string(&j, c->name);
+        json_completeness(&j, c);
+        rcl_json_key(&j, "last_sync");
+        rcl_json_int(&j, c->last_sync);
+        rcl_json_key(&j, "enrolled");
+        rcl_json_bool(&j, c->is_source);
+        rcl_json_key(&j, "revoked");
+        rcl_json_bool(&j, c->revoked);
+        rcl_json_key(&j, "totals");
+        json_totals(&j, r, &c->totals, true);
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+
+    rcl_json_key(&j, "counties");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_counties; i++) {
+        const struct rcl_agg_unit *k = &r->counties[i];
+
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "code");
+        rcl_json_string(&j, k->id);
+        rcl_json_key(&j, "name");
+        rcl_json_string(&j, k->name);
+        rcl_json_key(&j, "city_code");
+        rcl_json_string(&j, k->city_code);
+        rcl_json_key(&j, "city_name");
+        rcl_json_string(&j, k->city_name);
+        rcl_json_key(&j, "via");
+        rcl_json_string(&j, k->via);
+        json_completeness(&j, k);
+        rcl_json_key(&j, "totals");
+        json_totals(&j, r, &k->totals, true);
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+
+    rcl_json_key(&j, "completeness");
+    rcl_json_object_begin(&j);
+    rcl_json_key(&j, "expected");
+    rcl_json_uint(&j, r->expected);
+    rcl_json_key(&j, "reported");
+    rcl_json_uint(&j, r->reported);
+    rcl_json_key(&j, "stale");
+    rcl_json_uint(&j, r->stale);
+    rcl_json_key(&j, "missing");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_missing; i++)
+        rcl_json_string(&j, r->missing[i]);
+    rcl_json_array_end(&j);
+    rcl_json_key(&j, "stale_seconds");
+    rcl_json_int(&j, r->stale_seconds);
+    rcl_json_object_end(&j);
+    rcl_json_object_end(&j);
+    fputc('\n', out);
+}
+
+/* ---- CSV ---- */
+
+/* Lines end in CRLF, as RFC 4180 and Excel expect. */
+#define CSV_EOL "\r\n"
+
+static void csv_counts(FILE *out, const struct rcl_agg_report *r, const struct rcl_totals *t,
+                       bool suppress)
+{
+    uint64_t v[RCL_AGG_COUNTS];
+
+    rcl_agg_counts_of(t, v);
+    for (int i = 0; i < RCL_AGG_COUNTS; i++) {
+        if (suppress && rcl_agg_suppressed(r, v[i]))
+            fprintf(out, ",<%" PRIu64, r->suppress_below);
+        else
+            fprintf(out, ",%" PRIu64, v[i]);
+    }
+    fputs(CSV_EOL, out);
+}
+
+static void csv_unit(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
+                     const char *level)
+{
+    rcl_csv_field(out, u->id);
+    fputc(',', out);
+    rcl_csv_field(out, u->name);
+    fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,", u->schools, u->reported,
+            u->stale, u->missing, level);
+    rcl_csv_field(out, u->via);
+    fputc(',', out);
+    rcl_csv_field(out, u->city_code);
+    fputc(',', out);
+    rcl_csv_field(out, u->city_name);
+    csv_counts(out, r, &u->totals, true);
+}
+
+void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
+{
+    struct rcl_agg_unit total;
+
+    /* The byte order mark tells Excel the file is UTF-8 (names are Chinese). */
+    fputs("\xEF\xBB\xBF", out);
+    fputs("id,name,schools,reported,stale,missing,level,via,city_code,city_name", out);
+    for (int i = 0; i < RCL_AGG_COUNTS; i++)
+        fprintf(out, ",%s", rcl_agg_count_keys[i]);
+    fputs(CSV_EOL, out);
+    for (size_t i = 0; i < r->n_children; i++)
+        csv_unit(out, r, &r->children[i], r->cfg->tier == RCL_AGG_COUNTY ? "school" : "unit");
+    for (size_t i = 0; i < r->n_counties; i++)
+        csv_unit(out, r, &r->counties[i], "county");
+    memset(&total, 0, sizeof(total));
+    snprintf(total.id, sizeof(total.id), "total");
+    snprintf(total.name, sizeof(total.name), "%s", r->scope_name[0] ? r->scope_name : r->cfg->id);
+    total.schools = r->expected;
+    total.reported = r->reported;
+    total.stale = r->stale;
+    total.missing = r->n_missing;
+    rcl_csv_field(out, total.id);
+    fputc(',', out);
+    rcl_csv_field(out, total.name);
+    fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",total,", total.schools,
+            total.reported, total.stale, total.missing);
+    rcl_csv_field(out, r->cfg->id);
+    fputs(",,", out);
+    csv_counts(out, r, &r->totals, false);
+}
