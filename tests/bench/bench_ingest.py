@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""bench_ingest - county ingest: records per second end to end, against SQLite alone.
+
+SCHOOLS schools of SCHOOL_SIZE generated students each (rollcall-gen) are imported into
+their own stores (`rollcall-school import`) and enrolled at one county. With the county's
+`rollcall-agg run` up, rollcall-bench-send seals every school's outbox and sends all
+schools' first syncs at once from one process: one CURVE connection per school, up to
+WINDOW signed batches in flight each. The figure is changes acknowledged per second, from
+the first send to the last ack: the county verifies each signature, decodes and validates
+every change, upserts the rows, recomputes the school's summary, commits durably
+(synchronous=FULL) and only then acknowledges. The county's report must then count every
+student, or the run fails.
+
+Baseline, in the same run: rollcall-bench-raw upserts the very rows the county now holds
+into a fresh file with the same table, WAL, synchronous=FULL, 1000 rows per transaction,
+the statement prepared once.
+
+Targets: >= 0.75 x the baseline and >= 200,000 records/s. With --perf, perf samples the
+county during the send and the hottest symbols are printed (what bounds it).
+
+  python3 tests/bench/bench_ingest.py [--schools N] [--school-size N] [--window N] [--perf]
+Environment: ROLLCALL_BIN (folder with the programs and rollcall-bench-*).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import rollcall_harness as rh  # noqa: E402
+
+SEND = os.path.join(rh.BIN, "rollcall-bench-send")
+RAW = os.path.join(rh.BIN, "rollcall-bench-raw")
+TARGET_RATIO = 0.75
+TARGET_RPS = 200000
+COUNTY = "410102"
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds of a running process (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def school_id(i):
+    return "%s%04d" % (COUNTY, i + 1)
+
+
+def prepare(h, county, schools, size):
+    stores = []
+    for i in range(schools):
+        s = rh.School(h, school_id(i), COUNTY, county)
+        county.enroll(s)
+        csv_path = h.gen_students(s.id, COUNTY, size, 1000 + i)
+        h.run([rh.SCHOOL, "import", "--db", s.db, csv_path], timeout=300)
+        os.remove(csv_path)
+        stores.append(s.db)
+    return stores
+
+
+def perf_top(data, lines=18):
+    p = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                        "-g", "none", "--sort", "dso,symbol", "--percent-limit", "1.5"],
+                       capture_output=True, text=True)
+    rows = [ln for ln in p.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
+    return rows[:lines]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--schools", type=int, default=100)
+    ap.add_argument("--school-size", type=int, default=2000)
+    ap.add_argument("--window", type=int, default=8)
+    ap.add_argument("--perf", action="store_true", help="sample the county with perf")
+    args = ap.parse_args()
+    for exe in (SEND, RAW):
+        if not os.access(exe, os.X_OK):
+            raise SystemExit("bench_ingest: %s is missing (configure with -DROLLCALL_BENCH=ON)"
+                             % exe)
+    h = rh.Harness("bench-ingest")
+    h.env["ROLLCALL_LOG"] = "warn"
+    try:
+        county = rh.Aggregator(h, COUNTY, "county")
+        t0 = time.monotonic()
+        stores = prepare(h, county, args.schools, args.school_size)
+        print("bench_ingest: %d schools x %d students imported in %.0f s; sending all first "
+              "syncs at once (window %d)" % (args.schools, args.school_size,
+                                              time.monotonic() - t0, args.window))
+        county.start()
+        perf = None
+        if args.perf and shutil.which("perf"):
+            perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o", h.path("perf.data"),
+                                     "-p", str(county.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        cpu0 = cpu_seconds(county.proc.pid)
+        p = h.run([SEND, "--window", str(args.window)] + stores, timeout=1800)
+        cpu1 = cpu_seconds(county.proc.pid)
+        if perf is not None:
+            perf.send_signal(2)
+            perf.wait(60)
+        sent = json.loads(p.stdout)
+        held = county.report()["totals"]["students"]
+        want = args.schools * args.school_size
+        if held != want:
+            raise SystemExit("bench_ingest: the county counts %d students after the sync, "
+                             "expected %d" % (held, want))
+        county.stop()
+        raw = json.loads(h.run([RAW, "--from", county.db, "--db", h.path("raw.db")],
+                               timeout=1800).stdout)
+        rps = sent["records"] / sent["seconds"]
+        user, sys_ = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+        ratio = rps / raw["rows_per_s"]
+        print("  county ingest       %9.0f records/s  (%d records, %d batches, %.1f MiB signed,"
+              " %.2f s; %d retried)" % (rps, sent["records"], sent["batches"],
+                                        sent["bytes"] / 1048576.0, sent["seconds"],
+                                        sent["retries"]))
+        print("  baseline raw SQLite %9.0f rows/s     (same %d rows, WAL, synchronous=FULL, "
+              "1000 rows/txn)" % (raw["rows_per_s"], raw["rows"]))
+        print("  target              >= %.2f x baseline and >= %d records/s: %.2f x, %s"
+              % (TARGET_RATIO, TARGET_RPS, ratio,
+                 "MET" if ratio >= TARGET_RATIO and rps >= TARGET_RPS else "NOT MET"))
+        print("  county CPU during the send: %.2f s user + %.2f s system over %.2f s wall "
+              "(%.0f%% of one core)" % (user, sys_, sent["seconds"],
+                                        100.0 * (user + sys_) / sent["seconds"]))
+        if perf is not None:
+            print("  hottest in the county (perf, self time):")
+            for line in perf_top(h.path("perf.data")):
+                print("    " + line.strip())
+    finally:
+        h.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
