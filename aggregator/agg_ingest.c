@@ -2,9 +2,9 @@
  * agg_ingest.c - applying one sealed batch from a source, exactly once.
  *
  * Everything from the source look-up to the commit runs inside one
- * BEGIN IMMEDIATE transaction, so the applied_seq we judge a batch against
- * is the one we replace, even if `enroll` or `revoke` runs in another
- * process meanwhile.
+ * BEGIN IMMEDIATE transaction (grouped: a savepoint inside the caller's), so
+ * the applied_seq we judge a batch against is the one we replace, even if
+ * `enroll` or `revoke` runs in another process meanwhile.
  */
 #include "agg_ingest.h"
 
