@@ -120,8 +120,7 @@ out:
 }
 
 /* Counts what a reply says for s. Returns true when it was BUSY or RESEND. */
-static bool school_reply(struct school *s, const struct rcl_reply *r, double now,
-                         uint64_t *refused)
+static bool school_reply(struct school *s, const struct rcl_reply *r, double now, uint64_t *refused)
 {
     switch (r->status) {
     case RCL_REPLY_ACK:
@@ -206,7 +205,8 @@ int main(int argc, char **argv)
         double now = now_s();
 
         if (now > deadline) {
-            fprintf(stderr, "rollcall-bench-send: %zu of %zu schools not acknowledged within %.0f s\n",
+            fprintf(stderr,
+                    "rollcall-bench-send: %zu of %zu schools not acknowledged within %.0f s\n",
                     n - done, n, timeout_s);
             goto out;
         }
