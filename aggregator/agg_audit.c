@@ -46,8 +46,11 @@ int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
 {
     sqlite3_stmt *st;
     int rc = -1;
+    /* Inside the caller's transaction a failure here must not undo the caller's work. */
+    bool own = sqlite3_get_autocommit(db) != 0;
 
-    if (rcl_db_begin(db) != 0)
+    if (own ? rcl_db_begin(db) != 0
+            : rcl_db_exec(db, "SAVEPOINT refused_keep", "keep a refused batch") != 0)
         return -1;
     st = rcl_db_prepare(db, RCL_AGG_SQL_REFUSED_PUT);
     if (st == NULL)
@@ -71,12 +74,19 @@ int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
     sqlite3_bind_int64(st, 1, RCL_AGG_REFUSED_KEEP_ROWS);
     if (sqlite3_step(st) != SQLITE_DONE)
         goto out;
-    if (rcl_db_commit(db) == 0)
-        rc = 0;
+    if (own)
+        rc = rcl_db_commit(db) == 0 ? 0 : -1;
+    else
+        rc = rcl_db_exec(db, "RELEASE refused_keep", "keep a refused batch") == 0 ? 0 : -1;
 out:
     sqlite3_finalize(st);
-    if (rc != 0)
-        rcl_db_rollback(db);
+    if (rc != 0) {
+        if (own)
+            rcl_db_rollback(db);
+        else if (!sqlite3_get_autocommit(db))
+            rcl_db_exec(db, "ROLLBACK TO refused_keep; RELEASE refused_keep",
+                        "roll back keeping a refused batch");
+    }
     return rc;
 }
 

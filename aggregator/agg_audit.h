@@ -27,7 +27,8 @@
 int rcl_agg_batch_log(sqlite3 *db, const struct rcl_batch_header *h,
                       const uint8_t digest[RCL_DIGEST_BYTES], size_t n_changes, int64_t now);
 
-/* Keeps a refused message and its reason (its own transaction). 0, or -1 logged. */
+/* Keeps a refused message and its reason: its own transaction, or a savepoint in the
+ * caller's when one is open (`run` applies batches in groups). 0, or -1 logged. */
 int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
                          const uint8_t *buf, size_t len, int64_t now);
 

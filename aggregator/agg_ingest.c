@@ -2,9 +2,9 @@
  * agg_ingest.c - applying one sealed batch from a source, exactly once.
  *
  * Everything from the source look-up to the commit runs inside one
- * BEGIN IMMEDIATE transaction, so the applied_seq we judge a batch against
- * is the one we replace, even if `enroll` or `revoke` runs in another
- * process meanwhile.
+ * BEGIN IMMEDIATE transaction (grouped: a savepoint inside the caller's), so
+ * the applied_seq we judge a batch against is the one we replace, even if
+ * `enroll` or `revoke` runs in another process meanwhile.
  */
 #include "agg_ingest.h"
 
@@ -193,6 +193,7 @@ struct apply_state {
     const char *what;   /* the step a store failure happened in */
     /* The summary statement, prepared once for the batch (rcl_agg_summary_put_reuse). */
     sqlite3_stmt *summary_put;
+    struct rcl_agg_student_stmts stmts; /* kept for the batch's rows */
 };
 
 /*
@@ -373,10 +374,10 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
         }
         switch (c->kind) {
         case RCL_CHANGE_STUDENT:
-            rc = rcl_agg_student_put(db, false, a->source, &c->u.student);
+            rc = rcl_agg_student_put(db, &a->stmts, false, a->source, &c->u.student);
             break;
         case RCL_CHANGE_REMOVED:
-            rc = rcl_agg_student_delete(db, false, a->source, c->u.removed.pseudonym);
+            rc = rcl_agg_student_delete(db, &a->stmts, false, a->source, c->u.removed.pseudonym);
             if (rc == 0)
                 rc = rcl_agg_departure_put(db, a->source, &c->u.removed, now);
             break;
@@ -402,6 +403,34 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
     if (county && !a->snapshot_open && county_summary(a, now) != 0)
         return -1;
     return 0;
+}
+
+/*
+ * A batch's own transaction, or with ctx->grouped a savepoint inside the
+ * caller's: then nothing is durable until the caller commits.
+ */
+static int batch_begin(const struct rcl_agg_ingest_ctx *ctx)
+{
+    return ctx->grouped ? rcl_db_exec(ctx->db, "SAVEPOINT ingest_batch", "begin a batch")
+                        : rcl_db_begin(ctx->db);
+}
+
+static int batch_commit(const struct rcl_agg_ingest_ctx *ctx)
+{
+    return ctx->grouped ? rcl_db_exec(ctx->db, "RELEASE ingest_batch", "end a batch")
+                        : rcl_db_commit(ctx->db);
+}
+
+static void batch_rollback(const struct rcl_agg_ingest_ctx *ctx)
+{
+    if (!ctx->grouped) {
+        rcl_db_rollback(ctx->db);
+        return;
+    }
+    /* SQLite may have rolled back the whole transaction (e.g. after SQLITE_FULL): the
+     * caller sees that and answers every batch of its group BUSY. */
+    if (!sqlite3_get_autocommit(ctx->db))
+        rcl_db_exec(ctx->db, "ROLLBACK TO ingest_batch; RELEASE ingest_batch", "roll back a batch");
 }
 
 static int record_applied(sqlite3 *db, const char *source, uint64_t seq,
@@ -458,7 +487,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
 
     /* 2. Who sent it. The transaction starts here so the state we judge by is the state we
      * update, whatever enroll or revoke do meanwhile. */
-    if (rcl_db_begin(db) != 0) {
+    if (batch_begin(ctx) != 0) {
         busy(reply, db, "starting a transaction");
         goto out;
     }
@@ -603,6 +632,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         rcl_digest(env->payload.data, env->payload.len, digest);
         applied = apply_changes(&a, changes, batch->n_changes, now, reply);
         sqlite3_finalize(a.summary_put);
+        rcl_agg_student_stmts_finalize(&a.stmts);
 
         if (applied == -2)
             goto answered;
@@ -624,15 +654,18 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         busy(reply, db, "recording the applied seq");
         goto out;
     }
-    RCL_CRASH_POINT("ingest-before-commit");
-    if (rcl_db_commit(db) != 0) {
+    if (!ctx->grouped)
+        RCL_CRASH_POINT("ingest-before-commit");
+    if (batch_commit(ctx) != 0) {
         busy(reply, db, "committing");
         goto out;
     }
     in_tx = false;
     committed = 1;
-    RCL_CRASH_POINT("ingest-after-commit");
-    /* Only now, with the commit durable, is the ack a promise. */
+    if (!ctx->grouped)
+        RCL_CRASH_POINT("ingest-after-commit");
+    /* Only now, with the commit durable, is the ack a promise (grouped: once the caller's
+     * commit is). */
     ack(reply, h->last_seq, true, digest);
     src.applied_seq = h->last_seq;
     src.last_batch_at = now;
@@ -644,14 +677,14 @@ answered:
      * changes are in the totals at the top of the chain. */
     reply->epoch = src.epoch;
     if (in_tx) {
-        rcl_db_rollback(db);
+        batch_rollback(ctx);
         in_tx = false;
     }
     if (reply->status == RCL_REPLY_ACK)
         rcl_agg_receipt(db, ctx->cfg, &src, now, reply);
 out:
     if (in_tx)
-        rcl_db_rollback(db);
+        batch_rollback(ctx);
     /* Kept aside for audit: what was refused, from whom, and why. */
     if (reply->status == RCL_REPLY_REFUSED)
         rcl_agg_refused_keep(db, reply->source, reply->reason, buf, len, now);

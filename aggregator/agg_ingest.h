@@ -33,6 +33,7 @@
 #define RCL_AGG_INGEST_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,13 +44,19 @@ struct rcl_agg_ingest_ctx {
     sqlite3 *db;                      /* the store, owned by the caller */
     const struct rcl_agg_config *cfg; /* tier, id, whether there is an upstream */
     int64_t now;                      /* unix seconds to record; 0 reads the clock */
+    /* The caller holds a write transaction (BEGIN IMMEDIATE) around several batches: each
+     * is a savepoint in it, and its ACK is a promise only once the caller's COMMIT
+     * succeeded -- before that the caller must not send it, and if the COMMIT fails every
+     * ACK of the group must go out as BUSY instead. */
+    bool grouped;
 };
 
 /*
  * Handles one received message. zap_user_id is the source id the ZAP
  * handler bound to the connection's CURVE key ("" or NULL: none, which
  * fails rule 2). reply is always filled in. Returns 1 when a batch was
- * committed (the caller may now forward upstream), else 0.
+ * committed (grouped: applied in the caller's transaction; the caller may
+ * forward upstream once that commits), else 0.
  */
 int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t len,
                    const char *zap_user_id, struct rcl_reply *reply);

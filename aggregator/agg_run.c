@@ -26,6 +26,7 @@
 #include "agg_limit.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
+#include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
@@ -33,7 +34,8 @@
 #include "rcl_uplink.h"
 
 #define RUN_POLL_MS 200
-#define RUN_BURST 64 /* messages served before the uplink gets a turn */
+#define RUN_BURST 64     /* messages served before the uplink gets a turn */
+#define RUN_GROUP_MAX 16 /* batches applied in one transaction, at most */
 #define RUN_ZAP_BUSY_MS 2000
 /* An upstream that refused a batch is asked again after this long (doubling up to the
  * maximum): the operator may have fixed the cause (un-revoked this node) meanwhile. A key
@@ -117,6 +119,14 @@ out:
     return ret;
 }
 
+/* One received message and the answer it gets. */
+struct served {
+    struct rcl_transport_message msg;
+    struct rcl_reply reply;
+    int applied;  /* rcl_agg_ingest applied a batch */
+    bool limited; /* answered BUSY by the rate limit, nothing else done */
+};
+
 struct run {
     const char *path;
     sqlite3 *db;
@@ -133,6 +143,7 @@ struct run {
     int retry_s;
     struct rcl_agg_ingest_ctx ingest;
     struct rcl_agg_limits *limits;
+    struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
 };
 
 static double now_s(void)
@@ -214,48 +225,133 @@ static void uplink_pump(struct run *r)
         RCL_ERROR("uplink: could not send to %s (store failure); will retry", r->cfg.upstream);
 }
 
-/* Serves what is waiting on the ROUTER, a burst at a time. */
+/* Whether a message waits on sock (without taking it). */
+static bool message_waiting(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof(ev);
+
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+/*
+ * Receives one message and answers it (into sv->reply, not sent). Returns 1
+ * when there was one, 0 when none was waiting.
+ */
+static int serve_one(struct run *r, struct served *sv)
+{
+    int rc;
+
+    memset(sv, 0, sizeof(*sv));
+    rc = rcl_transport_recv(r->server, 1, &sv->msg);
+    if (rc <= 0) {
+        if (rc < 0 && errno != EINTR && errno != EAGAIN)
+            RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
+        return 0;
+    }
+    if (!rcl_agg_limits_take(r->limits, sv->msg.user_id, sv->msg.len, now_s())) {
+        /* Over its limit: answered before anything costly; the sender backs off. */
+        sv->limited = true;
+        sv->reply.status = RCL_REPLY_BUSY;
+        snprintf(sv->reply.source, sizeof(sv->reply.source), "%s", sv->msg.user_id);
+        snprintf(sv->reply.reason, sizeof(sv->reply.reason),
+                 "rate limit of this aggregator reached; slow down");
+        return 1;
+    }
+    sv->applied =
+        rcl_agg_ingest(&r->ingest, sv->msg.data, sv->msg.len, sv->msg.user_id, &sv->reply);
+    return 1;
+}
+
+static void reply_send(struct run *r, struct served *sv)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    const char *src = sv->reply.source[0] ? sv->reply.source : "?";
+
+    if (rcl_reply_encode(&sv->reply, &out, &out_len) != 0) {
+        RCL_ERROR("run: out of memory encoding a reply to source %s", src);
+    } else if (rcl_transport_send(r->server, sv->msg.routing_id, sv->msg.routing_len, out,
+                                  out_len) != 0) {
+        /* The sender times out and sends again; the duplicate is acknowledged. */
+        RCL_WARN("run: could not queue the reply to source %s: %s", src, zmq_strerror(errno));
+    }
+    free(out);
+    rcl_transport_message_clear(&sv->msg);
+}
+
+/*
+ * Commits a group's transaction. If that fails nothing of the group is
+ * durable: every ACK it would have sent (applied batches, and answers that
+ * may name them) becomes BUSY, and the senders send again.
+ */
+static void group_commit(struct run *r, struct served *group, int n)
+{
+    int applied = 0;
+
+    for (int i = 0; i < n; i++)
+        applied += group[i].applied;
+    if (applied)
+        RCL_CRASH_POINT("ingest-before-commit");
+    if (!sqlite3_get_autocommit(r->db) && rcl_db_commit(r->db) == 0) {
+        if (applied)
+            RCL_CRASH_POINT("ingest-after-commit");
+        return;
+    }
+    RCL_ERROR("run: store %s: committing %d batches failed: %s; their senders are told to "
+              "retry",
+              r->path, applied, sqlite3_errmsg(r->db));
+    rcl_db_rollback(r->db);
+    for (int i = 0; i < n; i++) {
+        if (group[i].reply.status != RCL_REPLY_ACK)
+            continue;
+        group[i].applied = 0;
+        group[i].reply.status = RCL_REPLY_BUSY;
+        snprintf(group[i].reply.reason, sizeof(group[i].reply.reason),
+                 "aggregator store failure while committing; retry later");
+    }
+}
+
+/*
+ * Serves what is waiting on the ROUTER, a burst at a time. The batches that
+ * are waiting together are applied in one transaction (up to RUN_GROUP_MAX):
+ * one durable commit, one fsync, for the group, and only then are their
+ * replies sent -- an ACK is still sent only after the commit that holds it.
+ */
 static void serve(struct run *r)
 {
-    struct rcl_transport_message msg;
-    struct rcl_reply reply;
+    struct served *group = r->group;
+    int served = 0;
 
-    for (int i = 0; i < RUN_BURST && !stop_requested; i++) {
-        uint8_t *out = NULL;
-        size_t out_len = 0;
-        int rc;
+    while (served < RUN_BURST && !stop_requested && message_waiting(r->server)) {
+        int n = 0, applied = 0;
+        bool grouped;
 
-        memset(&msg, 0, sizeof(msg));
-        rc = rcl_transport_recv(r->server, 1, &msg);
-        if (rc <= 0) {
-            if (rc < 0 && errno != EINTR && errno != EAGAIN)
-                RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
-            break;
+        /* BEGIN IMMEDIATE fails only when another process holds the store (enroll):
+         * then each batch waits for it in a transaction of its own, as ever. */
+        grouped = rcl_db_begin(r->db) == 0;
+        r->ingest.grouped = grouped;
+        while (n < RUN_GROUP_MAX && served < RUN_BURST && !stop_requested &&
+               serve_one(r, &group[n])) {
+            bool store_failed = group[n].reply.status == RCL_REPLY_BUSY && !group[n].limited;
+
+            served++;
+            n++;
+            /* Ungrouped, a store failure, or SQLite ended the transaction: settle now. */
+            if (!grouped || store_failed || sqlite3_get_autocommit(r->db))
+                break;
         }
-        if (!rcl_agg_limits_take(r->limits, msg.user_id, msg.len, now_s())) {
-            /* Over its limit: answered before anything costly; the sender backs off. */
-            memset(&reply, 0, sizeof(reply));
-            reply.status = RCL_REPLY_BUSY;
-            snprintf(reply.source, sizeof(reply.source), "%s", msg.user_id);
-            snprintf(reply.reason, sizeof(reply.reason),
-                     "rate limit of this aggregator reached; slow down");
-            rc = 0;
-        } else {
-            rc = rcl_agg_ingest(&r->ingest, msg.data, msg.len, msg.user_id, &reply);
+        r->ingest.grouped = false;
+        if (grouped)
+            group_commit(r, group, n);
+        for (int i = 0; i < n; i++) {
+            applied += group[i].applied;
+            reply_send(r, &group[i]);
         }
-        if (rcl_reply_encode(&reply, &out, &out_len) != 0) {
-            RCL_ERROR("run: out of memory encoding a reply to source %s",
-                      reply.source[0] ? reply.source : "?");
-        } else if (rcl_transport_send(r->server, msg.routing_id, msg.routing_len, out, out_len) !=
-                   0) {
-            /* The sender times out and sends again; the duplicate is acknowledged. */
-            RCL_WARN("run: could not queue the reply to source %s: %s",
-                     reply.source[0] ? reply.source : "?", zmq_strerror(errno));
-        }
-        free(out);
-        rcl_transport_message_clear(&msg);
-        if (rc == 1)
+        if (applied)
             uplink_pump(r);
+        if (n == 0)
+            break;
     }
 }
 
@@ -272,6 +368,18 @@ static int install_signals(void)
     return 0;
 }
 
+/*
+ * Each connection of `run` is used by one thread only (the serve loop's, the ZAP
+ * thread's), so SQLite's per-connection mutexes and the global lock of its memory
+ * statistics are pure cost on every row. Possible only before SQLite is first used.
+ */
+static void sqlite_tune(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        RCL_DEBUG("run: SQLite was already in use; it keeps its default locking");
+}
+
 int rcl_agg_run(const char *db_path)
 {
     struct run r;
@@ -281,6 +389,7 @@ int rcl_agg_run(const char *db_path)
     r.path = db_path;
     r.zl.path = db_path;
     stop_requested = 0;
+    sqlite_tune();
     if (install_signals() != 0) {
         fprintf(stderr, "run: cannot install signal handlers: %s\n", strerror(errno));
         goto out;

@@ -56,16 +56,47 @@ static int count_for(sqlite3 *db, const char *sql, const char *id, uint64_t *n)
     return rc;
 }
 
-int rcl_agg_student_put(sqlite3 *db, bool staging, const char *school,
-                        const struct rcl_student *s)
+void rcl_agg_student_stmts_finalize(struct rcl_agg_student_stmts *st)
+{
+    for (int i = 0; i < 2; i++) {
+        sqlite3_finalize(st->put[i]);
+        sqlite3_finalize(st->del[i]);
+        st->put[i] = st->del[i] = NULL;
+    }
+}
+
+/* The statement for sql: the one kept in *slot (prepared there at first use), or a new one. */
+static sqlite3_stmt *student_stmt(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
+{
+    if (!slot)
+        return rcl_db_prepare(db, sql);
+    if (!*slot)
+        *slot = rcl_db_prepare(db, sql);
+    return *slot;
+}
+
+/* Done with st: a kept one is reset (its bindings may point at the caller's stack). */
+static void student_stmt_done(sqlite3_stmt *st, bool kept)
+{
+    if (kept) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
+}
+
+int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
+                        const char *school, const struct rcl_student *s)
 {
     int ret = -1;
     char measures[RCL_MEASURES_MAX * 32];
     char *details = rcl_agg_measure_details_json(s);
-    sqlite3_stmt *st = details == NULL ? NULL
-                       : rcl_db_prepare(db, staging
-                                                ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
-                                                : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
+    sqlite3_stmt *st = details == NULL
+                           ? NULL
+                           : student_stmt(db, stmts ? &stmts->put[staging] : NULL,
+                                          staging ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
+                                                  : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
 
     if (!st) {
         free(details);
@@ -95,18 +126,18 @@ int rcl_agg_student_put(sqlite3 *db, bool staging, const char *school,
     sqlite3_bind_text(st, 17, s->optout_decided, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE)
         ret = 0;
-    sqlite3_finalize(st);
+    student_stmt_done(st, stmts != NULL);
     free(details);
     return ret;
 }
 
-int rcl_agg_student_delete(sqlite3 *db, bool staging, const char *school,
-                           const uint8_t *pseudonym)
+int rcl_agg_student_delete(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
+                           const char *school, const uint8_t *pseudonym)
 {
     int ret = -1;
-    sqlite3_stmt *st = rcl_db_prepare(db, staging
-                                              ? RCL_AGG_SQL_STUDENT_DELETE_FROM("students_staging")
-                                              : RCL_AGG_SQL_STUDENT_DELETE_FROM("students"));
+    sqlite3_stmt *st = student_stmt(db, stmts ? &stmts->del[staging] : NULL,
+                                    staging ? RCL_AGG_SQL_STUDENT_DELETE_FROM("students_staging")
+                                            : RCL_AGG_SQL_STUDENT_DELETE_FROM("students"));
 
     if (!st)
         return -1;
@@ -114,7 +145,7 @@ int rcl_agg_student_delete(sqlite3 *db, bool staging, const char *school,
     sqlite3_bind_blob(st, 2, pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE)
         ret = 0;
-    sqlite3_finalize(st);
+    student_stmt_done(st, stmts != NULL);
     return ret;
 }
 
@@ -148,10 +179,10 @@ int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const 
     (void)cfg;
     switch (c->kind) {
     case RCL_CHANGE_STUDENT:
-        return rcl_agg_student_put(db, true, source, &c->u.student);
+        return rcl_agg_student_put(db, NULL, true, source, &c->u.student);
     case RCL_CHANGE_REMOVED:
         /* A departure is history, not a row the snapshot replaces: it is kept at once. */
-        if (rcl_agg_student_delete(db, true, source, c->u.removed.pseudonym) != 0)
+        if (rcl_agg_student_delete(db, NULL, true, source, c->u.removed.pseudonym) != 0)
             return -1;
         return rcl_agg_departure_put(db, source, &c->u.removed, (int64_t)time(NULL));
     case RCL_CHANGE_SUMMARY:
@@ -255,8 +286,8 @@ int rcl_agg_snapshot_end(sqlite3 *db, const struct rcl_agg_config *cfg, const ch
             exec_for(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
             return -1;
     } else if (replace_summaries(db, cfg, source, apply, arg) != 0 ||
-               exec_for(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source,
-                        "clearing the staging") != 0) {
+               exec_for(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source, "clearing the staging") !=
+                   0) {
         return -1;
     }
     return exec_for(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");

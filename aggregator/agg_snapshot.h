@@ -19,13 +19,26 @@
 #include "agg_store.h"
 #include "rcl_codec.h"
 
-/* A county's student row of school, in students or (staging) students_staging. 0/-1. */
-int rcl_agg_student_put(sqlite3 *db, bool staging, const char *school,
-                        const struct rcl_student *s);
-int rcl_agg_student_delete(sqlite3 *db, bool staging, const char *school,
-                           const uint8_t *pseudonym);
+/*
+ * The student statements of one batch, each prepared at its first use and
+ * kept (reset) until rcl_agg_student_stmts_finalize: a batch of 2000 rows
+ * parses its SQL once, not 2000 times. Zero-initialise; [staging] indexes.
+ */
+struct rcl_agg_student_stmts {
+    sqlite3_stmt *put[2];
+    sqlite3_stmt *del[2];
+};
+void rcl_agg_student_stmts_finalize(struct rcl_agg_student_stmts *st);
 
-/* Opens epoch for source (inside the caller's transaction): nothing applied, staging empty. 0/-1. */
+/* A county's student row of school, in students or (staging) students_staging. 0/-1.
+ * stmts may be NULL: the statement is then prepared for this one call. */
+int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
+                        const char *school, const struct rcl_student *s);
+int rcl_agg_student_delete(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
+                           const char *school, const uint8_t *pseudonym);
+
+/* Opens epoch for source (inside the caller's transaction): nothing applied, staging empty. 0/-1.
+ */
 int rcl_agg_epoch_open(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                        uint64_t epoch);
 
