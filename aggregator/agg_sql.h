@@ -187,6 +187,26 @@
 #define RCL_AGG_SQL_STUDENT_DELETE_FROM(table)                                                     \
     "DELETE FROM " table " WHERE school_id = ?1 AND pseudonym = ?2"
 
+/* ---- lists (agg_lists.h); ?1 is a school id to keep, or NULL for every school ---- */
+#define RCL_AGG_SQL_LIST_SCHOOL_KNOWN "SELECT count(*) FROM summaries WHERE school_id = ?1"
+#define RCL_AGG_SQL_LIST_STUDENTS                                                                  \
+    "SELECT s.school_id, coalesce(m.name, ''), s.pseudonym, s.name, s.grade, s.class,"             \
+    " s.network, s.devices, s.groups, s.participation, s.measures"                                 \
+    " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
+    " WHERE ?1 IS NULL OR s.school_id = ?1"
+/* Every row of a pseudonym held by two schools or more (with ?1: one of them is ?1). */
+#define RCL_AGG_SQL_LIST_DUPLICATES                                                                \
+    "SELECT s.pseudonym, d.n, s.school_id, coalesce(m.name, ''), s.name, s.grade, s.class"         \
+    " FROM students s JOIN (SELECT pseudonym, count(*) AS n, min(name) AS first_name"              \
+    "  FROM students GROUP BY pseudonym"                                                           \
+    "  HAVING count(*) >= 2 AND (?1 IS NULL OR sum(school_id = ?1) > 0)) d"                        \
+    "  ON d.pseudonym = s.pseudonym"                                                               \
+    " LEFT JOIN summaries m ON m.school_id = s.school_id"                                          \
+    " ORDER BY d.first_name, s.pseudonym, s.school_id"
+#define RCL_AGG_SQL_LIST_SCHOOLS                                                                   \
+    "SELECT school_id, name, county, child, reported, last_sync FROM summaries"                    \
+    " WHERE ?1 IS NULL OR school_id = ?1"
+
 /* ---- epochs, snapshots and receipts ---- */
 #define RCL_AGG_SQL_EPOCH_OPEN                                                                     \
     "UPDATE sources SET epoch = ?2, applied_seq = 0, applied_digest = NULL, snapshot_open = 1"     \

@@ -26,6 +26,7 @@
 #include "agg_audit.h"
 #include "agg_bundle.h"
 #include "agg_status.h"
+#include "agg_lists.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -44,6 +45,7 @@ static const char usage_text[] =
     "  revoke  --db FILE --source ID\n"
     "  run     --db FILE\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
+    "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
     "  import-bundle --db FILE BUNDLE\n"
@@ -612,6 +614,90 @@ static int cmd_report(int argc, char **argv)
     return rc;
 }
 
+/* ---- list ---- */
+
+/*
+ * Takes the one positional argument (the first that is neither an option nor
+ * an option's value) out of argv: *word receives it, rest the others. rest
+ * holds argc + 1 pointers.
+ */
+static void take_positional(int argc, char **argv, const struct opt *opts, size_t n,
+                            const char **word, char **rest, int *n_rest)
+{
+    *word = NULL;
+    *n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        bool takes_value = false;
+
+        for (size_t k = 0; k < n && strncmp(argv[i], "--", 2) == 0; k++)
+            takes_value |= !opts[k].flag && strcmp(argv[i] + 2, opts[k].name) == 0;
+        if (takes_value && i + 1 < argc) {
+            rest[(*n_rest)++] = argv[i++];
+            rest[(*n_rest)++] = argv[i];
+        } else if (argv[i][0] == '-' || *word) {
+            rest[(*n_rest)++] = argv[i];
+        } else {
+            *word = argv[i];
+        }
+    }
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *path = NULL, *format = NULL, *stale = NULL, *school = NULL, *kind = NULL;
+    struct opt opts[] = {{"db", &path, NULL},
+                         {"format", &format, NULL},
+                         {"stale-days", &stale, NULL},
+                         {"school", &school, NULL}};
+    struct rcl_agg_list_options lo;
+    struct rcl_agg_config cfg;
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest)), err[512];
+    int n_rest = 0, rc;
+    sqlite3 *db;
+
+    if (!rest) {
+        fprintf(stderr, "list: out of memory\n");
+        return EXIT_DATA;
+    }
+    take_positional(argc, argv, opts, 4, &kind, rest, &n_rest);
+    rc = parse_result(parse_opts("list", n_rest, rest, opts, 4), rcl_agg_list_help());
+    free(rest);
+    if (rc != -2)
+        return rc;
+    if (require("list", "db", path))
+        return EXIT_USAGE;
+    memset(&lo, 0, sizeof(lo));
+    if (!kind) {
+        usage_error("list", "missing KIND, one of: %s", rcl_agg_list_kind_names());
+        return EXIT_USAGE;
+    }
+    if ((lo.kind = rcl_agg_list_kind_find(kind)) < 0) {
+        usage_error("list", "unknown KIND '%s' (kinds: %s)", kind, rcl_agg_list_kind_names());
+        return EXIT_USAGE;
+    }
+    if (format && rcl_agg_list_format_parse(format, &lo.format) != 0) {
+        usage_error("list", "--format '%s' must be text, csv or json", format);
+        return EXIT_USAGE;
+    }
+    if (parse_stale_days("list", stale, &lo.stale_seconds) != 0)
+        return EXIT_USAGE;
+    if (school && !rcl_agg_school_code_valid(school)) {
+        usage_error("list", "--school '%s' is not a 10-digit school code", school);
+        return EXIT_USAGE;
+    }
+    lo.school = school;
+    db = open_store("list", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_list_write(db, &cfg, &lo, stdout, err, sizeof(err)) != 0) {
+        fprintf(stderr, "list: %s: %s\n", path, err);
+        rc = EXIT_DATA;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
 /* ---- status ---- */
 
 static const char status_help[] =
@@ -707,16 +793,7 @@ static int cmd_import_bundle(int argc, char **argv)
         return EXIT_DATA;
     }
     /* The one positional argument is taken out; parse_opts sees only options. */
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            rest[n_rest++] = argv[i++];
-            rest[n_rest++] = argv[i];
-        } else if (strncmp(argv[i], "-", 1) == 0 || bundle) {
-            rest[n_rest++] = argv[i];
-        } else {
-            bundle = argv[i];
-        }
-    }
+    take_positional(argc, argv, opts, 1, &bundle, rest, &n_rest);
     rc = parse_result(parse_opts("import-bundle", n_rest, rest, opts, 1), import_bundle_help);
     free(rest);
     if (rc != -2)
@@ -744,6 +821,7 @@ static const struct command commands[] = {
     {"revoke", revoke_help, cmd_revoke},
     {"run", run_help, cmd_run},
     {"report", report_help, cmd_report},
+    {"list", NULL, cmd_list}, /* its help is made from the kinds (agg_lists.c) */
     {"status", status_help, cmd_status},
     {"audit", audit_help, cmd_audit},
     {"import-bundle", import_bundle_help, cmd_import_bundle},
