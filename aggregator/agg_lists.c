@@ -85,6 +85,12 @@ static int each_student(struct list_ctx *x,
         r.s.groups = (uint32_t)sqlite3_column_int64(st, 8);
         r.s.participation = (unsigned)sqlite3_column_int(st, 9);
         column_text(st, 10, measures, sizeof(measures));
+        if (r.s.participation >= RCL_PARTICIPATION_COUNT) {
+            snprintf(x->err, x->errlen,
+                     "school %s: the stored participation %u of student '%s' is unknown",
+                     r.school_id, r.s.participation, r.s.name);
+            goto out;
+        }
         if (rcl_measures_parse(measures, r.s.measures, &r.s.n_measures, bad, sizeof(bad)) != 0) {
             snprintf(x->err, x->errlen,
                      "school %s: the stored measures of student '%s' cannot be read at '%s'",
@@ -220,19 +226,16 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
         qsort(sp.v, sp.n, sizeof(*sp.v), cmp_spot);
     for (size_t i = 0; i < sp.n; i++) {
         const struct spot *p = &sp.v[i];
-        const char *cells[10] = {
-            urgency,
-            p->r.school_id,
-            p->r.school_name,
-            grade,
-            p->r.s.class_name,
-            p->r.s.name,
-            why,
-            groups,
-            rcl_participation_names[p->r.s.participation < RCL_PARTICIPATION_COUNT
-                                        ? p->r.s.participation
-                                        : RCL_PART_ACTIVE],
-            measures};
+        const char *cells[10] = {urgency,
+                                 p->r.school_id,
+                                 p->r.school_name,
+                                 grade,
+                                 p->r.s.class_name,
+                                 p->r.s.name,
+                                 why,
+                                 groups,
+                                 rcl_participation_names[p->r.s.participation],
+                                 measures};
 
         snprintf(urgency, sizeof(urgency), "%d", p->urgency);
         snprintf(grade, sizeof(grade), "%u", p->r.s.grade);
@@ -529,11 +532,6 @@ int rcl_agg_list_kind_find(const char *word)
     return -1;
 }
 
-const char *rcl_agg_list_kind_name(int kind)
-{
-    return kind >= 0 && kind < N_KINDS ? kinds[kind].name : "?";
-}
-
 const char *rcl_agg_list_kind_names(void)
 {
     static char names[256];
@@ -554,29 +552,36 @@ const char *rcl_agg_list_help(void)
 
     if (help[0])
         return help;
-    len = (size_t)snprintf(
-        help, sizeof(help),
-        "usage: rollcall-agg list --db FILE KIND [--format text|csv|json]\n"
-        "                         [--stale-days N] [--school ID]\n"
-        "\n"
-        "Prints a list to act on, one row per line. KIND is one of:\n");
+    len = (size_t)snprintf(help, sizeof(help),
+                           "usage: rollcall-agg list --db FILE KIND [--format text|csv|json]\n"
+                           "                         [--stale-days N] [--school ID]\n"
+                           "\n"
+                           "Prints a list to act on, one row per line. KIND is one of:\n");
     for (int i = 0; i < N_KINDS && len < sizeof(help); i++)
         len += (size_t)snprintf(help + len, sizeof(help) - len, "  %-12s %s%s\n", kinds[i].name,
                                 kinds[i].help, kinds[i].needs_students ? " (county)" : "");
     if (len < sizeof(help))
-        snprintf(
-            help + len, sizeof(help) - len,
-            "\n"
-            "Lists marked (county) read student rows, which only a county holds; a city or\n"
-            "the province says so and exits 1. blind-spots urgency: 1 lacking conditions and\n"
-            "in a special group, 2 lacking conditions, 3 absent and in a special group,\n"
-            "4 absent; within one: more groups first, then absent ones, then by school,\n"
-            "grade, class and name.\n"
-            "--format: text (aligned columns, the default), csv (opens in Excel) or json.\n"
-            "--stale-days N: the schools list's window (default: the store's setting).\n"
-            "--school ID: only that school's rows (duplicates: the students it shares).\n"
-            "Readable while `run` is running.\n");
+        snprintf(help + len, sizeof(help) - len,
+                 "\n"
+                 "Lists marked (county) read student rows, which only a county holds; a city or\n"
+                 "the province says so and exits 1. blind-spots urgency: 1 lacking conditions and\n"
+                 "in a special group, 2 lacking conditions, 3 absent and in a special group,\n"
+                 "4 absent; within one: more groups first, then absent ones, then by school,\n"
+                 "grade, class and name.\n"
+                 "--format: text (aligned columns, the default), csv (opens in Excel) or json.\n"
+                 "--stale-days N: the schools list's window (default: the store's setting).\n"
+                 "--school ID: only that school's rows (duplicates: the students it shares).\n"
+                 "Readable while `run` is running.\n");
     return help;
+}
+
+/* --stale-days, else the store's setting, else the default: as `report` counts stale. */
+static int64_t stale_window(const struct rcl_agg_config *cfg,
+                            const struct rcl_agg_list_options *opt)
+{
+    if (opt->stale_seconds > 0)
+        return opt->stale_seconds;
+    return cfg->stale_seconds > 0 ? cfg->stale_seconds : RCL_AGG_STALE_DEFAULT;
 }
 
 int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
@@ -604,9 +609,7 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
         return 1;
     }
     x.now = opt->now ? opt->now : (int64_t)time(NULL);
-    x.stale_seconds = opt->stale_seconds > 0 ? opt->stale_seconds : cfg->stale_seconds;
-    if (x.stale_seconds <= 0)
-        x.stale_seconds = RCL_AGG_STALE_DEFAULT;
+    x.stale_seconds = stale_window(cfg, opt);
 
     /* One read transaction: every row is of the same moment while `run` writes. */
     if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
@@ -650,9 +653,7 @@ int rcl_agg_list_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         head.school = opt->school;
         head.generated_at = opt->now ? opt->now : (int64_t)time(NULL);
         if (kinds[opt->kind].fill == list_schools)
-            head.stale_seconds = opt->stale_seconds > 0   ? opt->stale_seconds
-                                 : cfg->stale_seconds > 0 ? cfg->stale_seconds
-                                                          : RCL_AGG_STALE_DEFAULT;
+            head.stale_seconds = stale_window(cfg, opt);
         rcl_agg_table_write(&t, &head, opt->format, out);
         if (fflush(out) != 0 || ferror(out)) {
             snprintf(err, errlen, "writing the list failed");

@@ -34,9 +34,6 @@ int rcl_agg_list_kind_find(const char *word);
 /* The kinds' names, "blind-spots, schools, ..." (a static string). */
 const char *rcl_agg_list_kind_names(void);
 
-/* The name of kind (an index from rcl_agg_list_kind_find). */
-const char *rcl_agg_list_kind_name(int kind);
-
 /* The command's --help text, with a line per kind (a static string). */
 const char *rcl_agg_list_help(void);
 
