@@ -163,8 +163,15 @@ static const struct rcl_agg_col blind_spot_cols[] = {
     {"measures", RCL_AGG_COL_SET},
 };
 
+/* What the list shows of a blind spot: a few hundred bytes, not a whole record. */
 struct spot {
-    struct row r;
+    char school_id[RCL_ID_MAX + 1], school_name[RCL_NAME_MAX + 1], name[RCL_NAME_MAX + 1],
+        class_name[RCL_CLASS_MAX + 1];
+    uint8_t pseudonym[RCL_PSEUDONYM_BYTES];
+    unsigned grade, participation;
+    uint32_t group_set;
+    size_t n_measures;
+    struct rcl_measure measures[RCL_MEASURES_MAX];
     int urgency, groups;
     bool lacking, absent;
 };
@@ -184,7 +191,16 @@ static int collect_spot(struct list_ctx *x, const struct row *r, void *arg)
     if (grow((void **)&sp->v, &sp->cap, sp->n + 1, sizeof(*sp->v)) != 0)
         return out_of_memory(x);
     p = &sp->v[sp->n++];
-    p->r = *r;
+    memcpy(p->school_id, r->school_id, sizeof(p->school_id));
+    memcpy(p->school_name, r->school_name, sizeof(p->school_name));
+    memcpy(p->name, r->s.name, sizeof(p->name));
+    memcpy(p->class_name, r->s.class_name, sizeof(p->class_name));
+    memcpy(p->pseudonym, r->s.pseudonym, sizeof(p->pseudonym));
+    p->grade = r->s.grade;
+    p->participation = r->s.participation;
+    p->group_set = r->s.groups;
+    p->n_measures = r->s.n_measures;
+    memcpy(p->measures, r->s.measures, sizeof(p->measures));
     p->lacking = rcl_student_condition(&r->s) == RCL_COND_NONE;
     p->absent = r->s.participation == RCL_PART_ABSENT;
     p->groups = popcount(r->s.groups & (RCL_BIT(RCL_GROUP_COUNT) - 1));
@@ -203,15 +219,15 @@ static int cmp_spot(const void *pa, const void *pb)
         return a->groups > b->groups ? -1 : 1;
     if (a->absent != b->absent)
         return a->absent ? -1 : 1;
-    if ((c = strcmp(a->r.school_id, b->r.school_id)) != 0)
+    if ((c = strcmp(a->school_id, b->school_id)) != 0)
         return c;
-    if (a->r.s.grade != b->r.s.grade)
-        return a->r.s.grade < b->r.s.grade ? -1 : 1;
-    if ((c = strcmp(a->r.s.class_name, b->r.s.class_name)) != 0)
+    if (a->grade != b->grade)
+        return a->grade < b->grade ? -1 : 1;
+    if ((c = strcmp(a->class_name, b->class_name)) != 0)
         return c;
-    if ((c = strcmp(a->r.s.name, b->r.s.name)) != 0)
+    if ((c = strcmp(a->name, b->name)) != 0)
         return c;
-    return memcmp(a->r.s.pseudonym, b->r.s.pseudonym, RCL_PSEUDONYM_BYTES);
+    return memcmp(a->pseudonym, b->pseudonym, RCL_PSEUDONYM_BYTES);
 }
 
 static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
@@ -226,23 +242,17 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
         qsort(sp.v, sp.n, sizeof(*sp.v), cmp_spot);
     for (size_t i = 0; i < sp.n; i++) {
         const struct spot *p = &sp.v[i];
-        const char *cells[10] = {urgency,
-                                 p->r.school_id,
-                                 p->r.school_name,
-                                 grade,
-                                 p->r.s.class_name,
-                                 p->r.s.name,
-                                 why,
-                                 groups,
-                                 rcl_participation_names[p->r.s.participation],
+        const char *cells[10] = {urgency, p->school_id,  p->school_name,
+                                 grade,   p->class_name, p->name,
+                                 why,     groups,        rcl_participation_names[p->participation],
                                  measures};
 
         snprintf(urgency, sizeof(urgency), "%d", p->urgency);
-        snprintf(grade, sizeof(grade), "%u", p->r.s.grade);
+        snprintf(grade, sizeof(grade), "%u", p->grade);
         snprintf(why, sizeof(why), "%s%s%s", p->lacking ? "lacking_conditions" : "",
                  p->lacking && p->absent ? ";" : "", p->absent ? "absent" : "");
-        rcl_set_format(rcl_group_names, RCL_GROUP_COUNT, p->r.s.groups, groups, sizeof(groups));
-        rcl_measures_format(p->r.s.measures, p->r.s.n_measures, measures, sizeof(measures));
+        rcl_set_format(rcl_group_names, RCL_GROUP_COUNT, p->group_set, groups, sizeof(groups));
+        rcl_measures_format(p->measures, p->n_measures, measures, sizeof(measures));
         if (rcl_agg_table_add(t, cells) != 0) {
             out_of_memory(x);
             goto out;
