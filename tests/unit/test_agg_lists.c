@@ -442,6 +442,44 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(rcl_agg_text_width("") == 0);
 }
 
+/* A row the store cannot have been given by ingest is an error that names the school. */
+static void test_unreadable(sqlite3 *db, const struct rcl_agg_config *cfg)
+{
+    struct rcl_agg_table t = {0};
+    char err[256];
+
+    CHECK(sqlite3_exec(db,
+                       "UPDATE students SET measures = 'bogus' WHERE school_id = '" SCHOOL2
+                       "' AND name = '辛'",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "groups", NULL, 0, &t, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "school " SCHOOL2) && strstr(err, "'辛'") && strstr(err, "'bogus'"));
+    /* The other school's rows are still listed on their own. */
+    CHECK(list(db, cfg, "blind-spots", SCHOOL, 0, &t, err, sizeof(err)) == 0 && t.nrows == 4);
+    rcl_agg_table_clear(&t);
+}
+
+/* Text: a tab in a name would break the columns, and stands as a space. */
+static void test_text_controls(void)
+{
+    static const struct rcl_agg_col cols[] = {{"name", RCL_AGG_COL_TEXT}, {"n", RCL_AGG_COL_INT}};
+    struct rcl_agg_table t = {.cols = cols, .ncols = 2};
+    struct rcl_agg_list_head head = {.kind = "x", .scope = "y", .tier = "county"};
+    const char *row1[2] = {"a\tb", "7"}, *row2[2] = {"", ""};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    CHECK(f && rcl_agg_table_add(&t, row1) == 0 && rcl_agg_table_add(&t, row2) == 0);
+    if (f) {
+        rcl_agg_table_write(&t, &head, RCL_AGG_LIST_TEXT, f);
+        fclose(f);
+        CHECK_STR(buf, "name  n\na b   7\n-     -\n(2 rows)\n");
+    }
+    free(buf);
+    rcl_agg_table_clear(&t);
+}
+
 static void test_county(void)
 {
     struct rcl_agg_config cfg;
@@ -461,6 +499,7 @@ static void test_county(void)
     test_duplicates(db, &cfg);
     test_schools(db, &cfg);
     test_writers(db, &cfg);
+    test_unreadable(db, &cfg);
     rcl_db_close(&db);
     remove_store(path);
 }
@@ -482,6 +521,7 @@ int main(void)
     RCL_TEST_RUN(test_kinds);
     RCL_TEST_RUN(test_county);
     RCL_TEST_RUN(test_city);
+    RCL_TEST_RUN(test_text_controls);
     rmdir(tmpdir);
     return RCL_TEST_RESULT();
 }
