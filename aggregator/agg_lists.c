@@ -35,7 +35,7 @@ struct list_ctx {
 struct row {
     char school_id[RCL_ID_MAX + 1];
     char school_name[RCL_NAME_MAX + 1];
-    struct rcl_student s; /* no id and no feedback: the county has neither */
+    struct rcl_student s; /* no id (it never leaves the school); feedback is not read */
 };
 
 static int store_error(struct list_ctx *x)
