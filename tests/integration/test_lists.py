@@ -2,13 +2,13 @@
 """`rollcall-agg list`: the lists a county acts on, checked against what this
 test computes from its own input rows.
 
-city 4101 ── county 410102 ── schools A and B (synced) and C (enrolled, never
-synced). A and B hold hand-written students (one enrolled at both, students
+province 41 ── city 4101 ── county 410102 ── schools A and B (synced) and C
+(enrolled, never synced); the lists are read while every `run` is running. A and B hold hand-written students (one enrolled at both, students
 lacking conditions with and without a measure in place, absent ones, a name
 a spreadsheet would run as a formula) and generated ones. Each list is read
 as CSV and as JSON and compared with the rows expected from the CSVs, by the
-rules of DESIGN.md implemented again here; the city, which holds no student
-rows, refuses the student lists and still lists the schools.
+rules of DESIGN.md implemented again here; the city and the province, which
+hold no student rows, refuse the student lists and still list the schools.
 """
 
 import csv
@@ -111,12 +111,15 @@ class Lists(rh.RollcallTestCase):
     @classmethod
     def build(cls):
         h = cls.h
-        cls.city = rh.Aggregator(h, "4101", "city")
+        cls.prov = rh.Aggregator(h, "41", "province")
+        cls.city = rh.Aggregator(h, "4101", "city", upstream=cls.prov)
+        cls.prov.enroll(cls.city)
         cls.county = rh.Aggregator(h, COUNTY, "county", upstream=cls.city)
         cls.city.enroll(cls.county)
         cls.schools = {s: rh.School(h, s, COUNTY, cls.county, name=NAMES[s]) for s in (A, B, C)}
         for s in cls.schools.values():
             cls.county.enroll(s)
+        cls.prov.start()
         cls.city.start()
         cls.county.start()
         for i, s in enumerate((A, B)):
@@ -129,10 +132,10 @@ class Lists(rh.RollcallTestCase):
         total = sum(len(r) for r in cls.rows.values())
 
         def arrived():
-            r = cls.city.report()
+            r = cls.prov.report()
             return r["totals"]["students"] == total and r["completeness"]["reported"] == 2
 
-        rh.wait_until(arrived, 30, "the city to count every student")
+        rh.wait_until(arrived, 30, "the province to count every student")
 
     def list(self, agg, kind, fmt="json", extra=(), expect=rh.EXIT_OK):
         p = self.h.run([rh.AGG, "list", "--db", agg.db, kind, "--format", fmt] + list(extra),
@@ -231,17 +234,19 @@ class Lists(rh.RollcallTestCase):
                           for g in got], [(C, "never_reported", "", None)])
         _, rows = self.csv_rows(self.county, "schools")
         self.assertEqual([(r["school_id"], r["status"]) for r in rows], [(C, "never_reported")])
-        # The city knows the same from summaries, through the county.
-        got = self.list(self.city, "schools")["rows"]
-        self.assertEqual([(g["school_id"], g["reports_through"], g["status"]) for g in got],
-                         [(C, COUNTY, "never_reported")])
-        self.assertEqual(self.list(self.city, "schools", extra=["--school", A])["rows"], [])
+        # The city and the province know the same from summaries, each through its child.
+        for agg, through in ((self.city, COUNTY), (self.prov, self.city.id)):
+            got = self.list(agg, "schools")["rows"]
+            self.assertEqual([(g["school_id"], g["reports_through"], g["status"]) for g in got],
+                             [(C, through, "never_reported")])
+            self.assertEqual(self.list(agg, "schools", extra=["--school", A])["rows"], [])
 
     def test_6_refusals(self):
-        for kind in ("blind-spots", "duplicates", "groups", "measures"):
-            p = self.list(self.city, kind, expect=rh.EXIT_DATA)
-            self.assertIn("holds none", p.stderr)
-            self.assertEqual(p.stdout, "")
+        for agg in (self.city, self.prov):
+            for kind in ("blind-spots", "duplicates", "groups", "measures"):
+                p = self.list(agg, kind, expect=rh.EXIT_DATA)
+                self.assertIn("%s aggregator %s holds none" % (agg.tier, agg.id), p.stderr)
+                self.assertEqual(p.stdout, "")
         p = self.list(self.county, "blind-spots", extra=["--school", "4101029999"],
                       expect=rh.EXIT_DATA)
         self.assertIn("4101029999 is not enrolled", p.stderr)
