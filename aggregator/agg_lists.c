@@ -510,25 +510,43 @@ out:
 
 struct list_kind {
     const char *name;
-    const char *help; /* one line of --help */
-    bool needs_students;
+    const char *help;    /* one line of --help */
+    bool needs_students; /* a county's student rows: other tiers refuse */
+    bool uses_window;    /* --stale-days means something to it */
     const struct rcl_agg_col *cols;
     size_t ncols;
     int (*fill)(struct list_ctx *x, struct rcl_agg_table *t);
 };
 
-#define COLS(a) a, sizeof(a) / sizeof(a[0])
+#define COLS(a) .cols = (a), .ncols = sizeof(a) / sizeof((a)[0])
 
+/* A new kind is one entry here (and its fill function above). */
 static const struct list_kind kinds[] = {
-    {"blind-spots", "students missed and not helped, most urgent first", true,
-     COLS(blind_spot_cols), list_blind_spots},
-    {"schools", "schools never synced, or silent longer than the window", false, COLS(school_cols),
-     list_schools},
-    {"duplicates", "students enrolled at two schools or more", true, COLS(duplicate_cols),
-     list_duplicates},
-    {"groups", "per special group: students, lacking, blind spots", true, COLS(group_cols),
-     list_groups},
-    {"measures", "per measure kind and status: students", true, COLS(measure_cols), list_measures},
+    {.name = "blind-spots",
+     .help = "students missed and not helped, most urgent first",
+     .needs_students = true,
+     COLS(blind_spot_cols),
+     .fill = list_blind_spots},
+    {.name = "schools",
+     .help = "schools never synced, or silent longer than the window",
+     .uses_window = true,
+     COLS(school_cols),
+     .fill = list_schools},
+    {.name = "duplicates",
+     .help = "students enrolled at two schools or more",
+     .needs_students = true,
+     COLS(duplicate_cols),
+     .fill = list_duplicates},
+    {.name = "groups",
+     .help = "per special group: students, lacking, blind spots",
+     .needs_students = true,
+     COLS(group_cols),
+     .fill = list_groups},
+    {.name = "measures",
+     .help = "per measure kind and status: students",
+     .needs_students = true,
+     COLS(measure_cols),
+     .fill = list_measures},
 };
 
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
@@ -540,6 +558,11 @@ int rcl_agg_list_kind_find(const char *word)
             return i;
     }
     return -1;
+}
+
+bool rcl_agg_list_kind_uses_window(int kind)
+{
+    return kind >= 0 && kind < N_KINDS && kinds[kind].uses_window;
 }
 
 const char *rcl_agg_list_kind_names(void)
@@ -579,7 +602,8 @@ const char *rcl_agg_list_help(void)
                  "4 absent; within one: more groups first, then absent ones, then by school,\n"
                  "grade, class and name.\n"
                  "--format: text (aligned columns, the default), csv (opens in Excel) or json.\n"
-                 "--stale-days N: the schools list's window (default: the store's setting).\n"
+                 "--stale-days N: the schools list's window (default: the store's setting); the\n"
+                 "other lists have no window and refuse it.\n"
                  "--school ID: only that school's rows (duplicates: the students it shares).\n"
                  "Readable while `run` is running.\n");
     return help;
@@ -662,7 +686,7 @@ int rcl_agg_list_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         head.tier = rcl_agg_tier_names[cfg->tier];
         head.school = opt->school;
         head.generated_at = opt->now ? opt->now : (int64_t)time(NULL);
-        if (kinds[opt->kind].fill == list_schools)
+        if (kinds[opt->kind].uses_window)
             head.stale_seconds = stale_window(cfg, opt);
         rcl_agg_table_write(&t, &head, opt->format, out);
         if (fflush(out) != 0 || ferror(out)) {

@@ -14,6 +14,7 @@
 #define RCL_AGG_LISTS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,6 +31,9 @@ struct rcl_agg_list_options {
 
 /* Index of the kind named word, or -1. */
 int rcl_agg_list_kind_find(const char *word);
+
+/* True when --stale-days means something to kind (the schools list). */
+bool rcl_agg_list_kind_uses_window(int kind);
 
 /* The kinds' names, "blind-spots, schools, ..." (a static string). */
 const char *rcl_agg_list_kind_names(void);

@@ -563,6 +563,10 @@ static int cmd_list(int argc, char **argv)
         rcl_agg_usage_error("list", "--format '%s' must be text, csv or json", format);
         return EXIT_USAGE;
     }
+    if (stale && !rcl_agg_list_kind_uses_window(lo.kind)) {
+        rcl_agg_usage_error("list", "--stale-days applies to the schools list, not to %s", kind);
+        return EXIT_USAGE;
+    }
     if (rcl_agg_stale_days_parse("list", stale, &lo.stale_seconds) != 0)
         return EXIT_USAGE;
     if (school && !rcl_agg_school_code_valid(school)) {

@@ -253,6 +253,9 @@ class Lists(rh.RollcallTestCase):
         self.list(self.county, "nonsense", expect=rh.EXIT_USAGE)
         self.list(self.county, "schools", "xml", expect=rh.EXIT_USAGE)
         self.list(self.county, "schools", extra=["--stale-days", "0"], expect=rh.EXIT_USAGE)
+        p = self.list(self.county, "groups", extra=["--stale-days", "3"], expect=rh.EXIT_USAGE)
+        self.assertIn("--stale-days applies to the schools list", p.stderr)
+        self.list(self.county, "schools", extra=["--stale-days", "3"])
         self.list(self.county, "schools", extra=["--school", "abc"], expect=rh.EXIT_USAGE)
         p = self.h.run([rh.AGG, "list", "--help"])
         for kind in ("blind-spots", "schools", "duplicates", "groups", "measures"):

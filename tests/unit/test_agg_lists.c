@@ -508,6 +508,9 @@ static void test_kinds(void)
 {
     CHECK(rcl_agg_list_kind_find("blind-spots") == 0);
     CHECK(rcl_agg_list_kind_find("nonsense") < 0);
+    CHECK(rcl_agg_list_kind_uses_window(rcl_agg_list_kind_find("schools")));
+    CHECK(!rcl_agg_list_kind_uses_window(rcl_agg_list_kind_find("blind-spots")));
+    CHECK(!rcl_agg_list_kind_uses_window(-1));
     CHECK(strstr(rcl_agg_list_kind_names(), "duplicates") != NULL);
     CHECK(strstr(rcl_agg_list_help(), "  measures ") != NULL);
 }
