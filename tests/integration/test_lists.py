@@ -261,6 +261,37 @@ class Lists(rh.RollcallTestCase):
         for kind in ("blind-spots", "schools", "duplicates", "groups", "measures"):
             self.assertIn(kind, p.stdout)
 
+    def test_7_while_a_school_syncs(self):
+        # Lists read in one transaction while `run` applies a school's batches: each is whole
+        # (never an error for a busy store), school A's rows never move, and school B's are
+        # always between what it held before and what it holds after.
+        def spots(rows_by_school, school):
+            return [(e["school_id"], e["name"], e["grade"], e["class"])
+                    for e in expected_blind_spots(rows_by_school) if e["school_id"] == school]
+
+        before_a, before_b = spots(self.rows, A), spots(self.rows, B)
+        b = self.schools[B]
+        b.import_csv(self.h.gen_students(B, COUNTY, 1500, 91, self.h.path("more-b.csv")))
+        self.rows[B] = b.rows
+        after_b = spots(self.rows, B)
+        self.assertGreater(len(after_b), len(before_b))
+        sync = self.h.start("sync-b", [rh.SCHOOL, "sync", "--db", b.db, "--timeout", "60"])
+        reads = 0
+        while True:
+            done = sync.poll() is not None
+            got = [(g["school_id"], g["name"], g["grade"], g["class"])
+                   for g in self.list(self.county, "blind-spots")["rows"]]
+            reads += 1
+            self.assertEqual([g for g in got if g[0] == A], before_a)
+            got_b = [g for g in got if g[0] == B]
+            self.assertTrue(set(before_b) <= set(got_b) <= set(after_b),
+                            "read %d: school B's rows are not between before and after" % reads)
+            if done:
+                break
+        print("lists read while syncing: %d" % reads, file=sys.stderr)
+        self.assertEqual(self.h.stop(sync), 0)
+        self.assertEqual(got_b, after_b)
+
 
 if __name__ == "__main__":
     rh.main()
