@@ -131,12 +131,12 @@ static void text_cell(FILE *out, const char *s, size_t width, bool right)
         fputc(' ', out);
 }
 
-static void write_text(const struct rcl_agg_table *t, FILE *out)
+static int write_text(const struct rcl_agg_table *t, FILE *out)
 {
     size_t *width = calloc(t->ncols, sizeof(*width));
 
     if (!width)
-        return;
+        return -1;
     for (size_t c = 0; c < t->ncols; c++) {
         width[c] = strlen(t->cols[c].name);
         for (size_t r = 0; r < t->nrows; r++) {
@@ -161,6 +161,7 @@ static void write_text(const struct rcl_agg_table *t, FILE *out)
     }
     fprintf(out, "(%zu row%s)\n", t->nrows, t->nrows == 1 ? "" : "s");
     free(width);
+    return 0;
 }
 
 /* ---- CSV ---- */
@@ -260,13 +261,12 @@ static void write_json(const struct rcl_agg_table *t, const struct rcl_agg_list_
     fputc('\n', out);
 }
 
-void rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
-                         enum rcl_agg_list_format format, FILE *out)
+int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
+                        enum rcl_agg_list_format format, FILE *out)
 {
     switch (format) {
     case RCL_AGG_LIST_TEXT:
-        write_text(t, out);
-        break;
+        return write_text(t, out);
     case RCL_AGG_LIST_CSV:
         write_csv(t, out);
         break;
@@ -274,4 +274,5 @@ void rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_lis
         write_json(t, head, out);
         break;
     }
+    return 0;
 }

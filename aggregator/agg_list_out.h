@@ -54,9 +54,9 @@ int rcl_agg_table_add(struct rcl_agg_table *t, const char *const *cells);
 /* Frees every cell; the table is empty afterwards. */
 void rcl_agg_table_clear(struct rcl_agg_table *t);
 
-/* Writes the table in format to out. */
-void rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
-                         enum rcl_agg_list_format format, FILE *out);
+/* Writes the table in format to out. 0, or -1 out of memory (nothing written). */
+int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
+                        enum rcl_agg_list_format format, FILE *out);
 
 /* Columns a terminal gives s: 2 for East Asian wide characters, 1 for others. */
 size_t rcl_agg_text_width(const char *s);

@@ -688,8 +688,10 @@ int rcl_agg_list_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         head.generated_at = opt->now ? opt->now : (int64_t)time(NULL);
         if (kinds[opt->kind].uses_window)
             head.stale_seconds = stale_window(cfg, opt);
-        rcl_agg_table_write(&t, &head, opt->format, out);
-        if (fflush(out) != 0 || ferror(out)) {
+        if (rcl_agg_table_write(&t, &head, opt->format, out) != 0) {
+            snprintf(err, errlen, "out of memory");
+            ret = -1;
+        } else if (fflush(out) != 0 || ferror(out)) {
             snprintf(err, errlen, "writing the list failed");
             ret = -1;
         }

@@ -472,7 +472,7 @@ static void test_text_controls(void)
 
     CHECK(f && rcl_agg_table_add(&t, row1) == 0 && rcl_agg_table_add(&t, row2) == 0);
     if (f) {
-        rcl_agg_table_write(&t, &head, RCL_AGG_LIST_TEXT, f);
+        CHECK(rcl_agg_table_write(&t, &head, RCL_AGG_LIST_TEXT, f) == 0);
         fclose(f);
         CHECK_STR(buf, "name  n\na b   7\n-     -\n(2 rows)\n");
     }
