@@ -344,6 +344,27 @@
 #define RCL_AGG_SQL_STUDENT_DELETE_FROM(table)                                                     \
     "DELETE FROM " table " WHERE school_id = ?1 AND pseudonym = ?2"
 
+/* ---- lists (agg_lists.h); ?1 is a school id to keep, or NULL for every school ---- */
+#define RCL_AGG_SQL_LIST_SCHOOL_KNOWN "SELECT count(*) FROM summaries WHERE school_id = ?1"
+#define RCL_AGG_SQL_LIST_STUDENTS                                                                  \
+    "SELECT s.school_id, coalesce(m.name, ''), s.pseudonym, s.name, s.grade, s.class,"             \
+    " s.network, s.devices, s.groups, s.participation, s.measures"                                 \
+    " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
+    " WHERE ?1 IS NULL OR s.school_id = ?1"
+/* Every row of a pseudonym held by two schools or more (with ?1: one of them is ?1). One
+ * sort by pseudonym (window functions) instead of a join: students has no pseudonym index. */
+#define RCL_AGG_SQL_LIST_DUPLICATES                                                                \
+    "SELECT d.pseudonym, d.n, d.school_id, coalesce(m.name, ''), d.name, d.grade, d.class"         \
+    " FROM (SELECT pseudonym, school_id, name, grade, class,"                                      \
+    "  count(*) OVER w AS n, min(name) OVER w AS first_name, sum(school_id = ?1) OVER w AS hit"    \
+    "  FROM students WINDOW w AS (PARTITION BY pseudonym)) d"                                      \
+    " LEFT JOIN summaries m ON m.school_id = d.school_id"                                          \
+    " WHERE d.n >= 2 AND (?1 IS NULL OR d.hit > 0)"                                                \
+    " ORDER BY d.first_name, d.pseudonym, d.school_id"
+#define RCL_AGG_SQL_LIST_SCHOOLS                                                                   \
+    "SELECT school_id, name, county, child, reported, last_sync FROM summaries"                    \
+    " WHERE ?1 IS NULL OR school_id = ?1"
+
 /* ---- epochs, snapshots and receipts ---- */
 #define RCL_AGG_SQL_EPOCH_OPEN                                                                     \
     "UPDATE sources SET epoch = ?2, applied_seq = 0, applied_digest = NULL, snapshot_open = 1"     \

@@ -5,8 +5,6 @@
  * says what and where), 2 usage (a missing, unknown or malformed option),
  * 3 upstream unreachable (not used by these commands: `run` keeps trying).
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +24,12 @@
 #include "agg_audit.h"
 #include "agg_bundle.h"
 #include "agg_status.h"
+#include "agg_lists.h"
+#include "agg_cli.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 #define PROGRAM "rollcall-agg"
-#define STALE_DAYS_MAX 3650
 
 static const char usage_text[] =
     "usage: " PROGRAM " COMMAND [OPTIONS]   (" PROGRAM " COMMAND --help for one command)\n"
@@ -45,6 +44,7 @@ static const char usage_text[] =
     "  run     --db FILE\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
     "          [--suppress-below N]\n"
+    "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
     "  import-bundle --db FILE BUNDLE\n"
@@ -54,93 +54,13 @@ static const char usage_text[] =
 
 /* ---- Options ---- */
 
-struct opt {
-    const char *name;   /* without the leading "--" */
-    const char **value; /* for an option with a value */
-    bool *flag;         /* for a flag */
-};
-
 struct command {
     const char *name;
     const char *help;
     int (*fn)(int argc, char **argv);
 };
 
-static void usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n(" PROGRAM " %s --help shows the options)\n", cmd);
-}
-
-/*
- * Parses "--name VALUE", "--name=VALUE" and "--flag". Returns 0, 1 when
- * --help was asked for, or -1 after printing a usage error.
- */
-static int parse_opts(const char *cmd, int argc, char **argv, struct opt *opts, size_t n)
-{
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *eq;
-        size_t len;
-        struct opt *o = NULL;
-
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return 1;
-        if (strncmp(a, "--", 2) != 0) {
-            usage_error(cmd, "unexpected argument '%s'", a);
-            return -1;
-        }
-        a += 2;
-        eq = strchr(a, '=');
-        len = eq ? (size_t)(eq - a) : strlen(a);
-        for (size_t k = 0; k < n; k++) {
-            if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
-                o = &opts[k];
-        }
-        if (!o) {
-            usage_error(cmd, "unknown option '%s'", argv[i]);
-            return -1;
-        }
-        if (o->flag) {
-            if (eq) {
-                usage_error(cmd, "option '--%s' takes no value", o->name);
-                return -1;
-            }
-            *o->flag = true;
-            continue;
-        }
-        if (*o->value) {
-            usage_error(cmd, "option '--%s' is given twice", o->name);
-            return -1;
-        }
-        if (eq) {
-            *o->value = eq + 1;
-        } else if (i + 1 < argc) {
-            *o->value = argv[++i];
-        } else {
-            usage_error(cmd, "option '--%s' needs a value", o->name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int require(const char *cmd, const char *name, const char *value)
-{
-    if (value && value[0])
-        return 0;
-    usage_error(cmd, "missing required option --%s", name);
-    return -1;
-}
-
-/* Handles parse_opts' result: -2 means carry on, else the exit code. */
+/* Handles rcl_agg_opts_parse's result: -2 means carry on, else the exit code. */
 static int parse_result(int rc, const char *help)
 {
     if (rc == 1) {
@@ -148,24 +68,6 @@ static int parse_result(int rc, const char *help)
         return EXIT_OK;
     }
     return rc < 0 ? EXIT_USAGE : -2;
-}
-
-static int parse_stale_days(const char *cmd, const char *s, int64_t *seconds)
-{
-    char *end;
-    long v;
-
-    *seconds = 0;
-    if (!s)
-        return 0;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > STALE_DAYS_MAX) {
-        usage_error(cmd, "--stale-days '%s' must be a whole number of days from 1 to 3650", s);
-        return -1;
-    }
-    *seconds = (int64_t)v * 86400;
-    return 0;
 }
 
 static sqlite3 *open_store(const char *cmd, const char *path, struct rcl_agg_config *cfg)
@@ -194,59 +96,60 @@ static int cmd_init(int argc, char **argv)
 {
     const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
                *upstream_key = NULL, *stale = NULL;
-    struct opt opts[] = {{"db", &db, NULL},
-                         {"id", &id, NULL},
-                         {"tier", &tier, NULL},
-                         {"listen", &listen, NULL},
-                         {"upstream", &upstream, NULL},
-                         {"upstream-key", &upstream_key, NULL},
-                         {"stale-days", &stale, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &db, NULL},
+                                 {"id", &id, NULL},
+                                 {"tier", &tier, NULL},
+                                 {"listen", &listen, NULL},
+                                 {"upstream", &upstream, NULL},
+                                 {"upstream-key", &upstream_key, NULL},
+                                 {"stale-days", &stale, NULL}};
     struct rcl_agg_config cfg;
     uint8_t pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1], err[512];
-    int rc = parse_result(parse_opts("init", argc, argv, opts, 7), init_help);
+    int rc = parse_result(rcl_agg_opts_parse("init", argc, argv, opts, 7), init_help);
 
     if (rc != -2)
         return rc;
-    if (require("init", "db", db) || require("init", "id", id) || require("init", "tier", tier) ||
-        require("init", "listen", listen))
+    if (rcl_agg_opt_require("init", "db", db) || rcl_agg_opt_require("init", "id", id) ||
+        rcl_agg_opt_require("init", "tier", tier) || rcl_agg_opt_require("init", "listen", listen))
         return EXIT_USAGE;
     memset(&cfg, 0, sizeof(cfg));
     if (!rcl_id_valid(id)) {
-        usage_error("init", "--id '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
-                    id);
+        rcl_agg_usage_error(
+            "init", "--id '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)", id);
         return EXIT_USAGE;
     }
     snprintf(cfg.id, sizeof(cfg.id), "%s", id);
     if (rcl_agg_tier_parse(tier, &cfg.tier) != 0) {
-        usage_error("init", "--tier '%s' must be county, city or province", tier);
+        rcl_agg_usage_error("init", "--tier '%s' must be county, city or province", tier);
         return EXIT_USAGE;
     }
     if (!rcl_agg_endpoint_valid(listen)) {
-        usage_error("init", "--listen '%s' is not a tcp://HOST:PORT endpoint", listen);
+        rcl_agg_usage_error("init", "--listen '%s' is not a tcp://HOST:PORT endpoint", listen);
         return EXIT_USAGE;
     }
     snprintf(cfg.listen, sizeof(cfg.listen), "%s", listen);
     if (!upstream != !upstream_key) {
-        usage_error("init", "%s", "--upstream and --upstream-key go together");
+        rcl_agg_usage_error("init", "%s", "--upstream and --upstream-key go together");
         return EXIT_USAGE;
     }
     if (upstream) {
         if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
-            usage_error("init", "--upstream '%s' is not a tcp://HOST:PORT endpoint", upstream);
+            rcl_agg_usage_error("init", "--upstream '%s' is not a tcp://HOST:PORT endpoint",
+                                upstream);
             return EXIT_USAGE;
         }
         if (rcl_key_from_hex(upstream_key, cfg.upstream_key) != 0) {
-            usage_error("init",
-                        "--upstream-key '%s' is not a public key (64 hex characters, as "
-                        "printed by pubkey)",
-                        upstream_key);
+            rcl_agg_usage_error("init",
+                                "--upstream-key '%s' is not a public key (64 hex characters, as "
+                                "printed by pubkey)",
+                                upstream_key);
             return EXIT_USAGE;
         }
         snprintf(cfg.upstream, sizeof(cfg.upstream), "%s", upstream);
         cfg.has_upstream = true;
     }
-    if (parse_stale_days("init", stale, &cfg.stale_seconds) != 0)
+    if (rcl_agg_stale_days_parse("init", stale, &cfg.stale_seconds) != 0)
         return EXIT_USAGE;
     if (cfg.stale_seconds == 0)
         cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
@@ -273,15 +176,15 @@ static const char pubkey_help[] =
 static int cmd_pubkey(int argc, char **argv)
 {
     const char *path = NULL;
-    struct opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
     sqlite3 *db;
     uint8_t pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
-    int rc = parse_result(parse_opts("pubkey", argc, argv, opts, 1), pubkey_help);
+    int rc = parse_result(rcl_agg_opts_parse("pubkey", argc, argv, opts, 1), pubkey_help);
 
     if (rc != -2)
         return rc;
-    if (require("pubkey", "db", path))
+    if (rcl_agg_opt_require("pubkey", "db", path))
         return EXIT_USAGE;
     db = open_store("pubkey", path, NULL);
     if (!db)
@@ -314,17 +217,18 @@ static const char rotate_key_help[] =
 static int cmd_rotate_key(int argc, char **argv)
 {
     const char *path = NULL;
-    struct opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
     struct rcl_agg_config cfg;
     struct rcl_outbox_rotation rot;
     uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
     sqlite3 *db;
-    int begun, rc = parse_result(parse_opts("rotate-key", argc, argv, opts, 1), rotate_key_help);
+    int begun,
+        rc = parse_result(rcl_agg_opts_parse("rotate-key", argc, argv, opts, 1), rotate_key_help);
 
     if (rc != -2)
         return rc;
-    if (require("rotate-key", "db", path))
+    if (rcl_agg_opt_require("rotate-key", "db", path))
         return EXIT_USAGE;
     db = open_store("rotate-key", path, &cfg);
     if (!db)
@@ -375,28 +279,32 @@ static const char set_upstream_help[] =
 static int cmd_set_upstream(int argc, char **argv)
 {
     const char *path = NULL, *upstream = NULL, *upstream_key = NULL;
-    struct opt opts[] = {
+    struct rcl_agg_opt opts[] = {
         {"db", &path, NULL}, {"upstream", &upstream, NULL}, {"upstream-key", &upstream_key, NULL}};
     uint8_t key[RCL_PK_BYTES], own[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
     sqlite3 *db;
-    int rc = parse_result(parse_opts("set-upstream", argc, argv, opts, 3), set_upstream_help);
+    int rc =
+        parse_result(rcl_agg_opts_parse("set-upstream", argc, argv, opts, 3), set_upstream_help);
 
     if (rc != -2)
         return rc;
-    if (require("set-upstream", "db", path) || require("set-upstream", "upstream", upstream) ||
-        require("set-upstream", "upstream-key", upstream_key))
+    if (rcl_agg_opt_require("set-upstream", "db", path) ||
+        rcl_agg_opt_require("set-upstream", "upstream", upstream) ||
+        rcl_agg_opt_require("set-upstream", "upstream-key", upstream_key))
         return EXIT_USAGE;
     /* The same checks as init. */
     if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
-        usage_error("set-upstream", "--upstream '%s' is not a tcp://HOST:PORT endpoint", upstream);
+        rcl_agg_usage_error("set-upstream", "--upstream '%s' is not a tcp://HOST:PORT endpoint",
+                            upstream);
         return EXIT_USAGE;
     }
     if (rcl_key_from_hex(upstream_key, key) != 0) {
-        usage_error("set-upstream",
-                    "--upstream-key '%s' is not a public key (64 hex characters, as printed by "
-                    "pubkey)",
-                    upstream_key);
+        rcl_agg_usage_error(
+            "set-upstream",
+            "--upstream-key '%s' is not a public key (64 hex characters, as printed by "
+            "pubkey)",
+            upstream_key);
         return EXIT_USAGE;
     }
     db = open_store("set-upstream", path, NULL);
@@ -435,27 +343,29 @@ static const char enroll_help[] =
 static int cmd_enroll(int argc, char **argv)
 {
     const char *path = NULL, *source = NULL, *key = NULL;
-    struct opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}, {"key", &key, NULL}};
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"source", &source, NULL}, {"key", &key, NULL}};
     struct rcl_agg_config cfg;
     enum rcl_agg_enroll_result result;
     uint8_t pk[RCL_PK_BYTES], own[RCL_PK_BYTES];
     char other[RCL_ID_MAX + 1], err[512];
     sqlite3 *db;
-    int rc = parse_result(parse_opts("enroll", argc, argv, opts, 3), enroll_help);
+    int rc = parse_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 3), enroll_help);
 
     if (rc != -2)
         return rc;
-    if (require("enroll", "db", path) || require("enroll", "source", source) ||
-        require("enroll", "key", key))
+    if (rcl_agg_opt_require("enroll", "db", path) ||
+        rcl_agg_opt_require("enroll", "source", source) ||
+        rcl_agg_opt_require("enroll", "key", key))
         return EXIT_USAGE;
     if (!rcl_id_valid(source)) {
-        usage_error("enroll",
-                    "--source '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
-                    source);
+        rcl_agg_usage_error(
+            "enroll", "--source '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
+            source);
         return EXIT_USAGE;
     }
     if (rcl_key_from_hex(key, pk) != 0) {
-        usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
+        rcl_agg_usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
         return EXIT_USAGE;
     }
     db = open_store("enroll", path, &cfg);
@@ -514,13 +424,14 @@ static const char revoke_help[] =
 static int cmd_revoke(int argc, char **argv)
 {
     const char *path = NULL, *source = NULL;
-    struct opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}};
     sqlite3 *db;
-    int rc = parse_result(parse_opts("revoke", argc, argv, opts, 2), revoke_help);
+    int rc = parse_result(rcl_agg_opts_parse("revoke", argc, argv, opts, 2), revoke_help);
 
     if (rc != -2)
         return rc;
-    if (require("revoke", "db", path) || require("revoke", "source", source))
+    if (rcl_agg_opt_require("revoke", "db", path) ||
+        rcl_agg_opt_require("revoke", "source", source))
         return EXIT_USAGE;
     db = open_store("revoke", path, NULL);
     if (!db)
@@ -559,12 +470,12 @@ static const char run_help[] =
 static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL;
-    struct opt opts[] = {{"db", &path, NULL}};
-    int rc = parse_result(parse_opts("run", argc, argv, opts, 1), run_help);
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
+    int rc = parse_result(rcl_agg_opts_parse("run", argc, argv, opts, 1), run_help);
 
     if (rc != -2)
         return rc;
-    if (require("run", "db", path))
+    if (rcl_agg_opt_require("run", "db", path))
         return EXIT_USAGE;
     return rcl_agg_run(path) == 0 ? EXIT_OK : EXIT_DATA;
 }
@@ -588,7 +499,7 @@ static const char report_help[] =
 static int cmd_report(int argc, char **argv)
 {
     const char *path = NULL, *format = NULL, *stale = NULL, *divisions = NULL, *suppress = NULL;
-    struct opt opts[] = {{"db", &path, NULL},
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},
                          {"format", &format, NULL},
                          {"stale-days", &stale, NULL},
                          {"divisions", &divisions, NULL},
@@ -597,18 +508,18 @@ static int cmd_report(int argc, char **argv)
     struct rcl_agg_config cfg;
     char err[512], *end;
     sqlite3 *db;
-    int rc = parse_result(parse_opts("report", argc, argv, opts, 5), report_help);
+    int rc = parse_result(rcl_agg_opts_parse("report", argc, argv, opts, 5), report_help);
 
     if (rc != -2)
         return rc;
-    if (require("report", "db", path))
+    if (rcl_agg_opt_require("report", "db", path))
         return EXIT_USAGE;
     memset(&ro, 0, sizeof(ro));
     if (format && rcl_agg_report_format_parse(format, &ro.format) != 0) {
-        usage_error("report", "--format '%s' must be json, csv or html", format);
+        rcl_agg_usage_error("report", "--format '%s' must be json, csv or html", format);
         return EXIT_USAGE;
     }
-    if (parse_stale_days("report", stale, &ro.stale_seconds) != 0)
+    if (rcl_agg_stale_days_parse("report", stale, &ro.stale_seconds) != 0)
         return EXIT_USAGE;
     if (suppress) {
         unsigned long long n;
@@ -617,7 +528,7 @@ static int cmd_report(int argc, char **argv)
         n = strtoull(suppress, &end, 10);
         if (errno != 0 || end == suppress || *end != '\0' || suppress[0] == '-' || n < 1 ||
             n > 1000000) {
-            usage_error("report", "--suppress-below '%s' must be a whole number from 1 to 1000000",
+            rcl_agg_usage_error("report", "--suppress-below '%s' must be a whole number from 1 to 1000000",
                         suppress);
             return EXIT_USAGE;
         }
@@ -636,6 +547,69 @@ static int cmd_report(int argc, char **argv)
     return rc;
 }
 
+/* ---- list ---- */
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *path = NULL, *format = NULL, *stale = NULL, *school = NULL, *kind = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},
+                                 {"format", &format, NULL},
+                                 {"stale-days", &stale, NULL},
+                                 {"school", &school, NULL}};
+    struct rcl_agg_list_options lo;
+    struct rcl_agg_config cfg;
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest)), err[512];
+    int n_rest = 0, rc;
+    sqlite3 *db;
+
+    if (!rest) {
+        fprintf(stderr, "list: out of memory\n");
+        return EXIT_DATA;
+    }
+    rcl_agg_opts_positional(argc, argv, opts, 4, &kind, rest, &n_rest);
+    rc = parse_result(rcl_agg_opts_parse("list", n_rest, rest, opts, 4), rcl_agg_list_help());
+    free(rest);
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("list", "db", path))
+        return EXIT_USAGE;
+    memset(&lo, 0, sizeof(lo));
+    if (!kind) {
+        rcl_agg_usage_error("list", "missing KIND, one of: %s", rcl_agg_list_kind_names());
+        return EXIT_USAGE;
+    }
+    if ((lo.kind = rcl_agg_list_kind_find(kind)) < 0) {
+        rcl_agg_usage_error("list", "unknown KIND '%s' (kinds: %s)", kind,
+                            rcl_agg_list_kind_names());
+        return EXIT_USAGE;
+    }
+    if (format && rcl_agg_list_format_parse(format, &lo.format) != 0) {
+        rcl_agg_usage_error("list", "--format '%s' must be text, csv or json", format);
+        return EXIT_USAGE;
+    }
+    if (stale && !rcl_agg_list_kind_uses_window(lo.kind)) {
+        rcl_agg_usage_error("list", "--stale-days applies to the schools list, not to %s", kind);
+        return EXIT_USAGE;
+    }
+    if (rcl_agg_stale_days_parse("list", stale, &lo.stale_seconds) != 0)
+        return EXIT_USAGE;
+    if (school && !rcl_agg_school_code_valid(school)) {
+        rcl_agg_usage_error("list", "--school '%s' is not a 10-digit school code", school);
+        return EXIT_USAGE;
+    }
+    lo.school = school;
+    db = open_store("list", path, &cfg);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_list_write(db, &cfg, &lo, stdout, err, sizeof(err)) != 0) {
+        fprintf(stderr, "list: %s: %s\n", path, err);
+        rc = EXIT_DATA;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
 /* ---- status ---- */
 
 static const char status_help[] =
@@ -648,14 +622,14 @@ static int cmd_status(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
-    struct opt opts[] = {{"db", &path, NULL}, {"json", NULL, &json}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"json", NULL, &json}};
     struct rcl_agg_config cfg;
     sqlite3 *db;
-    int rc = parse_result(parse_opts("status", argc, argv, opts, 2), status_help);
+    int rc = parse_result(rcl_agg_opts_parse("status", argc, argv, opts, 2), status_help);
 
     if (rc != -2)
         return rc;
-    if (require("status", "db", path))
+    if (rcl_agg_opt_require("status", "db", path))
         return EXIT_USAGE;
     db = open_store("status", path, &cfg);
     if (!db)
@@ -682,14 +656,14 @@ static int cmd_audit(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
-    struct opt opts[] = {{"db", &path, NULL}, {"json", NULL, &json}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"json", NULL, &json}};
     struct rcl_agg_config cfg;
     sqlite3 *db;
-    int breaks, rc = parse_result(parse_opts("audit", argc, argv, opts, 2), audit_help);
+    int breaks, rc = parse_result(rcl_agg_opts_parse("audit", argc, argv, opts, 2), audit_help);
 
     if (rc != -2)
         return rc;
-    if (require("audit", "db", path))
+    if (rcl_agg_opt_require("audit", "db", path))
         return EXIT_USAGE;
     db = open_store("audit", path, &cfg);
     if (!db)
@@ -720,7 +694,7 @@ static const char import_bundle_help[] =
 static int cmd_import_bundle(int argc, char **argv)
 {
     const char *path = NULL, *bundle = NULL;
-    struct opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
     struct rcl_agg_config cfg;
     char **rest = calloc((size_t)argc + 1, sizeof(*rest));
     int n_rest = 0, rc;
@@ -731,24 +705,16 @@ static int cmd_import_bundle(int argc, char **argv)
         return EXIT_DATA;
     }
     /* The one positional argument is taken out; parse_opts sees only options. */
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            rest[n_rest++] = argv[i++];
-            rest[n_rest++] = argv[i];
-        } else if (strncmp(argv[i], "-", 1) == 0 || bundle) {
-            rest[n_rest++] = argv[i];
-        } else {
-            bundle = argv[i];
-        }
-    }
-    rc = parse_result(parse_opts("import-bundle", n_rest, rest, opts, 1), import_bundle_help);
+    rcl_agg_opts_positional(argc, argv, opts, 1, &bundle, rest, &n_rest);
+    rc = parse_result(rcl_agg_opts_parse("import-bundle", n_rest, rest, opts, 1),
+                      import_bundle_help);
     free(rest);
     if (rc != -2)
         return rc;
-    if (require("import-bundle", "db", path))
+    if (rcl_agg_opt_require("import-bundle", "db", path))
         return EXIT_USAGE;
     if (!bundle || !bundle[0]) {
-        usage_error("import-bundle", "missing BUNDLE, the file to import");
+        rcl_agg_usage_error("import-bundle", "missing BUNDLE, the file to import");
         return EXIT_USAGE;
     }
     db = open_store("import-bundle", path, &cfg);
@@ -768,6 +734,7 @@ static const struct command commands[] = {
     {"revoke", revoke_help, cmd_revoke},
     {"run", run_help, cmd_run},
     {"report", report_help, cmd_report},
+    {"list", NULL, cmd_list}, /* its help is made from the kinds (agg_lists.c) */
     {"status", status_help, cmd_status},
     {"audit", audit_help, cmd_audit},
     {"import-bundle", import_bundle_help, cmd_import_bundle},

@@ -1,0 +1,126 @@
+/*
+ * agg_cli.c - option parsing and usage errors shared by rollcall-agg's commands.
+ */
+#include "agg_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(rollcall-agg %s --help shows the options)\n", cmd);
+}
+
+/*
+ * Parses "--name VALUE", "--name=VALUE" and "--flag". Returns 0, 1 when
+ * --help was asked for, or -1 after printing a usage error.
+ */
+int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts, size_t n)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq;
+        size_t len;
+        struct rcl_agg_opt *o = NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        if (strncmp(a, "--", 2) != 0) {
+            rcl_agg_usage_error(cmd, "unexpected argument '%s'", a);
+            return -1;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        len = eq ? (size_t)(eq - a) : strlen(a);
+        for (size_t k = 0; k < n; k++) {
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
+                o = &opts[k];
+        }
+        if (!o) {
+            rcl_agg_usage_error(cmd, "unknown option '%s'", argv[i]);
+            return -1;
+        }
+        if (o->flag) {
+            if (eq) {
+                rcl_agg_usage_error(cmd, "option '--%s' takes no value", o->name);
+                return -1;
+            }
+            *o->flag = true;
+            continue;
+        }
+        if (*o->value) {
+            rcl_agg_usage_error(cmd, "option '--%s' is given twice", o->name);
+            return -1;
+        }
+        if (eq) {
+            *o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *o->value = argv[++i];
+        } else {
+            rcl_agg_usage_error(cmd, "option '--%s' needs a value", o->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int rcl_agg_opt_require(const char *cmd, const char *name, const char *value)
+{
+    if (value && value[0])
+        return 0;
+    rcl_agg_usage_error(cmd, "missing required option --%s", name);
+    return -1;
+}
+
+int rcl_agg_stale_days_parse(const char *cmd, const char *s, int64_t *seconds)
+{
+    char *end;
+    long v;
+
+    *seconds = 0;
+    if (!s)
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > RCL_AGG_STALE_DAYS_MAX) {
+        rcl_agg_usage_error(cmd, "--stale-days '%s' must be a whole number of days from 1 to %d", s,
+                            RCL_AGG_STALE_DAYS_MAX);
+        return -1;
+    }
+    *seconds = (int64_t)v * 86400;
+    return 0;
+}
+
+/*
+ * Takes the one positional argument (the first that is neither an option nor
+ * an option's value) out of argv: *word receives it, rest the others. rest
+ * holds argc + 1 pointers.
+ */
+void rcl_agg_opts_positional(int argc, char **argv, const struct rcl_agg_opt *opts, size_t n,
+                             const char **word, char **rest, int *n_rest)
+{
+    *word = NULL;
+    *n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        bool takes_value = false;
+
+        for (size_t k = 0; k < n && strncmp(argv[i], "--", 2) == 0; k++)
+            takes_value |= !opts[k].flag && strcmp(argv[i] + 2, opts[k].name) == 0;
+        if (takes_value && i + 1 < argc) {
+            rest[(*n_rest)++] = argv[i++];
+            rest[(*n_rest)++] = argv[i];
+        } else if (argv[i][0] == '-' || *word) {
+            rest[(*n_rest)++] = argv[i];
+        } else {
+            *word = argv[i];
+        }
+    }
+}

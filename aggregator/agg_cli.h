@@ -1,0 +1,51 @@
+/*
+ * agg_cli.h - option parsing for rollcall-agg's commands (main.c): options
+ * as "--name VALUE", "--name=VALUE" or "--flag", one positional argument,
+ * and the usage errors, which name the command and point to its --help.
+ */
+#ifndef RCL_AGG_CLI_H
+#define RCL_AGG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RCL_AGG_STALE_DAYS_MAX 3650
+
+/* One option a command accepts: value for an option with a value, flag for a flag. */
+struct rcl_agg_opt {
+    const char *name;   /* without the leading "--" */
+    const char **value; /* set to the value (pointing into argv); NULL for a flag */
+    bool *flag;         /* set to true when given; NULL for an option with a value */
+};
+
+/* Prints "cmd: message" and where the command's options are described, on stderr. */
+void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parses argv[0..argc) against opts[0..n). Returns 0, 1 when --help (or -h)
+ * was asked for, or -1 after printing a usage error (unknown option, a value
+ * missing or given twice, an argument that is not an option).
+ */
+int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts,
+                       size_t n);
+
+/*
+ * Takes the one positional argument (the first that is neither an option
+ * nor an option's value) out of argv: *word receives it (NULL if none), rest
+ * (argc + 1 pointers, the caller's) the others, for rcl_agg_opts_parse.
+ */
+void rcl_agg_opts_positional(int argc, char **argv, const struct rcl_agg_opt *opts, size_t n,
+                             const char **word, char **rest, int *n_rest);
+
+/* 0 when value is given and not empty, else -1 after a usage error naming --name. */
+int rcl_agg_opt_require(const char *cmd, const char *name, const char *value);
+
+/*
+ * Parses --stale-days (1 to RCL_AGG_STALE_DAYS_MAX) into *seconds; s NULL
+ * leaves 0. Returns 0, or -1 after a usage error.
+ */
+int rcl_agg_stale_days_parse(const char *cmd, const char *s, int64_t *seconds);
+
+#endif

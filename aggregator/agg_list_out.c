@@ -1,0 +1,278 @@
+/*
+ * agg_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
+ * mark, formula-guarded cells) or one JSON object.
+ */
+#include "agg_list_out.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcl_json.h"
+
+int rcl_agg_list_format_parse(const char *word, enum rcl_agg_list_format *out)
+{
+    static const char *const names[] = {"text", "csv", "json"};
+
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(word, names[i]) == 0) {
+            *out = (enum rcl_agg_list_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int rcl_agg_table_add(struct rcl_agg_table *t, const char *const *cells)
+{
+    char **row;
+
+    if (t->nrows == t->cap_rows) {
+        size_t cap = t->cap_rows ? t->cap_rows * 2 : 64;
+        char **p = realloc(t->cells, cap * t->ncols * sizeof(*p));
+
+        if (!p)
+            return -1;
+        t->cells = p;
+        t->cap_rows = cap;
+    }
+    row = &t->cells[t->nrows * t->ncols];
+    for (size_t c = 0; c < t->ncols; c++) {
+        row[c] = strdup(cells[c] ? cells[c] : "");
+        if (!row[c]) {
+            while (c > 0)
+                free(row[--c]);
+            return -1;
+        }
+    }
+    t->nrows++;
+    return 0;
+}
+
+void rcl_agg_table_clear(struct rcl_agg_table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->nrows = t->cap_rows = 0;
+}
+
+static const char *cell(const struct rcl_agg_table *t, size_t r, size_t c)
+{
+    return t->cells[r * t->ncols + c];
+}
+
+/* ---- text ---- */
+
+/* East Asian wide and fullwidth ranges: Chinese names take two columns each. */
+static bool wide(uint32_t cp)
+{
+    static const uint32_t ranges[][2] = {
+        {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF}, {0x3400, 0x4DBF},
+        {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3}, {0xF900, 0xFAFF},
+        {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6}, {0x1F300, 0x1F64F},
+        {0x1F900, 0x1F9FF}, {0x20000, 0x3FFFD},
+    };
+
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if (cp >= ranges[i][0] && cp <= ranges[i][1])
+            return true;
+    }
+    return false;
+}
+
+size_t rcl_agg_text_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+
+    while (*p) {
+        uint32_t cp;
+        int more;
+
+        if (*p < 0x80) {
+            cp = *p;
+            more = 0;
+        } else if ((*p & 0xE0) == 0xC0) {
+            cp = *p & 0x1F;
+            more = 1;
+        } else if ((*p & 0xF0) == 0xE0) {
+            cp = *p & 0x0F;
+            more = 2;
+        } else {
+            cp = *p & 0x07;
+            more = 3;
+        }
+        p++;
+        for (; more > 0 && (*p & 0xC0) == 0x80; more--, p++)
+            cp = (cp << 6) | (*p & 0x3F);
+        if (cp >= 0x0300 && cp <= 0x036F) /* combining marks sit on the character before */
+            continue;
+        w += wide(cp) ? 2 : 1;
+    }
+    return w;
+}
+
+/* A cell as a terminal shows it: control characters (a tab in a name) become spaces. */
+static void text_cell(FILE *out, const char *s, size_t width, bool right)
+{
+    size_t w = rcl_agg_text_width(s);
+
+    if (!*s) {
+        s = "-";
+        w = 1;
+    }
+    for (size_t i = w; right && i < width; i++)
+        fputc(' ', out);
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s, out);
+    for (size_t i = w; !right && i < width; i++)
+        fputc(' ', out);
+}
+
+static int write_text(const struct rcl_agg_table *t, FILE *out)
+{
+    size_t *width = calloc(t->ncols, sizeof(*width));
+
+    if (!width)
+        return -1;
+    for (size_t c = 0; c < t->ncols; c++) {
+        width[c] = strlen(t->cols[c].name);
+        for (size_t r = 0; r < t->nrows; r++) {
+            size_t w = rcl_agg_text_width(cell(t, r, c));
+
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    for (size_t r = 0; r <= t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            bool last = c + 1 == t->ncols;
+            bool right = t->cols[c].type == RCL_AGG_COL_INT;
+
+            if (c > 0)
+                fputs("  ", out);
+            /* The last column is not padded: no trailing blanks. */
+            text_cell(out, r == 0 ? t->cols[c].name : cell(t, r - 1, c),
+                      last && !right ? 0 : width[c], right);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "(%zu row%s)\n", t->nrows, t->nrows == 1 ? "" : "s");
+    free(width);
+    return 0;
+}
+
+/* ---- CSV ---- */
+
+static void write_csv(const struct rcl_agg_table *t, FILE *out)
+{
+    /* The byte order mark tells Excel the file is UTF-8 (names are Chinese). */
+    fputs("\xEF\xBB\xBF", out);
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c > 0)
+            fputc(',', out);
+        rcl_csv_field(out, t->cols[c].name);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (c > 0)
+                fputc(',', out);
+            rcl_csv_field(out, cell(t, r, c));
+        }
+        fputc('\n', out);
+    }
+}
+
+/* ---- JSON ---- */
+
+static void json_set(struct rcl_json *j, const char *s)
+{
+    char item[256];
+
+    rcl_json_array_begin(j);
+    while (*s) {
+        size_t len = strcspn(s, ";");
+
+        if (len > 0) {
+            snprintf(item, sizeof(item), "%.*s", (int)len, s);
+            rcl_json_string(j, item);
+        }
+        s += len;
+        if (*s == ';')
+            s++;
+    }
+    rcl_json_array_end(j);
+}
+
+static void write_json(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
+                       FILE *out)
+{
+    struct rcl_json j;
+
+    rcl_json_init(&j, out);
+    rcl_json_object_begin(&j);
+    rcl_json_key(&j, "kind");
+    rcl_json_string(&j, head->kind);
+    rcl_json_key(&j, "scope");
+    rcl_json_string(&j, head->scope);
+    rcl_json_key(&j, "tier");
+    rcl_json_string(&j, head->tier);
+    rcl_json_key(&j, "school");
+    if (head->school)
+        rcl_json_string(&j, head->school);
+    else
+        rcl_json_null(&j);
+    rcl_json_key(&j, "generated_at");
+    rcl_json_int(&j, head->generated_at);
+    if (head->stale_seconds > 0) {
+        rcl_json_key(&j, "stale_seconds");
+        rcl_json_int(&j, head->stale_seconds);
+    }
+    rcl_json_key(&j, "rows");
+    rcl_json_array_begin(&j);
+    for (size_t r = 0; r < t->nrows; r++) {
+        rcl_json_object_begin(&j);
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *v = cell(t, r, c);
+
+            rcl_json_key(&j, t->cols[c].name);
+            switch (t->cols[c].type) {
+            case RCL_AGG_COL_INT:
+                if (*v)
+                    rcl_json_int(&j, strtoll(v, NULL, 10));
+                else
+                    rcl_json_null(&j);
+                break;
+            case RCL_AGG_COL_SET:
+                json_set(&j, v);
+                break;
+            case RCL_AGG_COL_TEXT:
+                rcl_json_string(&j, v);
+                break;
+            }
+        }
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+    rcl_json_object_end(&j);
+    fputc('\n', out);
+}
+
+int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
+                        enum rcl_agg_list_format format, FILE *out)
+{
+    switch (format) {
+    case RCL_AGG_LIST_TEXT:
+        return write_text(t, out);
+    case RCL_AGG_LIST_CSV:
+        write_csv(t, out);
+        break;
+    case RCL_AGG_LIST_JSON:
+        write_json(t, head, out);
+        break;
+    }
+    return 0;
+}
