@@ -227,8 +227,9 @@ static const char *byte_text(const struct bad_byte *b, char *out, size_t outlen)
     return out;
 }
 
-FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
-                          size_t errlen)
+/* rcl_charset_to_utf8 for an input that can be rewound. */
+static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
+                              size_t errlen)
 {
     struct utf8_scan scan;
     struct bad_byte not_gb = {0, 0};
@@ -314,6 +315,51 @@ fail:
         fclose(out);
     iconv_close(cd);
     return NULL;
+}
+
+/* All of in copied into a new temporary file, rewound; NULL with the reason in err. */
+static FILE *spool(FILE *in, char *err, size_t errlen)
+{
+    char buf[CHUNK];
+    size_t n;
+    FILE *copy = tmpfile();
+
+    if (copy == NULL) {
+        snprintf(err, errlen, "cannot make a temporary file to read a pipe: %s", strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        if (fwrite(buf, 1, n, copy) != n) {
+            snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
+            fclose(copy);
+            return NULL;
+        }
+    }
+    if (ferror(in) || fflush(copy) != 0) {
+        snprintf(err, errlen, "%s error: %s", ferror(in) ? "read" : "write", strerror(errno));
+        fclose(copy);
+        return NULL;
+    }
+    rewind(copy);
+    return copy;
+}
+
+FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
+                          size_t errlen)
+{
+    FILE *copy = NULL;
+
+    /* The bytes are read twice (check, then parse): a pipe's are kept in a temporary file. */
+    if (fseek(in, 0, SEEK_SET) != 0) {
+        *line = 0;
+        copy = spool(in, err, errlen);
+        if (copy == NULL)
+            return NULL;
+    }
+    FILE *text = seekable_to_utf8(copy != NULL ? copy : in, found, line, err, errlen);
+    if (copy != NULL && text != copy)
+        fclose(copy);
+    return text;
 }
 
 int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, size_t errlen)

@@ -18,9 +18,10 @@ int rcl_charset_parse(const char *name, enum rcl_charset *out);
 
 /*
  * Makes the bytes of in readable as UTF-8. When they are valid UTF-8, in is
- * rewound and returned; when they are valid GB18030, a new temporary file
- * holding them converted to UTF-8 is returned rewound (the caller closes it,
- * and still closes in). *found says which. NULL when they are neither, or
+ * rewound and returned (or, when in is a pipe, a temporary copy of them);
+ * when they are valid GB18030, a new temporary file holding them converted
+ * to UTF-8 is returned rewound. The caller closes what is returned when it
+ * is not in, and still closes in. *found says which. NULL when they are neither, or
  * on a read error: err says why, *line is the line (1-based) of the first
  * byte that is not UTF-8, 0 when no line applies.
  */

@@ -4,10 +4,12 @@
  * The header names the columns, in any order, in English or Chinese
  * (sheet.h): student_id, name, grade and class are required; network,
  * devices, groups, assistance, participation, platform and feedback are
- * optional. The file may be UTF-8 or GB18030 (charset.h). A column the file does not have keeps
- * what the store holds for an existing student (empty for a new one). Each
- * row upserts one student; a row identical to the stored one appends
- * nothing to the outbox. Students missing from the file are left alone.
+ * optional. The file may be UTF-8 or GB18030 (charset.h). A column the
+ * file does not have keeps what the store holds for an existing student
+ * (empty for a new one). Each row upserts one student; a row identical to
+ * the stored one appends nothing to the outbox. Students missing from the
+ * file are left alone. A row with the template's example student number is
+ * refused, and a cell's formula guard (sheet.h) is dropped.
  *
  * Atomic: every row is checked, every problem is reported as
  * "FILE:LINE: reason", and if there is any, nothing is applied.

@@ -4,13 +4,14 @@ a GB18030 file with CRLF line ends, Chinese headers and Chinese words
 imports and the school's report matches totals computed here; `export` →
 `import` into a fresh store gives identical rows in every language and
 encoding, formula-looking cells included; files in no known encoding are
-refused with FILE:LINE and the offset."""
+refused with FILE:LINE and the offset; a sheet piped in imports too."""
 
 import csv
 import io
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -295,6 +296,22 @@ class Sheets(rh.RollcallTestCase):
             self.assertIn(says, p.stderr, name)
             self.assertIn("nothing was imported", p.stderr, name)
         self.assertEqual(school.report()["students"], 0)
+
+    def test_5_import_from_a_pipe(self):
+        """A pipe cannot be read twice; its sheet imports all the same, GB18030 too."""
+        school = self.new_school()
+        rows = [{"student_id": rh.student_id(COUNTY, "20130101", 30 + i), "name": "孙%d" % i,
+                 "grade": "高二", "class": "1班", "network": "宽带", "devices": "电脑",
+                 "groups": "随迁", "assistance": "", "participation": "正常", "platform": "",
+                 "feedback": ""} for i in range(5)]
+        raw = csv_text(ZH_HEADER, rows, EN_HEADER).encode("gb18030")
+        p = subprocess.run([rh.SCHOOL, "import", "--db", school.db, "/dev/stdin"], input=raw,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, rh.EXIT_OK, p.stderr.decode(errors="replace"))
+        self.assertIn(b"imported 5 students (5 new", p.stdout)
+        got = school.report()
+        self.assertEqual((got["students"], got["groups"]["migrant"], got["condition_online"]),
+                         (5, 5, 5))
 
 
 if __name__ == "__main__":

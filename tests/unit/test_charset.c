@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "charset.h"
 #include "csv.h"
@@ -216,6 +217,41 @@ static void test_neither_is_refused(void)
     }
 }
 
+/* A pipe cannot be rewound: its bytes are kept aside, in both character sets. */
+static void test_pipes(void)
+{
+    static const char text[] = "学籍号,姓名\r\nG1,张三\r\n";
+    size_t gblen = 0;
+    char *gb = to_gb18030(text, &gblen);
+
+    for (int i = 0; i < 2 && gb != NULL; i++) {
+        const char *bytes = i == 0 ? text : gb;
+        size_t len = i == 0 ? strlen(text) : gblen, back_len = 0;
+        int fds[2];
+        enum rcl_charset found = RCL_CHARSET_UTF8;
+        unsigned long line = 0;
+        char err[200] = "";
+
+        CHECK(pipe(fds) == 0);
+        CHECK(write(fds[1], bytes, len) == (ssize_t)len);
+        close(fds[1]);
+        FILE *in = fdopen(fds[0], "rb");
+        FILE *got = in != NULL ? rcl_charset_to_utf8(in, &found, &line, err, sizeof(err)) : NULL;
+        CHECK(got != NULL && got != in);
+        CHECK(found == (i == 0 ? RCL_CHARSET_UTF8 : RCL_CHARSET_GB18030));
+        if (got != NULL) {
+            char *back = slurp(got, &back_len);
+            CHECK(back != NULL && strcmp(back, text) == 0);
+            free(back);
+            fclose(got);
+        }
+        if (in != NULL)
+            fclose(in);
+    }
+    CHECK(gb != NULL);
+    free(gb);
+}
+
 static void test_writing_gb18030(void)
 {
     static const char text[] = "学籍号,姓名\r\nG1,\"'=张三\"\r\nG2,王𠀀五\r\n";
@@ -273,6 +309,7 @@ int main(void)
     RCL_TEST_RUN(test_gb18030_is_converted);
     RCL_TEST_RUN(test_gb18030_across_chunks);
     RCL_TEST_RUN(test_neither_is_refused);
+    RCL_TEST_RUN(test_pipes);
     RCL_TEST_RUN(test_writing_gb18030);
     return RCL_TEST_RESULT();
 }
