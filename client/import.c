@@ -150,6 +150,30 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
+/* At most this many title rows above the header are passed over. */
+#define TITLE_ROWS_MAX 3
+
+/*
+ * True when the current record is a title above the header, as sheets
+ * often have ("2020年春季学期学生居家学习情况表" in the first cell, the
+ * others empty): at most one cell holds anything, and it names no column.
+ */
+static bool is_title_row(struct rcl_csv_reader *r)
+{
+    size_t filled = 0;
+    for (size_t i = 0; i < rcl_csv_reader_count(r); i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (len == 0)
+            continue;
+        if (rcl_sheet_column_find(cell, len) >= 0)
+            return false;
+        filled++;
+    }
+    return filled <= 1;
+}
+
 /* Maps the header's columns. Returns 0, or -1 after reporting every problem with it. */
 static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layout *lay)
 {
@@ -165,11 +189,9 @@ static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layo
         const char *cell = rcl_csv_reader_get(r, i, &len);
         trim(&cell, &len);
         lay->column_of[i] = -1;
-        if (len == 0) {
-            problem(p, line, "column %zu has no name (accepted: " RCL_SHEET_COLUMNS_ACCEPTED ")",
-                    i + 1);
+        /* Spreadsheets write empty columns right of the data; rows must keep them empty. */
+        if (len == 0)
             continue;
-        }
         int col = rcl_sheet_column_find(cell, len);
         if (col < 0) {
             problem(p, line, "unknown column '%s' (accepted: " RCL_SHEET_COLUMNS_ACCEPTED ")",
@@ -444,6 +466,33 @@ struct import_run {
     bool store_failed;
 };
 
+static bool row_is_blank(struct rcl_csv_reader *r)
+{
+    for (size_t i = 0; i < rcl_csv_reader_count(r); i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (len > 0)
+            return false;
+    }
+    return true;
+}
+
+/* Reports a value in a column the header gives no name: it would be dropped unread. */
+static void check_unnamed(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
+                          unsigned long line)
+{
+    char show[64];
+    for (size_t i = 0; i < lay->n_fields; i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (lay->column_of[i] < 0 && len > 0)
+            problem(p, line, "column %zu holds '%s' but has no name in the header", i + 1,
+                    shown(cell, len, show, sizeof(show)));
+    }
+}
+
 /* Handles the current record as a student row. Returns 0, or -1 when the import must stop. */
 static int import_row(struct import_run *run)
 {
@@ -455,6 +504,9 @@ static int import_row(struct import_run *run)
     struct rcl_student s;
     int found = 0;
 
+    /* A row of empty cells is what a spreadsheet writes for a blank but formatted row. */
+    if (row_is_blank(run->reader))
+        return 0;
     if (n != run->layout.n_fields) {
         problem(p, line, "expected %zu fields as in the header, found %zu", run->layout.n_fields,
                 n);
@@ -485,6 +537,7 @@ static int import_row(struct import_run *run)
         }
     }
 
+    check_unnamed(run->reader, &run->layout, p, line);
     memset(&s, 0, sizeof(s));
     uint64_t bad = check_row(run->reader, &run->layout, p, line, found ? &old : NULL, &s);
     if (bad > 0 || p->count > 0)
@@ -546,10 +599,16 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     }
 
     enum rcl_csv_result got = rcl_csv_reader_next(run.reader);
+    bool titled = false;
+    for (int t = 0; got == RCL_CSV_RECORD && t < TITLE_ROWS_MAX && is_title_row(run.reader); t++) {
+        titled = true;
+        got = rcl_csv_reader_next(run.reader);
+    }
     if (got == RCL_CSV_END) {
         problem(&run.problems, 0,
-                "file is empty (expected a header row such as "
-                "student_id,name,grade,class,network,devices,groups,assistance,participation)");
+                "%s (expected a header row such as "
+                "student_id,name,grade,class,network,devices,groups,assistance,participation)",
+                titled ? "no header row" : "file is empty");
         goto done;
     }
     if (got != RCL_CSV_RECORD) {

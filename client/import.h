@@ -9,7 +9,8 @@
  * (empty for a new one). Each row upserts one student; a row identical to
  * the stored one appends nothing to the outbox. Students missing from the
  * file are left alone. A row with the template's example student number is
- * refused, and a cell's formula guard (sheet.h) is dropped.
+ * refused, and a cell's formula guard (sheet.h) is dropped. Title rows above
+ * the header, empty unnamed columns and rows of empty cells are passed over.
  *
  * Atomic: every row is checked, every problem is reported as
  * "FILE:LINE: reason", and if there is any, nothing is applied.

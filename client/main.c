@@ -130,7 +130,9 @@ static const struct command commands[] = {
      "assistance 村集中收看 借用设备 流量补贴 一对一帮扶 纸质材料 资助, with '：计划'\n"
      "or '：已结束' when not in place; participation 正常 不规律 缺席 申请不参加;\n"
      "grade 1-12 or 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
-     "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.",
+     "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
+     "A title row above the header, empty columns without a name and rows of empty\n"
+     "cells are passed over.",
      {{"db", "FILE", true}},
      "STUDENTS.csv",
      cmd_import},

@@ -4,7 +4,8 @@ a GB18030 file with CRLF line ends, Chinese headers and Chinese words
 imports and the school's report matches totals computed here; `export` →
 `import` into a fresh store gives identical rows in every language and
 encoding, formula-looking cells included; files in no known encoding are
-refused with FILE:LINE and the offset; a sheet piped in imports too."""
+refused with FILE:LINE and the offset; a sheet piped in imports too; a
+title row, empty columns and blank rows around the data are passed over."""
 
 import csv
 import io
@@ -312,6 +313,38 @@ class Sheets(rh.RollcallTestCase):
         got = school.report()
         self.assertEqual((got["students"], got["groups"]["migrant"], got["condition_online"]),
                          (5, 5, 5))
+
+    def test_6_title_row_empty_columns_and_blank_rows(self):
+        """What Excel leaves around the data: a title row above the header, empty columns
+        to the right and rows of empty cells are passed over; a value under a column with
+        no name is an error, not dropped."""
+        school = self.new_school()
+        ids = [rh.student_id(COUNTY, "20100202", 60 + i) for i in range(3)]
+        lines = [
+            "2020年春季学期学生居家学习情况统计表,,,,,,",
+            "学籍号,姓名,年级,班级,家庭网络,,",
+            ",,,,,,",
+            "%s,周一,四年级,1班,宽带,," % ids[0],
+            "%s,周二,4,1班,,," % ids[1],
+            ",,,,,,",
+            "%s,周三,初二,2班,移动网络,," % ids[2],
+            ",,,,,,",
+        ]
+        path = self.h.path("excel.csv")
+        with open(path, "wb") as f:
+            f.write("\r\n".join(lines).encode("gb18030") + b"\r\n")
+        p = self.school_cmd("import", "--db", school.db, path)
+        self.assertIn("imported 3 students (3 new", p.stdout)
+        table = students_table(school.db)
+        self.assertEqual([(r[0], r[2], r[4]) for r in table],
+                         sorted([(ids[0], 4, 1), (ids[1], 4, 0), (ids[2], 8, 2)]))
+
+        lines[4] = "%s,周二,4,1班,,备注," % ids[1]
+        with open(path, "wb") as f:
+            f.write("\r\n".join(lines).encode("utf-8") + b"\r\n")
+        p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("excel.csv:5: column 6 holds '备注' but has no name in the header",
+                      p.stderr)
 
 
 if __name__ == "__main__":
