@@ -150,6 +150,15 @@ class Sheets(rh.RollcallTestCase):
                           p.stderr)
             self.assertEqual(school.report()["students"], 0)
 
+        # For old Excel versions: GB18030, without a byte order mark, read back as such.
+        path = self.h.path("template-gb.csv")
+        self.school_cmd("template", "--out", path, "--encoding", "gb18030")
+        raw = open(path, "rb").read()
+        self.assertFalse(raw.startswith(b"\xef\xbb\xbf"))
+        self.assertEqual(raw.decode("gb18030").split("\r\n")[0], ",".join(ZH_HEADER))
+        p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("template-gb.csv:2: this is the template's example row", p.stderr)
+
         # The example shows valid cells: with a real student number the row imports as
         # the example says (zh: 移动网络 / 手机、电视 / 留守 / 流量补贴、一对一帮扶：计划 / 不规律).
         raw = open(self.h.path("template-zh.csv"), "rb").read().decode("utf-8-sig")
