@@ -150,6 +150,23 @@ static void test_gb18030_is_converted(void)
     free(gb);
 }
 
+/* GB18030 whose bytes happen to form UTF-8 characters in part (here 60%) is still GB18030. */
+static void test_gb18030_that_looks_like_utf8_in_part(void)
+{
+    static const char gb[] = "\xC2\xA1\xC2\xA1\xC2\xA1\xD5\xC5\xD5\xC5\n";
+    struct opened o;
+    size_t len = 0;
+
+    open_bytes(&o, gb, sizeof(gb) - 1);
+    CHECK(o.text != NULL && o.found == RCL_CHARSET_GB18030);
+    if (o.text != NULL) {
+        char *back = slurp(o.text, &len);
+        CHECK(back != NULL && strcmp(back, "隆隆隆张张\n") == 0);
+        free(back);
+    }
+    close_opened(&o);
+}
+
 /* Far more than one read chunk, with every offset for a two- and a four-byte character. */
 static void test_gb18030_across_chunks(void)
 {
@@ -307,6 +324,7 @@ int main(void)
 {
     RCL_TEST_RUN(test_utf8_is_read_as_it_is);
     RCL_TEST_RUN(test_gb18030_is_converted);
+    RCL_TEST_RUN(test_gb18030_that_looks_like_utf8_in_part);
     RCL_TEST_RUN(test_gb18030_across_chunks);
     RCL_TEST_RUN(test_neither_is_refused);
     RCL_TEST_RUN(test_pipes);
