@@ -129,7 +129,7 @@ static const struct command commands[] = {
      "手机 电视; groups 建档立卡 困难 一线医务人员子女 留守 随迁 残疾 其他;\n"
      "assistance 村集中收看 借用设备 流量补贴 一对一帮扶 纸质材料 资助, with '：计划'\n"
      "or '：已结束' when not in place; participation 正常 不规律 缺席 申请不参加;\n"
-     "grade 1-12 or 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
+     "grade 1-12 (or 3年级), 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
      "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
      "A title row above the header, empty columns without a name and rows of empty\n"
      "cells are passed over.",

@@ -119,11 +119,16 @@ static size_t blank_at(const char *s, size_t len)
     return 0;
 }
 
-/* Bytes that carry no meaning when comparing: blanks, and '_' and '-' in English words. */
+/*
+ * Bytes that carry no meaning when comparing: blanks, '_' and '-' in English
+ * words, and the '*' (or '＊') by which sheets mark a required column.
+ */
 static size_t ignored_at(const char *s, size_t len)
 {
-    if (len >= 1 && (s[0] == '_' || s[0] == '-'))
+    if (len >= 1 && (s[0] == '_' || s[0] == '-' || s[0] == '*'))
         return 1;
+    if (len >= 3 && memcmp(s, "\xEF\xBC\x8A", 3) == 0)
+        return 3;
     return blank_at(s, len);
 }
 
@@ -338,7 +343,20 @@ int rcl_sheet_participation_find(const char *cell, size_t len)
 
 unsigned rcl_sheet_grade_word(const char *cell, size_t len)
 {
+    static const char suffix[] = "年级";
+    const size_t slen = sizeof(suffix) - 1;
+
     trim(&cell, &len);
+    /* "3年级": a number with the word for grade. */
+    if (len > slen && len <= slen + 2 && memcmp(cell + len - slen, suffix, slen) == 0) {
+        unsigned g = 0;
+        for (size_t i = 0; i < len - slen; i++) {
+            if (cell[i] < '0' || cell[i] > '9')
+                return 0;
+            g = g * 10 + (unsigned)(cell[i] - '0');
+        }
+        return g >= 1 && g <= 12 ? g : 0;
+    }
     for (unsigned g = 0; g < 12; g++) {
         for (int w = 0; w < WORDS_MAX && grade_zh[g][w] != NULL; w++) {
             if (word_equal(grade_zh[g][w], cell, len))

@@ -6,7 +6,8 @@
  * Import reads with these tables and export and template write with them,
  * so what one writes the other reads back unchanged. English words match
  * ignoring case, blanks, '_' and '-' ("Student ID" is student_id); Chinese
- * words match exactly, blanks (also the full-width one) aside.
+ * words match exactly, blanks (also the full-width one) aside. A '*' that
+ * marks a required column ("*学籍号") is ignored too.
  */
 #ifndef RCL_SCHOOL_SHEET_H
 #define RCL_SCHOOL_SHEET_H
@@ -79,7 +80,8 @@ void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen)
 /* The participation a word (len bytes, not empty) names, or -1. */
 int rcl_sheet_participation_find(const char *cell, size_t len);
 
-/* The grade 1-12 a Chinese grade word names (一年级 … 六年级, 初一 or 七年级 …, 高一 …), or 0. */
+/* The grade 1-12 a Chinese grade word names (一年级 … 六年级, 初一 or 七年级 …, 高一 …, 3年级), or
+ * 0. */
 unsigned rcl_sheet_grade_word(const char *cell, size_t len);
 
 /* Formatting for export; out is always NUL-terminated. */

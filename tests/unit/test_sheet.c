@@ -60,6 +60,8 @@ static void test_chinese_headers(void)
         {"家长反馈", RCL_COL_FEEDBACK},
         {"反馈", RCL_COL_FEEDBACK},
         {"\xE3\x80\x80姓 名 ", RCL_COL_NAME}, /* full-width and ASCII blanks around and inside */
+        {"*学籍号", RCL_COL_STUDENT_ID},      /* marked as required */
+        {"姓名＊", RCL_COL_NAME},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int got = find(cases[i].header);
@@ -145,6 +147,12 @@ static void test_participation_and_grades(void)
     }
     CHECK(rcl_sheet_grade_word("七年级", strlen("七年级")) == 7);
     CHECK(rcl_sheet_grade_word("十三年级", strlen("十三年级")) == 0);
+    CHECK(rcl_sheet_grade_word("3年级", strlen("3年级")) == 3);
+    CHECK(rcl_sheet_grade_word("12年级", strlen("12年级")) == 12);
+    CHECK(rcl_sheet_grade_word("13年级", strlen("13年级")) == 0);
+    CHECK(rcl_sheet_grade_word("0年级", strlen("0年级")) == 0);
+    CHECK(rcl_sheet_grade_word("年级", strlen("年级")) == 0);
+    CHECK(rcl_sheet_grade_word("x3年级", strlen("x3年级")) == 0);
     CHECK(rcl_sheet_grade_word("3", 1) == 0);
 }
 
