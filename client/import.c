@@ -8,53 +8,16 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "charset.h"
 #include "csv.h"
 #include "progress.h"
 #include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
+#include "sheet.h"
 #include "student_id.h"
-
-/* ---- Columns ---- */
-
-enum column {
-    COL_STUDENT_ID,
-    COL_NAME,
-    COL_GRADE,
-    COL_CLASS,
-    COL_NETWORK,
-    COL_DEVICES,
-    COL_GROUPS,
-    COL_ASSISTANCE,
-    COL_PARTICIPATION,
-    COL_PLATFORM,
-    COL_FEEDBACK,
-    COL_COUNT
-};
-
-static const struct {
-    const char *name;
-    bool required;
-} columns[COL_COUNT] = {
-    [COL_STUDENT_ID] = {"student_id", true},
-    [COL_NAME] = {"name", true},
-    [COL_GRADE] = {"grade", true},
-    [COL_CLASS] = {"class", true},
-    [COL_NETWORK] = {"network", false},
-    [COL_DEVICES] = {"devices", false},
-    [COL_GROUPS] = {"groups", false},
-    [COL_ASSISTANCE] = {"assistance", false},
-    [COL_PARTICIPATION] = {"participation", false},
-    [COL_PLATFORM] = {"platform", false},
-    [COL_FEEDBACK] = {"feedback", false},
-};
-
-#define ACCEPTED_COLUMNS                                                                           \
-    "student_id, name, grade, class, network, devices, groups, assistance, participation, "        \
-    "platform, feedback"
 
 /* ---- Problems, as FILE:LINE: reason ---- */
 
@@ -173,8 +136,8 @@ static long seen_add(struct seen_set *s, const char *id, unsigned long line)
 
 struct layout {
     size_t n_fields;
-    int column_of[RCL_CSV_FIELDS_MAX]; /* field index -> enum column */
-    int field_of[COL_COUNT];           /* enum column -> field index, or -1 */
+    int column_of[RCL_CSV_FIELDS_MAX]; /* field index -> enum rcl_sheet_column */
+    int field_of[RCL_COL_COUNT];       /* enum rcl_sheet_column -> field index, or -1 */
 };
 
 static void trim(const char **s, size_t *len)
@@ -187,6 +150,30 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
+/* At most this many title rows above the header are passed over. */
+#define TITLE_ROWS_MAX 3
+
+/*
+ * True when the current record is a title above the header, as sheets
+ * often have ("2020年春季学期学生居家学习情况表" in the first cell, the
+ * others empty): at most one cell holds anything, and it names no column.
+ */
+static bool is_title_row(struct rcl_csv_reader *r)
+{
+    size_t filled = 0;
+    for (size_t i = 0; i < rcl_csv_reader_count(r); i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (len == 0)
+            continue;
+        if (rcl_sheet_column_find(cell, len) >= 0)
+            return false;
+        filled++;
+    }
+    return filled <= 1;
+}
+
 /* Maps the header's columns. Returns 0, or -1 after reporting every problem with it. */
 static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layout *lay)
 {
@@ -195,41 +182,36 @@ static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layo
     char show[64];
 
     lay->n_fields = rcl_csv_reader_count(r);
-    for (int c = 0; c < COL_COUNT; c++)
+    for (int c = 0; c < RCL_COL_COUNT; c++)
         lay->field_of[c] = -1;
     for (size_t i = 0; i < lay->n_fields; i++) {
         size_t len;
         const char *cell = rcl_csv_reader_get(r, i, &len);
         trim(&cell, &len);
         lay->column_of[i] = -1;
-        if (len == 0) {
-            problem(p, line, "column %zu has no name (accepted: " ACCEPTED_COLUMNS ")", i + 1);
+        /* Spreadsheets write empty columns right of the data; rows must keep them empty. */
+        if (len == 0)
             continue;
-        }
-        int col = -1;
-        for (int c = 0; c < COL_COUNT; c++) {
-            if (strlen(columns[c].name) == len && strncasecmp(columns[c].name, cell, len) == 0)
-                col = c;
-        }
+        int col = rcl_sheet_column_find(cell, len);
         if (col < 0) {
-            problem(p, line, "unknown column '%s' (accepted: " ACCEPTED_COLUMNS ")",
+            problem(p, line, "unknown column '%s' (accepted: " RCL_SHEET_COLUMNS_ACCEPTED ")",
                     shown(cell, len, show, sizeof(show)));
             continue;
         }
         if (lay->field_of[col] >= 0) {
-            problem(p, line, "column '%s' appears twice (columns %d and %zu)", columns[col].name,
-                    lay->field_of[col] + 1, i + 1);
+            problem(p, line, "column '%s' appears twice (columns %d and %zu)",
+                    rcl_sheet_column_name(col, RCL_SHEET_EN), lay->field_of[col] + 1, i + 1);
             continue;
         }
         lay->field_of[col] = (int)i;
         lay->column_of[i] = col;
     }
-    for (int c = 0; c < COL_COUNT; c++) {
-        if (columns[c].required && lay->field_of[c] < 0)
+    for (int c = 0; c < RCL_COL_COUNT; c++) {
+        if (rcl_sheet_column_required(c) && lay->field_of[c] < 0)
             problem(p, line,
                     "missing required column '%s' (required: student_id, name, grade, "
-                    "class)",
-                    columns[c].name);
+                    "class; or 学籍号, 姓名, 年级, 班级)",
+                    rcl_sheet_column_name(c, RCL_SHEET_EN));
     }
     return p->count == before ? 0 : -1;
 }
@@ -242,7 +224,8 @@ struct cell {
     bool present; /* the file has the column */
 };
 
-static struct cell cell_of(struct rcl_csv_reader *r, const struct layout *lay, enum column c)
+static struct cell cell_of(struct rcl_csv_reader *r, const struct layout *lay,
+                           enum rcl_sheet_column c)
 {
     struct cell out = {"", 0, false};
     if (lay->field_of[c] < 0)
@@ -250,6 +233,7 @@ static struct cell cell_of(struct rcl_csv_reader *r, const struct layout *lay, e
     out.s = rcl_csv_reader_get(r, (size_t)lay->field_of[c], &out.len);
     out.present = true;
     trim(&out.s, &out.len);
+    rcl_sheet_cell_unguard(&out.s, &out.len);
     return out;
 }
 
@@ -275,28 +259,22 @@ static int text_cell(struct problems *p, unsigned long line, const char *what, s
 }
 
 static int set_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
-                    const char *const *names, int count, uint32_t *out)
+                    enum rcl_sheet_list kind, const char *const *names, int count, uint32_t *out)
 {
     char text[512];
     char bad[64];
     char show[64];
-    char accepted[256] = "";
+    char accepted[512];
 
-    if (c.len >= sizeof(text)) {
+    if (rcl_sheet_list_normalize(kind, c.s, c.len, text, sizeof(text)) != 0) {
         problem(p, line, "%s is %zu bytes long, too long for a list of values", what, c.len);
         return -1;
     }
-    memcpy(text, c.s, c.len);
-    text[c.len] = '\0';
     if (rcl_set_parse(names, count, text, out, bad, sizeof(bad)) == 0)
         return 0;
-    for (int i = 0; i < count; i++) {
-        if (i > 0)
-            strcat(accepted, ", ");
-        strcat(accepted, names[i]);
-    }
-    problem(p, line, "%s: unknown value '%s' (accepted: %s; separate several with ';')", what,
-            shown(bad, strlen(bad), show, sizeof(show)), accepted);
+    rcl_sheet_list_accepted(kind, accepted, sizeof(accepted));
+    problem(p, line, "%s: unknown value '%s' (accepted: %s; separate several with ';' or '、')",
+            what, shown(bad, strlen(bad), show, sizeof(show)), accepted);
     return -1;
 }
 
@@ -309,9 +287,15 @@ static int grade_cell(struct problems *p, unsigned long line, struct cell c, uns
         problem(p, line, "grade is empty");
         return -1;
     }
+    if ((v = rcl_sheet_grade_word(c.s, c.len)) > 0) {
+        *out = (unsigned)v;
+        return 0;
+    }
     for (size_t i = 0; i < c.len; i++) {
         if (c.s[i] < '0' || c.s[i] > '9' || i >= 9) {
-            problem(p, line, "grade '%s' is not a whole number from 1 to 12",
+            problem(p, line,
+                    "grade '%s' is not a whole number from 1 to 12 (or 一年级 … 六年级, "
+                    "初一 … 初三, 高一 … 高三)",
                     shown(c.s, c.len, show, sizeof(show)));
             return -1;
         }
@@ -331,13 +315,12 @@ static int assistance_cell(struct problems *p, unsigned long line, struct cell c
     char text[1024];
     char bad[64];
     char show[64];
+    char accepted[512];
 
-    if (c.len >= sizeof(text)) {
+    if (rcl_sheet_list_normalize(RCL_LIST_MEASURES, c.s, c.len, text, sizeof(text)) != 0) {
         problem(p, line, "assistance is %zu bytes long, too long for a list of measures", c.len);
         return -1;
     }
-    memcpy(text, c.s, c.len);
-    text[c.len] = '\0';
 
     size_t items = 0;
     for (const char *item = text; item != NULL; item = strchr(item, ';')) {
@@ -353,11 +336,11 @@ static int assistance_cell(struct problems *p, unsigned long line, struct cell c
     }
     if (rcl_measures_parse(text, s->measures, &s->n_measures, bad, sizeof(bad)) == 0)
         return 0;
+    rcl_sheet_list_accepted(RCL_LIST_MEASURES, accepted, sizeof(accepted));
     problem(p, line,
-            "assistance: unknown measure '%s' (kinds: tv_at_village, loaned_device, "
-            "data_subsidy, one_to_one, paper_materials, funding; add ':planned' or ':ended' "
-            "when not in place)",
-            shown(bad, strlen(bad), show, sizeof(show)));
+            "assistance: unknown measure '%s' (kinds: %s; add ':planned' or ':ended', "
+            "'：计划' or '：已结束', when not in place)",
+            shown(bad, strlen(bad), show, sizeof(show)), accepted);
     return -1;
 }
 
@@ -368,11 +351,11 @@ static int participation_cell(struct problems *p, unsigned long line, struct cel
         *out = RCL_PART_ACTIVE;
         return 0;
     }
-    int i = rcl_name_find(rcl_participation_names, RCL_PARTICIPATION_COUNT, c.s, c.len);
+    int i = rcl_sheet_participation_find(c.s, c.len);
     if (i < 0) {
         problem(p, line,
-                "participation '%s' is not one of active, irregular, absent, opted_out (empty "
-                "means active)",
+                "participation '%s' is not one of active (正常), irregular (不规律), absent "
+                "(缺席), opted_out (申请不参加) (empty means active)",
                 shown(c.s, c.len, show, sizeof(show)));
         return -1;
     }
@@ -422,28 +405,31 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
     if (old != NULL)
         *s = *old;
 
-    c = cell_of(r, lay, COL_NAME);
+    c = cell_of(r, lay, RCL_COL_NAME);
     (void)text_cell(p, line, "name", c, true, s->name, sizeof(s->name));
-    (void)grade_cell(p, line, cell_of(r, lay, COL_GRADE), &s->grade);
-    c = cell_of(r, lay, COL_CLASS);
+    (void)grade_cell(p, line, cell_of(r, lay, RCL_COL_GRADE), &s->grade);
+    c = cell_of(r, lay, RCL_COL_CLASS);
     (void)text_cell(p, line, "class", c, true, s->class_name, sizeof(s->class_name));
-    if ((c = cell_of(r, lay, COL_NETWORK)).present)
-        (void)set_cell(p, line, "network", c, rcl_network_names, RCL_NETWORK_COUNT, &s->network);
-    if ((c = cell_of(r, lay, COL_DEVICES)).present)
-        (void)set_cell(p, line, "devices", c, rcl_device_names, RCL_DEVICE_COUNT, &s->devices);
-    if ((c = cell_of(r, lay, COL_GROUPS)).present)
-        (void)set_cell(p, line, "groups", c, rcl_group_names, RCL_GROUP_COUNT, &s->groups);
-    if ((c = cell_of(r, lay, COL_ASSISTANCE)).present) {
+    if ((c = cell_of(r, lay, RCL_COL_NETWORK)).present)
+        (void)set_cell(p, line, "network", c, RCL_LIST_NETWORK, rcl_network_names,
+                       RCL_NETWORK_COUNT, &s->network);
+    if ((c = cell_of(r, lay, RCL_COL_DEVICES)).present)
+        (void)set_cell(p, line, "devices", c, RCL_LIST_DEVICES, rcl_device_names, RCL_DEVICE_COUNT,
+                       &s->devices);
+    if ((c = cell_of(r, lay, RCL_COL_GROUPS)).present)
+        (void)set_cell(p, line, "groups", c, RCL_LIST_GROUPS, rcl_group_names, RCL_GROUP_COUNT,
+                       &s->groups);
+    if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE)).present) {
         (void)assistance_cell(p, line, c, s);
         /* The cell holds kinds and statuses only: keep the roles and dates entered by hand. */
         if (old != NULL)
             rcl_measures_keep_details(s->measures, s->n_measures, old->measures, old->n_measures);
     }
-    if ((c = cell_of(r, lay, COL_PARTICIPATION)).present)
+    if ((c = cell_of(r, lay, RCL_COL_PARTICIPATION)).present)
         (void)participation_cell(p, line, c, &s->participation);
-    if ((c = cell_of(r, lay, COL_PLATFORM)).present)
+    if ((c = cell_of(r, lay, RCL_COL_PLATFORM)).present)
         (void)text_cell(p, line, "platform", c, false, s->platform, sizeof(s->platform));
-    if ((c = cell_of(r, lay, COL_FEEDBACK)).present)
+    if ((c = cell_of(r, lay, RCL_COL_FEEDBACK)).present)
         (void)feedback_cell(p, line, c, s->feedback, sizeof(s->feedback));
     return p->count - before;
 }
@@ -484,6 +470,33 @@ struct import_run {
     bool store_failed;
 };
 
+static bool row_is_blank(struct rcl_csv_reader *r)
+{
+    for (size_t i = 0; i < rcl_csv_reader_count(r); i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (len > 0)
+            return false;
+    }
+    return true;
+}
+
+/* Reports a value in a column the header gives no name: it would be dropped unread. */
+static void check_unnamed(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
+                          unsigned long line)
+{
+    char show[64];
+    for (size_t i = 0; i < lay->n_fields; i++) {
+        size_t len;
+        const char *cell = rcl_csv_reader_get(r, i, &len);
+        trim(&cell, &len);
+        if (lay->column_of[i] < 0 && len > 0)
+            problem(p, line, "column %zu holds '%s' but has no name in the header", i + 1,
+                    shown(cell, len, show, sizeof(show)));
+    }
+}
+
 /* Handles the current record as a student row. Returns 0, or -1 when the import must stop. */
 static int import_row(struct import_run *run)
 {
@@ -495,12 +508,22 @@ static int import_row(struct import_run *run)
     struct rcl_student s;
     int found = 0;
 
+    /* A row of empty cells is what a spreadsheet writes for a blank but formatted row. */
+    if (row_is_blank(run->reader))
+        return 0;
     if (n != run->layout.n_fields) {
         problem(p, line, "expected %zu fields as in the header, found %zu", run->layout.n_fields,
                 n);
         return 0;
     }
-    if (id_cell(p, line, cell_of(run->reader, &run->layout, COL_STUDENT_ID), id) == 0) {
+    if (id_cell(p, line, cell_of(run->reader, &run->layout, RCL_COL_STUDENT_ID), id) == 0) {
+        if (strcmp(id, RCL_SHEET_EXAMPLE_ID) == 0) {
+            problem(p, line,
+                    "this is the template's example row (student_id %s): delete it before "
+                    "importing",
+                    id);
+            return 0;
+        }
         long first = seen_add(&run->seen, id, line);
         if (first < 0) {
             problem(p, line, "out of memory");
@@ -518,6 +541,7 @@ static int import_row(struct import_run *run)
         }
     }
 
+    check_unnamed(run->reader, &run->layout, p, line);
     memset(&s, 0, sizeof(s));
     uint64_t bad = check_row(run->reader, &run->layout, p, line, found ? &old : NULL, &s);
     if (bad > 0 || p->count > 0)
@@ -549,6 +573,9 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     bool in_tx = false;
     int rc = -1;
     FILE *f = NULL;
+    FILE *text = NULL; /* f, or f converted to UTF-8 */
+    char why[320];
+    unsigned long why_line;
 
     memset(&run, 0, sizeof(run));
     memset(res, 0, sizeof(*res));
@@ -564,17 +591,28 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
         problem(&run.problems, 0, "cannot open: %s", strerror(errno));
         goto done;
     }
-    run.reader = rcl_csv_reader_new(f);
+    text = rcl_charset_to_utf8(f, &res->charset, &why_line, why, sizeof(why));
+    if (text == NULL) {
+        problem(&run.problems, why_line, "%s", why);
+        goto done;
+    }
+    run.reader = rcl_csv_reader_new(text);
     if (run.reader == NULL) {
         problem(&run.problems, 0, "out of memory");
         goto done;
     }
 
     enum rcl_csv_result got = rcl_csv_reader_next(run.reader);
+    bool titled = false;
+    for (int t = 0; got == RCL_CSV_RECORD && t < TITLE_ROWS_MAX && is_title_row(run.reader); t++) {
+        titled = true;
+        got = rcl_csv_reader_next(run.reader);
+    }
     if (got == RCL_CSV_END) {
         problem(&run.problems, 0,
-                "file is empty (expected a header row such as "
-                "student_id,name,grade,class,network,devices,groups,assistance,participation)");
+                "%s (expected a header row such as "
+                "student_id,name,grade,class,network,devices,groups,assistance,participation)",
+                titled ? "no header row" : "file is empty");
         goto done;
     }
     if (got != RCL_CSV_RECORD) {
@@ -637,6 +675,8 @@ done:
     res->errors = run.problems.count;
     rcl_csv_reader_destroy(&run.reader);
     free(run.seen.slots);
+    if (text != NULL && text != f)
+        fclose(text);
     if (f != NULL)
         fclose(f);
     return rc;

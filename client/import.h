@@ -1,12 +1,16 @@
 /*
  * import.h - loading the students CSV into the school store.
  *
- * The header names the columns, in any order: student_id, name, grade and
- * class are required; network, devices, groups, assistance, participation,
- * platform and feedback are optional. A column the file does not have keeps
- * what the store holds for an existing student (empty for a new one). Each
- * row upserts one student; a row identical to the stored one appends
- * nothing to the outbox. Students missing from the file are left alone.
+ * The header names the columns, in any order, in English or Chinese
+ * (sheet.h): student_id, name, grade and class are required; network,
+ * devices, groups, assistance, participation, platform and feedback are
+ * optional. The file may be UTF-8 or GB18030 (charset.h). A column the
+ * file does not have keeps what the store holds for an existing student
+ * (empty for a new one). Each row upserts one student; a row identical to
+ * the stored one appends nothing to the outbox. Students missing from the
+ * file are left alone. A row with the template's example student number is
+ * refused, and a cell's formula guard (sheet.h) is dropped. Title rows above
+ * the header, empty unnamed columns and rows of empty cells are passed over.
  *
  * Atomic: every row is checked, every problem is reported as
  * "FILE:LINE: reason", and if there is any, nothing is applied.
@@ -18,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "charset.h"
 #include "school_store.h"
 
 /* At most this many problems are printed, then "... and N more". */
@@ -27,7 +32,8 @@ struct rcl_school_import_result {
     uint64_t added;
     uint64_t changed;
     uint64_t unchanged;
-    uint64_t errors; /* problems found; when not 0 nothing was applied */
+    uint64_t errors;          /* problems found; when not 0 nothing was applied */
+    enum rcl_charset charset; /* what the file was written in */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "bundle.h"
 #include "edit.h"
 #include "exit_codes.h"
+#include "export.h"
 #include "import.h"
 #include "pseudonym.h"
 #include "rcl_keys.h"
@@ -65,6 +66,8 @@ static int cmd_status(const struct args *a);
 static int cmd_report(const struct args *a);
 static int cmd_bundle(const struct args *a);
 static int cmd_edit(const struct args *a);
+static int cmd_template(const struct args *a);
+static int cmd_export(const struct args *a);
 
 static const struct command commands[] = {
     {"init",
@@ -115,7 +118,23 @@ static const struct command commands[] = {
      "Imports the students CSV (header row, any column order; required columns\n"
      "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
      "participation, platform, feedback). Atomic: if any row is invalid, every problem\n"
-     "is listed as FILE:LINE: reason and nothing is applied.",
+     "is listed as FILE:LINE: reason and nothing is applied.\n"
+     "\n"
+     "Sheets as Excel saves them are read: UTF-8 with or without a byte order mark,\n"
+     "or GB18030/GBK (\"CSV\" on a Chinese Windows), CRLF or LF line ends. Column\n"
+     "names, English ones regardless of case, blanks, '_' and '-':\n"
+     "  student_id 学籍号 全国学籍号   name 姓名           grade 年级     class 班级\n"
+     "  network 家庭网络 网络          devices 学习终端 设备 终端\n"
+     "  groups 特殊群体 群体           assistance 帮扶措施 帮扶\n"
+     "  participation 参与情况 参与    platform 学习平台 平台   feedback 家长反馈 反馈\n"
+     "Values may be Chinese too: network 宽带 移动网络 有线电视; devices 电脑 平板\n"
+     "手机 电视; groups 建档立卡 困难 一线医务人员子女 留守 随迁 残疾 其他;\n"
+     "assistance 村集中收看 借用设备 流量补贴 一对一帮扶 纸质材料 资助, with '：计划'\n"
+     "or '：已结束' when not in place; participation 正常 不规律 缺席 申请不参加;\n"
+     "grade 1-12 (or 3年级), 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
+     "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
+     "A title row above the header, empty columns without a name and rows of empty\n"
+     "cells are passed over.",
      {{"db", "FILE", true}},
      "STUDENTS.csv",
      cmd_import},
@@ -242,6 +261,28 @@ static const struct command commands[] = {
       {"parent", "SCHOOL|none", false}},
      "set",
      cmd_edit},
+    {"template",
+     "--out FILE [--lang zh|en] [--encoding utf-8|gb18030]",
+     "Writes an empty students sheet to the new file --out (never overwritten): the\n"
+     "headers and one example row showing how each column is filled in. Delete the\n"
+     "example row before importing: import refuses it. Chinese headers and words by\n"
+     "default; UTF-8 with a byte order mark by default, so Excel opens it right.",
+     {{"out", "FILE", true}, {"lang", "zh|en", false}, {"encoding", "utf-8|gb18030", false}},
+     NULL,
+     cmd_template},
+    {"export",
+     "--db FILE --out FILE [--lang zh|en] [--encoding utf-8|gb18030]",
+     "Writes the school's students to the new file --out (never overwritten, readable\n"
+     "by its owner only) as a sheet import reads back: importing it into a fresh store\n"
+     "gives the same students. Chinese headers and words by default; UTF-8 with a\n"
+     "byte order mark by default. A cell starting with = + - @ is led by an apostrophe\n"
+     "so that a spreadsheet shows it as text; import drops the apostrophe again.",
+     {{"db", "FILE", true},
+      {"out", "FILE", true},
+      {"lang", "zh|en", false},
+      {"encoding", "utf-8|gb18030", false}},
+     NULL,
+     cmd_export},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -585,6 +626,8 @@ static int cmd_import(const struct args *a)
                (unsigned long long)(res.added + res.changed + res.unchanged),
                (unsigned long long)res.added, (unsigned long long)res.changed,
                (unsigned long long)res.unchanged);
+        if (res.charset == RCL_CHARSET_GB18030)
+            fprintf(stderr, "%s import: %s: not UTF-8, read as GB18030\n", PROGRAM, a->positional);
         rc = RCL_SCHOOL_EXIT_OK;
     }
     rcl_school_meta_wipe(&m);
@@ -693,6 +736,63 @@ static int cmd_edit(const struct args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, stdout, stderr);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* Reads --lang and --encoding into f. Returns -1 when fine, else the usage exit code. */
+static int sheet_format(const struct args *a, struct rcl_sheet_format *f)
+{
+    const char *lang = opt(a, "lang");
+    const char *encoding = opt(a, "encoding");
+
+    f->lang = RCL_SHEET_ZH;
+    f->charset = RCL_CHARSET_UTF8;
+    if (lang != NULL && strcmp(lang, "en") == 0)
+        f->lang = RCL_SHEET_EN;
+    else if (lang != NULL && strcmp(lang, "zh") != 0)
+        return usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    if (encoding != NULL && rcl_charset_parse(encoding, &f->charset) != 0)
+        return usage_error(a->cmd, "unknown encoding '%s' (utf-8 or gb18030)", encoding);
+    return -1;
+}
+
+static int cmd_template(const struct args *a)
+{
+    struct rcl_sheet_format f;
+    char err[512];
+    int rc = sheet_format(a, &f);
+    if (rc >= 0)
+        return rc;
+    if (rcl_school_template(opt(a, "out"), &f, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s template: %s\n", PROGRAM, err);
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    printf("wrote %s: fill in one row per student, delete the example row, then import it\n",
+           opt(a, "out"));
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+static int cmd_export(const struct args *a)
+{
+    struct rcl_sheet_format f;
+    struct rcl_school_meta m;
+    uint64_t rows = 0;
+    char err[512];
+    int rc = sheet_format(a, &f);
+    if (rc >= 0)
+        return rc;
+    sqlite3 *db = open_store(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = RCL_SCHOOL_EXIT_OK;
+    if (rcl_school_export(db, opt(a, "out"), &f, &rows, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s export: %s\n", PROGRAM, err);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    } else {
+        printf("exported %llu students to %s\n", (unsigned long long)rows, opt(a, "out"));
+    }
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

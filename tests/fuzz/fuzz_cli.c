@@ -69,6 +69,17 @@ int fuzz_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEU
     return rcl_school_pseudonym_key_read(file, out, err, errlen);
 }
 
+int fuzz_school_template(const char *path, const struct rcl_sheet_format *f, char *err,
+                         size_t errlen)
+{
+    FUZZ_ASSERT(f->lang == RCL_SHEET_EN || f->lang == RCL_SHEET_ZH, "template in language %d",
+                (int)f->lang);
+    FUZZ_ASSERT(f->charset == RCL_CHARSET_UTF8 || f->charset == RCL_CHARSET_GB18030,
+                "template in character set %d", (int)f->charset);
+    snprintf(err, errlen, "%s: no file is written while fuzzing the command line", path);
+    return -1;
+}
+
 int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
                           uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen)
 {

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "agg_store.h"
+#include "export.h"
 #include "pseudonym.h"
 #include "rcl_db.h"
 #include "school_store.h"
@@ -36,6 +37,13 @@ sqlite3 *fuzz_agg_store_open(const char *path, struct rcl_agg_config *cfg, char 
  */
 int fuzz_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEUDONYM_KEY_BYTES],
                                    char *err, size_t errlen);
+
+/*
+ * Stand-in for rcl_school_template, the one command that writes a file
+ * without a store: checks the options were validated, writes nothing, -1.
+ */
+int fuzz_school_template(const char *path, const struct rcl_sheet_format *f, char *err,
+                         size_t errlen);
 
 /*
  * Stand-in for rcl_agg_store_create: checks that `init` validated

@@ -9,5 +9,6 @@
 #define main rcl_school_main
 #define rcl_school_store_open fuzz_school_store_open
 #define rcl_school_pseudonym_key_read fuzz_school_pseudonym_key_read
+#define rcl_school_template fuzz_school_template
 
 #include "../../client/main.c"

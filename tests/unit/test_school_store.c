@@ -281,9 +281,8 @@ static void test_header_problems(sqlite3 *db, const struct rcl_school_meta *m)
                                "student_id,name,grade,class,phone\n" ID1 ",张三,7,7(1),123\n");
     CHECK(r.rc == -1);
     CHECK(mentions(&r, "hdr.csv",
-                   ":1: unknown column 'phone' (accepted: student_id, name, grade, "
-                   "class, network, devices, groups, assistance, participation, "
-                   "platform, feedback)"));
+                   ":1: unknown column 'phone' (accepted: student_id (学籍号, 全国学籍号), "
+                   "name (姓名), grade (年级), class (班级), network (家庭网络, "));
     free(r.errors);
 
     r = import_text(db, m, "dup.csv", "student_id,name,grade,Name\n");

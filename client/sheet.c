@@ -1,0 +1,450 @@
+/*
+ * sheet.c - the students sheet's words in English and Chinese (see sheet.h).
+ *
+ * One table per set, indexed by the model's enum: the first Chinese word is
+ * the one export writes, the others are accepted too.
+ */
+#include "sheet.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WORDS_MAX 4
+
+/* ---- Tables ---- */
+
+static const struct {
+    const char *english;
+    bool required;
+    const char *zh[WORDS_MAX];
+} columns[RCL_COL_COUNT] = {
+    [RCL_COL_STUDENT_ID] = {"student_id", true, {"学籍号", "全国学籍号", "学生学籍号"}},
+    [RCL_COL_NAME] = {"name", true, {"姓名", "学生姓名"}},
+    [RCL_COL_GRADE] = {"grade", true, {"年级"}},
+    [RCL_COL_CLASS] = {"class", true, {"班级"}},
+    [RCL_COL_NETWORK] = {"network", false, {"家庭网络", "网络", "网络条件"}},
+    [RCL_COL_DEVICES] = {"devices", false, {"学习终端", "设备", "终端"}},
+    [RCL_COL_GROUPS] = {"groups", false, {"特殊群体", "群体"}},
+    [RCL_COL_ASSISTANCE] = {"assistance", false, {"帮扶措施", "帮扶"}},
+    [RCL_COL_PARTICIPATION] = {"participation", false, {"参与情况", "参与"}},
+    [RCL_COL_PLATFORM] = {"platform", false, {"学习平台", "平台"}},
+    [RCL_COL_FEEDBACK] = {"feedback", false, {"家长反馈", "反馈"}},
+};
+
+static const char *const network_zh[RCL_NETWORK_COUNT][WORDS_MAX] = {
+    [RCL_NET_BROADBAND] = {"宽带", "宽带网络", "光纤"},
+    [RCL_NET_MOBILE] = {"移动网络", "移动数据", "手机流量"},
+    [RCL_NET_CABLE_TV] = {"有线电视"},
+};
+
+static const char *const device_zh[RCL_DEVICE_COUNT][WORDS_MAX] = {
+    [RCL_DEV_COMPUTER] = {"电脑", "计算机"},
+    [RCL_DEV_TABLET] = {"平板", "平板电脑"},
+    [RCL_DEV_SMARTPHONE] = {"手机", "智能手机"},
+    [RCL_DEV_TV] = {"电视", "电视机"},
+};
+
+static const char *const group_zh[RCL_GROUP_COUNT][WORDS_MAX] = {
+    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户"},
+    [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难"},
+    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女"},
+    [RCL_GROUP_LEFT_BEHIND] = {"留守", "留守儿童"},
+    [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女"},
+    [RCL_GROUP_DISABLED] = {"残疾", "残疾学生"},
+    [RCL_GROUP_OTHER] = {"其他", "其它"},
+};
+
+static const char *const measure_zh[RCL_MEASURE_KIND_COUNT][WORDS_MAX] = {
+    [RCL_MEASURE_TV_AT_VILLAGE] = {"村集中收看", "村级收看点"},
+    [RCL_MEASURE_LOANED_DEVICE] = {"借用设备", "借用终端"},
+    [RCL_MEASURE_DATA_SUBSIDY] = {"流量补贴"},
+    [RCL_MEASURE_ONE_TO_ONE] = {"一对一帮扶", "一对一"},
+    [RCL_MEASURE_PAPER_MATERIALS] = {"纸质材料", "纸质学习材料"},
+    [RCL_MEASURE_FUNDING] = {"资助", "经费资助"},
+};
+
+static const char *const status_zh[RCL_STATUS_COUNT][WORDS_MAX] = {
+    [RCL_STATUS_PLANNED] = {"计划", "计划中"},
+    [RCL_STATUS_IN_PLACE] = {"已落实", "落实"},
+    [RCL_STATUS_ENDED] = {"已结束", "结束"},
+};
+
+static const char *const participation_zh[RCL_PARTICIPATION_COUNT][WORDS_MAX] = {
+    [RCL_PART_ACTIVE] = {"正常", "正常参与"},
+    [RCL_PART_IRREGULAR] = {"不规律", "不规律参与"},
+    [RCL_PART_ABSENT] = {"缺席", "未参与"},
+    [RCL_PART_OPTED_OUT] = {"申请不参加", "不参加"},
+};
+
+static const char *const grade_zh[12][WORDS_MAX] = {
+    {"一年级"},
+    {"二年级"},
+    {"三年级"},
+    {"四年级"},
+    {"五年级"},
+    {"六年级"},
+    {"初一", "七年级"},
+    {"初二", "八年级"},
+    {"初三", "九年级"},
+    {"高一", "高中一年级"},
+    {"高二", "高中二年级"},
+    {"高三", "高中三年级"},
+};
+
+struct vocabulary {
+    const char *const *english;
+    const char *const (*zh)[WORDS_MAX];
+    int count;
+};
+
+static const struct vocabulary lists[] = {
+    [RCL_LIST_NETWORK] = {rcl_network_names, network_zh, RCL_NETWORK_COUNT},
+    [RCL_LIST_DEVICES] = {rcl_device_names, device_zh, RCL_DEVICE_COUNT},
+    [RCL_LIST_GROUPS] = {rcl_group_names, group_zh, RCL_GROUP_COUNT},
+    [RCL_LIST_MEASURES] = {rcl_measure_kind_names, measure_zh, RCL_MEASURE_KIND_COUNT},
+};
+static const struct vocabulary statuses = {rcl_measure_status_names, status_zh, RCL_STATUS_COUNT};
+static const struct vocabulary participations = {rcl_participation_names, participation_zh,
+                                                 RCL_PARTICIPATION_COUNT};
+
+/* ---- Matching ---- */
+
+/* Length of the blank at s (space, tab or the full-width space U+3000), or 0. */
+static size_t blank_at(const char *s, size_t len)
+{
+    if (len >= 1 && (s[0] == ' ' || s[0] == '\t'))
+        return 1;
+    if (len >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    return 0;
+}
+
+/*
+ * Bytes that carry no meaning when comparing: blanks, '_' and '-' in English
+ * words, and the '*' (or '＊') by which sheets mark a required column.
+ */
+static size_t ignored_at(const char *s, size_t len)
+{
+    if (len >= 1 && (s[0] == '_' || s[0] == '-' || s[0] == '*'))
+        return 1;
+    if (len >= 3 && memcmp(s, "\xEF\xBC\x8A", 3) == 0)
+        return 3;
+    return blank_at(s, len);
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* True when got (len bytes) is the word want, see sheet.h for what is ignored. */
+static bool word_equal(const char *want, const char *got, size_t len)
+{
+    size_t wlen = strlen(want);
+    size_t i = 0, j = 0;
+    size_t skip;
+
+    for (;;) {
+        while ((skip = ignored_at(want + i, wlen - i)) > 0)
+            i += skip;
+        while ((skip = ignored_at(got + j, len - j)) > 0)
+            j += skip;
+        if (i == wlen || j == len)
+            return i == wlen && j == len;
+        if (lower(want[i]) != lower(got[j]))
+            return false;
+        i++;
+        j++;
+    }
+}
+
+/* The index of the word in v (English or any Chinese alias), or -1. Never matches "". */
+static int vocabulary_find(const struct vocabulary *v, const char *s, size_t len)
+{
+    bool meaningful = false;
+    for (size_t k = 0; k < len && !meaningful;) {
+        size_t skip = ignored_at(s + k, len - k);
+        meaningful = skip == 0;
+        k += skip;
+    }
+    if (!meaningful)
+        return -1;
+    for (int i = 0; i < v->count; i++) {
+        if (word_equal(v->english[i], s, len))
+            return i;
+        for (int w = 0; w < WORDS_MAX && v->zh[i][w] != NULL; w++) {
+            if (word_equal(v->zh[i][w], s, len))
+                return i;
+        }
+    }
+    return -1;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    size_t skip;
+    while ((skip = blank_at(*s, *len)) > 0) {
+        *s += skip;
+        *len -= skip;
+    }
+    /* Blanks are one byte or the 3-byte U+3000; check for the long one first. */
+    for (;;) {
+        if (*len >= 3 && memcmp(*s + *len - 3, "\xE3\x80\x80", 3) == 0)
+            *len -= 3;
+        else if (*len >= 1 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+            *len -= 1;
+        else
+            break;
+    }
+}
+
+/* ---- Columns ---- */
+
+const char *rcl_sheet_column_name(enum rcl_sheet_column c, enum rcl_sheet_lang lang)
+{
+    return lang == RCL_SHEET_ZH ? columns[c].zh[0] : columns[c].english;
+}
+
+bool rcl_sheet_column_required(enum rcl_sheet_column c)
+{
+    return columns[c].required;
+}
+
+int rcl_sheet_column_find(const char *cell, size_t len)
+{
+    trim(&cell, &len);
+    if (len == 0)
+        return -1;
+    for (int c = 0; c < RCL_COL_COUNT; c++) {
+        if (word_equal(columns[c].english, cell, len))
+            return c;
+        for (int w = 0; w < WORDS_MAX && columns[c].zh[w] != NULL; w++) {
+            if (word_equal(columns[c].zh[w], cell, len))
+                return c;
+        }
+    }
+    return -1;
+}
+
+/* ---- Lists ---- */
+
+/* Appends len bytes of s to out at *pos. Returns 0, or -1 when it does not fit. */
+static int put(char *out, size_t outlen, size_t *pos, const char *s, size_t len)
+{
+    if (*pos + len + 1 > outlen)
+        return -1;
+    memcpy(out + *pos, s, len);
+    *pos += len;
+    out[*pos] = '\0';
+    return 0;
+}
+
+static int put_str(char *out, size_t outlen, size_t *pos, const char *s)
+{
+    return put(out, outlen, pos, s, strlen(s));
+}
+
+/* Length of the separator at s (';' '；' '、' '，' for lists, ':' '：' for status), or 0. */
+static size_t separator_at(const char *s, size_t len, bool status)
+{
+    static const char *const items[] = {";", "\xEF\xBC\x9B", "\xE3\x80\x81", "\xEF\xBC\x8C"};
+    static const char *const colons[] = {":", "\xEF\xBC\x9A"};
+    const char *const *seps = status ? colons : items;
+    size_t n = status ? 2 : 4;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(seps[i]);
+        if (len >= l && memcmp(s, seps[i], l) == 0)
+            return l;
+    }
+    return 0;
+}
+
+/* Finds the first separator in s; its offset in *at (len when none) and its length returned. */
+static size_t find_separator(const char *s, size_t len, bool status, size_t *at)
+{
+    for (size_t i = 0; i < len; i++) {
+        size_t l = separator_at(s + i, len - i, status);
+        if (l > 0) {
+            *at = i;
+            return l;
+        }
+    }
+    *at = len;
+    return 0;
+}
+
+/* Writes the model's name for the word s (len), or s itself when it names nothing in v. */
+static int put_word(const struct vocabulary *v, const char *s, size_t len, char *out, size_t outlen,
+                    size_t *pos)
+{
+    trim(&s, &len);
+    int i = vocabulary_find(v, s, len);
+    return i >= 0 ? put_str(out, outlen, pos, v->english[i]) : put(out, outlen, pos, s, len);
+}
+
+int rcl_sheet_list_normalize(enum rcl_sheet_list kind, const char *cell, size_t len, char *out,
+                             size_t outlen)
+{
+    const struct vocabulary *v = &lists[kind];
+    size_t pos = 0;
+    bool first = true;
+
+    if (outlen == 0)
+        return -1;
+    out[0] = '\0';
+    for (;;) {
+        size_t at;
+        size_t seplen = find_separator(cell, len, false, &at);
+        const char *item = cell;
+        size_t ilen = at;
+        trim(&item, &ilen);
+        if (ilen > 0) {
+            if (!first && put_str(out, outlen, &pos, ";") != 0)
+                return -1;
+            first = false;
+            size_t colon = ilen;
+            size_t colonlen =
+                kind == RCL_LIST_MEASURES ? find_separator(item, ilen, true, &colon) : 0;
+            if (put_word(v, item, colon, out, outlen, &pos) != 0)
+                return -1;
+            if (colonlen > 0 && (put_str(out, outlen, &pos, ":") != 0 ||
+                                 put_word(&statuses, item + colon + colonlen,
+                                          ilen - colon - colonlen, out, outlen, &pos) != 0))
+                return -1;
+        }
+        if (seplen == 0)
+            return 0;
+        cell += at + seplen;
+        len -= at + seplen;
+    }
+}
+
+void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen)
+{
+    const struct vocabulary *v = &lists[kind];
+    size_t pos = 0;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (int i = 0; i < v->count; i++) {
+        char one[96];
+        snprintf(one, sizeof(one), "%s%s (%s)", i > 0 ? ", " : "", v->english[i], v->zh[i][0]);
+        if (put_str(out, outlen, &pos, one) != 0)
+            return;
+    }
+}
+
+int rcl_sheet_participation_find(const char *cell, size_t len)
+{
+    trim(&cell, &len);
+    return vocabulary_find(&participations, cell, len);
+}
+
+unsigned rcl_sheet_grade_word(const char *cell, size_t len)
+{
+    static const char suffix[] = "年级";
+    const size_t slen = sizeof(suffix) - 1;
+
+    trim(&cell, &len);
+    /* "3年级": a number with the word for grade. */
+    if (len > slen && len <= slen + 2 && memcmp(cell + len - slen, suffix, slen) == 0) {
+        unsigned g = 0;
+        for (size_t i = 0; i < len - slen; i++) {
+            if (cell[i] < '0' || cell[i] > '9')
+                return 0;
+            g = g * 10 + (unsigned)(cell[i] - '0');
+        }
+        return g >= 1 && g <= 12 ? g : 0;
+    }
+    for (unsigned g = 0; g < 12; g++) {
+        for (int w = 0; w < WORDS_MAX && grade_zh[g][w] != NULL; w++) {
+            if (word_equal(grade_zh[g][w], cell, len))
+                return g + 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- Formatting ---- */
+
+void rcl_sheet_grade_format(unsigned grade, enum rcl_sheet_lang lang, char *out, size_t outlen)
+{
+    if (lang == RCL_SHEET_ZH && grade >= 1 && grade <= 12)
+        snprintf(out, outlen, "%s", grade_zh[grade - 1][0]);
+    else
+        snprintf(out, outlen, "%u", grade);
+}
+
+void rcl_sheet_set_format(enum rcl_sheet_list kind, uint32_t set, enum rcl_sheet_lang lang,
+                          char *out, size_t outlen)
+{
+    const struct vocabulary *v = &lists[kind];
+    size_t pos = 0;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (int i = 0; i < v->count; i++) {
+        if ((set & RCL_BIT(i)) == 0)
+            continue;
+        if (pos > 0 && put_str(out, outlen, &pos, lang == RCL_SHEET_ZH ? "、" : ";") != 0)
+            return;
+        if (put_str(out, outlen, &pos, lang == RCL_SHEET_ZH ? v->zh[i][0] : v->english[i]) != 0)
+            return;
+    }
+}
+
+void rcl_sheet_measures_format(const struct rcl_measure *m, size_t n, enum rcl_sheet_lang lang,
+                               char *out, size_t outlen)
+{
+    size_t pos = 0;
+
+    if (lang != RCL_SHEET_ZH) {
+        (void)rcl_measures_format(m, n, out, outlen);
+        return;
+    }
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind >= RCL_MEASURE_KIND_COUNT || m[i].status >= RCL_STATUS_COUNT)
+            continue;
+        if (pos > 0 && put_str(out, outlen, &pos, "、") != 0)
+            return;
+        if (put_str(out, outlen, &pos, measure_zh[m[i].kind][0]) != 0)
+            return;
+        if (m[i].status != RCL_STATUS_IN_PLACE &&
+            (put_str(out, outlen, &pos, "：") != 0 ||
+             put_str(out, outlen, &pos, status_zh[m[i].status][0]) != 0))
+            return;
+    }
+}
+
+const char *rcl_sheet_participation_name(unsigned participation, enum rcl_sheet_lang lang)
+{
+    if (participation >= RCL_PARTICIPATION_COUNT)
+        return "";
+    return lang == RCL_SHEET_ZH ? participation_zh[participation][0]
+                                : rcl_participation_names[participation];
+}
+
+/* ---- Formulas ---- */
+
+static bool guard_start(char c)
+{
+    return c != '\0' && strchr("=+-@\t\r'", c) != NULL;
+}
+
+bool rcl_sheet_cell_needs_guard(const char *s)
+{
+    return s != NULL && guard_start(s[0]);
+}
+
+void rcl_sheet_cell_unguard(const char **s, size_t *len)
+{
+    if (*len >= 2 && (*s)[0] == '\'' && guard_start((*s)[1])) {
+        (*s)++;
+        (*len)--;
+    }
+}

@@ -1,0 +1,107 @@
+/*
+ * sheet.h - the students sheet's words: column names and cell values in
+ * English and Chinese, list separators, grades, and the guard against
+ * spreadsheet formulas.
+ *
+ * Import reads with these tables and export and template write with them,
+ * so what one writes the other reads back unchanged. English words match
+ * ignoring case, blanks, '_' and '-' ("Student ID" is student_id); Chinese
+ * words match exactly, blanks (also the full-width one) aside. A '*' that
+ * marks a required column ("*学籍号") is ignored too.
+ */
+#ifndef RCL_SCHOOL_SHEET_H
+#define RCL_SCHOOL_SHEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rcl_model.h"
+
+enum rcl_sheet_lang { RCL_SHEET_EN, RCL_SHEET_ZH };
+
+/* ---- Columns, in the order export and template write them ---- */
+
+enum rcl_sheet_column {
+    RCL_COL_STUDENT_ID,
+    RCL_COL_NAME,
+    RCL_COL_GRADE,
+    RCL_COL_CLASS,
+    RCL_COL_NETWORK,
+    RCL_COL_DEVICES,
+    RCL_COL_GROUPS,
+    RCL_COL_ASSISTANCE,
+    RCL_COL_PARTICIPATION,
+    RCL_COL_PLATFORM,
+    RCL_COL_FEEDBACK,
+    RCL_COL_COUNT
+};
+
+/* Every accepted column name, for help and messages. */
+#define RCL_SHEET_COLUMNS_ACCEPTED                                                                               \
+    "student_id (学籍号, 全国学籍号), name (姓名), grade (年级), class (班级), network "           \
+    "(家庭网络, "                                                                                            \
+    "网络), devices (学习终端, 设备, 终端), groups (特殊群体, 群体), assistance (帮扶措施, " \
+    "帮扶), "                                                                                                  \
+    "participation (参与情况, 参与), platform (学习平台, 平台), feedback (家长反馈, 反馈)"
+
+/*
+ * The student number of the example row template writes. No real number
+ * has the sequence code 000, and import refuses a row with it, so an
+ * example left in the sheet is never counted as a student.
+ */
+#define RCL_SHEET_EXAMPLE_ID "G110101201001010007"
+
+/* The column's name as written in lang: "student_id" or "学籍号". */
+const char *rcl_sheet_column_name(enum rcl_sheet_column c, enum rcl_sheet_lang lang);
+bool rcl_sheet_column_required(enum rcl_sheet_column c);
+
+/* The column a header cell (len bytes, already trimmed) names, or -1. */
+int rcl_sheet_column_find(const char *cell, size_t len);
+
+/* ---- Cell values ---- */
+
+enum rcl_sheet_list { RCL_LIST_NETWORK, RCL_LIST_DEVICES, RCL_LIST_GROUPS, RCL_LIST_MEASURES };
+
+/*
+ * Rewrites a list cell (len bytes) into the model's form, which
+ * rcl_set_parse and rcl_measures_parse read: items split at ';', '；', '、'
+ * or '，', each English word or Chinese alias replaced by the model's name
+ * (for measures "kind" or "kind:status", ':' or '：'), joined by ';'. An
+ * item that is not recognised is copied as it is, so that the model's
+ * parser names it. Returns 0, or -1 when out (outlen bytes) is too small.
+ */
+int rcl_sheet_list_normalize(enum rcl_sheet_list kind, const char *cell, size_t len, char *out,
+                             size_t outlen);
+
+/* Writes the words a list cell accepts, "broadband (宽带), ...", into out. */
+void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen);
+
+/* The participation a word (len bytes, not empty) names, or -1. */
+int rcl_sheet_participation_find(const char *cell, size_t len);
+
+/* The grade 1-12 a Chinese grade word names (一年级 … 六年级, 初一 or 七年级 …, 高一 …, 3年级), or
+ * 0. */
+unsigned rcl_sheet_grade_word(const char *cell, size_t len);
+
+/* Formatting for export; out is always NUL-terminated. */
+void rcl_sheet_grade_format(unsigned grade, enum rcl_sheet_lang lang, char *out, size_t outlen);
+void rcl_sheet_set_format(enum rcl_sheet_list kind, uint32_t set, enum rcl_sheet_lang lang,
+                          char *out, size_t outlen);
+void rcl_sheet_measures_format(const struct rcl_measure *m, size_t n, enum rcl_sheet_lang lang,
+                               char *out, size_t outlen);
+const char *rcl_sheet_participation_name(unsigned participation, enum rcl_sheet_lang lang);
+
+/* ---- Spreadsheet formulas ---- */
+
+/*
+ * True when a spreadsheet would run a cell starting like s as a formula (=
+ * + - @ tab CR), or s starts with the apostrophe that guards such a cell:
+ * export then writes it led by an apostrophe, which shows it as text.
+ */
+bool rcl_sheet_cell_needs_guard(const char *s);
+
+/* Drops the apostrophe that guards a cell (see above) from *s, *len. */
+void rcl_sheet_cell_unguard(const char **s, size_t *len);
+
+#endif

@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Spreadsheets as schools really have them: `template` → fill in → `import`;
+a GB18030 file with CRLF line ends, Chinese headers and Chinese words
+imports and the school's report matches totals computed here; `export` →
+`import` into a fresh store gives identical rows in every language and
+encoding, formula-looking cells included; files in no known encoding are
+refused with FILE:LINE and the offset; a sheet piped in imports too; a
+title row, empty columns and blank rows around the data are passed over."""
+
+import csv
+import io
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import rollcall_harness as rh  # noqa: E402
+
+COUNTY = "410102"
+EXAMPLE_ID = "G110101201001010007"
+
+# The Chinese words of the sheet, written out again here from the documented vocabulary.
+ZH_HEADER = ["学籍号", "姓名", "年级", "班级", "家庭网络", "学习终端", "特殊群体", "帮扶措施",
+             "参与情况", "学习平台", "家长反馈"]
+EN_HEADER = ["student_id", "name", "grade", "class", "network", "devices", "groups",
+             "assistance", "participation", "platform", "feedback"]
+ZH_NETWORK = {"broadband": "宽带", "mobile": "移动网络", "cable_tv": "有线电视"}
+ZH_DEVICES = {"computer": "电脑", "tablet": "平板", "smartphone": "手机", "tv": "电视"}
+ZH_GROUPS = {"poverty_card": "建档立卡", "hardship": "困难", "frontline_family": "一线医务人员子女",
+             "left_behind": "留守", "migrant": "随迁", "disabled": "残疾", "other": "其他"}
+ZH_MEASURES = {"tv_at_village": "村集中收看", "loaned_device": "借用设备",
+               "data_subsidy": "流量补贴", "one_to_one": "一对一帮扶",
+               "paper_materials": "纸质材料", "funding": "资助"}
+ZH_STATUS = {"planned": "计划", "ended": "已结束"}
+ZH_PARTICIPATION = {"active": "正常", "irregular": "不规律", "absent": "缺席",
+                    "opted_out": "申请不参加"}
+ZH_GRADES = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三",
+             "高一", "高二", "高三"]
+SEPARATORS = ["、", "；", ";", "，"]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰"
+
+
+def english_row(rnd, seq):
+    """One student as English CSV words (what the reference totals read)."""
+    pick = lambda names, p: [n for n in names if rnd.random() < p]  # noqa: E731
+    measures = []
+    for kind in pick(rh.MEASURES, 0.2):
+        status = rnd.choice(["", "", "planned", "ended"])
+        measures.append(kind + (":" + status if status else ""))
+    return {
+        "student_id": rh.student_id(COUNTY, "2012%02d%02d" % (1 + seq % 12, 1 + seq % 28), seq),
+        "name": rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(["", rnd.choice(GIVEN)]),
+        "grade": str(rnd.randint(1, 12)),
+        "class": "%d班" % rnd.randint(1, 6),
+        "network": ";".join(pick(rh.NETWORKS, 0.45)),
+        "devices": ";".join(pick(rh.DEVICES, 0.4)),
+        "groups": ";".join(pick(rh.GROUPS, 0.12)),
+        "assistance": ";".join(measures),
+        "participation": rnd.choice(["active", "active", "irregular", "absent", "opted_out"]),
+        "platform": rnd.choice(["", "国家中小学智慧教育平台", "空中课堂"]),
+        "feedback": rnd.choice(["", "家里只有一部手机", "信号不好，经常掉线"]),
+    }
+
+
+def chinese_cells(rnd, row):
+    """The same student in Chinese words, with a mix of separators and grade spellings."""
+    def joined(words):
+        out = ""
+        for i, w in enumerate(words):
+            out += (rnd.choice(SEPARATORS) if i else "") + w
+        return out
+
+    def measure(item):
+        kind, _, status = item.partition(":")
+        return ZH_MEASURES[kind] + ((rnd.choice(["：", ":"]) + ZH_STATUS[status]) if status else "")
+
+    grade = int(row["grade"])
+    return {
+        "student_id": row["student_id"],
+        "name": row["name"],
+        "grade": rnd.choice([ZH_GRADES[grade - 1], str(grade)]),
+        "class": row["class"],
+        "network": joined([ZH_NETWORK[w] for w in rh._items(row["network"])]),
+        "devices": joined([ZH_DEVICES[w] for w in rh._items(row["devices"])]),
+        "groups": joined([ZH_GROUPS[w] for w in rh._items(row["groups"])]),
+        "assistance": joined([measure(w) for w in rh._items(row["assistance"])]),
+        "participation": ZH_PARTICIPATION[row["participation"]],
+        "platform": row["platform"],
+        "feedback": row["feedback"],
+    }
+
+
+def csv_text(header, rows, keys, line_end="\r\n"):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=line_end)
+    w.writerow(header)
+    for row in rows:
+        w.writerow([row[k] for k in keys])
+    return buf.getvalue()
+
+
+def students_table(db):
+    """Every stored student's data columns, in student number order."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(
+            'SELECT student_id, name, grade, class, network, devices, platform, "groups", '
+            "participation, measures, feedback FROM students ORDER BY student_id").fetchall()
+    finally:
+        con.close()
+
+
+class Sheets(rh.RollcallTestCase):
+    harness_name = "sheets"
+
+    @classmethod
+    def build(cls):
+        cls.county = rh.Aggregator(cls.h, COUNTY, "county")
+        cls.serial = 0
+
+    def new_school(self):
+        Sheets.serial += 1
+        return rh.School(self.h, "21410102%02d" % Sheets.serial, COUNTY, self.county)
+
+    def school_cmd(self, *args, expect=rh.EXIT_OK):
+        return self.h.run([rh.SCHOOL] + list(args), expect=expect)
+
+    def test_1_template_fill_import(self):
+        school = self.new_school()
+        for lang, header in (("zh", ZH_HEADER), ("en", EN_HEADER)):
+            path = self.h.path("template-%s.csv" % lang)
+            self.school_cmd("template", "--out", path, "--lang", lang)
+            raw = open(path, "rb").read()
+            self.assertTrue(raw.startswith(b"\xef\xbb\xbf"), "the template starts with a BOM")
+            self.assertIn(b"\r\n", raw)
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+            self.assertEqual(rows[0], header)
+            self.assertEqual(len(rows), 2, "headers and one example row")
+            self.assertEqual(rows[1][0], EXAMPLE_ID)
+
+            # Kept as it is, the example row is refused and nothing is imported.
+            p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+            self.assertIn("template-%s.csv:2: this is the template's example row" % lang,
+                          p.stderr)
+            self.assertEqual(school.report()["students"], 0)
+
+        # For old Excel versions: GB18030, without a byte order mark, read back as such.
+        path = self.h.path("template-gb.csv")
+        self.school_cmd("template", "--out", path, "--encoding", "gb18030")
+        raw = open(path, "rb").read()
+        self.assertFalse(raw.startswith(b"\xef\xbb\xbf"))
+        self.assertEqual(raw.decode("gb18030").split("\r\n")[0], ",".join(ZH_HEADER))
+        p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("template-gb.csv:2: this is the template's example row", p.stderr)
+
+        # The example shows valid cells: with a real student number the row imports as
+        # the example says (zh: 移动网络 / 手机、电视 / 留守 / 流量补贴、一对一帮扶：计划 / 不规律).
+        raw = open(self.h.path("template-zh.csv"), "rb").read().decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(raw, newline="")))
+        example = dict(zip(EN_HEADER, rows[1]))
+        self.assertEqual((example["network"], example["devices"], example["groups"],
+                          example["assistance"], example["participation"]),
+                         ("移动网络", "手机、电视", "留守", "流量补贴、一对一帮扶：计划", "不规律"))
+        first = rh.student_id(COUNTY, "20150301", 1)
+        filled = [rows[0], [first] + rows[1][1:]]
+        # A teacher adds students below it in Chinese words.
+        added = [
+            [rh.student_id(COUNTY, "20140506", 2), "陈小红", "二年级", "2班", "宽带", "电脑；电视",
+             "", "", "正常", "", ""],
+            [rh.student_id(COUNTY, "20080910", 3), "赵大山", "初三", "3班", "", "电视",
+             "建档立卡、残疾", "纸质材料", "缺席", "", "=家里没有网络"],
+        ]
+        path = self.h.path("filled.csv")
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f, lineterminator="\r\n").writerows(filled + added)
+        p = self.school_cmd("import", "--db", school.db, path)
+        self.assertIn("imported 3 students (3 new", p.stdout)
+        want = rh.totals_of([
+            {"network": "mobile", "devices": "smartphone;tv", "groups": "left_behind",
+             "assistance": "data_subsidy;one_to_one:planned", "participation": "irregular"},
+            {"network": "broadband", "devices": "computer;tv", "groups": "", "assistance": "",
+             "participation": "active"},
+            {"network": "", "devices": "tv", "groups": "poverty_card;disabled",
+             "assistance": "paper_materials", "participation": "absent"},
+        ])
+        self.assertTotals(school.report(), want, "template, filled in")
+        table = {r[0]: r for r in students_table(school.db)}
+        self.assertEqual(table[first][2], 3, "三年级 is grade 3")
+        self.assertEqual(table[added[1][0]][2], 9, "初三 is grade 9")
+        self.assertEqual(table[added[1][0]][10], "=家里没有网络", "a formula-like cell is text")
+
+    def test_2_gb18030_crlf_chinese_headers(self):
+        school = self.new_school()
+        rnd = random.Random(2020)
+        english = [english_row(rnd, seq) for seq in range(1, 301)]
+        chinese = [chinese_cells(rnd, row) for row in english]
+        # Other accepted names for the columns, in another order.
+        header = ["全国学籍号", "姓名", "班级", "年级", "网络", "设备", "群体", "帮扶", "参与",
+                  "平台", "反馈"]
+        keys = ["student_id", "name", "class", "grade", "network", "devices", "groups",
+                "assistance", "participation", "platform", "feedback"]
+        raw = csv_text(header, chinese, keys).encode("gb18030")
+        self.assertRaises(UnicodeDecodeError, raw.decode, "utf-8")
+        path = self.h.path("gbk.csv")
+        with open(path, "wb") as f:
+            f.write(raw)
+        p = self.school_cmd("import", "--db", school.db, path)
+        self.assertIn("imported 300 students (300 new", p.stdout)
+        self.assertIn("read as GB18030", p.stderr)
+        self.assertTotals(school.report(), rh.totals_of(english), "GB18030 sheet")
+        names = {r[0]: r[1] for r in students_table(school.db)}
+        self.assertEqual(names, {r["student_id"]: r["name"] for r in english},
+                         "names arrive in UTF-8 unchanged")
+
+        # A bad cell in such a file is reported on its own line of the file.
+        chinese[6]["network"] = "卫星"
+        with open(self.h.path("gbk-bad.csv"), "wb") as f:
+            f.write(csv_text(header, chinese, keys).encode("gb18030"))
+        p = self.school_cmd("import", "--db", school.db, self.h.path("gbk-bad.csv"),
+                            expect=rh.EXIT_DATA)
+        self.assertIn("gbk-bad.csv:8: network: unknown value '卫星'", p.stderr)
+        Sheets.gb_school = school
+
+    def test_3_export_import_round_trip(self):
+        source = Sheets.gb_school
+        rnd = random.Random(7)
+        # Cells a spreadsheet would run as formulas, quotes, commas and long feedback.
+        tricky = []
+        for i, text in enumerate(["=1+1", "+8613800000000", "-负数", "@SUM(A1)", "'引号",
+                                  "''两个", "a,b \"c\"", "=HYPERLINK(\"http://x\")"]):
+            row = english_row(rnd, 400 + i)
+            row.update(name=text if i % 2 == 0 else row["name"], platform=text,
+                       feedback=text + " 反馈" * 20)
+            tricky.append(row)
+        # One student with every measure status, in order, twice.
+        every = english_row(rnd, 420)
+        every["assistance"] = "funding:planned;funding;tv_at_village:ended;one_to_one;funding"
+        tricky.append(every)
+        path = self.h.path("tricky.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(EN_HEADER, tricky, EN_HEADER, "\n"))
+        self.school_cmd("import", "--db", source.db, path)
+        want = students_table(source.db)
+        self.assertEqual(len(want), 309)
+
+        for lang, encoding in (("zh", "utf-8"), ("en", "utf-8"), ("zh", "gb18030"),
+                               ("en", "gb18030")):
+            out = self.h.path("export-%s-%s.csv" % (lang, encoding))
+            p = self.school_cmd("export", "--db", source.db, "--out", out, "--lang", lang,
+                                "--encoding", encoding)
+            self.assertIn("exported 309 students", p.stdout)
+            raw = open(out, "rb").read()
+            self.assertEqual(raw.startswith(b"\xef\xbb\xbf"), encoding == "utf-8")
+            text = raw.decode("utf-8-sig" if encoding == "utf-8" else "gb18030")
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+            self.assertEqual(rows[0], ZH_HEADER if lang == "zh" else EN_HEADER)
+            self.assertEqual(len(rows), 310)
+            self.assertIn(["'=1+1"], [[r[1]] for r in rows], "a formula cell is guarded")
+            self.assertFalse([r for r in rows if r[9].startswith(("=", "+", "-", "@"))],
+                             "no exported cell starts like a formula")
+
+            fresh = self.new_school()
+            p = self.school_cmd("import", "--db", fresh.db, out)
+            self.assertIn("imported 309 students (309 new", p.stdout)
+            self.assertEqual(students_table(fresh.db), want,
+                             "export %s %s, imported again, gives the same rows"
+                             % (lang, encoding))
+            self.assertTotals(fresh.report(), source.report(), "round trip")
+            # The source re-importing its own export changes nothing.
+            p = self.school_cmd("import", "--db", source.db, out)
+            self.assertIn("(0 new, 0 changed, 309 unchanged)", p.stdout)
+
+        # An export is never written over an existing file.
+        p = self.school_cmd("export", "--db", source.db, "--out", out, expect=rh.EXIT_DATA)
+        self.assertIn("already exists", p.stderr)
+        self.school_cmd("export", "--db", source.db, "--out", out + "2", "--lang", "fr",
+                        expect=rh.EXIT_USAGE)
+        self.assertFalse(os.path.exists(out + "2"))
+        self.assertEqual(os.stat(self.h.path("export-zh-utf-8.csv")).st_mode & 0o077, 0,
+                         "an export of personal data is readable by its owner only")
+
+    def test_4_unreadable_encodings_are_refused(self):
+        school = self.new_school()
+        header = ",".join(EN_HEADER[:4]).encode() + b"\r\n"
+        good = rh.student_id(COUNTY, "20120101", 9).encode() + b",Li,3,1\r\n"
+        cases = [
+            ("ff.csv", header + good + b"G1,\xff\xfe,3,1\r\n", ":3:", "byte 0xFF at offset"),
+            ("cut.csv", header + good + b"G1,\x81", ":3:", "cut short"),
+            ("damaged.csv", ("学籍号,姓名,年级,班级\r\n" + rh.student_id(COUNTY, "20120101", 9)
+                             + ",张三,3,1\r\n").encode() + b"G1,\xe5\xbc,3,1\r\n",
+             ":3:", "looks damaged"),
+            ("utf16.csv", "student_id\tname\r\n".encode("utf-16"), ":1:", "UTF-16"),
+        ]
+        for name, data, line, says in cases:
+            path = self.h.path(name)
+            with open(path, "wb") as f:
+                f.write(data)
+            p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+            self.assertIn(path + line, p.stderr, name)
+            self.assertIn(says, p.stderr, name)
+            self.assertIn("nothing was imported", p.stderr, name)
+        self.assertEqual(school.report()["students"], 0)
+
+    def test_5_import_from_a_pipe(self):
+        """A pipe cannot be read twice; its sheet imports all the same, GB18030 too."""
+        school = self.new_school()
+        rows = [{"student_id": rh.student_id(COUNTY, "20130101", 30 + i), "name": "孙%d" % i,
+                 "grade": "高二", "class": "1班", "network": "宽带", "devices": "电脑",
+                 "groups": "随迁", "assistance": "", "participation": "正常", "platform": "",
+                 "feedback": ""} for i in range(5)]
+        raw = csv_text(ZH_HEADER, rows, EN_HEADER).encode("gb18030")
+        p = subprocess.run([rh.SCHOOL, "import", "--db", school.db, "/dev/stdin"], input=raw,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, rh.EXIT_OK, p.stderr.decode(errors="replace"))
+        self.assertIn(b"imported 5 students (5 new", p.stdout)
+        got = school.report()
+        self.assertEqual((got["students"], got["groups"]["migrant"], got["condition_online"]),
+                         (5, 5, 5))
+
+    def test_6_title_row_empty_columns_and_blank_rows(self):
+        """What Excel leaves around the data: a title row above the header, empty columns
+        to the right and rows of empty cells are passed over; a value under a column with
+        no name is an error, not dropped."""
+        school = self.new_school()
+        ids = [rh.student_id(COUNTY, "20100202", 60 + i) for i in range(3)]
+        lines = [
+            "2020年春季学期学生居家学习情况统计表,,,,,,",
+            "学籍号,姓名,年级,班级,家庭网络,,",
+            ",,,,,,",
+            "%s,周一,四年级,1班,宽带,," % ids[0],
+            "%s,周二,4,1班,,," % ids[1],
+            ",,,,,,",
+            "%s,周三,初二,2班,移动网络,," % ids[2],
+            ",,,,,,",
+        ]
+        path = self.h.path("excel.csv")
+        with open(path, "wb") as f:
+            f.write("\r\n".join(lines).encode("gb18030") + b"\r\n")
+        p = self.school_cmd("import", "--db", school.db, path)
+        self.assertIn("imported 3 students (3 new", p.stdout)
+        table = students_table(school.db)
+        self.assertEqual([(r[0], r[2], r[4]) for r in table],
+                         sorted([(ids[0], 4, 1), (ids[1], 4, 0), (ids[2], 8, 2)]))
+
+        lines[4] = "%s,周二,4,1班,,备注," % ids[1]
+        with open(path, "wb") as f:
+            f.write("\r\n".join(lines).encode("utf-8") + b"\r\n")
+        p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("excel.csv:5: column 6 holds '备注' but has no name in the header",
+                      p.stderr)
+
+
+if __name__ == "__main__":
+    rh.main()

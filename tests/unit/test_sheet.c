@@ -1,0 +1,236 @@
+/*
+ * test_sheet.c - the sheet's words: English headers regardless of case,
+ * blanks, '_' and '-'; Chinese headers and their aliases; Chinese cell
+ * values and separators rewritten into the model's words; grades as
+ * Chinese words; the formula guard and its undoing; and every word export
+ * writes read back as the same value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcl_model.h"
+#include "rcl_test.h"
+#include "sheet.h"
+
+static int find(const char *header)
+{
+    return rcl_sheet_column_find(header, strlen(header));
+}
+
+static void test_english_headers(void)
+{
+    CHECK(find("student_id") == RCL_COL_STUDENT_ID);
+    CHECK(find("Student ID") == RCL_COL_STUDENT_ID);
+    CHECK(find("STUDENT-ID") == RCL_COL_STUDENT_ID);
+    CHECK(find("  name ") == RCL_COL_NAME);
+    CHECK(find("Participation") == RCL_COL_PARTICIPATION);
+    CHECK(find("feedback") == RCL_COL_FEEDBACK);
+    CHECK(find("phone") == -1);
+    CHECK(find("") == -1);
+    CHECK(find("_") == -1);
+    CHECK(find("names") == -1);
+    CHECK(find("nam") == -1);
+}
+
+static void test_chinese_headers(void)
+{
+    static const struct {
+        const char *header;
+        int column;
+    } cases[] = {
+        {"学籍号", RCL_COL_STUDENT_ID},
+        {"全国学籍号", RCL_COL_STUDENT_ID},
+        {"姓名", RCL_COL_NAME},
+        {"年级", RCL_COL_GRADE},
+        {"班级", RCL_COL_CLASS},
+        {"家庭网络", RCL_COL_NETWORK},
+        {"网络", RCL_COL_NETWORK},
+        {"学习终端", RCL_COL_DEVICES},
+        {"设备", RCL_COL_DEVICES},
+        {"终端", RCL_COL_DEVICES},
+        {"特殊群体", RCL_COL_GROUPS},
+        {"群体", RCL_COL_GROUPS},
+        {"帮扶措施", RCL_COL_ASSISTANCE},
+        {"帮扶", RCL_COL_ASSISTANCE},
+        {"参与情况", RCL_COL_PARTICIPATION},
+        {"参与", RCL_COL_PARTICIPATION},
+        {"学习平台", RCL_COL_PLATFORM},
+        {"平台", RCL_COL_PLATFORM},
+        {"家长反馈", RCL_COL_FEEDBACK},
+        {"反馈", RCL_COL_FEEDBACK},
+        {"\xE3\x80\x80姓 名 ", RCL_COL_NAME}, /* full-width and ASCII blanks around and inside */
+        {"*学籍号", RCL_COL_STUDENT_ID},      /* marked as required */
+        {"姓名＊", RCL_COL_NAME},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = find(cases[i].header);
+        if (got != cases[i].column)
+            fprintf(stderr, "header '%s': column %d, expected %d\n", cases[i].header, got,
+                    cases[i].column);
+        CHECK(got == cases[i].column);
+    }
+    CHECK(find("学号") == -1);
+    CHECK(find("姓") == -1);
+    /* Every column's written name is found again, in both languages. */
+    for (int c = 0; c < RCL_COL_COUNT; c++) {
+        CHECK(find(rcl_sheet_column_name(c, RCL_SHEET_EN)) == c);
+        CHECK(find(rcl_sheet_column_name(c, RCL_SHEET_ZH)) == c);
+    }
+}
+
+static const char *normalized(enum rcl_sheet_list kind, const char *cell, char *out, size_t outlen)
+{
+    if (rcl_sheet_list_normalize(kind, cell, strlen(cell), out, outlen) != 0)
+        return "(too long)";
+    return out;
+}
+
+static void test_list_values(void)
+{
+    char out[256];
+
+    CHECK_STR(normalized(RCL_LIST_NETWORK, "宽带；移动网络、有线电视", out, sizeof(out)),
+              "broadband;mobile;cable_tv");
+    CHECK_STR(normalized(RCL_LIST_NETWORK, "Broadband; Cable TV", out, sizeof(out)),
+              "broadband;cable_tv");
+    CHECK_STR(normalized(RCL_LIST_DEVICES, "电脑，平板、手机;电视", out, sizeof(out)),
+              "computer;tablet;smartphone;tv");
+    CHECK_STR(normalized(RCL_LIST_GROUPS,
+                         "建档立卡、留守、随迁、残疾、困难、一线医务人员子女、其他", out,
+                         sizeof(out)),
+              "poverty_card;left_behind;migrant;disabled;hardship;frontline_family;other");
+    CHECK_STR(normalized(RCL_LIST_GROUPS, "", out, sizeof(out)), "");
+    CHECK_STR(normalized(RCL_LIST_GROUPS, " ; 、\xE3\x80\x80", out, sizeof(out)), "");
+    /* Unknown words are kept as they are, for the model's parser to name. */
+    CHECK_STR(normalized(RCL_LIST_NETWORK, "宽带、卫星", out, sizeof(out)), "broadband;卫星");
+    CHECK_STR(normalized(RCL_LIST_MEASURES, "流量补贴、一对一帮扶：计划; funding : ended", out,
+                         sizeof(out)),
+              "data_subsidy;one_to_one:planned;funding:ended");
+    CHECK_STR(normalized(RCL_LIST_MEASURES, "借用设备:已结束、资助：已落实", out, sizeof(out)),
+              "loaned_device:ended;funding:in_place");
+    CHECK_STR(normalized(RCL_LIST_MEASURES, "借用设备：明天", out, sizeof(out)),
+              "loaned_device:明天");
+    CHECK(rcl_sheet_list_normalize(RCL_LIST_NETWORK, "宽带", 6, out, 5) == -1);
+
+    /* The rewritten cell is what the model reads. */
+    uint32_t set = 0;
+    char bad[32];
+    CHECK(rcl_set_parse(rcl_device_names, RCL_DEVICE_COUNT,
+                        normalized(RCL_LIST_DEVICES, "手机、电视", out, sizeof(out)), &set, bad,
+                        sizeof(bad)) == 0);
+    CHECK(set == (RCL_BIT(RCL_DEV_SMARTPHONE) | RCL_BIT(RCL_DEV_TV)));
+
+    rcl_sheet_list_accepted(RCL_LIST_NETWORK, out, sizeof(out));
+    CHECK_STR(out, "broadband (宽带), mobile (移动网络), cable_tv (有线电视)");
+}
+
+static void test_participation_and_grades(void)
+{
+    CHECK(rcl_sheet_participation_find("正常", strlen("正常")) == RCL_PART_ACTIVE);
+    CHECK(rcl_sheet_participation_find("不规律", strlen("不规律")) == RCL_PART_IRREGULAR);
+    CHECK(rcl_sheet_participation_find("缺席", strlen("缺席")) == RCL_PART_ABSENT);
+    CHECK(rcl_sheet_participation_find("申请不参加", strlen("申请不参加")) == RCL_PART_OPTED_OUT);
+    CHECK(rcl_sheet_participation_find("Opted Out", 9) == RCL_PART_OPTED_OUT);
+    CHECK(rcl_sheet_participation_find("sometimes", 9) == -1);
+
+    static const char *const words[12] = {"一年级", "二年级", "三年级", "四年级",
+                                          "五年级", "六年级", "初一",   "八年级",
+                                          "初三",   "高一",   "高二",   "高三"};
+    for (unsigned g = 1; g <= 12; g++) {
+        char out[32];
+        CHECK(rcl_sheet_grade_word(words[g - 1], strlen(words[g - 1])) == g);
+        rcl_sheet_grade_format(g, RCL_SHEET_ZH, out, sizeof(out));
+        CHECK(rcl_sheet_grade_word(out, strlen(out)) == g);
+        rcl_sheet_grade_format(g, RCL_SHEET_EN, out, sizeof(out));
+        CHECK((unsigned)atoi(out) == g);
+    }
+    CHECK(rcl_sheet_grade_word("七年级", strlen("七年级")) == 7);
+    CHECK(rcl_sheet_grade_word("十三年级", strlen("十三年级")) == 0);
+    CHECK(rcl_sheet_grade_word("3年级", strlen("3年级")) == 3);
+    CHECK(rcl_sheet_grade_word("12年级", strlen("12年级")) == 12);
+    CHECK(rcl_sheet_grade_word("13年级", strlen("13年级")) == 0);
+    CHECK(rcl_sheet_grade_word("0年级", strlen("0年级")) == 0);
+    CHECK(rcl_sheet_grade_word("年级", strlen("年级")) == 0);
+    CHECK(rcl_sheet_grade_word("x3年级", strlen("x3年级")) == 0);
+    CHECK(rcl_sheet_grade_word("3", 1) == 0);
+}
+
+/* Every set, measure and participation export writes comes back the same through import's words. */
+static void test_formatted_words_read_back(void)
+{
+    char text[512], norm[512], bad[64];
+
+    for (int lang = RCL_SHEET_EN; lang <= RCL_SHEET_ZH; lang++) {
+        for (uint32_t set = 0; set < RCL_BIT(RCL_GROUP_COUNT); set++) {
+            uint32_t got = 0;
+            rcl_sheet_set_format(RCL_LIST_GROUPS, set, lang, text, sizeof(text));
+            CHECK(rcl_sheet_list_normalize(RCL_LIST_GROUPS, text, strlen(text), norm,
+                                           sizeof(norm)) == 0);
+            CHECK(rcl_set_parse(rcl_group_names, RCL_GROUP_COUNT, norm, &got, bad, sizeof(bad)) ==
+                      0 &&
+                  got == set);
+        }
+        /* Every kind twice, with each status somewhere: the most a student may have. */
+        struct rcl_measure m[RCL_MEASURES_MAX];
+        size_t n = 0;
+        for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++) {
+            for (int st = 0; st < 2; st++)
+                m[n++] = (struct rcl_measure){(uint8_t)k, (uint8_t)((k + st) % RCL_STATUS_COUNT)};
+        }
+        struct rcl_measure back[RCL_MEASURES_MAX];
+        size_t n_back = 0;
+        rcl_sheet_measures_format(m, n, lang, text, sizeof(text));
+        CHECK(rcl_sheet_list_normalize(RCL_LIST_MEASURES, text, strlen(text), norm, sizeof(norm)) ==
+              0);
+        CHECK(rcl_measures_parse(norm, back, &n_back, bad, sizeof(bad)) == 0);
+        CHECK(n_back == n && memcmp(back, m, n * sizeof(m[0])) == 0);
+        for (unsigned p = 0; p < RCL_PARTICIPATION_COUNT; p++) {
+            const char *w = rcl_sheet_participation_name(p, lang);
+            CHECK(rcl_sheet_participation_find(w, strlen(w)) == (int)p);
+        }
+    }
+    rcl_sheet_set_format(RCL_LIST_NETWORK, RCL_BIT(RCL_NET_BROADBAND) | RCL_BIT(RCL_NET_CABLE_TV),
+                         RCL_SHEET_ZH, text, sizeof(text));
+    CHECK_STR(text, "宽带、有线电视");
+}
+
+static void test_formula_guard(void)
+{
+    static const char *const guarded[] = {"=1+2", "+86 123", "-5", "@SUM(A1)", "\tx", "'quoted"};
+    static const char *const plain[] = {"张三", "a=b", "", "3-1班"};
+
+    for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++) {
+        CHECK(rcl_sheet_cell_needs_guard(guarded[i]));
+        /* What export writes (an apostrophe, then the value) import reads back as the value. */
+        char cell[64];
+        snprintf(cell, sizeof(cell), "'%s", guarded[i]);
+        const char *s = cell;
+        size_t len = strlen(cell);
+        rcl_sheet_cell_unguard(&s, &len);
+        CHECK(len == strlen(guarded[i]) && memcmp(s, guarded[i], len) == 0);
+    }
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        CHECK(!rcl_sheet_cell_needs_guard(plain[i]));
+        const char *s = plain[i];
+        size_t len = strlen(s);
+        rcl_sheet_cell_unguard(&s, &len);
+        CHECK(s == plain[i] && len == strlen(plain[i]));
+    }
+    /* An apostrophe before anything else is the user's own text. */
+    const char *s = "'t is";
+    size_t len = strlen(s);
+    rcl_sheet_cell_unguard(&s, &len);
+    CHECK(len == 5);
+}
+
+int main(void)
+{
+    RCL_TEST_RUN(test_english_headers);
+    RCL_TEST_RUN(test_chinese_headers);
+    RCL_TEST_RUN(test_list_values);
+    RCL_TEST_RUN(test_participation_and_grades);
+    RCL_TEST_RUN(test_formatted_words_read_back);
+    RCL_TEST_RUN(test_formula_guard);
+    return RCL_TEST_RESULT();
+}
