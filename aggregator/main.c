@@ -6,6 +6,7 @@
  * 3 upstream unreachable (not used by these commands: `run` keeps trying).
  */
 #include <stdbool.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

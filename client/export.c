@@ -221,8 +221,8 @@ static void example_student(enum rcl_sheet_lang lang, struct rcl_student *s)
     s->network = RCL_BIT(RCL_NET_MOBILE);
     s->devices = RCL_BIT(RCL_DEV_SMARTPHONE) | RCL_BIT(RCL_DEV_TV);
     s->groups = RCL_BIT(RCL_GROUP_LEFT_BEHIND);
-    s->measures[0] = (struct rcl_measure){RCL_MEASURE_DATA_SUBSIDY, RCL_STATUS_IN_PLACE};
-    s->measures[1] = (struct rcl_measure){RCL_MEASURE_ONE_TO_ONE, RCL_STATUS_PLANNED};
+    s->measures[0] = (struct rcl_measure){.kind = RCL_MEASURE_DATA_SUBSIDY, .status = RCL_STATUS_IN_PLACE};
+    s->measures[1] = (struct rcl_measure){.kind = RCL_MEASURE_ONE_TO_ONE, .status = RCL_STATUS_PLANNED};
     s->n_measures = 2;
     s->participation = RCL_PART_IRREGULAR;
     snprintf(s->platform, sizeof(s->platform), "%s",

@@ -30,9 +30,9 @@ struct spec {
 #define NET(x) RCL_BIT(RCL_NET_##x)
 #define DEV(x) RCL_BIT(RCL_DEV_##x)
 #define GRP(x) RCL_BIT(RCL_GROUP_##x)
-#define M(kind, status)                                                                            \
+#define M(k, st)                                                                                   \
     {                                                                                              \
-        RCL_MEASURE_##kind, RCL_STATUS_##status                                                    \
+        .kind = RCL_MEASURE_##k, .status = RCL_STATUS_##st                                         \
     }
 
 static const struct spec students[] = {

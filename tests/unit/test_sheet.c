@@ -176,7 +176,8 @@ static void test_formatted_words_read_back(void)
         size_t n = 0;
         for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++) {
             for (int st = 0; st < 2; st++)
-                m[n++] = (struct rcl_measure){(uint8_t)k, (uint8_t)((k + st) % RCL_STATUS_COUNT)};
+                m[n++] = (struct rcl_measure){.kind = (uint8_t)k,
+                                              .status = (uint8_t)((k + st) % RCL_STATUS_COUNT)};
         }
         struct rcl_measure back[RCL_MEASURES_MAX];
         size_t n_back = 0;
