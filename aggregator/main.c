@@ -27,6 +27,8 @@
 #include "agg_bundle.h"
 #include "agg_status.h"
 #include "agg_backup.h"
+#include "agg_cli.h"
+#include "agg_conf.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -49,6 +51,11 @@ static const char usage_text[] =
     "  audit   --db FILE [--json]\n"
     "  import-bundle --db FILE BUNDLE\n"
     "  backup  --db FILE --out FILE [--force]\n"
+    "\n"
+    "Every command also takes --config FILE (default " RCL_AGG_CONF_DEFAULT " when it\n"
+    "exists): 'key = value' lines naming the command's options without the dashes\n"
+    "(db, id, tier, listen, upstream, upstream-key, stale-days) and log-level;\n"
+    "options on the command line win.\n"
     "\n"
     "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
@@ -74,63 +81,27 @@ static void usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    rcl_agg_cli_usage_verror(cmd, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(" PROGRAM " %s --help shows the options)\n", cmd);
 }
 
 /*
- * Parses "--name VALUE", "--name=VALUE" and "--flag". Returns 0, 1 when
- * --help was asked for, or -1 after printing a usage error.
+ * Parses "--name VALUE", "--name=VALUE" and "--flag", and --config FILE for
+ * what is left unset (agg_cli.h). Returns 0, 1 when --help was asked for,
+ * or -1 after printing a usage error.
  */
 static int parse_opts(const char *cmd, int argc, char **argv, struct opt *opts, size_t n)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *eq;
-        size_t len;
-        struct opt *o = NULL;
+    struct rcl_agg_opt parsed[16];
 
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return 1;
-        if (strncmp(a, "--", 2) != 0) {
-            usage_error(cmd, "unexpected argument '%s'", a);
-            return -1;
-        }
-        a += 2;
-        eq = strchr(a, '=');
-        len = eq ? (size_t)(eq - a) : strlen(a);
-        for (size_t k = 0; k < n; k++) {
-            if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
-                o = &opts[k];
-        }
-        if (!o) {
-            usage_error(cmd, "unknown option '%s'", argv[i]);
-            return -1;
-        }
-        if (o->flag) {
-            if (eq) {
-                usage_error(cmd, "option '--%s' takes no value", o->name);
-                return -1;
-            }
-            *o->flag = true;
-            continue;
-        }
-        if (*o->value) {
-            usage_error(cmd, "option '--%s' is given twice", o->name);
-            return -1;
-        }
-        if (eq) {
-            *o->value = eq + 1;
-        } else if (i + 1 < argc) {
-            *o->value = argv[++i];
-        } else {
-            usage_error(cmd, "option '--%s' needs a value", o->name);
-            return -1;
-        }
+    if (n > sizeof(parsed) / sizeof(parsed[0])) {
+        usage_error(cmd, "too many options (%zu)", n);
+        return -1;
     }
-    return 0;
+    for (size_t k = 0; k < n; k++)
+        parsed[k] = (struct rcl_agg_opt){opts[k].name, opts[k].value, opts[k].flag};
+    return rcl_agg_cli_parse(cmd, argc, argv, parsed, n);
 }
 
 static int require(const char *cmd, const char *name, const char *value)
@@ -710,7 +681,7 @@ static int cmd_import_bundle(int argc, char **argv)
     }
     /* The one positional argument is taken out; parse_opts sees only options. */
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             rest[n_rest++] = argv[i++];
             rest[n_rest++] = argv[i];
         } else if (strncmp(argv[i], "-", 1) == 0 || bundle) {

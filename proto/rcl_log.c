@@ -14,10 +14,23 @@ enum rcl_log_level rcl_log_threshold = RCL_LOG_INFO;
 
 static const char *log_program = "rollcall";
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+static const char *const level_words[] = {"debug", "info", "warn", "error"};
+static int configured_level = -1; /* from a configuration file, when set */
+
+void rcl_log_configure(const char *level)
+{
+    const char *env = getenv("ROLLCALL_LOG");
+
+    for (int i = 0; level != NULL && i < 4; i++) {
+        if (strcmp(level, level_words[i]) == 0)
+            configured_level = i;
+    }
+    if (configured_level >= 0 && (env == NULL || env[0] == '\0'))
+        rcl_log_threshold = (enum rcl_log_level)configured_level;
+}
 
 void rcl_log_init(const char *program)
 {
-    static const char *const words[] = {"debug", "info", "warn", "error"};
     const char *env = getenv("ROLLCALL_LOG");
 
     if (program != NULL && program[0] != '\0') {
@@ -25,11 +38,11 @@ void rcl_log_init(const char *program)
         const char *slash = strrchr(program, '/');
         log_program = slash != NULL ? slash + 1 : program;
     }
-    rcl_log_threshold = RCL_LOG_INFO;
+    rcl_log_threshold = configured_level >= 0 ? (enum rcl_log_level)configured_level : RCL_LOG_INFO;
     if (env == NULL || env[0] == '\0')
         return;
     for (int i = 0; i < 4; i++) {
-        if (strcmp(env, words[i]) == 0) {
+        if (strcmp(env, level_words[i]) == 0) {
             rcl_log_threshold = (enum rcl_log_level)i;
             return;
         }
