@@ -28,6 +28,7 @@ set(CPACK_PACKAGE_DESCRIPTION
     "rollcall-school keeps a school's students and their conditions for learning at home and\n\
 syncs them to the county; rollcall-agg runs a county, city or province aggregator.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)
 # cpack installs with DESTDIR and the real prefix, so /etc lands in /etc.
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)
