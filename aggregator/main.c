@@ -29,6 +29,7 @@
 #include "agg_backup.h"
 #include "agg_cli.h"
 #include "agg_conf.h"
+#include "agg_release.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -44,7 +45,7 @@ static const char usage_text[] =
     "  rotate-key --db FILE\n"
     "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
     "  enroll  --db FILE --source ID --key KEY\n"
-    "  revoke  --db FILE --source ID\n"
+    "  revoke  --db FILE --source ID [--release-schools]\n"
     "  run     --db FILE\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
     "  status  --db FILE [--json]\n"
@@ -477,26 +478,38 @@ out:
 /* ---- revoke ---- */
 
 static const char revoke_help[] =
-    "usage: " PROGRAM " revoke --db FILE --source ID\n"
+    "usage: " PROGRAM " revoke --db FILE --source ID [--release-schools]\n"
     "\n"
     "Stops admitting source ID: new connections with its key are refused at the\n"
     "handshake and batches on an open connection are refused. Its figures stay\n"
-    "in reports. Works while `run` is running; `enroll` lifts it.\n";
+    "in reports. Works while `run` is running; `enroll` lifts it.\n"
+    "--release-schools (a city or the province): also forgets the schools counted\n"
+    "through ID, so that another child (the city a county moved under) counts them.\n";
 
 static int cmd_revoke(int argc, char **argv)
 {
     const char *path = NULL, *source = NULL;
-    struct opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}};
+    bool release = false;
+    struct opt opts[] = {
+        {"db", &path, NULL}, {"source", &source, NULL}, {"release-schools", NULL, &release}};
+    struct rcl_agg_config cfg;
+    char err[512];
     sqlite3 *db;
-    int rc = parse_result(parse_opts("revoke", argc, argv, opts, 2), revoke_help);
+    int n, rc = parse_result(parse_opts("revoke", argc, argv, opts, 3), revoke_help);
 
     if (rc != -2)
         return rc;
     if (require("revoke", "db", path) || require("revoke", "source", source))
         return EXIT_USAGE;
-    db = open_store("revoke", path, NULL);
+    db = open_store("revoke", path, &cfg);
     if (!db)
         return EXIT_DATA;
+    if (release && cfg.tier == RCL_AGG_COUNTY) {
+        usage_error("revoke", "--release-schools is for a city or the province (a county "
+                              "counts its schools from their own rows)");
+        rcl_db_close(&db);
+        return EXIT_USAGE;
+    }
     switch (rcl_agg_revoke(db, source)) {
     case 1:
         printf("revoked source %s\n", source);
@@ -514,6 +527,14 @@ static int cmd_revoke(int argc, char **argv)
         fprintf(stderr, "revoke: %s: could not revoke source %s: %s\n", path, source,
                 sqlite3_errmsg(db));
         rc = EXIT_DATA;
+    }
+    if (rc == EXIT_OK && release) {
+        if ((n = rcl_agg_release_schools(db, &cfg, source, err, sizeof(err))) < 0) {
+            fprintf(stderr, "revoke: %s: %s\n", path, err);
+            rc = EXIT_DATA;
+        } else {
+            printf("released %d school(s) counted through %s\n", n, source);
+        }
     }
     rcl_db_close(&db);
     return rc;
