@@ -81,6 +81,8 @@ class BackupRestore(rh.RollcallTestCase):
                          % rh.tail(self.h.path("sync-a.log")))
         for out in taken:
             self.assert_sound_backup(out)
+        print("backup: %d backups taken while the county applied a sync of 4,000 students; "
+              "students in them: %s" % (len(taken), [students_in(t) for t in taken]))
         # Each copy is one moment of the county: never more than it was ever sent.
         for out in taken:
             self.assertLessEqual(students_in(out), len(self.a.rows) + len(self.b.rows))
@@ -126,6 +128,7 @@ class BackupRestore(rh.RollcallTestCase):
         county.start()
         behind = county.report()["totals"]["students"]
         self.assertLess(behind, truth, "the restored county should be behind the schools")
+        print("restore: the restored county held %d of %d students" % (behind, truth))
         self.assertEqual(behind, students_in(county.db + ".bak"))
         # Nothing is pending at the schools; their next syncs find what the county lost.
         rh.sync_until_acked(self.h, (self.a, self.b))
