@@ -1,7 +1,8 @@
 # install.cmake - what `cmake --install` lays out, and the Debian package cpack
 # makes of it (`cpack -G DEB`):
 #   bin/                        rollcall-agg, rollcall-school
-#   lib/systemd/system/         rollcall-agg@.service, rollcall-school-watch.service,
+#   lib/systemd/system/         rollcall-agg@.service, rollcall-agg-backup@.service and
+#                               .timer, rollcall-school-watch.service,
 #                               rollcall-school-sync.service and .timer
 #   /etc/rollcall/examples/     agg.conf, school.conf (PREFIX/etc unless PREFIX is /usr)
 #   share/doc/rollcall/         README.md, RUNBOOK.md, SECURITY.md, examples/

@@ -21,11 +21,13 @@ string(STRIP "${HARDENING}" HARDENING)
 string(MD5 stage_key "$ENV{DESTDIR}|${prefix}")
 set(stage "${ROLLCALL_STAGE}/${stage_key}")
 set(units)
-foreach(name rollcall-agg@.service rollcall-school-watch.service rollcall-school-sync.service)
+foreach(name rollcall-agg@.service rollcall-agg-backup@.service rollcall-school-watch.service
+             rollcall-school-sync.service)
   configure_file("${ROLLCALL_OPS}/systemd/${name}.in" "${stage}/${name}" @ONLY)
   list(APPEND units "${stage}/${name}")
 endforeach()
-list(APPEND units "${ROLLCALL_OPS}/systemd/rollcall-school-sync.timer")
+list(APPEND units "${ROLLCALL_OPS}/systemd/rollcall-school-sync.timer"
+     "${ROLLCALL_OPS}/systemd/rollcall-agg-backup@.timer")
 file(INSTALL ${units} DESTINATION "${prefix}/lib/systemd/system"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(INSTALL "${ROLLCALL_OPS}/examples/agg.conf" "${ROLLCALL_OPS}/examples/school.conf"

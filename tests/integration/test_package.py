@@ -27,6 +27,8 @@ WANT = [
     "./usr/bin/rollcall-agg",
     "./usr/bin/rollcall-school",
     "./usr/lib/systemd/system/rollcall-agg@.service",
+    "./usr/lib/systemd/system/rollcall-agg-backup@.service",
+    "./usr/lib/systemd/system/rollcall-agg-backup@.timer",
     "./usr/lib/systemd/system/rollcall-school-watch.service",
     "./usr/lib/systemd/system/rollcall-school-sync.service",
     "./usr/lib/systemd/system/rollcall-school-sync.timer",

@@ -29,8 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rollcall_harness as rh  # noqa: E402
 
 BUILD = os.path.dirname(os.path.abspath(rh.BIN))
-UNITS = ("rollcall-agg@.service", "rollcall-school-watch.service",
-         "rollcall-school-sync.service", "rollcall-school-sync.timer")
+UNITS = ("rollcall-agg@.service", "rollcall-agg-backup@.service", "rollcall-agg-backup@.timer",
+         "rollcall-school-watch.service", "rollcall-school-sync.service",
+         "rollcall-school-sync.timer")
 HARDENING = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
              "User": "rollcall", "StateDirectory": "rollcall", "ProtectHome": "yes",
              "UMask": "0077", "CapabilityBoundingSet": ""}
@@ -97,9 +98,10 @@ class Units(rh.RollcallTestCase):
             text = f.read()
         bindir = os.path.join(self.prefix, "bin")
         if name.endswith(".service"):
-            self.assertIn("ExecStart=" + bindir + "/rollcall-", text,
+            self.assertIn(bindir + "/rollcall-agg " if "agg" in name else
+                          bindir + "/rollcall-school ", text,
                           "%s should run the installed binary from %s" % (name, bindir))
-        text = text.replace("=" + bindir + "/", "=" + os.path.join(self.root, "bin") + "/")
+        text = text.replace(bindir + "/rollcall-", os.path.join(self.root, "bin") + "/rollcall-")
         folder = self.h.path("units")
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, name.replace("@.", "@%s." % instance) if instance else name)
@@ -112,6 +114,8 @@ class Units(rh.RollcallTestCase):
             self.assertTrue(os.path.isfile(os.path.join(self.unitdir, name)),
                             "%s is not installed in %s" % (name, self.unitdir))
         paths = [self.adapted("rollcall-agg@.service", "agg"),
+                 self.adapted("rollcall-agg-backup@.service", "agg"),
+                 self.adapted("rollcall-agg-backup@.timer", "agg"),
                  self.adapted("rollcall-school-watch.service"),
                  self.adapted("rollcall-school-sync.service"),
                  self.adapted("rollcall-school-sync.timer")]
@@ -130,8 +134,8 @@ class Units(rh.RollcallTestCase):
         self.assertTrue(ours, "verify should have named the misspelt key")
 
     def test_3_the_services_are_hardened_and_restart_on_failure(self):
-        for name in ("rollcall-agg@.service", "rollcall-school-watch.service",
-                     "rollcall-school-sync.service"):
+        for name in ("rollcall-agg@.service", "rollcall-agg-backup@.service",
+                     "rollcall-school-watch.service", "rollcall-school-sync.service"):
             s = unit_settings(os.path.join(self.unitdir, name))
             for k, v in HARDENING.items():
                 self.assertIn(v, s.get(k, []), "%s: %s=%s missing" % (name, k, v))
@@ -150,6 +154,42 @@ class Units(rh.RollcallTestCase):
         self.assertIn("--watch", watch["ExecStart"][0])
         timer = unit_settings(os.path.join(self.unitdir, "rollcall-school-sync.timer"))
         self.assertIn("OnUnitInactiveSec", timer)
+
+    def test_3b_the_nightly_backup_command_works(self):
+        # The backup unit's command line, with systemd's escapes resolved as systemd does
+        # (%i the instance, %% and $$ a literal % and $), the store and the backup folder
+        # moved into the test's folder, run by the shell the unit names.
+        h = self.h
+        s = unit_settings(os.path.join(self.unitdir, "rollcall-agg-backup@.service"))
+        self.assertIn("rollcall/backups", s["StateDirectory"])
+        timer = unit_settings(os.path.join(self.unitdir, "rollcall-agg-backup@.timer"))
+        self.assertEqual(timer["Persistent"], ["true"])
+        db = h.path("nightly.db")
+        h.run([rh.AGG, "init", "--db", db, "--id", "410102", "--tier", "county", "--listen",
+               "tcp://127.0.0.1:%d" % h.free_port()])
+        conf = self.write("nightly.conf", "db = %s\n" % db)
+        backups = h.path("backups")
+        os.makedirs(backups)
+        old = os.path.join(backups, "nightly-2001-01-01.db")
+        open(old, "wb").close()
+        os.utime(old, (978307200, 978307200))
+
+        def command(line):
+            line = line.replace("%i", "nightly").replace("%%", "%").replace("$$", "$")
+            line = line.replace("/etc/rollcall/nightly.conf", conf)
+            line = line.replace("/var/lib/rollcall/backups", backups)
+            return line.replace(os.path.join(self.prefix, "bin"), rh.BIN)
+
+        start = command(s["ExecStart"][0])
+        self.assertTrue(start.startswith("/bin/sh -c '") and start.endswith("'"), start)
+        for _ in range(2):  # the second run the same day replaces today's copy
+            h.run(["/bin/sh", "-c", start[len("/bin/sh -c '"):-1]])
+        made = [n for n in os.listdir(backups) if re.match(r"nightly-\d{4}-\d\d-\d\d\.db$", n)]
+        self.assertEqual(len(made), 2, "today's backup and the old one: %s" % made)
+        today = [n for n in made if n != os.path.basename(old)][0]
+        self.assertEqual(rh.integrity_check(os.path.join(backups, today)), ["ok"])
+        h.run(command(s["ExecStartPost"][0]).split())
+        self.assertEqual(os.listdir(backups), [today], "copies older than 14 days are removed")
 
     # ---- configuration files
 
