@@ -310,6 +310,24 @@ class Units(rh.RollcallTestCase):
             self.assertRegex(p.stderr, re.escape("/var/lib/rollcall/"),
                              "status should get as far as opening the example's store")
 
+    def test_8_the_man_pages_name_every_command_and_option(self):
+        # The pages are written by hand: each command of --help, and each option of each
+        # command's own --help, must be in the installed page, so the two cannot drift.
+        mandir = os.path.join(self.root, "share", "man", "man1")
+        for exe, listing in ((rh.AGG, r"^  ([a-z-]+)\s+--"),
+                             (rh.SCHOOL, r"^  rollcall-school ([a-z-]+) ")):
+            name = os.path.basename(exe)
+            with open(os.path.join(mandir, name + ".1"), encoding="utf-8") as f:
+                page = f.read().replace("\\-", "-").replace("\\fB", "").replace("\\fR", "")
+            usage = self.h.run([exe, "--help"]).stdout
+            commands = re.findall(listing, usage, re.M)
+            self.assertGreater(len(commands), 8, usage)
+            for cmd in commands:
+                self.assertRegex(page, r"\.B %s\b" % re.escape(cmd), "%s(1): %s" % (name, cmd))
+                text = self.h.run([exe, cmd, "--help"]).stdout
+                for opt in set(re.findall(r"--[a-z][a-z-]*", text)):
+                    self.assertIn(opt, page, "%s(1) lacks %s of %s" % (name, opt, cmd))
+
 
 if __name__ == "__main__":
     rh.main()
