@@ -101,7 +101,10 @@ class Package(rh.RollcallTestCase):
                                                 "/etc/rollcall/examples/school.conf"])
         with open(os.path.join(control, "postinst"), encoding="utf-8") as f:
             self.assertIn("adduser --system --group", f.read())
-        self.assertTrue(os.access(os.path.join(control, "postinst"), os.X_OK))
+        for script in ("postinst", "prerm", "postrm"):
+            path = os.path.join(control, script)
+            self.assertTrue(os.access(path, os.X_OK), "%s is not executable" % script)
+            subprocess.run(["sh", "-n", path], check=True, timeout=30)
 
     def test_3_unpacked_it_runs_and_reads_its_own_examples(self):
         root = self.h.path("root")
