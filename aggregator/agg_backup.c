@@ -199,7 +199,8 @@ int rcl_agg_backup(sqlite3 *src, const char *src_path, const char *out, bool for
     snprintf(folder, sizeof(folder), "%s", out);
     /* The rename itself must survive a power cut too. */
     if (sync_path(dirname(folder), O_RDONLY | O_DIRECTORY) != 0)
-        RCL_WARN("backup: %s: cannot flush its folder: %s", out, strerror(errno));
+        RCL_WARN("backup: cannot flush the folder of the copy out=%s error=%s", out,
+                 strerror(errno));
     ret = 0;
 done:
     sqlite3_close(dst);
