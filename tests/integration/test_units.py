@@ -21,7 +21,6 @@ import re
 import shutil
 import subprocess
 import sys
-import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
