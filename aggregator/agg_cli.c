@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_conf.h"
+#include "rcl_log.h"
+
 void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -20,12 +23,41 @@ void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\n(rollcall-agg %s --help shows the options)\n", cmd);
 }
 
+/* The configuration file of this run; option values point into it until exit. */
+static struct rcl_config *agg_conf;
+
+/* Fills what the command line left unset from the file. 0, or -1 after saying why. */
+static int fill_from_config(const char *cmd, const char *file, struct rcl_agg_opt *opts, size_t n)
+{
+    char err[1024];
+
+    /* A previous command in this process (the fuzz driver runs many) is done with its values. */
+    rcl_config_destroy(&agg_conf);
+    agg_conf = rcl_agg_conf_load(file, err, sizeof(err));
+    if (!agg_conf) {
+        if (err[0])
+            fprintf(stderr, "%s: %s\n", cmd, err);
+        return err[0] ? -1 : 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const char *v = rcl_config_get(agg_conf, opts[k].name);
+        if (v && opts[k].value && !*opts[k].value)
+            *opts[k].value = v;
+    }
+    rcl_log_configure(rcl_config_get(agg_conf, "log-level"));
+    return 0;
+}
+
 /*
- * Parses "--name VALUE", "--name=VALUE" and "--flag". Returns 0, 1 when
- * --help was asked for, or -1 after printing a usage error.
+ * Parses "--name VALUE", "--name=VALUE" and "--flag", then --config FILE (or
+ * the default file) for what is left unset. Returns 0, 1 when --help was
+ * asked for, or -1 after printing a usage error.
  */
 int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts, size_t n)
 {
+    const char *config = NULL;
+    struct rcl_agg_opt config_opt = {"config", &config, NULL};
+
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *eq;
         size_t len;
@@ -44,6 +76,8 @@ int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_op
             if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
                 o = &opts[k];
         }
+        if (len == 6 && strncmp(a, "config", 6) == 0)
+            o = &config_opt;
         if (!o) {
             rcl_agg_usage_error(cmd, "unknown option '%s'", argv[i]);
             return -1;
@@ -69,7 +103,7 @@ int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_op
             return -1;
         }
     }
-    return 0;
+    return fill_from_config(cmd, config, opts, n);
 }
 
 int rcl_agg_opt_require(const char *cmd, const char *name, const char *value)
@@ -114,6 +148,7 @@ void rcl_agg_opts_positional(int argc, char **argv, const struct rcl_agg_opt *op
 
         for (size_t k = 0; k < n && strncmp(argv[i], "--", 2) == 0; k++)
             takes_value |= !opts[k].flag && strcmp(argv[i] + 2, opts[k].name) == 0;
+        takes_value |= strcmp(argv[i], "--config") == 0;
         if (takes_value && i + 1 < argc) {
             rest[(*n_rest)++] = argv[i++];
             rest[(*n_rest)++] = argv[i];

@@ -24,9 +24,13 @@ void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Parses argv[0..argc) against opts[0..n). Returns 0, 1 when --help (or -h)
+ * Parses argv[0..argc) against opts[0..n), then fills the options it left
+ * unset from the configuration file (--config FILE, else the default file
+ * when it exists; agg_conf.h): the command line wins. Values taken from the
+ * file stay valid until the process exits. Returns 0, 1 when --help (or -h)
  * was asked for, or -1 after printing a usage error (unknown option, a value
- * missing or given twice, an argument that is not an option).
+ * missing or given twice, an argument that is not an option) or
+ * "FILE:LINE: reason".
  */
 int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts,
                        size_t n);

@@ -25,8 +25,11 @@
 #include "agg_audit.h"
 #include "agg_bundle.h"
 #include "agg_status.h"
-#include "agg_lists.h"
+#include "agg_backup.h"
 #include "agg_cli.h"
+#include "agg_conf.h"
+#include "agg_lists.h"
+#include "agg_release.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -41,7 +44,7 @@ static const char usage_text[] =
     "  rotate-key --db FILE\n"
     "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
     "  enroll  --db FILE --source ID --key KEY\n"
-    "  revoke  --db FILE --source ID\n"
+    "  revoke  --db FILE --source ID [--release-schools]\n"
     "  run     --db FILE\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
     "          [--suppress-below N]\n"
@@ -49,6 +52,12 @@ static const char usage_text[] =
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
     "  import-bundle --db FILE BUNDLE\n"
+    "  backup  --db FILE --out FILE [--force]\n"
+    "\n"
+    "Every command also takes --config FILE (default " RCL_AGG_CONF_DEFAULT " when it\n"
+    "exists): 'key = value' lines naming the command's options without the dashes\n"
+    "(db, id, tier, listen, upstream, upstream-key, stale-days) and log-level;\n"
+    "options on the command line win.\n"
     "\n"
     "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
@@ -416,27 +425,39 @@ out:
 /* ---- revoke ---- */
 
 static const char revoke_help[] =
-    "usage: " PROGRAM " revoke --db FILE --source ID\n"
+    "usage: " PROGRAM " revoke --db FILE --source ID [--release-schools]\n"
     "\n"
     "Stops admitting source ID: new connections with its key are refused at the\n"
     "handshake and batches on an open connection are refused. Its figures stay\n"
-    "in reports. Works while `run` is running; `enroll` lifts it.\n";
+    "in reports. Works while `run` is running; `enroll` lifts it.\n"
+    "--release-schools (a city or the province): also forgets the schools counted\n"
+    "through ID, so that another child (the city a county moved under) counts them.\n";
 
 static int cmd_revoke(int argc, char **argv)
 {
     const char *path = NULL, *source = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"source", &source, NULL}};
+    bool release = false;
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"source", &source, NULL}, {"release-schools", NULL, &release}};
+    struct rcl_agg_config cfg;
+    char err[512];
     sqlite3 *db;
-    int rc = parse_result(rcl_agg_opts_parse("revoke", argc, argv, opts, 2), revoke_help);
+    int n, rc = parse_result(rcl_agg_opts_parse("revoke", argc, argv, opts, 3), revoke_help);
 
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("revoke", "db", path) ||
         rcl_agg_opt_require("revoke", "source", source))
         return EXIT_USAGE;
-    db = open_store("revoke", path, NULL);
+    db = open_store("revoke", path, &cfg);
     if (!db)
         return EXIT_DATA;
+    if (release && cfg.tier == RCL_AGG_COUNTY) {
+        rcl_agg_usage_error("revoke", "--release-schools is for a city or the province (a county "
+                              "counts its schools from their own rows)");
+        rcl_db_close(&db);
+        return EXIT_USAGE;
+    }
     switch (rcl_agg_revoke(db, source)) {
     case 1:
         printf("revoked source %s\n", source);
@@ -454,6 +475,14 @@ static int cmd_revoke(int argc, char **argv)
         fprintf(stderr, "revoke: %s: could not revoke source %s: %s\n", path, source,
                 sqlite3_errmsg(db));
         rc = EXIT_DATA;
+    }
+    if (rc == EXIT_OK && release) {
+        if ((n = rcl_agg_release_schools(db, &cfg, source, err, sizeof(err))) < 0) {
+            fprintf(stderr, "revoke: %s: %s\n", path, err);
+            rc = EXIT_DATA;
+        } else {
+            printf("released %d school(s) counted through %s\n", n, source);
+        }
     }
     rcl_db_close(&db);
     return rc;
@@ -726,6 +755,46 @@ static int cmd_import_bundle(int argc, char **argv)
     return rc;
 }
 
+/* ---- backup ---- */
+
+static const char backup_help[] =
+    "usage: " PROGRAM " backup --db FILE --out FILE [--force]\n"
+    "\n"
+    "Copies the store into the new file --out (mode 0600: it holds the secret key)\n"
+    "through SQLite's online backup API, as of the moment it starts. Works while\n"
+    "`run` runs, which goes on applying batches. The copy is checked with PRAGMA\n"
+    "integrity_check before it is renamed into place; an existing --out is refused\n"
+    "unless --force. Restoring: ops/RUNBOOK.md.\n";
+
+static int cmd_backup(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL;
+    bool force = false;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"out", &out, NULL}, {"force", NULL, &force}};
+    struct rcl_agg_backup_result res;
+    char err[1024];
+    sqlite3 *db;
+    int rc = parse_result(rcl_agg_opts_parse("backup", argc, argv, opts, 3), backup_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("backup", "db", path) || rcl_agg_opt_require("backup", "out", out))
+        return EXIT_USAGE;
+    db = open_store("backup", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (rcl_agg_backup(db, path, out, force, &res, err, sizeof(err)) != 0) {
+        fprintf(stderr, "backup: %s\n", err);
+        rc = EXIT_DATA;
+    } else {
+        printf("backup: %s written (%d pages of %d bytes, integrity ok)\n", out, res.pages,
+               res.page_size);
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
 static const struct command commands[] = {
     {"init", init_help, cmd_init},
     {"pubkey", pubkey_help, cmd_pubkey},
@@ -739,6 +808,7 @@ static const struct command commands[] = {
     {"status", status_help, cmd_status},
     {"audit", audit_help, cmd_audit},
     {"import-bundle", import_bundle_help, cmd_import_bundle},
+    {"backup", backup_help, cmd_backup},
 };
 
 int main(int argc, char **argv)

@@ -24,6 +24,7 @@
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "report.h"
+#include "school_conf.h"
 #include "school_store.h"
 #include "status.h"
 #include "sync.h"
@@ -293,6 +294,12 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %s %s %s\n", PROGRAM, commands[i].name, commands[i].usage);
     fprintf(out, "Run '%s COMMAND --help' for what a command does.\n", PROGRAM);
+    fprintf(out,
+            "Every command also takes --config FILE (default %s when it exists):\n"
+            "'key = value' lines naming the command's options without the dashes (db,\n"
+            "school, county, name, upstream, upstream-key, pseudonym-key-file, timeout)\n"
+            "and log-level; options on the command line win.\n",
+            RCL_SCHOOL_CONF_DEFAULT);
 }
 
 static int usage_error(const struct command *cmd, const char *fmt, ...)
@@ -319,10 +326,46 @@ static int find_option(const struct command *cmd, const char *name, size_t len)
     return -1;
 }
 
-/* Parses argv (after the command name) into a. Returns -1 when done (run it), else an exit code. */
+/* The configuration file of this run; option values point into it until exit. */
+static struct rcl_config *school_conf;
+
+/*
+ * Fills the options the command line left unset from the configuration file
+ * (file from --config, else the default one when it exists). Returns -1 to
+ * go on, else the exit code after printing "FILE:LINE: reason".
+ */
+static int fill_from_config(const struct command *cmd, const char *file, struct args *a)
+{
+    char err[1024];
+
+    /* A previous command in this process (the fuzz driver runs many) is done with its values. */
+    rcl_config_destroy(&school_conf);
+    school_conf = rcl_school_conf_load(file, err, sizeof(err));
+    if (school_conf == NULL) {
+        if (err[0] == '\0')
+            return -1;
+        fprintf(stderr, "%s %s: %s\n", PROGRAM, cmd->name, err);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    for (int o = 0; o < OPTS_MAX && cmd->opts[o].name != NULL; o++) {
+        const char *v = rcl_config_get(school_conf, cmd->opts[o].name);
+        if (v != NULL && cmd->opts[o].value != NULL && a->values[o] == NULL)
+            a->values[o] = v;
+    }
+    rcl_log_configure(rcl_config_get(school_conf, "log-level"));
+    return -1;
+}
+
+/*
+ * Parses argv (after the command name) into a, then takes what it left unset
+ * from the configuration file (--config FILE). Returns -1 when done (run
+ * it), else an exit code.
+ */
 static int parse_args(const struct command *cmd, int argc, char **argv, struct args *a)
 {
     bool options_done = false;
+    const char *config = NULL;
+    int rc;
 
     memset(a, 0, sizeof(*a));
     a->cmd = cmd;
@@ -343,6 +386,14 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
             const char *eq = strchr(name, '=');
             size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
             int o = find_option(cmd, name, len);
+            if (o < 0 && len == 6 && strncmp(name, "config", 6) == 0) {
+                if (config != NULL)
+                    return usage_error(cmd, "option --config is given twice");
+                if (eq == NULL && i + 1 >= argc)
+                    return usage_error(cmd, "option --config needs a value");
+                config = eq != NULL ? eq + 1 : argv[++i];
+                continue;
+            }
             if (o < 0)
                 return usage_error(cmd, "unknown option '%s'", arg);
             const struct option_spec *spec = &cmd->opts[o];
@@ -365,6 +416,8 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
             return usage_error(cmd, "unexpected argument '%s'", arg);
         a->positional = arg;
     }
+    if ((rc = fill_from_config(cmd, config, a)) >= 0)
+        return rc;
     for (int o = 0; o < OPTS_MAX && cmd->opts[o].name != NULL; o++) {
         if (cmd->opts[o].required && a->values[o] == NULL) {
             fprintf(stderr, "%s %s: missing --%s %s\nusage: %s %s %s\n", PROGRAM, cmd->name,

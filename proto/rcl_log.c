@@ -1,6 +1,10 @@
 /*
  * rcl_log.c - one line per event on stderr:
- * "2024-03-01T08:00:00Z rollcall-agg: WARN ingest: message".
+ * "2024-03-01T08:00:00Z rollcall-agg: WARN ingest: message key=value".
+ * When stderr is the systemd journal (JOURNAL_STREAM names it), the journal
+ * keeps the time and the program's name itself: lines are
+ * "<4>WARN ingest: message key=value", the <N> being the syslog priority the
+ * journal files the line under (journalctl -p warning).
  */
 #include "rcl_log.h"
 
@@ -8,16 +12,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 enum rcl_log_level rcl_log_threshold = RCL_LOG_INFO;
 
 static const char *log_program = "rollcall";
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+static const char *const level_words[] = {"debug", "info", "warn", "error"};
+/* syslog priorities: debug 7, info 6, warning 4, err 3. */
+static const int level_priorities[] = {7, 6, 4, 3};
+static int configured_level = -1; /* from a configuration file, when set */
+static int to_journal;            /* stderr is the journal's stream */
+
+/*
+ * Is stderr the stream systemd connected to the journal? JOURNAL_STREAM is
+ * "DEV:INODE" of it; a child whose stderr was redirected inherits the
+ * variable, hence the comparison.
+ */
+static int stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat sb;
+    char tail;
+
+    if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+        return 0;
+    if (fstat(2, &sb) != 0)
+        return 0;
+    return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
+void rcl_log_configure(const char *level)
+{
+    const char *env = getenv("ROLLCALL_LOG");
+
+    for (int i = 0; level != NULL && i < 4; i++) {
+        if (strcmp(level, level_words[i]) == 0)
+            configured_level = i;
+    }
+    if (configured_level >= 0 && (env == NULL || env[0] == '\0'))
+        rcl_log_threshold = (enum rcl_log_level)configured_level;
+}
 
 void rcl_log_init(const char *program)
 {
-    static const char *const words[] = {"debug", "info", "warn", "error"};
     const char *env = getenv("ROLLCALL_LOG");
 
     if (program != NULL && program[0] != '\0') {
@@ -25,11 +65,12 @@ void rcl_log_init(const char *program)
         const char *slash = strrchr(program, '/');
         log_program = slash != NULL ? slash + 1 : program;
     }
-    rcl_log_threshold = RCL_LOG_INFO;
+    to_journal = stderr_is_journal();
+    rcl_log_threshold = configured_level >= 0 ? (enum rcl_log_level)configured_level : RCL_LOG_INFO;
     if (env == NULL || env[0] == '\0')
         return;
     for (int i = 0; i < 4; i++) {
-        if (strcmp(env, words[i]) == 0) {
+        if (strcmp(env, level_words[i]) == 0) {
             rcl_log_threshold = (enum rcl_log_level)i;
             return;
         }
@@ -49,15 +90,25 @@ void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
 
     if ((int)level < 0 || level > RCL_LOG_ERROR)
         level = RCL_LOG_ERROR;
-    if (gmtime_r(&now, &tm) == NULL ||
-        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        strcpy(stamp, "-");
-    n = snprintf(line, sizeof(line), "%s %s: %s ", stamp, log_program, level_names[level]);
+    if (to_journal) {
+        n = snprintf(line, sizeof(line), "<%d>%s ", level_priorities[level], level_names[level]);
+    } else {
+        if (gmtime_r(&now, &tm) == NULL ||
+            strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            strcpy(stamp, "-");
+        n = snprintf(line, sizeof(line), "%s %s: %s ", stamp, log_program, level_names[level]);
+    }
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
+    /* One event, one line: a control character from a peer or a file (a name, an
+     * endpoint, an error text) must not start a forged line of its own. */
+    for (char *c = line + n; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    }
     /* One write per line, so lines from two threads never interleave. */
     fprintf(stderr, "%s\n", line);
 }

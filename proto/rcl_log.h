@@ -14,6 +14,12 @@ extern enum rcl_log_level rcl_log_threshold;
 /* Sets the threshold from ROLLCALL_LOG (debug|info|warn|error); default info. */
 void rcl_log_init(const char *program);
 
+/*
+ * The level a configuration file asks for (debug|info|warn|error), used
+ * when ROLLCALL_LOG is not set; before or after rcl_log_init.
+ */
+void rcl_log_configure(const char *level);
+
 void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -698,6 +698,17 @@ def backup(path):
     os.chmod(path + ".bak", 0o600)
 
 
+def add_students(h, school, count, seed, name):
+    """New students for school (ids from another generator seed, none it already holds),
+    imported; returns their rows."""
+    path = h.gen_students(school.id, school.county, count, seed, path=h.path(name))
+    known = {r["student_id"] for r in school.rows}
+    fresh = [r for r in read_csv(path) if r["student_id"] not in known]
+    write_csv(path, fresh)
+    school.import_csv(path)
+    return fresh
+
+
 def restore(path):
     """Puts the backup back in place of a store whose process is stopped."""
     for suffix in ("-wal", "-shm"):

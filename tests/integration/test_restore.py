@@ -52,14 +52,7 @@ class Restore(rh.RollcallTestCase):
         rh.wait_for_truth(cls.h, (cls.a, cls.b), (cls.county, cls.prov), timeout)
 
     def more_students(self, school, count, seed, name):
-        """New students for school (ids from another generator seed), imported."""
-        path = self.h.gen_students(school.id, school.county, count, seed,
-                                   path=self.h.path(name))
-        known = {r["student_id"] for r in school.rows}
-        fresh = [r for r in rh.read_csv(path) if r["student_id"] not in known]
-        rh.write_csv(path, fresh)
-        school.import_csv(path)
-        return fresh
+        return rh.add_students(self.h, school, count, seed, name)
 
     def test_1_a_school_restored_from_an_old_backup_is_sent_again_in_full(self):
         a = self.a
