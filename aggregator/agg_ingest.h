@@ -43,6 +43,7 @@ struct rcl_agg_ingest_ctx {
     sqlite3 *db;                      /* the store, owned by the caller */
     const struct rcl_agg_config *cfg; /* tier, id, whether there is an upstream */
     int64_t now;                      /* unix seconds to record; 0 reads the clock */
+    size_t applied_changes;           /* out: changes in the batch last committed, for metrics */
 };
 
 /*

@@ -16,14 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <zmq.h>
 
 #include "agg_sql.h"
 #include "agg_store.h"
+#include "agg_http.h"
 #include "agg_ingest.h"
 #include "agg_limit.h"
+#include "agg_metrics.h"
+#include "agg_monitor.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
@@ -133,6 +137,9 @@ struct run {
     int retry_s;
     struct rcl_agg_ingest_ctx ingest;
     struct rcl_agg_limits *limits;
+    struct rcl_agg_metrics metrics;
+    struct rcl_agg_http *http;
+    time_t started_at, beat_at;
 };
 
 static double now_s(void)
@@ -225,6 +232,9 @@ static void serve(struct run *r)
         size_t out_len = 0;
         int rc;
 
+        double received_at;
+        bool limited;
+
         memset(&msg, 0, sizeof(msg));
         rc = rcl_transport_recv(r->server, 1, &msg);
         if (rc <= 0) {
@@ -232,7 +242,9 @@ static void serve(struct run *r)
                 RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
             break;
         }
-        if (!rcl_agg_limits_take(r->limits, msg.user_id, msg.len, now_s())) {
+        received_at = now_s();
+        limited = !rcl_agg_limits_take(r->limits, msg.user_id, msg.len, received_at);
+        if (limited) {
             /* Over its limit: answered before anything costly; the sender backs off. */
             memset(&reply, 0, sizeof(reply));
             reply.status = RCL_REPLY_BUSY;
@@ -252,11 +264,25 @@ static void serve(struct run *r)
             RCL_WARN("run: could not queue the reply to source %s: %s",
                      reply.source[0] ? reply.source : "?", zmq_strerror(errno));
         }
+        rcl_agg_metrics_count(&r->metrics, &reply, rc == 1, r->ingest.applied_changes, limited,
+                              now_s() - received_at);
         free(out);
         rcl_transport_message_clear(&msg);
         if (rc == 1)
             uplink_pump(r);
     }
+}
+
+/* Tells `health` this loop is alive, every RCL_AGG_HEARTBEAT_S. A busy store skips a beat. */
+static void heartbeat(struct run *r)
+{
+    time_t now = time(NULL);
+
+    if (now - r->beat_at < RCL_AGG_HEARTBEAT_S)
+        return;
+    r->beat_at = now;
+    if (rcl_agg_heartbeat_beat(r->db, (int64_t)getpid(), r->started_at, now) != 0)
+        RCL_WARN("run: cannot write the heartbeat into %s: %s", r->path, sqlite3_errmsg(r->db));
 }
 
 static int install_signals(void)
@@ -272,12 +298,14 @@ static int install_signals(void)
     return 0;
 }
 
-int rcl_agg_run(const char *db_path)
+int rcl_agg_run(const char *db_path, const char *http)
 {
     struct run r;
-    char err[512];
+    char err[512], stored_http[RCL_AGG_HTTP_ADDR_MAX + 1];
     int ret = 1;
     memset(&r, 0, sizeof(r));
+    r.started_at = time(NULL);
+    rcl_agg_metrics_init(&r.metrics, (int64_t)r.started_at);
     r.path = db_path;
     r.zl.path = db_path;
     stop_requested = 0;
@@ -325,6 +353,16 @@ int rcl_agg_run(const char *db_path)
     }
     RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r.cfg.tier], r.cfg.id,
              r.cfg.listen);
+    if (!http && rcl_meta_get_text(r.db, "http", stored_http, sizeof(stored_http)) == 0)
+        http = stored_http;
+    if (http && strcmp(http, "off") != 0) {
+        r.http = rcl_agg_http_start(http, db_path, &r.cfg, &r.metrics, err, sizeof(err));
+        if (!r.http) {
+            fprintf(stderr, "run: --http: %s\n", err);
+            goto out;
+        }
+        RCL_INFO("run: metrics and dashboard on http://%s/", http);
+    }
     r.retry_s = RUN_RETRY_REFUSED_S;
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
         RCL_INFO("run: forwarding summaries to %s", r.cfg.upstream);
@@ -355,10 +393,15 @@ int rcl_agg_run(const char *db_path)
         uplink_pump(&r);
         if (r.cfg.has_upstream)
             uplink_watch(&r);
+        heartbeat(&r);
     }
     RCL_INFO("run: stopping");
     ret = 0;
 out:
+    /* The listener reads the counters: it stops first. */
+    rcl_agg_http_stop(&r.http);
+    if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)
+        RCL_WARN("run: cannot record the clean stop in %s", db_path);
     if (r.up)
         rcl_uplink_destroy(&r.up);
     if (r.server)

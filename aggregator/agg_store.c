@@ -22,7 +22,8 @@ const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "p
 
 static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
                                                     RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
-                                                    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3};
+                                                    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3,
+                                                    RCL_AGG_SQL_OUTBOX_AGE};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 /* Long enough for `enroll` or `report` to wait out one of run's commits. */

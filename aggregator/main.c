@@ -26,6 +26,8 @@
 #include "agg_audit.h"
 #include "agg_bundle.h"
 #include "agg_status.h"
+#include "agg_http.h"
+#include "agg_monitor.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -36,13 +38,13 @@ static const char usage_text[] =
     "usage: " PROGRAM " COMMAND [OPTIONS]   (" PROGRAM " COMMAND --help for one command)\n"
     "\n"
     "  init    --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
-    "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N] [--http HOST:PORT]\n"
     "  pubkey  --db FILE\n"
     "  rotate-key --db FILE\n"
     "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
     "  enroll  --db FILE --source ID --key KEY\n"
     "  revoke  --db FILE --source ID\n"
-    "  run     --db FILE\n"
+    "  run     --db FILE [--http HOST:PORT|off]\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
@@ -182,18 +184,23 @@ static sqlite3 *open_store(const char *cmd, const char *path, struct rcl_agg_con
 static const char init_help[] =
     "usage: " PROGRAM " init --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
     "                    [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "                    [--http HOST:PORT]\n"
     "\n"
     "Creates the aggregator store FILE (it must not exist) with a new identity key,\n"
     "and prints the public key (64 hex characters) for enrolling this aggregator\n"
     "upstream. ID: 1-32 characters from 0-9 A-Z a-z _ . - (a county uses its\n"
     "6-digit code). ENDPOINT: tcp://HOST:PORT. KEY: the upstream's public key.\n"
-    "--stale-days: a school that has not synced for N days counts as stale (7).\n";
+    "--stale-days: a school that has not synced for N days counts as stale (7).\n"
+    "--http: where `run` serves /metrics and the dashboard (e.g. 127.0.0.1:9100; a bare\n"
+    "PORT means 127.0.0.1:PORT); off when not given. The dashboard's operator token is\n"
+    "made here either way (`dashboard-token` prints it).\n";
 
 static int cmd_init(int argc, char **argv)
 {
     const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
-               *upstream_key = NULL, *stale = NULL;
-    struct opt opts[] = {{"db", &db, NULL},
+               *upstream_key = NULL, *stale = NULL, *http = NULL;
+    struct opt opts[] = {{"http", &http, NULL},
+                         {"db", &db, NULL},
                          {"id", &id, NULL},
                          {"tier", &tier, NULL},
                          {"listen", &listen, NULL},
@@ -203,7 +210,9 @@ static int cmd_init(int argc, char **argv)
     struct rcl_agg_config cfg;
     uint8_t pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1], err[512];
-    int rc = parse_result(parse_opts("init", argc, argv, opts, 7), init_help);
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1];
+    sqlite3 *store;
+    int rc = parse_result(parse_opts("init", argc, argv, opts, 8), init_help);
 
     if (rc != -2)
         return rc;
@@ -247,12 +256,33 @@ static int cmd_init(int argc, char **argv)
     }
     if (parse_stale_days("init", stale, &cfg.stale_seconds) != 0)
         return EXIT_USAGE;
+    if (http && rcl_agg_http_addr_parse(http, NULL) != 0) {
+        usage_error("init", "--http '%s' is not HOST:PORT (an IPv4 address or localhost) or PORT",
+                    http);
+        return EXIT_USAGE;
+    }
     if (cfg.stale_seconds == 0)
         cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
         fprintf(stderr, "init: %s\n", err);
         return EXIT_DATA;
     }
+    /* The store exists from here; what follows is written into it. */
+    store = open_store("init", db, NULL);
+    if (!store)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (http && rcl_meta_set_text(store, "http", http) != 0) {
+        fprintf(stderr, "init: %s: cannot store --http: %s\n", db, sqlite3_errmsg(store));
+        rc = EXIT_DATA;
+    } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
+        fprintf(stderr, "init: %s: %s\n", db, err);
+        rc = EXIT_DATA;
+    }
+    sodium_memzero(token, sizeof(token));
+    rcl_db_close(&store);
+    if (rc != EXIT_OK)
+        return rc;
     rcl_key_to_hex(pk, hex);
     printf("%s\n", hex);
     fprintf(stderr, "init: created %s aggregator %s in %s, listening on %s%s%s\n",
@@ -549,23 +579,31 @@ static int cmd_revoke(int argc, char **argv)
 /* ---- run ---- */
 
 static const char run_help[] =
-    "usage: " PROGRAM " run --db FILE\n"
+    "usage: " PROGRAM " run --db FILE [--http HOST:PORT|off]\n"
     "\n"
     "Serves in the foreground: accepts batches from enrolled sources on the listen\n"
     "endpoint and forwards summaries to the upstream, if any. SIGTERM or SIGINT\n"
-    "stop it cleanly.\n";
+    "stop it cleanly. --http serves /metrics (Prometheus) and the dashboard (/, with\n"
+    "the operator token) on HOST:PORT (a bare PORT: 127.0.0.1), instead of the\n"
+    "address given at init; off serves neither.\n";
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *path = NULL;
-    struct opt opts[] = {{"db", &path, NULL}};
-    int rc = parse_result(parse_opts("run", argc, argv, opts, 1), run_help);
+    const char *path = NULL, *http = NULL;
+    struct opt opts[] = {{"db", &path, NULL}, {"http", &http, NULL}};
+    int rc = parse_result(parse_opts("run", argc, argv, opts, 2), run_help);
 
     if (rc != -2)
         return rc;
     if (require("run", "db", path))
         return EXIT_USAGE;
-    return rcl_agg_run(path) == 0 ? EXIT_OK : EXIT_DATA;
+    if (http && strcmp(http, "off") != 0 && rcl_agg_http_addr_parse(http, NULL) != 0) {
+        usage_error("run",
+                    "--http '%s' is not HOST:PORT (an IPv4 address or localhost), PORT or off",
+                    http);
+        return EXIT_USAGE;
+    }
+    return rcl_agg_run(path, http) == 0 ? EXIT_OK : EXIT_DATA;
 }
 
 /* ---- report ---- */

@@ -86,9 +86,10 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
     return -1;
 }
 
-int fuzz_agg_run(const char *path)
+int fuzz_agg_run(const char *path, const char *http)
 {
     (void)path;
+    (void)http;
     return -1;
 }
 

@@ -46,7 +46,7 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
                           uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen);
 
 /* Stand-in for rcl_agg_run: never serves. Returns -1. */
-int fuzz_agg_run(const char *path);
+int fuzz_agg_run(const char *path, const char *http);
 
 /*
  * Guards for the file calls the main.c files make themselves (today only
