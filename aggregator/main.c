@@ -26,6 +26,7 @@
 #include "agg_audit.h"
 #include "agg_bundle.h"
 #include "agg_status.h"
+#include "agg_health.h"
 #include "agg_http.h"
 #include "agg_monitor.h"
 
@@ -48,9 +49,10 @@ static const char usage_text[] =
     "  report  --db FILE [--format json|csv|html] [--stale-days N]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
+    "  health  --db FILE [--max-lag SECONDS] [--min-free-mb N]\n"
     "  import-bundle --db FILE BUNDLE\n"
     "\n"
-    "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
+    "Exit codes: 0 success, 1 user or data error, 2 usage, 3 upstream behind (health).\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
 
 /* ---- Options ---- */
@@ -718,6 +720,111 @@ static int cmd_audit(int argc, char **argv)
     return breaks == 0 ? EXIT_OK : EXIT_DATA;
 }
 
+/* ---- health ---- */
+
+static const char health_help[] =
+    "usage: " PROGRAM " health --db FILE [--max-lag SECONDS] [--min-free-mb N]\n"
+    "\n"
+    "Checks that this aggregator is doing its job and prints one line: \"ok: ...\"\n"
+    "(exit 0), or what is wrong (exit 1: the store cannot be read or fails its\n"
+    "integrity check, the disk holding it has less than N MiB free (100), or\n"
+    "`run` is not running on it or is stuck; exit 3: the oldest change waiting for\n"
+    "the upstream is older than SECONDS (3600)). Only reads the store. Run it on\n"
+    "the host that runs `run` (it looks for the process).\n";
+
+/* Parses a whole number from 0 to max. 0, or -1 after a usage error. */
+static int parse_count(const char *cmd, const char *name, const char *s, int64_t max,
+                       int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (!s)
+        return 0;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max) {
+        usage_error(cmd, "--%s '%s' must be a whole number from 0 to %lld", name, s,
+                    (long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_health(int argc, char **argv)
+{
+    const char *path = NULL, *max_lag = NULL, *min_free = NULL;
+    struct opt opts[] = {
+        {"db", &path, NULL}, {"max-lag", &max_lag, NULL}, {"min-free-mb", &min_free, NULL}};
+    struct rcl_agg_health_options ho;
+    int64_t lag = RCL_AGG_HEALTH_MAX_LAG_DEFAULT, free_mb = RCL_AGG_HEALTH_MIN_FREE_MB_DEFAULT;
+    char line[1024];
+    enum rcl_agg_health_result res;
+    int rc = parse_result(parse_opts("health", argc, argv, opts, 3), health_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("health", "db", path) ||
+        parse_count("health", "max-lag", max_lag, 100LL * 365 * 86400, &lag) != 0 ||
+        parse_count("health", "min-free-mb", min_free, 1LL << 40, &free_mb) != 0)
+        return EXIT_USAGE;
+    memset(&ho, 0, sizeof(ho));
+    ho.max_lag_seconds = lag;
+    ho.min_free_bytes = (uint64_t)free_mb * 1024 * 1024;
+    res = rcl_agg_health(path, &ho, line, sizeof(line));
+    if (res == RCL_AGG_HEALTHY) {
+        printf("%s\n", line);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "health: %s\n", line);
+    return (int)res;
+}
+
+/* ---- dashboard-token ---- */
+
+static const char dashboard_token_help[] =
+    "usage: " PROGRAM " dashboard-token --db FILE [--new]\n"
+    "\n"
+    "Prints the operator token the dashboard (`run --http`, path /) asks for, as\n"
+    "`Authorization: Bearer TOKEN` or `?token=TOKEN`. --new replaces it (the old one\n"
+    "stops working at once, also while `run` runs). The token is kept in the store,\n"
+    "which only its owner can read.\n";
+
+static int cmd_dashboard_token(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool fresh = false;
+    struct opt opts[] = {{"db", &path, NULL}, {"new", NULL, &fresh}};
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1], err[512];
+    sqlite3 *db;
+    int found, rc = parse_result(parse_opts("dashboard-token", argc, argv, opts, 2),
+                                 dashboard_token_help);
+
+    if (rc != -2)
+        return rc;
+    if (require("dashboard-token", "db", path))
+        return EXIT_USAGE;
+    db = open_store("dashboard-token", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    found = fresh ? 0 : rcl_agg_token_get(db, token);
+    if (found < 0) {
+        fprintf(stderr, "dashboard-token: %s: reading the store failed: %s\n", path,
+                sqlite3_errmsg(db));
+        rc = EXIT_DATA;
+    } else if (found == 0 && rcl_agg_token_new(db, token, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dashboard-token: %s: %s\n", path, err);
+        rc = EXIT_DATA;
+    } else {
+        printf("%s\n", token);
+    }
+    sodium_memzero(token, sizeof(token));
+    rcl_db_close(&db);
+    return rc;
+}
+
 /* ---- import-bundle ---- */
 
 static const char import_bundle_help[] =
@@ -784,6 +891,8 @@ static const struct command commands[] = {
     {"report", report_help, cmd_report},
     {"status", status_help, cmd_status},
     {"audit", audit_help, cmd_audit},
+    {"health", health_help, cmd_health},
+    {"dashboard-token", dashboard_token_help, cmd_dashboard_token},
     {"import-bundle", import_bundle_help, cmd_import_bundle},
 };
 

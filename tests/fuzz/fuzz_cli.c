@@ -93,6 +93,16 @@ int fuzz_agg_run(const char *path, const char *http)
     return -1;
 }
 
+enum rcl_agg_health_result fuzz_agg_health(const char *path,
+                                           const struct rcl_agg_health_options *o, char *line,
+                                           size_t linelen)
+{
+    (void)path;
+    (void)o;
+    snprintf(line, linelen, "no store is checked while fuzzing the command line");
+    return RCL_AGG_UNHEALTHY;
+}
+
 /* ---- Guards (fuzz_cli.h) ---- */
 
 /* Aborts unless path is inside the temporary folder (no way out through ".."). */
