@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "agg_dash.h"
 #include "agg_monitor.h"
 #include "rcl_log.h"
 
@@ -148,7 +149,27 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status
     return respond(conn, status, "text/plain; charset=utf-8", (char *)text, strlen(text), false);
 }
 
-/* Renders a page with fn into memory and queues it. */
+/* Whether the request carries the operator token, as a Bearer header or ?token=. */
+static bool authorized(struct rcl_agg_http *h, struct MHD_Connection *conn)
+{
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1];
+    const char *auth, *arg;
+    bool ok = false;
+    sqlite3 *db = http_db(h);
+
+    if (!db || rcl_agg_token_get(db, token) != 1)
+        return false;
+    auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth && strncmp(auth, "Bearer ", 7) == 0)
+        ok = rcl_agg_token_matches(token, auth + 7, strlen(auth + 7));
+    arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+    if (!ok && arg)
+        ok = rcl_agg_token_matches(token, arg, strlen(arg));
+    sodium_memzero(token, sizeof(token));
+    return ok;
+}
+
+/* Renders the dashboard or /metrics into memory and queues it. */
 static enum MHD_Result serve_page(struct rcl_agg_http *h, struct MHD_Connection *conn,
                                   const char *type, bool dashboard)
 {
@@ -161,7 +182,13 @@ static enum MHD_Result serve_page(struct rcl_agg_http *h, struct MHD_Connection 
 
     if (!mem)
         return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-    rc = rcl_agg_metrics_write(h->metrics, http_db(h), &h->cfg, now, mem);
+    if (dashboard) {
+        sqlite3 *db = http_db(h);
+
+        rc = db ? rcl_agg_dash_write(db, &h->cfg, now, mem, err, sizeof(err)) : -1;
+    } else {
+        rc = rcl_agg_metrics_write(h->metrics, http_db(h), &h->cfg, now, mem);
+    }
     if (fclose(mem) != 0)
         rc = -1;
     if (rc != 0) {
@@ -196,7 +223,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return respond_text(conn, MHD_HTTP_BAD_REQUEST, "a GET carries no body\n");
     if (strcmp(url, "/metrics") == 0)
         return serve_page(h, conn, "text/plain; version=0.0.4; charset=utf-8", false);
-    return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found; served: /metrics\n");
+    if (strcmp(url, "/") == 0) {
+        if (!authorized(h, conn))
+            return respond_text(conn, MHD_HTTP_UNAUTHORIZED,
+                                "the dashboard needs the operator token (rollcall-agg "
+                                "dashboard-token): Authorization: Bearer TOKEN or ?token=TOKEN\n");
+        return serve_page(h, conn, "text/html; charset=utf-8", true);
+    }
+    return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found; served: / and /metrics\n");
 }
 
 struct rcl_agg_http *rcl_agg_http_start(const char *addr, const char *db_path,

@@ -50,8 +50,9 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
 int fuzz_agg_run(const char *path, const char *http);
 
 /* Stand-in for rcl_agg_health: opens nothing. Returns RCL_AGG_UNHEALTHY. */
-enum rcl_agg_health_result fuzz_agg_health(const char *path, const struct rcl_agg_health_options *o, char *line,
-                    size_t linelen);
+enum rcl_agg_health_result fuzz_agg_health(const char *path,
+                                           const struct rcl_agg_health_options *o, char *line,
+                                           size_t linelen);
 
 /*
  * Guards for the file calls the main.c files make themselves (today only

@@ -244,7 +244,8 @@ class MetricsTest(rh.RollcallTestCase):
         self.assertEqual(http_get(port, "/metrics/../../etc/passwd")[0], 404)
         self.assertEqual(http_get(port, "/metrics?x=%00%ff")[0], 200)
         # A GET with a body, a header far beyond the memory limit, plain garbage.
-        ans = raw_exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        ans = raw_exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                                 b"Content-Length: 5\r\n\r\nhello")
         self.assertTrue(ans.startswith(b"HTTP/1.1 400"), ans[:100])
         ans = raw_exchange(port, b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
         self.assertFalse(ans.startswith(b"HTTP/1.1 200"), ans[:100])
@@ -261,7 +262,8 @@ class MetricsTest(rh.RollcallTestCase):
         finally:
             for s in idle:
                 s.close()
-        rh.wait_until(lambda: scrape_status(port) == 200, 30, "/metrics served again after the flood")
+        rh.wait_until(lambda: scrape_status(port) == 200, 30,
+                      "/metrics served again after the flood")
         self.assertIsNone(self.county.proc.poll(), "run must still be running")
         # The counters were not disturbed by any of it.
         self.assertEqual(metric(self.scrape(), "rollcall_batches_accepted_total"), 3)
