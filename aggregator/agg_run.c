@@ -140,6 +140,7 @@ struct run {
     struct rcl_agg_metrics metrics;
     struct rcl_agg_http *http;
     time_t started_at, beat_at;
+    bool beat_failing; /* warned once until a beat gets through */
 };
 
 static double now_s(void)
@@ -281,8 +282,16 @@ static void heartbeat(struct run *r)
     if (now - r->beat_at < RCL_AGG_HEARTBEAT_S)
         return;
     r->beat_at = now;
-    if (rcl_agg_heartbeat_beat(r->db, (int64_t)getpid(), r->started_at, now) != 0)
-        RCL_WARN("run: cannot write the heartbeat into %s: %s", r->path, sqlite3_errmsg(r->db));
+    if (rcl_agg_heartbeat_beat(r->db, (int64_t)getpid(), r->started_at, now) == 0) {
+        if (r->beat_failing)
+            RCL_INFO("run: the heartbeat is written again");
+        r->beat_failing = false;
+    } else if (!r->beat_failing) {
+        r->beat_failing = true;
+        RCL_WARN("run: cannot write the heartbeat into %s: %s (health will report run stuck "
+                 "until it can)",
+                 r->path, sqlite3_errmsg(r->db));
+    }
 }
 
 static int install_signals(void)
