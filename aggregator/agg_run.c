@@ -232,7 +232,6 @@ static void serve(struct run *r)
         uint8_t *out = NULL;
         size_t out_len = 0;
         int rc;
-
         double received_at;
         bool limited;
 
