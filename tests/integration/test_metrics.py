@@ -241,6 +241,8 @@ class MetricsTest(rh.RollcallTestCase):
         self.assertEqual(http_get(port, "/metrics", method="POST", data=b"x=1")[0], 405)
         self.assertEqual(http_get(port, "/metrics", method="DELETE")[0], 405)
         self.assertEqual(http_get(port, "/nope")[0], 404)
+        status, _, body = http_get(port, "/metrics", method="HEAD")
+        self.assertEqual((status, body), (200, b""))
         self.assertEqual(http_get(port, "/metrics/../../etc/passwd")[0], 404)
         self.assertEqual(http_get(port, "/metrics?x=%00%ff")[0], 200)
         # A GET with a body, a header far beyond the memory limit, plain garbage.
