@@ -469,6 +469,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
     int64_t now = ctx->now ? ctx->now : (int64_t)time(NULL);
 
     memset(reply, 0, sizeof(*reply));
+    ctx->applied_changes = 0;
     /* 1. The outer layer. */
     if (len > RCL_MESSAGE_BYTES_MAX) {
         refuse(reply, "malformed envelope: %zu bytes exceed the limit of %d", len,
@@ -662,6 +663,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
     }
     in_tx = false;
     committed = 1;
+    ctx->applied_changes = batch->n_changes;
     if (!ctx->grouped)
         RCL_CRASH_POINT("ingest-after-commit");
     /* Only now, with the commit durable, is the ack a promise (grouped: once the caller's

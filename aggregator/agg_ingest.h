@@ -49,6 +49,7 @@ struct rcl_agg_ingest_ctx {
      * succeeded -- before that the caller must not send it, and if the COMMIT fails every
      * ACK of the group must go out as BUSY instead. */
     bool grouped;
+    size_t applied_changes;           /* out: changes in the batch last committed, for metrics */
 };
 
 /*

@@ -16,14 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <zmq.h>
 
 #include "agg_sql.h"
 #include "agg_store.h"
+#include "agg_http.h"
 #include "agg_ingest.h"
 #include "agg_limit.h"
+#include "agg_metrics.h"
+#include "agg_monitor.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
 #include "rcl_crash.h"
@@ -125,6 +129,8 @@ struct served {
     struct rcl_reply reply;
     int applied;  /* rcl_agg_ingest applied a batch */
     bool limited; /* answered BUSY by the rate limit, nothing else done */
+    size_t applied_changes; /* the changes of the applied batch, for the metrics */
+    double received_at;     /* for the metrics' receive-to-ack latency */
 };
 
 struct run {
@@ -144,6 +150,10 @@ struct run {
     struct rcl_agg_ingest_ctx ingest;
     struct rcl_agg_limits *limits;
     struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
+    struct rcl_agg_metrics metrics;
+    struct rcl_agg_http *http;
+    time_t started_at, beat_at;
+    bool beat_failing; /* warned once until a beat gets through */
 };
 
 static double now_s(void)
@@ -249,7 +259,8 @@ static int serve_one(struct run *r, struct served *sv)
             RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
         return 0;
     }
-    if (!rcl_agg_limits_take(r->limits, sv->msg.user_id, sv->msg.len, now_s())) {
+    sv->received_at = now_s();
+    if (!rcl_agg_limits_take(r->limits, sv->msg.user_id, sv->msg.len, sv->received_at)) {
         /* Over its limit: answered before anything costly; the sender backs off. */
         sv->limited = true;
         sv->reply.status = RCL_REPLY_BUSY;
@@ -260,6 +271,7 @@ static int serve_one(struct run *r, struct served *sv)
     }
     sv->applied =
         rcl_agg_ingest(&r->ingest, sv->msg.data, sv->msg.len, sv->msg.user_id, &sv->reply);
+    sv->applied_changes = r->ingest.applied_changes;
     return 1;
 }
 
@@ -347,11 +359,34 @@ static void serve(struct run *r)
         for (int i = 0; i < n; i++) {
             applied += group[i].applied;
             reply_send(r, &group[i]);
+            rcl_agg_metrics_count(&r->metrics, &group[i].reply, group[i].applied == 1,
+                                  group[i].applied == 1 ? group[i].applied_changes : 0,
+                                  group[i].limited, now_s() - group[i].received_at);
         }
         if (applied)
             uplink_pump(r);
         if (n == 0)
             break;
+    }
+}
+
+/* Tells `health` this loop is alive, every RCL_AGG_HEARTBEAT_S. A busy store skips a beat. */
+static void heartbeat(struct run *r)
+{
+    time_t now = time(NULL);
+
+    if (now - r->beat_at < RCL_AGG_HEARTBEAT_S)
+        return;
+    r->beat_at = now;
+    if (rcl_agg_heartbeat_beat(r->db, (int64_t)getpid(), r->started_at, now) == 0) {
+        if (r->beat_failing)
+            RCL_INFO("run: the heartbeat is written again");
+        r->beat_failing = false;
+    } else if (!r->beat_failing) {
+        r->beat_failing = true;
+        RCL_WARN("run: cannot write the heartbeat into %s: %s (health will report run stuck "
+                 "until it can)",
+                 r->path, sqlite3_errmsg(r->db));
     }
 }
 
@@ -380,12 +415,14 @@ static void sqlite_tune(void)
         RCL_DEBUG("run: SQLite was already in use; it keeps its default locking");
 }
 
-int rcl_agg_run(const char *db_path)
+int rcl_agg_run(const char *db_path, const char *http)
 {
     struct run r;
-    char err[512];
+    char err[512], stored_http[RCL_AGG_HTTP_ADDR_MAX + 1];
     int ret = 1;
     memset(&r, 0, sizeof(r));
+    r.started_at = time(NULL);
+    rcl_agg_metrics_init(&r.metrics, (int64_t)r.started_at);
     r.path = db_path;
     r.zl.path = db_path;
     stop_requested = 0;
@@ -434,6 +471,16 @@ int rcl_agg_run(const char *db_path)
     }
     RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r.cfg.tier], r.cfg.id,
              r.cfg.listen);
+    if (!http && rcl_meta_get_text(r.db, "http", stored_http, sizeof(stored_http)) == 0)
+        http = stored_http;
+    if (http && strcmp(http, "off") != 0) {
+        r.http = rcl_agg_http_start(http, db_path, &r.cfg, &r.metrics, err, sizeof(err));
+        if (!r.http) {
+            fprintf(stderr, "run: --http: %s\n", err);
+            goto out;
+        }
+        RCL_INFO("run: metrics and dashboard on http://%s/", http);
+    }
     r.retry_s = RUN_RETRY_REFUSED_S;
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
         RCL_INFO("run: forwarding summaries to %s", r.cfg.upstream);
@@ -464,10 +511,15 @@ int rcl_agg_run(const char *db_path)
         uplink_pump(&r);
         if (r.cfg.has_upstream)
             uplink_watch(&r);
+        heartbeat(&r);
     }
     RCL_INFO("run: stopping");
     ret = 0;
 out:
+    /* The listener reads the counters: it stops first. */
+    rcl_agg_http_stop(&r.http);
+    if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)
+        RCL_WARN("run: cannot record the clean stop in %s", db_path);
     if (r.up)
         rcl_uplink_destroy(&r.up);
     if (r.server)

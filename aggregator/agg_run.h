@@ -6,10 +6,12 @@
 #define RCL_AGG_RUN_H
 
 /*
- * Serves the store at db_path until SIGTERM or SIGINT. Returns 0 after a
- * clean stop, or 1 when the store cannot be opened or the endpoint cannot
- * be bound (a message on stderr says which).
+ * Serves the store at db_path until SIGTERM or SIGINT. http is the address
+ * of the metrics and dashboard listener (agg_http.h), "off" for none, or
+ * NULL for the one stored at init (meta http; none when absent). Returns 0
+ * after a clean stop, or 1 when the store cannot be opened or an endpoint
+ * cannot be bound (a message on stderr says which).
  */
-int rcl_agg_run(const char *db_path);
+int rcl_agg_run(const char *db_path, const char *http);
 
 #endif

@@ -130,6 +130,25 @@
     " received_at INTEGER NOT NULL, reason TEXT NOT NULL, bytes INTEGER NOT NULL,"                 \
     " head BLOB NOT NULL);"
 
+/*
+ * Version 7 -> 8: when each own change still waiting for the upstream was
+ * made, for the upstream lag (agg_monitor.h). Triggers keep it, so the
+ * outbox code needs no change: a row per appended seq; rows at or below the
+ * acknowledged seq, or at or beyond next_seq (a new epoch restarts at 1),
+ * are dropped whenever the uplink row moves. A coalesced change keeps its
+ * older row until the ack covers the newer one: the upstream has had no
+ * version of that entity since the older time.
+ */
+#define RCL_AGG_SQL_OUTBOX_AGE                                                                     \
+    "CREATE TABLE outbox_age(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL);"                       \
+    "CREATE TRIGGER outbox_age_put AFTER INSERT ON outbox BEGIN"                                   \
+    " INSERT OR REPLACE INTO outbox_age(seq, at)"                                                  \
+    " VALUES(new.seq, CAST(strftime('%s','now') AS INTEGER)); END;"                                \
+    "CREATE TRIGGER outbox_age_prune AFTER UPDATE OF next_seq, acked_seq ON uplink BEGIN"          \
+    " DELETE FROM outbox_age WHERE seq <= new.acked_seq OR seq >= new.next_seq; END;"
+#define RCL_AGG_SQL_OUTBOX_OLDEST                                                                  \
+    "SELECT min(a.at) FROM outbox_age a, uplink u WHERE a.seq > u.acked_seq AND a.seq < u.next_seq"
+
 #define RCL_AGG_SQL_BATCH_LOG_PUT                                                                  \
     "INSERT OR REPLACE INTO batch_log(source, epoch, first_seq, last_seq, digest, prev_digest,"    \
     " changes, applied_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"

@@ -25,7 +25,9 @@ static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL
                                                     RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3,
                                                     RCL_AGG_SQL_ROLLUP,
                                                     RCL_AGG_SQL_ROLLUP_TRIGGERS,
-                                                    RCL_AGG_SQL_ROLLUP_UPDATE};
+                                                    RCL_AGG_SQL_ROLLUP_UPDATE,
+
+                                                    RCL_AGG_SQL_OUTBOX_AGE};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;

@@ -30,6 +30,9 @@
 #include "agg_conf.h"
 #include "agg_lists.h"
 #include "agg_release.h"
+#include "agg_health.h"
+#include "agg_http.h"
+#include "agg_monitor.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -39,18 +42,19 @@ static const char usage_text[] =
     "usage: " PROGRAM " COMMAND [OPTIONS]   (" PROGRAM " COMMAND --help for one command)\n"
     "\n"
     "  init    --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
-    "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N] [--http HOST:PORT]\n"
     "  pubkey  --db FILE\n"
     "  rotate-key --db FILE\n"
     "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
     "  enroll  --db FILE --source ID --key KEY\n"
     "  revoke  --db FILE --source ID [--release-schools]\n"
-    "  run     --db FILE\n"
+    "  run     --db FILE [--http HOST:PORT|off]\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
     "          [--suppress-below N]\n"
     "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
+    "  health  --db FILE [--max-lag SECONDS] [--min-free-mb N]\n"
     "  import-bundle --db FILE BUNDLE\n"
     "  backup  --db FILE --out FILE [--force]\n"
     "\n"
@@ -59,7 +63,7 @@ static const char usage_text[] =
     "(db, id, tier, listen, upstream, upstream-key, stale-days) and log-level;\n"
     "options on the command line win.\n"
     "\n"
-    "Exit codes: 0 success, 1 user or data error, 2 usage.\n"
+    "Exit codes: 0 success, 1 user or data error, 2 usage, 3 upstream behind (health).\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
 
 /* ---- Options ---- */
@@ -95,28 +99,35 @@ static sqlite3 *open_store(const char *cmd, const char *path, struct rcl_agg_con
 static const char init_help[] =
     "usage: " PROGRAM " init --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
     "                    [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "                    [--http HOST:PORT]\n"
     "\n"
     "Creates the aggregator store FILE (it must not exist) with a new identity key,\n"
     "and prints the public key (64 hex characters) for enrolling this aggregator\n"
     "upstream. ID: 1-32 characters from 0-9 A-Z a-z _ . - (a county uses its\n"
     "6-digit code). ENDPOINT: tcp://HOST:PORT. KEY: the upstream's public key.\n"
-    "--stale-days: a school that has not synced for N days counts as stale (7).\n";
+    "--stale-days: a school that has not synced for N days counts as stale (7).\n"
+    "--http: where `run` serves /metrics and the dashboard (e.g. 127.0.0.1:9100; a bare\n"
+    "PORT means 127.0.0.1:PORT); off when not given. The dashboard's operator token is\n"
+    "made here either way (`dashboard-token` prints it).\n";
 
 static int cmd_init(int argc, char **argv)
 {
     const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
-               *upstream_key = NULL, *stale = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &db, NULL},
-                                 {"id", &id, NULL},
-                                 {"tier", &tier, NULL},
-                                 {"listen", &listen, NULL},
-                                 {"upstream", &upstream, NULL},
-                                 {"upstream-key", &upstream_key, NULL},
-                                 {"stale-days", &stale, NULL}};
+               *upstream_key = NULL, *stale = NULL, *http = NULL;
+    struct rcl_agg_opt opts[] = {{"http", &http, NULL},
+                         {"db", &db, NULL},
+                         {"id", &id, NULL},
+                         {"tier", &tier, NULL},
+                         {"listen", &listen, NULL},
+                         {"upstream", &upstream, NULL},
+                         {"upstream-key", &upstream_key, NULL},
+                         {"stale-days", &stale, NULL}};
     struct rcl_agg_config cfg;
     uint8_t pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1], err[512];
-    int rc = parse_result(rcl_agg_opts_parse("init", argc, argv, opts, 7), init_help);
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1];
+    sqlite3 *store;
+    int rc = parse_result(rcl_agg_opts_parse("init", argc, argv, opts, 8), init_help);
 
     if (rc != -2)
         return rc;
@@ -161,12 +172,33 @@ static int cmd_init(int argc, char **argv)
     }
     if (rcl_agg_stale_days_parse("init", stale, &cfg.stale_seconds) != 0)
         return EXIT_USAGE;
+    if (http && rcl_agg_http_addr_parse(http, NULL) != 0) {
+        rcl_agg_usage_error("init", "--http '%s' is not HOST:PORT (an IPv4 address or localhost) or PORT",
+                    http);
+        return EXIT_USAGE;
+    }
     if (cfg.stale_seconds == 0)
         cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
         fprintf(stderr, "init: %s\n", err);
         return EXIT_DATA;
     }
+    /* The store exists from here; what follows is written into it. */
+    store = open_store("init", db, NULL);
+    if (!store)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    if (http && rcl_meta_set_text(store, "http", http) != 0) {
+        fprintf(stderr, "init: %s: cannot store --http: %s\n", db, sqlite3_errmsg(store));
+        rc = EXIT_DATA;
+    } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
+        fprintf(stderr, "init: %s: %s\n", db, err);
+        rc = EXIT_DATA;
+    }
+    sodium_memzero(token, sizeof(token));
+    rcl_db_close(&store);
+    if (rc != EXIT_OK)
+        return rc;
     rcl_key_to_hex(pk, hex);
     printf("%s\n", hex);
     fprintf(stderr, "init: created %s aggregator %s in %s, listening on %s%s%s\n",
@@ -491,23 +523,31 @@ static int cmd_revoke(int argc, char **argv)
 /* ---- run ---- */
 
 static const char run_help[] =
-    "usage: " PROGRAM " run --db FILE\n"
+    "usage: " PROGRAM " run --db FILE [--http HOST:PORT|off]\n"
     "\n"
     "Serves in the foreground: accepts batches from enrolled sources on the listen\n"
     "endpoint and forwards summaries to the upstream, if any. SIGTERM or SIGINT\n"
-    "stop it cleanly.\n";
+    "stop it cleanly. --http serves /metrics (Prometheus) and the dashboard (/, with\n"
+    "the operator token) on HOST:PORT (a bare PORT: 127.0.0.1), instead of the\n"
+    "address given at init; off serves neither.\n";
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *path = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
-    int rc = parse_result(rcl_agg_opts_parse("run", argc, argv, opts, 1), run_help);
+    const char *path = NULL, *http = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"http", &http, NULL}};
+    int rc = parse_result(rcl_agg_opts_parse("run", argc, argv, opts, 2), run_help);
 
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("run", "db", path))
         return EXIT_USAGE;
-    return rcl_agg_run(path) == 0 ? EXIT_OK : EXIT_DATA;
+    if (http && strcmp(http, "off") != 0 && rcl_agg_http_addr_parse(http, NULL) != 0) {
+        rcl_agg_usage_error("run",
+                    "--http '%s' is not HOST:PORT (an IPv4 address or localhost), PORT or off",
+                    http);
+        return EXIT_USAGE;
+    }
+    return rcl_agg_run(path, http) == 0 ? EXIT_OK : EXIT_DATA;
 }
 
 /* ---- report ---- */
@@ -708,6 +748,111 @@ static int cmd_audit(int argc, char **argv)
     return breaks == 0 ? EXIT_OK : EXIT_DATA;
 }
 
+/* ---- health ---- */
+
+static const char health_help[] =
+    "usage: " PROGRAM " health --db FILE [--max-lag SECONDS] [--min-free-mb N]\n"
+    "\n"
+    "Checks that this aggregator is doing its job and prints one line: \"ok: ...\"\n"
+    "(exit 0), or what is wrong (exit 1: the store cannot be read or fails its\n"
+    "integrity check, the disk holding it has less than N MiB free (100), or\n"
+    "`run` is not running on it or is stuck; exit 3: the oldest change waiting for\n"
+    "the upstream is older than SECONDS (3600)). Only reads the store. Run it on\n"
+    "the host that runs `run` (it looks for the process).\n";
+
+/* Parses a whole number from 0 to max. 0, or -1 after a usage error. */
+static int parse_count(const char *cmd, const char *name, const char *s, int64_t max,
+                       int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (!s)
+        return 0;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max) {
+        rcl_agg_usage_error(cmd, "--%s '%s' must be a whole number from 0 to %lld", name, s,
+                    (long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_health(int argc, char **argv)
+{
+    const char *path = NULL, *max_lag = NULL, *min_free = NULL;
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"max-lag", &max_lag, NULL}, {"min-free-mb", &min_free, NULL}};
+    struct rcl_agg_health_options ho;
+    int64_t lag = RCL_AGG_HEALTH_MAX_LAG_DEFAULT, free_mb = RCL_AGG_HEALTH_MIN_FREE_MB_DEFAULT;
+    char line[1024];
+    enum rcl_agg_health_result res;
+    int rc = parse_result(rcl_agg_opts_parse("health", argc, argv, opts, 3), health_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("health", "db", path) ||
+        parse_count("health", "max-lag", max_lag, 100LL * 365 * 86400, &lag) != 0 ||
+        parse_count("health", "min-free-mb", min_free, 1LL << 40, &free_mb) != 0)
+        return EXIT_USAGE;
+    memset(&ho, 0, sizeof(ho));
+    ho.max_lag_seconds = lag;
+    ho.min_free_bytes = (uint64_t)free_mb * 1024 * 1024;
+    res = rcl_agg_health(path, &ho, line, sizeof(line));
+    if (res == RCL_AGG_HEALTHY) {
+        printf("%s\n", line);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "health: %s\n", line);
+    return (int)res;
+}
+
+/* ---- dashboard-token ---- */
+
+static const char dashboard_token_help[] =
+    "usage: " PROGRAM " dashboard-token --db FILE [--new]\n"
+    "\n"
+    "Prints the operator token the dashboard (`run --http`, path /) asks for, as\n"
+    "`Authorization: Bearer TOKEN` or `?token=TOKEN`. --new replaces it (the old one\n"
+    "stops working at once, also while `run` runs). The token is kept in the store,\n"
+    "which only its owner can read.\n";
+
+static int cmd_dashboard_token(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool fresh = false;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"new", NULL, &fresh}};
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1], err[512];
+    sqlite3 *db;
+    int found, rc = parse_result(rcl_agg_opts_parse("dashboard-token", argc, argv, opts, 2),
+                                 dashboard_token_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("dashboard-token", "db", path))
+        return EXIT_USAGE;
+    db = open_store("dashboard-token", path, NULL);
+    if (!db)
+        return EXIT_DATA;
+    rc = EXIT_OK;
+    found = fresh ? 0 : rcl_agg_token_get(db, token);
+    if (found < 0) {
+        fprintf(stderr, "dashboard-token: %s: reading the store failed: %s\n", path,
+                sqlite3_errmsg(db));
+        rc = EXIT_DATA;
+    } else if (found == 0 && rcl_agg_token_new(db, token, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dashboard-token: %s: %s\n", path, err);
+        rc = EXIT_DATA;
+    } else {
+        printf("%s\n", token);
+    }
+    sodium_memzero(token, sizeof(token));
+    rcl_db_close(&db);
+    return rc;
+}
+
 /* ---- import-bundle ---- */
 
 static const char import_bundle_help[] =
@@ -807,6 +952,8 @@ static const struct command commands[] = {
     {"list", NULL, cmd_list}, /* its help is made from the kinds (agg_lists.c) */
     {"status", status_help, cmd_status},
     {"audit", audit_help, cmd_audit},
+    {"health", health_help, cmd_health},
+    {"dashboard-token", dashboard_token_help, cmd_dashboard_token},
     {"import-bundle", import_bundle_help, cmd_import_bundle},
     {"backup", backup_help, cmd_backup},
 };

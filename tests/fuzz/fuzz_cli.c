@@ -97,10 +97,21 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
     return -1;
 }
 
-int fuzz_agg_run(const char *path)
+int fuzz_agg_run(const char *path, const char *http)
 {
     (void)path;
+    (void)http;
     return -1;
+}
+
+enum rcl_agg_health_result fuzz_agg_health(const char *path,
+                                           const struct rcl_agg_health_options *o, char *line,
+                                           size_t linelen)
+{
+    (void)path;
+    (void)o;
+    snprintf(line, linelen, "no store is checked while fuzzing the command line");
+    return RCL_AGG_UNHEALTHY;
 }
 
 /* ---- Guards (fuzz_cli.h) ---- */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "agg_health.h"
 #include "agg_store.h"
 #include "export.h"
 #include "pseudonym.h"
@@ -54,7 +55,12 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
                           uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen);
 
 /* Stand-in for rcl_agg_run: never serves. Returns -1. */
-int fuzz_agg_run(const char *path);
+int fuzz_agg_run(const char *path, const char *http);
+
+/* Stand-in for rcl_agg_health: opens nothing. Returns RCL_AGG_UNHEALTHY. */
+enum rcl_agg_health_result fuzz_agg_health(const char *path,
+                                           const struct rcl_agg_health_options *o, char *line,
+                                           size_t linelen);
 
 /*
  * Guards for the file calls the main.c files make themselves (today only

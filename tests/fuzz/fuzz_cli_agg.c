@@ -10,5 +10,6 @@
 #define rcl_agg_store_open fuzz_agg_store_open
 #define rcl_agg_store_create fuzz_agg_store_create
 #define rcl_agg_run fuzz_agg_run
+#define rcl_agg_health fuzz_agg_health
 
 #include "../../aggregator/main.c"
