@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agg_departures.h"
 #include "agg_sql.h"
 #include "rcl_db.h"
 
@@ -413,6 +414,43 @@ out:
     return ret;
 }
 
+/* ---- transfers ---- */
+
+static const struct rcl_agg_col transfer_cols[] = {
+    {"school_id", RCL_AGG_COL_TEXT}, {"name", RCL_AGG_COL_TEXT},
+    {"grade", RCL_AGG_COL_INT},      {"class", RCL_AGG_COL_TEXT},
+    {"left_on", RCL_AGG_COL_TEXT},   {"destination", RCL_AGG_COL_TEXT},
+};
+
+struct transfer_walk {
+    struct list_ctx *x;
+    struct rcl_agg_table *t;
+};
+
+static int transfer_row(void *arg, const struct rcl_agg_departure *row)
+{
+    struct transfer_walk *w = arg;
+    char grade[16];
+    const char *cells[6] = {row->school_id, row->d.name,         grade,
+                            row->d.class_name, row->d.left_on, row->d.destination};
+
+    if (w->x->opt->school && strcmp(w->x->opt->school, row->school_id) != 0)
+        return 0;
+    snprintf(grade, sizeof(grade), "%u", row->d.grade);
+    return rcl_agg_table_add(w->t, cells) != 0 ? 1 : 0;
+}
+
+/* Transferred out of a school of the county and enrolled at none of its schools. */
+static int list_transfers(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct transfer_walk w = {x, t};
+    int rc = rcl_agg_departures_unreceived(x->db, transfer_row, &w);
+
+    if (rc == 1)
+        return out_of_memory(x);
+    return rc == 0 ? 0 : store_error(x);
+}
+
 /* ---- schools ---- */
 
 static const struct rcl_agg_col school_cols[] = {
@@ -547,6 +585,11 @@ static const struct list_kind kinds[] = {
      .needs_students = true,
      COLS(measure_cols),
      .fill = list_measures},
+    {.name = "transfers",
+     .help = "students transferred out and received by no school of the county",
+     .needs_students = true,
+     COLS(transfer_cols),
+     .fill = list_transfers},
 };
 
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))

@@ -245,6 +245,12 @@ class Editing(rh.RollcallTestCase):
         got = query(self.county.db, "SELECT d.name FROM departures d WHERE d.reason = "
                     "'transferred_out' AND d.pseudonym NOT IN (SELECT pseudonym FROM students)")
         self.assertEqual([r[0] for r in got], lost)
+        # The county's list to act on names the same students, with where they went.
+        out = self.h.run([rh.AGG, "list", "--db", self.county.db, "transfers", "--format",
+                          "json"]).stdout
+        rows = json.loads(out)["rows"]
+        self.assertEqual([(r["school_id"], r["name"], r["destination"]) for r in rows],
+                         [(A, n, B) for n in lost])
 
     def test_6_province_counts_without_rows(self):
         want = rh.add_totals(self.a.totals(), self.b.totals())
