@@ -559,6 +559,20 @@ import sqlite3  # noqa: E402
 import urllib.request  # noqa: E402
 
 
+def province_with_county(h, county, school_ids):
+    """A running province 41 with one running county enrolled, and its schools (not started:
+    schools sync on demand) enrolled at the county. Returns (province, county, [schools])."""
+    prov = Aggregator(h, "41", "province")
+    agg = Aggregator(h, county, "county", upstream=prov)
+    prov.enroll(agg)
+    schools = [School(h, sid, county, agg) for sid in school_ids]
+    for s in schools:
+        agg.enroll(s)
+    prov.start()
+    agg.start()
+    return prov, agg, schools
+
+
 def sync_until_acked(h, schools, attempts=10, timeout=10):
     """Runs `sync` for every school at once, and again for those that exit 3 (not everything
     acknowledged), until each has exited 0. Any other exit code, a sanitizer report, or no

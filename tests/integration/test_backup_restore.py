@@ -45,15 +45,8 @@ class BackupRestore(rh.RollcallTestCase):
     @classmethod
     def build(cls):
         h = cls.h
-        cls.prov = rh.Aggregator(h, "41", "province")
-        cls.county = rh.Aggregator(h, "410102", "county", upstream=cls.prov)
-        cls.prov.enroll(cls.county)
-        cls.a = rh.School(h, "2141010201", "410102", cls.county)
-        cls.b = rh.School(h, "2141010202", "410102", cls.county)
-        cls.county.enroll(cls.a)
-        cls.county.enroll(cls.b)
-        cls.prov.start()
-        cls.county.start()
+        cls.prov, cls.county, (cls.a, cls.b) = rh.province_with_county(
+            h, "410102", ["2141010201", "2141010202"])
         cls.b.generate(150, 62)
         cls.b.sync()
 

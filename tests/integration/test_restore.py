@@ -32,15 +32,8 @@ class Restore(rh.RollcallTestCase):
     @classmethod
     def build(cls):
         h = cls.h
-        cls.prov = rh.Aggregator(h, "41", "province")
-        cls.county = rh.Aggregator(h, "411381", "county", upstream=cls.prov)
-        cls.prov.enroll(cls.county)
-        cls.a = rh.School(h, "2141138101", "411381", cls.county)
-        cls.b = rh.School(h, "3141138101", "411381", cls.county)
-        cls.county.enroll(cls.a)
-        cls.county.enroll(cls.b)
-        cls.prov.start()
-        cls.county.start()
+        cls.prov, cls.county, (cls.a, cls.b) = rh.province_with_county(
+            h, "411381", ["2141138101", "3141138101"])
         cls.a.generate(120, 21)
         cls.b.generate(90, 22)
         cls.a.sync()
