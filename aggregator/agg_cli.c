@@ -1,5 +1,6 @@
 /*
- * agg_cli.c - option parsing and usage errors shared by rollcall-agg's commands.
+ * agg_cli.c - option parsing, usage errors and opening the store, shared by
+ * rollcall-agg's commands.
  */
 #include "agg_cli.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "agg_conf.h"
+#include "agg_store.h"
 #include "rcl_log.h"
 
 void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
@@ -106,6 +108,15 @@ int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_op
     return fill_from_config(cmd, config, opts, n);
 }
 
+int rcl_agg_opts_result(int rc, const char *help)
+{
+    if (rc == 1) {
+        fputs(help, stdout);
+        return RCL_AGG_EXIT_OK;
+    }
+    return rc < 0 ? RCL_AGG_EXIT_USAGE : -2;
+}
+
 int rcl_agg_opt_require(const char *cmd, const char *name, const char *value)
 {
     if (value && value[0])
@@ -158,4 +169,14 @@ void rcl_agg_opts_positional(int argc, char **argv, const struct rcl_agg_opt *op
             *word = argv[i];
         }
     }
+}
+
+sqlite3 *rcl_agg_cli_store_open(const char *cmd, const char *path, struct rcl_agg_config *cfg)
+{
+    char err[512];
+    sqlite3 *db = rcl_agg_store_open(path, cfg, err, sizeof(err));
+
+    if (!db)
+        fprintf(stderr, "%s: %s\n", cmd, err);
+    return db;
 }

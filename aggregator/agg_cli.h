@@ -1,7 +1,8 @@
 /*
- * agg_cli.h - option parsing for rollcall-agg's commands (main.c): options
- * as "--name VALUE", "--name=VALUE" or "--flag", one positional argument,
- * and the usage errors, which name the command and point to its --help.
+ * agg_cli.h - what rollcall-agg's commands (agg_cmd.h) share: the exit
+ * codes, option parsing (options as "--name VALUE", "--name=VALUE" or
+ * "--flag", one positional argument), the usage errors, which name the
+ * command and point to its --help, and opening the store.
  */
 #ifndef RCL_AGG_CLI_H
 #define RCL_AGG_CLI_H
@@ -10,7 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
+#define RCL_AGG_PROGRAM "rollcall-agg"
 #define RCL_AGG_STALE_DAYS_MAX 3650
+
+struct rcl_agg_config;
+
+/* Exit codes (DESIGN.md: Command-line contract). */
+enum rcl_agg_exit {
+    RCL_AGG_EXIT_OK = 0,
+    RCL_AGG_EXIT_DATA = 1,  /* a user or data error; the message says what and where */
+    RCL_AGG_EXIT_USAGE = 2, /* a missing, unknown or malformed option */
+};
 
 /* One option a command accepts: value for an option with a value, flag for a flag. */
 struct rcl_agg_opt {
@@ -32,8 +45,13 @@ void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
  * missing or given twice, an argument that is not an option) or
  * "FILE:LINE: reason".
  */
-int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts,
-                       size_t n);
+int rcl_agg_opts_parse(const char *cmd, int argc, char **argv, struct rcl_agg_opt *opts, size_t n);
+
+/*
+ * Handles rcl_agg_opts_parse's result rc: prints help on stdout when it was
+ * asked for. Returns -2 when the command carries on, else its exit code.
+ */
+int rcl_agg_opts_result(int rc, const char *help);
 
 /*
  * Takes the one positional argument (the first that is neither an option
@@ -51,5 +69,12 @@ int rcl_agg_opt_require(const char *cmd, const char *name, const char *value);
  * leaves 0. Returns 0, or -1 after a usage error.
  */
 int rcl_agg_stale_days_parse(const char *cmd, const char *s, int64_t *seconds);
+
+/*
+ * Opens the existing store at path for command cmd, filling *cfg unless cfg
+ * is NULL. Returns the handle (the caller closes it with rcl_db_close), or
+ * NULL after printing "cmd: reason" on stderr.
+ */
+sqlite3 *rcl_agg_cli_store_open(const char *cmd, const char *path, struct rcl_agg_config *cfg);
 
 #endif

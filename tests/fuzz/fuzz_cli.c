@@ -124,8 +124,8 @@ static void require_inside_tmpdir(const char *call, const char *path)
     FUZZ_ASSERT(tmpdir[0] != '\0' && path != NULL && strncmp(path, tmpdir, n) == 0 &&
                     path[n] == '/' && strstr(path, "/../") == NULL &&
                     strcmp(path + strlen(path) - 3, "/..") != 0,
-                "main.c called %s('%s') outside %s: give it a stand-in in fuzz_cli.h", call,
-                path != NULL ? path : "(null)", tmpdir);
+                "the command line called %s('%s') outside %s: give it a stand-in in fuzz_cli.h",
+                call, path != NULL ? path : "(null)", tmpdir);
 }
 
 FILE *fuzz_cli_fopen(const char *path, const char *mode)

@@ -1,10 +1,11 @@
 /*
  * fuzz_cli.h - the two programs' command lines, compiled into the fuzz_cli
- * target unchanged: fuzz_cli_school.c and fuzz_cli_agg.c include client/main.c
- * and aggregator/main.c with main renamed, and with the few calls that would
- * touch a store, the network or an arbitrary file renamed to the stand-ins
- * below (fuzz_cli.c), so parsing and validation run in full and nothing is
- * created outside the target's temporary folder.
+ * target unchanged: fuzz_cli_school.c and fuzz_cli_agg.c include each
+ * program's command-line files (its main.c, the command files and their
+ * shared helpers) with main renamed, and with the few calls that would touch
+ * a store, the network or an arbitrary file renamed to the stand-ins below
+ * (fuzz_cli.c), so parsing and validation run in full and nothing is created
+ * outside the target's temporary folder.
  */
 #ifndef RCL_FUZZ_CLI_H
 #define RCL_FUZZ_CLI_H
@@ -63,8 +64,8 @@ enum rcl_agg_health_result fuzz_agg_health(const char *path,
                                            size_t linelen);
 
 /*
- * Guards for the file calls the main.c files make themselves (today only
- * init's clean-up, which needs a store first). Each aborts when the path is
+ * Guards for the file calls the command-line files make themselves (today
+ * only init's clean-up, which needs a store first). Each aborts when the path is
  * outside the target's temporary folder, so a command added later that
  * touches a file before opening its store fails the fuzz_cli run instead of
  * writing somewhere. Otherwise they do what the real call does.
@@ -77,9 +78,9 @@ int fuzz_cli_rename(const char *from, const char *to);
 int fuzz_cli_mkdir(const char *path, mode_t mode);
 
 /*
- * In the files that include a main.c (which define FUZZ_CLI_GUARD first), the
- * guards replace the real calls. The system headers come first, so their own
- * declarations keep the real names.
+ * In the files that include the command-line files (which define
+ * FUZZ_CLI_GUARD first), the guards replace the real calls. The system
+ * headers come first, so their own declarations keep the real names.
  */
 #ifdef FUZZ_CLI_GUARD
 #include <fcntl.h>

@@ -1,7 +1,9 @@
 /*
- * fuzz_cli_agg.c - rollcall-agg's aggregator/main.c, unchanged, with main
- * renamed to rcl_agg_main and its store access and server loop going to the
- * stand-ins of fuzz_cli.h, and its own file calls guarded (fuzz_cli.h).
+ * fuzz_cli_agg.c - rollcall-agg's command line, unchanged: the files
+ * aggregator/CMakeLists.txt lists as AGG_CLI_SOURCES, with main renamed to
+ * rcl_agg_main and their store access and server loop going to the
+ * stand-ins of fuzz_cli.h, and their own file calls guarded (fuzz_cli.h).
+ * A command file missing here leaves its command undefined at link time.
  */
 #define FUZZ_CLI_GUARD
 #include "fuzz_cli.h"
@@ -12,4 +14,8 @@
 #define rcl_agg_run fuzz_agg_run
 #define rcl_agg_health fuzz_agg_health
 
+#include "../../aggregator/agg_cli.c"
+#include "../../aggregator/agg_cmd_keys.c"
+#include "../../aggregator/agg_cmd_read.c"
+#include "../../aggregator/agg_cmd_service.c"
 #include "../../aggregator/main.c"

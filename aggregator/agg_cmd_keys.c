@@ -1,0 +1,449 @@
+/*
+ * agg_cmd_keys.c - rollcall-agg's commands for its identity and its peers:
+ * init, pubkey, rotate-key and set-upstream (this aggregator's own key and
+ * upstream), enroll and revoke (the sources it admits).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "agg_cli.h"
+#include "agg_cmd.h"
+#include "agg_http.h"
+#include "agg_monitor.h"
+#include "agg_release.h"
+#include "agg_store.h"
+#include "rcl_codec.h"
+#include "rcl_db.h"
+#include "rcl_keys.h"
+#include "rcl_outbox.h"
+
+/* ---- init ---- */
+
+static const char init_help[] =
+    "usage: " RCL_AGG_PROGRAM " init --db FILE --id ID --tier county|city|province"
+    " --listen ENDPOINT\n"
+    "                    [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
+    "                    [--http HOST:PORT]\n"
+    "\n"
+    "Creates the aggregator store FILE (it must not exist) with a new identity key,\n"
+    "and prints the public key (64 hex characters) for enrolling this aggregator\n"
+    "upstream. ID: 1-32 characters from 0-9 A-Z a-z _ . - (a county uses its\n"
+    "6-digit code). ENDPOINT: tcp://HOST:PORT. KEY: the upstream's public key.\n"
+    "--stale-days: a school that has not synced for N days counts as stale (7).\n"
+    "--http: where `run` serves /metrics and the dashboard (e.g. 127.0.0.1:9100; a bare\n"
+    "PORT means 127.0.0.1:PORT); off when not given. The dashboard's operator token is\n"
+    "made here either way (`dashboard-token` prints it).\n";
+
+int rcl_agg_cmd_init(int argc, char **argv)
+{
+    const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
+               *upstream_key = NULL, *stale = NULL, *http = NULL;
+    struct rcl_agg_opt opts[] = {{"http", &http, NULL},
+                                 {"db", &db, NULL},
+                                 {"id", &id, NULL},
+                                 {"tier", &tier, NULL},
+                                 {"listen", &listen, NULL},
+                                 {"upstream", &upstream, NULL},
+                                 {"upstream-key", &upstream_key, NULL},
+                                 {"stale-days", &stale, NULL}};
+    struct rcl_agg_config cfg;
+    uint8_t pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1], err[512];
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1];
+    sqlite3 *store;
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("init", argc, argv, opts, 8), init_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("init", "db", db) || rcl_agg_opt_require("init", "id", id) ||
+        rcl_agg_opt_require("init", "tier", tier) || rcl_agg_opt_require("init", "listen", listen))
+        return RCL_AGG_EXIT_USAGE;
+    memset(&cfg, 0, sizeof(cfg));
+    if (!rcl_id_valid(id)) {
+        rcl_agg_usage_error(
+            "init", "--id '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)", id);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    snprintf(cfg.id, sizeof(cfg.id), "%s", id);
+    if (rcl_agg_tier_parse(tier, &cfg.tier) != 0) {
+        rcl_agg_usage_error("init", "--tier '%s' must be county, city or province", tier);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (!rcl_agg_endpoint_valid(listen)) {
+        rcl_agg_usage_error("init", "--listen '%s' is not a tcp://HOST:PORT endpoint", listen);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    snprintf(cfg.listen, sizeof(cfg.listen), "%s", listen);
+    if (!upstream != !upstream_key) {
+        rcl_agg_usage_error("init", "%s", "--upstream and --upstream-key go together");
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (upstream) {
+        if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
+            rcl_agg_usage_error("init", "--upstream '%s' is not a tcp://HOST:PORT endpoint",
+                                upstream);
+            return RCL_AGG_EXIT_USAGE;
+        }
+        if (rcl_key_from_hex(upstream_key, cfg.upstream_key) != 0) {
+            rcl_agg_usage_error("init",
+                                "--upstream-key '%s' is not a public key (64 hex characters, as "
+                                "printed by pubkey)",
+                                upstream_key);
+            return RCL_AGG_EXIT_USAGE;
+        }
+        snprintf(cfg.upstream, sizeof(cfg.upstream), "%s", upstream);
+        cfg.has_upstream = true;
+    }
+    if (rcl_agg_stale_days_parse("init", stale, &cfg.stale_seconds) != 0)
+        return RCL_AGG_EXIT_USAGE;
+    if (http && rcl_agg_http_addr_parse(http, NULL) != 0) {
+        rcl_agg_usage_error(
+            "init", "--http '%s' is not HOST:PORT (an IPv4 address or localhost) or PORT", http);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (cfg.stale_seconds == 0)
+        cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
+    if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
+        fprintf(stderr, "init: %s\n", err);
+        return RCL_AGG_EXIT_DATA;
+    }
+    /* The store exists from here; what follows is written into it. */
+    store = rcl_agg_cli_store_open("init", db, NULL);
+    if (!store)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_OK;
+    if (http && rcl_meta_set_text(store, "http", http) != 0) {
+        fprintf(stderr, "init: %s: cannot store --http: %s\n", db, sqlite3_errmsg(store));
+        rc = RCL_AGG_EXIT_DATA;
+    } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
+        fprintf(stderr, "init: %s: %s\n", db, err);
+        rc = RCL_AGG_EXIT_DATA;
+    }
+    sodium_memzero(token, sizeof(token));
+    rcl_db_close(&store);
+    if (rc != RCL_AGG_EXIT_OK)
+        return rc;
+    rcl_key_to_hex(pk, hex);
+    printf("%s\n", hex);
+    fprintf(stderr, "init: created %s aggregator %s in %s, listening on %s%s%s\n",
+            rcl_agg_tier_names[cfg.tier], cfg.id, db, cfg.listen,
+            cfg.has_upstream ? ", reporting to " : "", cfg.has_upstream ? cfg.upstream : "");
+    return RCL_AGG_EXIT_OK;
+}
+
+/* ---- pubkey ---- */
+
+static const char pubkey_help[] =
+    "usage: " RCL_AGG_PROGRAM " pubkey --db FILE\n"
+    "\n"
+    "Prints this aggregator's public key (64 hex characters): what\n"
+    "its upstream enrolls, and what its sources use as --upstream-key.\n";
+
+int rcl_agg_cmd_pubkey(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
+    sqlite3 *db;
+    uint8_t pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("pubkey", argc, argv, opts, 1), pubkey_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("pubkey", "db", path))
+        return RCL_AGG_EXIT_USAGE;
+    db = rcl_agg_cli_store_open("pubkey", path, NULL);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_OK;
+    if (rcl_agg_store_keys(db, pk, NULL) != 0) {
+        fprintf(stderr, "pubkey: %s: no public key in meta\n", path);
+        rc = RCL_AGG_EXIT_DATA;
+    } else {
+        rcl_key_to_hex(pk, hex);
+        printf("%s\n", hex);
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- rotate-key ---- */
+
+static const char rotate_key_help[] =
+    "usage: " RCL_AGG_PROGRAM " rotate-key --db FILE\n"
+    "\n"
+    "Replaces this aggregator's identity key and prints the new public key. The old\n"
+    "key signs the change that announces the new one to the upstream; the new key\n"
+    "takes effect once the upstream acknowledges it (`run` sends it by itself, also\n"
+    "when already running) and signs everything after it. Nothing needs\n"
+    "re-enrolling upstream. The key is also the one this aggregator's sources use as\n"
+    "--upstream-key: `run` serves them with the key it started with, so once it is\n"
+    "restarted each source follows with `set-upstream --upstream-key NEW`.\n";
+
+int rcl_agg_cmd_rotate_key(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}};
+    struct rcl_agg_config cfg;
+    struct rcl_outbox_rotation rot;
+    uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db;
+    int begun, rc = rcl_agg_opts_result(rcl_agg_opts_parse("rotate-key", argc, argv, opts, 1),
+                                        rotate_key_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("rotate-key", "db", path))
+        return RCL_AGG_EXIT_USAGE;
+    db = rcl_agg_cli_store_open("rotate-key", path, &cfg);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_DATA;
+    memset(sk, 0, sizeof(sk));
+    if (!cfg.has_upstream) {
+        fprintf(stderr, "rotate-key: %s: aggregator %s has no upstream to announce a new key to\n",
+                path, cfg.id);
+    } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
+        fprintf(stderr, "rotate-key: %s: the identity key is missing from meta\n", path);
+    } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
+               rcl_outbox_rotation(db, &rot) == 0) {
+        rcl_key_to_hex(rot.new_pk, hex);
+        fprintf(stderr,
+                "rotate-key: %s: a key rotation is already waiting for the upstream's "
+                "acknowledgement (new key %s, change seq %llu)\n",
+                path, hex, (unsigned long long)rot.seq);
+    } else if (begun != 0) {
+        fprintf(stderr, "rotate-key: %s: cannot start the key rotation (see the log above)\n",
+                path);
+    } else {
+        rcl_key_to_hex(new_pk, hex);
+        printf("%s\n", hex);
+        fprintf(stderr,
+                "rotate-key: new key queued for aggregator %s. It takes effect once the "
+                "upstream at %s acknowledges it (`run` sends it by itself, with the next "
+                "sync); nothing needs re-enrolling there. From the first start of `run` after "
+                "that, its sources need `set-upstream --upstream-key %s`.\n",
+                cfg.id, cfg.upstream, hex);
+        rc = RCL_AGG_EXIT_OK;
+    }
+    sodium_memzero(sk, sizeof(sk));
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- set-upstream ---- */
+
+static const char set_upstream_help[] =
+    "usage: " RCL_AGG_PROGRAM " set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
+    "\n"
+    "Changes where this aggregator reports to (tcp://HOST:PORT) and the upstream's\n"
+    "public key, e.g. after the upstream rotated its own key or moved. `run` uses\n"
+    "them from its next start. A different upstream must enroll this aggregator's\n"
+    "key first; it then gets everything this aggregator holds by itself.\n";
+
+int rcl_agg_cmd_set_upstream(int argc, char **argv)
+{
+    const char *path = NULL, *upstream = NULL, *upstream_key = NULL;
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"upstream", &upstream, NULL}, {"upstream-key", &upstream_key, NULL}};
+    uint8_t key[RCL_PK_BYTES], own[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db;
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("set-upstream", argc, argv, opts, 3),
+                                 set_upstream_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("set-upstream", "db", path) ||
+        rcl_agg_opt_require("set-upstream", "upstream", upstream) ||
+        rcl_agg_opt_require("set-upstream", "upstream-key", upstream_key))
+        return RCL_AGG_EXIT_USAGE;
+    /* The same checks as init. */
+    if (!rcl_agg_endpoint_valid(upstream) || strchr(upstream, '*')) {
+        rcl_agg_usage_error("set-upstream", "--upstream '%s' is not a tcp://HOST:PORT endpoint",
+                            upstream);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (rcl_key_from_hex(upstream_key, key) != 0) {
+        rcl_agg_usage_error(
+            "set-upstream",
+            "--upstream-key '%s' is not a public key (64 hex characters, as printed by "
+            "pubkey)",
+            upstream_key);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    db = rcl_agg_cli_store_open("set-upstream", path, NULL);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_DATA;
+    if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, key, RCL_PK_BYTES) == 0) {
+        fprintf(stderr,
+                "set-upstream: that key is this aggregator's own key, not its upstream's\n");
+    } else if (rcl_db_begin(db) != 0 || rcl_meta_set_text(db, "upstream", upstream) != 0 ||
+               rcl_meta_set_blob(db, "upstream_key", key, RCL_PK_BYTES) != 0 ||
+               rcl_db_commit(db) != 0) {
+        fprintf(stderr, "set-upstream: %s: cannot write the upstream: %s\n", path,
+                sqlite3_errmsg(db));
+        rcl_db_rollback(db);
+    } else {
+        rcl_key_to_hex(key, hex);
+        printf("upstream: %s (key %s); `run` uses it from its next start\n", upstream, hex);
+        rc = RCL_AGG_EXIT_OK;
+    }
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- enroll ---- */
+
+static const char enroll_help[] =
+    "usage: " RCL_AGG_PROGRAM " enroll --db FILE --source ID --key KEY\n"
+    "\n"
+    "Admits source ID with public key KEY (as its `pubkey` prints it). A county's\n"
+    "sources are schools (10-digit school codes); a city's or the province's are\n"
+    "aggregators. Works while `run` is running. Enrolling a known source again\n"
+    "with a new key replaces the key (a rebuilt node: its sequence restarts) and\n"
+    "lifts a revocation.\n";
+
+int rcl_agg_cmd_enroll(int argc, char **argv)
+{
+    const char *path = NULL, *source = NULL, *key = NULL;
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"source", &source, NULL}, {"key", &key, NULL}};
+    struct rcl_agg_config cfg;
+    enum rcl_agg_enroll_result result;
+    uint8_t pk[RCL_PK_BYTES], own[RCL_PK_BYTES];
+    char other[RCL_ID_MAX + 1], err[512];
+    sqlite3 *db;
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 3), enroll_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("enroll", "db", path) ||
+        rcl_agg_opt_require("enroll", "source", source) ||
+        rcl_agg_opt_require("enroll", "key", key))
+        return RCL_AGG_EXIT_USAGE;
+    if (!rcl_id_valid(source)) {
+        rcl_agg_usage_error(
+            "enroll", "--source '%s' is not a valid id (1-32 characters from 0-9 A-Z a-z _ . -)",
+            source);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (rcl_key_from_hex(key, pk) != 0) {
+        rcl_agg_usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    db = rcl_agg_cli_store_open("enroll", path, &cfg);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_DATA;
+    if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, pk, RCL_PK_BYTES) == 0) {
+        fprintf(stderr, "enroll: that key is this aggregator's own key, not source %s's\n", source);
+        goto out;
+    }
+    if (rcl_agg_enroll(db, &cfg, source, pk, &result, other, (int64_t)time(NULL), err,
+                       sizeof(err)) != 0) {
+        fprintf(stderr, "enroll: %s: %s\n", path, err);
+        goto out;
+    }
+    switch (result) {
+    case RCL_AGG_ENROLLED:
+        printf("enrolled source %s\n", source);
+        break;
+    case RCL_AGG_REKEYED:
+        printf("source %s re-enrolled with a new key: the old key is no longer admitted, the "
+               "source is active, and its batches start again from seq 1\n",
+               source);
+        break;
+    case RCL_AGG_UNREVOKED:
+        printf("source %s was revoked and is enrolled again\n", source);
+        break;
+    case RCL_AGG_UNCHANGED:
+        printf("source %s is already enrolled with this key; nothing changed\n", source);
+        break;
+    case RCL_AGG_KEY_IN_USE:
+        fprintf(stderr, "enroll: that key is already enrolled for source %s\n", other);
+        goto out;
+    case RCL_AGG_NOT_A_SCHOOL:
+        fprintf(stderr,
+                "enroll: source '%s' is not a 10-digit school code (the sources of county "
+                "aggregator %s are schools)\n",
+                source, cfg.id);
+        goto out;
+    }
+    rc = RCL_AGG_EXIT_OK;
+out:
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- revoke ---- */
+
+static const char revoke_help[] =
+    "usage: " RCL_AGG_PROGRAM " revoke --db FILE --source ID [--release-schools]\n"
+    "\n"
+    "Stops admitting source ID: new connections with its key are refused at the\n"
+    "handshake and batches on an open connection are refused. Its figures stay\n"
+    "in reports. Works while `run` is running; `enroll` lifts it.\n"
+    "--release-schools (a city or the province): also forgets the schools counted\n"
+    "through ID, so that another child (the city a county moved under) counts them.\n";
+
+int rcl_agg_cmd_revoke(int argc, char **argv)
+{
+    const char *path = NULL, *source = NULL;
+    bool release = false;
+    struct rcl_agg_opt opts[] = {
+        {"db", &path, NULL}, {"source", &source, NULL}, {"release-schools", NULL, &release}};
+    struct rcl_agg_config cfg;
+    char err[512];
+    sqlite3 *db;
+    int n, rc = rcl_agg_opts_result(rcl_agg_opts_parse("revoke", argc, argv, opts, 3), revoke_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("revoke", "db", path) ||
+        rcl_agg_opt_require("revoke", "source", source))
+        return RCL_AGG_EXIT_USAGE;
+    db = rcl_agg_cli_store_open("revoke", path, &cfg);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    if (release && cfg.tier == RCL_AGG_COUNTY) {
+        rcl_agg_usage_error("revoke", "--release-schools is for a city or the province (a county "
+                                      "counts its schools from their own rows)");
+        rcl_db_close(&db);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    switch (rcl_agg_revoke(db, source)) {
+    case 1:
+        printf("revoked source %s\n", source);
+        rc = RCL_AGG_EXIT_OK;
+        break;
+    case 2:
+        printf("source %s was already revoked\n", source);
+        rc = RCL_AGG_EXIT_OK;
+        break;
+    case 0:
+        fprintf(stderr, "revoke: source %s is not enrolled\n", source);
+        rc = RCL_AGG_EXIT_DATA;
+        break;
+    default:
+        fprintf(stderr, "revoke: %s: could not revoke source %s: %s\n", path, source,
+                sqlite3_errmsg(db));
+        rc = RCL_AGG_EXIT_DATA;
+    }
+    if (rc == RCL_AGG_EXIT_OK && release) {
+        if ((n = rcl_agg_release_schools(db, &cfg, source, err, sizeof(err))) < 0) {
+            fprintf(stderr, "revoke: %s: %s\n", path, err);
+            rc = RCL_AGG_EXIT_DATA;
+        } else {
+            printf("released %d school(s) counted through %s\n", n, source);
+        }
+    }
+    rcl_db_close(&db);
+    return rc;
+}
