@@ -1,7 +1,9 @@
 /*
- * fuzz_cli_school.c - rollcall-school's client/main.c, unchanged, with main
- * renamed to rcl_school_main and its store and key-file access going to the
- * stand-ins of fuzz_cli.h, and its own file calls guarded (fuzz_cli.h).
+ * fuzz_cli_school.c - rollcall-school's command line, unchanged: the files
+ * client/CMakeLists.txt lists as SCHOOL_CLI_SOURCES, with main renamed to
+ * rcl_school_main and their store and key-file access going to the
+ * stand-ins of fuzz_cli.h, and their own file calls guarded (fuzz_cli.h).
+ * A command file missing here leaves its commands undefined at link time.
  */
 #define FUZZ_CLI_GUARD
 #include "fuzz_cli.h"
@@ -11,4 +13,8 @@
 #define rcl_school_pseudonym_key_read fuzz_school_pseudonym_key_read
 #define rcl_school_template fuzz_school_template
 
+#include "../../client/school_cli.c"
+#include "../../client/school_cmd_data.c"
+#include "../../client/school_cmd_keys.c"
+#include "../../client/school_cmd_sync.c"
 #include "../../client/main.c"

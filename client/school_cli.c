@@ -1,0 +1,172 @@
+/*
+ * school_cli.c - rollcall-school's option parsing, usage errors and opening
+ * the store, shared by its commands (school_cmd.h).
+ */
+#include "school_cli.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "rcl_log.h"
+#include "school_conf.h"
+
+/* Says what is wrong with the command line, and how it should look. Returns the usage exit code. */
+int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s %s: ", RCL_SCHOOL_PROGRAM, cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s %s %s\n", RCL_SCHOOL_PROGRAM, cmd->name, cmd->usage);
+    return RCL_SCHOOL_EXIT_USAGE;
+}
+
+static int find_option(const struct rcl_school_command *cmd, const char *name, size_t len)
+{
+    for (int i = 0; i < RCL_SCHOOL_OPTS_MAX && cmd->opts[i].name != NULL; i++) {
+        if (strlen(cmd->opts[i].name) == len && strncmp(cmd->opts[i].name, name, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The configuration file of this run; option values point into it until exit. */
+static struct rcl_config *school_conf;
+
+/*
+ * Fills the options the command line left unset from the configuration file
+ * (file from --config, else the default one when it exists). Returns -1 to
+ * go on, else the exit code after printing "FILE:LINE: reason".
+ */
+static int fill_from_config(const struct rcl_school_command *cmd, const char *file,
+                            struct rcl_school_args *a)
+{
+    char err[1024];
+
+    /* A previous command in this process (the fuzz driver runs many) is done with its values. */
+    rcl_config_destroy(&school_conf);
+    school_conf = rcl_school_conf_load(file, err, sizeof(err));
+    if (school_conf == NULL) {
+        if (err[0] == '\0')
+            return -1;
+        fprintf(stderr, "%s %s: %s\n", RCL_SCHOOL_PROGRAM, cmd->name, err);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && cmd->opts[o].name != NULL; o++) {
+        const char *v = rcl_config_get(school_conf, cmd->opts[o].name);
+        if (v != NULL && cmd->opts[o].value != NULL && a->values[o] == NULL)
+            a->values[o] = v;
+    }
+    rcl_log_configure(rcl_config_get(school_conf, "log-level"));
+    return -1;
+}
+
+/*
+ * Parses argv (after the command name) into a, then takes what it left unset
+ * from the configuration file (--config FILE). Returns -1 when done (run
+ * it), else an exit code.
+ */
+int rcl_school_opts_parse(const struct rcl_school_command *cmd, int argc, char **argv,
+                          struct rcl_school_args *a)
+{
+    bool options_done = false;
+    const char *config = NULL;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    a->cmd = cmd;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+            printf("usage: %s %s %s\n\n%s\n", RCL_SCHOOL_PROGRAM, cmd->name, cmd->usage, cmd->help);
+            return RCL_SCHOOL_EXIT_OK;
+        }
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+            if (arg[1] != '-')
+                return rcl_school_usage_error(cmd, "unknown option '%s'", arg);
+            const char *name = arg + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+            int o = find_option(cmd, name, len);
+            if (o < 0 && len == 6 && strncmp(name, "config", 6) == 0) {
+                if (config != NULL)
+                    return rcl_school_usage_error(cmd, "option --config is given twice");
+                if (eq == NULL && i + 1 >= argc)
+                    return rcl_school_usage_error(cmd, "option --config needs a value");
+                config = eq != NULL ? eq + 1 : argv[++i];
+                continue;
+            }
+            if (o < 0)
+                return rcl_school_usage_error(cmd, "unknown option '%s'", arg);
+            const struct rcl_school_option *spec = &cmd->opts[o];
+            if (a->values[o] != NULL)
+                return rcl_school_usage_error(cmd, "option --%s is given twice", spec->name);
+            if (spec->value == NULL) {
+                if (eq != NULL)
+                    return rcl_school_usage_error(cmd, "option --%s takes no value", spec->name);
+                a->values[o] = "";
+            } else if (eq != NULL) {
+                a->values[o] = eq + 1;
+            } else if (i + 1 < argc) {
+                a->values[o] = argv[++i];
+            } else {
+                return rcl_school_usage_error(cmd, "option --%s needs a value", spec->name);
+            }
+            continue;
+        }
+        if (cmd->positional == NULL || a->positional != NULL)
+            return rcl_school_usage_error(cmd, "unexpected argument '%s'", arg);
+        a->positional = arg;
+    }
+    if ((rc = fill_from_config(cmd, config, a)) >= 0)
+        return rc;
+    for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && cmd->opts[o].name != NULL; o++) {
+        if (cmd->opts[o].required && a->values[o] == NULL) {
+            fprintf(stderr, "%s %s: missing --%s %s\nusage: %s %s %s\n", RCL_SCHOOL_PROGRAM,
+                    cmd->name, cmd->opts[o].name, cmd->opts[o].value, RCL_SCHOOL_PROGRAM, cmd->name,
+                    cmd->usage);
+            return RCL_SCHOOL_EXIT_USAGE;
+        }
+    }
+    if (cmd->positional != NULL && a->positional == NULL)
+        return rcl_school_usage_error(cmd, "missing %s", cmd->positional);
+    return -1;
+}
+
+/* The value of option name, or NULL when not given. */
+const char *rcl_school_opt(const struct rcl_school_args *a, const char *name)
+{
+    int o = find_option(a->cmd, name, strlen(name));
+    return o < 0 ? NULL : a->values[o];
+}
+
+/*
+ * Opens an existing store and loads its meta. Returns the handle, or NULL
+ * after saying why on stderr.
+ */
+sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_school_meta *m)
+{
+    const char *path = rcl_school_opt(a, "db");
+    char err[512];
+    sqlite3 *db = NULL;
+
+    db = rcl_school_store_open(path, RCL_DB_EXISTING, err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "%s %s: %s\n", RCL_SCHOOL_PROGRAM, a->cmd->name, err);
+        return NULL;
+    }
+    if (rcl_school_meta_load(db, m, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s %s: %s: %s\n", RCL_SCHOOL_PROGRAM, a->cmd->name, path, err);
+        rcl_db_close(&db);
+        return NULL;
+    }
+    return db;
+}

@@ -1,0 +1,72 @@
+/*
+ * school_cli.h - what rollcall-school's commands (school_cmd.h) share: the
+ * description of a command and its options, parsing the command line
+ * against it (options in any order, "--opt value" or "--opt=value", then the
+ * configuration file), usage errors, and opening the store.
+ */
+#ifndef RCL_SCHOOL_CLI_H
+#define RCL_SCHOOL_CLI_H
+
+#include <stdbool.h>
+
+#include <sqlite3.h>
+
+#include "school_store.h"
+
+#define RCL_SCHOOL_PROGRAM "rollcall-school"
+#define RCL_SCHOOL_OPTS_MAX 16
+
+/* One option a command accepts. */
+struct rcl_school_option {
+    const char *name;  /* without the leading "--" */
+    const char *value; /* what the value is called in usage, or NULL for a flag */
+    bool required;
+};
+
+struct rcl_school_args;
+
+/* One command: what its usage and --help print, its options, what runs it. */
+struct rcl_school_command {
+    const char *name;
+    const char *usage; /* the arguments, after the command name */
+    const char *help;  /* what it does, for --help */
+    struct rcl_school_option opts[RCL_SCHOOL_OPTS_MAX];
+    const char *positional;                      /* name of the one positional argument, or NULL */
+    int (*run)(const struct rcl_school_args *a); /* returns the exit code (exit_codes.h) */
+};
+
+/* A parsed command line. */
+struct rcl_school_args {
+    const struct rcl_school_command *cmd;
+    const char *values[RCL_SCHOOL_OPTS_MAX]; /* by option index; "" for a flag that is set */
+    const char *positional;
+};
+
+/*
+ * Parses argv (the words after the command name) into *a, then takes what it
+ * left unset from the configuration file (--config FILE, else the default
+ * one when it exists; the command line wins). Values point into argv or the
+ * file, valid until the process exits. Returns -1 when the command is to
+ * run, else the exit code after printing --help or a usage error.
+ */
+int rcl_school_opts_parse(const struct rcl_school_command *cmd, int argc, char **argv,
+                          struct rcl_school_args *a);
+
+/* The value of option name, or NULL when not given. */
+const char *rcl_school_opt(const struct rcl_school_args *a, const char *name);
+
+/*
+ * Says what is wrong with the command line, and how it should look, on
+ * stderr. Returns the usage exit code.
+ */
+int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Opens the existing store named by --db and loads its meta into *m. Returns
+ * the handle (the caller wipes *m with rcl_school_meta_wipe and closes the
+ * handle with rcl_db_close), or NULL after saying why on stderr.
+ */
+sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_school_meta *m);
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * school_cmd_data.c - rollcall-school's commands that bring the students in
+ * and out: import, bundle, the editing commands (student, measure, feedback,
+ * optout, profile), template and export.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "edit.h"
+#include "exit_codes.h"
+#include "export.h"
+#include "import.h"
+#include "school_cli.h"
+#include "school_cmd.h"
+#include "school_store.h"
+
+static int cmd_import(const struct rcl_school_args *a)
+{
+    struct rcl_school_meta m;
+    struct rcl_school_import_result res;
+    int rc = RCL_SCHOOL_EXIT_DATA;
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_import(db, &m, a->positional, stderr, &res) == 0) {
+        printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
+               (unsigned long long)(res.added + res.changed + res.unchanged),
+               (unsigned long long)res.added, (unsigned long long)res.changed,
+               (unsigned long long)res.unchanged);
+        if (res.charset == RCL_CHARSET_GB18030)
+            fprintf(stderr, "%s import: %s: not UTF-8, read as GB18030\n", RCL_SCHOOL_PROGRAM,
+                    a->positional);
+        rc = RCL_SCHOOL_EXIT_OK;
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_import = {
+    "import",
+    "--db FILE STUDENTS.csv",
+    "Imports the students CSV (header row, any column order; required columns\n"
+    "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
+    "participation, platform, feedback). Atomic: if any row is invalid, every problem\n"
+    "is listed as FILE:LINE: reason and nothing is applied.\n"
+    "\n"
+    "Sheets as Excel saves them are read: UTF-8 with or without a byte order mark,\n"
+    "or GB18030/GBK (\"CSV\" on a Chinese Windows), CRLF or LF line ends. Column\n"
+    "names, English ones regardless of case, blanks, '_' and '-':\n"
+    "  student_id 学籍号 全国学籍号   name 姓名           grade 年级     class 班级\n"
+    "  network 家庭网络 网络          devices 学习终端 设备 终端\n"
+    "  groups 特殊群体 群体           assistance 帮扶措施 帮扶\n"
+    "  participation 参与情况 参与    platform 学习平台 平台   feedback 家长反馈 反馈\n"
+    "Values may be Chinese too: network 宽带 移动网络 有线电视; devices 电脑 平板\n"
+    "手机 电视; groups 建档立卡 困难 一线医务人员子女 留守 随迁 残疾 其他;\n"
+    "assistance 村集中收看 借用设备 流量补贴 一对一帮扶 纸质材料 资助, with '：计划'\n"
+    "or '：已结束' when not in place; participation 正常 不规律 缺席 申请不参加;\n"
+    "grade 1-12 (or 3年级), 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
+    "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
+    "A title row above the header, empty columns without a name and rows of empty\n"
+    "cells are passed over.",
+    {{"db", "FILE", true}},
+    "STUDENTS.csv",
+    cmd_import};
+
+static int cmd_bundle(const struct rcl_school_args *a)
+{
+    struct rcl_school_meta m;
+    int rc;
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), stdout, stderr);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_bundle = {
+    "bundle",
+    "--db FILE --out FILE",
+    "For a school without any link: seals the pending changes and writes every batch\n"
+    "not yet acknowledged into the new file --out (never overwritten), for the county\n"
+    "to apply with 'rollcall-agg import-bundle'. The changes stay pending until the\n"
+    "county acknowledges them at the next sync, which sends nothing twice. With\n"
+    "nothing pending it says so and writes no file.",
+    {{"db", "FILE", true}, {"out", "FILE", true}},
+    NULL,
+    cmd_bundle};
+
+/* student, measure, feedback, optout and profile: edit.c does the work. */
+static int cmd_edit(const struct rcl_school_args *a)
+{
+    struct rcl_school_edit_opt given[RCL_SCHOOL_OPTS_MAX];
+    struct rcl_school_meta m;
+    char why[160];
+    size_t n = 0;
+    sqlite3 *db;
+    int rc;
+
+    for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && a->cmd->opts[o].name != NULL; o++) {
+        if (a->values[o] != NULL && strcmp(a->cmd->opts[o].name, "db") != 0) {
+            given[n].name = a->cmd->opts[o].name;
+            given[n].value = a->values[o];
+            n++;
+        }
+    }
+    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, why, sizeof(why)) != 0)
+        return rcl_school_usage_error(a->cmd, "%s", why);
+    db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, stdout, stderr);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_student = {
+    "student",
+    "add|update|remove --db FILE --id ID [--name NAME] [--grade 1-12] [--class CLASS] "
+    "[--network SET] [--devices SET] [--groups SET] [--platform TEXT] [--participation P] "
+    "[--feedback TEXT] [--reason R] [--to SCHOOL] [--date YYYY-MM-DD]",
+    "Edits one student, in one transaction queued for the next sync like an import.\n"
+    "  add     a new student: --name, --grade and --class are required, the rest optional\n"
+    "  update  changes only the fields given\n"
+    "  remove  --reason left|graduated|transferred_out|other, --to the 10-digit code of\n"
+    "          the school transferred to (if known), --date the day they left (today)\n"
+    "SET is a ';'-separated list, empty for none: network broadband;mobile;cable_tv,\n"
+    "devices computer;tablet;smartphone;tv, groups poverty_card;hardship;\n"
+    "frontline_family;left_behind;migrant;disabled;other. P is active, irregular,\n"
+    "absent or opted_out. A removal reaches the county as a departure.",
+    {{"db", "FILE", true},
+     {"id", "ID", true},
+     {"name", "NAME", false},
+     {"grade", "1-12", false},
+     {"class", "CLASS", false},
+     {"network", "SET", false},
+     {"devices", "SET", false},
+     {"groups", "SET", false},
+     {"platform", "TEXT", false},
+     {"participation", "P", false},
+     {"feedback", "TEXT", false},
+     {"reason", "R", false},
+     {"to", "SCHOOL", false},
+     {"date", "YYYY-MM-DD", false}},
+    "add|update|remove",
+    cmd_edit};
+
+const struct rcl_school_command rcl_school_cmd_measure = {
+    "measure",
+    "add|plan|end --db FILE --id ID --kind KIND [--role ROLE] [--start YYYY-MM-DD] "
+    "[--end YYYY-MM-DD]",
+    "Records an assistance measure of one student (\"one person, one policy\").\n"
+    "  add   the measure is in place (start date today unless --start)\n"
+    "  plan  the measure is planned\n"
+    "  end   the planned or in-place measure of KIND has ended (end date today unless --end)\n"
+    "KIND is tv_at_village, loaned_device, data_subsidy, one_to_one, paper_materials or\n"
+    "funding; ROLE says who helps (e.g. 班主任, village cadre). An open measure of the\n"
+    "same kind is updated rather than listed twice.",
+    {{"db", "FILE", true},
+     {"id", "ID", true},
+     {"kind", "KIND", false},
+     {"role", "ROLE", false},
+     {"start", "YYYY-MM-DD", false},
+     {"end", "YYYY-MM-DD", false}},
+    "add|plan|end",
+    cmd_edit};
+
+const struct rcl_school_command rcl_school_cmd_feedback = {
+    "feedback",
+    "--db FILE --id ID --text TEXT",
+    "Sets the family's feedback or need for one student (free text, at most 600 bytes;\n"
+    "empty clears it).",
+    {{"db", "FILE", true}, {"id", "ID", true}, {"text", "TEXT", false}},
+    NULL,
+    cmd_edit};
+
+const struct rcl_school_command rcl_school_cmd_optout = {
+    "optout",
+    "file|decide --db FILE --id ID [--reason TEXT] [--status approved|rejected] "
+    "[--date YYYY-MM-DD]",
+    "Records a family's application to opt out of home teaching.\n"
+    "  file    --reason TEXT: the application is pending, filed --date (today)\n"
+    "  decide  --status approved|rejected, decided --date (today). Approval sets the\n"
+    "          student's participation to opted_out; rejection sets an opted_out\n"
+    "          student back to active.",
+    {{"db", "FILE", true},
+     {"id", "ID", true},
+     {"reason", "TEXT", false},
+     {"status", "approved|rejected", false},
+     {"date", "YYYY-MM-DD", false}},
+    "file|decide",
+    cmd_edit};
+
+const struct rcl_school_command rcl_school_cmd_profile = {
+    "profile",
+    "set --db FILE [--platforms LIST] [--materials D/T|P%] [--contact-role ROLE] "
+    "[--parent SCHOOL|none]",
+    "Sets the school's profile; fields not given keep their value.\n"
+    "  --platforms     the teaching platforms in use, 'NAME:KIND[:CLASSES];...' with KIND\n"
+    "                  live, recorded, tv or other (e.g. '空中课堂:tv:all;钉钉:live:3-1,3-2');\n"
+    "                  '' for none\n"
+    "  --materials     teaching materials handed out: DELIVERED/TOTAL (120/300) or PERCENT%\n"
+    "  --contact-role  the role of the school's contact for the county\n"
+    "  --parent        for a teaching point: the 10-digit code of its parent school\n"
+    "                  (a teaching point runs as a school of its own); none clears it",
+    {{"db", "FILE", true},
+     {"platforms", "LIST", false},
+     {"materials", "D/T|P%", false},
+     {"contact-role", "ROLE", false},
+     {"parent", "SCHOOL|none", false}},
+    "set",
+    cmd_edit};
+
+/* Reads --lang and --encoding into f. Returns -1 when fine, else the usage exit code. */
+static int sheet_format(const struct rcl_school_args *a, struct rcl_sheet_format *f)
+{
+    const char *lang = rcl_school_opt(a, "lang");
+    const char *encoding = rcl_school_opt(a, "encoding");
+
+    f->lang = RCL_SHEET_ZH;
+    f->charset = RCL_CHARSET_UTF8;
+    if (lang != NULL && strcmp(lang, "en") == 0)
+        f->lang = RCL_SHEET_EN;
+    else if (lang != NULL && strcmp(lang, "zh") != 0)
+        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    if (encoding != NULL && rcl_charset_parse(encoding, &f->charset) != 0)
+        return rcl_school_usage_error(a->cmd, "unknown encoding '%s' (utf-8 or gb18030)", encoding);
+    return -1;
+}
+
+static int cmd_template(const struct rcl_school_args *a)
+{
+    struct rcl_sheet_format f;
+    char err[512];
+    int rc = sheet_format(a, &f);
+    if (rc >= 0)
+        return rc;
+    if (rcl_school_template(rcl_school_opt(a, "out"), &f, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s template: %s\n", RCL_SCHOOL_PROGRAM, err);
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    printf("wrote %s: fill in one row per student, delete the example row, then import it\n",
+           rcl_school_opt(a, "out"));
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+const struct rcl_school_command rcl_school_cmd_template = {
+    "template",
+    "--out FILE [--lang zh|en] [--encoding utf-8|gb18030]",
+    "Writes an empty students sheet to the new file --out (never overwritten): the\n"
+    "headers and one example row showing how each column is filled in. Delete the\n"
+    "example row before importing: import refuses it. Chinese headers and words by\n"
+    "default; UTF-8 with a byte order mark by default, so Excel opens it right.",
+    {{"out", "FILE", true}, {"lang", "zh|en", false}, {"encoding", "utf-8|gb18030", false}},
+    NULL,
+    cmd_template};
+
+static int cmd_export(const struct rcl_school_args *a)
+{
+    struct rcl_sheet_format f;
+    struct rcl_school_meta m;
+    uint64_t rows = 0;
+    char err[512];
+    int rc = sheet_format(a, &f);
+    if (rc >= 0)
+        return rc;
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rc = RCL_SCHOOL_EXIT_OK;
+    if (rcl_school_export(db, rcl_school_opt(a, "out"), &f, &rows, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s export: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    } else {
+        printf("exported %llu students to %s\n", (unsigned long long)rows,
+               rcl_school_opt(a, "out"));
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_export = {
+    "export",
+    "--db FILE --out FILE [--lang zh|en] [--encoding utf-8|gb18030]",
+    "Writes the school's students to the new file --out (never overwritten, readable\n"
+    "by its owner only) as a sheet import reads back: importing it into a fresh store\n"
+    "gives the same students. Chinese headers and words by default; UTF-8 with a\n"
+    "byte order mark by default. A cell starting with = + - @ is led by an apostrophe\n"
+    "so that a spreadsheet shows it as text; import drops the apostrophe again.",
+    {{"db", "FILE", true},
+     {"out", "FILE", true},
+     {"lang", "zh|en", false},
+     {"encoding", "utf-8|gb18030", false}},
+    NULL,
+    cmd_export};

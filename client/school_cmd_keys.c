@@ -1,0 +1,278 @@
+/*
+ * school_cmd_keys.c - rollcall-school's commands that set the school up and
+ * look after its keys: init, pubkey, rotate-key and set-upstream.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "exit_codes.h"
+#include "pseudonym.h"
+#include "rcl_keys.h"
+#include "rcl_outbox.h"
+#include "school_cli.h"
+#include "school_cmd.h"
+#include "school_store.h"
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+/* Removes a store that init created but could not finish, so init can be run again. */
+static void remove_store(const char *path)
+{
+    char side[4096];
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+}
+
+static int cmd_init(const struct rcl_school_args *a)
+{
+    const char *path = rcl_school_opt(a, "db");
+    const char *school = rcl_school_opt(a, "school");
+    const char *county = rcl_school_opt(a, "county");
+    const char *name = rcl_school_opt(a, "name");
+    const char *upstream = rcl_school_opt(a, "upstream");
+    const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
+    struct rcl_school_meta m;
+    uint8_t sk[RCL_SK_BYTES];
+    char err[512];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db = NULL;
+    int rc = RCL_SCHOOL_EXIT_DATA;
+
+    memset(&m, 0, sizeof(m));
+    memset(sk, 0, sizeof(sk));
+    if (!all_digits(school, RCL_SCHOOL_ID_LEN))
+        return rcl_school_usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)",
+                                      school);
+    if (!all_digits(county, RCL_COUNTY_LEN))
+        return rcl_school_usage_error(a->cmd, "county code '%s' must be 6 digits", county);
+    if (name[0] == '\0' || !rcl_utf8_valid(name, strlen(name)))
+        return rcl_school_usage_error(a->cmd, "school name '%s' must be non-empty UTF-8 text",
+                                      name);
+    if (strlen(name) > RCL_NAME_MAX) {
+        fprintf(stderr, "%s init: school name is %zu bytes long, at most %d allowed\n",
+                RCL_SCHOOL_PROGRAM, strlen(name), RCL_NAME_MAX);
+        return RCL_SCHOOL_EXIT_USAGE;
+    }
+    if (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
+        strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX)
+        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
+                                      upstream);
+    if (rcl_key_from_hex(rcl_school_opt(a, "upstream-key"), m.upstream_key) != 0)
+        return rcl_school_usage_error(
+            a->cmd,
+            "upstream key '%s' is not a public key: expected 64 hex characters, "
+            "as the upstream's 'pubkey' command prints them",
+            rcl_school_opt(a, "upstream-key"));
+
+    if (key_file != NULL) {
+        if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s init: %s\n", RCL_SCHOOL_PROGRAM, err);
+            goto done;
+        }
+    } else {
+        rcl_school_pseudonym_default_key(m.pseudonym_key);
+    }
+    snprintf(m.school_id, sizeof(m.school_id), "%s", school);
+    snprintf(m.county, sizeof(m.county), "%s", county);
+    snprintf(m.name, sizeof(m.name), "%s", name);
+    snprintf(m.upstream, sizeof(m.upstream), "%s", upstream);
+
+    db = rcl_school_store_open(path, RCL_DB_CREATE, err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "%s init: %s\n", RCL_SCHOOL_PROGRAM, err);
+        goto done;
+    }
+    if (rcl_key_generate(m.public_key, sk) != 0) {
+        fprintf(stderr, "%s init: cannot generate an identity key\n", RCL_SCHOOL_PROGRAM);
+        goto fail_created;
+    }
+    if (rcl_school_store_init(db, &m, sk, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s init: %s: %s\n", RCL_SCHOOL_PROGRAM, path, err);
+        goto fail_created;
+    }
+    rcl_key_to_hex(m.public_key, hex);
+    printf("%s\n", hex);
+    rc = RCL_SCHOOL_EXIT_OK;
+    goto done;
+fail_created:
+    rcl_db_close(&db);
+    remove_store(path);
+done:
+    sodium_memzero(sk, sizeof(sk));
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_init = {
+    "init",
+    "--db FILE --school ID --county CODE --name NAME --upstream ENDPOINT --upstream-key KEY "
+    "[--pseudonym-key-file FILE]",
+    "Creates the school's store with a new identity key and prints its public key,\n"
+    "which the county enrolls. ID is the 10-digit school code, CODE the 6-digit county\n"
+    "code, ENDPOINT the county's tcp:// address and KEY its public key (64 hex\n"
+    "characters). The pseudonym key file holds the province's key as 64 hex\n"
+    "characters; without it a built-in default is used.",
+    {{"db", "FILE", true},
+     {"school", "ID", true},
+     {"county", "CODE", true},
+     {"name", "NAME", true},
+     {"upstream", "ENDPOINT", true},
+     {"upstream-key", "KEY", true},
+     {"pseudonym-key-file", "FILE", false}},
+    NULL,
+    cmd_init};
+
+static int cmd_pubkey(const struct rcl_school_args *a)
+{
+    struct rcl_school_meta m;
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    rcl_key_to_hex(m.public_key, hex);
+    printf("%s\n", hex);
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return RCL_SCHOOL_EXIT_OK;
+}
+
+const struct rcl_school_command rcl_school_cmd_pubkey = {
+    "pubkey",
+    "--db FILE",
+    "Prints the school's public key (64 hex characters).",
+    {{"db", "FILE", true}},
+    NULL,
+    cmd_pubkey};
+
+static int cmd_rotate_key(const struct rcl_school_args *a)
+{
+    struct rcl_school_meta m;
+    struct rcl_outbox_rotation rot;
+    uint8_t sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
+    char hex[RCL_PK_HEX_LEN + 1];
+    int rc = RCL_SCHOOL_EXIT_DATA, begun;
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_secret_key_load(db, sk) != 0) {
+        fprintf(stderr, "%s rotate-key: %s: the store has no usable secret key\n",
+                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"));
+        goto done;
+    }
+    begun = rcl_outbox_rotate_begin(db, m.school_id, m.public_key, sk, new_pk);
+    sodium_memzero(sk, sizeof(sk));
+    if (begun == 1 && rcl_outbox_rotation(db, &rot) == 0) {
+        rcl_key_to_hex(rot.new_pk, hex);
+        fprintf(stderr,
+                "%s rotate-key: %s: a key rotation is already waiting for the county's "
+                "acknowledgement (new key %s, change seq %llu); run sync first\n",
+                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"), hex, (unsigned long long)rot.seq);
+        goto done;
+    }
+    if (begun != 0) {
+        fprintf(stderr, "%s rotate-key: %s: cannot start the key rotation (see the log above)\n",
+                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"));
+        goto done;
+    }
+    rcl_key_to_hex(new_pk, hex);
+    printf("%s\n", hex);
+    fprintf(stderr,
+            "%s rotate-key: new key queued for school %s. It takes effect once the county "
+            "acknowledges the next sync; until then the current key stays in use. Nothing "
+            "needs re-enrolling: the county learns the new key from the school.\n",
+            RCL_SCHOOL_PROGRAM, m.school_id);
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_rotate_key = {
+    "rotate-key",
+    "--db FILE",
+    "Replaces the school's identity key and prints the new public key. The old key\n"
+    "signs the change that announces the new one; the new key takes effect once the\n"
+    "county acknowledges it at the next sync, and signs everything after it. Nothing\n"
+    "needs re-enrolling: the county replaces the key itself, and the school's history\n"
+    "goes on. One rotation at a time: status shows one still waiting.",
+    {{"db", "FILE", true}},
+    NULL,
+    cmd_rotate_key};
+
+static int cmd_set_upstream(const struct rcl_school_args *a)
+{
+    const char *upstream = rcl_school_opt(a, "upstream");
+    const char *key_hex = rcl_school_opt(a, "upstream-key");
+    struct rcl_school_meta m;
+    uint8_t key[RCL_PK_BYTES];
+    char err[512], hex[RCL_PK_HEX_LEN + 1];
+    int rc = RCL_SCHOOL_EXIT_DATA;
+    sqlite3 *db;
+
+    if (upstream == NULL && key_hex == NULL)
+        return rcl_school_usage_error(a->cmd, "give --upstream, --upstream-key or both");
+    /* The same checks as init. */
+    if (upstream != NULL && (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
+                             strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX))
+        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
+                                      upstream);
+    if (key_hex != NULL && rcl_key_from_hex(key_hex, key) != 0)
+        return rcl_school_usage_error(
+            a->cmd,
+            "upstream key '%s' is not a public key: expected 64 hex characters, "
+            "as the upstream's 'pubkey' command prints them",
+            key_hex);
+    db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (key_hex != NULL && sodium_memcmp(key, m.public_key, RCL_PK_BYTES) == 0) {
+        fprintf(stderr, "%s set-upstream: that key is this school's own key, not its county's\n",
+                RCL_SCHOOL_PROGRAM);
+        goto done;
+    }
+    if (rcl_school_upstream_set(db, upstream, key_hex != NULL ? key : NULL, err, sizeof(err)) !=
+        0) {
+        fprintf(stderr, "%s set-upstream: %s: %s\n", RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"),
+                err);
+        goto done;
+    }
+    rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);
+    printf("upstream: %s (key %s); used from the next sync\n",
+           upstream != NULL ? upstream : m.upstream, hex);
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_set_upstream = {
+    "set-upstream",
+    "--db FILE [--upstream ENDPOINT] [--upstream-key KEY]",
+    "Changes where the school syncs to: the county's tcp:// address and/or its public\n"
+    "key (64 hex characters, as the county's 'pubkey' prints it), e.g. after the\n"
+    "county rotated its own key or moved. Takes effect at the next sync. A different\n"
+    "county must enroll this school's key first; it then gets the school's data in\n"
+    "full by itself.",
+    {{"db", "FILE", true}, {"upstream", "ENDPOINT", false}, {"upstream-key", "KEY", false}},
+    NULL,
+    cmd_set_upstream};
