@@ -19,7 +19,6 @@
 
 /* ---- Pseudo-random numbers: splitmix64 to seed xoshiro256** ---- */
 
-
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
@@ -333,7 +332,8 @@ static void add_measure(struct gen_row *row, const char *kind, const char *statu
  * have help in place, some only planned; poorer online students sometimes
  * get a data subsidy or funding.
  */
-static bool make_assistance(struct rcl_gen_rng *r, enum gen_condition c, bool poor, struct gen_row *row)
+static bool make_assistance(struct rcl_gen_rng *r, enum gen_condition c, bool poor,
+                            struct gen_row *row)
 {
     bool in_place = false;
     row->assistance[0] = '\0';
