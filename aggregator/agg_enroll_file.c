@@ -25,10 +25,19 @@ struct entry {
     unsigned long line;
 };
 
+/* One problem, kept so that all of them are printed in line order (duplicates are found late). */
+struct problem_text {
+    unsigned long line;
+    uint64_t found; /* the order it was found in, for problems of the same line */
+    char text[320];
+};
+
 struct problems {
     const char *path;
     FILE *out;
     uint64_t count;
+    struct problem_text *items; /* malloc'd; count of them, or fewer when memory ran out */
+    size_t n, cap;
 };
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
@@ -36,15 +45,50 @@ static void problem(struct problems *p, unsigned long line, const char *fmt, ...
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
 {
+    struct problem_text *t;
     va_list ap;
 
-    if (p->count++ >= RCL_AGG_ENROLL_ERRORS_SHOWN)
-        return;
-    fprintf(p->out, "%s:%lu: ", p->path, line);
+    p->count++;
+    if (p->n == p->cap) {
+        size_t want = p->cap ? p->cap * 2 : 16;
+        struct problem_text *more = realloc(p->items, want * sizeof(*more));
+
+        if (!more)
+            return; /* still counted; the summary line says how many */
+        p->items = more;
+        p->cap = want;
+    }
+    t = &p->items[p->n++];
+    t->line = line;
+    t->found = p->count;
     va_start(ap, fmt);
-    vfprintf(p->out, fmt, ap);
+    vsnprintf(t->text, sizeof(t->text), fmt, ap);
     va_end(ap);
-    fputc('\n', p->out);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct problem_text *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return (x->found > y->found) - (x->found < y->found);
+}
+
+/* Prints the first RCL_AGG_ENROLL_ERRORS_SHOWN problems in line order, and how many more; frees
+ * them. */
+static void problems_print(struct problems *p)
+{
+    if (p->n > 1)
+        qsort(p->items, p->n, sizeof(*p->items), by_line);
+    for (size_t i = 0; i < p->n && i < RCL_AGG_ENROLL_ERRORS_SHOWN; i++)
+        fprintf(p->out, "%s:%lu: %s\n", p->path, p->items[i].line, p->items[i].text);
+    if (p->count > RCL_AGG_ENROLL_ERRORS_SHOWN)
+        fprintf(p->out, "%s: ... and %" PRIu64 " more\n", p->path,
+                p->count - RCL_AGG_ENROLL_ERRORS_SHOWN);
+    free(p->items);
+    p->items = NULL;
+    p->n = p->cap = 0;
 }
 
 /* Splits s at blanks into at most max words (NUL-terminated in place). Returns how many there were.
@@ -259,7 +303,7 @@ rollback:
 int rcl_agg_enroll_file(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
                         int64_t now, FILE *errors, struct rcl_agg_enroll_counts *counts)
 {
-    struct problems p = {path, errors, 0};
+    struct problems p = {path, errors, 0, NULL, 0, 0};
     struct entry *v = NULL;
     uint8_t own[RCL_PK_BYTES];
     size_t n = 0;
@@ -277,9 +321,7 @@ int rcl_agg_enroll_file(sqlite3 *db, const struct rcl_agg_config *cfg, const cha
         fprintf(errors, "%s: out of memory; nothing enrolled\n", path);
     else if (ret == 0 && p.count == 0)
         ret = enroll_all(db, cfg, v, n, now, &p, counts);
-    if (p.count > RCL_AGG_ENROLL_ERRORS_SHOWN)
-        fprintf(errors, "%s: ... and %" PRIu64 " more\n", path,
-                p.count - RCL_AGG_ENROLL_ERRORS_SHOWN);
+    problems_print(&p);
     if (p.count > 0) {
         fprintf(errors, "%s: %" PRIu64 " problem%s; nothing enrolled\n", path, p.count,
                 p.count == 1 ? "" : "s");

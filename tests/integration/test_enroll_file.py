@@ -101,7 +101,17 @@ class EnrollFromFile(rh.RollcallTestCase):
                              "line %d of the bad list" % line)
         self.assertNotRegex(p.stderr, re.escape(path) + r":1: ", "line 1 is good")
         self.assertIn("8 problems; nothing enrolled", p.stderr)
+        numbers = [int(n) for n in re.findall(re.escape(path) + r":(\d+): ", p.stderr)]
+        self.assertEqual(numbers, sorted(want), "every problem once, in line order")
         self.assertEqual(self.expected()["expected"], before, "a bad list enrolls nothing")
+
+    def test_2b_a_long_bad_list_shows_the_first_hundred(self):
+        path = self.write("long.txt", "".join("2141010%03d zz\n" % i for i in range(105)))
+        p = self.enroll_from(path, rh.EXIT_DATA)
+        numbers = [int(n) for n in re.findall(re.escape(path) + r":(\d+): ", p.stderr)]
+        self.assertEqual(numbers, list(range(1, 101)))
+        self.assertIn("... and 5 more", p.stderr)
+        self.assertIn("105 problems; nothing enrolled", p.stderr)
 
     def test_3_a_key_another_source_holds_refuses_the_whole_list(self):
         d, e = self.schools[3:5]
