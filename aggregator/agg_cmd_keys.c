@@ -12,6 +12,7 @@
 
 #include "agg_cli.h"
 #include "agg_cmd.h"
+#include "agg_enroll_file.h"
 #include "agg_http.h"
 #include "agg_monitor.h"
 #include "agg_release.h"
@@ -303,27 +304,35 @@ int rcl_agg_cmd_set_upstream(int argc, char **argv)
 
 static const char enroll_help[] =
     "usage: " RCL_AGG_PROGRAM " enroll --db FILE --source ID --key KEY\n"
+    "       " RCL_AGG_PROGRAM " enroll --db FILE --from LIST\n"
     "\n"
     "Admits source ID with public key KEY (as its `pubkey` prints it). A county's\n"
     "sources are schools (10-digit school codes); a city's or the province's are\n"
     "aggregators. Works while `run` is running. Enrolling a known source again\n"
     "with a new key replaces the key (a rebuilt node: its sequence restarts) and\n"
-    "lifts a revocation.\n";
+    "lifts a revocation.\n"
+    "--from: enrolls every source of LIST, one 'SOURCE_ID KEY' a line (blank lines\n"
+    "and '#' comments skipped), in one transaction: any bad line (FILE:LINE: reason)\n"
+    "and nothing is enrolled.\n";
 
 int rcl_agg_cmd_enroll(int argc, char **argv)
 {
-    const char *path = NULL, *source = NULL, *key = NULL;
-    struct rcl_agg_opt opts[] = {
-        {"db", &path, NULL}, {"source", &source, NULL}, {"key", &key, NULL}};
+    const char *path = NULL, *source = NULL, *key = NULL, *from = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},
+                                 {"source", &source, NULL},
+                                 {"key", &key, NULL},
+                                 {"from", &from, NULL}};
     struct rcl_agg_config cfg;
     enum rcl_agg_enroll_result result;
     uint8_t pk[RCL_PK_BYTES], own[RCL_PK_BYTES];
     char other[RCL_ID_MAX + 1], err[512];
     sqlite3 *db;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 3), enroll_help);
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 4), enroll_help);
 
     if (rc != -2)
         return rc;
+    if (from && !rcl_agg_opt_require("enroll", "db", path))
+        return rcl_agg_enroll_from(path, from, source || key);
     if (rcl_agg_opt_require("enroll", "db", path) ||
         rcl_agg_opt_require("enroll", "source", source) ||
         rcl_agg_opt_require("enroll", "key", key))

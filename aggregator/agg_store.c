@@ -515,12 +515,11 @@ out:
     return ret;
 }
 
-int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
-                   const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
-                   char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen)
+int rcl_agg_enroll_in_tx(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                         const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
+                         char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen)
 {
-    int ret = -1, found, owned;
-    bool in_tx = false;
+    int found, owned;
     uint8_t curve[RCL_CURVE_KEY_BYTES];
     char owner[RCL_ID_MAX + 1] = "", county[RCL_COUNTY_LEN + 1];
     struct rcl_agg_source cur;
@@ -535,9 +534,6 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
         return -1;
     }
     rcl_agg_default_county(cfg, county);
-    if (rcl_db_begin(db) != 0)
-        goto store_error;
-    in_tx = true;
     owned = source_by_curve(db, curve, owner);
     found = rcl_agg_source_get(db, source, &cur);
     if (owned < 0 || found < 0)
@@ -545,8 +541,7 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
     if (owned == 1 && strcmp(owner, source) != 0) {
         snprintf(other_source, RCL_ID_MAX + 1, "%s", owner);
         *result = RCL_AGG_KEY_IN_USE;
-        ret = 0;
-        goto out;
+        return 0;
     }
     if (!found) {
         if (source_write(db, RCL_AGG_SQL_SOURCE_INSERT, source, pk, curve, now, county) != 0)
@@ -565,17 +560,31 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
     }
     if (cfg->tier == RCL_AGG_COUNTY && county_expect_school(db, cfg, source, county) != 0)
         goto store_error;
-    if (rcl_db_commit(db) != 0)
-        goto store_error;
-    in_tx = false;
-    ret = 0;
-    goto out;
+    return 0;
 store_error:
     snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));
-out:
-    if (in_tx)
-        rcl_db_rollback(db);
-    return ret;
+    return -1;
+}
+
+int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                   const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
+                   char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen)
+{
+    if (rcl_db_begin(db) != 0) {
+        snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (rcl_agg_enroll_in_tx(db, cfg, source, pk, result, other_source, now, err, errlen) != 0)
+        goto rollback;
+    /* A refusal changed nothing; committing the empty transaction is harmless. */
+    if (rcl_db_commit(db) != 0) {
+        snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));
+        goto rollback;
+    }
+    return 0;
+rollback:
+    rcl_db_rollback(db);
+    return -1;
 }
 
 int rcl_agg_revoke(sqlite3 *db, const char *source)

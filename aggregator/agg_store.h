@@ -107,6 +107,10 @@ enum rcl_agg_enroll_result {
 int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                    const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
                    char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen);
+/* The same inside the caller's transaction, for enrolling many at once (agg_enroll_file.h). */
+int rcl_agg_enroll_in_tx(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                         const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
+                         char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen);
 
 /*
  * Applies a key rotation that arrived in a batch signed by source's current
