@@ -194,6 +194,12 @@ struct apply_state {
     /* The summary statement, prepared once for the batch (rcl_agg_summary_put_reuse). */
     sqlite3_stmt *summary_put;
     struct rcl_agg_student_stmts stmts; /* kept for the batch's rows */
+    /* County: what the batch's student rows counted for before it (gone) and after (in),
+     * so the school's summary moves by the difference instead of a recount of every row;
+     * a snapshot that replaced the rows asks for the recount (recount). */
+    struct rcl_totals counted_in, counted_gone;
+    sqlite3_stmt *count_stored;
+    bool recount;
 };
 
 /*
@@ -270,14 +276,40 @@ static int remove_school(struct apply_state *a, const char *school_id)
     return 0;
 }
 
-/* County: the school's summary recomputed from its student rows and queued upstream. */
+/*
+ * County: the school's counts after the batch, into *t. The summary held
+ * before it, moved by what the batch's rows counted for before and after:
+ * the same as a recount of every row, without reading them. A snapshot
+ * that replaced the rows, a missing summary, or one the rows contradict
+ * (a count would drop below zero) is recounted. 0, or -1 (store error).
+ */
+static int county_totals(struct apply_state *a, struct rcl_totals *t)
+{
+    struct rcl_summary held;
+    char child[RCL_ID_MAX + 1];
+    int found;
+
+    if (a->recount)
+        return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
+    found = rcl_agg_summary_get(a->ctx->db, a->source, &held, child);
+    if (found < 0)
+        return -1;
+    if (found == 1 && rcl_agg_totals_shift(&held.totals, &a->counted_in, &a->counted_gone, t) == 0)
+        return 0;
+    if (found == 1)
+        RCL_WARN("ingest: the summary of school %s did not match its student rows; recounted",
+                 a->source);
+    return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
+}
+
+/* County: the school's summary brought up to date and queued upstream. */
 static int county_summary(struct apply_state *a, int64_t now)
 {
     sqlite3 *db = a->ctx->db;
     struct rcl_agg_source src;
     struct rcl_summary sum;
 
-    a->what = "recomputing the school's summary";
+    a->what = "updating the school's summary";
     if (rcl_agg_source_get(db, a->source, &src) != 1)
         return -1;
     memset(&sum, 0, sizeof(sum));
@@ -292,8 +324,7 @@ static int county_summary(struct apply_state *a, int64_t now)
     sum.through_seq = a->last_seq;
     sum.has_through_digest = true;
     memcpy(sum.through_digest, a->digest, RCL_DIGEST_BYTES);
-    if (rcl_agg_summary_recompute(db, a->source, &sum.totals) != 0 ||
-        rcl_agg_summary_put(db, &sum, a->source) != 0)
+    if (county_totals(a, &sum.totals) != 0 || rcl_agg_summary_put(db, &sum, a->source) != 0)
         return -1;
     a->what = "queueing the summary upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
@@ -325,9 +356,21 @@ static int end_snapshot(struct apply_state *a, const struct rcl_change *c, struc
     if (rcl_agg_snapshot_end(a->ctx->db, a->ctx->cfg, a->source, apply_summary, a) != 0)
         return -1;
     a->snapshot_open = false;
+    a->recount = true;
     RCL_INFO("ingest: snapshot of source %s complete: %" PRIu64 " records replace its rows",
              a->source, staged);
     return 0;
+}
+
+/* County: what a student row about to be replaced or removed counted for. 0, or -1. */
+static int count_out(struct apply_state *a, const uint8_t *pseudonym)
+{
+    if (a->ctx->cfg->tier != RCL_AGG_COUNTY)
+        return 0;
+    return rcl_agg_student_count_stored(a->ctx->db, &a->count_stored, a->source, pseudonym,
+                                        &a->counted_gone) < 0
+               ? -1
+               : 0;
 }
 
 /*
@@ -374,10 +417,23 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
         }
         switch (c->kind) {
         case RCL_CHANGE_STUDENT:
-            rc = rcl_agg_student_put(db, &a->stmts, false, a->source, &c->u.student);
+            /* A new student costs one insert; one already held is read (what it counted
+             * for goes out of the summary) and replaced. */
+            rc = rcl_agg_student_add(db, &a->stmts, a->source, &c->u.student);
+            if (rc == 0)
+                rc = count_out(a, c->u.student.pseudonym);
+            if (rc == 0)
+                rc = rcl_agg_student_put(db, &a->stmts, false, a->source, &c->u.student);
+            if (rc == 1)
+                rc = 0;
+            if (rc == 0)
+                rcl_totals_add_student(&a->counted_in, &c->u.student);
             break;
         case RCL_CHANGE_REMOVED:
-            rc = rcl_agg_student_delete(db, &a->stmts, false, a->source, c->u.removed.pseudonym);
+            rc = count_out(a, c->u.removed.pseudonym);
+            if (rc == 0)
+                rc =
+                    rcl_agg_student_delete(db, &a->stmts, false, a->source, c->u.removed.pseudonym);
             if (rc == 0)
                 rc = rcl_agg_departure_put(db, a->source, &c->u.removed, now);
             break;
@@ -624,15 +680,20 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         goto answered;
 
     {
-        struct apply_state a = {.ctx = ctx, .source = env->source,
-                                .source_key = src.public_key, .epoch = h->epoch,
-                                .last_seq = h->last_seq, .digest = digest,
-                                .snapshot_open = src.snapshot_open, .what = ""};
+        struct apply_state a = {.ctx = ctx,
+                                .source = env->source,
+                                .source_key = src.public_key,
+                                .epoch = h->epoch,
+                                .last_seq = h->last_seq,
+                                .digest = digest,
+                                .snapshot_open = src.snapshot_open,
+                                .what = ""};
         int applied;
 
         rcl_digest(env->payload.data, env->payload.len, digest);
         applied = apply_changes(&a, changes, batch->n_changes, now, reply);
         sqlite3_finalize(a.summary_put);
+        sqlite3_finalize(a.count_stored);
         rcl_agg_student_stmts_finalize(&a.stmts);
 
         if (applied == -2)

@@ -344,6 +344,13 @@
     " platform, groups, participation, measures, feedback, measure_details, optout_status,"        \
     " optout_reason, optout_filed, optout_decided)"                                                \
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+/* The same row only when the student is new here: changes() says which it was. */
+#define RCL_AGG_SQL_STUDENT_ADD                                                                    \
+    "INSERT INTO students(school_id, pseudonym, name, grade, class, network, devices, platform,"   \
+    " groups, participation, measures, feedback, measure_details, optout_status, optout_reason,"   \
+    " optout_filed, optout_decided)"                                                               \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"          \
+    " ON CONFLICT(school_id, pseudonym) DO NOTHING"
 #define RCL_AGG_SQL_DEPARTURE_PUT                                                                  \
     "INSERT OR REPLACE INTO departures(school_id, pseudonym, name, grade, class, reason,"          \
     " destination, left_on, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -414,5 +421,9 @@
     " (SELECT school_id FROM summaries_staging WHERE child = ?1) ORDER BY school_id"
 #define RCL_AGG_SQL_STUDENT_COUNTS                                                                 \
     "SELECT network, devices, groups, participation, measures FROM students WHERE school_id = ?1"
+/* The same columns of one row: what it counts for before a batch replaces or removes it. */
+#define RCL_AGG_SQL_STUDENT_COUNTED                                                                \
+    "SELECT network, devices, groups, participation, measures FROM students"                       \
+    " WHERE school_id = ?1 AND pseudonym = ?2"
 
 #endif
