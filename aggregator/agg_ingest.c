@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agg_departures.h"
+#include "agg_prepare.h"
 #include "agg_profile.h"
 #include "agg_sql.h"
 #include "rcl_db.h"
@@ -28,16 +29,6 @@
 #include "agg_snapshot.h"
 #include "agg_summary.h"
 #include "rcl_crash.h"
-
-static const char *const change_kind_words[] = {
-    [RCL_CHANGE_STUDENT] = "a student record",
-    [RCL_CHANGE_REMOVED] = "a student removal",
-    [RCL_CHANGE_SCHOOL] = "a school profile",
-    [RCL_CHANGE_SUMMARY] = "a school summary",
-    [RCL_CHANGE_SNAPSHOT_END] = "the end of a snapshot",
-    [RCL_CHANGE_SCHOOL_REMOVED] = "a school removal",
-    [RCL_CHANGE_KEY_ROTATION] = "a key rotation",
-};
 
 static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
@@ -83,62 +74,6 @@ static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_
     r->has_digest = has_digest;
     if (has_digest)
         memcpy(r->acked_digest, digest, RCL_DIGEST_BYTES);
-}
-
-/*
- * Decodes every change of b into out[] and checks it belongs in this batch
- * and at this tier. Returns 0, or -1 with the refusal written into r.
- */
-static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_batch *b,
-                          struct rcl_change *out, struct rcl_reply *r)
-{
-    char err[160];
-    uint64_t prev = 0;
-    const struct rcl_batch_header *h = &b->h;
-
-    for (size_t i = 0; i < b->n_changes; i++) {
-        struct rcl_change *c = &out[i];
-
-        if (rcl_change_decode(b->changes[i].data, b->changes[i].len, c, err, sizeof(err)) != 0) {
-            refuse(r, "batch %" PRIu64 "..%" PRIu64 ": change #%zu does not decode: %s",
-                   h->first_seq, h->last_seq, i + 1, err);
-            return -1;
-        }
-        if (c->seq < h->first_seq || c->seq > h->last_seq) {
-            refuse(r, "change seq %" PRIu64 " is outside its batch %" PRIu64 "..%" PRIu64, c->seq,
-                   h->first_seq, h->last_seq);
-            return -1;
-        }
-        if (i > 0 && c->seq <= prev) {
-            refuse(r, "change seq %" PRIu64 " follows seq %" PRIu64 ": seqs must increase", c->seq,
-                   prev);
-            return -1;
-        }
-        prev = c->seq;
-        if (c->kind == RCL_CHANGE_SNAPSHOT_END || c->kind == RCL_CHANGE_KEY_ROTATION)
-            continue; /* every tier; judged when applying */
-        if (cfg->tier == RCL_AGG_COUNTY) {
-            if (c->kind == RCL_CHANGE_SUMMARY || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
-                refuse(r,
-                       "change seq %" PRIu64 ": %s is not accepted at a county (its sources "
-                       "are schools)",
-                       c->seq, change_kind_words[c->kind]);
-                return -1;
-            }
-            if (c->kind == RCL_CHANGE_SCHOOL && strcmp(c->u.school.school_id, h->source) != 0) {
-                refuse(r, "change seq %" PRIu64 ": school profile of %s sent by school %s", c->seq,
-                       c->u.school.school_id, h->source);
-                return -1;
-            }
-        } else if (c->kind != RCL_CHANGE_SUMMARY && c->kind != RCL_CHANGE_SCHOOL_REMOVED) {
-            refuse(r,
-                   "change seq %" PRIu64 ": %s is not accepted at a %s aggregator (its sources "
-                   "send school summaries only)",
-                   c->seq, change_kind_words[c->kind], rcl_agg_tier_names[cfg->tier]);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static int put_profile(sqlite3 *db, const struct rcl_school_profile *p)
@@ -512,14 +447,26 @@ out:
 int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t len,
                    const char *zap_user_id, struct rcl_reply *reply)
 {
+    struct rcl_agg_prepared p;
+    int committed;
+
+    rcl_agg_prepare_envelope(&p, buf, len);
+    committed = rcl_agg_ingest_prepared(ctx, &p, buf, len, zap_user_id, reply);
+    rcl_agg_prepared_clear(&p);
+    return committed;
+}
+
+int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepared *p,
+                            const uint8_t *buf, size_t len, const char *zap_user_id,
+                            struct rcl_reply *reply)
+{
     sqlite3 *db = ctx->db;
-    struct rcl_envelope *env = NULL;
+    struct rcl_envelope *env = p->env;
     struct rcl_batch *batch = NULL;
     struct rcl_change *changes = NULL;
     struct rcl_agg_source src;
     const struct rcl_batch_header *h;
     uint8_t digest[RCL_DIGEST_BYTES];
-    char err[200];
     bool in_tx = false;
     int committed = 0, found;
     int64_t now = ctx->now ? ctx->now : (int64_t)time(NULL);
@@ -527,17 +474,8 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
     memset(reply, 0, sizeof(*reply));
     ctx->applied_changes = 0;
     /* 1. The outer layer. */
-    if (len > RCL_MESSAGE_BYTES_MAX) {
-        refuse(reply, "malformed envelope: %zu bytes exceed the limit of %d", len,
-               RCL_MESSAGE_BYTES_MAX);
-        goto out;
-    }
-    if (rcl_envelope_decode(buf, len, &env, err, sizeof(err)) != 0) {
-        refuse(reply, "malformed envelope: %s", err);
-        goto out;
-    }
-    if (!rcl_id_valid(env->source)) {
-        refuse(reply, "malformed envelope: the source id is not valid");
+    if (!env) {
+        refuse(reply, "%s", p->malformed);
         goto out;
     }
     snprintf(reply->source, sizeof(reply->source), "%s", env->source);
@@ -567,14 +505,19 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         goto out;
     }
 
-    /* 3. The signature, before anything inside the payload is looked at. */
-    if (rcl_envelope_verify(env, src.public_key, err, sizeof(err)) != 0) {
-        refuse(reply, "signature of source %s does not verify against its enrolled key",
-               env->source);
-        goto out;
+    /* 3. The signature, before anything inside the payload is looked at: taken from the
+     * preparation only when it verified against the key held here now. */
+    if (!p->verified || sodium_memcmp(p->key, src.public_key, RCL_PK_BYTES) != 0) {
+        rcl_agg_prepared_clear_payload(p);
+        if (rcl_agg_prepare_payload(p, ctx->cfg, src.public_key) != 0) {
+            refuse(reply, "signature of source %s does not verify against its enrolled key",
+                   env->source);
+            goto out;
+        }
     }
-    if (rcl_batch_decode(env->payload.data, env->payload.len, &batch, err, sizeof(err)) != 0) {
-        refuse(reply, "malformed batch from source %s: %s", env->source, err);
+    batch = p->batch;
+    if (!batch) {
+        refuse(reply, "malformed batch from source %s: %s", env->source, p->batch_err);
         goto out;
     }
     h = &batch->h;
@@ -667,17 +610,17 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
                h->first_seq, h->last_seq, batch->n_changes, RCL_BATCH_RECORDS_MAX);
         goto out;
     }
-    if (batch->n_changes > 0) {
-        changes = calloc(batch->n_changes, sizeof(*changes));
-        if (!changes) {
-            reply->status = RCL_REPLY_BUSY;
-            snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
-            RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
-            goto out;
-        }
+    if (p->out_of_memory) {
+        reply->status = RCL_REPLY_BUSY;
+        snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
+        RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
+        goto out;
     }
-    if (decode_changes(ctx->cfg, batch, changes, reply) != 0)
+    if (p->changes_bad) {
+        refuse(reply, "%s", p->changes_err);
         goto answered;
+    }
+    changes = p->changes;
 
     {
         struct apply_state a = {.ctx = ctx,
@@ -751,12 +694,5 @@ out:
     /* Kept aside for audit: what was refused, from whom, and why. */
     if (reply->status == RCL_REPLY_REFUSED)
         rcl_agg_refused_keep(db, reply->source, reply->reason, buf, len, now);
-    if (changes) {
-        /* Student records hold names: do not leave them in freed memory. */
-        sodium_memzero(changes, batch->n_changes * sizeof(*changes));
-        free(changes);
-    }
-    rcl_batch_destroy(&batch);
-    rcl_envelope_destroy(&env);
     return committed;
 }
