@@ -27,7 +27,11 @@ struct rcl_agg_pipeline {
     pthread_cond_t work, done;
     struct rcl_agg_pipeline_job *queue[PIPELINE_QUEUE];
     size_t head, count; /* under lock */
-    bool stop;          /* under lock */
+    /* Applied messages to free: wiping a batch's changes (megabytes) is no work for the
+     * writer. Under lock. */
+    struct rcl_agg_prepared discards[PIPELINE_QUEUE];
+    size_t discard_head, discard_count;
+    bool stop; /* under lock */
 };
 
 /* The thread's connection, opened when first needed. NULL when it cannot be (logged once). */
@@ -73,8 +77,18 @@ static void *pipeline_main(void *arg)
         struct rcl_agg_pipeline_job *job;
 
         pthread_mutex_lock(&pl->lock);
-        while (!pl->stop && pl->count == 0)
+        while (!pl->stop && pl->count == 0 && pl->discard_count == 0)
             pthread_cond_wait(&pl->work, &pl->lock);
+        if (pl->count == 0 && pl->discard_count > 0) {
+            /* Nothing to prepare: free what the writer is done with. */
+            struct rcl_agg_prepared p = pl->discards[pl->discard_head];
+
+            pl->discard_head = (pl->discard_head + 1) % PIPELINE_QUEUE;
+            pl->discard_count--;
+            pthread_mutex_unlock(&pl->lock);
+            rcl_agg_prepared_clear(&p);
+            continue;
+        }
         if (pl->count == 0) { /* stopping, nothing left */
             pthread_mutex_unlock(&pl->lock);
             break;
@@ -151,6 +165,24 @@ void rcl_agg_pipeline_wait(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline_
     while (!job->done)
         pthread_cond_wait(&pl->done, &pl->lock);
     pthread_mutex_unlock(&pl->lock);
+}
+
+void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_agg_prepared *p)
+{
+    bool taken = false;
+
+    pthread_mutex_lock(&pl->lock);
+    if (pl->discard_count < PIPELINE_QUEUE) {
+        pl->discards[(pl->discard_head + pl->discard_count) % PIPELINE_QUEUE] = *p;
+        pl->discard_count++;
+        pthread_cond_signal(&pl->work);
+        taken = true;
+    }
+    pthread_mutex_unlock(&pl->lock);
+    if (taken)
+        memset(p, 0, sizeof(*p));
+    else
+        rcl_agg_prepared_clear(p);
 }
 
 void rcl_agg_pipeline_destroy(struct rcl_agg_pipeline **plp)

@@ -46,6 +46,13 @@ int rcl_agg_pipeline_submit(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline
 /* Waits until the thread has prepared job (submitted before). */
 void rcl_agg_pipeline_wait(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline_job *job);
 
+/*
+ * Takes what *p holds, to be freed (and its changes wiped) on the thread
+ * when it has nothing to prepare, and zeroes *p. Clears it here when the
+ * thread's list of those is full.
+ */
+void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_agg_prepared *p);
+
 /* Stops the thread (every submitted job must have been waited for) and frees *pl. */
 void rcl_agg_pipeline_destroy(struct rcl_agg_pipeline **pl);
 

@@ -292,7 +292,10 @@ static void apply_one(struct run *r, struct served *sv)
     sv->applied = rcl_agg_ingest_prepared(&r->ingest, &sv->job.prepared, sv->msg.data, sv->msg.len,
                                           sv->msg.user_id, &sv->reply);
     sv->applied_changes = r->ingest.applied_changes;
-    rcl_agg_prepared_clear(&sv->job.prepared);
+    if (r->pipeline)
+        rcl_agg_pipeline_discard(r->pipeline, &sv->job.prepared);
+    else
+        rcl_agg_prepared_clear(&sv->job.prepared);
 }
 
 static void reply_send(struct run *r, struct served *sv)
