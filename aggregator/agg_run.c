@@ -5,7 +5,9 @@
  * the uplink toward the upstream. The ZAP handler runs on its own thread
  * with its own read-only connection, so an `enroll` or `revoke` made by
  * another process takes effect at the next handshake without a restart; a
- * source revoked while connected is refused batch by batch by ingest.
+ * source revoked while connected is refused batch by batch by ingest. A
+ * third thread (agg_pipeline.h), with a read-only connection too, decodes
+ * and verifies received batches ahead of the writer.
  */
 #include "agg_run.h"
 
