@@ -16,7 +16,8 @@
 
 /* More than the serve loop ever has in flight (a group): submit never fails in practice. */
 #define PIPELINE_QUEUE 32
-#define PIPELINE_BUSY_MS 2000
+/* Short: a look-up that waits longer only delays the writer, which can verify itself. */
+#define PIPELINE_BUSY_MS 200
 
 struct rcl_agg_pipeline {
     const char *path;
