@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agg_departures.h"
+#include "agg_prepare.h"
 #include "agg_profile.h"
 #include "agg_sql.h"
 #include "rcl_db.h"
@@ -28,16 +29,6 @@
 #include "agg_snapshot.h"
 #include "agg_summary.h"
 #include "rcl_crash.h"
-
-static const char *const change_kind_words[] = {
-    [RCL_CHANGE_STUDENT] = "a student record",
-    [RCL_CHANGE_REMOVED] = "a student removal",
-    [RCL_CHANGE_SCHOOL] = "a school profile",
-    [RCL_CHANGE_SUMMARY] = "a school summary",
-    [RCL_CHANGE_SNAPSHOT_END] = "the end of a snapshot",
-    [RCL_CHANGE_SCHOOL_REMOVED] = "a school removal",
-    [RCL_CHANGE_KEY_ROTATION] = "a key rotation",
-};
 
 static void reply_reason(struct rcl_reply *r, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
@@ -83,62 +74,6 @@ static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_
     r->has_digest = has_digest;
     if (has_digest)
         memcpy(r->acked_digest, digest, RCL_DIGEST_BYTES);
-}
-
-/*
- * Decodes every change of b into out[] and checks it belongs in this batch
- * and at this tier. Returns 0, or -1 with the refusal written into r.
- */
-static int decode_changes(const struct rcl_agg_config *cfg, const struct rcl_batch *b,
-                          struct rcl_change *out, struct rcl_reply *r)
-{
-    char err[160];
-    uint64_t prev = 0;
-    const struct rcl_batch_header *h = &b->h;
-
-    for (size_t i = 0; i < b->n_changes; i++) {
-        struct rcl_change *c = &out[i];
-
-        if (rcl_change_decode(b->changes[i].data, b->changes[i].len, c, err, sizeof(err)) != 0) {
-            refuse(r, "batch %" PRIu64 "..%" PRIu64 ": change #%zu does not decode: %s",
-                   h->first_seq, h->last_seq, i + 1, err);
-            return -1;
-        }
-        if (c->seq < h->first_seq || c->seq > h->last_seq) {
-            refuse(r, "change seq %" PRIu64 " is outside its batch %" PRIu64 "..%" PRIu64, c->seq,
-                   h->first_seq, h->last_seq);
-            return -1;
-        }
-        if (i > 0 && c->seq <= prev) {
-            refuse(r, "change seq %" PRIu64 " follows seq %" PRIu64 ": seqs must increase", c->seq,
-                   prev);
-            return -1;
-        }
-        prev = c->seq;
-        if (c->kind == RCL_CHANGE_SNAPSHOT_END || c->kind == RCL_CHANGE_KEY_ROTATION)
-            continue; /* every tier; judged when applying */
-        if (cfg->tier == RCL_AGG_COUNTY) {
-            if (c->kind == RCL_CHANGE_SUMMARY || c->kind == RCL_CHANGE_SCHOOL_REMOVED) {
-                refuse(r,
-                       "change seq %" PRIu64 ": %s is not accepted at a county (its sources "
-                       "are schools)",
-                       c->seq, change_kind_words[c->kind]);
-                return -1;
-            }
-            if (c->kind == RCL_CHANGE_SCHOOL && strcmp(c->u.school.school_id, h->source) != 0) {
-                refuse(r, "change seq %" PRIu64 ": school profile of %s sent by school %s", c->seq,
-                       c->u.school.school_id, h->source);
-                return -1;
-            }
-        } else if (c->kind != RCL_CHANGE_SUMMARY && c->kind != RCL_CHANGE_SCHOOL_REMOVED) {
-            refuse(r,
-                   "change seq %" PRIu64 ": %s is not accepted at a %s aggregator (its sources "
-                   "send school summaries only)",
-                   c->seq, change_kind_words[c->kind], rcl_agg_tier_names[cfg->tier]);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static int put_profile(sqlite3 *db, const struct rcl_school_profile *p)
@@ -194,6 +129,12 @@ struct apply_state {
     /* The summary statement, prepared once for the batch (rcl_agg_summary_put_reuse). */
     sqlite3_stmt *summary_put;
     struct rcl_agg_student_stmts stmts; /* kept for the batch's rows */
+    /* County: what the batch's student rows counted for before it (gone) and after (in),
+     * so the school's summary moves by the difference instead of a recount of every row;
+     * a snapshot that replaced the rows asks for the recount (recount). */
+    struct rcl_totals counted_in, counted_gone;
+    sqlite3_stmt *count_stored;
+    bool recount;
 };
 
 /*
@@ -270,14 +211,40 @@ static int remove_school(struct apply_state *a, const char *school_id)
     return 0;
 }
 
-/* County: the school's summary recomputed from its student rows and queued upstream. */
+/*
+ * County: the school's counts after the batch, into *t. The summary held
+ * before it, moved by what the batch's rows counted for before and after:
+ * the same as a recount of every row, without reading them. A snapshot
+ * that replaced the rows, a missing summary, or one the rows contradict
+ * (a count would drop below zero) is recounted. 0, or -1 (store error).
+ */
+static int county_totals(struct apply_state *a, struct rcl_totals *t)
+{
+    struct rcl_summary held;
+    char child[RCL_ID_MAX + 1];
+    int found;
+
+    if (a->recount)
+        return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
+    found = rcl_agg_summary_get(a->ctx->db, a->source, &held, child);
+    if (found < 0)
+        return -1;
+    if (found == 1 && rcl_agg_totals_shift(&held.totals, &a->counted_in, &a->counted_gone, t) == 0)
+        return 0;
+    if (found == 1)
+        RCL_WARN("ingest: the summary of school %s did not match its student rows; recounted",
+                 a->source);
+    return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
+}
+
+/* County: the school's summary brought up to date and queued upstream. */
 static int county_summary(struct apply_state *a, int64_t now)
 {
     sqlite3 *db = a->ctx->db;
     struct rcl_agg_source src;
     struct rcl_summary sum;
 
-    a->what = "recomputing the school's summary";
+    a->what = "updating the school's summary";
     if (rcl_agg_source_get(db, a->source, &src) != 1)
         return -1;
     memset(&sum, 0, sizeof(sum));
@@ -292,8 +259,7 @@ static int county_summary(struct apply_state *a, int64_t now)
     sum.through_seq = a->last_seq;
     sum.has_through_digest = true;
     memcpy(sum.through_digest, a->digest, RCL_DIGEST_BYTES);
-    if (rcl_agg_summary_recompute(db, a->source, &sum.totals) != 0 ||
-        rcl_agg_summary_put(db, &sum, a->source) != 0)
+    if (county_totals(a, &sum.totals) != 0 || rcl_agg_summary_put(db, &sum, a->source) != 0)
         return -1;
     a->what = "queueing the summary upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)
@@ -325,9 +291,21 @@ static int end_snapshot(struct apply_state *a, const struct rcl_change *c, struc
     if (rcl_agg_snapshot_end(a->ctx->db, a->ctx->cfg, a->source, apply_summary, a) != 0)
         return -1;
     a->snapshot_open = false;
+    a->recount = true;
     RCL_INFO("ingest: snapshot of source %s complete: %" PRIu64 " records replace its rows",
              a->source, staged);
     return 0;
+}
+
+/* County: what a student row about to be replaced or removed counted for. 0, or -1. */
+static int count_out(struct apply_state *a, const uint8_t *pseudonym)
+{
+    if (a->ctx->cfg->tier != RCL_AGG_COUNTY)
+        return 0;
+    return rcl_agg_student_count_stored(a->ctx->db, &a->count_stored, a->source, pseudonym,
+                                        &a->counted_gone) < 0
+               ? -1
+               : 0;
 }
 
 /*
@@ -374,10 +352,23 @@ static int apply_changes(struct apply_state *a, const struct rcl_change *changes
         }
         switch (c->kind) {
         case RCL_CHANGE_STUDENT:
-            rc = rcl_agg_student_put(db, &a->stmts, false, a->source, &c->u.student);
+            /* A new student costs one insert; one already held is read (what it counted
+             * for goes out of the summary) and replaced. */
+            rc = rcl_agg_student_add(db, &a->stmts, a->source, &c->u.student);
+            if (rc == 0)
+                rc = count_out(a, c->u.student.pseudonym);
+            if (rc == 0)
+                rc = rcl_agg_student_put(db, &a->stmts, false, a->source, &c->u.student);
+            if (rc == 1)
+                rc = 0;
+            if (rc == 0)
+                rcl_totals_add_student(&a->counted_in, &c->u.student);
             break;
         case RCL_CHANGE_REMOVED:
-            rc = rcl_agg_student_delete(db, &a->stmts, false, a->source, c->u.removed.pseudonym);
+            rc = count_out(a, c->u.removed.pseudonym);
+            if (rc == 0)
+                rc =
+                    rcl_agg_student_delete(db, &a->stmts, false, a->source, c->u.removed.pseudonym);
             if (rc == 0)
                 rc = rcl_agg_departure_put(db, a->source, &c->u.removed, now);
             break;
@@ -456,14 +447,26 @@ out:
 int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t len,
                    const char *zap_user_id, struct rcl_reply *reply)
 {
+    struct rcl_agg_prepared p;
+    int committed;
+
+    rcl_agg_prepare_envelope(&p, buf, len);
+    committed = rcl_agg_ingest_prepared(ctx, &p, buf, len, zap_user_id, reply);
+    rcl_agg_prepared_clear(&p);
+    return committed;
+}
+
+int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepared *p,
+                            const uint8_t *buf, size_t len, const char *zap_user_id,
+                            struct rcl_reply *reply)
+{
     sqlite3 *db = ctx->db;
-    struct rcl_envelope *env = NULL;
+    struct rcl_envelope *env = p->env;
     struct rcl_batch *batch = NULL;
     struct rcl_change *changes = NULL;
     struct rcl_agg_source src;
     const struct rcl_batch_header *h;
     uint8_t digest[RCL_DIGEST_BYTES];
-    char err[200];
     bool in_tx = false;
     int committed = 0, found;
     int64_t now = ctx->now ? ctx->now : (int64_t)time(NULL);
@@ -471,17 +474,8 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
     memset(reply, 0, sizeof(*reply));
     ctx->applied_changes = 0;
     /* 1. The outer layer. */
-    if (len > RCL_MESSAGE_BYTES_MAX) {
-        refuse(reply, "malformed envelope: %zu bytes exceed the limit of %d", len,
-               RCL_MESSAGE_BYTES_MAX);
-        goto out;
-    }
-    if (rcl_envelope_decode(buf, len, &env, err, sizeof(err)) != 0) {
-        refuse(reply, "malformed envelope: %s", err);
-        goto out;
-    }
-    if (!rcl_id_valid(env->source)) {
-        refuse(reply, "malformed envelope: the source id is not valid");
+    if (!env) {
+        refuse(reply, "%s", p->malformed);
         goto out;
     }
     snprintf(reply->source, sizeof(reply->source), "%s", env->source);
@@ -511,14 +505,19 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
         goto out;
     }
 
-    /* 3. The signature, before anything inside the payload is looked at. */
-    if (rcl_envelope_verify(env, src.public_key, err, sizeof(err)) != 0) {
-        refuse(reply, "signature of source %s does not verify against its enrolled key",
-               env->source);
-        goto out;
+    /* 3. The signature, before anything inside the payload is looked at: taken from the
+     * preparation only when it verified against the key held here now. */
+    if (!p->verified || sodium_memcmp(p->key, src.public_key, RCL_PK_BYTES) != 0) {
+        rcl_agg_prepared_clear_payload(p);
+        if (rcl_agg_prepare_payload(p, ctx->cfg, src.public_key) != 0) {
+            refuse(reply, "signature of source %s does not verify against its enrolled key",
+                   env->source);
+            goto out;
+        }
     }
-    if (rcl_batch_decode(env->payload.data, env->payload.len, &batch, err, sizeof(err)) != 0) {
-        refuse(reply, "malformed batch from source %s: %s", env->source, err);
+    batch = p->batch;
+    if (!batch) {
+        refuse(reply, "malformed batch from source %s: %s", env->source, p->batch_err);
         goto out;
     }
     h = &batch->h;
@@ -611,28 +610,33 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
                h->first_seq, h->last_seq, batch->n_changes, RCL_BATCH_RECORDS_MAX);
         goto out;
     }
-    if (batch->n_changes > 0) {
-        changes = calloc(batch->n_changes, sizeof(*changes));
-        if (!changes) {
-            reply->status = RCL_REPLY_BUSY;
-            snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
-            RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
-            goto out;
-        }
+    if (p->out_of_memory) {
+        reply->status = RCL_REPLY_BUSY;
+        snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
+        RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
+        goto out;
     }
-    if (decode_changes(ctx->cfg, batch, changes, reply) != 0)
+    if (p->changes_bad) {
+        refuse(reply, "%s", p->changes_err);
         goto answered;
+    }
+    changes = p->changes;
 
     {
-        struct apply_state a = {.ctx = ctx, .source = env->source,
-                                .source_key = src.public_key, .epoch = h->epoch,
-                                .last_seq = h->last_seq, .digest = digest,
-                                .snapshot_open = src.snapshot_open, .what = ""};
+        struct apply_state a = {.ctx = ctx,
+                                .source = env->source,
+                                .source_key = src.public_key,
+                                .epoch = h->epoch,
+                                .last_seq = h->last_seq,
+                                .digest = digest,
+                                .snapshot_open = src.snapshot_open,
+                                .what = ""};
         int applied;
 
         rcl_digest(env->payload.data, env->payload.len, digest);
         applied = apply_changes(&a, changes, batch->n_changes, now, reply);
         sqlite3_finalize(a.summary_put);
+        sqlite3_finalize(a.count_stored);
         rcl_agg_student_stmts_finalize(&a.stmts);
 
         if (applied == -2)
@@ -690,12 +694,5 @@ out:
     /* Kept aside for audit: what was refused, from whom, and why. */
     if (reply->status == RCL_REPLY_REFUSED)
         rcl_agg_refused_keep(db, reply->source, reply->reason, buf, len, now);
-    if (changes) {
-        /* Student records hold names: do not leave them in freed memory. */
-        sodium_memzero(changes, batch->n_changes * sizeof(*changes));
-        free(changes);
-    }
-    rcl_batch_destroy(&batch);
-    rcl_envelope_destroy(&env);
     return committed;
 }

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agg_prepare.h"
 #include "agg_store.h"
 #include "rcl_codec.h"
 
@@ -49,7 +50,7 @@ struct rcl_agg_ingest_ctx {
      * succeeded -- before that the caller must not send it, and if the COMMIT fails every
      * ACK of the group must go out as BUSY instead. */
     bool grouped;
-    size_t applied_changes;           /* out: changes in the batch last committed, for metrics */
+    size_t applied_changes; /* out: changes in the batch last committed, for metrics */
 };
 
 /*
@@ -61,5 +62,16 @@ struct rcl_agg_ingest_ctx {
  */
 int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t len,
                    const char *zap_user_id, struct rcl_reply *reply);
+
+/*
+ * The same for a message whose envelope, and perhaps its payload, p holds
+ * already (agg_prepare.h; rcl_agg_prepare_envelope done, and maybe
+ * rcl_agg_prepare_payload, e.g. on another thread). buf and len are the
+ * message as received. p stays the caller's (it may be prepared again here
+ * with the key the store holds); the caller clears it after.
+ */
+int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepared *p,
+                            const uint8_t *buf, size_t len, const char *zap_user_id,
+                            struct rcl_reply *reply);
 
 #endif

@@ -5,7 +5,9 @@
  * the uplink toward the upstream. The ZAP handler runs on its own thread
  * with its own read-only connection, so an `enroll` or `revoke` made by
  * another process takes effect at the next handshake without a restart; a
- * source revoked while connected is refused batch by batch by ingest.
+ * source revoked while connected is refused batch by batch by ingest. A
+ * third thread (agg_pipeline.h), with a read-only connection too, decodes
+ * and verifies received batches ahead of the writer.
  */
 #include "agg_run.h"
 
@@ -28,6 +30,7 @@
 #include "agg_limit.h"
 #include "agg_metrics.h"
 #include "agg_monitor.h"
+#include "agg_pipeline.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
 #include "rcl_crash.h"
@@ -127,10 +130,12 @@ out:
 struct served {
     struct rcl_transport_message msg;
     struct rcl_reply reply;
-    int applied;  /* rcl_agg_ingest applied a batch */
-    bool limited; /* answered BUSY by the rate limit, nothing else done */
-    size_t applied_changes; /* the changes of the applied batch, for the metrics */
-    double received_at;     /* for the metrics' receive-to-ack latency */
+    int applied;                     /* rcl_agg_ingest applied a batch */
+    bool limited;                    /* answered BUSY by the rate limit, nothing else done */
+    size_t applied_changes;          /* the changes of the applied batch, for the metrics */
+    double received_at;              /* for the metrics' receive-to-ack latency */
+    struct rcl_agg_pipeline_job job; /* its preparation (agg_pipeline.h) */
+    bool submitted;                  /* job is with the preparing thread */
 };
 
 struct run {
@@ -148,6 +153,7 @@ struct run {
     time_t up_state_since, watched_at;
     int retry_s;
     struct rcl_agg_ingest_ctx ingest;
+    struct rcl_agg_pipeline *pipeline; /* NULL: each message is prepared on this thread */
     struct rcl_agg_limits *limits;
     struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
     struct rcl_agg_metrics metrics;
@@ -245,10 +251,11 @@ static bool message_waiting(void *sock)
 }
 
 /*
- * Receives one message and answers it (into sv->reply, not sent). Returns 1
- * when there was one, 0 when none was waiting.
+ * Receives one waiting message into sv and hands it to the preparing thread;
+ * one over its source's rate limit is answered BUSY at once instead (reply
+ * not sent yet). Returns 1 when there was one, 0 when none was waiting.
  */
-static int serve_one(struct run *r, struct served *sv)
+static int receive_one(struct run *r, struct served *sv)
 {
     int rc;
 
@@ -269,10 +276,28 @@ static int serve_one(struct run *r, struct served *sv)
                  "rate limit of this aggregator reached; slow down");
         return 1;
     }
-    sv->applied =
-        rcl_agg_ingest(&r->ingest, sv->msg.data, sv->msg.len, sv->msg.user_id, &sv->reply);
-    sv->applied_changes = r->ingest.applied_changes;
+    sv->job.buf = sv->msg.data;
+    sv->job.len = sv->msg.len;
+    sv->submitted = r->pipeline && rcl_agg_pipeline_submit(r->pipeline, &sv->job) == 0;
     return 1;
+}
+
+/* Answers a received message (into sv->reply, not sent): applies it, once prepared. */
+static void apply_one(struct run *r, struct served *sv)
+{
+    if (sv->limited)
+        return;
+    if (sv->submitted)
+        rcl_agg_pipeline_wait(r->pipeline, &sv->job);
+    else
+        rcl_agg_prepare_envelope(&sv->job.prepared, sv->msg.data, sv->msg.len);
+    sv->applied = rcl_agg_ingest_prepared(&r->ingest, &sv->job.prepared, sv->msg.data, sv->msg.len,
+                                          sv->msg.user_id, &sv->reply);
+    sv->applied_changes = r->ingest.applied_changes;
+    if (r->pipeline)
+        rcl_agg_pipeline_discard(r->pipeline, &sv->job.prepared);
+    else
+        rcl_agg_prepared_clear(&sv->job.prepared);
 }
 
 static void reply_send(struct run *r, struct served *sv)
@@ -325,10 +350,13 @@ static void group_commit(struct run *r, struct served *group, int n)
 }
 
 /*
- * Serves what is waiting on the ROUTER, a burst at a time. The batches that
- * are waiting together are applied in one transaction (up to RUN_GROUP_MAX):
- * one durable commit, one fsync, for the group, and only then are their
- * replies sent -- an ACK is still sent only after the commit that holds it.
+ * Serves what is waiting on the ROUTER, a burst at a time. What is waiting
+ * (up to RUN_GROUP_MAX messages) is received at once and handed to the
+ * preparing thread, which decodes and verifies the next ones while this
+ * thread applies the one before. The batches are applied in one
+ * transaction: one durable commit, one fsync, for the group, and only then
+ * are their replies sent -- an ACK is still sent only after the commit that
+ * holds it.
  */
 static void serve(struct run *r)
 {
@@ -336,37 +364,44 @@ static void serve(struct run *r)
     int served = 0;
 
     while (served < RUN_BURST && !stop_requested && message_waiting(r->server)) {
-        int n = 0, applied = 0;
-        bool grouped;
+        int n = 0, done = 0;
 
-        /* BEGIN IMMEDIATE fails only when another process holds the store (enroll):
-         * then each batch waits for it in a transaction of its own, as ever. */
-        grouped = rcl_db_begin(r->db) == 0;
-        r->ingest.grouped = grouped;
-        while (n < RUN_GROUP_MAX && served < RUN_BURST && !stop_requested &&
-               serve_one(r, &group[n])) {
-            bool store_failed = group[n].reply.status == RCL_REPLY_BUSY && !group[n].limited;
-
+        while (n < RUN_GROUP_MAX && served < RUN_BURST && receive_one(r, &group[n])) {
             served++;
             n++;
-            /* Ungrouped, a store failure, or SQLite ended the transaction: settle now. */
-            if (!grouped || store_failed || sqlite3_get_autocommit(r->db))
-                break;
         }
-        r->ingest.grouped = false;
-        if (grouped)
-            group_commit(r, group, n);
-        for (int i = 0; i < n; i++) {
-            applied += group[i].applied;
-            reply_send(r, &group[i]);
-            rcl_agg_metrics_count(&r->metrics, &group[i].reply, group[i].applied == 1,
-                                  group[i].applied == 1 ? group[i].applied_changes : 0,
-                                  group[i].limited, now_s() - group[i].received_at);
-        }
-        if (applied)
-            uplink_pump(r);
         if (n == 0)
             break;
+        while (done < n) {
+            int first = done, applied = 0;
+            /* BEGIN IMMEDIATE fails only when another process holds the store (enroll):
+             * then each batch waits for it in a transaction of its own, as ever. */
+            bool grouped = rcl_db_begin(r->db) == 0;
+
+            r->ingest.grouped = grouped;
+            while (done < n) {
+                struct served *sv = &group[done++];
+
+                apply_one(r, sv);
+                /* Ungrouped, a store failure, or SQLite ended the transaction: settle now,
+                 * and the rest in a transaction of their own. */
+                if (!grouped || (sv->reply.status == RCL_REPLY_BUSY && !sv->limited) ||
+                    sqlite3_get_autocommit(r->db))
+                    break;
+            }
+            r->ingest.grouped = false;
+            if (grouped)
+                group_commit(r, group + first, done - first);
+            for (int i = first; i < done; i++) {
+                applied += group[i].applied;
+                reply_send(r, &group[i]);
+                rcl_agg_metrics_count(&r->metrics, &group[i].reply, group[i].applied == 1,
+                                      group[i].applied == 1 ? group[i].applied_changes : 0,
+                                      group[i].limited, now_s() - group[i].received_at);
+            }
+            if (applied)
+                uplink_pump(r);
+        }
     }
 }
 
@@ -446,6 +481,7 @@ int rcl_agg_run(const char *db_path, const char *http)
     }
     r.ingest.db = r.db;
     r.ingest.cfg = &r.cfg;
+    r.pipeline = rcl_agg_pipeline_new(db_path, &r.cfg);
     r.limits = malloc(sizeof(*r.limits));
     if (!r.limits) {
         fprintf(stderr, "run: out of memory\n");
@@ -527,6 +563,7 @@ out:
     rcl_zap_stop(&r.zap);
     if (r.ctx)
         zmq_ctx_term(r.ctx);
+    rcl_agg_pipeline_destroy(&r.pipeline);
     /* The ZAP thread is gone: its connection can be closed from here. */
     zap_close(&r.zl);
     rcl_db_close(&r.db);

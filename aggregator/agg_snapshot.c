@@ -63,7 +63,12 @@ void rcl_agg_student_stmts_finalize(struct rcl_agg_student_stmts *st)
         sqlite3_finalize(st->del[i]);
         st->put[i] = st->del[i] = NULL;
     }
+    sqlite3_finalize(st->add);
+    st->add = NULL;
 }
+
+/* Room for a student's measures text (rcl_measures_format). */
+#define RCL_MEASURES_TEXT_MAX (RCL_MEASURES_MAX * 32)
 
 /* The statement for sql: the one kept in *slot (prepared there at first use), or a new one. */
 static sqlite3_stmt *student_stmt(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
@@ -86,23 +91,15 @@ static void student_stmt_done(sqlite3_stmt *st, bool kept)
     }
 }
 
-int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
-                        const char *school, const struct rcl_student *s)
+/*
+ * Binds s as a student row of school to st and steps it; measures is the
+ * caller's buffer for the measures text, bound in place. SQLITE_DONE, or
+ * SQLite's error.
+ */
+static int student_row_step(sqlite3_stmt *st, const char *school, const struct rcl_student *s,
+                            const char *details, char measures[RCL_MEASURES_TEXT_MAX])
 {
-    int ret = -1;
-    char measures[RCL_MEASURES_MAX * 32];
-    char *details = rcl_agg_measure_details_json(s);
-    sqlite3_stmt *st = details == NULL
-                           ? NULL
-                           : student_stmt(db, stmts ? &stmts->put[staging] : NULL,
-                                          staging ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
-                                                  : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
-
-    if (!st) {
-        free(details);
-        return -1;
-    }
-    rcl_measures_format(s->measures, s->n_measures, measures, sizeof(measures));
+    rcl_measures_format(s->measures, s->n_measures, measures, RCL_MEASURES_TEXT_MAX);
     sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, s->pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, s->name, -1, SQLITE_STATIC);
@@ -116,16 +113,56 @@ int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool s
     sqlite3_bind_text(st, 11, measures, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 12, s->feedback, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, details, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14,
-                      rcl_optout_status_names[s->optout_status < RCL_OPTOUT_STATUS_COUNT
-                                                  ? s->optout_status
-                                                  : RCL_OPTOUT_NONE],
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(
+        st, 14,
+        rcl_optout_status_names[s->optout_status < RCL_OPTOUT_STATUS_COUNT ? s->optout_status
+                                                                           : RCL_OPTOUT_NONE],
+        -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, s->optout_reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 16, s->optout_filed, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 17, s->optout_decided, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    return sqlite3_step(st);
+}
+
+int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
+                        const char *school, const struct rcl_student *s)
+{
+    int ret = -1;
+    char measures[RCL_MEASURES_TEXT_MAX];
+    char *details = rcl_agg_measure_details_json(s);
+    sqlite3_stmt *st = details == NULL
+                           ? NULL
+                           : student_stmt(db, stmts ? &stmts->put[staging] : NULL,
+                                          staging ? RCL_AGG_SQL_STUDENT_PUT_INTO("students_staging")
+                                                  : RCL_AGG_SQL_STUDENT_PUT_INTO("students"));
+
+    if (!st) {
+        free(details);
+        return -1;
+    }
+    if (student_row_step(st, school, s, details, measures) == SQLITE_DONE)
         ret = 0;
+    student_stmt_done(st, stmts != NULL);
+    free(details);
+    return ret;
+}
+
+int rcl_agg_student_add(sqlite3 *db, struct rcl_agg_student_stmts *stmts, const char *school,
+                        const struct rcl_student *s)
+{
+    int ret = -1;
+    char measures[RCL_MEASURES_TEXT_MAX];
+    char *details = rcl_agg_measure_details_json(s);
+    sqlite3_stmt *st = details == NULL
+                           ? NULL
+                           : student_stmt(db, stmts ? &stmts->add : NULL, RCL_AGG_SQL_STUDENT_ADD);
+
+    if (!st) {
+        free(details);
+        return -1;
+    }
+    if (student_row_step(st, school, s, details, measures) == SQLITE_DONE)
+        ret = sqlite3_changes(db) > 0 ? 1 : 0;
     student_stmt_done(st, stmts != NULL);
     free(details);
     return ret;

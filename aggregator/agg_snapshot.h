@@ -27,6 +27,7 @@
 struct rcl_agg_student_stmts {
     sqlite3_stmt *put[2];
     sqlite3_stmt *del[2];
+    sqlite3_stmt *add;
 };
 void rcl_agg_student_stmts_finalize(struct rcl_agg_student_stmts *st);
 
@@ -34,6 +35,15 @@ void rcl_agg_student_stmts_finalize(struct rcl_agg_student_stmts *st);
  * stmts may be NULL: the statement is then prepared for this one call. */
 int rcl_agg_student_put(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
                         const char *school, const struct rcl_student *s);
+
+/*
+ * The row of a student new to school, in students; nothing when the school
+ * already holds one (the caller then replaces it with rcl_agg_student_put,
+ * having read what it counted for). Returns 1 added, 0 already held, -1
+ * store error.
+ */
+int rcl_agg_student_add(sqlite3 *db, struct rcl_agg_student_stmts *stmts, const char *school,
+                        const struct rcl_student *s);
 int rcl_agg_student_delete(sqlite3 *db, struct rcl_agg_student_stmts *stmts, bool staging,
                            const char *school, const uint8_t *pseudonym);
 

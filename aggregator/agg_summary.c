@@ -1,9 +1,12 @@
 /*
- * agg_summary.c - summaries rows <-> struct rcl_summary, and recomputing a
- * school's counts from its student rows.
+ * agg_summary.c - summaries rows <-> struct rcl_summary, recomputing a
+ * school's counts from its student rows, and moving them by what a batch
+ * changed.
  */
 #include "agg_summary.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,10 +108,9 @@ static int summary_put_step(sqlite3 *db, sqlite3_stmt *st, const struct rcl_summ
         rcl_agg_totals_bind(st, 7, &s->totals) != 0 ||
         sqlite3_bind_int64(st, 7 + RCL_AGG_TOTALS_NCOLS, to_db(s->epoch)) != SQLITE_OK ||
         sqlite3_bind_int64(st, 8 + RCL_AGG_TOTALS_NCOLS, to_db(s->through_seq)) != SQLITE_OK ||
-        (s->has_through_digest
-             ? sqlite3_bind_blob(st, 9 + RCL_AGG_TOTALS_NCOLS, s->through_digest,
-                                 RCL_DIGEST_BYTES, SQLITE_STATIC)
-             : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK)
+        (s->has_through_digest ? sqlite3_bind_blob(st, 9 + RCL_AGG_TOTALS_NCOLS, s->through_digest,
+                                                   RCL_DIGEST_BYTES, SQLITE_STATIC)
+                               : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK)
         goto fail;
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
@@ -174,35 +176,43 @@ out:
     return ret;
 }
 
+/*
+ * Reads a row of RCL_AGG_SQL_STUDENT_COUNTS' columns into s: only what the
+ * counts depend on. A measures text that fails to parse was damaged outside
+ * this program (we wrote it with rcl_measures_format) and counts as none.
+ */
+static void student_counted(sqlite3_stmt *st, const char *school_id, struct rcl_student *s)
+{
+    const unsigned char *measures = sqlite3_column_text(st, 4);
+    char bad[64];
+
+    memset(s, 0, sizeof(*s));
+    s->network = (uint32_t)sqlite3_column_int64(st, 0);
+    s->devices = (uint32_t)sqlite3_column_int64(st, 1);
+    s->groups = (uint32_t)sqlite3_column_int64(st, 2);
+    s->participation = (unsigned)sqlite3_column_int(st, 3);
+    if (s->participation >= RCL_PARTICIPATION_COUNT)
+        s->participation = RCL_PART_ACTIVE;
+    if (rcl_measures_parse(measures ? (const char *)measures : "", s->measures, &s->n_measures, bad,
+                           sizeof(bad)) != 0) {
+        RCL_WARN("store: school %s has a student row with unreadable measures '%s'", school_id,
+                 bad);
+        s->n_measures = 0;
+    }
+}
+
 int rcl_agg_summary_recompute(sqlite3 *db, const char *school_id, struct rcl_totals *t)
 {
     int ret = -1, rc;
     sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_COUNTS);
     struct rcl_student s;
-    char bad[64];
 
     memset(t, 0, sizeof(*t));
     if (!st)
         goto out;
     sqlite3_bind_text(st, 1, school_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *measures = sqlite3_column_text(st, 4);
-
-        memset(&s, 0, sizeof(s));
-        s.network = (uint32_t)sqlite3_column_int64(st, 0);
-        s.devices = (uint32_t)sqlite3_column_int64(st, 1);
-        s.groups = (uint32_t)sqlite3_column_int64(st, 2);
-        s.participation = (unsigned)sqlite3_column_int(st, 3);
-        if (s.participation >= RCL_PARTICIPATION_COUNT)
-            s.participation = RCL_PART_ACTIVE;
-        /* We wrote this text with rcl_measures_format; a row that fails to parse
-         * was damaged outside this program, and counts as having no measures. */
-        if (rcl_measures_parse(measures ? (const char *)measures : "", s.measures, &s.n_measures,
-                               bad, sizeof(bad)) != 0) {
-            RCL_WARN("store: school %s has a student row with unreadable measures '%s'", school_id,
-                     bad);
-            s.n_measures = 0;
-        }
+        student_counted(st, school_id, &s);
         rcl_totals_add_student(t, &s);
     }
     if (rc != SQLITE_DONE) {
@@ -214,6 +224,63 @@ int rcl_agg_summary_recompute(sqlite3 *db, const char *school_id, struct rcl_tot
 out:
     sqlite3_finalize(st);
     return ret;
+}
+
+int rcl_agg_student_count_stored(sqlite3 *db, sqlite3_stmt **st, const char *school_id,
+                                 const uint8_t *pseudonym, struct rcl_totals *t)
+{
+    struct rcl_student s;
+    int rc, ret = -1;
+
+    if (!*st)
+        *st = rcl_db_prepare(db, RCL_AGG_SQL_STUDENT_COUNTED);
+    if (!*st)
+        return -1;
+    sqlite3_bind_text(*st, 1, school_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(*st, 2, pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW) {
+        student_counted(*st, school_id, &s);
+        rcl_totals_add_student(t, &s);
+        ret = 1;
+    } else if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else {
+        RCL_ERROR("store: reading a student row of school %s failed: %s", school_id,
+                  sqlite3_errmsg(db));
+    }
+    /* Its bindings point at the caller's memory. */
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return ret;
+}
+
+/* *out = base + in - gone for one count; false when that is below zero. */
+static bool shift_one(uint64_t base, uint64_t in, uint64_t gone, uint64_t *out)
+{
+    if (base + in < gone)
+        return false;
+    *out = base + in - gone;
+    return true;
+}
+
+int rcl_agg_totals_shift(const struct rcl_totals *base, const struct rcl_totals *in,
+                         const struct rcl_totals *gone, struct rcl_totals *out)
+{
+    bool ok = shift_one(base->students, in->students, gone->students, &out->students) &&
+              shift_one(base->blind_spots, in->blind_spots, gone->blind_spots, &out->blind_spots);
+
+    for (int k = 0; ok && k < RCL_CONDITION_COUNT; k++)
+        ok =
+            shift_one(base->condition[k], in->condition[k], gone->condition[k], &out->condition[k]);
+    for (int k = 0; ok && k < RCL_GROUP_COUNT; k++)
+        ok = shift_one(base->groups[k], in->groups[k], gone->groups[k], &out->groups[k]);
+    for (int k = 0; ok && k < RCL_MEASURE_KIND_COUNT; k++)
+        ok = shift_one(base->measures[k], in->measures[k], gone->measures[k], &out->measures[k]);
+    for (int k = 0; ok && k < RCL_PARTICIPATION_COUNT; k++)
+        ok = shift_one(base->participation[k], in->participation[k], gone->participation[k],
+                       &out->participation[k]);
+    return ok ? 0 : -1;
 }
 
 int rcl_agg_summary_queue(sqlite3 *db, const struct rcl_summary *s)

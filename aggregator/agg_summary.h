@@ -50,6 +50,24 @@ int rcl_agg_summary_get(sqlite3 *db, const char *school_id, struct rcl_summary *
  */
 int rcl_agg_summary_recompute(sqlite3 *db, const char *school_id, struct rcl_totals *t);
 
+/*
+ * Adds what the stored row of (school_id, pseudonym) counts for into *t, so a
+ * batch can take it out of the school's summary before it replaces or
+ * removes the row. *st is kept across calls (prepared on first use; the
+ * caller finalizes it). Returns 1 counted, 0 no such row, -1 store error
+ * (logged).
+ */
+int rcl_agg_student_count_stored(sqlite3 *db, sqlite3_stmt **st, const char *school_id,
+                                 const uint8_t *pseudonym, struct rcl_totals *t);
+
+/*
+ * *out = base + in - gone, every count. Returns 0, or -1 when a count would
+ * drop below zero: base was not what the rows counted, and the caller
+ * recounts the school instead.
+ */
+int rcl_agg_totals_shift(const struct rcl_totals *base, const struct rcl_totals *in,
+                         const struct rcl_totals *gone, struct rcl_totals *out);
+
 /* Queues s upstream as entity "summary:<school id>" (inside the caller's transaction). 0/-1. */
 int rcl_agg_summary_queue(sqlite3 *db, const struct rcl_summary *s);
 

@@ -5,11 +5,13 @@
  *   rollcall-bench-raw --from COUNTY_STORE --db NEW_FILE [--rows-per-txn N]
  *
  * Reads every student row of a county store into memory, then upserts them
- * into a fresh file with the county's own students table
- * (RCL_AGG_SQL_STUDENTS), WAL and synchronous=FULL, the same INSERT OR
- * REPLACE statement prepared once, N rows per transaction (default 1000).
+ * into a fresh file with the county's own students table as a county store
+ * has it (RCL_AGG_SQL_STUDENTS and the county migrations: every column and
+ * index), WAL and synchronous=FULL, the same INSERT OR REPLACE statement
+ * prepared once, N rows per transaction (default 1000).
  * Only the upserts and commits are timed. Prints one line of JSON: rows,
- * seconds, cpu_seconds (this process's CPU time over them), rows_per_s. Exit 0, 1 on a store error, 2 for usage.
+ * seconds, cpu_seconds (this process's CPU time over them), rows_per_s. Exit 0, 1 on a store error,
+ * 2 for usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,10 @@
 
 #include "agg_sql.h"
 
-#define RAW_COLS 12
+#define RAW_COLS 17 /* every column of RCL_AGG_SQL_STUDENT_PUT_INTO, in its order */
+
+/* The county's students table is made by init and then migrated: the baseline's is too. */
+static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;
 
 static const char usage[] =
     "usage: rollcall-bench-raw --from COUNTY_STORE --db NEW_FILE [--rows-per-txn N]\n";
@@ -66,7 +71,9 @@ static struct cell *read_rows(const char *path, size_t *n_rows)
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT school_id, pseudonym, name, grade, class, network, devices,"
-                           " platform, groups, participation, measures, feedback FROM students",
+                           " platform, groups, participation, measures, feedback,"
+                           " measure_details, optout_status, optout_reason, optout_filed,"
+                           " optout_decided FROM students",
                            -1, &st, NULL) != SQLITE_OK) {
         fail(db, path);
         goto out;
@@ -136,9 +143,14 @@ int main(int argc, char **argv)
     if (!cells)
         return fail(NULL, from);
     if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" RCL_AGG_SQL_STUDENTS,
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" RCL_AGG_SQL_STUDENTS
+                         RCL_AGG_SQL_STUDENTS_STAGING,
                      NULL, NULL, NULL) != SQLITE_OK)
         return fail(db, path);
+    for (size_t m = 0; m < sizeof(county_migrations) / sizeof(county_migrations[0]); m++)
+        if (sqlite3_exec(db, county_migrations[m], NULL, NULL, NULL) != SQLITE_OK)
+            return fail(db, "migrating the county tables");
     if (sqlite3_prepare_v2(db, RCL_AGG_SQL_STUDENT_PUT_INTO("students"), -1, &put, NULL) !=
         SQLITE_OK)
         return fail(db, "preparing the upsert");
