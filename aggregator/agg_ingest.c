@@ -517,7 +517,7 @@ int rcl_agg_ingest(struct rcl_agg_ingest_ctx *ctx, const uint8_t *buf, size_t le
                env->source);
         goto out;
     }
-    if (rcl_batch_decode(env->payload.data, env->payload.len, &batch, err, sizeof(err)) != 0) {
+    if (rcl_envelope_open_batch(env, &batch, err, sizeof(err)) != 0) {
         refuse(reply, "malformed batch from source %s: %s", env->source, err);
         goto out;
     }
