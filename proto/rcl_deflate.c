@@ -26,7 +26,7 @@ int rcl_deflate(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
     *out = NULL;
     *outlen = 0;
     if (len == 0 || len > UINT_MAX)
-        return 1;
+        return -1;
     if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, RAW_WINDOW_BITS, MEM_LEVEL,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
@@ -42,10 +42,6 @@ int rcl_deflate(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
     z.avail_out = (uInt)bound;
     if (deflate(&z, Z_FINISH) != Z_STREAM_END)
         goto done;
-    if (z.total_out >= len) {
-        rc = 1;
-        goto done;
-    }
     *out = buf;
     *outlen = z.total_out;
     buf = NULL;

@@ -17,9 +17,9 @@ extern const uint8_t rcl_deflate_dict[];
 extern const size_t rcl_deflate_dict_len;
 
 /*
- * Compresses in (len bytes) into a malloc'd *out (caller frees). Returns 0;
- * 1 when the compressed form would not be smaller than in (nothing to free:
- * send the plain form); -1 when out of memory.
+ * Compresses in (len bytes, at least 1) into a malloc'd *out (caller frees);
+ * the caller compares the lengths (incompressible bytes grow a little).
+ * Returns 0, or -1 when out of memory or len is 0 or too large.
  */
 int rcl_deflate(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
 

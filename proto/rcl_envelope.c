@@ -64,16 +64,16 @@ int rcl_envelope_seal_batch(const char *source, const uint8_t *payload, size_t l
     *outlen = 0;
     if (len == 0 || len > RCL_MESSAGE_BYTES_MAX)
         return -1;
-    rc = rcl_deflate(payload, len, &z, &zlen);
-    if (rc < 0)
+    if (rcl_deflate(payload, len, &z, &zlen) != 0)
         return -1;
-    if (rc == 0) {
+    if (zlen < len) {
         rc = seal(source, true, z, zlen, pk, sk, out, outlen);
         if (rc == 0)
             rcl_digest(z, zlen, digest);
         free(z);
         return rc;
     }
+    free(z);
     rc = seal(source, false, payload, len, pk, sk, out, outlen);
     if (rc == 0)
         rcl_digest(payload, len, digest);
