@@ -17,11 +17,24 @@ int rcl_envelope_seal(const char *source, const uint8_t *payload, size_t len,
                       const uint8_t pk[RCL_PK_BYTES], const uint8_t sk[RCL_SK_BYTES], uint8_t **out,
                       size_t *outlen);
 
-/* Signs deflated (a payload already compressed by rcl_deflate) under
+/* Signs deflated (a payload already compressed by rcl_batch_compress) under
  * RCL_DOMAIN_BATCH_DEFLATED and encodes it as payload_deflated into *out. */
 int rcl_envelope_seal_deflated(const char *source, const uint8_t *deflated, size_t len,
                                const uint8_t pk[RCL_PK_BYTES], const uint8_t sk[RCL_SK_BYTES],
                                uint8_t **out, size_t *outlen);
+
+/*
+ * The compressed form of an encoded batch (payload_deflated): varint length
+ * and the set-apart columns, then the rest of its column form compressed
+ * (rcl_columns.h, rcl_deflate.h). rcl_batch_compress returns 0 with a
+ * malloc'd *out (caller frees); 1 when the batch has a form the columns do
+ * not carry (send it plain); -1 when out of memory. rcl_batch_expand
+ * rebuilds the batch into a malloc'd *out, at most RCL_MESSAGE_BYTES_MAX
+ * bytes, or returns -1 with the reason in err.
+ */
+int rcl_batch_compress(const uint8_t *payload, size_t len, uint8_t **out, size_t *outlen);
+int rcl_batch_expand(const uint8_t *z, size_t len, uint8_t **out, size_t *outlen, char *err,
+                     size_t errlen);
 
 /*
  * Seals an encoded batch in its smaller form: compressed when that saves
@@ -43,8 +56,7 @@ int rcl_envelope_verify(const struct rcl_envelope *env, const uint8_t pk[RCL_PK_
 
 /*
  * Decodes the batch of an envelope that rcl_envelope_verify accepted,
- * inflating it first when it travels compressed; a compressed payload that
- * would inflate past RCL_MESSAGE_BYTES_MAX is refused. Returns 0 with *out
+ * expanding it first when it travels compressed (rcl_batch_expand). Returns 0 with *out
  * (rcl_batch_destroy), or -1 with the reason in err.
  */
 int rcl_envelope_open_batch(const struct rcl_envelope *env, struct rcl_batch **out, char *err,

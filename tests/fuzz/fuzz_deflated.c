@@ -1,11 +1,13 @@
 /*
  * fuzz_deflated.c - compressed batch payloads (the envelope's
  * payload_deflated), signed by an enrolled source before they are ingested,
- * so the inflater and everything after it are reached: cut, corrupt and
- * bomb streams as well as streams that inflate to hostile batches.
+ * so the inflater, the column rebuild and everything after them are
+ * reached: cut, corrupt and bomb streams, hostile column forms, and forms
+ * that rebuild to hostile batches.
  *
  * The first byte picks the store and the sender as in fuzz_batch; the rest
- * is the compressed payload (rcl_deflate.h).
+ * is the compressed payload (rcl_batch_compress's form: the set-apart part,
+ * then the DEFLATE stream of the column form).
  */
 #include <stdlib.h>
 

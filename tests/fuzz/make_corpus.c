@@ -80,7 +80,7 @@ static void seed(enum fuzz_tier tier, enum fuzz_who who, const char *name, const
         write_file("envelope", name, NULL, 0, env, env_len);
     free(env);
     /* The same batch compressed: the answer must not change. */
-    FUZZ_ASSERT(rcl_deflate(payload, len, &z, &zlen) == 0, "compressing %s", name);
+    FUZZ_ASSERT(rcl_batch_compress(payload, len, &z, &zlen) == 0, "compressing %s", name);
     write_file("deflated", name, &selector, 1, z, zlen);
     FUZZ_ASSERT(rcl_envelope_seal_deflated(s->id, z, zlen, s->pk, s->sk, &env, &env_len) == 0,
                 "sealing %s compressed", name);
@@ -89,36 +89,46 @@ static void seed(enum fuzz_tier tier, enum fuzz_who who, const char *name, const
     free(z);
 }
 
+/* A compressed payload of a DEFLATE stream alone: an empty set-apart part (a 0 length)
+ * first, as rcl_batch_compress writes it, and extra zero bytes after the stream. */
+static uint8_t *stream_alone(const uint8_t *z, size_t zlen, size_t extra, size_t *len)
+{
+    uint8_t *p = calloc(1, zlen + extra + 1);
+
+    FUZZ_ASSERT(p != NULL, "out of memory");
+    memcpy(p + 1, z, zlen);
+    *len = zlen + extra + 1;
+    return p;
+}
+
 /* fuzz_deflated seeds that no batch makes: a bomb, a cut stream, bytes after the end. */
 static void deflated_seeds(void)
 {
     static uint8_t zeros[RCL_MESSAGE_BYTES_MAX + 1];
+    static const char *const names[] = {"deflated-bomb", "deflated-cut", "deflated-trailing"};
     struct fuzz_agg *w = fuzz_agg_world(FUZZ_COUNTY);
     const struct fuzz_node *s = &w->src[FUZZ_FRESH];
     uint8_t selector = (uint8_t)(FUZZ_COUNTY + FUZZ_TIER_COUNT * FUZZ_FRESH);
-    uint8_t *z = NULL, *bomb = NULL, *env = NULL, *longer;
-    size_t zlen = 0, bomb_len = 0, env_len = 0;
-    static const char *const names[] = {"deflated-bomb", "deflated-cut", "deflated-trailing"};
+    uint8_t *bomb = NULL, *small = NULL, *seeds[3], *env = NULL;
+    size_t bomb_len = 0, small_len = 0, lens[3], env_len = 0;
 
     /* One byte past the cap; the cut and trailing seeds are of a stream within it. */
     FUZZ_ASSERT(rcl_deflate(zeros, sizeof(zeros), &bomb, &bomb_len) == 0, "compressing zeros");
-    FUZZ_ASSERT(rcl_deflate(zeros, 1000, &z, &zlen) == 0, "compressing zeros");
-    longer = malloc(zlen + 1);
-    FUZZ_ASSERT(longer != NULL, "out of memory");
-    memcpy(longer, z, zlen);
-    longer[zlen] = 0;
+    FUZZ_ASSERT(rcl_deflate(zeros, 1000, &small, &small_len) == 0, "compressing zeros");
+    seeds[0] = stream_alone(bomb, bomb_len, 0, &lens[0]);
+    seeds[1] = stream_alone(small, small_len / 2, 0, &lens[1]);
+    seeds[2] = stream_alone(small, small_len, 1, &lens[2]);
     for (int i = 0; i < 3; i++) {
-        const uint8_t *bytes = i == 0 ? bomb : i == 1 ? z : longer;
-        size_t n = i == 0 ? bomb_len : i == 1 ? zlen / 2 : zlen + 1;
-        write_file("deflated", names[i], &selector, 1, bytes, n);
-        FUZZ_ASSERT(rcl_envelope_seal_deflated(s->id, bytes, n, s->pk, s->sk, &env, &env_len) == 0,
-                    "sealing %s", names[i]);
+        write_file("deflated", names[i], &selector, 1, seeds[i], lens[i]);
+        FUZZ_ASSERT(
+            rcl_envelope_seal_deflated(s->id, seeds[i], lens[i], s->pk, s->sk, &env, &env_len) == 0,
+            "sealing %s", names[i]);
         try_envelope(w, names[i], env, env_len, s->id);
         free(env);
+        free(seeds[i]);
     }
-    free(longer);
     free(bomb);
-    free(z);
+    free(small);
 }
 
 static void build(const char *source, uint64_t epoch, uint64_t first, uint64_t last,

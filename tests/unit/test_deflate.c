@@ -56,18 +56,19 @@ static uint8_t *student_batch(const char *source, uint64_t first, size_t n, size
     return payload;
 }
 
-/* Raw DEFLATE of count zero bytes, made in pieces (never count bytes in memory). */
-static uint8_t *zero_bomb(size_t count, size_t *len)
+/* Raw DEFLATE of count zero bytes, made in pieces (never count bytes in memory), after
+ * lead zero bytes (1: an empty set-apart part, as a compressed batch begins). */
+static uint8_t *zero_bomb(size_t count, size_t lead, size_t *len)
 {
     static uint8_t zeros[65536];
     z_stream z = {0};
     size_t cap = count / 500 + 4096;
-    uint8_t *out = malloc(cap);
+    uint8_t *out = calloc(1, cap + lead);
 
     CHECK(out != NULL);
     CHECK(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
     CHECK(deflateSetDictionary(&z, rcl_deflate_dict, (uInt)rcl_deflate_dict_len) == Z_OK);
-    z.next_out = out;
+    z.next_out = out + lead;
     z.avail_out = (uInt)cap;
     while (count > 0) {
         size_t piece = count < sizeof(zeros) ? count : sizeof(zeros);
@@ -77,7 +78,7 @@ static uint8_t *zero_bomb(size_t count, size_t *len)
         CHECK(deflate(&z, count > 0 ? Z_NO_FLUSH : Z_FINISH) != Z_STREAM_ERROR);
         CHECK(z.avail_in == 0);
     }
-    *len = z.total_out;
+    *len = lead + z.total_out;
     deflateEnd(&z);
     return out;
 }
@@ -175,18 +176,18 @@ static void test_bombs(void)
     char err[256];
 
     /* Exactly the cap inflates; one byte more does not. */
-    bomb = zero_bomb(RCL_MESSAGE_BYTES_MAX, &zlen);
+    bomb = zero_bomb(RCL_MESSAGE_BYTES_MAX, 0, &zlen);
     CHECK(rcl_inflate(bomb, zlen, RCL_MESSAGE_BYTES_MAX, &back, &blen, err, sizeof(err)) == 0);
     CHECK(blen == RCL_MESSAGE_BYTES_MAX);
     free(back);
     back = NULL;
     free(bomb);
-    bomb = zero_bomb((size_t)RCL_MESSAGE_BYTES_MAX + 1, &zlen);
+    bomb = zero_bomb((size_t)RCL_MESSAGE_BYTES_MAX + 1, 0, &zlen);
     CHECK(rcl_inflate(bomb, zlen, RCL_MESSAGE_BYTES_MAX, &back, &blen, err, sizeof(err)) == -1);
     CHECK(back == NULL && err_has(err, "inflates to more than 4194304 bytes"));
     free(bomb);
     /* 256 MiB in a quarter of a megabyte: refused at the cap, not inflated to the end. */
-    bomb = zero_bomb((size_t)256 << 20, &zlen);
+    bomb = zero_bomb((size_t)256 << 20, 0, &zlen);
     CHECK(zlen < RCL_MESSAGE_BYTES_MAX);
     CHECK(rcl_inflate(bomb, zlen, RCL_MESSAGE_BYTES_MAX, &back, &blen, err, sizeof(err)) == -1);
     CHECK(back == NULL && err_has(err, "inflates to more than"));
@@ -341,7 +342,7 @@ static void test_county_ingest(void)
     ctx.now = 5000;
 
     /* A bomb signed by the enrolled school: refused, kept aside, nothing applied. */
-    bomb = zero_bomb((size_t)16 << 20, &zlen);
+    bomb = zero_bomb((size_t)16 << 20, 1, &zlen);
     CHECK(rcl_envelope_seal_deflated(SCHOOL, bomb, zlen, school.pk, school.sk, &env, &len) == 0);
     free(bomb);
     ingest(&ctx, env, len, SCHOOL, &r);
@@ -352,7 +353,7 @@ static void test_county_ingest(void)
     CHECK(query_int(db, "SELECT count(*) FROM students") == 0);
 
     /* Garbage that is signed but is no DEFLATE stream. */
-    CHECK(rcl_envelope_seal_deflated(SCHOOL, (const uint8_t *)"\x07garbage", 8, school.pk,
+    CHECK(rcl_envelope_seal_deflated(SCHOOL, (const uint8_t *)"\x00\x07garbage", 9, school.pk,
                                      school.sk, &env, &len) == 0);
     ingest(&ctx, env, len, SCHOOL, &r);
     CHECK(r.status == RCL_REPLY_REFUSED && reason_has(&r, "not a valid deflate stream"));
