@@ -5,8 +5,9 @@ The preset dictionary of compressed batches is part of the wire format: it is
 frozen, and this script is kept to show what it holds, not to be run again on
 a released version. It holds, last the most likely (DEFLATE's nearer matches
 cost fewer bits): common surnames and given-name characters, class names,
-then student records as the school's codec encodes them (without their
-pseudonyms, which never repeat), from a made-up class built of those names.
+then the column form (proto/rcl_columns.h) of a batch of made-up students
+built of those names, as the school's codec encodes them, without their
+pseudonyms (which never repeat).
 
   python3 tests/tools/make_deflate_dict.py BIN_DIR > proto/rcl_deflate_dict.c
 """
@@ -53,7 +54,73 @@ def sample_csv(path, count):
                 subset(rng, DEVICES, 0.4), subset(rng, GROUPS, 0.1)))
 
 
-def encoded_records(bin_dir, count):
+def varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def read_varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def fields(b):
+    """(tag, value) of an encoded message: a varint's bytes, or a byte string's content."""
+    i, out = 0, []
+    while i < len(b):
+        tag, i = read_varint(b, i)
+        if tag & 7 == 0:
+            _, j = read_varint(b, i)
+            out.append((tag, b[i:j]))
+            i = j
+        else:  # 2: the only other wire type a student change has
+            n, i = read_varint(b, i)
+            out.append((tag, b[i:i + n]))
+            i += n
+    return out
+
+
+def column_form(changes):
+    """The compressed part of a batch's column form (proto/rcl_columns.h), pseudonyms left out."""
+    columns, order, shape, prev = {}, [], b"", 0
+    for change in changes:
+        seq, (body_tag, body) = read_varint(change, 1)[0], fields(change)[1]
+        shape += varint(seq - prev) + varint(body_tag)
+        prev = seq
+        sub = fields(body)
+        shape += varint(len(sub))
+        for tag, value in sub:
+            shape += varint(tag)
+            if (body_tag, tag) not in columns:
+                columns[(body_tag, tag)] = [b"", b""]
+                order.append((body_tag, tag))
+            meta_bytes = columns[(body_tag, tag)]
+            if tag & 7 == 2:
+                meta_bytes[0] += varint(len(value))
+                meta_bytes[1] += value
+            else:
+                meta_bytes[0] += value
+    header = (b"\x0a\x0a4101020001\x10\x01\x18\x01\x20" + varint(len(changes)) +
+              b"\x30\x80\xa0\xb0\xb0\x06")
+    out = varint(len(header)) + header + varint(len(changes)) + shape
+    for key in order:
+        meta, data = columns[key]
+        out += varint(len(meta)) + meta
+        if key[1] & 7 == 2 and key[1] != 0x0A:
+            out += varint(len(data)) + data
+    return out
+
+
+def student_changes(bin_dir, count):
     with tempfile.TemporaryDirectory() as d:
         env = dict(os.environ, ROLLCALL_LOG="error")
         run = lambda *a: subprocess.run(a, check=True, env=env, capture_output=True, text=True)
@@ -70,23 +137,19 @@ def encoded_records(bin_dir, count):
         bodies = [r[0] for r in db.execute(
             "SELECT body FROM outbox WHERE entity LIKE 'student:%' ORDER BY seq")]
         db.close()
-    out = b""
-    for body in bodies:
-        cut = body.find(b"\x0a\x20")  # the pseudonym: tag, length 32, random bytes
-        rest = body[:cut + 2] + body[cut + 34:]
-        out += b"\x3a" + bytes([len(body)]) + rest  # as a batch's `changes` field frames it
-    return out
+    return bodies
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_deflate_dict.py BIN_DIR")
     classes = "".join("%d班" % n for n in range(12, 0, -1))
-    d = (GIVEN[::-1] + SURNAMES[::-1] + classes).encode() + encoded_records(sys.argv[1], 160)
+    d = (GIVEN[::-1] + SURNAMES[::-1] + classes).encode() + column_form(
+        student_changes(sys.argv[1], 200))
     print("/*\n * rcl_deflate_dict.c - the preset dictionary of compressed batches, version 1"
           " (%d bytes).\n * Frozen: see rcl_deflate.h. Made by tests/tools/make_deflate_dict.py"
-          "\n * (common names, class names, then encoded student records without their"
-          "\n * pseudonyms).\n */" % len(d))
+          "\n * (common names, class names, then the column form of a batch of made-up"
+          "\n * students, without their pseudonyms).\n */" % len(d))
     print('#include "rcl_deflate.h"\n')
     print("const uint8_t rcl_deflate_dict[] = {")
     for i in range(0, len(d), 12):
