@@ -115,8 +115,7 @@ int rcl_agg_prepare_payload(struct rcl_agg_prepared *p, const struct rcl_agg_con
         return -1;
     p->verified = true;
     memcpy(p->key, key, RCL_PK_BYTES);
-    if (rcl_batch_decode(p->env->payload.data, p->env->payload.len, &p->batch, p->batch_err,
-                         sizeof(p->batch_err)) != 0) {
+    if (rcl_envelope_open_batch(p->env, &p->batch, p->batch_err, sizeof(p->batch_err)) != 0) {
         p->batch = NULL;
         if (!p->batch_err[0])
             snprintf(p->batch_err, sizeof(p->batch_err), "does not decode");

@@ -35,7 +35,7 @@ set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libzmq5, libsodium23, libprotobuf-c1, libsqlite3-0")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libzmq5, libsodium23, libprotobuf-c1, libsqlite3-0, zlib1g")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${ROLLCALL_OPS}/debian/postinst ${ROLLCALL_OPS}/debian/prerm
     ${ROLLCALL_OPS}/debian/postrm ${ROLLCALL_OPS}/debian/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

@@ -474,9 +474,9 @@ void rcl_batch_destroy(struct rcl_batch **b)
 
 /* ---- Envelope ---- */
 
-int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
-                        const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload, size_t len,
-                        uint8_t **out, size_t *outlen)
+static int envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                           const uint8_t sig[RCL_SIG_BYTES], bool deflated,
+                           const uint8_t *payload, size_t len, uint8_t **out, size_t *outlen)
 {
     Rollcall__Envelope w = ROLLCALL__ENVELOPE__INIT;
     char src[RCL_ID_MAX + 1];
@@ -493,8 +493,13 @@ int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTE
     w.key_id.len = sizeof(kid);
     w.signature.data = s;
     w.signature.len = sizeof(s);
-    w.payload.data = (uint8_t *)(uintptr_t)payload;
-    w.payload.len = len;
+    if (deflated) {
+        w.payload_deflated.data = (uint8_t *)(uintptr_t)payload;
+        w.payload_deflated.len = len;
+    } else {
+        w.payload.data = (uint8_t *)(uintptr_t)payload;
+        w.payload.len = len;
+    }
     size = rollcall__envelope__get_packed_size(&w);
     buf = malloc(size > 0 ? size : 1);
     if (buf == NULL)
@@ -503,6 +508,20 @@ int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTE
     *out = buf;
     *outlen = size;
     return 0;
+}
+
+int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                        const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload, size_t len,
+                        uint8_t **out, size_t *outlen)
+{
+    return envelope_encode(source, key_id, sig, false, payload, len, out, outlen);
+}
+
+int rcl_envelope_encode_deflated(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                                 const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload,
+                                 size_t len, uint8_t **out, size_t *outlen)
+{
+    return envelope_encode(source, key_id, sig, true, payload, len, out, outlen);
 }
 
 int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **out, char *err,
@@ -530,12 +549,21 @@ int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **ou
         codec_take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err, errlen) !=
             0)
         goto done;
-    if (w->payload.len == 0 || w->payload.data == NULL) {
+    if (w->payload.len != 0 && w->payload_deflated.len != 0) {
+        codec_err(err, errlen, "envelope carries both payload and payload_deflated");
+        goto done;
+    }
+    if (w->payload_deflated.len != 0) {
+        e->deflated = true;
+        e->payload.data = w->payload_deflated.data;
+        e->payload.len = w->payload_deflated.len;
+    } else if (w->payload.len != 0 && w->payload.data != NULL) {
+        e->payload.data = w->payload.data;
+        e->payload.len = w->payload.len;
+    } else {
         codec_err(err, errlen, "envelope.payload is empty");
         goto done;
     }
-    e->payload.data = w->payload.data;
-    e->payload.len = w->payload.len;
     e->priv = w;
     w = NULL;
     *out = e;

@@ -128,11 +128,14 @@ static inline bool rcl_batch_is_probe(const struct rcl_batch_header *h)
     return h->first_seq == 0 && h->last_seq == 0;
 }
 
-/* The signed outer layer. payload points into memory the envelope owns. */
+/* The signed outer layer. payload points into memory the envelope owns: the
+ * bytes exactly as signed, an encoded batch or, when deflated, its
+ * compressed form (rcl_deflate.h; rcl_envelope_open_batch decodes either). */
 struct rcl_envelope {
     char source[RCL_ID_MAX + 1];
     uint8_t key_id[RCL_KEY_ID_BYTES];
     uint8_t signature[RCL_SIG_BYTES];
+    bool deflated;
     struct rcl_blob payload;
     void *priv;
 };
@@ -140,7 +143,12 @@ struct rcl_envelope {
 int rcl_envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
                         const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload, size_t len,
                         uint8_t **out, size_t *outlen);
-/* Decodes the outer layer only; the payload is not looked at. */
+/* The same with payload already compressed: it travels as payload_deflated. */
+int rcl_envelope_encode_deflated(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
+                                 const uint8_t sig[RCL_SIG_BYTES], const uint8_t *payload,
+                                 size_t len, uint8_t **out, size_t *outlen);
+/* Decodes the outer layer only; the payload is not looked at. Exactly one of
+ * payload and payload_deflated must be set. */
 int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **out, char *err,
                         size_t errlen);
 void rcl_envelope_destroy(struct rcl_envelope **e);

@@ -22,6 +22,8 @@
 
 /* Domains: what a signature is for, so one can never be replayed as another. */
 #define RCL_DOMAIN_BATCH "rollcall/v1/batch"
+/* A batch in compressed column form (rcl_envelope.h: rcl_batch_compress), signed as compressed. */
+#define RCL_DOMAIN_BATCH_DEFLATED "rollcall/v1/batch-packed1"
 #define RCL_DOMAIN_ROTATE "rollcall/v1/rotate"
 
 /*

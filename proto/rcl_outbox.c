@@ -223,8 +223,9 @@ static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
         RCL_ERROR("outbox: cannot encode batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
         goto out;
     }
-    rcl_digest(payload, payload_len, digest);
-    if (rcl_envelope_seal(source, payload, payload_len, pk, sk, &env, &env_len) != 0) {
+    /* Compressed when that is smaller; the digest is of the bytes signed either way. */
+    if (rcl_envelope_seal_batch(source, payload, payload_len, pk, sk, &env, &env_len, digest) !=
+        0) {
         RCL_ERROR("outbox: cannot seal batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
         goto out;
     }

@@ -4,7 +4,8 @@
  * for each rule of agg_ingest.h, and says what the aggregator answers to each
  * so a seed that stopped doing what its name says is noticed.
  *
- *   fuzz_make_corpus OUT_DIR    (writes OUT_DIR/batch/seed-NAME, OUT_DIR/envelope/seed-NAME)
+ *   fuzz_make_corpus OUT_DIR    (writes OUT_DIR/batch/seed-NAME, OUT_DIR/envelope/seed-NAME,
+ *                                OUT_DIR/deflated/seed-NAME: the batch seeds compressed)
  *
  * The corpus in tests/fuzz/corpus was made with it; run it again after a
  * change to the wire format and replace the seed files.
@@ -17,6 +18,7 @@
 
 #include "agg_ingest.h"
 #include "fuzz_fixture.h"
+#include "rcl_deflate.h"
 #include "rcl_envelope.h"
 
 static const char *out_dir;
@@ -67,6 +69,9 @@ static void seed(enum fuzz_tier tier, enum fuzz_who who, const char *name, const
     uint8_t *env = NULL;
     size_t env_len = 0;
 
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+
     write_file("batch", name, &selector, 1, payload, len);
     FUZZ_ASSERT(rcl_envelope_seal(s->id, payload, len, s->pk, s->sk, &env, &env_len) == 0,
                 "sealing %s", name);
@@ -74,6 +79,56 @@ static void seed(enum fuzz_tier tier, enum fuzz_who who, const char *name, const
     if (tier == FUZZ_COUNTY)
         write_file("envelope", name, NULL, 0, env, env_len);
     free(env);
+    /* The same batch compressed: the answer must not change. */
+    FUZZ_ASSERT(rcl_batch_compress(payload, len, &z, &zlen) == 0, "compressing %s", name);
+    write_file("deflated", name, &selector, 1, z, zlen);
+    FUZZ_ASSERT(rcl_envelope_seal_deflated(s->id, z, zlen, s->pk, s->sk, &env, &env_len) == 0,
+                "sealing %s compressed", name);
+    try_envelope(w, name, env, env_len, s->id);
+    free(env);
+    free(z);
+}
+
+/* A compressed payload of a DEFLATE stream alone: an empty set-apart part (a 0 length)
+ * first, as rcl_batch_compress writes it, and extra zero bytes after the stream. */
+static uint8_t *stream_alone(const uint8_t *z, size_t zlen, size_t extra, size_t *len)
+{
+    uint8_t *p = calloc(1, zlen + extra + 1);
+
+    FUZZ_ASSERT(p != NULL, "out of memory");
+    memcpy(p + 1, z, zlen);
+    *len = zlen + extra + 1;
+    return p;
+}
+
+/* fuzz_deflated seeds that no batch makes: a bomb, a cut stream, bytes after the end. */
+static void deflated_seeds(void)
+{
+    static uint8_t zeros[RCL_MESSAGE_BYTES_MAX + 1];
+    static const char *const names[] = {"deflated-bomb", "deflated-cut", "deflated-trailing"};
+    struct fuzz_agg *w = fuzz_agg_world(FUZZ_COUNTY);
+    const struct fuzz_node *s = &w->src[FUZZ_FRESH];
+    uint8_t selector = (uint8_t)(FUZZ_COUNTY + FUZZ_TIER_COUNT * FUZZ_FRESH);
+    uint8_t *bomb = NULL, *small = NULL, *seeds[3], *env = NULL;
+    size_t bomb_len = 0, small_len = 0, lens[3], env_len = 0;
+
+    /* One byte past the cap; the cut and trailing seeds are of a stream within it. */
+    FUZZ_ASSERT(rcl_deflate(zeros, sizeof(zeros), &bomb, &bomb_len) == 0, "compressing zeros");
+    FUZZ_ASSERT(rcl_deflate(zeros, 1000, &small, &small_len) == 0, "compressing zeros");
+    seeds[0] = stream_alone(bomb, bomb_len, 0, &lens[0]);
+    seeds[1] = stream_alone(small, small_len / 2, 0, &lens[1]);
+    seeds[2] = stream_alone(small, small_len, 1, &lens[2]);
+    for (int i = 0; i < 3; i++) {
+        write_file("deflated", names[i], &selector, 1, seeds[i], lens[i]);
+        FUZZ_ASSERT(
+            rcl_envelope_seal_deflated(s->id, seeds[i], lens[i], s->pk, s->sk, &env, &env_len) == 0,
+            "sealing %s", names[i]);
+        try_envelope(w, names[i], env, env_len, s->id);
+        free(env);
+        free(seeds[i]);
+    }
+    free(bomb);
+    free(small);
 }
 
 static void build(const char *source, uint64_t epoch, uint64_t first, uint64_t last,
@@ -338,5 +393,6 @@ int main(int argc, char **argv)
     upper_seeds(FUZZ_CITY, "city");
     upper_seeds(FUZZ_PROVINCE, "province");
     envelope_seeds();
+    deflated_seeds();
     return 0;
 }

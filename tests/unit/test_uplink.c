@@ -116,7 +116,7 @@ static void handle(struct receiver *r, const struct rcl_transport_message *m)
     }
     if (rcl_envelope_decode(m->data, m->len, &env, err, sizeof err) != 0 ||
         rcl_envelope_verify(env, r->source_pk, err, sizeof err) != 0 ||
-        rcl_batch_decode(env->payload.data, env->payload.len, &b, err, sizeof err) != 0) {
+        rcl_envelope_open_batch(env, &b, err, sizeof err) != 0) {
         violation(r, err);
         reply(r, m, RCL_REPLY_REFUSED, 0, NULL, 0, err);
         goto out;
