@@ -303,11 +303,12 @@ static int seal_pending(struct slot *s, struct pending *b, uint64_t last_seq, bo
     s->batches = more;
     if (rcl_batch_encode(&h, b->changes, b->n, &payload, &payload_len) != 0)
         goto out;
-    rcl_digest(payload, payload_len, prev);
-    *has_prev = true;
-    if (rcl_envelope_seal(h.source, payload, payload_len, pk, sk,
-                          &s->batches[s->n_batches].envelope, &s->batches[s->n_batches].len) != 0)
+    /* As the school's outbox seals: compressed when smaller, digest of the bytes signed. */
+    if (rcl_envelope_seal_batch(h.source, payload, payload_len, pk, sk,
+                                &s->batches[s->n_batches].envelope, &s->batches[s->n_batches].len,
+                                prev) != 0)
         goto out;
+    *has_prev = true;
     s->batches[s->n_batches].last_seq = last_seq;
     s->n_batches++;
     pending_clear(b);
