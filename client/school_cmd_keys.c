@@ -12,21 +12,11 @@
 #include "exit_codes.h"
 #include "pseudonym.h"
 #include "rcl_keys.h"
+#include "rcl_model.h"
 #include "rcl_outbox.h"
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_store.h"
-
-static bool all_digits(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    }
-    return true;
-}
 
 /* Removes a store that init created but could not finish, so init can be run again. */
 static void remove_store(const char *path)
@@ -56,10 +46,10 @@ static int cmd_init(const struct rcl_school_args *a)
 
     memset(&m, 0, sizeof(m));
     memset(sk, 0, sizeof(sk));
-    if (!all_digits(school, RCL_SCHOOL_ID_LEN))
+    if (!rcl_digits_only(school, RCL_SCHOOL_ID_LEN))
         return rcl_school_usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)",
                                       school);
-    if (!all_digits(county, RCL_COUNTY_LEN))
+    if (!rcl_digits_only(county, RCL_COUNTY_LEN))
         return rcl_school_usage_error(a->cmd, "county code '%s' must be 6 digits", county);
     if (name[0] == '\0' || !rcl_utf8_valid(name, strlen(name)))
         return rcl_school_usage_error(a->cmd, "school name '%s' must be non-empty UTF-8 text",

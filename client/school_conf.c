@@ -13,20 +13,9 @@
 
 #define SCHOOL_TIMEOUT_MAX_S (7 * 24 * 3600)
 
-static bool digits(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    }
-    return true;
-}
-
 static int check_school(const char *value, char *why, size_t whylen)
 {
-    if (digits(value, RCL_SCHOOL_ID_LEN))
+    if (rcl_digits_only(value, RCL_SCHOOL_ID_LEN))
         return 0;
     snprintf(why, whylen, "must be 10 digits (the school code)");
     return -1;
@@ -34,7 +23,7 @@ static int check_school(const char *value, char *why, size_t whylen)
 
 static int check_county(const char *value, char *why, size_t whylen)
 {
-    if (digits(value, RCL_COUNTY_LEN))
+    if (rcl_digits_only(value, RCL_COUNTY_LEN))
         return 0;
     snprintf(why, whylen, "must be 6 digits");
     return -1;

@@ -255,6 +255,16 @@ static int digits(const char *s, size_t n)
     return v;
 }
 
+bool rcl_digits_only(const char *s, size_t len)
+{
+    if (strlen(s) != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 bool rcl_date_valid(const char *s)
 {
     static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -202,6 +202,9 @@ bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b)
  */
 bool rcl_date_valid(const char *s);
 
+/* True when s is exactly len ASCII digits (a school code, a county code). */
+bool rcl_digits_only(const char *s, size_t len);
+
 /* ---- Totals: the counts every report is made of ---- */
 struct rcl_totals {
     uint64_t students;

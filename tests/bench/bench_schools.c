@@ -107,16 +107,6 @@ static double now_s(void)
 
 /* ---- The plan ---- */
 
-static bool all_digits(const char *s, size_t len)
-{
-    if (strlen(s) != len)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /*
  * Reads the plan at path into *out (malloc'd, the caller frees) and *n.
  * Returns 0, or -1 after printing "PLAN:LINE: reason".
@@ -152,7 +142,7 @@ static int plan_read(const char *path, struct plan_school **out, size_t *n)
                     path, line);
             goto out;
         }
-        if (!all_digits(id, RCL_SCHOOL_ID_LEN) || !all_digits(county, RCL_COUNTY_LEN)) {
+        if (!rcl_digits_only(id, RCL_SCHOOL_ID_LEN) || !rcl_digits_only(county, RCL_COUNTY_LEN)) {
             fprintf(stderr,
                     "rollcall-bench-schools: %s:%lu: school '%s' or county '%s' is not a "
                     "10-digit / 6-digit code\n",

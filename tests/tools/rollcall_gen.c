@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gen_data.h"
+#include "rcl_model.h"
 
 #define GEN_EXIT_OK 0
 #define GEN_EXIT_FAIL 1
@@ -63,16 +64,6 @@ static void usage(FILE *out)
           "  schools   N school codes of county CODE, one per line: CODE<TAB>NAME\n"
           "            (NAME starts with --prefix, e.g. the county's name, when given)\n",
           out);
-}
-
-static bool all_digits(const char *s, size_t len)
-{
-    if (strlen(s) != len)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
 }
 
 static int parse_ulong(const char *opt, const char *text, unsigned long max, unsigned long *out)
@@ -128,7 +119,7 @@ static int parse_options(int argc, char **argv, struct gen_options *o)
             return GEN_EXIT_USAGE;
         }
     }
-    if (o->county == NULL || !all_digits(o->county, 6)) {
+    if (o->county == NULL || !rcl_digits_only(o->county, 6)) {
         fprintf(stderr, "rollcall-gen: --county must be a 6-digit county code%s%s%s\n",
                 o->county ? " (got '" : "", o->county ? o->county : "", o->county ? "')" : "");
         return GEN_EXIT_USAGE;
@@ -146,7 +137,7 @@ static int cmd_students(const struct gen_options *o)
     struct rcl_gen_school g;
     int rc = GEN_EXIT_FAIL;
 
-    if (o->school == NULL || !all_digits(o->school, 10)) {
+    if (o->school == NULL || !rcl_digits_only(o->school, 10)) {
         fprintf(stderr, "rollcall-gen: --school must be a 10-digit school code%s%s%s\n",
                 o->school ? " (got '" : "", o->school ? o->school : "", o->school ? "')" : "");
         return GEN_EXIT_USAGE;
