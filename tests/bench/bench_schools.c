@@ -53,9 +53,10 @@
 #include "rcl_model.h"
 #include "rcl_transport.h"
 
+#include "bench_window.h"
+
 #define SCHOOLS_IN_FLIGHT_DEFAULT 64
 #define SCHOOLS_WINDOW_DEFAULT 8
-#define SCHOOLS_BUSY_BACKOFF_S 0.2
 #define SCHOOLS_BATCH_BYTES_MAX (1024 * 1024) /* as the school's outbox seals */
 #define SCHOOLS_STUDENTS_MAX 100000UL
 #define SCHOOLS_ENDPOINT_MAX 255
@@ -75,21 +76,10 @@ struct plan_school {
     uint8_t county_pk[RCL_PK_BYTES];
 };
 
-/* One sealed batch of a school in flight. */
-struct batch {
-    uint64_t last_seq;
-    uint8_t *envelope;
-    size_t len;
-};
-
 /* A school being sent. */
 struct slot {
     const struct plan_school *plan;
-    struct batch *batches;
-    size_t n_batches;
-    size_t next;  /* the next batch to send */
-    size_t acked; /* batches acknowledged, in order */
-    double resume_at;
+    struct bench_window w; /* its sealed batches */
     void *sock;
 };
 
@@ -267,14 +257,14 @@ static void pending_clear(struct pending *b)
 
 /*
  * Seals the pending changes as the batch ending at last_seq, chained to
- * *prev (updated), into s->batches. 0, or -1 printed.
+ * *prev (updated), into s->w.batches. 0, or -1 printed.
  */
 static int seal_pending(struct slot *s, struct pending *b, uint64_t last_seq, bool *has_prev,
                         uint8_t prev[RCL_DIGEST_BYTES], const uint8_t pk[RCL_PK_BYTES],
                         const uint8_t sk[RCL_SK_BYTES])
 {
     struct rcl_batch_header h;
-    struct batch *more;
+    struct rcl_sealed *more;
     uint8_t *payload = NULL;
     size_t payload_len = 0;
     int ret = -1;
@@ -287,20 +277,20 @@ static int seal_pending(struct slot *s, struct pending *b, uint64_t last_seq, bo
     h.has_prev = *has_prev;
     memcpy(h.prev_digest, prev, RCL_DIGEST_BYTES);
     h.sent_at = (int64_t)time(NULL);
-    more = realloc(s->batches, (s->n_batches + 1) * sizeof(*more));
+    more = realloc(s->w.batches, (s->w.n_batches + 1) * sizeof(*more));
     if (!more)
         goto out;
-    s->batches = more;
+    s->w.batches = more;
     if (rcl_batch_encode(&h, b->changes, b->n, &payload, &payload_len) != 0)
         goto out;
     /* As the school's outbox seals: compressed when smaller, digest of the bytes signed. */
     if (rcl_envelope_seal_batch(h.source, payload, payload_len, pk, sk,
-                                &s->batches[s->n_batches].envelope, &s->batches[s->n_batches].len,
+                                &s->w.batches[s->w.n_batches].envelope, &s->w.batches[s->w.n_batches].envelope_len,
                                 prev) != 0)
         goto out;
     *has_prev = true;
-    s->batches[s->n_batches].last_seq = last_seq;
-    s->n_batches++;
+    s->w.batches[s->w.n_batches].last_seq = last_seq;
+    s->w.n_batches++;
     pending_clear(b);
     ret = 0;
 out:
@@ -338,7 +328,7 @@ static int pending_add(struct slot *s, struct pending *b, const struct rcl_chang
 
 /*
  * Generates school p's students and seals what its store would after init
- * and import into s->batches. Adds the students, batches, records and bytes
+ * and import into s->w.batches. Adds the students, batches, records and bytes
  * to *t. 0, or -1 printed.
  */
 static int school_build(struct slot *s, uint64_t seed,
@@ -388,9 +378,9 @@ static int school_build(struct slot *s, uint64_t seed,
         goto out;
     t->students += s->plan->students;
     t->records += seq;
-    t->batches += s->n_batches;
-    for (size_t i = 0; i < s->n_batches; i++)
-        t->bytes += s->batches[i].len;
+    t->batches += s->w.n_batches;
+    for (size_t i = 0; i < s->w.n_batches; i++)
+        t->bytes += s->w.batches[i].envelope_len;
     ret = 0;
 out:
     pending_clear(&b);
@@ -407,9 +397,9 @@ static void slot_clear(struct slot *s)
         zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero));
         zmq_close(s->sock);
     }
-    for (size_t i = 0; i < s->n_batches; i++)
-        free(s->batches[i].envelope);
-    free(s->batches);
+    for (size_t i = 0; i < s->w.n_batches; i++)
+        free(s->w.batches[i].envelope);
+    free(s->w.batches);
     memset(s, 0, sizeof(*s));
 }
 
@@ -437,33 +427,6 @@ out:
 }
 
 /* Counts what a reply says for s. */
-static void slot_reply(struct slot *s, const struct rcl_reply *r, double now, struct totals *t)
-{
-    switch (r->status) {
-    case RCL_REPLY_ACK:
-        while (s->acked < s->n_batches && s->batches[s->acked].last_seq <= r->acked_seq)
-            s->acked++;
-        if (s->next < s->acked)
-            s->next = s->acked;
-        break;
-    case RCL_REPLY_BUSY:
-        s->resume_at = now + SCHOOLS_BUSY_BACKOFF_S;
-        s->next = s->acked;
-        t->retries++;
-        break;
-    case RCL_REPLY_RESEND:
-        s->next = s->acked;
-        t->retries++;
-        break;
-    default:
-        fprintf(stderr, "rollcall-bench-schools: school %s: batch refused: %s\n", s->plan->id,
-                r->reason);
-        t->refused++;
-        s->acked = s->next = s->n_batches; /* nothing more to send for it */
-        break;
-    }
-}
-
 /* ---- Commands ---- */
 
 static int cmd_keys(const struct plan_school *plan, size_t n, uint64_t seed)
@@ -526,15 +489,9 @@ static int cmd_send(const struct plan_school *plan, size_t n, uint64_t seed, siz
             }
             if (!s->plan)
                 continue;
-            /* ZMQ_IMMEDIATE: refused (EAGAIN) until the handshake is done. */
-            while (now >= s->resume_at && s->next < s->n_batches && s->next - s->acked < window &&
-                   rcl_transport_send(s->sock, NULL, 0, s->batches[s->next].envelope,
-                                      s->batches[s->next].len) == 0) {
-                if (t0 == 0)
-                    t0 = now_s();
-                s->next++;
-            }
-            if (s->next < s->n_batches)
+            if (bench_window_send(&s->w, s->sock, window, now) > 0 && t0 == 0)
+                t0 = now_s();
+            if (s->w.next < s->w.n_batches)
                 waiting = true;
             items[n_live].socket = s->sock;
             items[n_live].events = ZMQ_POLLIN;
@@ -560,10 +517,21 @@ static int cmd_send(const struct plan_school *plan, size_t n, uint64_t seed, siz
                     fprintf(stderr, "rollcall-bench-schools: school %s: bad reply: %s\n",
                             s->plan->id, err);
                 else
-                    slot_reply(s, &r, now, &t);
+                    switch (bench_window_reply(&s->w, &r, now)) {
+                    case BENCH_REPLY_RETRY:
+                        t.retries++;
+                        break;
+                    case BENCH_REPLY_REFUSED:
+                        fprintf(stderr, "rollcall-bench-schools: school %s: batch refused: %s\n",
+                                s->plan->id, r.reason);
+                        t.refused++;
+                        break;
+                    case BENCH_REPLY_ACKED:
+                        break;
+                    }
                 rcl_transport_message_clear(&msg);
             }
-            if (s->acked == s->n_batches) {
+            if (bench_window_done(&s->w)) {
                 slot_clear(s);
                 done++;
                 t_end = now;

@@ -37,8 +37,9 @@
 #include "rcl_outbox.h"
 #include "rcl_transport.h"
 
+#include "bench_window.h"
+
 #define SEND_WINDOW_DEFAULT 8
-#define SEND_BUSY_BACKOFF_S 0.2
 
 static const char usage[] =
     "usage: rollcall-bench-send [--window N] [--timeout SECONDS] SCHOOL_STORE...\n";
@@ -48,11 +49,7 @@ struct school {
     char endpoint[256];
     uint8_t sk[RCL_SK_BYTES];
     uint8_t server_pk[RCL_PK_BYTES];
-    struct rcl_sealed *batches;
-    size_t n_batches;
-    size_t next;  /* the next batch to send */
-    size_t acked; /* batches acknowledged, in order */
-    double resume_at;
+    struct bench_window w; /* its sealed batches */
     void *sock;
 };
 
@@ -92,56 +89,31 @@ static int school_load(const char *path, struct school *s)
         goto out;
     }
     for (;;) {
-        if (s->n_batches == cap) {
+        if (s->w.n_batches == cap) {
             struct rcl_sealed *more;
 
             cap = cap ? cap * 2 : 8;
-            more = realloc(s->batches, cap * sizeof(*more));
+            more = realloc(s->w.batches, cap * sizeof(*more));
             if (!more) {
                 fprintf(stderr, "rollcall-bench-send: out of memory\n");
                 goto out;
             }
-            s->batches = more;
+            s->w.batches = more;
         }
-        rc = rcl_outbox_next_sealed(db, after, &s->batches[s->n_batches]);
+        rc = rcl_outbox_next_sealed(db, after, &s->w.batches[s->w.n_batches]);
         if (rc < 0) {
             fprintf(stderr, "rollcall-bench-send: %s: reading sealed batches failed\n", path);
             goto out;
         }
         if (rc == 0)
             break;
-        after = s->batches[s->n_batches].last_seq;
-        s->n_batches++;
+        after = s->w.batches[s->w.n_batches].last_seq;
+        s->w.n_batches++;
     }
     ret = 0;
 out:
     sqlite3_close(db);
     return ret;
-}
-
-/* Counts what a reply says for s. Returns true when it was BUSY or RESEND. */
-static bool school_reply(struct school *s, const struct rcl_reply *r, double now, uint64_t *refused)
-{
-    switch (r->status) {
-    case RCL_REPLY_ACK:
-        while (s->acked < s->n_batches && s->batches[s->acked].last_seq <= r->acked_seq)
-            s->acked++;
-        if (s->next < s->acked)
-            s->next = s->acked;
-        return false;
-    case RCL_REPLY_BUSY:
-        s->resume_at = now + SEND_BUSY_BACKOFF_S;
-        s->next = s->acked;
-        return true;
-    case RCL_REPLY_RESEND:
-        s->next = s->acked;
-        return true;
-    default:
-        fprintf(stderr, "rollcall-bench-send: school %s: batch refused: %s\n", s->id, r->reason);
-        (*refused)++;
-        s->acked = s->next = s->n_batches; /* nothing more to send for it */
-        return false;
-    }
 }
 
 int main(int argc, char **argv)
@@ -185,12 +157,12 @@ int main(int argc, char **argv)
 
         if (school_load(argv[argi + (int)i], s) != 0)
             goto out;
-        for (size_t b = 0; b < s->n_batches; b++) {
-            records += s->batches[b].last_seq - s->batches[b].first_seq + 1;
-            bytes += s->batches[b].envelope_len;
+        for (size_t b = 0; b < s->w.n_batches; b++) {
+            records += s->w.batches[b].last_seq - s->w.batches[b].first_seq + 1;
+            bytes += s->w.batches[b].envelope_len;
         }
-        batches += s->n_batches;
-        if (s->n_batches == 0)
+        batches += s->w.n_batches;
+        if (s->w.n_batches == 0)
             done++;
         s->sock = rcl_transport_client_new(ctx, s->endpoint, s->sk, s->server_pk, err, sizeof(err));
         if (!s->sock) {
@@ -210,20 +182,9 @@ int main(int argc, char **argv)
                     n - done, n, timeout_s);
             goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-            struct school *s = &schools[i];
-
-            if (now < s->resume_at)
-                continue;
-            /* ZMQ_IMMEDIATE: refused (EAGAIN) until the handshake is done. */
-            while (s->next < s->n_batches && s->next - s->acked < window &&
-                   rcl_transport_send(s->sock, NULL, 0, s->batches[s->next].envelope,
-                                      s->batches[s->next].envelope_len) == 0) {
-                if (t0 == 0)
-                    t0 = now_s();
-                s->next++;
-            }
-        }
+        for (size_t i = 0; i < n; i++)
+            if (bench_window_send(&schools[i].w, schools[i].sock, window, now) > 0 && t0 == 0)
+                t0 = now_s();
         if (zmq_poll(items, (int)n, 50) < 0 && errno != EINTR) {
             fprintf(stderr, "rollcall-bench-send: polling failed: %s\n", zmq_strerror(errno));
             goto out;
@@ -233,18 +194,29 @@ int main(int argc, char **argv)
             struct school *s = &schools[i];
             struct rcl_transport_message msg;
             struct rcl_reply r;
-            bool was_done = s->acked == s->n_batches;
+            bool was_done = bench_window_done(&s->w);
 
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
             while (rcl_transport_recv(s->sock, 0, &msg) == 1) {
                 if (rcl_reply_decode(msg.data, msg.len, &r, err, sizeof(err)) != 0)
                     fprintf(stderr, "rollcall-bench-send: school %s: bad reply: %s\n", s->id, err);
-                else if (school_reply(s, &r, now, &refused))
-                    retries++;
+                else
+                    switch (bench_window_reply(&s->w, &r, now)) {
+                    case BENCH_REPLY_RETRY:
+                        retries++;
+                        break;
+                    case BENCH_REPLY_REFUSED:
+                        fprintf(stderr, "rollcall-bench-send: school %s: batch refused: %s\n",
+                                s->id, r.reason);
+                        refused++;
+                        break;
+                    case BENCH_REPLY_ACKED:
+                        break;
+                    }
                 rcl_transport_message_clear(&msg);
             }
-            if (!was_done && s->acked == s->n_batches) {
+            if (!was_done && bench_window_done(&s->w)) {
                 done++;
                 t_end = now;
             }
@@ -259,9 +231,9 @@ out:
     for (size_t i = 0; schools && i < n; i++) {
         if (schools[i].sock)
             zmq_close(schools[i].sock);
-        for (size_t b = 0; b < schools[i].n_batches; b++)
-            rcl_sealed_clear(&schools[i].batches[b]);
-        free(schools[i].batches);
+        for (size_t b = 0; b < schools[i].w.n_batches; b++)
+            rcl_sealed_clear(&schools[i].w.batches[b]);
+        free(schools[i].w.batches);
         sodium_memzero(schools[i].sk, sizeof(schools[i].sk));
     }
     if (ctx)
