@@ -36,7 +36,8 @@ struct rcl_agg_http {
     char path[4096];
     struct rcl_agg_config cfg;
     struct rcl_agg_metrics *metrics;
-    sqlite3 *db; /* only ever used on the listener's thread */
+    struct sockaddr_in addr; /* as asked; the port may be 0 until bound */
+    sqlite3 *db;             /* only ever used on the listener's thread */
 };
 
 int rcl_agg_http_addr_parse(const char *text, struct sockaddr_in *out)
@@ -70,7 +71,7 @@ int rcl_agg_http_addr_parse(const char *text, struct sockaddr_in *out)
         return -1;
     errno = 0;
     port = strtol(port_text, &end, 10);
-    if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+    if (errno != 0 || *end != '\0' || port < 0 || port > 65535)
         return -1;
     a.sin_port = htons((uint16_t)port);
     if (out)
@@ -252,6 +253,7 @@ struct rcl_agg_http *rcl_agg_http_start(const char *addr, const char *db_path,
     snprintf(h->path, sizeof(h->path), "%s", db_path);
     h->cfg = *cfg;
     h->metrics = metrics;
+    h->addr = sa;
     h->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                                  handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
@@ -266,6 +268,17 @@ struct rcl_agg_http *rcl_agg_http_start(const char *addr, const char *db_path,
         return NULL;
     }
     return h;
+}
+
+int rcl_agg_http_bound(const struct rcl_agg_http *h, char *out, size_t outlen)
+{
+    const union MHD_DaemonInfo *port = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    char host[INET_ADDRSTRLEN];
+
+    if (!port || port->port == 0 || !inet_ntop(AF_INET, &h->addr.sin_addr, host, sizeof(host)))
+        return -1;
+    snprintf(out, outlen, "%s:%u", host, (unsigned)port->port);
+    return 0;
 }
 
 void rcl_agg_http_stop(struct rcl_agg_http **hp)

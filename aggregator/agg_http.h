@@ -23,12 +23,16 @@
 
 /*
  * Parses an --http value: "HOST:PORT" with HOST an IPv4 address or
- * "localhost", or a bare "PORT" (on 127.0.0.1). PORT is 1-65535. Fills
+ * "localhost", or a bare "PORT" (on 127.0.0.1). PORT is 0-65535 (0: the
+ * system chooses, and `run` records what it bound: agg_listen.h). Fills
  * out when it is not NULL. Returns 0, or -1.
  */
 int rcl_agg_http_addr_parse(const char *text, struct sockaddr_in *out);
 
 struct rcl_agg_http;
+
+/* Writes into out the HOST:PORT the listener really bound. Returns 0, or -1. */
+int rcl_agg_http_bound(const struct rcl_agg_http *h, char *out, size_t outlen);
 
 /*
  * Starts listening on addr (an --http value) for the store at db_path,

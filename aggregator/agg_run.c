@@ -28,6 +28,7 @@
 #include "agg_http.h"
 #include "agg_ingest.h"
 #include "agg_limit.h"
+#include "agg_listen.h"
 #include "agg_metrics.h"
 #include "agg_monitor.h"
 #include "agg_pipeline.h"
@@ -159,7 +160,8 @@ struct run {
     struct rcl_agg_metrics metrics;
     struct rcl_agg_http *http;
     time_t started_at, beat_at;
-    bool beat_failing; /* warned once until a beat gets through */
+    bool beat_failing;    /* warned once until a beat gets through */
+    bool listen_recorded; /* FILE.listen names this process's ports */
 };
 
 static double now_s(void)
@@ -450,10 +452,62 @@ static void sqlite_tune(void)
         RCL_DEBUG("run: SQLite was already in use; it keeps its default locking");
 }
 
+/*
+ * Binds the sync endpoint, first on the port bound last time when the configured port
+ * is wild (the schools were given that one), then the HTTP listener (http: --http,
+ * else the address given at init), and records what was bound (agg_listen.h).
+ * Returns 0, or -1 having said why.
+ */
+static int listen_all(struct run *r, const char *http)
+{
+    char err[512], want[RCL_AGG_ENDPOINT_MAX + 1], bound[RCL_AGG_ENDPOINT_MAX + 64];
+    char stored_http[RCL_AGG_HTTP_ADDR_MAX + 1], want_http[RCL_AGG_HTTP_ADDR_MAX + 1];
+    char bound_http[RCL_AGG_HTTP_ADDR_MAX + 1];
+
+    rcl_agg_listen_first_try(r->db, "listen_bound", r->cfg.listen, want, sizeof(want));
+    r->server = rcl_transport_server_new(r->ctx, want, r->sk, err, sizeof(err));
+    if (!r->server && strcmp(want, r->cfg.listen) != 0) {
+        RCL_WARN("run: the port bound last time is taken, binding another endpoint=%s "
+                 "error=\"%s\" (sources given the old port must set-upstream)",
+                 r->cfg.listen, err);
+        r->server = rcl_transport_server_new(r->ctx, r->cfg.listen, r->sk, err, sizeof(err));
+    }
+    if (!r->server) {
+        fprintf(stderr, "run: cannot listen on %s: %s\n", r->cfg.listen, err);
+        return -1;
+    }
+    if (rcl_transport_bound_endpoint(r->server, bound, sizeof(bound)) != 0)
+        snprintf(bound, sizeof(bound), "%s", want);
+    RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r->cfg.tier], r->cfg.id,
+             bound);
+    if (!http && rcl_meta_get_text(r->db, "http", stored_http, sizeof(stored_http)) == 0)
+        http = stored_http;
+    if (http && strcmp(http, "off") != 0) {
+        rcl_agg_listen_first_try(r->db, "http_bound", http, want_http, sizeof(want_http));
+        r->http = rcl_agg_http_start(want_http, r->path, &r->cfg, &r->metrics, err, sizeof(err));
+        if (!r->http && strcmp(want_http, http) != 0)
+            r->http = rcl_agg_http_start(http, r->path, &r->cfg, &r->metrics, err, sizeof(err));
+        if (!r->http) {
+            fprintf(stderr, "run: --http: %s\n", err);
+            return -1;
+        }
+        if (rcl_agg_http_bound(r->http, bound_http, sizeof(bound_http)) != 0)
+            snprintf(bound_http, sizeof(bound_http), "%s", want_http);
+        RCL_INFO("run: metrics and dashboard on http://%s/", bound_http);
+    }
+    if (rcl_agg_listen_record(r->db, r->path, bound, r->http ? bound_http : NULL, err,
+                              sizeof(err)) != 0) {
+        fprintf(stderr, "run: %s\n", err);
+        return -1;
+    }
+    r->listen_recorded = true;
+    return 0;
+}
+
 int rcl_agg_run(const char *db_path, const char *http)
 {
     struct run r;
-    char err[512], stored_http[RCL_AGG_HTTP_ADDR_MAX + 1];
+    char err[512];
     int ret = 1;
     memset(&r, 0, sizeof(r));
     r.started_at = time(NULL);
@@ -500,23 +554,8 @@ int rcl_agg_run(const char *db_path, const char *http)
         fprintf(stderr, "run: cannot start the ZAP handler\n");
         goto out;
     }
-    r.server = rcl_transport_server_new(r.ctx, r.cfg.listen, r.sk, err, sizeof(err));
-    if (!r.server) {
-        fprintf(stderr, "run: cannot listen on %s: %s\n", r.cfg.listen, err);
+    if (listen_all(&r, http) != 0)
         goto out;
-    }
-    RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r.cfg.tier], r.cfg.id,
-             r.cfg.listen);
-    if (!http && rcl_meta_get_text(r.db, "http", stored_http, sizeof(stored_http)) == 0)
-        http = stored_http;
-    if (http && strcmp(http, "off") != 0) {
-        r.http = rcl_agg_http_start(http, db_path, &r.cfg, &r.metrics, err, sizeof(err));
-        if (!r.http) {
-            fprintf(stderr, "run: --http: %s\n", err);
-            goto out;
-        }
-        RCL_INFO("run: metrics and dashboard on http://%s/", http);
-    }
     r.retry_s = RUN_RETRY_REFUSED_S;
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
         RCL_INFO("run: forwarding summaries to %s", r.cfg.upstream);
@@ -552,6 +591,8 @@ int rcl_agg_run(const char *db_path, const char *http)
     RCL_INFO("run: stopping");
     ret = 0;
 out:
+    if (r.listen_recorded)
+        rcl_agg_listen_withdraw(db_path);
     /* The listener reads the counters: it stops first. */
     rcl_agg_http_stop(&r.http);
     if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)

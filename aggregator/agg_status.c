@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rcl_db.h"
 #include "rcl_json.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
@@ -68,6 +69,17 @@ static int print_source(void *arg, const struct rcl_agg_source *s)
     return 0;
 }
 
+static void json_meta_text(struct rcl_json *j, sqlite3 *db, const char *name, const char *key)
+{
+    char value[300];
+
+    rcl_json_key(j, name);
+    if (rcl_meta_get_text(db, key, value, sizeof(value)) == 0)
+        rcl_json_string(j, value);
+    else
+        rcl_json_null(j);
+}
+
 int rcl_agg_status_write(sqlite3 *db, const struct rcl_agg_config *cfg, bool json, FILE *out)
 {
     struct rcl_outbox_stats ob;
@@ -88,6 +100,12 @@ int rcl_agg_status_write(sqlite3 *db, const struct rcl_agg_config *cfg, bool jso
         rcl_json_string(&j, rcl_agg_tier_names[cfg->tier]);
         rcl_json_key(&j, "listen");
         rcl_json_string(&j, cfg->listen);
+        /* What `run` bound last (the port the system chose for a wild one): agg_listen.h. */
+        rcl_json_key(&j, "bound");
+        rcl_json_object_begin(&j);
+        json_meta_text(&j, db, "sync", "listen_bound");
+        json_meta_text(&j, db, "http", "http_bound");
+        rcl_json_object_end(&j);
         rcl_json_key(&j, "upstream");
         if (cfg->has_upstream)
             rcl_json_string(&j, cfg->upstream);

@@ -149,6 +149,16 @@ fail:
     return NULL;
 }
 
+int rcl_transport_bound_endpoint(void *socket, char *out, size_t outlen)
+{
+    size_t len = outlen;
+
+    if (outlen == 0 || zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, out, &len) != 0)
+        return -1;
+    out[outlen - 1] = '\0';
+    return 0;
+}
+
 /* Discards the remaining frames of a multipart message. */
 static void drain_frames(void *socket)
 {

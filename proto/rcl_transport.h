@@ -28,6 +28,12 @@ void *rcl_transport_server_new(void *ctx, const char *endpoint, const uint8_t sk
                                char *err, size_t errlen);
 
 /*
+ * Writes into out the endpoint a server socket really bound (ZeroMQ's last endpoint:
+ * the port the system chose for port 0 or *). Returns 0, or -1.
+ */
+int rcl_transport_bound_endpoint(void *socket, char *out, size_t outlen);
+
+/*
  * Decides whether a client's CURVE key may connect. Runs on the ZAP thread:
  * arg must only be used from there. Returns 0 to admit, with the source id
  * that owns the key written to user_id (delivered with each message as the

@@ -17,8 +17,10 @@ are checked against figures the tests compute themselves.
 
 import csv
 import ctypes
+import fcntl
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -51,6 +53,8 @@ PARTICIPATION = ("active", "irregular", "absent", "opted_out")
 CSV_HEADER = ["student_id", "name", "grade", "class", "network", "devices", "groups",
               "assistance", "participation"]
 
+# Generous: on a loaded machine with sanitizers a start can take many seconds; polled.
+LISTEN_TIMEOUT = 60
 TEST_TIME_LIMIT = int(os.environ.get("ROLLCALL_TEST_TIME_LIMIT", "160"))
 
 
@@ -208,6 +212,44 @@ def sanitizer_report(text):
     return None
 
 
+PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "rollcall-test-ports")
+
+
+def reservable_ports():
+    """The ports reserve_port() hands out: the 12,000 below the system's ephemeral range."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_lo = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_lo = 32768
+    hi = ephemeral_lo - 1
+    return max(1024, hi - 12000), hi
+
+
+def _bindable(port):
+    """True when nothing listens on 127.0.0.1:port (SO_REUSEADDR, as ZeroMQ binds)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def read_listen_file(db):
+    """What `rollcall-agg run` wrote into DB.listen: {"pid": int, "sync": ep, "http": addr}."""
+    out = {}
+    try:
+        with open(db + ".listen", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.strip().partition(" ")
+                out[key] = int(value) if key == "pid" else value
+    except (OSError, ValueError):
+        return None
+    return out
+
+
 class Harness:
     """A temporary folder, the processes started in it, and helpers to drive them."""
 
@@ -218,7 +260,7 @@ class Harness:
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="rollcall-%s-" % name)
         self.procs = []  # (label, Popen, log path)
-        self.ports = set()
+        self.ports = {}  # reserved port -> its lock file's descriptor
         self.env = dict(os.environ)
         self.env.setdefault("ROLLCALL_LOG", "info")
 
@@ -227,15 +269,35 @@ class Harness:
 
     # -- ports
 
-    def free_port(self):
-        for _ in range(200):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            if port not in self.ports:
-                self.ports.add(port)
-                return port
-        raise AssertionError("no free port on 127.0.0.1")
+    def reserve_port(self):
+        """A port of 127.0.0.1 that this harness holds until close(), for a process that must
+        listen on a port known before it starts (a county whose schools are given its
+        endpoint at init, and keep it across the county's restarts).
+
+        Not a guess at a free port: the port is below the system's ephemeral range, where no
+        outgoing connection is ever given a port, and it is locked (flock on a file in
+        PORT_LOCK_DIR) against every other harness on this machine while this one runs. What
+        needs no port in advance (a dashboard) listens on port 0 and says what it bound."""
+        os.makedirs(PORT_LOCK_DIR, mode=0o1777, exist_ok=True)
+        lo, hi = reservable_ports()
+        first = random.randrange(lo, hi + 1)
+        for i in range(hi - lo + 1):
+            port = lo + (first - lo + i) % (hi - lo + 1)
+            if port in self.ports:
+                continue
+            fd = os.open(os.path.join(PORT_LOCK_DIR, "%d.lock" % port), os.O_RDWR | os.O_CREAT,
+                         0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if not _bindable(port):
+                os.close(fd)
+                continue
+            self.ports[port] = fd
+            return port
+        raise AssertionError("no port of 127.0.0.1 in %d-%d left to reserve" % (lo, hi))
 
     # -- commands
 
@@ -249,7 +311,6 @@ class Harness:
         except subprocess.TimeoutExpired as e:
             raise CommandFailed("command did not finish within %ss: %s\nstderr: %s"
                                 % (timeout, " ".join(args), e.stderr)) from None
-        p.elapsed = time.monotonic() - started
         report = sanitizer_report(p.stderr)
         if report:
             raise CommandFailed("sanitizer error in: %s\n%s" % (" ".join(args), report))
@@ -281,7 +342,22 @@ class Harness:
             self.wait_listening(label, proc, log, port)
         return proc
 
-    def wait_listening(self, label, proc, log, port, timeout=15):
+    def wait_listen_file(self, label, proc, log, db, timeout=LISTEN_TIMEOUT):
+        """Waits until `proc` (a `rollcall-agg run` of the store db) has written DB.listen, the
+        ports it bound; returns read_listen_file()'s dict."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError("%s exited (%d) before listening; log:\n%s"
+                                     % (label, proc.returncode, tail(log)))
+            bound = read_listen_file(db)
+            if bound and bound.get("pid") == proc.pid:
+                return bound
+            time.sleep(0.05)
+        raise AssertionError("%s wrote no %s.listen after %ss; log:\n%s"
+                             % (label, db, timeout, tail(log)))
+
+    def wait_listening(self, label, proc, log, port, timeout=LISTEN_TIMEOUT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -334,6 +410,8 @@ class Harness:
                 self._stop_one(label, p, log, 5)
             except AssertionError as e:
                 problems.append(str(e))
+        while self.ports:
+            os.close(self.ports.popitem()[1])
         if os.environ.get("ROLLCALL_TEST_KEEP") == "1":
             print("kept %s" % self.dir, file=sys.stderr)
         else:
@@ -373,9 +451,12 @@ class Aggregator:
     def __init__(self, h, ident, tier, upstream=None):
         self.h, self.id, self.tier = h, ident, tier
         self.db = h.path("agg-%s.db" % ident)
-        self.port = h.free_port()
+        # Reserved, not port 0: schools and children are given this endpoint at their init,
+        # before the aggregator first runs, and keep it across its restarts.
+        self.port = h.reserve_port()
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.proc = None
+        self.http_port = None
         args = [AGG, "init", "--db", self.db, "--id", ident, "--tier", tier,
                 "--listen", self.endpoint]
         if upstream is not None:
@@ -393,8 +474,18 @@ class Aggregator:
     def revoke(self, node, expect=EXIT_OK):
         return self.h.run([AGG, "revoke", "--db", self.db, "--source", node.id], expect=expect)
 
-    def start(self):
-        self.proc = self.h.start("agg-%s" % self.id, [AGG, "run", "--db", self.db], port=self.port)
+    def start(self, http=None):
+        """`run`, returned once it listens (it says so in DB.listen). http: a --http value; with
+        port 0 the system picks the port, found in self.http_port."""
+        label = "agg-%s" % self.id
+        args = [AGG, "run", "--db", self.db] + (["--http", http] if http else [])
+        self.proc = self.h.start(label, args)
+        bound = self.h.wait_listen_file(label, self.proc, self.h.path("%s.log" % label), self.db)
+        if bound.get("sync") != self.endpoint:
+            raise AssertionError("%s listens on %s, not on its endpoint %s"
+                                 % (label, bound.get("sync"), self.endpoint))
+        if "http" in bound:
+            self.http_port = int(bound["http"].rsplit(":", 1)[1])
         return self
 
     def stop(self):

@@ -102,7 +102,7 @@ class TcpCable:
     runs end to end through it. Threads of this process; close() stops them."""
 
     def __init__(self, h, target_port):
-        self.port = h.free_port()
+        self.port = h.reserve_port()
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.target = target_port
         self.lock = threading.Lock()

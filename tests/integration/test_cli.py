@@ -94,14 +94,14 @@ class Cli(rh.RollcallTestCase):
             self.assertIn("--db", p.stdout + p.stderr)
 
     def test_4_a_dead_upstream_exits_3_and_keeps_the_changes(self):
-        dead = self.h.free_port()
+        dead = self.h.reserve_port()
         s = rh.School(self.h, "2141010231", "410102", self.county,
                       endpoint="tcp://127.0.0.1:%d" % dead)
         s.generate(10, 42)
-        started = time.monotonic()
+        # It gives up by itself: a sync that hung would be stopped by the harness and fail.
         p = s.sync(expect=rh.EXIT_UPSTREAM, timeout=2)
-        self.assertLess(time.monotonic() - started, 15, "sync --timeout 2 should give up soon")
-        self.assertTrue(p.stderr.strip(), "sync should say why it failed")
+        self.assertIn("no acknowledgement from tcp://127.0.0.1:%d within 2 s" % dead, p.stderr,
+                      "sync should say why it failed")
         self.assertGreater(rh.pending_changes(s.status()) or 0, 0,
                            "the changes stay pending after a failed sync")
         self.assertEqual(s.report()["students"], 10, "the data is kept")

@@ -159,8 +159,7 @@ class DashboardTest(rh.RollcallTestCase):
         cls.n = rh.School(h, "4101050003", COUNTY, cls.county, name="山区小学")
         for s in (cls.a, cls.b, cls.n):
             cls.county.enroll(s)
-        cls.http = h.free_port()
-        start_with_http(h, cls.county, cls.http)
+        cls.http = start_with_http(cls.county)
         path = h.path("a.csv")
         rh.write_csv(path, a_students())
         cls.a.import_csv(path)

@@ -108,7 +108,7 @@ class FaultProxy:
             raise AssertionError("%s is missing or not executable (set ROLLCALL_BIN)"
                                  % FAULTPROXY)
         self.h, self.label, self.upstream = h, label, upstream
-        self.port = h.free_port()
+        self.port = h.reserve_port()
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.nodes = []
         self.proc = None

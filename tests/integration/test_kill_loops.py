@@ -44,7 +44,8 @@ SEED = int(os.environ.get("ROLLCALL_KILL_SEED") or (time.time_ns() // 1000) % 10
 ROLES = ("school", "county", "province")
 KILLS_PER_ROLE = 10   # at least this many kills of each role in a normal run
 CYCLES_MAX = 40       # a normal run stops here even if a role has fewer kills (then it fails)
-CYCLE_BUDGET_S = 38   # and after this long; the final convergence needs the rest of the minute
+# No time budget: a loaded machine makes the cycles slower, never fewer (ctest gives this
+# test a longer time-out than the others, tests/CMakeLists.txt).
 SYNC_TIMEOUT_S = 5
 NEW_PER_CYCLE = 12    # new students per school and cycle
 
@@ -255,8 +256,7 @@ class KillLoops(rh.RollcallTestCase):
             if SOAK_SECONDS > 0:
                 if elapsed >= SOAK_SECONDS:
                     break
-            elif (min(self.kills.values()) >= KILLS_PER_ROLE or self.cycles >= CYCLES_MAX
-                  or elapsed >= CYCLE_BUDGET_S):
+            elif min(self.kills.values()) >= KILLS_PER_ROLE or self.cycles >= CYCLES_MAX:
                 break
             self.cycle()
         cycles_s = time.monotonic() - started

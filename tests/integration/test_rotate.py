@@ -173,10 +173,11 @@ class Rotate(rh.RollcallTestCase):
         path = self.h.path("stale.csv")
         rh.write_csv(path, stale)
         self.h.run([rh.SCHOOL, "import", "--db", old_copy, path])
-        p = self.h.run([rh.SCHOOL, "sync", "--db", old_copy, "--timeout", "10"],
-                       expect=rh.EXIT_UPSTREAM)
+        # The refusal is seen at once, not after the time-out: a sync that waited for its
+        # 600 s would outlast the harness's 60 s for the command and fail the test.
+        p = self.h.run([rh.SCHOOL, "sync", "--db", old_copy, "--timeout", "600"],
+                       expect=rh.EXIT_UPSTREAM, timeout=60)
         self.assertIn("handshake", p.stderr)
-        self.assertLess(p.elapsed, 9, "the refusal is seen at once, not after the time-out")
         self.assertEqual(rh.comparable(self.county.report()["totals"]), before,
                          "nothing from the old key was applied")
         self.assertEqual(source_key(self.county, SCHOOL), self.pubkey())

@@ -165,7 +165,7 @@ class Units(rh.RollcallTestCase):
         self.assertEqual(timer["Persistent"], ["true"])
         db = h.path("nightly.db")
         h.run([rh.AGG, "init", "--db", db, "--id", "410102", "--tier", "county", "--listen",
-               "tcp://127.0.0.1:%d" % h.free_port()])
+               "tcp://127.0.0.1:%d" % h.reserve_port()])
         conf = self.write("nightly.conf", "db = %s\n" % db)
         backups = h.path("backups")
         os.makedirs(backups)
@@ -200,7 +200,7 @@ class Units(rh.RollcallTestCase):
 
     def test_4_an_aggregator_and_a_school_from_their_files_alone(self):
         h = self.h
-        port = h.free_port()
+        port = h.reserve_port()
         county_db = h.path("county.db")
         agg_conf = self.write("agg.conf", (
             "# the county\n"
@@ -245,7 +245,7 @@ class Units(rh.RollcallTestCase):
         h = self.h
         other_db = h.path("other.db")
         h.run([rh.AGG, "init", "--db", other_db, "--id", "OTHER", "--tier", "province",
-               "--listen", "tcp://127.0.0.1:%d" % h.free_port()])
+               "--listen", "tcp://127.0.0.1:%d" % h.reserve_port()])
         self.assertEqual(agg_status(h, ["--config", self.agg_conf, "--db", other_db])["id"],
                          "OTHER", "--db on the command line should win over the file's db")
         saved = dict(h.env)
