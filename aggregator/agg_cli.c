@@ -12,6 +12,7 @@
 
 #include "agg_conf.h"
 #include "agg_store.h"
+#include "agg_timeliness.h"
 #include "rcl_log.h"
 
 void rcl_agg_usage_error(const char *cmd, const char *fmt, ...)
@@ -142,6 +143,21 @@ int rcl_agg_stale_days_parse(const char *cmd, const char *s, int64_t *seconds)
     }
     *seconds = (int64_t)v * 86400;
     return 0;
+}
+
+int rcl_agg_deadline_opt(const char *cmd, const char *s, bool none_ok, int64_t *at)
+{
+    if (none_ok && strcmp(s, "none") == 0) {
+        *at = -1;
+        return 0;
+    }
+    if (rcl_agg_deadline_parse(s, at) == 0 && *at > 0)
+        return 0;
+    rcl_agg_usage_error(cmd,
+                        "--deadline '%s' is not a time like 2020-03-06T18:00+08:00, "
+                        "2020-03-06 18:00 (this server's local time) or 2020-03-06 (its end)%s",
+                        s, none_ok ? ", or none" : "");
+    return -1;
 }
 
 /*

@@ -71,6 +71,12 @@ int rcl_agg_opt_require(const char *cmd, const char *name, const char *value);
 int rcl_agg_stale_days_parse(const char *cmd, const char *s, int64_t *seconds);
 
 /*
+ * Parses --deadline (agg_timeliness.h) into *at; with none_ok, "none" gives
+ * -1. 0, or -1 after a usage error naming cmd.
+ */
+int rcl_agg_deadline_opt(const char *cmd, const char *s, bool none_ok, int64_t *at);
+
+/*
  * Opens the existing store at path for command cmd, filling *cfg unless cfg
  * is NULL. Returns the handle (the caller closes it with rcl_db_close), or
  * NULL after printing "cmd: reason" on stderr.

@@ -13,6 +13,7 @@ int rcl_agg_cmd_pubkey(int argc, char **argv);
 int rcl_agg_cmd_rotate_key(int argc, char **argv);
 int rcl_agg_cmd_set_upstream(int argc, char **argv);
 int rcl_agg_cmd_enroll(int argc, char **argv);
+int rcl_agg_cmd_deadline(int argc, char **argv);
 int rcl_agg_cmd_revoke(int argc, char **argv);
 
 /* The running service (agg_cmd_service.c). */

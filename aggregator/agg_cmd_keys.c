@@ -3,8 +3,11 @@
  * init, pubkey, rotate-key and set-upstream (this aggregator's own key and
  * upstream), enroll and revoke (the sources it admits).
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,9 +20,11 @@
 #include "agg_monitor.h"
 #include "agg_release.h"
 #include "agg_store.h"
+#include "agg_timeliness.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
+#include "rcl_model.h"
 #include "rcl_outbox.h"
 
 /* ---- init ---- */
@@ -28,7 +33,7 @@ static const char init_help[] =
     "usage: " RCL_AGG_PROGRAM " init --db FILE --id ID --tier county|city|province"
     " --listen ENDPOINT\n"
     "                    [--upstream ENDPOINT --upstream-key KEY] [--stale-days N]\n"
-    "                    [--http HOST:PORT]\n"
+    "                    [--http HOST:PORT] [--deadline TIME]\n"
     "\n"
     "Creates the aggregator store FILE (it must not exist) with a new identity key,\n"
     "and prints the public key (64 hex characters) for enrolling this aggregator\n"
@@ -37,13 +42,15 @@ static const char init_help[] =
     "--stale-days: a school that has not synced for N days counts as stale (7).\n"
     "--http: where `run` serves /metrics and the dashboard (e.g. 127.0.0.1:9100; a bare\n"
     "PORT means 127.0.0.1:PORT); off when not given. The dashboard's operator token is\n"
-    "made here either way (`dashboard-token` prints it).\n";
+    "made here either way (`dashboard-token` prints it).\n"
+    "--deadline: when schools are to have reported (`deadline --help`).\n";
 
 int rcl_agg_cmd_init(int argc, char **argv)
 {
     const char *db = NULL, *id = NULL, *tier = NULL, *listen = NULL, *upstream = NULL,
-               *upstream_key = NULL, *stale = NULL, *http = NULL;
+               *upstream_key = NULL, *stale = NULL, *http = NULL, *deadline = NULL;
     struct rcl_agg_opt opts[] = {{"http", &http, NULL},
+                                 {"deadline", &deadline, NULL},
                                  {"db", &db, NULL},
                                  {"id", &id, NULL},
                                  {"tier", &tier, NULL},
@@ -56,7 +63,8 @@ int rcl_agg_cmd_init(int argc, char **argv)
     char hex[RCL_PK_HEX_LEN + 1], err[512];
     char token[RCL_AGG_TOKEN_HEX_LEN + 1];
     sqlite3 *store;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("init", argc, argv, opts, 8), init_help);
+    int64_t deadline_at = 0;
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("init", argc, argv, opts, 9), init_help);
 
     if (rc != -2)
         return rc;
@@ -106,6 +114,8 @@ int rcl_agg_cmd_init(int argc, char **argv)
             "init", "--http '%s' is not HOST:PORT (an IPv4 address or localhost) or PORT", http);
         return RCL_AGG_EXIT_USAGE;
     }
+    if (deadline && rcl_agg_deadline_opt("init", deadline, false, &deadline_at) != 0)
+        return RCL_AGG_EXIT_USAGE;
     if (cfg.stale_seconds == 0)
         cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
@@ -119,6 +129,9 @@ int rcl_agg_cmd_init(int argc, char **argv)
     rc = RCL_AGG_EXIT_OK;
     if (http && rcl_meta_set_text(store, "http", http) != 0) {
         fprintf(stderr, "init: %s: cannot store --http: %s\n", db, sqlite3_errmsg(store));
+        rc = RCL_AGG_EXIT_DATA;
+    } else if (deadline_at > 0 && rcl_agg_deadline_set(store, deadline_at) != 0) {
+        fprintf(stderr, "init: %s: cannot store --deadline: %s\n", db, sqlite3_errmsg(store));
         rc = RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
         fprintf(stderr, "init: %s: %s\n", db, err);
@@ -300,10 +313,62 @@ int rcl_agg_cmd_set_upstream(int argc, char **argv)
     return rc;
 }
 
+/* ---- deadline ---- */
+
+static const char deadline_help[] =
+    "usage: " RCL_AGG_PROGRAM " deadline --db FILE [--set TIME | --clear]\n"
+    "\n"
+    "Prints the reporting deadline of this aggregator (or sets or clears it). A school\n"
+    "reported on time when its county accepted its first batch by then; reports then\n"
+    "count, per unit, schools expected, reported on time, late and never reported.\n"
+    "TIME: 2020-03-06T18:00+08:00 (any offset, or Z), 2020-03-06 18:00 (this server's\n"
+    "local time), or 2020-03-06 (the end of that day, local). Works while `run` runs.\n";
+
+int rcl_agg_cmd_deadline(int argc, char **argv)
+{
+    const char *path = NULL, *set = NULL;
+    bool clear = false;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"set", &set, NULL}, {"clear", NULL, &clear}};
+    struct rcl_agg_config cfg;
+    int64_t at = 0;
+    char when[48];
+    sqlite3 *db;
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("deadline", argc, argv, opts, 3), deadline_help);
+
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("deadline", "db", path))
+        return RCL_AGG_EXIT_USAGE;
+    if (set && clear) {
+        rcl_agg_usage_error("deadline", "%s", "--set and --clear exclude each other");
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (set && rcl_agg_deadline_opt("deadline", set, false, &at) != 0)
+        return RCL_AGG_EXIT_USAGE;
+    db = rcl_agg_cli_store_open("deadline", path, &cfg);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_OK;
+    if ((set || clear) && rcl_agg_deadline_set(db, at) != 0) {
+        fprintf(stderr, "deadline: %s: cannot store the deadline: %s\n", path, sqlite3_errmsg(db));
+        rc = RCL_AGG_EXIT_DATA;
+        goto out;
+    }
+    at = rcl_agg_deadline_get(db);
+    rcl_agg_time_local(at, when, sizeof(when));
+    if (at > 0)
+        printf("reporting deadline of %s: %s (unix %" PRId64 ")\n", cfg.id, when, at);
+    else
+        printf("no reporting deadline is set for %s\n", cfg.id);
+out:
+    rcl_db_close(&db);
+    return rc;
+}
+
 /* ---- enroll ---- */
 
 static const char enroll_help[] =
-    "usage: " RCL_AGG_PROGRAM " enroll --db FILE --source ID --key KEY\n"
+    "usage: " RCL_AGG_PROGRAM " enroll --db FILE --source ID --key KEY [--name NAME] [--expect N]\n"
     "       " RCL_AGG_PROGRAM " enroll --db FILE --from LIST\n"
     "\n"
     "Admits source ID with public key KEY (as its `pubkey` prints it). A county's\n"
@@ -313,24 +378,50 @@ static const char enroll_help[] =
     "lifts a revocation.\n"
     "--from: enrolls every source of LIST, one 'SOURCE_ID KEY' a line (blank lines\n"
     "and '#' comments skipped), in one transaction: any bad line (FILE:LINE: reason)\n"
-    "and nothing is enrolled.\n";
+    "and nothing is enrolled.\n"
+    "--name: the source's name in reports and lists until it names itself (a school\n"
+    "that never reports is listed by it). --expect N (a city or the province): the\n"
+    "schools the enrolled aggregator is to bring, counted as missing while it has\n"
+    "sent none. Enrolling again with the same key changes only these.\n";
+
+/* --expect: 1 to 1,000,000 schools. 0, or -1 after a usage error. */
+static int parse_expect(const char *s, int64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 || v > 1000000) {
+        rcl_agg_usage_error("enroll", "--expect '%s' must be a number of schools from 1 to 1000000",
+                            s);
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
 
 int rcl_agg_cmd_enroll(int argc, char **argv)
 {
-    const char *path = NULL, *source = NULL, *key = NULL, *from = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &path, NULL},
-                                 {"source", &source, NULL},
-                                 {"key", &key, NULL},
-                                 {"from", &from, NULL}};
+    const char *path = NULL, *source = NULL, *key = NULL, *from = NULL, *name = NULL,
+               *expect = NULL;
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},     {"source", &source, NULL},
+                                 {"key", &key, NULL},     {"from", &from, NULL},
+                                 {"name", &name, NULL},   {"expect", &expect, NULL}};
     struct rcl_agg_config cfg;
+    struct rcl_agg_enrollee who = {.name = NULL, .expect_schools = -1};
     enum rcl_agg_enroll_result result;
     uint8_t pk[RCL_PK_BYTES], own[RCL_PK_BYTES];
     char other[RCL_ID_MAX + 1], err[512];
     sqlite3 *db;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 4), enroll_help);
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("enroll", argc, argv, opts, 6), enroll_help);
 
     if (rc != -2)
         return rc;
+    if (from && (name || expect)) {
+        rcl_agg_usage_error("enroll", "--name and --expect name one source: not with --from");
+        return RCL_AGG_EXIT_USAGE;
+    }
     if (from && !rcl_agg_opt_require("enroll", "db", path))
         return rcl_agg_enroll_from(path, from, source || key);
     if (rcl_agg_opt_require("enroll", "db", path) ||
@@ -347,16 +438,31 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
         rcl_agg_usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
         return RCL_AGG_EXIT_USAGE;
     }
+    if (name && (name[0] == '\0' || strlen(name) > RCL_NAME_MAX ||
+                 !rcl_utf8_valid(name, strlen(name)))) {
+        rcl_agg_usage_error("enroll", "--name must be UTF-8 text of 1 to %d bytes", RCL_NAME_MAX);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    who.name = name;
+    if (expect && parse_expect(expect, &who.expect_schools) != 0)
+        return RCL_AGG_EXIT_USAGE;
     db = rcl_agg_cli_store_open("enroll", path, &cfg);
     if (!db)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_DATA;
+    if (expect && cfg.tier == RCL_AGG_COUNTY) {
+        fprintf(stderr,
+                "enroll: --expect is for the aggregators a city or the province enrolls; the "
+                "sources of county aggregator %s are schools, each expected by enrolling it\n",
+                cfg.id);
+        goto out;
+    }
     if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, pk, RCL_PK_BYTES) == 0) {
         fprintf(stderr, "enroll: that key is this aggregator's own key, not source %s's\n", source);
         goto out;
     }
-    if (rcl_agg_enroll(db, &cfg, source, pk, &result, other, (int64_t)time(NULL), err,
-                       sizeof(err)) != 0) {
+    if (rcl_agg_enroll_described(db, &cfg, source, pk, &who, &result, other, (int64_t)time(NULL),
+                                 err, sizeof(err)) != 0) {
         fprintf(stderr, "enroll: %s: %s\n", path, err);
         goto out;
     }
@@ -373,7 +479,12 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
         printf("source %s was revoked and is enrolled again\n", source);
         break;
     case RCL_AGG_UNCHANGED:
-        printf("source %s is already enrolled with this key; nothing changed\n", source);
+        if (name || expect)
+            printf("source %s is already enrolled with this key; its name or expected schools "
+                   "are updated\n",
+                   source);
+        else
+            printf("source %s is already enrolled with this key; nothing changed\n", source);
         break;
     case RCL_AGG_KEY_IN_USE:
         fprintf(stderr, "enroll: that key is already enrolled for source %s\n", other);

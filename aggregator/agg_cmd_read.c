@@ -21,7 +21,7 @@
 
 static const char report_help[] =
     "usage: " RCL_AGG_PROGRAM " report --db FILE [--format json|csv|html] [--stale-days N]\n"
-    "                          [--divisions FILE] [--suppress-below N]\n"
+    "                          [--divisions FILE] [--suppress-below N] [--deadline TIME|none]\n"
     "\n"
     "Prints the totals over every school below this aggregator, one row per unit\n"
     "reporting directly to it, one row per county (and the unit it comes through),\n"
@@ -31,21 +31,25 @@ static const char report_help[] =
     "--divisions names counties, their cities and unnamed units from a CSV with\n"
     "columns code,name[,city_code,city_name,...] (like henan-divisions.csv).\n"
     "--suppress-below N publishes a unit's or county's counts from 1 to N-1 as\n"
-    "suppressed (null in JSON, \"<N\" in csv and html); totals stay exact.\n";
+    "suppressed (null in JSON, \"<N\" in csv and html); totals stay exact.\n"
+    "--deadline: count on time and late against TIME instead of the store's deadline\n"
+    "(`deadline --help`); none: no timeliness figures.\n";
 
 int rcl_agg_cmd_report(int argc, char **argv)
 {
-    const char *path = NULL, *format = NULL, *stale = NULL, *divisions = NULL, *suppress = NULL;
+    const char *path = NULL, *format = NULL, *stale = NULL, *divisions = NULL, *suppress = NULL,
+               *deadline = NULL;
     struct rcl_agg_opt opts[] = {{"db", &path, NULL},
                                  {"format", &format, NULL},
                                  {"stale-days", &stale, NULL},
                                  {"divisions", &divisions, NULL},
-                                 {"suppress-below", &suppress, NULL}};
+                                 {"suppress-below", &suppress, NULL},
+                                 {"deadline", &deadline, NULL}};
     struct rcl_agg_report_options ro;
     struct rcl_agg_config cfg;
     char err[512], *end;
     sqlite3 *db;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("report", argc, argv, opts, 5), report_help);
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("report", argc, argv, opts, 6), report_help);
 
     if (rc != -2)
         return rc;
@@ -72,6 +76,8 @@ int rcl_agg_cmd_report(int argc, char **argv)
         }
         ro.suppress_below = (uint64_t)n;
     }
+    if (deadline && rcl_agg_deadline_opt("report", deadline, true, &ro.deadline) != 0)
+        return RCL_AGG_EXIT_USAGE;
     ro.divisions_path = divisions;
     db = rcl_agg_cli_store_open("report", path, &cfg);
     if (!db)

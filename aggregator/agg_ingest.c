@@ -212,24 +212,19 @@ static int remove_school(struct apply_state *a, const char *school_id)
 }
 
 /*
- * County: the school's counts after the batch, into *t. The summary held
- * before it, moved by what the batch's rows counted for before and after:
- * the same as a recount of every row, without reading them. A snapshot
- * that replaced the rows, a missing summary, or one the rows contradict
- * (a count would drop below zero) is recounted. 0, or -1 (store error).
+ * County: the school's counts after the batch, into *t, from the summary
+ * held before it (held, when found is 1), moved by what the batch's rows
+ * counted for before and after: the same as a recount of every row,
+ * without reading them. A snapshot that replaced the rows, a missing
+ * summary, or one the rows contradict (a count would drop below zero) is
+ * recounted. 0, or -1 (store error).
  */
-static int county_totals(struct apply_state *a, struct rcl_totals *t)
+static int county_totals(struct apply_state *a, int found, const struct rcl_summary *held,
+                         struct rcl_totals *t)
 {
-    struct rcl_summary held;
-    char child[RCL_ID_MAX + 1];
-    int found;
-
     if (a->recount)
         return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
-    found = rcl_agg_summary_get(a->ctx->db, a->source, &held, child);
-    if (found < 0)
-        return -1;
-    if (found == 1 && rcl_agg_totals_shift(&held.totals, &a->counted_in, &a->counted_gone, t) == 0)
+    if (found == 1 && rcl_agg_totals_shift(&held->totals, &a->counted_in, &a->counted_gone, t) == 0)
         return 0;
     if (found == 1)
         RCL_WARN("ingest: the summary of school %s did not match its student rows; recounted",
@@ -242,10 +237,14 @@ static int county_summary(struct apply_state *a, int64_t now)
 {
     sqlite3 *db = a->ctx->db;
     struct rcl_agg_source src;
-    struct rcl_summary sum;
+    struct rcl_summary sum, held;
+    int found;
 
     a->what = "updating the school's summary";
     if (rcl_agg_source_get(db, a->source, &src) != 1)
+        return -1;
+    found = rcl_agg_summary_get(db, a->source, &held, NULL);
+    if (found < 0)
         return -1;
     memset(&sum, 0, sizeof(sum));
     snprintf(sum.school_id, sizeof(sum.school_id), "%s", a->source);
@@ -255,11 +254,16 @@ static int county_summary(struct apply_state *a, int64_t now)
         rcl_agg_default_county(a->ctx->cfg, sum.county);
     sum.reported = true;
     sum.last_sync = now;
+    /* The first batch ever accepted from the school dates its report, whatever follows. */
+    sum.first_sync = now;
+    if (found == 1 && held.reported) /* unknown before timeliness was kept: the earliest known */
+        sum.first_sync = held.first_sync > 0 ? held.first_sync : held.last_sync;
     sum.epoch = a->epoch;
     sum.through_seq = a->last_seq;
     sum.has_through_digest = true;
     memcpy(sum.through_digest, a->digest, RCL_DIGEST_BYTES);
-    if (county_totals(a, &sum.totals) != 0 || rcl_agg_summary_put(db, &sum, a->source) != 0)
+    if (county_totals(a, found, &held, &sum.totals) != 0 ||
+        rcl_agg_summary_put(db, &sum, a->source) != 0)
         return -1;
     a->what = "queueing the summary upstream";
     if (a->ctx->cfg->has_upstream && rcl_agg_summary_queue(db, &sum) != 0)

@@ -10,11 +10,12 @@
 #include <sodium.h>
 
 #include "agg_sql.h"
+#include "agg_timeliness.h"
 #include "rcl_db.h"
 #include "rcl_outbox.h"
 
 #define SQL_SCHOOLS                                                                                \
-    "SELECT count(*), coalesce(sum(reported != 0), 0),"                                            \
+    "SELECT count(*) + " RCL_AGG_SQL_SILENT_EXPECTED ", coalesce(sum(reported != 0), 0),"         \
     " coalesce(sum(reported != 0 AND last_sync < ?1), 0),"                                         \
     " coalesce(sum(students), 0), coalesce(sum(blind_spots), 0) FROM summaries"
 #define SQL_SOURCES "SELECT count(*), coalesce(sum(revoked != 0), 0) FROM sources"
@@ -94,7 +95,8 @@ int rcl_agg_heartbeat_beat(sqlite3 *db, int64_t pid, int64_t started_at, int64_t
         return -1;
     if (rcl_meta_set_int(db, "run_pid", pid) != 0 ||
         rcl_meta_set_int(db, "run_started_at", started_at) != 0 ||
-        rcl_meta_set_int(db, "run_heartbeat_at", now) != 0 || rcl_db_commit(db) != 0) {
+        rcl_meta_set_int(db, "run_heartbeat_at", now) != 0 ||
+        rcl_agg_series_note(db, now) != 0 || rcl_db_commit(db) != 0) {
         rcl_db_rollback(db);
         return -1;
     }
@@ -106,7 +108,8 @@ int rcl_agg_heartbeat_stop(sqlite3 *db, int64_t now)
     if (rcl_db_begin(db) != 0)
         return -1;
     if (rcl_meta_set_int(db, "run_heartbeat_at", 0) != 0 ||
-        rcl_meta_set_int(db, "run_stopped_at", now) != 0 || rcl_db_commit(db) != 0) {
+        rcl_meta_set_int(db, "run_stopped_at", now) != 0 || rcl_agg_series_note(db, now) != 0 ||
+        rcl_db_commit(db) != 0) {
         rcl_db_rollback(db);
         return -1;
     }

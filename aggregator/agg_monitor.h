@@ -18,7 +18,7 @@
 
 /* Figures read from the store. */
 struct rcl_agg_gauges {
-    uint64_t expected;       /* schools below this aggregator (summary rows) */
+    uint64_t expected;       /* schools below: summary rows, and those of silent aggregators */
     uint64_t reported;       /* synced at least once */
     uint64_t stale;          /* reported, but not within the stale window */
     uint64_t never_reported; /* expected - reported */
@@ -50,7 +50,10 @@ struct rcl_agg_heartbeat {
     int64_t stopped_at;   /* when the last run stopped cleanly, 0 if never */
 };
 
-/* Records that run (pid, started at) is alive as of now. 0, or -1 (store busy or failing). */
+/*
+ * Records that run (pid, started at) is alive as of now, with today's row of
+ * the completeness series (agg_timeliness.h). 0, or -1 (store busy or failing).
+ */
 int rcl_agg_heartbeat_beat(sqlite3 *db, int64_t pid, int64_t started_at, int64_t now);
 /* Records a clean stop at now. 0, or -1. */
 int rcl_agg_heartbeat_stop(sqlite3 *db, int64_t now);

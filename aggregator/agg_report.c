@@ -189,11 +189,15 @@ static void add_counts(struct rcl_agg_report *r, struct rcl_agg_unit *c, struct 
     rcl_totals_add(&r->totals, t);
 }
 
-static int add_missing(struct rcl_agg_report *r, const char *school_id)
+static int add_missing(struct rcl_agg_report *r, const char *school_id, const char *name)
 {
+    struct rcl_agg_missing *m;
+
     if (grow((void **)&r->missing, &r->cap_missing, r->n_missing + 1, sizeof(*r->missing)) != 0)
         return -1;
-    snprintf(r->missing[r->n_missing++], RCL_ID_MAX + 1, "%s", school_id);
+    m = &r->missing[r->n_missing++];
+    snprintf(m->id, sizeof(m->id), "%s", school_id);
+    snprintf(m->name, sizeof(m->name), "%s", name);
     return 0;
 }
 
@@ -234,7 +238,7 @@ static int load_summaries(sqlite3 *db, struct loader *l)
             c->last_sync = s.last_sync;
         }
         add_counts(r, c, k, 1, s.reported ? 1 : 0, &s.totals);
-        if (!s.reported && add_missing(r, s.school_id) != 0)
+        if (!s.reported && add_missing(r, s.school_id, s.name) != 0)
             break;
         stale = s.reported && s.last_sync < r->now - r->stale_seconds;
         if (stale) {
@@ -317,11 +321,71 @@ static int load_rollup(sqlite3 *db, struct loader *l)
     if (!st)
         return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (add_missing(r, text_at(st, 0)) != 0)
+        if (add_missing(r, text_at(st, 0), text_at(st, 1)) != 0)
             break;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The schools that first reported by the deadline, by child and county. 0, or -1. */
+static int load_on_time(sqlite3 *db, struct rcl_agg_report *r)
+{
+    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_ON_TIME_COUNTS);
+    int rc;
+
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->deadline);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *child = text_at(st, 0);
+        struct rcl_agg_unit *c = find_unit(r->children, r->n_children, child, NULL);
+        struct rcl_agg_unit *k =
+            find_unit(r->counties, r->n_counties, text_at(st, 1), county ? "" : child);
+        uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+
+        if (c)
+            c->on_time += n;
+        if (k)
+            k->on_time += n;
+        r->on_time += n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * An enrolled aggregator that has sent nothing is missing with the schools
+ * it is to bring (enroll --expect), under its own code as a county when it is
+ * one. Above a county only: a county's schools all have summary rows. 0, or -1.
+ */
+static int count_silent(struct loader *l)
+{
+    struct rcl_agg_report *r = l->r;
+
+    for (size_t i = 0; i < r->n_children; i++) {
+        struct rcl_agg_unit *c = &r->children[i];
+        const struct rcl_agg_source *src = find_source(l, c->id);
+        struct rcl_agg_unit *k;
+        uint64_t n;
+
+        if (!src || src->revoked || src->last_batch_at != 0 || c->schools != 0)
+            continue;
+        c->silent = true;
+        n = src->expect_schools;
+        c->schools = c->missing = n;
+        r->expected += n;
+        r->silent_expected += n;
+        if (n == 0 || strlen(c->id) != RCL_COUNTY_LEN)
+            continue;
+        k = county_of(r, c->id, c->id);
+        if (!k)
+            return -1;
+        k->schools += n;
+        k->missing += n;
+    }
+    return 0;
 }
 
 /* Empties what a load added, so that another way of loading can start again. */
@@ -342,7 +406,7 @@ static int cmp_unit(const void *a, const void *b)
 
 static int cmp_id(const void *a, const void *b)
 {
-    return strcmp((const char *)a, (const char *)b);
+    return strcmp(((const struct rcl_agg_missing *)a)->id, ((const struct rcl_agg_missing *)b)->id);
 }
 
 /* Reads everything the report shows, inside one read transaction. */
@@ -387,6 +451,12 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
         }
     }
     if (!done && load_summaries(db, &l) != 0)
+        goto fail;
+    if (r->cfg->tier != RCL_AGG_COUNTY && count_silent(&l) != 0)
+        goto fail;
+    if (r->deadline > 0 && load_on_time(db, r) != 0)
+        goto fail;
+    if (rcl_agg_series_read(db, &r->series, &r->n_series) != 0)
         goto fail;
     if (r->n_children > 1)
         qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
@@ -467,6 +537,7 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
     if (r.stale_seconds <= 0)
         r.stale_seconds = RCL_AGG_STALE_DEFAULT;
     r.suppress_below = opt->suppress_below;
+    r.deadline = opt->deadline > 0 ? opt->deadline : opt->deadline == 0 ? rcl_agg_deadline_get(db) : 0;
     if (opt->divisions_path &&
         rcl_agg_divisions_load(opt->divisions_path, &divisions, err, errlen) != 0)
         return -1;
@@ -495,5 +566,6 @@ out:
     free(r.children);
     free(r.counties);
     free(r.missing);
+    free(r.series);
     return ret;
 }

@@ -41,6 +41,8 @@ struct rcl_agg_report_options {
     uint64_t suppress_below;
     /* Read every school's summary instead of the rollup table (what tests compare against). */
     bool recount;
+    /* The reporting deadline in unix seconds: 0 the store's (agg_timeliness.h), -1 none. */
+    int64_t deadline;
 };
 
 /*

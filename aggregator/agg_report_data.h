@@ -12,6 +12,7 @@
 
 #include "agg_report.h"
 #include "agg_store.h"
+#include "agg_timeliness.h"
 #include "rcl_model.h"
 
 /*
@@ -27,8 +28,16 @@ struct rcl_agg_unit {
     bool is_source; /* children: enrolled here */
     bool revoked;
     uint64_t schools, reported, stale, missing;
+    uint64_t on_time; /* reported by the deadline (when the report has one); late = reported - it */
+    bool silent;      /* children: an enrolled aggregator that has sent nothing */
     int64_t last_sync; /* children: a school's last sync, or an aggregator's last batch here */
     struct rcl_totals totals;
+};
+
+/* A school never reported, and its name as enrolled or last known ("" when none). */
+struct rcl_agg_missing {
+    char id[RCL_ID_MAX + 1];
+    char name[RCL_NAME_MAX + 1];
 };
 
 struct rcl_agg_report {
@@ -38,11 +47,16 @@ struct rcl_agg_report {
     char scope_name[RCL_NAME_MAX + 1];
     struct rcl_totals totals;
     uint64_t expected, reported, stale;
+    int64_t deadline; /* unix seconds; 0: none, and no on-time figures */
+    uint64_t on_time;
+    uint64_t silent_expected; /* of expected: the schools of silent children, ids unknown */
+    struct rcl_agg_day *series; /* completeness by day (agg_timeliness.h), oldest first */
+    size_t n_series;
     struct rcl_agg_unit *children; /* sorted by id */
     size_t n_children, cap_children;
     struct rcl_agg_unit *counties; /* sorted by code, then via */
     size_t n_counties, cap_counties;
-    char (*missing)[RCL_ID_MAX + 1]; /* sorted */
+    struct rcl_agg_missing *missing; /* sorted by id */
     size_t n_missing, cap_missing;
 };
 

@@ -323,7 +323,7 @@ static void total_unit(const struct rcl_agg_report *r, struct rcl_agg_unit *t)
     t->schools = r->expected;
     t->reported = r->reported;
     t->stale = r->stale;
-    t->missing = r->n_missing;
+    t->missing = r->expected - r->reported;
     t->totals = r->totals;
 }
 
@@ -407,6 +407,123 @@ static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *
     fputs("</tbody>\n</table>\n", out);
 }
 
+/* Completeness by day, as a share of the schools expected: one bar a day. */
+static void chart_series(FILE *out, const struct rcl_agg_report *r)
+{
+    svg_begin(out, (int)r->n_series, "每日报告进度 completeness by day");
+    for (size_t i = 0; i < r->n_series; i++) {
+        const struct rcl_agg_day *d = &r->series[i];
+        int y = (int)i * ROW_H;
+        char tip[96];
+
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", LABEL_W - 6,
+                y + 15, d->day);
+        snprintf(tip, sizeof(tip), "%s: %" PRIu64 " / %" PRIu64, d->day, d->reported,
+                 d->expected);
+        svg_rect(out, LABEL_W, y, d->expected ? BAR_W * (double)d->reported / (double)d->expected : 0,
+                 "online", tip);
+        fprintf(out,
+                "<text x=\"%d\" y=\"%d\" data-day=\"%s\">%" PRIu64 " / %" PRIu64
+                " (%.1f%%)</text>\n",
+                LABEL_W + BAR_W + 8, y + 15, d->day, d->reported, d->expected,
+                share(d->reported, d->expected));
+    }
+    fputs("</svg>\n", out);
+}
+
+/* A count of the completeness table, or an empty cell when it needs a deadline. */
+static void timely_cell(FILE *out, const struct rcl_agg_report *r, const char *k, uint64_t v)
+{
+    if (r->deadline > 0)
+        fprintf(out, "<td class=\"n\" data-k=\"%s\">%" PRIu64 "</td>", k, v);
+    else
+        fputs("<td class=\"s\">-</td>", out);
+}
+
+/* Expected, reported (on time and late against the deadline), never, per child and overall. */
+static void completeness_section(FILE *out, const struct rcl_agg_report *r)
+{
+    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    char when[48];
+
+    fputs("<h2>六、报告完整性与及时性 <span class=\"en\">Completeness and timeliness</span></h2>\n",
+          out);
+    if (r->deadline > 0) {
+        rcl_agg_time_local(r->deadline, when, sizeof(when));
+        fprintf(out, "<p>报送截止时间 reporting deadline: <b id=\"deadline\">%s</b></p>\n", when);
+    } else {
+        fputs("<p class=\"note\">未设截止时间 no reporting deadline set "
+              "(<code>rollcall-agg deadline --set</code>)</p>\n",
+              out);
+    }
+    fputs("<table>\n<thead>\n<tr><th>代码<br/><span class=\"en\">code</span></th>"
+          "<th>名称<br/><span class=\"en\">name</span></th>"
+          "<th>应报<br/><span class=\"en\">expected</span></th>"
+          "<th>已报<br/><span class=\"en\">reported</span></th>"
+          "<th>按时<br/><span class=\"en\">on time</span></th>"
+          "<th>逾期<br/><span class=\"en\">late</span></th>"
+          "<th>未报<br/><span class=\"en\">never</span></th>"
+          "<th>过期<br/><span class=\"en\">stale</span></th></tr>\n</thead>\n<tbody>\n",
+          out);
+    for (size_t i = 0; i < r->n_children; i++) {
+        const struct rcl_agg_unit *c = &r->children[i];
+
+        fputs("<tr data-level=\"timeliness\" data-unit=\"", out);
+        rcl_agg_html_escape(out, c->id);
+        fprintf(out, "\"%s><td>", c->schools > 0 && c->missing == c->schools ? " class=\"missing\""
+                                                                             : "");
+        rcl_agg_html_escape(out, c->id);
+        fputs("</td><td>", out);
+        rcl_agg_html_escape(out, c->name);
+        if (c->silent)
+            fputs(" (从未报送 silent)", out);
+        fprintf(out,
+                "</td><td class=\"n\" data-k=\"expected\">%" PRIu64 "</td>"
+                "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>",
+                c->schools, c->reported);
+        timely_cell(out, r, "on_time", c->on_time);
+        timely_cell(out, r, "late", c->reported - c->on_time);
+        fprintf(out,
+                "<td class=\"n\" data-k=\"never\">%" PRIu64 "</td>"
+                "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n",
+                c->missing, c->stale);
+    }
+    fputs("</tbody>\n<tfoot>\n<tr data-level=\"completeness\"><td>", out);
+    rcl_agg_html_escape(out, r->cfg->id);
+    fprintf(out,
+            "</td><td>合计 total</td><td class=\"n\" data-k=\"expected\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>",
+            r->expected, r->reported);
+    timely_cell(out, r, "on_time", r->on_time);
+    timely_cell(out, r, "late", r->reported - r->on_time);
+    fprintf(out,
+            "<td class=\"n\" data-k=\"missing\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n</tfoot>\n</table>\n",
+            r->expected - r->reported, r->stale);
+    if (r->silent_expected > 0)
+        fprintf(out,
+                "<p>其中 %" PRIu64 " 所学校所属单位从未报送 of those never reported, %" PRIu64
+                " are schools of units that have sent nothing yet.</p>\n",
+                r->silent_expected, r->silent_expected);
+    if (!county)
+        chart_completeness(out, r->children, r->n_children);
+    if (r->n_series > 0)
+        chart_series(out, r);
+    if (r->n_missing > 0) {
+        fputs("<p>从未报告的学校 never reported: <span id=\"missing\">", out);
+        for (size_t i = 0; i < r->n_missing; i++) {
+            if (i > 0)
+                fputs(", ", out);
+            rcl_agg_html_escape(out, r->missing[i].id);
+            if (r->missing[i].name[0]) {
+                fputs(" ", out);
+                rcl_agg_html_escape(out, r->missing[i].name);
+            }
+        }
+        fputs("</span></p>\n", out);
+    }
+}
+
 void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
 {
     const char *tier = rcl_agg_tier_names[r->cfg->tier];
@@ -475,28 +592,6 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
     fputs("<h2>五、按县（市、区） <span class=\"en\">By county</span></h2>\n", out);
     table(out, r, r->counties, r->n_counties, "county");
 
-    fputs("<h2>六、报告完整性 <span class=\"en\">Completeness</span></h2>\n<table>\n<tbody>\n",
-          out);
-    fprintf(out,
-            "<tr data-level=\"completeness\"><th>应报学校 schools expected</th>"
-            "<td class=\"n\" data-k=\"expected\">%" PRIu64 "</td></tr>\n"
-            "<tr data-level=\"completeness\"><th>已报告 reported at least once</th>"
-            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td></tr>\n"
-            "<tr data-level=\"completeness\"><th>过期 stale</th>"
-            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n"
-            "<tr data-level=\"completeness\"><th>从未报告 never reported</th>"
-            "<td class=\"n\" data-k=\"missing\">%zu</td></tr>\n</tbody>\n</table>\n",
-            r->expected, r->reported, r->stale, r->n_missing);
-    if (!county)
-        chart_completeness(out, r->children, r->n_children);
-    if (r->n_missing > 0) {
-        fputs("<p>从未报告的学校 never reported: <span id=\"missing\">", out);
-        for (size_t i = 0; i < r->n_missing; i++) {
-            if (i > 0)
-                fputs(", ", out);
-            rcl_agg_html_escape(out, r->missing[i]);
-        }
-        fputs("</span></p>\n", out);
-    }
+    completeness_section(out, r);
     fputs("</body>\n</html>\n", out);
 }

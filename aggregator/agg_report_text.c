@@ -55,6 +55,22 @@ static void json_totals(struct rcl_json *j, const struct rcl_agg_report *r,
     rcl_json_object_end(j);
 }
 
+/* On time and late, when the report has a deadline; null otherwise. */
+static void json_timeliness(struct rcl_json *j, const struct rcl_agg_report *r, uint64_t reported,
+                            uint64_t on_time)
+{
+    rcl_json_key(j, "on_time");
+    if (r->deadline > 0)
+        rcl_json_uint(j, on_time);
+    else
+        rcl_json_null(j);
+    rcl_json_key(j, "late");
+    if (r->deadline > 0)
+        rcl_json_uint(j, reported - on_time);
+    else
+        rcl_json_null(j);
+}
+
 static void json_completeness(struct rcl_json *j, const struct rcl_agg_unit *u)
 {
     rcl_json_key(j, "schools");
@@ -105,6 +121,9 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
         rcl_json_bool(&j, c->revoked);
         rcl_json_key(&j, "totals");
         json_totals(&j, r, &c->totals, true);
+        json_timeliness(&j, r, c->reported, c->on_time);
+        rcl_json_key(&j, "silent");
+        rcl_json_bool(&j, c->silent);
         rcl_json_object_end(&j);
     }
     rcl_json_array_end(&j);
@@ -128,9 +147,77 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
         json_completeness(&j, k);
         rcl_json_key(&j, "totals");
         json_totals(&j, r, &k->totals, true);
+        json_timeliness(&j, r, k->reported, k->on_time);
         rcl_json_object_end(&j);
     }
     rcl_json_array_end(&j);
+
+    /* Beside completeness, whose keys are a contract of their own. */
+    rcl_json_key(&j, "timeliness");
+    rcl_json_object_begin(&j);
+    rcl_json_key(&j, "expected");
+    rcl_json_uint(&j, r->expected);
+    rcl_json_key(&j, "reported");
+    rcl_json_uint(&j, r->reported);
+    rcl_json_key(&j, "never_reported");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_missing; i++) {
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "id");
+        rcl_json_string(&j, r->missing[i].id);
+        rcl_json_key(&j, "name");
+        rcl_json_string(&j, r->missing[i].name);
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+    rcl_json_key(&j, "never");
+    rcl_json_uint(&j, r->expected - r->reported);
+    rcl_json_key(&j, "silent");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_children; i++) {
+        const struct rcl_agg_unit *c = &r->children[i];
+
+        if (!c->silent)
+            continue;
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "id");
+        rcl_json_string(&j, c->id);
+        rcl_json_key(&j, "name");
+        rcl_json_string(&j, c->name);
+        rcl_json_key(&j, "expected");
+        rcl_json_uint(&j, c->schools);
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+    rcl_json_key(&j, "deadline");
+    if (r->deadline > 0)
+        rcl_json_int(&j, r->deadline);
+    else
+        rcl_json_null(&j);
+    rcl_json_key(&j, "deadline_local");
+    if (r->deadline > 0) {
+        char when[48];
+
+        rcl_agg_time_local(r->deadline, when, sizeof(when));
+        rcl_json_string(&j, when);
+    } else {
+        rcl_json_null(&j);
+    }
+    json_timeliness(&j, r, r->reported, r->on_time);
+    rcl_json_key(&j, "series");
+    rcl_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_series; i++) {
+        rcl_json_object_begin(&j);
+        rcl_json_key(&j, "day");
+        rcl_json_string(&j, r->series[i].day);
+        rcl_json_key(&j, "expected");
+        rcl_json_uint(&j, r->series[i].expected);
+        rcl_json_key(&j, "reported");
+        rcl_json_uint(&j, r->series[i].reported);
+        rcl_json_object_end(&j);
+    }
+    rcl_json_array_end(&j);
+    rcl_json_object_end(&j);
 
     rcl_json_key(&j, "completeness");
     rcl_json_object_begin(&j);
@@ -143,7 +230,7 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
     rcl_json_key(&j, "missing");
     rcl_json_array_begin(&j);
     for (size_t i = 0; i < r->n_missing; i++)
-        rcl_json_string(&j, r->missing[i]);
+        rcl_json_string(&j, r->missing[i].id);
     rcl_json_array_end(&j);
     rcl_json_key(&j, "stale_seconds");
     rcl_json_int(&j, r->stale_seconds);
@@ -157,18 +244,21 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
 /* Lines end in CRLF, as RFC 4180 and Excel expect. */
 #define CSV_EOL "\r\n"
 
-static void csv_counts(FILE *out, const struct rcl_agg_report *r, const struct rcl_totals *t,
+/* The counts, then on_time and late when the report has a deadline, ending the line. */
+static void csv_counts(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
                        bool suppress)
 {
     uint64_t v[RCL_AGG_COUNTS];
 
-    rcl_agg_counts_of(t, v);
+    rcl_agg_counts_of(&u->totals, v);
     for (int i = 0; i < RCL_AGG_COUNTS; i++) {
         if (suppress && rcl_agg_suppressed(r, v[i]))
             fprintf(out, ",<%" PRIu64, r->suppress_below);
         else
             fprintf(out, ",%" PRIu64, v[i]);
     }
+    if (r->deadline > 0)
+        fprintf(out, ",%" PRIu64 ",%" PRIu64, u->on_time, u->reported - u->on_time);
     fputs(CSV_EOL, out);
 }
 
@@ -185,7 +275,7 @@ static void csv_unit(FILE *out, const struct rcl_agg_report *r, const struct rcl
     rcl_csv_field(out, u->city_code);
     fputc(',', out);
     rcl_csv_field(out, u->city_name);
-    csv_counts(out, r, &u->totals, true);
+    csv_counts(out, r, u, true);
 }
 
 void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
@@ -197,7 +287,7 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
     fputs("id,name,schools,reported,stale,missing,level,via,city_code,city_name", out);
     for (int i = 0; i < RCL_AGG_COUNTS; i++)
         fprintf(out, ",%s", rcl_agg_count_keys[i]);
-    fputs(CSV_EOL, out);
+    fputs(r->deadline > 0 ? ",on_time,late" CSV_EOL : CSV_EOL, out);
     for (size_t i = 0; i < r->n_children; i++)
         csv_unit(out, r, &r->children[i], r->cfg->tier == RCL_AGG_COUNTY ? "school" : "unit");
     for (size_t i = 0; i < r->n_counties; i++)
@@ -208,7 +298,9 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
     total.schools = r->expected;
     total.reported = r->reported;
     total.stale = r->stale;
-    total.missing = r->n_missing;
+    total.missing = r->expected - r->reported;
+    total.on_time = r->on_time;
+    total.totals = r->totals;
     rcl_csv_field(out, total.id);
     fputc(',', out);
     rcl_csv_field(out, total.name);
@@ -216,5 +308,5 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
             total.reported, total.stale, total.missing);
     rcl_csv_field(out, r->cfg->id);
     fputs(",,", out);
-    csv_counts(out, r, &r->totals, false);
+    csv_counts(out, r, &total, false);
 }

@@ -146,6 +146,40 @@
     " VALUES(new.seq, CAST(strftime('%s','now') AS INTEGER)); END;"                                \
     "CREATE TRIGGER outbox_age_prune AFTER UPDATE OF next_seq, acked_seq ON uplink BEGIN"          \
     " DELETE FROM outbox_age WHERE seq <= new.acked_seq OR seq >= new.next_seq; END;"
+/*
+ * Version 11 -> 12: timeliness. When each school first reported (its
+ * county's first accepted batch, carried upward in every summary; at a
+ * county taken from the batch log for schools that reported before), how
+ * many schools an enrolled aggregator is expected to bring (so one that
+ * never sends is counted missing with them), and the completeness of every
+ * day, kept by `run` (agg_monitor.h).
+ */
+#define RCL_AGG_SQL_TIMELINESS                                                                     \
+    "ALTER TABLE summaries ADD COLUMN first_sync INTEGER NOT NULL DEFAULT 0;"                      \
+    "ALTER TABLE summaries_staging ADD COLUMN first_sync INTEGER NOT NULL DEFAULT 0;"              \
+    "UPDATE summaries SET first_sync = coalesce((SELECT min(b.applied_at) FROM batch_log b"        \
+    " WHERE b.source = summaries.school_id), 0) WHERE reported = 1 AND child = school_id;"         \
+    "CREATE INDEX summaries_first ON summaries(reported, first_sync, child, county);"              \
+    "ALTER TABLE sources ADD COLUMN expect_schools INTEGER NOT NULL DEFAULT 0;"                    \
+    "CREATE TABLE completeness_daily(day TEXT PRIMARY KEY, expected INTEGER NOT NULL,"             \
+    " reported INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+
+/* The schools expected of enrolled aggregators that have sent no summary yet. */
+#define RCL_AGG_SQL_SILENT_EXPECTED                                                                \
+    "(SELECT coalesce(sum(s.expect_schools), 0) FROM sources s WHERE s.revoked = 0"                \
+    " AND NOT EXISTS (SELECT 1 FROM summaries m WHERE m.child = s.id))"
+/* Today's (?1) completeness as of ?2; the rollup counts every summary by trigger. */
+#define RCL_AGG_SQL_SERIES_NOTE                                                                    \
+    "INSERT INTO completeness_daily(day, expected, reported, updated_at) SELECT ?1,"               \
+    " coalesce(sum(schools), 0) + " RCL_AGG_SQL_SILENT_EXPECTED ", coalesce(sum(reported), 0), ?2" \
+    " FROM rollup WHERE true ON CONFLICT(day) DO UPDATE SET expected = excluded.expected,"        \
+    " reported = excluded.reported, updated_at = excluded.updated_at"
+#define RCL_AGG_SQL_SERIES_LIST "SELECT day, expected, reported FROM completeness_daily ORDER BY day"
+/* Schools that first reported by ?1, by (child, county). */
+#define RCL_AGG_SQL_ON_TIME_COUNTS                                                                 \
+    "SELECT child, county, count(*) FROM summaries WHERE reported = 1 AND first_sync > 0"          \
+    " AND first_sync <= ?1 GROUP BY child, county"
+
 #define RCL_AGG_SQL_OUTBOX_OLDEST                                                                  \
     "SELECT min(a.at) FROM outbox_age a, uplink u WHERE a.seq > u.acked_seq AND a.seq < u.next_seq"
 
@@ -221,7 +255,7 @@
     "SELECT child, county, count(*) FROM summaries WHERE reported = 1 AND last_sync < ?1"          \
     " GROUP BY child, county"
 #define RCL_AGG_SQL_NEVER_REPORTED                                                                 \
-    "SELECT school_id FROM summaries WHERE reported = 0 ORDER BY school_id"
+    "SELECT school_id, name FROM summaries WHERE reported = 0 ORDER BY school_id"
 
 /* County stores only, created by init. */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
@@ -297,7 +331,7 @@
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \
     "id, public_key, curve_pk, revoked, epoch, applied_seq, applied_digest, last_batch_at, "       \
-    "enrolled_at, name, county, snapshot_open"
+    "enrolled_at, name, county, snapshot_open, expect_schools"
 #define RCL_AGG_SQL_SOURCE_GET "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_LIST "SELECT " RCL_AGG_SQL_SOURCE_COLS " FROM sources ORDER BY id"
 #define RCL_AGG_SQL_SOURCE_BY_CURVE "SELECT id FROM sources WHERE curve_pk = ?1"
@@ -316,26 +350,31 @@
 #define RCL_AGG_SQL_SOURCE_APPLIED                                                                 \
     "UPDATE sources SET applied_seq = ?2, applied_digest = ?3, last_batch_at = ?4 WHERE id = ?1"
 #define RCL_AGG_SQL_SOURCE_PROFILE "UPDATE sources SET name = ?2, county = ?3 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_NAME "UPDATE sources SET name = ?2 WHERE id = ?1"
+#define RCL_AGG_SQL_SOURCE_EXPECT "UPDATE sources SET expect_schools = ?2 WHERE id = ?1"
+/* A county names a school that never reported by its enrolment (its profile names it after). */
+#define RCL_AGG_SQL_SUMMARY_NAME_UNREPORTED                                                        \
+    "UPDATE summaries SET name = ?2 WHERE school_id = ?1 AND reported = 0 AND name != ?2"
 
 /* ---- summaries ---- */
 #define RCL_AGG_SQL_SUMMARY_COLS "school_id, child, name, county, reported, last_sync, "
 /* Every column of a summaries row, in the order rcl_agg_summary_column reads them. */
 #define RCL_AGG_SQL_SUMMARY_ALL                                                                    \
-    RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS ", epoch, through_seq, through_digest"
+    RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS ", epoch, through_seq, through_digest, first_sync"
 #define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
     "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL               \
-    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?)"
+    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?,?)"
 /* An upsert, so that the rollup triggers see an update (see RCL_AGG_SQL_ROLLUP). */
 /* clang-format off */
 #define RCL_AGG_SQL_SUMMARY_SET(col, a, b) col " = excluded." col
 #define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
     "INSERT INTO summaries(" RCL_AGG_SQL_SUMMARY_ALL ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS \
-    ",?,?,?) ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                         \
+    ",?,?,?,?) ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                         \
     " name = excluded.name, county = excluded.county, reported = excluded.reported,"               \
     " last_sync = excluded.last_sync, "                                                            \
     RCL_AGG_TOTALS_EACH(RCL_AGG_SQL_SUMMARY_SET, 0, 0)                                             \
     ", epoch = excluded.epoch, through_seq = excluded.through_seq,"                                \
-    " through_digest = excluded.through_digest"
+    " through_digest = excluded.through_digest, first_sync = excluded.first_sync"
 /* clang-format on */
 #define RCL_AGG_SQL_SUMMARY_DELETE "DELETE FROM summaries WHERE school_id = ?1"
 /* Only a school's first enrollment creates its row: a re-enrolled school keeps its figures. */

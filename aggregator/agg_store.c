@@ -26,8 +26,8 @@ static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL
                                                     RCL_AGG_SQL_ROLLUP,
                                                     RCL_AGG_SQL_ROLLUP_TRIGGERS,
                                                     RCL_AGG_SQL_ROLLUP_UPDATE,
-
-                                                    RCL_AGG_SQL_OUTBOX_AGE};
+                                                    RCL_AGG_SQL_OUTBOX_AGE,
+                                                    RCL_AGG_SQL_TIMELINESS};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;
@@ -342,6 +342,8 @@ static void source_column(sqlite3_stmt *st, struct rcl_agg_source *s)
     copy_column_text(s->name, sizeof(s->name), st, 9);
     copy_column_text(s->county, sizeof(s->county), st, 10);
     s->snapshot_open = sqlite3_column_int(st, 11) != 0;
+    v = sqlite3_column_int64(st, 12);
+    s->expect_schools = v < 0 ? 0 : (uint64_t)v;
 }
 
 int rcl_agg_source_get(sqlite3 *db, const char *id, struct rcl_agg_source *out)
@@ -566,9 +568,63 @@ store_error:
     return -1;
 }
 
+/* Runs sql (?1 the source, ?2 text or, with text NULL, number). 0, or -1. */
+static int source_set(sqlite3 *db, const char *sql, const char *source, const char *text,
+                      int64_t number)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+    int ret = -1;
+
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, number);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        ret = 0;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* The enrolment's name and expected schools (see rcl_agg_enroll_described). 0, or -1. */
+static int source_describe(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                           const struct rcl_agg_enrollee *who)
+{
+    struct rcl_summary s;
+
+    if (who->name && source_set(db, RCL_AGG_SQL_SOURCE_NAME, source, who->name, 0) != 0)
+        return -1;
+    if (who->expect_schools >= 0 &&
+        source_set(db, RCL_AGG_SQL_SOURCE_EXPECT, source, NULL, who->expect_schools) != 0)
+        return -1;
+    if (cfg->tier != RCL_AGG_COUNTY || !who->name)
+        return 0;
+    if (source_set(db, RCL_AGG_SQL_SUMMARY_NAME_UNREPORTED, source, who->name, 0) != 0)
+        return -1;
+    /* A school not yet heard from is named upward too, so its county's silence has a name. */
+    if (sqlite3_changes(db) > 0 && cfg->has_upstream &&
+        (rcl_agg_summary_get(db, source, &s, NULL) != 1 || rcl_agg_summary_queue(db, &s) != 0))
+        return -1;
+    return 0;
+}
+
 int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                    const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,
                    char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen)
+{
+    const struct rcl_agg_enrollee plain = {.name = NULL, .expect_schools = -1};
+
+    return rcl_agg_enroll_described(db, cfg, source, pk, &plain, result, other_source, now, err,
+                                    errlen);
+}
+
+int rcl_agg_enroll_described(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
+                             const uint8_t pk[RCL_PK_BYTES], const struct rcl_agg_enrollee *who,
+                             enum rcl_agg_enroll_result *result,
+                             char other_source[RCL_ID_MAX + 1], int64_t now, char *err,
+                             size_t errlen)
 {
     if (rcl_db_begin(db) != 0) {
         snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));
@@ -576,6 +632,11 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
     }
     if (rcl_agg_enroll_in_tx(db, cfg, source, pk, result, other_source, now, err, errlen) != 0)
         goto rollback;
+    if (*result != RCL_AGG_KEY_IN_USE && *result != RCL_AGG_NOT_A_SCHOOL &&
+        source_describe(db, cfg, source, who) != 0) {
+        snprintf(err, errlen, "could not name source %s: %s", source, sqlite3_errmsg(db));
+        goto rollback;
+    }
     /* A refusal changed nothing; committing the empty transaction is harmless. */
     if (rcl_db_commit(db) != 0) {
         snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));

@@ -89,6 +89,7 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
                RCL_DIGEST_BYTES);
         s->has_through_digest = true;
     }
+    s->first_sync = sqlite3_column_int64(st, 9 + RCL_AGG_TOTALS_NCOLS);
 }
 
 /* Binds s and child to st (a put statement), runs it and resets it. 0, or -1 logged. */
@@ -110,7 +111,8 @@ static int summary_put_step(sqlite3 *db, sqlite3_stmt *st, const struct rcl_summ
         sqlite3_bind_int64(st, 8 + RCL_AGG_TOTALS_NCOLS, to_db(s->through_seq)) != SQLITE_OK ||
         (s->has_through_digest ? sqlite3_bind_blob(st, 9 + RCL_AGG_TOTALS_NCOLS, s->through_digest,
                                                    RCL_DIGEST_BYTES, SQLITE_STATIC)
-                               : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK)
+                               : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 10 + RCL_AGG_TOTALS_NCOLS, s->first_sync) != SQLITE_OK)
         goto fail;
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;

@@ -23,14 +23,16 @@ static const char usage_text[] =
     "\n"
     "  init    --db FILE --id ID --tier county|city|province --listen ENDPOINT\n"
     "          [--upstream ENDPOINT --upstream-key KEY] [--stale-days N] [--http HOST:PORT]\n"
+    "          [--deadline TIME]\n"
     "  pubkey  --db FILE\n"
     "  rotate-key --db FILE\n"
     "  set-upstream --db FILE --upstream ENDPOINT --upstream-key KEY\n"
-    "  enroll  --db FILE --source ID --key KEY\n"
+    "  enroll  --db FILE --source ID --key KEY [--name NAME] [--expect N]\n"
+    "  deadline --db FILE [--set TIME | --clear]\n"
     "  revoke  --db FILE --source ID [--release-schools]\n"
     "  run     --db FILE [--http HOST:PORT|off]\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
-    "          [--suppress-below N]\n"
+    "          [--suppress-below N] [--deadline TIME|none]\n"
     "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
@@ -58,6 +60,7 @@ static const struct command commands[] = {
     {"rotate-key", rcl_agg_cmd_rotate_key},
     {"set-upstream", rcl_agg_cmd_set_upstream},
     {"enroll", rcl_agg_cmd_enroll},
+    {"deadline", rcl_agg_cmd_deadline},
     {"revoke", rcl_agg_cmd_revoke},
     {"run", rcl_agg_cmd_run},
     {"report", rcl_agg_cmd_report},

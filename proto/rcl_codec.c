@@ -130,8 +130,15 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
         codec_err(err, errlen, "summary.last_sync %" PRId64 " is negative", w->last_sync);
         return -1;
     }
+    if (w->first_sync < 0 || (w->first_sync > 0 && w->last_sync < w->first_sync)) {
+        codec_err(err, errlen,
+                  "summary.first_sync %" PRId64 " is negative or after last_sync %" PRId64,
+                  w->first_sync, w->last_sync);
+        return -1;
+    }
     s->reported = w->reported != 0;
     s->last_sync = w->last_sync;
+    s->first_sync = w->first_sync;
     s->epoch = w->epoch;
     s->through_seq = w->through_seq;
     if (w->through_digest.len != 0) {
@@ -188,6 +195,7 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         su.county = copy.u.summary.county;
         su.reported = c->u.summary.reported;
         su.last_sync = c->u.summary.last_sync;
+        su.first_sync = c->u.summary.first_sync;
         co.students = t->students;
         co.condition_online = t->condition[RCL_COND_ONLINE];
         co.condition_tv_only = t->condition[RCL_COND_TV_ONLY];

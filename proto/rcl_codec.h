@@ -45,6 +45,7 @@ struct rcl_summary {
     char county[RCL_COUNTY_LEN + 1];
     bool reported;
     int64_t last_sync;
+    int64_t first_sync; /* the first accepted batch at the county; 0 never or unknown */
     struct rcl_totals totals;
     /* The school's batches these counts include (0 and no digest: none yet). */
     uint64_t epoch;

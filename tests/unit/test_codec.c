@@ -367,6 +367,7 @@ static void test_change_refusals(void)
 struct wsummary {
     const char *school_id, *county;
     int64_t last_sync;
+    int64_t first_sync; /* 0: absent, as an older county sends it */
     bool no_counts;
     uint64_t students, online, tv_only, none, blind;
     size_t n_groups, n_measures, n_participation;
@@ -378,6 +379,7 @@ static struct wsummary good_wsummary(void)
     struct wsummary s = {"4101020001",
                          "410102",
                          1700000000,
+                         0,
                          false,
                          4,
                          2,
@@ -419,6 +421,8 @@ static int decode_wsummary(const struct wsummary *s, char *err, size_t errlen)
     pb_str(sum, 3, s->county);
     pb_uint(sum, 4, 1);
     pb_uint(sum, 5, (uint64_t)s->last_sync);
+    if (s->first_sync != 0)
+        pb_uint(sum, 10, (uint64_t)s->first_sync);
     if (!s->no_counts)
         pb_msg(sum, 6, co);
     pb_uint(p, 1, 8);
@@ -429,6 +433,7 @@ static int decode_wsummary(const struct wsummary *s, char *err, size_t errlen)
         CHECK(c.kind == RCL_CHANGE_SUMMARY);
         CHECK(c.u.summary.totals.students == s->students);
         CHECK(c.u.summary.totals.measures[RCL_MEASURE_FUNDING] == 1);
+        CHECK(c.u.summary.first_sync == s->first_sync);
     }
     free(p);
     free(sum);
@@ -460,6 +465,10 @@ static void test_summary_refusals(void)
     EXPECT_SUMMARY(s.school_id = "x y", false, "summary.school_id");
     EXPECT_SUMMARY(s.county = "4101", false, "summary.county");
     EXPECT_SUMMARY(s.last_sync = -1, false, "summary.last_sync");
+    EXPECT_SUMMARY(s.first_sync = s.last_sync - 86400, true, "");
+    EXPECT_SUMMARY(s.first_sync = s.last_sync, true, "");
+    EXPECT_SUMMARY(s.first_sync = s.last_sync + 1, false, "summary.first_sync");
+    EXPECT_SUMMARY(s.first_sync = -5, false, "summary.first_sync");
     EXPECT_SUMMARY(s.no_counts = true, false, "summary.counts");
     /* More students than any school holds: refused, so province totals cannot overflow. */
     EXPECT_SUMMARY(s.students = RCL_SCHOOL_STUDENTS_MAX + 1, false, "more than a school holds");
