@@ -324,6 +324,7 @@ static void total_unit(const struct rcl_agg_report *r, struct rcl_agg_unit *t)
     t->reported = r->reported;
     t->stale = r->stale;
     t->missing = r->expected - r->reported;
+    t->on_time = r->on_time;
     t->totals = r->totals;
 }
 
@@ -440,10 +441,36 @@ static void timely_cell(FILE *out, const struct rcl_agg_report *r, const char *k
         fputs("<td class=\"s\">-</td>", out);
 }
 
+/* One unit's row of the completeness table; never_key names its never-reported cell. */
+static void timely_row(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
+                       const char *level, const char *never_key)
+{
+    fprintf(out, "<tr data-level=\"%s\" data-unit=\"", level);
+    rcl_agg_html_escape(out, u->id);
+    fprintf(out, "\"%s><td>",
+            u->schools > 0 && u->missing == u->schools ? " class=\"missing\"" : "");
+    rcl_agg_html_escape(out, u->id);
+    fputs("</td><td>", out);
+    rcl_agg_html_escape(out, u->name);
+    if (u->silent)
+        fputs(" (从未报送 silent)", out);
+    fprintf(out,
+            "</td><td class=\"n\" data-k=\"expected\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>",
+            u->schools, u->reported);
+    timely_cell(out, r, "on_time", u->on_time);
+    timely_cell(out, r, "late", u->reported - u->on_time);
+    fprintf(out,
+            "<td class=\"n\" data-k=\"%s\">%" PRIu64 "</td>"
+            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n",
+            never_key, u->missing, u->stale);
+}
+
 /* Expected, reported (on time and late against the deadline), never, per child and overall. */
 static void completeness_section(FILE *out, const struct rcl_agg_report *r)
 {
     bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    struct rcl_agg_unit total;
     char when[48];
 
     fputs("<h2>六、报告完整性与及时性 <span class=\"en\">Completeness and timeliness</span></h2>\n",
@@ -465,41 +492,12 @@ static void completeness_section(FILE *out, const struct rcl_agg_report *r)
           "<th>未报<br/><span class=\"en\">never</span></th>"
           "<th>过期<br/><span class=\"en\">stale</span></th></tr>\n</thead>\n<tbody>\n",
           out);
-    for (size_t i = 0; i < r->n_children; i++) {
-        const struct rcl_agg_unit *c = &r->children[i];
-
-        fputs("<tr data-level=\"timeliness\" data-unit=\"", out);
-        rcl_agg_html_escape(out, c->id);
-        fprintf(out, "\"%s><td>", c->schools > 0 && c->missing == c->schools ? " class=\"missing\""
-                                                                             : "");
-        rcl_agg_html_escape(out, c->id);
-        fputs("</td><td>", out);
-        rcl_agg_html_escape(out, c->name);
-        if (c->silent)
-            fputs(" (从未报送 silent)", out);
-        fprintf(out,
-                "</td><td class=\"n\" data-k=\"expected\">%" PRIu64 "</td>"
-                "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>",
-                c->schools, c->reported);
-        timely_cell(out, r, "on_time", c->on_time);
-        timely_cell(out, r, "late", c->reported - c->on_time);
-        fprintf(out,
-                "<td class=\"n\" data-k=\"never\">%" PRIu64 "</td>"
-                "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n",
-                c->missing, c->stale);
-    }
-    fputs("</tbody>\n<tfoot>\n<tr data-level=\"completeness\"><td>", out);
-    rcl_agg_html_escape(out, r->cfg->id);
-    fprintf(out,
-            "</td><td>合计 total</td><td class=\"n\" data-k=\"expected\">%" PRIu64 "</td>"
-            "<td class=\"n\" data-k=\"reported\">%" PRIu64 "</td>",
-            r->expected, r->reported);
-    timely_cell(out, r, "on_time", r->on_time);
-    timely_cell(out, r, "late", r->reported - r->on_time);
-    fprintf(out,
-            "<td class=\"n\" data-k=\"missing\">%" PRIu64 "</td>"
-            "<td class=\"n\" data-k=\"stale\">%" PRIu64 "</td></tr>\n</tfoot>\n</table>\n",
-            r->expected - r->reported, r->stale);
+    for (size_t i = 0; i < r->n_children; i++)
+        timely_row(out, r, &r->children[i], "timeliness", "never");
+    fputs("</tbody>\n<tfoot>\n", out);
+    total_unit(r, &total);
+    timely_row(out, r, &total, "completeness", "missing");
+    fputs("</tfoot>\n</table>\n", out);
     if (r->silent_expected > 0)
         fprintf(out,
                 "<p>其中 %" PRIu64 " 所学校所属单位从未报送 of those never reported, %" PRIu64
