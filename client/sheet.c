@@ -59,7 +59,8 @@ static const struct vocabulary lists[] = {
     [RCL_LIST_GROUPS] = {rcl_group_names, rcl_group_zh, RCL_GROUP_COUNT},
     [RCL_LIST_MEASURES] = {rcl_measure_kind_names, rcl_measure_kind_zh, RCL_MEASURE_KIND_COUNT},
 };
-static const struct vocabulary statuses = {rcl_measure_status_names, rcl_measure_status_zh, RCL_STATUS_COUNT};
+static const struct vocabulary statuses = {rcl_measure_status_names, rcl_measure_status_zh,
+                                           RCL_STATUS_COUNT};
 static const struct vocabulary participations = {rcl_participation_names, rcl_participation_zh,
                                                  RCL_PARTICIPATION_COUNT};
 

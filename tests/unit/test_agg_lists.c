@@ -372,7 +372,8 @@ static void test_city(void)
     env = seal(COUNTY, 1, 1, 2, NULL, &b, NULL, &county_node, &len, NULL);
     CHECK(ingest(&ctx, env, len, COUNTY, &r) == 1);
     for (const char *const *k =
-             (const char *const[]){"blind-spots", "duplicates", "groups", "measures", NULL};
+             (const char *const[]){"blind-spots", "duplicates", "groups", "measures", "plans",
+                                   "helpers", "platforms", "feedback", "optouts", NULL};
          *k; k++) {
         CHECK(list(db, &cfg, *k, NULL, 0, &t, err, sizeof(err)) == 1);
         CHECK(strstr(err, "city aggregator 4113 holds none") != NULL);
@@ -391,11 +392,11 @@ static void test_city(void)
     remove_store(path);
 }
 
-static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
-                    enum rcl_agg_list_format format)
+static char *render_in(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
+                       enum rcl_agg_list_format format, enum rcl_agg_list_lang lang)
 {
     struct rcl_agg_list_options o = {
-        .kind = rcl_agg_list_kind_find(kind), .format = format, .now = T0 + 10 * DAY};
+        .kind = rcl_agg_list_kind_find(kind), .format = format, .lang = lang, .now = T0 + 10 * DAY};
     char *buf = NULL, err[256];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -407,6 +408,12 @@ static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *k
     return buf;
 }
 
+static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
+                    enum rcl_agg_list_format format)
+{
+    return render_in(db, cfg, kind, format, RCL_AGG_LANG_EN);
+}
+
 static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
 {
     char *csv = render(db, cfg, "blind-spots", RCL_AGG_LIST_CSV);
@@ -416,8 +423,8 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(csv && strncmp(csv,
                          "\xEF\xBB\xBF"
                          "urgency,school_id,school_name,grade,class,name,why,"
-                         "groups,participation,measures\n1," SCHOOL ",第一小学,3,3-1,甲,"
-                         "lacking_conditions,poverty_card;left_behind,active,\n",
+                         "groups,participation,measures\r\n1," SCHOOL ",第一小学,3,3-1,甲,"
+                         "lacking_conditions,poverty_card;left_behind,active,\r\n",
                          strlen("\xEF\xBB\xBF") + 150) == 0);
     /* A name a spreadsheet would run is quoted and led by an apostrophe. */
     CHECK(csv && strstr(csv, ",2-1,\"'=SUM(A1)\",lacking_conditions;absent,") != NULL);
@@ -435,6 +442,20 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(text && strstr(text, "      1  " SCHOOL "  第一小学         3  ") != NULL);
     free(csv);
     free(json);
+    free(text);
+
+    /* In Chinese (the default): headers and words; the codes of a set joined by '、', a
+     * measure's status after '：'. */
+    csv = render_in(db, cfg, "blind-spots", RCL_AGG_LIST_CSV, RCL_AGG_LANG_ZH);
+    text = render_in(db, cfg, "blind-spots", RCL_AGG_LIST_TEXT, RCL_AGG_LANG_ZH);
+    CHECK(csv && strstr(csv, "\xEF\xBB\xBF"
+                             "紧急程度,学校代码,学校,年级,班级,姓名,原因,特殊群体,参与情况,"
+                             "帮扶措施\r\n1," SCHOOL ",第一小学,3,3-1,甲,缺少居家学习条件,"
+                             "建档立卡、留守,正常,\r\n") == csv);
+    CHECK(csv && strstr(csv, ",\"'=SUM(A1)\",缺少居家学习条件、缺席,") != NULL);
+    CHECK(csv && strstr(csv, ",纸质材料：计划、流量补贴：计划\r\n") != NULL);
+    CHECK(text && strstr(text, "紧急程度  学校代码") == text);
+    free(csv);
     free(text);
 
     CHECK(rcl_agg_text_width("学生a") == 5);
@@ -462,7 +483,8 @@ static void test_unreadable(sqlite3 *db, const struct rcl_agg_config *cfg)
 /* Text: a tab in a name would break the columns, and stands as a space. */
 static void test_text_controls(void)
 {
-    static const struct rcl_agg_col cols[] = {{"name", RCL_AGG_COL_TEXT}, {"n", RCL_AGG_COL_INT}};
+    static const struct rcl_agg_col cols[] = {{"name", RCL_AGG_COL_TEXT, NULL, NULL},
+                                              {"n", RCL_AGG_COL_INT, NULL, NULL}};
     struct rcl_agg_table t = {.cols = cols, .ncols = 2};
     struct rcl_agg_list_head head = {.kind = "x", .scope = "y", .tier = "county"};
     const char *row1[2] = {"a\tb", "7"}, *row2[2] = {"", ""};
