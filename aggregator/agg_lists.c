@@ -29,6 +29,7 @@ struct list_ctx {
     const struct rcl_agg_list_options *opt;
     int64_t now, stale_seconds;
     bool want_details;     /* each_student reads the measures' roles and dates */
+    bool want_record;      /* each_student reads the feedback and the opt-out application */
     sqlite3_stmt *details; /* RCL_AGG_SQL_LIST_DETAILS, prepared on first use */
     char *err;
     size_t errlen;
@@ -102,14 +103,35 @@ static int read_details(struct list_ctx *x, const char *school, const char *json
     return 0;
 }
 
+/* The feedback and the opt-out application of the student row at st (columns 11, 13-16). */
+static int read_record(struct list_ctx *x, sqlite3_stmt *st, struct row *r)
+{
+    char optout[16];
+    int status;
+
+    column_text(st, 11, r->s.feedback, sizeof(r->s.feedback));
+    column_text(st, 13, optout, sizeof(optout));
+    column_text(st, 14, r->s.optout_reason, sizeof(r->s.optout_reason));
+    column_text(st, 15, r->s.optout_filed, sizeof(r->s.optout_filed));
+    column_text(st, 16, r->s.optout_decided, sizeof(r->s.optout_decided));
+    status = rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
+    if (status < 0) {
+        snprintf(x->err, x->errlen,
+                 "school %s: the stored opt-out status '%s' of student '%s' is unknown",
+                 r->school_id, optout, r->s.name);
+        return -1;
+    }
+    r->s.optout_status = (unsigned)status;
+    return 0;
+}
+
 /* Calls fn for every student row (of the --school, if given). 0, or -1 with err set. */
 static int each_student(struct list_ctx *x,
                         int (*fn)(struct list_ctx *x, const struct row *r, void *arg), void *arg)
 {
     sqlite3_stmt *st = rcl_db_prepare(x->db, RCL_AGG_SQL_LIST_STUDENTS);
     struct row r;
-    char measures[RCL_MEASURES_MAX * 32], bad[64], optout[16];
-    int optout_status;
+    char measures[RCL_MEASURES_MAX * 32], bad[64];
     int rc, ret = -1;
 
     if (!st)
@@ -129,26 +151,14 @@ static int each_student(struct list_ctx *x,
         r.s.groups = (uint32_t)sqlite3_column_int64(st, 8);
         r.s.participation = (unsigned)sqlite3_column_int(st, 9);
         column_text(st, 10, measures, sizeof(measures));
-        column_text(st, 11, r.s.feedback, sizeof(r.s.feedback));
-        column_text(st, 13, optout, sizeof(optout));
-        column_text(st, 14, r.s.optout_reason, sizeof(r.s.optout_reason));
-        column_text(st, 15, r.s.optout_filed, sizeof(r.s.optout_filed));
-        column_text(st, 16, r.s.optout_decided, sizeof(r.s.optout_decided));
-        optout_status =
-            rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
-        if (optout_status < 0) {
-            snprintf(x->err, x->errlen,
-                     "school %s: the stored opt-out status '%s' of student '%s' is unknown",
-                     r.school_id, optout, r.s.name);
-            goto out;
-        }
-        r.s.optout_status = (unsigned)optout_status;
         if (r.s.participation >= RCL_PARTICIPATION_COUNT) {
             snprintf(x->err, x->errlen,
                      "school %s: the stored participation %u of student '%s' is unknown",
                      r.school_id, r.s.participation, r.s.name);
             goto out;
         }
+        if (x->want_record && read_record(x, st, &r) != 0)
+            goto out;
         if (rcl_measures_parse(measures, r.s.measures, &r.s.n_measures, bad, sizeof(bad)) != 0) {
             snprintf(x->err, x->errlen,
                      "school %s: the stored measures of student '%s' cannot be read at '%s'",
@@ -887,7 +897,10 @@ static void feedback_row(const struct pick *e, const char **cells, char *grade)
 static int list_feedback(struct list_ctx *x, struct rcl_agg_table *t)
 {
     struct picks p = {0};
-    int ret = each_student(x, collect_feedback, &p);
+    int ret;
+
+    x->want_record = true;
+    ret = each_student(x, collect_feedback, &p);
 
     if (ret == 0)
         ret = picks_write(x, t, &p, cmp_pick, feedback_row);
@@ -929,7 +942,10 @@ static void optout_row(const struct pick *e, const char **cells, char *grade)
 static int list_optouts(struct list_ctx *x, struct rcl_agg_table *t)
 {
     struct picks p = {0};
-    int ret = each_student(x, collect_optout, &p);
+    int ret;
+
+    x->want_record = true;
+    ret = each_student(x, collect_optout, &p);
 
     if (ret == 0)
         ret = picks_write(x, t, &p, cmp_optout, optout_row);
