@@ -463,6 +463,51 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(rcl_agg_text_width("") == 0);
 }
 
+/* plans: every measure, its role and dates from measure_details when they are of its kind. */
+static void test_plans(sqlite3 *db, const struct rcl_agg_config *cfg)
+{
+    struct rcl_agg_table t = {0};
+    size_t want = 0, found = 0;
+    char err[256];
+
+    for (size_t i = 0; i < N_STUDENTS; i++)
+        want += students[i].n_measures;
+    CHECK(sqlite3_exec(db,
+                       "UPDATE students SET measure_details = '[{\"kind\":\"loaned_device\","
+                       "\"status\":\"in_place\",\"helper_role\":\"班主任\",\"start_date\":"
+                       "\"2026-02-10\",\"end_date\":\"\"}]' WHERE name IN ('乙', '=SUM(A1)')",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == 0);
+    CHECK(t.nrows == want);
+    for (size_t r = 0; r < t.nrows; r++) {
+        if (strcmp(cell(&t, r, "name"), "乙") == 0) {
+            /* Its one measure is a loaned device: the details are its own. */
+            CHECK_STR(cell(&t, r, "kind"), "loaned_device");
+            CHECK_STR(cell(&t, r, "helper_role"), "班主任");
+            CHECK_STR(cell(&t, r, "start_date"), "2026-02-10");
+            found++;
+        } else if (strcmp(cell(&t, r, "name"), "=SUM(A1)") == 0) {
+            /* Funding, planned: details of another kind are not taken for it. */
+            CHECK_STR(cell(&t, r, "kind"), "funding");
+            CHECK_STR(cell(&t, r, "status"), "planned");
+            CHECK_STR(cell(&t, r, "helper_role"), "");
+            found++;
+        }
+    }
+    CHECK(found == 2);
+    /* Details that cannot be read are an error naming the school and the student. */
+    CHECK(sqlite3_exec(db, "UPDATE students SET measure_details = '[{' WHERE name = '乙'", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "school " SCHOOL) && strstr(err, "'乙'"));
+    /* Lists without details do not read them. */
+    CHECK(list(db, cfg, "blind-spots", NULL, 0, &t, err, sizeof(err)) == 0);
+    CHECK(sqlite3_exec(db, "UPDATE students SET measure_details = '[]' WHERE name = '乙'", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == 0 && t.nrows == want);
+    rcl_agg_table_clear(&t);
+}
+
 /* A row the store cannot have been given by ingest is an error that names the school. */
 static void test_unreadable(sqlite3 *db, const struct rcl_agg_config *cfg)
 {
@@ -502,6 +547,41 @@ static void test_text_controls(void)
     rcl_agg_table_clear(&t);
 }
 
+/* Chinese words: a code the table does not know is shown as it is; JSON keeps the codes. */
+static void test_words(void)
+{
+    static const struct rcl_agg_vocab status = {rcl_measure_status_names, rcl_measure_status_zh,
+                                                RCL_STATUS_COUNT, NULL};
+    static const struct rcl_agg_vocab kinds = {rcl_measure_kind_names, rcl_measure_kind_zh,
+                                               RCL_MEASURE_KIND_COUNT, &status};
+    static const struct rcl_agg_col cols[] = {{"m", RCL_AGG_COL_SET, "措施", &kinds},
+                                              {"k", RCL_AGG_COL_TEXT, NULL, &kinds}};
+    struct rcl_agg_table t = {.cols = cols, .ncols = 2};
+    struct rcl_agg_list_head head = {.kind = "x", .scope = "y", .tier = "county"};
+    const char *row[2] = {"funding;bogus:planned;loaned_device:ended", "one_to_one:x"};
+    enum rcl_agg_list_format formats[] = {RCL_AGG_LIST_CSV, RCL_AGG_LIST_CSV, RCL_AGG_LIST_JSON};
+    const char *want[] = {
+        "\xEF\xBB\xBF措施,k\r\n资助、bogus：计划、借用设备：已结束,一对一帮扶：x\r\n",
+        "\xEF\xBB\xBFm,k\r\nfunding;bogus:planned;loaned_device:ended,one_to_one:x\r\n",
+        "\"rows\":[{\"m\":[\"funding\",\"bogus:planned\",\"loaned_device:ended\"],"
+        "\"k\":\"one_to_one:x\"}]"};
+
+    CHECK(rcl_agg_table_add(&t, row) == 0);
+    for (int i = 0; i < 3; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        head.lang = i == 1 ? RCL_AGG_LANG_EN : RCL_AGG_LANG_ZH;
+        CHECK(f && rcl_agg_table_write(&t, &head, formats[i], f) == 0);
+        if (f)
+            fclose(f);
+        CHECK(buf && strstr(buf, want[i]) != NULL);
+        free(buf);
+    }
+    rcl_agg_table_clear(&t);
+}
+
 static void test_county(void)
 {
     struct rcl_agg_config cfg;
@@ -521,6 +601,7 @@ static void test_county(void)
     test_duplicates(db, &cfg);
     test_schools(db, &cfg);
     test_writers(db, &cfg);
+    test_plans(db, &cfg);
     test_unreadable(db, &cfg);
     rcl_db_close(&db);
     remove_store(path);
@@ -547,6 +628,7 @@ int main(void)
     RCL_TEST_RUN(test_county);
     RCL_TEST_RUN(test_city);
     RCL_TEST_RUN(test_text_controls);
+    RCL_TEST_RUN(test_words);
     rmdir(tmpdir);
     return RCL_TEST_RESULT();
 }
