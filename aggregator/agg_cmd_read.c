@@ -95,11 +95,13 @@ int rcl_agg_cmd_report(int argc, char **argv)
 
 int rcl_agg_cmd_list(int argc, char **argv)
 {
-    const char *path = NULL, *format = NULL, *stale = NULL, *school = NULL, *kind = NULL;
+    const char *path = NULL, *format = NULL, *stale = NULL, *school = NULL, *kind = NULL,
+               *lang = NULL;
     struct rcl_agg_opt opts[] = {{"db", &path, NULL},
                                  {"format", &format, NULL},
                                  {"stale-days", &stale, NULL},
-                                 {"school", &school, NULL}};
+                                 {"school", &school, NULL},
+                                 {"lang", &lang, NULL}};
     struct rcl_agg_list_options lo;
     struct rcl_agg_config cfg;
     char **rest = calloc((size_t)argc + 1, sizeof(*rest)), err[512];
@@ -110,9 +112,9 @@ int rcl_agg_cmd_list(int argc, char **argv)
         fprintf(stderr, "list: out of memory\n");
         return RCL_AGG_EXIT_DATA;
     }
-    rcl_agg_opts_positional(argc, argv, opts, 4, &kind, rest, &n_rest);
+    rcl_agg_opts_positional(argc, argv, opts, 5, &kind, rest, &n_rest);
     rc =
-        rcl_agg_opts_result(rcl_agg_opts_parse("list", n_rest, rest, opts, 4), rcl_agg_list_help());
+        rcl_agg_opts_result(rcl_agg_opts_parse("list", n_rest, rest, opts, 5), rcl_agg_list_help());
     free(rest);
     if (rc != -2)
         return rc;
@@ -130,6 +132,14 @@ int rcl_agg_cmd_list(int argc, char **argv)
     }
     if (format && rcl_agg_list_format_parse(format, &lo.format) != 0) {
         rcl_agg_usage_error("list", "--format '%s' must be text, csv or json", format);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (lang && rcl_agg_list_lang_parse(lang, &lo.lang) != 0) {
+        rcl_agg_usage_error("list", "--lang '%s' must be zh or en", lang);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if (lang && lo.format == RCL_AGG_LIST_JSON) {
+        rcl_agg_usage_error("list", "--lang applies to text and csv; json is always English");
         return RCL_AGG_EXIT_USAGE;
     }
     if (stale && !rcl_agg_list_kind_uses_window(lo.kind)) {

@@ -1,6 +1,6 @@
 /*
  * agg_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
- * mark, formula-guarded cells) or one JSON object.
+ * mark, formula-guarded cells, CRLF) or one JSON object.
  */
 #include "agg_list_out.h"
 
@@ -21,6 +21,17 @@ int rcl_agg_list_format_parse(const char *word, enum rcl_agg_list_format *out)
         }
     }
     return -1;
+}
+
+int rcl_agg_list_lang_parse(const char *word, enum rcl_agg_list_lang *out)
+{
+    if (strcmp(word, "zh") == 0)
+        *out = RCL_AGG_LANG_ZH;
+    else if (strcmp(word, "en") == 0)
+        *out = RCL_AGG_LANG_EN;
+    else
+        return -1;
+    return 0;
 }
 
 int rcl_agg_table_add(struct rcl_agg_table *t, const char *const *cells)
@@ -61,6 +72,119 @@ void rcl_agg_table_clear(struct rcl_agg_table *t)
 static const char *cell(const struct rcl_agg_table *t, size_t r, size_t c)
 {
     return t->cells[r * t->ncols + c];
+}
+
+static const char *header(const struct rcl_agg_col *col, enum rcl_agg_list_lang lang)
+{
+    return lang == RCL_AGG_LANG_ZH && col->zh ? col->zh : col->name;
+}
+
+/* ---- Chinese words ---- */
+
+/* The word of code (len bytes) in v, or NULL when v does not know it. */
+static const char *word_of(const struct rcl_agg_vocab *v, const char *code, size_t len)
+{
+    int i = rcl_name_find(v->codes, v->count, code, len);
+
+    return i >= 0 ? v->zh[i][0] : NULL;
+}
+
+/* Appends len bytes of s at *pos; false when out is full (what fits is kept). */
+static bool append(char *out, size_t outlen, size_t *pos, const char *s, size_t len)
+{
+    if (*pos + len >= outlen)
+        return false;
+    memcpy(out + *pos, s, len);
+    *pos += len;
+    out[*pos] = '\0';
+    return true;
+}
+
+/* One code, or "kind:status", in Chinese; unknown words as they are. */
+static bool append_item(const struct rcl_agg_vocab *v, const char *item, size_t len, char *out,
+                        size_t outlen, size_t *pos)
+{
+    const char *colon = v->status ? memchr(item, ':', len) : NULL;
+    size_t klen = colon ? (size_t)(colon - item) : len;
+    const char *w = word_of(v, item, klen);
+
+    if (!append(out, outlen, pos, w ? w : item, w ? strlen(w) : klen))
+        return false;
+    if (!colon)
+        return true;
+    w = word_of(v->status, colon + 1, len - klen - 1);
+    return append(out, outlen, pos, "\xEF\xBC\x9A", 3) && /* the full-width colon */
+           append(out, outlen, pos, w ? w : colon + 1, w ? strlen(w) : len - klen - 1);
+}
+
+/* A cell as Chinese readers see it: a malloc'd string, or NULL out of memory. */
+static char *translate(const struct rcl_agg_col *col, const char *v)
+{
+    size_t outlen = strlen(v) * 4 + 16, pos = 0;
+    char *out = malloc(outlen);
+
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    if (col->type != RCL_AGG_COL_SET) {
+        append_item(col->vocab, v, strlen(v), out, outlen, &pos);
+        return out;
+    }
+    for (bool first = true; *v;) {
+        size_t len = strcspn(v, ";");
+
+        if (len > 0) {
+            if (!first)
+                append(out, outlen, &pos, "\xE3\x80\x81", 3); /* the enumeration comma */
+            append_item(col->vocab, v, len, out, outlen, &pos);
+            first = false;
+        }
+        v += len;
+        if (*v == ';')
+            v++;
+    }
+    return out;
+}
+
+/*
+ * The cells as they are printed in lang: the table's own, or (Chinese, and a
+ * column with a vocabulary) a translated copy in *view. 0, or -1 out of memory.
+ */
+static int view_of(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang,
+                   struct rcl_agg_table *view)
+{
+    bool any = false;
+
+    *view = *t;
+    for (size_t c = 0; c < t->ncols; c++)
+        any |= t->cols[c].vocab != NULL;
+    if (lang != RCL_AGG_LANG_ZH || !any || t->nrows == 0) {
+        view->cap_rows = 0; /* borrowed: view_clear leaves it */
+        return 0;
+    }
+    view->cells = calloc(t->nrows * t->ncols, sizeof(*view->cells));
+    if (!view->cells)
+        return -1;
+    view->cap_rows = t->nrows;
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *v = cell(t, r, c);
+            char **dst = &view->cells[r * t->ncols + c];
+
+            *dst = t->cols[c].vocab ? translate(&t->cols[c], v) : strdup(v);
+            if (!*dst) {
+                rcl_agg_table_clear(view);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void view_clear(struct rcl_agg_table *view)
+{
+    if (view->cap_rows > 0)
+        rcl_agg_table_clear(view);
 }
 
 /* ---- text ---- */
@@ -131,14 +255,28 @@ static void text_cell(FILE *out, const char *s, size_t width, bool right)
         fputc(' ', out);
 }
 
-static int write_text(const struct rcl_agg_table *t, FILE *out)
+static void text_header(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang,
+                        const size_t *width, FILE *out)
+{
+    for (size_t c = 0; c < t->ncols; c++) {
+        bool last = c + 1 == t->ncols;
+        bool right = t->cols[c].type == RCL_AGG_COL_INT;
+
+        if (c > 0)
+            fputs("  ", out);
+        text_cell(out, header(&t->cols[c], lang), last && !right ? 0 : width[c], right);
+    }
+    fputc('\n', out);
+}
+
+static int write_text(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang, FILE *out)
 {
     size_t *width = calloc(t->ncols, sizeof(*width));
 
     if (!width)
         return -1;
     for (size_t c = 0; c < t->ncols; c++) {
-        width[c] = strlen(t->cols[c].name);
+        width[c] = rcl_agg_text_width(header(&t->cols[c], lang));
         for (size_t r = 0; r < t->nrows; r++) {
             size_t w = rcl_agg_text_width(cell(t, r, c));
 
@@ -146,7 +284,14 @@ static int write_text(const struct rcl_agg_table *t, FILE *out)
                 width[c] = w;
         }
     }
-    for (size_t r = 0; r <= t->nrows; r++) {
+    if (!t->runs || t->nrows == 0)
+        text_header(t, lang, width, out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (t->runs && (r == 0 || strcmp(cell(t, r, 0), cell(t, r - 1, 0)) != 0)) {
+            if (r > 0)
+                fputc('\n', out);
+            text_header(t, lang, width, out);
+        }
         for (size_t c = 0; c < t->ncols; c++) {
             bool last = c + 1 == t->ncols;
             bool right = t->cols[c].type == RCL_AGG_COL_INT;
@@ -154,8 +299,7 @@ static int write_text(const struct rcl_agg_table *t, FILE *out)
             if (c > 0)
                 fputs("  ", out);
             /* The last column is not padded: no trailing blanks. */
-            text_cell(out, r == 0 ? t->cols[c].name : cell(t, r - 1, c),
-                      last && !right ? 0 : width[c], right);
+            text_cell(out, cell(t, r, c), last && !right ? 0 : width[c], right);
         }
         fputc('\n', out);
     }
@@ -166,23 +310,23 @@ static int write_text(const struct rcl_agg_table *t, FILE *out)
 
 /* ---- CSV ---- */
 
-static void write_csv(const struct rcl_agg_table *t, FILE *out)
+static void write_csv(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang, FILE *out)
 {
     /* The byte order mark tells Excel the file is UTF-8 (names are Chinese). */
     fputs("\xEF\xBB\xBF", out);
     for (size_t c = 0; c < t->ncols; c++) {
         if (c > 0)
             fputc(',', out);
-        rcl_csv_field(out, t->cols[c].name);
+        rcl_csv_field(out, header(&t->cols[c], lang));
     }
-    fputc('\n', out);
+    fputs("\r\n", out);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c > 0)
                 fputc(',', out);
             rcl_csv_field(out, cell(t, r, c));
         }
-        fputc('\n', out);
+        fputs("\r\n", out);
     }
 }
 
@@ -264,15 +408,19 @@ static void write_json(const struct rcl_agg_table *t, const struct rcl_agg_list_
 int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
                         enum rcl_agg_list_format format, FILE *out)
 {
-    switch (format) {
-    case RCL_AGG_LIST_TEXT:
-        return write_text(t, out);
-    case RCL_AGG_LIST_CSV:
-        write_csv(t, out);
-        break;
-    case RCL_AGG_LIST_JSON:
+    struct rcl_agg_table view;
+    int ret = 0;
+
+    if (format == RCL_AGG_LIST_JSON) {
         write_json(t, head, out);
-        break;
+        return 0;
     }
-    return 0;
+    if (view_of(t, head->lang, &view) != 0)
+        return -1;
+    if (format == RCL_AGG_LIST_TEXT)
+        ret = write_text(&view, head->lang, out);
+    else
+        write_csv(&view, head->lang, out);
+    view_clear(&view);
+    return ret;
 }

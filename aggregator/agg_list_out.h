@@ -3,15 +3,21 @@
  * the three ways they are printed: aligned text for a terminal, CSV that
  * opens in Excel, and one JSON object.
  *
- * A list fills a table row by row; the writers know nothing about what the
- * list means, only each column's name and type.
+ * A list fills a table row by row with the model's codes; the writers know
+ * nothing about what the list means, only each column's names, type and the
+ * words its codes read as. Text and CSV are for people: Chinese headers and
+ * words by default, English (the JSON keys and codes) with RCL_AGG_LANG_EN.
+ * JSON is for scripts and always English.
  */
 #ifndef RCL_AGG_LIST_OUT_H
 #define RCL_AGG_LIST_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "rcl_model.h"
 
 enum rcl_agg_list_format { RCL_AGG_LIST_TEXT, RCL_AGG_LIST_CSV, RCL_AGG_LIST_JSON };
 
@@ -24,9 +30,29 @@ enum rcl_agg_col_type {
     RCL_AGG_COL_SET   /* "a;b" in text and CSV, ["a", "b"] in JSON */
 };
 
+enum rcl_agg_list_lang { RCL_AGG_LANG_ZH, RCL_AGG_LANG_EN };
+
+/* Parses "zh" / "en". 0, or -1. */
+int rcl_agg_list_lang_parse(const char *word, enum rcl_agg_list_lang *out);
+
+/*
+ * The Chinese words of a column's codes: codes[i] reads as zh[i][0]. A set
+ * cell is translated item by item and joined by '、'; with status, an item
+ * "kind:status" reads as "kind's word：status's word" (as the school's
+ * export writes measures). A code not in the table is shown as it is.
+ */
+struct rcl_agg_vocab {
+    const char *const *codes;
+    const char *const (*zh)[RCL_ZH_WORDS];
+    int count;
+    const struct rcl_agg_vocab *status;
+};
+
 struct rcl_agg_col {
-    const char *name;
+    const char *name; /* the JSON key and the English header */
     enum rcl_agg_col_type type;
+    const char *zh;                    /* the Chinese header; NULL: name */
+    const struct rcl_agg_vocab *vocab; /* NULL: cells are shown as they are */
 };
 
 /* Rows of ncols cells each; every cell is a malloc'd NUL-terminated string. */
@@ -35,6 +61,9 @@ struct rcl_agg_table {
     size_t ncols;
     char **cells; /* row r, column c at cells[r * ncols + c] */
     size_t nrows, cap_rows;
+    /* Text: rows come in runs of one first cell (a helper's students); each run is printed
+     * under its own header, after a blank line, so it can be cut out and handed on. */
+    bool runs;
 };
 
 /* What the JSON object says besides its rows. */
@@ -45,6 +74,7 @@ struct rcl_agg_list_head {
     const char *school;    /* the --school filter, or NULL */
     int64_t generated_at;  /* unix seconds */
     int64_t stale_seconds; /* > 0: written (the schools list) */
+    enum rcl_agg_list_lang lang; /* text and CSV */
 };
 
 /* Appends a row: copies of the ncols strings in cells (NULL is an empty cell). 0, or -1 out of
@@ -54,7 +84,8 @@ int rcl_agg_table_add(struct rcl_agg_table *t, const char *const *cells);
 /* Frees every cell; the table is empty afterwards. */
 void rcl_agg_table_clear(struct rcl_agg_table *t);
 
-/* Writes the table in format to out. 0, or -1 out of memory (nothing written). */
+/* Writes the table in format to out (text and CSV in head->lang; CSV lines end in CRLF, as
+ * Excel writes them). 0, or -1 out of memory (nothing written). */
 int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
                         enum rcl_agg_list_format format, FILE *out);
 

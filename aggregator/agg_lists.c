@@ -28,6 +28,9 @@ struct list_ctx {
     const struct rcl_agg_config *cfg;
     const struct rcl_agg_list_options *opt;
     int64_t now, stale_seconds;
+    bool want_details;     /* each_student reads the measures' roles and dates */
+    bool want_record;      /* each_student reads the feedback and the opt-out application */
+    sqlite3_stmt *details; /* RCL_AGG_SQL_LIST_DETAILS, prepared on first use */
     char *err;
     size_t errlen;
 };
@@ -36,7 +39,7 @@ struct list_ctx {
 struct row {
     char school_id[RCL_ID_MAX + 1];
     char school_name[RCL_NAME_MAX + 1];
-    struct rcl_student s; /* no id (it never leaves the school); feedback is not read */
+    struct rcl_student s; /* no id (it never leaves the school); no platform */
 };
 
 static int store_error(struct list_ctx *x)
@@ -58,6 +61,68 @@ static void column_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
     const unsigned char *v = sqlite3_column_text(st, col);
 
     snprintf(out, outlen, "%s", v ? (const char *)v : "");
+}
+
+/*
+ * Takes each measure's helper role and dates from the row's measure_details
+ * (one object per measure, in the order of the measures text). An object of
+ * another kind than the measure at its place is not taken: a row written
+ * before the store kept details has '[]', and its measures are still listed.
+ */
+static int read_details(struct list_ctx *x, const char *school, const char *json,
+                        struct rcl_student *s)
+{
+    int rc;
+
+    if (!x->details && !(x->details = rcl_db_prepare(x->db, RCL_AGG_SQL_LIST_DETAILS)))
+        return store_error(x);
+    sqlite3_reset(x->details);
+    sqlite3_bind_text(x->details, 1, json, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(x->details)) == SQLITE_ROW) {
+        int64_t i = sqlite3_column_int64(x->details, 0);
+        const unsigned char *kind = sqlite3_column_text(x->details, 1);
+        struct rcl_measure *m;
+
+        if (i < 0 || (size_t)i >= s->n_measures || !kind)
+            continue;
+        m = &s->measures[i];
+        if (strcmp((const char *)kind, rcl_measure_kind_names[m->kind]) != 0)
+            continue;
+        column_text(x->details, 2, m->helper_role, sizeof(m->helper_role));
+        column_text(x->details, 3, m->start_date, sizeof(m->start_date));
+        column_text(x->details, 4, m->end_date, sizeof(m->end_date));
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(x->err, x->errlen,
+                 "school %s: the stored measure details of student '%s' cannot be read: %s", school,
+                 s->name, sqlite3_errmsg(x->db));
+        sqlite3_reset(x->details);
+        return -1;
+    }
+    sqlite3_reset(x->details);
+    return 0;
+}
+
+/* The feedback and the opt-out application of the student row at st (columns 11, 13-16). */
+static int read_record(struct list_ctx *x, sqlite3_stmt *st, struct row *r)
+{
+    char optout[16];
+    int status;
+
+    column_text(st, 11, r->s.feedback, sizeof(r->s.feedback));
+    column_text(st, 13, optout, sizeof(optout));
+    column_text(st, 14, r->s.optout_reason, sizeof(r->s.optout_reason));
+    column_text(st, 15, r->s.optout_filed, sizeof(r->s.optout_filed));
+    column_text(st, 16, r->s.optout_decided, sizeof(r->s.optout_decided));
+    status = rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
+    if (status < 0) {
+        snprintf(x->err, x->errlen,
+                 "school %s: the stored opt-out status '%s' of student '%s' is unknown",
+                 r->school_id, optout, r->s.name);
+        return -1;
+    }
+    r->s.optout_status = (unsigned)status;
+    return 0;
 }
 
 /* Calls fn for every student row (of the --school, if given). 0, or -1 with err set. */
@@ -92,12 +157,17 @@ static int each_student(struct list_ctx *x,
                      r.school_id, r.s.participation, r.s.name);
             goto out;
         }
+        if (x->want_record && read_record(x, st, &r) != 0)
+            goto out;
         if (rcl_measures_parse(measures, r.s.measures, &r.s.n_measures, bad, sizeof(bad)) != 0) {
             snprintf(x->err, x->errlen,
                      "school %s: the stored measures of student '%s' cannot be read at '%s'",
                      r.school_id, r.s.name, bad);
             goto out;
         }
+        if (x->want_details && r.s.n_measures > 0 &&
+            read_details(x, r.school_id, (const char *)sqlite3_column_text(st, 12), &r.s) != 0)
+            goto out;
         if (fn(x, &r, arg) != 0)
             goto out;
     }
@@ -149,19 +219,52 @@ static int out_of_memory(struct list_ctx *x)
     return -1;
 }
 
+/* ---- the words of the codes, for text and CSV in Chinese ---- */
+
+static const struct rcl_agg_vocab group_words = {rcl_group_names, rcl_group_zh, RCL_GROUP_COUNT,
+                                                 NULL};
+static const struct rcl_agg_vocab status_words = {rcl_measure_status_names, rcl_measure_status_zh,
+                                                  RCL_STATUS_COUNT, NULL};
+/* A measure kind, or "kind:status" in a set of measures. */
+static const struct rcl_agg_vocab measure_words = {rcl_measure_kind_names, rcl_measure_kind_zh,
+                                                   RCL_MEASURE_KIND_COUNT, &status_words};
+static const struct rcl_agg_vocab participation_words = {
+    rcl_participation_names, rcl_participation_zh, RCL_PARTICIPATION_COUNT, NULL};
+static const struct rcl_agg_vocab optout_words = {rcl_optout_status_names, rcl_optout_status_zh,
+                                                  RCL_OPTOUT_STATUS_COUNT, NULL};
+static const struct rcl_agg_vocab platform_words = {rcl_platform_kind_names, rcl_platform_kind_zh,
+                                                    RCL_PLATFORM_KIND_COUNT, NULL};
+
+/* Codes only the lists write. */
+static const char *const why_codes[] = {"lacking_conditions", "absent"};
+static const char *const why_zh[][RCL_ZH_WORDS] = {{"缺少居家学习条件"}, {"缺席"}};
+static const struct rcl_agg_vocab why_words = {why_codes, why_zh, 2, NULL};
+static const char *const late_codes[] = {"never_reported", "stale"};
+static const char *const late_zh[][RCL_ZH_WORDS] = {{"从未上报"}, {"超期未上报"}};
+static const struct rcl_agg_vocab late_words = {late_codes, late_zh, 2, NULL};
+static const char *const profile_codes[] = {"sent", "none"};
+static const char *const profile_zh[][RCL_ZH_WORDS] = {{"已填报"}, {"未填报"}};
+static const struct rcl_agg_vocab profile_words = {profile_codes, profile_zh, 2, NULL};
+
 /* ---- blind-spots ---- */
 
+/* The columns every list of students starts with (after its own first ones). */
+/* clang-format off */
+#define SCHOOL_COLS                                                                                \
+    {"school_id", RCL_AGG_COL_TEXT, "学校代码", NULL}, {"school_name", RCL_AGG_COL_TEXT, "学校", NULL}
+#define STUDENT_COLS                                                                               \
+    {"grade", RCL_AGG_COL_INT, "年级", NULL}, {"class", RCL_AGG_COL_TEXT, "班级", NULL},            \
+        {"name", RCL_AGG_COL_TEXT, "姓名", NULL}
+/* clang-format on */
+
 static const struct rcl_agg_col blind_spot_cols[] = {
-    {"urgency", RCL_AGG_COL_INT},
-    {"school_id", RCL_AGG_COL_TEXT},
-    {"school_name", RCL_AGG_COL_TEXT},
-    {"grade", RCL_AGG_COL_INT},
-    {"class", RCL_AGG_COL_TEXT},
-    {"name", RCL_AGG_COL_TEXT},
-    {"why", RCL_AGG_COL_SET},
-    {"groups", RCL_AGG_COL_SET},
-    {"participation", RCL_AGG_COL_TEXT},
-    {"measures", RCL_AGG_COL_SET},
+    {"urgency", RCL_AGG_COL_INT, "紧急程度", NULL},
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"why", RCL_AGG_COL_SET, "原因", &why_words},
+    {"groups", RCL_AGG_COL_SET, "特殊群体", &group_words},
+    {"participation", RCL_AGG_COL_TEXT, "参与情况", &participation_words},
+    {"measures", RCL_AGG_COL_SET, "帮扶措施", &measure_words},
 };
 
 /* What the list shows of a blind spot: a few hundred bytes, not a whole record. */
@@ -268,10 +371,10 @@ out:
 /* ---- groups ---- */
 
 static const struct rcl_agg_col group_cols[] = {
-    {"group", RCL_AGG_COL_TEXT},
-    {"students", RCL_AGG_COL_INT},
-    {"lacking_conditions", RCL_AGG_COL_INT},
-    {"blind_spots", RCL_AGG_COL_INT},
+    {"group", RCL_AGG_COL_TEXT, "特殊群体", &group_words},
+    {"students", RCL_AGG_COL_INT, "学生数", NULL},
+    {"lacking_conditions", RCL_AGG_COL_INT, "缺少条件", NULL},
+    {"blind_spots", RCL_AGG_COL_INT, "盲点", NULL},
 };
 
 struct group_counts {
@@ -318,9 +421,9 @@ static int list_groups(struct list_ctx *x, struct rcl_agg_table *t)
 /* ---- measures ---- */
 
 static const struct rcl_agg_col measure_cols[] = {
-    {"kind", RCL_AGG_COL_TEXT},
-    {"status", RCL_AGG_COL_TEXT},
-    {"students", RCL_AGG_COL_INT},
+    {"kind", RCL_AGG_COL_TEXT, "帮扶措施", &measure_words},
+    {"status", RCL_AGG_COL_TEXT, "状态", &status_words},
+    {"students", RCL_AGG_COL_INT, "学生数", NULL},
 };
 
 static int count_measures(struct list_ctx *x, const struct row *r, void *arg)
@@ -367,10 +470,12 @@ static int list_measures(struct list_ctx *x, struct rcl_agg_table *t)
 /* ---- duplicates ---- */
 
 static const struct rcl_agg_col duplicate_cols[] = {
-    {"student", RCL_AGG_COL_TEXT},   {"schools", RCL_AGG_COL_INT},
-    {"school_id", RCL_AGG_COL_TEXT}, {"school_name", RCL_AGG_COL_TEXT},
-    {"name", RCL_AGG_COL_TEXT},      {"grade", RCL_AGG_COL_INT},
-    {"class", RCL_AGG_COL_TEXT},
+    {"student", RCL_AGG_COL_TEXT, "学生标识", NULL},
+    {"schools", RCL_AGG_COL_INT, "学校数", NULL},
+    SCHOOL_COLS,
+    {"name", RCL_AGG_COL_TEXT, "姓名", NULL},
+    {"grade", RCL_AGG_COL_INT, "年级", NULL},
+    {"class", RCL_AGG_COL_TEXT, "班级", NULL},
 };
 
 static int list_duplicates(struct list_ctx *x, struct rcl_agg_table *t)
@@ -417,9 +522,12 @@ out:
 /* ---- transfers ---- */
 
 static const struct rcl_agg_col transfer_cols[] = {
-    {"school_id", RCL_AGG_COL_TEXT}, {"name", RCL_AGG_COL_TEXT},
-    {"grade", RCL_AGG_COL_INT},      {"class", RCL_AGG_COL_TEXT},
-    {"left_on", RCL_AGG_COL_TEXT},   {"destination", RCL_AGG_COL_TEXT},
+    {"school_id", RCL_AGG_COL_TEXT, "学校代码", NULL},
+    {"name", RCL_AGG_COL_TEXT, "姓名", NULL},
+    {"grade", RCL_AGG_COL_INT, "年级", NULL},
+    {"class", RCL_AGG_COL_TEXT, "班级", NULL},
+    {"left_on", RCL_AGG_COL_TEXT, "离校日期", NULL},
+    {"destination", RCL_AGG_COL_TEXT, "转入学校代码", NULL},
 };
 
 struct transfer_walk {
@@ -454,10 +562,12 @@ static int list_transfers(struct list_ctx *x, struct rcl_agg_table *t)
 /* ---- schools ---- */
 
 static const struct rcl_agg_col school_cols[] = {
-    {"school_id", RCL_AGG_COL_TEXT}, {"school_name", RCL_AGG_COL_TEXT},
-    {"county", RCL_AGG_COL_TEXT},    {"reports_through", RCL_AGG_COL_TEXT},
-    {"status", RCL_AGG_COL_TEXT},    {"last_sync", RCL_AGG_COL_TEXT},
-    {"days_since", RCL_AGG_COL_INT},
+    SCHOOL_COLS,
+    {"county", RCL_AGG_COL_TEXT, "区县代码", NULL},
+    {"reports_through", RCL_AGG_COL_TEXT, "上报经由", NULL},
+    {"status", RCL_AGG_COL_TEXT, "状态", &late_words},
+    {"last_sync", RCL_AGG_COL_TEXT, "最近同步(UTC)", NULL},
+    {"days_since", RCL_AGG_COL_INT, "未同步天数", NULL},
 };
 
 struct late_school {
@@ -544,12 +654,372 @@ out:
     return ret;
 }
 
+/* ---- plans, helpers, feedback, optouts: one row per measure or per student ---- */
+
+/* What these lists show of a student (and, for plans, of one of its measures). */
+struct pick {
+    char school_id[RCL_ID_MAX + 1], school_name[RCL_NAME_MAX + 1], name[RCL_NAME_MAX + 1],
+        class_name[RCL_CLASS_MAX + 1];
+    uint8_t pseudonym[RCL_PSEUDONYM_BYTES];
+    unsigned grade, participation, optout_status;
+    size_t index; /* the measure's place among the student's */
+    struct rcl_measure m;
+    char filed[RCL_DATE_LEN + 1], decided[RCL_DATE_LEN + 1];
+    char *text; /* feedback, or the opt-out reason: malloc'd */
+};
+
+struct picks {
+    struct pick *v;
+    size_t n, cap;
+};
+
+static int pick_add(struct list_ctx *x, struct picks *p, const struct row *r, size_t index,
+                    const char *text)
+{
+    struct pick *e;
+
+    if (grow((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v)) != 0)
+        return out_of_memory(x);
+    e = &p->v[p->n];
+    memset(e, 0, sizeof(*e));
+    memcpy(e->school_id, r->school_id, sizeof(e->school_id));
+    memcpy(e->school_name, r->school_name, sizeof(e->school_name));
+    memcpy(e->name, r->s.name, sizeof(e->name));
+    memcpy(e->class_name, r->s.class_name, sizeof(e->class_name));
+    memcpy(e->pseudonym, r->s.pseudonym, sizeof(e->pseudonym));
+    e->grade = r->s.grade;
+    e->participation = r->s.participation;
+    e->optout_status = r->s.optout_status;
+    e->index = index;
+    if (index < r->s.n_measures)
+        e->m = r->s.measures[index];
+    memcpy(e->filed, r->s.optout_filed, sizeof(e->filed));
+    memcpy(e->decided, r->s.optout_decided, sizeof(e->decided));
+    if (text && !(e->text = strdup(text)))
+        return out_of_memory(x);
+    p->n++;
+    return 0;
+}
+
+static void picks_free(struct picks *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i].text);
+    free(p->v);
+}
+
+/* By school, grade, class and name (the pseudonym and the measure's place break ties). */
+static int cmp_pick(const void *pa, const void *pb)
+{
+    const struct pick *a = pa, *b = pb;
+    int c;
+
+    if ((c = strcmp(a->school_id, b->school_id)) != 0)
+        return c;
+    if (a->grade != b->grade)
+        return a->grade < b->grade ? -1 : 1;
+    if ((c = strcmp(a->class_name, b->class_name)) != 0)
+        return c;
+    if ((c = strcmp(a->name, b->name)) != 0)
+        return c;
+    if ((c = memcmp(a->pseudonym, b->pseudonym, RCL_PSEUDONYM_BYTES)) != 0)
+        return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Each helper's students together (no role last), then as cmp_pick. */
+static int cmp_helper(const void *pa, const void *pb)
+{
+    const struct pick *a = pa, *b = pb;
+    bool none_a = !a->m.helper_role[0], none_b = !b->m.helper_role[0];
+    int c;
+
+    if (none_a != none_b)
+        return none_a ? 1 : -1;
+    if ((c = strcmp(a->m.helper_role, b->m.helper_role)) != 0)
+        return c;
+    return cmp_pick(pa, pb);
+}
+
+/* Pending first (longest waiting first), then approved, then rejected. */
+static int cmp_optout(const void *pa, const void *pb)
+{
+    const struct pick *a = pa, *b = pb;
+    int c;
+
+    if (a->optout_status != b->optout_status)
+        return a->optout_status < b->optout_status ? -1 : 1;
+    if ((c = strcmp(a->filed, b->filed)) != 0)
+        return c;
+    return cmp_pick(pa, pb);
+}
+
+/* Sorts the picks, and adds a row for each made by row_of into cells. */
+static int picks_write(struct list_ctx *x, struct rcl_agg_table *t, struct picks *p,
+                       int (*cmp)(const void *, const void *),
+                       void (*row_of)(const struct pick *e, const char **cells, char *grade))
+{
+    const char *cells[16];
+    char grade[16];
+
+    if (p->n > 1)
+        qsort(p->v, p->n, sizeof(*p->v), cmp);
+    for (size_t i = 0; i < p->n; i++) {
+        snprintf(grade, sizeof(grade), "%u", p->v[i].grade);
+        row_of(&p->v[i], cells, grade);
+        if (rcl_agg_table_add(t, cells) != 0)
+            return out_of_memory(x);
+    }
+    return 0;
+}
+
+static int collect_measures(struct list_ctx *x, const struct row *r, void *arg)
+{
+    for (size_t i = 0; i < r->s.n_measures; i++) {
+        if (pick_add(x, arg, r, i, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A helper's list is what is still to do or being done: an ended measure is no one's task. */
+static int collect_open_measures(struct list_ctx *x, const struct row *r, void *arg)
+{
+    for (size_t i = 0; i < r->s.n_measures; i++) {
+        if (r->s.measures[i].status != RCL_STATUS_ENDED && pick_add(x, arg, r, i, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const struct rcl_agg_col plan_cols[] = {
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"kind", RCL_AGG_COL_TEXT, "帮扶措施", &measure_words},
+    {"status", RCL_AGG_COL_TEXT, "状态", &status_words},
+    {"helper_role", RCL_AGG_COL_TEXT, "帮扶人", NULL},
+    {"start_date", RCL_AGG_COL_TEXT, "开始日期", NULL},
+    {"end_date", RCL_AGG_COL_TEXT, "结束日期", NULL},
+};
+
+static void plan_row(const struct pick *e, const char **cells, char *grade)
+{
+    const char *row[10] = {e->school_id,
+                           e->school_name,
+                           grade,
+                           e->class_name,
+                           e->name,
+                           rcl_measure_kind_names[e->m.kind],
+                           rcl_measure_status_names[e->m.status],
+                           e->m.helper_role,
+                           e->m.start_date,
+                           e->m.end_date};
+
+    memcpy(cells, row, sizeof(row));
+}
+
+static int list_plans(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct picks p = {0};
+    int ret;
+
+    x->want_details = true;
+    ret = each_student(x, collect_measures, &p);
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp_pick, plan_row);
+    picks_free(&p);
+    return ret;
+}
+
+static const struct rcl_agg_col helper_cols[] = {
+    {"helper_role", RCL_AGG_COL_TEXT, "帮扶人", NULL},
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"kind", RCL_AGG_COL_TEXT, "帮扶措施", &measure_words},
+    {"status", RCL_AGG_COL_TEXT, "状态", &status_words},
+    {"start_date", RCL_AGG_COL_TEXT, "开始日期", NULL},
+};
+
+static void helper_row(const struct pick *e, const char **cells, char *grade)
+{
+    const char *row[9] = {e->m.helper_role,
+                          e->school_id,
+                          e->school_name,
+                          grade,
+                          e->class_name,
+                          e->name,
+                          rcl_measure_kind_names[e->m.kind],
+                          rcl_measure_status_names[e->m.status],
+                          e->m.start_date};
+
+    memcpy(cells, row, sizeof(row));
+}
+
+static int list_helpers(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct picks p = {0};
+    int ret;
+
+    x->want_details = true;
+    t->runs = true;
+    ret = each_student(x, collect_open_measures, &p);
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp_helper, helper_row);
+    picks_free(&p);
+    return ret;
+}
+
+static int collect_feedback(struct list_ctx *x, const struct row *r, void *arg)
+{
+    return r->s.feedback[0] ? pick_add(x, arg, r, 0, r->s.feedback) : 0;
+}
+
+static const struct rcl_agg_col feedback_cols[] = {
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"feedback", RCL_AGG_COL_TEXT, "家长反馈", NULL},
+    {"participation", RCL_AGG_COL_TEXT, "参与情况", &participation_words},
+};
+
+static void feedback_row(const struct pick *e, const char **cells, char *grade)
+{
+    const char *row[7] = {e->school_id,
+                          e->school_name,
+                          grade,
+                          e->class_name,
+                          e->name,
+                          e->text,
+                          rcl_participation_names[e->participation]};
+
+    memcpy(cells, row, sizeof(row));
+}
+
+static int list_feedback(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct picks p = {0};
+    int ret;
+
+    x->want_record = true;
+    ret = each_student(x, collect_feedback, &p);
+
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp_pick, feedback_row);
+    picks_free(&p);
+    return ret;
+}
+
+static int collect_optout(struct list_ctx *x, const struct row *r, void *arg)
+{
+    return r->s.optout_status != RCL_OPTOUT_NONE ? pick_add(x, arg, r, 0, r->s.optout_reason) : 0;
+}
+
+static const struct rcl_agg_col optout_cols[] = {
+    {"status", RCL_AGG_COL_TEXT, "申请状态", &optout_words},
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"reason", RCL_AGG_COL_TEXT, "申请理由", NULL},
+    {"filed", RCL_AGG_COL_TEXT, "申请日期", NULL},
+    {"decided", RCL_AGG_COL_TEXT, "审批日期", NULL},
+    {"participation", RCL_AGG_COL_TEXT, "参与情况", &participation_words},
+};
+
+static void optout_row(const struct pick *e, const char **cells, char *grade)
+{
+    const char *row[10] = {rcl_optout_status_names[e->optout_status],
+                           e->school_id,
+                           e->school_name,
+                           grade,
+                           e->class_name,
+                           e->name,
+                           e->text,
+                           e->filed,
+                           e->decided,
+                           rcl_participation_names[e->participation]};
+
+    memcpy(cells, row, sizeof(row));
+}
+
+static int list_optouts(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct picks p = {0};
+    int ret;
+
+    x->want_record = true;
+    ret = each_student(x, collect_optout, &p);
+
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp_optout, optout_row);
+    picks_free(&p);
+    return ret;
+}
+
+/* ---- platforms ---- */
+
+static const struct rcl_agg_col platform_cols[] = {
+    SCHOOL_COLS,
+    {"profile", RCL_AGG_COL_TEXT, "学校情况", &profile_words},
+    {"platform", RCL_AGG_COL_TEXT, "教学平台", NULL},
+    {"platform_kind", RCL_AGG_COL_TEXT, "平台类型", &platform_words},
+    {"classes", RCL_AGG_COL_TEXT, "使用班级", NULL},
+    {"materials_delivered", RCL_AGG_COL_INT, "教材已发放", NULL},
+    {"materials_total", RCL_AGG_COL_INT, "教材应发放", NULL},
+    {"materials_percent", RCL_AGG_COL_INT, "发放进度(%)", NULL},
+    {"contact_role", RCL_AGG_COL_TEXT, "联系人", NULL},
+};
+
+/* One row per platform of each school; a school without platforms (or without a profile) has
+ * one row, its platform cells empty. */
+static int list_platforms(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    sqlite3_stmt *st = rcl_db_prepare(x->db, RCL_AGG_SQL_LIST_PLATFORMS);
+    char id[RCL_ID_MAX + 1], name[RCL_NAME_MAX + 1], contact[RCL_ROLE_MAX + 1],
+        platform[RCL_PLATFORM_MAX + 1], kind[16], classes[RCL_CLASSES_MAX + 1], n[3][24];
+    const char *cells[10] = {id, name, NULL, platform, kind, classes, n[0], n[1], n[2], contact};
+    int rc, ret = -1;
+
+    if (!st)
+        return store_error(x);
+    bind_school(x, st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool sent = sqlite3_column_int(st, 2) != 0;
+        /* Delivered of total, or a percent only ("75%"): then the counts are 0 of 0. */
+        bool counted = sent && sqlite3_column_int64(st, 5) > 0;
+
+        column_text(st, 0, id, sizeof(id));
+        column_text(st, 1, name, sizeof(name));
+        cells[2] = profile_codes[sent ? 0 : 1];
+        column_text(st, 3, contact, sizeof(contact));
+        n[0][0] = n[1][0] = n[2][0] = '\0';
+        if (counted) {
+            format_uint(n[0], sizeof(n[0]), (uint64_t)sqlite3_column_int64(st, 4));
+            format_uint(n[1], sizeof(n[1]), (uint64_t)sqlite3_column_int64(st, 5));
+        }
+        if (sent)
+            format_uint(n[2], sizeof(n[2]), (uint64_t)sqlite3_column_int64(st, 6));
+        column_text(st, 7, platform, sizeof(platform));
+        column_text(st, 8, kind, sizeof(kind));
+        column_text(st, 9, classes, sizeof(classes));
+        if (rcl_agg_table_add(t, cells) != 0) {
+            out_of_memory(x);
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        store_error(x);
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
 /* ---- the kinds ---- */
 
 struct list_kind {
     const char *name;
     const char *help;    /* one line of --help */
-    bool needs_students; /* a county's student rows: other tiers refuse */
+    const char *holds;   /* what only a county holds that it reads ("student rows"), or NULL */
     bool uses_window;    /* --stale-days means something to it */
     const struct rcl_agg_col *cols;
     size_t ncols;
@@ -557,12 +1027,13 @@ struct list_kind {
 };
 
 #define COLS(a) .cols = (a), .ncols = sizeof(a) / sizeof((a)[0])
+#define STUDENT_ROWS "student rows"
 
 /* A new kind is one entry here (and its fill function above). */
 static const struct list_kind kinds[] = {
     {.name = "blind-spots",
      .help = "students missed and not helped, most urgent first",
-     .needs_students = true,
+     .holds = STUDENT_ROWS,
      COLS(blind_spot_cols),
      .fill = list_blind_spots},
     {.name = "schools",
@@ -572,24 +1043,49 @@ static const struct list_kind kinds[] = {
      .fill = list_schools},
     {.name = "duplicates",
      .help = "students enrolled at two schools or more",
-     .needs_students = true,
+     .holds = STUDENT_ROWS,
      COLS(duplicate_cols),
      .fill = list_duplicates},
     {.name = "groups",
      .help = "per special group: students, lacking, blind spots",
-     .needs_students = true,
+     .holds = STUDENT_ROWS,
      COLS(group_cols),
      .fill = list_groups},
     {.name = "measures",
      .help = "per measure kind and status: students",
-     .needs_students = true,
+     .holds = STUDENT_ROWS,
      COLS(measure_cols),
      .fill = list_measures},
     {.name = "transfers",
      .help = "students transferred out and received by no school of the county",
-     .needs_students = true,
+     .holds = STUDENT_ROWS,
      COLS(transfer_cols),
      .fill = list_transfers},
+    {.name = "plans",
+     .help = "one row per measure: who helps, since and until when, by school, class, name",
+     .holds = STUDENT_ROWS,
+     COLS(plan_cols),
+     .fill = list_plans},
+    {.name = "helpers",
+     .help = "the open measures by helper role: each helper's students, a block each",
+     .holds = STUDENT_ROWS,
+     COLS(helper_cols),
+     .fill = list_helpers},
+    {.name = "platforms",
+     .help = "per school platform: kind and classes; materials delivered; contact role",
+     .holds = "school profiles",
+     COLS(platform_cols),
+     .fill = list_platforms},
+    {.name = "feedback",
+     .help = "students whose family said what they need, by school, class, name",
+     .holds = STUDENT_ROWS,
+     COLS(feedback_cols),
+     .fill = list_feedback},
+    {.name = "optouts",
+     .help = "opt-out applications: pending first (oldest first), approved, rejected",
+     .holds = STUDENT_ROWS,
+     COLS(optout_cols),
+     .fill = list_optouts},
 };
 
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
@@ -623,32 +1119,39 @@ const char *rcl_agg_list_kind_names(void)
 
 const char *rcl_agg_list_help(void)
 {
-    static char help[4096];
+    static char help[8192];
     size_t len;
 
     if (help[0])
         return help;
-    len = (size_t)snprintf(help, sizeof(help),
-                           "usage: rollcall-agg list --db FILE KIND [--format text|csv|json]\n"
-                           "                         [--stale-days N] [--school ID]\n"
-                           "\n"
-                           "Prints a list to act on, one row per line. KIND is one of:\n");
+    len =
+        (size_t)snprintf(help, sizeof(help),
+                         "usage: rollcall-agg list --db FILE KIND [--format text|csv|json]\n"
+                         "                         [--lang zh|en] [--stale-days N] [--school ID]\n"
+                         "\n"
+                         "Prints a list to act on, one row per line. KIND is one of:\n");
     for (int i = 0; i < N_KINDS && len < sizeof(help); i++)
         len += (size_t)snprintf(help + len, sizeof(help) - len, "  %-12s %s%s\n", kinds[i].name,
-                                kinds[i].help, kinds[i].needs_students ? " (county)" : "");
+                                kinds[i].help, kinds[i].holds ? " (county)" : "");
     if (len < sizeof(help))
-        snprintf(help + len, sizeof(help) - len,
-                 "\n"
-                 "Lists marked (county) read student rows, which only a county holds; a city or\n"
-                 "the province says so and exits 1. blind-spots urgency: 1 lacking conditions and\n"
-                 "in a special group, 2 lacking conditions, 3 absent and in a special group,\n"
-                 "4 absent; within one: more groups first, then absent ones, then by school,\n"
-                 "grade, class and name.\n"
-                 "--format: text (aligned columns, the default), csv (opens in Excel) or json.\n"
-                 "--stale-days N: the schools list's window (default: the store's setting); the\n"
-                 "other lists have no window and refuse it.\n"
-                 "--school ID: only that school's rows (duplicates: the students it shares).\n"
-                 "Readable while `run` is running.\n");
+        snprintf(
+            help + len, sizeof(help) - len,
+            "\n"
+            "Lists marked (county) read student rows or school profiles, which only a county\n"
+            "holds; a city or the province says so and exits 1. blind-spots urgency: 1\n"
+            "lacking conditions and in a special group, 2 lacking conditions, 3 absent and in\n"
+            "a special group, 4 absent; within one: more groups first, then absent ones, then\n"
+            "by school, grade, class and name. plans lists every measure, helpers the planned\n"
+            "and in-place ones under each helper role (text: a header over each helper's\n"
+            "rows; no role last); platforms lists a school that sent no profile as none.\n"
+            "--format: text (aligned columns, the default), csv (opens in Excel; CRLF line\n"
+            "ends) or json.\n"
+            "--lang: text and csv headers and words in Chinese (zh, the default) or English\n"
+            "(en: the json keys and codes). json is always English.\n"
+            "--stale-days N: the schools list's window (default: the store's setting); the\n"
+            "other lists have no window and refuse it.\n"
+            "--school ID: only that school's rows (duplicates: the students it shares).\n"
+            "Readable while `run` is running.\n");
     return help;
 }
 
@@ -678,11 +1181,11 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     k = &kinds[opt->kind];
     t->cols = k->cols;
     t->ncols = k->ncols;
-    if (k->needs_students && cfg->tier != RCL_AGG_COUNTY) {
+    if (k->holds && cfg->tier != RCL_AGG_COUNTY) {
         snprintf(err, errlen,
-                 "the %s list is made of student rows, and %s aggregator %s holds none (only "
-                 "per-school summaries; a county holds its students): run it on a county store",
-                 k->name, rcl_agg_tier_names[cfg->tier], cfg->id);
+                 "the %s list is made of %s, and %s aggregator %s holds none (only per-school "
+                 "summaries; a county holds its schools' records): run it on a county store",
+                 k->name, k->holds, rcl_agg_tier_names[cfg->tier], cfg->id);
         return 1;
     }
     x.now = opt->now ? opt->now : (int64_t)time(NULL);
@@ -711,6 +1214,7 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     }
     ret = k->fill(&x, t);
 out:
+    sqlite3_finalize(x.details);
     sqlite3_finalize(st);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return ret;
@@ -729,6 +1233,7 @@ int rcl_agg_list_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         head.tier = rcl_agg_tier_names[cfg->tier];
         head.school = opt->school;
         head.generated_at = opt->now ? opt->now : (int64_t)time(NULL);
+        head.lang = opt->lang;
         if (kinds[opt->kind].uses_window)
             head.stale_seconds = stale_window(cfg, opt);
         if (rcl_agg_table_write(&t, &head, opt->format, out) != 0) {

@@ -423,9 +423,21 @@
 #define RCL_AGG_SQL_LIST_SCHOOL_KNOWN "SELECT count(*) FROM summaries WHERE school_id = ?1"
 #define RCL_AGG_SQL_LIST_STUDENTS                                                                  \
     "SELECT s.school_id, coalesce(m.name, ''), s.pseudonym, s.name, s.grade, s.class,"             \
-    " s.network, s.devices, s.groups, s.participation, s.measures"                                 \
+    " s.network, s.devices, s.groups, s.participation, s.measures, s.feedback, s.measure_details," \
+    " s.optout_status, s.optout_reason, s.optout_filed, s.optout_decided"                          \
     " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
     " WHERE ?1 IS NULL OR s.school_id = ?1"
+/* One student's measure_details, an element a row. */
+#define RCL_AGG_SQL_LIST_DETAILS                                                                   \
+    "SELECT key, json_extract(value, '$.kind'), json_extract(value, '$.helper_role'),"             \
+    " json_extract(value, '$.start_date'), json_extract(value, '$.end_date') FROM json_each(?1)"
+/* Every school, its profile (all NULL when it sent none) and its platforms, one row each. */
+#define RCL_AGG_SQL_LIST_PLATFORMS                                                                 \
+    "SELECT m.school_id, m.name, p.school_id IS NOT NULL, p.contact_role, p.materials_delivered,"  \
+    " p.materials_total, p.materials_percent, pl.name, pl.kind, pl.classes FROM summaries m"       \
+    " LEFT JOIN school_profiles p ON p.school_id = m.school_id"                                    \
+    " LEFT JOIN school_platforms pl ON pl.school_id = m.school_id"                                 \
+    " WHERE ?1 IS NULL OR m.school_id = ?1 ORDER BY m.school_id, pl.idx"
 /* Every row of a pseudonym held by two schools or more (with ?1: one of them is ?1). One
  * sort by pseudonym (window functions) instead of a join: students has no pseudonym index. */
 #define RCL_AGG_SQL_LIST_DUPLICATES                                                                \

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WORDS_MAX 4
+/* The code tables (rcl_*_zh) are the model's: the county's lists write the same words. */
+#define WORDS_MAX RCL_ZH_WORDS
 
 /* ---- Tables ---- */
 
@@ -29,51 +30,6 @@ static const struct {
     [RCL_COL_PARTICIPATION] = {"participation", false, {"参与情况", "参与"}},
     [RCL_COL_PLATFORM] = {"platform", false, {"学习平台", "平台"}},
     [RCL_COL_FEEDBACK] = {"feedback", false, {"家长反馈", "反馈"}},
-};
-
-static const char *const network_zh[RCL_NETWORK_COUNT][WORDS_MAX] = {
-    [RCL_NET_BROADBAND] = {"宽带", "宽带网络", "光纤"},
-    [RCL_NET_MOBILE] = {"移动网络", "移动数据", "手机流量"},
-    [RCL_NET_CABLE_TV] = {"有线电视"},
-};
-
-static const char *const device_zh[RCL_DEVICE_COUNT][WORDS_MAX] = {
-    [RCL_DEV_COMPUTER] = {"电脑", "计算机"},
-    [RCL_DEV_TABLET] = {"平板", "平板电脑"},
-    [RCL_DEV_SMARTPHONE] = {"手机", "智能手机"},
-    [RCL_DEV_TV] = {"电视", "电视机"},
-};
-
-static const char *const group_zh[RCL_GROUP_COUNT][WORDS_MAX] = {
-    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户"},
-    [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难"},
-    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女"},
-    [RCL_GROUP_LEFT_BEHIND] = {"留守", "留守儿童"},
-    [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女"},
-    [RCL_GROUP_DISABLED] = {"残疾", "残疾学生"},
-    [RCL_GROUP_OTHER] = {"其他", "其它"},
-};
-
-static const char *const measure_zh[RCL_MEASURE_KIND_COUNT][WORDS_MAX] = {
-    [RCL_MEASURE_TV_AT_VILLAGE] = {"村集中收看", "村级收看点"},
-    [RCL_MEASURE_LOANED_DEVICE] = {"借用设备", "借用终端"},
-    [RCL_MEASURE_DATA_SUBSIDY] = {"流量补贴"},
-    [RCL_MEASURE_ONE_TO_ONE] = {"一对一帮扶", "一对一"},
-    [RCL_MEASURE_PAPER_MATERIALS] = {"纸质材料", "纸质学习材料"},
-    [RCL_MEASURE_FUNDING] = {"资助", "经费资助"},
-};
-
-static const char *const status_zh[RCL_STATUS_COUNT][WORDS_MAX] = {
-    [RCL_STATUS_PLANNED] = {"计划", "计划中"},
-    [RCL_STATUS_IN_PLACE] = {"已落实", "落实"},
-    [RCL_STATUS_ENDED] = {"已结束", "结束"},
-};
-
-static const char *const participation_zh[RCL_PARTICIPATION_COUNT][WORDS_MAX] = {
-    [RCL_PART_ACTIVE] = {"正常", "正常参与"},
-    [RCL_PART_IRREGULAR] = {"不规律", "不规律参与"},
-    [RCL_PART_ABSENT] = {"缺席", "未参与"},
-    [RCL_PART_OPTED_OUT] = {"申请不参加", "不参加"},
 };
 
 static const char *const grade_zh[12][WORDS_MAX] = {
@@ -98,13 +54,14 @@ struct vocabulary {
 };
 
 static const struct vocabulary lists[] = {
-    [RCL_LIST_NETWORK] = {rcl_network_names, network_zh, RCL_NETWORK_COUNT},
-    [RCL_LIST_DEVICES] = {rcl_device_names, device_zh, RCL_DEVICE_COUNT},
-    [RCL_LIST_GROUPS] = {rcl_group_names, group_zh, RCL_GROUP_COUNT},
-    [RCL_LIST_MEASURES] = {rcl_measure_kind_names, measure_zh, RCL_MEASURE_KIND_COUNT},
+    [RCL_LIST_NETWORK] = {rcl_network_names, rcl_network_zh, RCL_NETWORK_COUNT},
+    [RCL_LIST_DEVICES] = {rcl_device_names, rcl_device_zh, RCL_DEVICE_COUNT},
+    [RCL_LIST_GROUPS] = {rcl_group_names, rcl_group_zh, RCL_GROUP_COUNT},
+    [RCL_LIST_MEASURES] = {rcl_measure_kind_names, rcl_measure_kind_zh, RCL_MEASURE_KIND_COUNT},
 };
-static const struct vocabulary statuses = {rcl_measure_status_names, status_zh, RCL_STATUS_COUNT};
-static const struct vocabulary participations = {rcl_participation_names, participation_zh,
+static const struct vocabulary statuses = {rcl_measure_status_names, rcl_measure_status_zh,
+                                           RCL_STATUS_COUNT};
+static const struct vocabulary participations = {rcl_participation_names, rcl_participation_zh,
                                                  RCL_PARTICIPATION_COUNT};
 
 /* ---- Matching ---- */
@@ -412,11 +369,11 @@ void rcl_sheet_measures_format(const struct rcl_measure *m, size_t n, enum rcl_s
             continue;
         if (pos > 0 && put_str(out, outlen, &pos, "、") != 0)
             return;
-        if (put_str(out, outlen, &pos, measure_zh[m[i].kind][0]) != 0)
+        if (put_str(out, outlen, &pos, rcl_measure_kind_zh[m[i].kind][0]) != 0)
             return;
         if (m[i].status != RCL_STATUS_IN_PLACE &&
             (put_str(out, outlen, &pos, "：") != 0 ||
-             put_str(out, outlen, &pos, status_zh[m[i].status][0]) != 0))
+             put_str(out, outlen, &pos, rcl_measure_status_zh[m[i].status][0]) != 0))
             return;
     }
 }
@@ -425,7 +382,7 @@ const char *rcl_sheet_participation_name(unsigned participation, enum rcl_sheet_
 {
     if (participation >= RCL_PARTICIPATION_COUNT)
         return "";
-    return lang == RCL_SHEET_ZH ? participation_zh[participation][0]
+    return lang == RCL_SHEET_ZH ? rcl_participation_zh[participation][0]
                                 : rcl_participation_names[participation];
 }
 

@@ -25,6 +25,65 @@ const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT] = {
 const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT] = {"live", "recorded", "tv",
                                                                       "other"};
 
+const char *const rcl_network_zh[RCL_NETWORK_COUNT][RCL_ZH_WORDS] = {
+    [RCL_NET_BROADBAND] = {"宽带", "宽带网络", "光纤"},
+    [RCL_NET_MOBILE] = {"移动网络", "移动数据", "手机流量"},
+    [RCL_NET_CABLE_TV] = {"有线电视"},
+};
+
+const char *const rcl_device_zh[RCL_DEVICE_COUNT][RCL_ZH_WORDS] = {
+    [RCL_DEV_COMPUTER] = {"电脑", "计算机"},
+    [RCL_DEV_TABLET] = {"平板", "平板电脑"},
+    [RCL_DEV_SMARTPHONE] = {"手机", "智能手机"},
+    [RCL_DEV_TV] = {"电视", "电视机"},
+};
+
+const char *const rcl_group_zh[RCL_GROUP_COUNT][RCL_ZH_WORDS] = {
+    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户"},
+    [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难"},
+    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女"},
+    [RCL_GROUP_LEFT_BEHIND] = {"留守", "留守儿童"},
+    [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女"},
+    [RCL_GROUP_DISABLED] = {"残疾", "残疾学生"},
+    [RCL_GROUP_OTHER] = {"其他", "其它"},
+};
+
+const char *const rcl_measure_kind_zh[RCL_MEASURE_KIND_COUNT][RCL_ZH_WORDS] = {
+    [RCL_MEASURE_TV_AT_VILLAGE] = {"村集中收看", "村级收看点"},
+    [RCL_MEASURE_LOANED_DEVICE] = {"借用设备", "借用终端"},
+    [RCL_MEASURE_DATA_SUBSIDY] = {"流量补贴"},
+    [RCL_MEASURE_ONE_TO_ONE] = {"一对一帮扶", "一对一"},
+    [RCL_MEASURE_PAPER_MATERIALS] = {"纸质材料", "纸质学习材料"},
+    [RCL_MEASURE_FUNDING] = {"资助", "经费资助"},
+};
+
+const char *const rcl_measure_status_zh[RCL_STATUS_COUNT][RCL_ZH_WORDS] = {
+    [RCL_STATUS_PLANNED] = {"计划", "计划中"},
+    [RCL_STATUS_IN_PLACE] = {"已落实", "落实"},
+    [RCL_STATUS_ENDED] = {"已结束", "结束"},
+};
+
+const char *const rcl_participation_zh[RCL_PARTICIPATION_COUNT][RCL_ZH_WORDS] = {
+    [RCL_PART_ACTIVE] = {"正常", "正常参与"},
+    [RCL_PART_IRREGULAR] = {"不规律", "不规律参与"},
+    [RCL_PART_ABSENT] = {"缺席", "未参与"},
+    [RCL_PART_OPTED_OUT] = {"申请不参加", "不参加"},
+};
+
+const char *const rcl_optout_status_zh[RCL_OPTOUT_STATUS_COUNT][RCL_ZH_WORDS] = {
+    [RCL_OPTOUT_NONE] = {"未申请"},
+    [RCL_OPTOUT_PENDING] = {"待审批"},
+    [RCL_OPTOUT_APPROVED] = {"已批准"},
+    [RCL_OPTOUT_REJECTED] = {"未批准"},
+};
+
+const char *const rcl_platform_kind_zh[RCL_PLATFORM_KIND_COUNT][RCL_ZH_WORDS] = {
+    [RCL_PLATFORM_LIVE] = {"直播"},
+    [RCL_PLATFORM_RECORDED] = {"录播"},
+    [RCL_PLATFORM_TV] = {"电视"},
+    [RCL_PLATFORM_OTHER] = {"其他"},
+};
+
 int rcl_name_find(const char *const *names, int count, const char *word, size_t len)
 {
     for (int i = 0; i < count; i++) {

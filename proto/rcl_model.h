@@ -100,6 +100,21 @@ extern const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT];
 extern const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT];
 extern const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT];
 
+/*
+ * The same codes in Chinese, indexed the same way: the first word is the one
+ * written (the school's export, the county's lists), the others are accepted
+ * too where a sheet is read. One copy for both programs.
+ */
+#define RCL_ZH_WORDS 4
+extern const char *const rcl_network_zh[RCL_NETWORK_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_device_zh[RCL_DEVICE_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_group_zh[RCL_GROUP_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_measure_kind_zh[RCL_MEASURE_KIND_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_measure_status_zh[RCL_STATUS_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_participation_zh[RCL_PARTICIPATION_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_optout_status_zh[RCL_OPTOUT_STATUS_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_platform_kind_zh[RCL_PLATFORM_KIND_COUNT][RCL_ZH_WORDS];
+
 /* Index of 'word' (length len) in names[0..count), or -1. Exact, case-sensitive. */
 int rcl_name_find(const char *const *names, int count, const char *word, size_t len);
 

@@ -147,7 +147,10 @@ class Lists(rh.RollcallTestCase):
         self.assertEqual(obj["scope"], agg.id)
         return obj
 
-    def csv_rows(self, agg, kind, extra=()):
+    def csv_rows(self, agg, kind, extra=(), lang="en"):
+        """The CSV's rows by header: English (the JSON keys and codes) unless lang is None,
+        the default, Chinese."""
+        extra = list(extra) + (["--lang", lang] if lang else [])
         out = self.list(agg, kind, "csv", extra).stdout
         self.assertTrue(out.startswith("\ufeff"), "%s CSV lacks the byte order mark" % kind)
         return out, list(csv.DictReader(io.StringIO(out[1:])))
@@ -260,6 +263,42 @@ class Lists(rh.RollcallTestCase):
         p = self.h.run([rh.AGG, "list", "--help"])
         for kind in ("blind-spots", "schools", "duplicates", "groups", "measures"):
             self.assertIn(kind, p.stdout)
+
+    def test_8_chinese_by_default(self):
+        # Text and CSV are in Chinese unless --lang en: the same rows as the JSON, with
+        # Chinese headers and the codes' words (sets joined by 、, a status after ：).
+        zh = {"poverty_card": "建档立卡", "hardship": "困难", "frontline_family": "一线医务人员子女",
+              "left_behind": "留守", "migrant": "随迁", "disabled": "残疾", "other": "其他",
+              "lacking_conditions": "缺少居家学习条件", "absent": "缺席", "active": "正常",
+              "irregular": "不规律", "opted_out": "申请不参加", "loaned_device": "借用设备",
+              "funding": "资助", "paper_materials": "纸质材料", "data_subsidy": "流量补贴",
+              "tv_at_village": "村集中收看", "one_to_one": "一对一帮扶", "planned": "计划",
+              "ended": "已结束", "in_place": "已落实"}
+
+        def words(cells):
+            out = []
+            for c in cells:
+                kind, _, status = c.partition(":")
+                out.append(zh[kind] + ("：" + zh[status] if status else ""))
+            return "、".join(out)
+
+        want = self.list(self.county, "blind-spots")["rows"]
+        _, rows = self.csv_rows(self.county, "blind-spots", lang=None)
+        self.assertEqual(list(rows[0].keys()), ["紧急程度", "学校代码", "学校", "年级", "班级",
+                                                "姓名", "原因", "特殊群体", "参与情况",
+                                                "帮扶措施"])
+        self.assertEqual([(int(r["紧急程度"]), r["学校代码"], r["姓名"].lstrip("'"), r["原因"],
+                           r["特殊群体"], r["参与情况"], r["帮扶措施"]) for r in rows],
+                         [(w["urgency"], w["school_id"], w["name"], words(w["why"]),
+                           words(w["groups"]), zh[w["participation"]], words(w["measures"]))
+                          for w in want])
+        _, rows = self.csv_rows(self.county, "groups", lang=None)
+        self.assertEqual([r["特殊群体"] for r in rows], [zh[g] for g in rh.GROUPS])
+        _, rows = self.csv_rows(self.county, "schools", lang=None)
+        self.assertEqual([(r["学校代码"], r["状态"]) for r in rows], [(C, "从未上报")])
+        text = self.list(self.county, "measures", "text").stdout.splitlines()
+        self.assertEqual(text[0].split(), ["帮扶措施", "状态", "学生数"])
+        self.assertEqual(text[1].split()[:2], [zh[rh.MEASURES[0]], "计划"])
 
     def test_7_while_a_school_syncs(self):
         # Lists read in one transaction while `run` applies a school's batches: each is whole

@@ -372,7 +372,8 @@ static void test_city(void)
     env = seal(COUNTY, 1, 1, 2, NULL, &b, NULL, &county_node, &len, NULL);
     CHECK(ingest(&ctx, env, len, COUNTY, &r) == 1);
     for (const char *const *k =
-             (const char *const[]){"blind-spots", "duplicates", "groups", "measures", NULL};
+             (const char *const[]){"blind-spots", "duplicates", "groups", "measures", "plans",
+                                   "helpers", "platforms", "feedback", "optouts", NULL};
          *k; k++) {
         CHECK(list(db, &cfg, *k, NULL, 0, &t, err, sizeof(err)) == 1);
         CHECK(strstr(err, "city aggregator 4113 holds none") != NULL);
@@ -391,11 +392,11 @@ static void test_city(void)
     remove_store(path);
 }
 
-static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
-                    enum rcl_agg_list_format format)
+static char *render_in(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
+                       enum rcl_agg_list_format format, enum rcl_agg_list_lang lang)
 {
     struct rcl_agg_list_options o = {
-        .kind = rcl_agg_list_kind_find(kind), .format = format, .now = T0 + 10 * DAY};
+        .kind = rcl_agg_list_kind_find(kind), .format = format, .lang = lang, .now = T0 + 10 * DAY};
     char *buf = NULL, err[256];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -407,6 +408,12 @@ static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *k
     return buf;
 }
 
+static char *render(sqlite3 *db, const struct rcl_agg_config *cfg, const char *kind,
+                    enum rcl_agg_list_format format)
+{
+    return render_in(db, cfg, kind, format, RCL_AGG_LANG_EN);
+}
+
 static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
 {
     char *csv = render(db, cfg, "blind-spots", RCL_AGG_LIST_CSV);
@@ -416,8 +423,8 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(csv && strncmp(csv,
                          "\xEF\xBB\xBF"
                          "urgency,school_id,school_name,grade,class,name,why,"
-                         "groups,participation,measures\n1," SCHOOL ",第一小学,3,3-1,甲,"
-                         "lacking_conditions,poverty_card;left_behind,active,\n",
+                         "groups,participation,measures\r\n1," SCHOOL ",第一小学,3,3-1,甲,"
+                         "lacking_conditions,poverty_card;left_behind,active,\r\n",
                          strlen("\xEF\xBB\xBF") + 150) == 0);
     /* A name a spreadsheet would run is quoted and led by an apostrophe. */
     CHECK(csv && strstr(csv, ",2-1,\"'=SUM(A1)\",lacking_conditions;absent,") != NULL);
@@ -437,9 +444,68 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     free(json);
     free(text);
 
+    /* In Chinese (the default): headers and words; the codes of a set joined by '、', a
+     * measure's status after '：'. */
+    csv = render_in(db, cfg, "blind-spots", RCL_AGG_LIST_CSV, RCL_AGG_LANG_ZH);
+    text = render_in(db, cfg, "blind-spots", RCL_AGG_LIST_TEXT, RCL_AGG_LANG_ZH);
+    CHECK(csv && strstr(csv, "\xEF\xBB\xBF"
+                             "紧急程度,学校代码,学校,年级,班级,姓名,原因,特殊群体,参与情况,"
+                             "帮扶措施\r\n1," SCHOOL ",第一小学,3,3-1,甲,缺少居家学习条件,"
+                             "建档立卡、留守,正常,\r\n") == csv);
+    CHECK(csv && strstr(csv, ",\"'=SUM(A1)\",缺少居家学习条件、缺席,") != NULL);
+    CHECK(csv && strstr(csv, ",纸质材料：计划、流量补贴：计划\r\n") != NULL);
+    CHECK(text && strstr(text, "紧急程度  学校代码") == text);
+    free(csv);
+    free(text);
+
     CHECK(rcl_agg_text_width("学生a") == 5);
     CHECK(rcl_agg_text_width("e\xCC\x81") == 1); /* e and a combining acute accent */
     CHECK(rcl_agg_text_width("") == 0);
+}
+
+/* plans: every measure, its role and dates from measure_details when they are of its kind. */
+static void test_plans(sqlite3 *db, const struct rcl_agg_config *cfg)
+{
+    struct rcl_agg_table t = {0};
+    size_t want = 0, found = 0;
+    char err[256];
+
+    for (size_t i = 0; i < N_STUDENTS; i++)
+        want += students[i].n_measures;
+    CHECK(sqlite3_exec(db,
+                       "UPDATE students SET measure_details = '[{\"kind\":\"loaned_device\","
+                       "\"status\":\"in_place\",\"helper_role\":\"班主任\",\"start_date\":"
+                       "\"2026-02-10\",\"end_date\":\"\"}]' WHERE name IN ('乙', '=SUM(A1)')",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == 0);
+    CHECK(t.nrows == want);
+    for (size_t r = 0; r < t.nrows; r++) {
+        if (strcmp(cell(&t, r, "name"), "乙") == 0) {
+            /* Its one measure is a loaned device: the details are its own. */
+            CHECK_STR(cell(&t, r, "kind"), "loaned_device");
+            CHECK_STR(cell(&t, r, "helper_role"), "班主任");
+            CHECK_STR(cell(&t, r, "start_date"), "2026-02-10");
+            found++;
+        } else if (strcmp(cell(&t, r, "name"), "=SUM(A1)") == 0) {
+            /* Funding, planned: details of another kind are not taken for it. */
+            CHECK_STR(cell(&t, r, "kind"), "funding");
+            CHECK_STR(cell(&t, r, "status"), "planned");
+            CHECK_STR(cell(&t, r, "helper_role"), "");
+            found++;
+        }
+    }
+    CHECK(found == 2);
+    /* Details that cannot be read are an error naming the school and the student. */
+    CHECK(sqlite3_exec(db, "UPDATE students SET measure_details = '[{' WHERE name = '乙'", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "school " SCHOOL) && strstr(err, "'乙'"));
+    /* Lists without details do not read them. */
+    CHECK(list(db, cfg, "blind-spots", NULL, 0, &t, err, sizeof(err)) == 0);
+    CHECK(sqlite3_exec(db, "UPDATE students SET measure_details = '[]' WHERE name = '乙'", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    CHECK(list(db, cfg, "plans", NULL, 0, &t, err, sizeof(err)) == 0 && t.nrows == want);
+    rcl_agg_table_clear(&t);
 }
 
 /* A row the store cannot have been given by ingest is an error that names the school. */
@@ -462,7 +528,8 @@ static void test_unreadable(sqlite3 *db, const struct rcl_agg_config *cfg)
 /* Text: a tab in a name would break the columns, and stands as a space. */
 static void test_text_controls(void)
 {
-    static const struct rcl_agg_col cols[] = {{"name", RCL_AGG_COL_TEXT}, {"n", RCL_AGG_COL_INT}};
+    static const struct rcl_agg_col cols[] = {{"name", RCL_AGG_COL_TEXT, NULL, NULL},
+                                              {"n", RCL_AGG_COL_INT, NULL, NULL}};
     struct rcl_agg_table t = {.cols = cols, .ncols = 2};
     struct rcl_agg_list_head head = {.kind = "x", .scope = "y", .tier = "county"};
     const char *row1[2] = {"a\tb", "7"}, *row2[2] = {"", ""};
@@ -477,6 +544,41 @@ static void test_text_controls(void)
         CHECK_STR(buf, "name  n\na b   7\n-     -\n(2 rows)\n");
     }
     free(buf);
+    rcl_agg_table_clear(&t);
+}
+
+/* Chinese words: a code the table does not know is shown as it is; JSON keeps the codes. */
+static void test_words(void)
+{
+    static const struct rcl_agg_vocab status = {rcl_measure_status_names, rcl_measure_status_zh,
+                                                RCL_STATUS_COUNT, NULL};
+    static const struct rcl_agg_vocab kinds = {rcl_measure_kind_names, rcl_measure_kind_zh,
+                                               RCL_MEASURE_KIND_COUNT, &status};
+    static const struct rcl_agg_col cols[] = {{"m", RCL_AGG_COL_SET, "措施", &kinds},
+                                              {"k", RCL_AGG_COL_TEXT, NULL, &kinds}};
+    struct rcl_agg_table t = {.cols = cols, .ncols = 2};
+    struct rcl_agg_list_head head = {.kind = "x", .scope = "y", .tier = "county"};
+    const char *row[2] = {"funding;bogus:planned;loaned_device:ended", "one_to_one:x"};
+    enum rcl_agg_list_format formats[] = {RCL_AGG_LIST_CSV, RCL_AGG_LIST_CSV, RCL_AGG_LIST_JSON};
+    const char *want[] = {
+        "\xEF\xBB\xBF措施,k\r\n资助、bogus：计划、借用设备：已结束,一对一帮扶：x\r\n",
+        "\xEF\xBB\xBFm,k\r\nfunding;bogus:planned;loaned_device:ended,one_to_one:x\r\n",
+        "\"rows\":[{\"m\":[\"funding\",\"bogus:planned\",\"loaned_device:ended\"],"
+        "\"k\":\"one_to_one:x\"}]"};
+
+    CHECK(rcl_agg_table_add(&t, row) == 0);
+    for (int i = 0; i < 3; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        head.lang = i == 1 ? RCL_AGG_LANG_EN : RCL_AGG_LANG_ZH;
+        CHECK(f && rcl_agg_table_write(&t, &head, formats[i], f) == 0);
+        if (f)
+            fclose(f);
+        CHECK(buf && strstr(buf, want[i]) != NULL);
+        free(buf);
+    }
     rcl_agg_table_clear(&t);
 }
 
@@ -499,6 +601,7 @@ static void test_county(void)
     test_duplicates(db, &cfg);
     test_schools(db, &cfg);
     test_writers(db, &cfg);
+    test_plans(db, &cfg);
     test_unreadable(db, &cfg);
     rcl_db_close(&db);
     remove_store(path);
@@ -525,6 +628,7 @@ int main(void)
     RCL_TEST_RUN(test_county);
     RCL_TEST_RUN(test_city);
     RCL_TEST_RUN(test_text_controls);
+    RCL_TEST_RUN(test_words);
     rmdir(tmpdir);
     return RCL_TEST_RESULT();
 }
