@@ -95,6 +95,10 @@ char *rcl_agg_measure_details_json(const struct rcl_student *s)
         rcl_json_string(&j, m->start_date);
         rcl_json_key(&j, "end_date");
         rcl_json_string(&j, m->end_date);
+        if (m->helper_contact[0]) { /* most measures have none: the key only when there is one */
+            rcl_json_key(&j, "helper_contact");
+            rcl_json_string(&j, m->helper_contact);
+        }
         rcl_json_object_end(&j);
     }
     rcl_json_array_end(&j);

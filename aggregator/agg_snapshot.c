@@ -121,6 +121,9 @@ static int student_row_step(sqlite3_stmt *st, const char *school, const struct r
     sqlite3_bind_text(st, 15, s->optout_reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 16, s->optout_filed, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 17, s->optout_decided, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, s->place_county, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 19, s->place, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 20, s->guardian_contact, -1, SQLITE_STATIC);
     return sqlite3_step(st);
 }
 

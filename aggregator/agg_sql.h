@@ -326,7 +326,20 @@
  */
 #define RCL_AGG_SQL_COUNTY_V2 "DROP INDEX IF EXISTS students_pseudonym;"
 
-#define RCL_AGG_COUNTY_MIGRATIONS {RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2}
+/*
+ * Version 2 -> 3: where the student is now and who to call (the guardian's
+ * phone; each helper's is in measure_details). Kept at the county only:
+ * nothing upward carries them. Both tables, in the same order.
+ */
+#define RCL_AGG_SQL_COUNTY_PLACE_COLS(table)                                                       \
+    "ALTER TABLE " table " ADD COLUMN place_county TEXT NOT NULL DEFAULT '';"                      \
+    "ALTER TABLE " table " ADD COLUMN place TEXT NOT NULL DEFAULT '';"                             \
+    "ALTER TABLE " table " ADD COLUMN guardian_contact TEXT NOT NULL DEFAULT '';"
+#define RCL_AGG_SQL_COUNTY_V3                                                                      \
+    RCL_AGG_SQL_COUNTY_PLACE_COLS("students") RCL_AGG_SQL_COUNTY_PLACE_COLS("students_staging")
+
+#define RCL_AGG_COUNTY_MIGRATIONS                                                                  \
+    {RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2, RCL_AGG_SQL_COUNTY_V3}
 
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \
@@ -391,14 +404,16 @@
 #define RCL_AGG_SQL_STUDENT_PUT_INTO(table)                                                        \
     "INSERT OR REPLACE INTO " table "(school_id, pseudonym, name, grade, class, network, devices," \
     " platform, groups, participation, measures, feedback, measure_details, optout_status,"        \
-    " optout_reason, optout_filed, optout_decided)"                                                \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    " optout_reason, optout_filed, optout_decided, place_county, place, guardian_contact)"         \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"     \
+    " ?19, ?20)"
 /* The same row only when the student is new here: changes() says which it was. */
 #define RCL_AGG_SQL_STUDENT_ADD                                                                    \
     "INSERT INTO students(school_id, pseudonym, name, grade, class, network, devices, platform,"   \
     " groups, participation, measures, feedback, measure_details, optout_status, optout_reason,"   \
-    " optout_filed, optout_decided)"                                                               \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"          \
+    " optout_filed, optout_decided, place_county, place, guardian_contact)"                        \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"     \
+    " ?19, ?20)"                                                                                   \
     " ON CONFLICT(school_id, pseudonym) DO NOTHING"
 #define RCL_AGG_SQL_DEPARTURE_PUT                                                                  \
     "INSERT OR REPLACE INTO departures(school_id, pseudonym, name, grade, class, reason,"          \

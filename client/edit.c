@@ -27,7 +27,9 @@ static int feedback_set(struct rcl_edit *e);
 static int optout_file(struct rcl_edit *e);
 static int optout_decide(struct rcl_edit *e);
 
-#define STUDENT_FIELDS " name grade class network devices groups platform participation feedback "
+#define STUDENT_FIELDS                                                                             \
+    " name grade class network devices groups platform participation feedback place-county place "  \
+    "guardian-contact "
 
 /* Which options each action takes (space-separated, with a blank at each end). */
 static const struct edit_action {
@@ -39,8 +41,8 @@ static const struct edit_action {
     {"student", "add", " id" STUDENT_FIELDS, student_add},
     {"student", "update", " id" STUDENT_FIELDS, student_update},
     {"student", "remove", " id reason to date ", student_remove},
-    {"measure", "add", " id kind role start end ", rcl_edit_measure},
-    {"measure", "plan", " id kind role start end ", rcl_edit_measure},
+    {"measure", "add", " id kind role contact start end ", rcl_edit_measure},
+    {"measure", "plan", " id kind role contact start end ", rcl_edit_measure},
     {"measure", "end", " id kind role end ", rcl_edit_measure},
     {"feedback", NULL, " id text ", feedback_set},
     {"optout", "file", " id reason date ", optout_file},
@@ -127,6 +129,23 @@ int rcl_edit_text(struct rcl_edit *e, const char *name, bool required, char *out
         return -1;
     }
     memcpy(out, v, len + 1);
+    return 0;
+}
+
+int rcl_edit_contact(struct rcl_edit *e, const char *name, char out[RCL_CONTACT_MAX + 1])
+{
+    const char *v = rcl_edit_opt(e, name);
+
+    if (v == NULL)
+        return 0;
+    /* The number is not repeated back: it is personal data, and messages end up in logs. */
+    if (v[0] != '\0' && !rcl_contact_valid(v)) {
+        rcl_edit_fail(e, "--%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' "
+                         "and a leading '+' allowed; at most %d bytes; '' clears it)",
+                      name, RCL_CONTACT_MAX);
+        return -1;
+    }
+    memcpy(out, v, strlen(v) + 1);
     return 0;
 }
 
@@ -239,8 +258,16 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
     if (rcl_edit_text(e, "name", true, s->name, sizeof(s->name)) != 0 ||
         rcl_edit_text(e, "class", true, s->class_name, sizeof(s->class_name)) != 0 ||
         rcl_edit_text(e, "platform", false, s->platform, sizeof(s->platform)) != 0 ||
-        feedback_text(e, "feedback", s->feedback, sizeof(s->feedback)) != 0)
+        feedback_text(e, "feedback", s->feedback, sizeof(s->feedback)) != 0 ||
+        rcl_edit_text(e, "place", false, s->place, sizeof(s->place)) != 0 ||
+        rcl_edit_contact(e, "guardian-contact", s->guardian_contact) != 0)
         return RCL_SCHOOL_EXIT_DATA;
+    if ((v = rcl_edit_opt(e, "place-county")) != NULL) {
+        if (v[0] != '\0' && !rcl_digits_only(v, RCL_COUNTY_LEN))
+            return rcl_edit_fail(e, "--place-county '%s' is not a 6-digit county code ('' clears it)",
+                                 v);
+        snprintf(s->place_county, sizeof(s->place_county), "%s", v);
+    }
     if ((v = rcl_edit_opt(e, "grade")) != NULL) {
         char *end = NULL;
         long g = strtol(v, &end, 10);

@@ -38,6 +38,8 @@ int rcl_edit_text(struct rcl_edit *e, const char *name, bool required, char *out
 
 /* Copies date option name (when given) into out after checking it. 0, or -1 said. */
 int rcl_edit_date(struct rcl_edit *e, const char *name, char out[RCL_DATE_LEN + 1]);
+/* Option name as a phone number (rcl_contact_valid) into out, '' clearing it. 0, or -1 said. */
+int rcl_edit_contact(struct rcl_edit *e, const char *name, char out[RCL_CONTACT_MAX + 1]);
 
 /* The student of --id into s (s->id set even when absent). 1 found, 0 absent, -1 said. */
 int rcl_edit_student(struct rcl_edit *e, struct rcl_student *s);

@@ -83,6 +83,7 @@ int rcl_edit_measure(struct rcl_edit *e)
         memcpy(m->end_date, e->today, sizeof(m->end_date));
     }
     if (rcl_edit_text(e, "role", false, m->helper_role, sizeof(m->helper_role)) != 0 ||
+        rcl_edit_contact(e, "contact", m->helper_contact) != 0 ||
         rcl_edit_date(e, "start", m->start_date) != 0 || rcl_edit_date(e, "end", m->end_date) != 0)
         goto done;
     if (m->start_date[0] && m->end_date[0] && strcmp(m->end_date, m->start_date) < 0) {

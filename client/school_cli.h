@@ -14,7 +14,7 @@
 #include "school_store.h"
 
 #define RCL_SCHOOL_PROGRAM "rollcall-school"
-#define RCL_SCHOOL_OPTS_MAX 16
+#define RCL_SCHOOL_OPTS_MAX 20
 
 /* One option a command accepts. */
 struct rcl_school_option {

@@ -122,7 +122,8 @@ const struct rcl_school_command rcl_school_cmd_student = {
     "student",
     "add|update|remove --db FILE --id ID [--name NAME] [--grade 1-12] [--class CLASS] "
     "[--network SET] [--devices SET] [--groups SET] [--platform TEXT] [--participation P] "
-    "[--feedback TEXT] [--reason R] [--to SCHOOL] [--date YYYY-MM-DD]",
+    "[--feedback TEXT] [--place-county CODE] [--place TEXT] [--guardian-contact PHONE] "
+    "[--reason R] [--to SCHOOL] [--date YYYY-MM-DD]",
     "Edits one student, in one transaction queued for the next sync like an import.\n"
     "  add     a new student: --name, --grade and --class are required, the rest optional\n"
     "  update  changes only the fields given\n"
@@ -131,7 +132,10 @@ const struct rcl_school_command rcl_school_cmd_student = {
     "SET is a ';'-separated list, empty for none: network broadband;mobile;cable_tv,\n"
     "devices computer;tablet;smartphone;tv, groups poverty_card;hardship;\n"
     "frontline_family;left_behind;migrant;disabled;other. P is active, irregular,\n"
-    "absent or opted_out. A removal reaches the county as a departure.",
+    "absent or opted_out. A removal reaches the county as a departure.\n"
+    "Where the student is now, when away from home (a child stuck in a home village):\n"
+    "--place-county the 6-digit county code, --place the village or community; and\n"
+    "--guardian-contact the guardian's phone. These stay at the school and its county.",
     {{"db", "FILE", true},
      {"id", "ID", true},
      {"name", "NAME", false},
@@ -143,6 +147,9 @@ const struct rcl_school_command rcl_school_cmd_student = {
      {"platform", "TEXT", false},
      {"participation", "P", false},
      {"feedback", "TEXT", false},
+     {"place-county", "CODE", false},
+     {"place", "TEXT", false},
+     {"guardian-contact", "PHONE", false},
      {"reason", "R", false},
      {"to", "SCHOOL", false},
      {"date", "YYYY-MM-DD", false}},
@@ -151,19 +158,21 @@ const struct rcl_school_command rcl_school_cmd_student = {
 
 const struct rcl_school_command rcl_school_cmd_measure = {
     "measure",
-    "add|plan|end --db FILE --id ID --kind KIND [--role ROLE] [--start YYYY-MM-DD] "
-    "[--end YYYY-MM-DD]",
+    "add|plan|end --db FILE --id ID --kind KIND [--role ROLE] [--contact PHONE] "
+    "[--start YYYY-MM-DD] [--end YYYY-MM-DD]",
     "Records an assistance measure of one student (\"one person, one policy\").\n"
     "  add   the measure is in place (start date today unless --start)\n"
     "  plan  the measure is planned\n"
     "  end   the planned or in-place measure of KIND has ended (end date today unless --end)\n"
     "KIND is tv_at_village, loaned_device, data_subsidy, one_to_one, paper_materials or\n"
     "funding; ROLE says who helps (e.g. 班主任, village cadre). An open measure of the\n"
-    "same kind is updated rather than listed twice.",
+    "same kind is updated rather than listed twice. PHONE: the helper's phone number\n"
+    "(kept at the school and its county only).",
     {{"db", "FILE", true},
      {"id", "ID", true},
      {"kind", "KIND", false},
      {"role", "ROLE", false},
+     {"contact", "PHONE", false},
      {"start", "YYYY-MM-DD", false},
      {"end", "YYYY-MM-DD", false}},
     "add|plan|end",

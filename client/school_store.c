@@ -56,28 +56,39 @@
     "CREATE TABLE platforms(idx INTEGER PRIMARY KEY, name TEXT NOT NULL,"                          \
     " kind INTEGER NOT NULL, classes TEXT NOT NULL);"
 
+/*
+ * Version 5 -> 6: where a student is now (county code, village or
+ * community) and who to call: the guardian's and each helper's phone.
+ */
+#define SCHOOL_SCHEMA_V6                                                                           \
+    "ALTER TABLE students ADD COLUMN place_county TEXT NOT NULL DEFAULT '';"                       \
+    "ALTER TABLE students ADD COLUMN place TEXT NOT NULL DEFAULT '';"                              \
+    "ALTER TABLE students ADD COLUMN guardian_contact TEXT NOT NULL DEFAULT '';"                   \
+    "ALTER TABLE measure_details ADD COLUMN helper_contact TEXT NOT NULL DEFAULT '';"
+
 static const char *const school_migrations[] = {
     SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
-    RCL_OUTBOX_SQL_V3, SCHOOL_SCHEMA_V5,
+    RCL_OUTBOX_SQL_V3, SCHOOL_SCHEMA_V5, SCHOOL_SCHEMA_V6,
 };
 
 #define STUDENT_COLUMNS                                                                            \
     "student_id, name, grade, class, network, devices, platform, \"groups\", participation, "      \
-    "measures, feedback, optout_status, optout_reason, optout_filed, optout_decided"
+    "measures, feedback, optout_status, optout_reason, optout_filed, optout_decided, "            \
+    "place_county, place, guardian_contact"
 
 #define SQL_STUDENT_GET "SELECT " STUDENT_COLUMNS " FROM students WHERE student_id = ?1"
 #define SQL_STUDENT_EACH "SELECT " STUDENT_COLUMNS " FROM students ORDER BY student_id"
 #define SQL_STUDENT_PUT                                                                            \
     "INSERT OR REPLACE INTO students(" STUDENT_COLUMNS ", updated_at)"                             \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
 #define SQL_STUDENT_COUNT "SELECT count(*) FROM students"
 #define SQL_DETAILS_GET                                                                            \
-    "SELECT idx, kind, helper_role, start_date, end_date FROM measure_details"                     \
+    "SELECT idx, kind, helper_role, start_date, end_date, helper_contact FROM measure_details"     \
     " WHERE student_id = ?1 ORDER BY idx"
 #define SQL_DETAILS_CLEAR "DELETE FROM measure_details WHERE student_id = ?1"
 #define SQL_DETAILS_PUT                                                                            \
-    "INSERT INTO measure_details(student_id, idx, kind, helper_role, start_date, end_date)"        \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    "INSERT INTO measure_details(student_id, idx, kind, helper_role, start_date, end_date,"        \
+    " helper_contact) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 #define SQL_DEPARTURE_FORGET "DELETE FROM departures WHERE student_id = ?1"
 
 sqlite3 *rcl_school_store_open(const char *path, enum rcl_db_mode mode, char *err, size_t errlen)
@@ -232,6 +243,9 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
         column_text(st, 12, out->optout_reason, sizeof(out->optout_reason)) != 0 ||
         column_text(st, 13, out->optout_filed, sizeof(out->optout_filed)) != 0 ||
         column_text(st, 14, out->optout_decided, sizeof(out->optout_decided)) != 0 ||
+        column_text(st, 15, out->place_county, sizeof(out->place_county)) != 0 ||
+        column_text(st, 16, out->place, sizeof(out->place)) != 0 ||
+        column_text(st, 17, out->guardian_contact, sizeof(out->guardian_contact)) != 0 ||
         optout < 0 || optout >= RCL_OPTOUT_STATUS_COUNT || grade < 1 || grade > 12 ||
         part < 0 || part >= RCL_PARTICIPATION_COUNT ||
         rcl_measures_parse(measures, out->measures, &out->n_measures, bad, sizeof(bad)) != 0) {
@@ -274,7 +288,8 @@ static int read_details(sqlite3 *db, struct rcl_student *s)
             continue;
         if (column_text(st, 2, m->helper_role, sizeof(m->helper_role)) != 0 ||
             column_text(st, 3, m->start_date, sizeof(m->start_date)) != 0 ||
-            column_text(st, 4, m->end_date, sizeof(m->end_date)) != 0) {
+            column_text(st, 4, m->end_date, sizeof(m->end_date)) != 0 ||
+            column_text(st, 5, m->helper_contact, sizeof(m->helper_contact)) != 0) {
             RCL_ERROR("school store: a measure_details row of a student is damaged");
             rc = -1;
             break;
@@ -291,8 +306,7 @@ static int read_details(sqlite3 *db, struct rcl_student *s)
 static bool any_details(const struct rcl_student *s)
 {
     for (size_t i = 0; s != NULL && i < s->n_measures; i++) {
-        const struct rcl_measure *m = &s->measures[i];
-        if (m->helper_role[0] || m->start_date[0] || m->end_date[0])
+        if (rcl_measure_has_details(&s->measures[i]))
             return true;
     }
     return false;
@@ -323,7 +337,7 @@ static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rc
     for (size_t i = 0; i < s->n_measures; i++) {
         const struct rcl_measure *m = &s->measures[i];
 
-        if (!m->helper_role[0] && !m->start_date[0] && !m->end_date[0])
+        if (!rcl_measure_has_details(m))
             continue;
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
@@ -332,6 +346,7 @@ static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rc
         sqlite3_bind_text(st, 4, m->helper_role, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, m->start_date, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, m->end_date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, m->helper_contact, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail;
     }
@@ -370,7 +385,9 @@ bool rcl_school_student_equal(const struct rcl_student *a, const struct rcl_stud
         a->n_measures != b->n_measures || strcmp(a->feedback, b->feedback) != 0 ||
         a->optout_status != b->optout_status || strcmp(a->optout_reason, b->optout_reason) != 0 ||
         strcmp(a->optout_filed, b->optout_filed) != 0 ||
-        strcmp(a->optout_decided, b->optout_decided) != 0)
+        strcmp(a->optout_decided, b->optout_decided) != 0 ||
+        strcmp(a->place_county, b->place_county) != 0 || strcmp(a->place, b->place) != 0 ||
+        strcmp(a->guardian_contact, b->guardian_contact) != 0)
         return false;
     for (size_t i = 0; i < a->n_measures; i++) {
         if (!rcl_measure_equal(&a->measures[i], &b->measures[i]))
@@ -404,7 +421,10 @@ static int put_student(sqlite3 *db, const struct rcl_student *s, const struct rc
     sqlite3_bind_text(st, 13, s->optout_reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, s->optout_filed, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, s->optout_decided, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 16, now);
+    sqlite3_bind_text(st, 16, s->place_county, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, s->place, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, s->guardian_contact, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 19, now);
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else

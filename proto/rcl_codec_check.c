@@ -95,6 +95,22 @@ int codec_take_county(const char *field, const char *s, char *dst, char *err, si
     return 0;
 }
 
+int codec_take_contact(const char *field, const char *s, char dst[RCL_CONTACT_MAX + 1], char *err,
+                       size_t errlen)
+{
+    if (s == NULL || s[0] == '\0') {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (!rcl_contact_valid(s)) {
+        codec_err(err, errlen, "%s is not a phone number (5-20 digits, at most %d bytes)", field,
+                  RCL_CONTACT_MAX);
+        return -1;
+    }
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
 int codec_take_date(const char *field, const char *s, char dst[RCL_DATE_LEN + 1], char *err,
                     size_t errlen)
 {

@@ -28,6 +28,9 @@ int codec_take_county(const char *field, const char *s, char *dst, char *err, si
 /* A date: YYYY-MM-DD (rcl_date_valid), or empty when not known. */
 int codec_take_date(const char *field, const char *s, char dst[RCL_DATE_LEN + 1], char *err,
                     size_t errlen);
+/* A phone number (rcl_contact_valid) into dst, or empty; never quoted back in err. */
+int codec_take_contact(const char *field, const char *s, char dst[RCL_CONTACT_MAX + 1], char *err,
+                       size_t errlen);
 /* A school code: exactly 10 digits, or empty when not known. */
 int codec_take_school_code(const char *field, const char *s, char dst[RCL_ID_MAX + 1], char *err,
                            size_t errlen);

@@ -27,7 +27,9 @@ static int measure_from_wire(const Rollcall__Measure *m, struct rcl_measure *out
                           sizeof(out->helper_role), err, errlen) != 0 ||
         codec_take_date("student.measures.start_date", m->start_date, out->start_date, err,
                         errlen) != 0 ||
-        codec_take_date("student.measures.end_date", m->end_date, out->end_date, err, errlen) != 0)
+        codec_take_date("student.measures.end_date", m->end_date, out->end_date, err, errlen) != 0 ||
+        codec_take_contact("student.measures.helper_contact", m->helper_contact,
+                           out->helper_contact, err, errlen) != 0)
         return -1;
     /* Same-length ISO dates compare as text. */
     if (out->start_date[0] && out->end_date[0] && strcmp(out->end_date, out->start_date) < 0) {
@@ -115,7 +117,13 @@ int codec_student_from_wire(const Rollcall__Student *w, struct rcl_student *s, c
     }
     s->n_measures = w->n_measures;
     if (codec_take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
-                          errlen) != 0)
+                          errlen) != 0 ||
+        codec_take_county("student.place_county", w->place_county, s->place_county, err,
+                          errlen) != 0 ||
+        codec_take_string("student.place", w->place, s->place, sizeof(s->place), err, errlen) !=
+            0 ||
+        codec_take_contact("student.guardian_contact", w->guardian_contact, s->guardian_contact,
+                           err, errlen) != 0)
         return -1;
     return optout_from_wire(w, s, err, errlen);
 }
@@ -145,6 +153,7 @@ void codec_student_to_wire(struct rcl_student *s, Rollcall__Student *w,
         m->helper_role = s->measures[i].helper_role;
         m->start_date = s->measures[i].start_date;
         m->end_date = s->measures[i].end_date;
+        m->helper_contact = s->measures[i].helper_contact;
         scratch->measure_ptrs[i] = m;
     }
     w->n_measures = nm;
@@ -154,6 +163,9 @@ void codec_student_to_wire(struct rcl_student *s, Rollcall__Student *w,
     w->optout_reason = s->optout_reason;
     w->optout_filed = s->optout_filed;
     w->optout_decided = s->optout_decided;
+    w->place_county = s->place_county;
+    w->place = s->place;
+    w->guardian_contact = s->guardian_contact;
 }
 
 /* ---- Tombstone ---- */

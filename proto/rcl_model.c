@@ -273,22 +273,24 @@ size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, siz
     return pos;
 }
 
-static bool has_details(const struct rcl_measure *m)
+bool rcl_measure_has_details(const struct rcl_measure *m)
 {
-    return m->helper_role[0] != '\0' || m->start_date[0] != '\0' || m->end_date[0] != '\0';
+    return m->helper_role[0] != '\0' || m->start_date[0] != '\0' || m->end_date[0] != '\0' ||
+           m->helper_contact[0] != '\0';
 }
 
 void rcl_measures_keep_details(struct rcl_measure *m, size_t n, const struct rcl_measure *old,
                                size_t n_old)
 {
     for (size_t i = 0; i < n; i++) {
-        if (has_details(&m[i]))
+        if (rcl_measure_has_details(&m[i]))
             continue;
         for (size_t k = 0; k < n_old; k++) {
-            if (old[k].kind == m[i].kind && has_details(&old[k])) {
+            if (old[k].kind == m[i].kind && rcl_measure_has_details(&old[k])) {
                 memcpy(m[i].helper_role, old[k].helper_role, sizeof(m[i].helper_role));
                 memcpy(m[i].start_date, old[k].start_date, sizeof(m[i].start_date));
                 memcpy(m[i].end_date, old[k].end_date, sizeof(m[i].end_date));
+                memcpy(m[i].helper_contact, old[k].helper_contact, sizeof(m[i].helper_contact));
                 break;
             }
         }
@@ -299,7 +301,8 @@ bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b)
 {
     return a->kind == b->kind && a->status == b->status &&
            strcmp(a->helper_role, b->helper_role) == 0 &&
-           strcmp(a->start_date, b->start_date) == 0 && strcmp(a->end_date, b->end_date) == 0;
+           strcmp(a->start_date, b->start_date) == 0 && strcmp(a->end_date, b->end_date) == 0 &&
+           strcmp(a->helper_contact, b->helper_contact) == 0;
 }
 
 static int digits(const char *s, size_t n)
@@ -339,6 +342,23 @@ bool rcl_date_valid(const char *s)
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return false;
     return true;
+}
+
+bool rcl_contact_valid(const char *s)
+{
+    size_t len, n_digits = 0;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > RCL_CONTACT_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c >= '0' && c <= '9')
+            n_digits++;
+        else if (c == '+' ? i != 0 : !(c == ' ' || c == '-' || c == '(' || c == ')'))
+            return false;
+    }
+    return n_digits >= 5 && n_digits <= 20;
 }
 
 void rcl_totals_add_student(struct rcl_totals *t, const struct rcl_student *s)

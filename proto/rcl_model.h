@@ -26,6 +26,8 @@
 #define RCL_ROLE_MAX 48           /* a helper's or contact's role, e.g. 班主任 */
 #define RCL_DATE_LEN 10           /* YYYY-MM-DD */
 #define RCL_OPTOUT_REASON_MAX 300
+#define RCL_PLACE_MAX 96   /* a village or community, e.g. 某某镇某某村 */
+#define RCL_CONTACT_MAX 32 /* a phone number as written, e.g. +86 138-0000-0000 */
 #define RCL_PLATFORMS_MAX 16
 #define RCL_CLASSES_MAX 120 /* the classes a platform serves, free text */
 
@@ -137,6 +139,7 @@ struct rcl_measure {
     char helper_role[RCL_ROLE_MAX + 1];
     char start_date[RCL_DATE_LEN + 1]; /* YYYY-MM-DD or empty */
     char end_date[RCL_DATE_LEN + 1];   /* YYYY-MM-DD or empty */
+    char helper_contact[RCL_CONTACT_MAX + 1]; /* a phone number (rcl_contact_valid) or empty */
 };
 
 /*
@@ -162,6 +165,10 @@ struct rcl_student {
     char optout_reason[RCL_OPTOUT_REASON_MAX + 1];
     char optout_filed[RCL_DATE_LEN + 1];
     char optout_decided[RCL_DATE_LEN + 1];
+    /* Where the student is now, when away (a county code and a village), and who to call. */
+    char place_county[RCL_COUNTY_LEN + 1];
+    char place[RCL_PLACE_MAX + 1];
+    char guardian_contact[RCL_CONTACT_MAX + 1]; /* rcl_contact_valid, or empty */
 };
 
 /* A student who left a school: what the tombstone carries to the county. */
@@ -208,7 +215,10 @@ size_t rcl_measures_format(const struct rcl_measure *m, size_t n, char *out, siz
 void rcl_measures_keep_details(struct rcl_measure *m, size_t n, const struct rcl_measure *old,
                                size_t n_old);
 
-/* True when a and b hold the same kind, status, role and dates. */
+/* True when m has a helper role, a date or a helper contact beyond its kind and status. */
+bool rcl_measure_has_details(const struct rcl_measure *m);
+
+/* True when a and b hold the same kind, status, role, dates and contact. */
 bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b);
 
 /*
@@ -216,6 +226,14 @@ bool rcl_measure_equal(const struct rcl_measure *a, const struct rcl_measure *b)
  * empty string is not a date: callers allow it where a date is optional.
  */
 bool rcl_date_valid(const char *s);
+
+/*
+ * True for a phone number as people write it: 5 to 20 digits, with blanks,
+ * '-', '(', ')' between them and an optional leading '+', at most
+ * RCL_CONTACT_MAX bytes. The empty string is not one: callers allow it
+ * where a contact is optional.
+ */
+bool rcl_contact_valid(const char *s);
 
 /* True when s is exactly len ASCII digits (a school code, a county code). */
 bool rcl_digits_only(const char *s, size_t len);

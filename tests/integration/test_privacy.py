@@ -6,7 +6,9 @@ allowed there: the county organises the help).
 province 41 ── city 4101 ── county 410102 ── 2 schools. After a full sync the
 stores' raw bytes (main file and any -wal) and a dump of every table are
 searched for every student number (and the 18-digit ID number inside it) and
-every student name from the CSVs.
+every student name from the CSVs; and for where some of them are now (a village) and
+the phone numbers of their guardians and helpers, which only the school and its county
+may hold, and no process may log.
 """
 
 import glob
@@ -63,6 +65,20 @@ class Privacy(rh.RollcallTestCase):
             agg.start()
         for i, s in enumerate(cls.schools):
             s.generate(200, 31 + i)
+        # Where a few students are now and who to call: county and school only.
+        cls.places, cls.contacts = set(), set()
+        for i, s in enumerate(cls.schools):
+            for k, row in enumerate(s.rows[:5]):
+                place, guardian = "张庄村%d组" % (10 * i + k), "138 0010 %04d" % (10 * i + k)
+                helper = "+86 139-0020-%04d" % (10 * i + k)
+                h.run([rh.SCHOOL, "student", "update", "--db", s.db, "--id", row["student_id"],
+                       "--place-county", "411381", "--place", place,
+                       "--guardian-contact", guardian])
+                h.run([rh.SCHOOL, "measure", "add", "--db", s.db, "--id", row["student_id"],
+                       "--kind", "one_to_one", "--role", "班主任", "--contact", helper])
+                cls.places.add(place)
+                cls.contacts.update([guardian, helper])
+        for s in cls.schools:
             s.sync()
         cls.ids, cls.names = set(), set()
         for s in cls.schools:
@@ -77,7 +93,8 @@ class Privacy(rh.RollcallTestCase):
 
         def arrived():
             r = cls.prov.report()
-            return r["totals"]["students"] == total and r["completeness"]["reported"] == 2
+            return (r["totals"]["students"] == total and r["completeness"]["reported"] == 2
+                    and r["totals"]["measures"]["one_to_one"] >= 10)
 
         rh.wait_until(arrived, 30, "the province to count every student")
 
@@ -102,14 +119,21 @@ class Privacy(rh.RollcallTestCase):
         r = self.county.report()
         self.assertEqual(r["totals"]["students"], sum(len(s.rows) for s in self.schools))
         self.county.stop()
-        found = self.find(dump(self.county.db), self.names)
+        blob = dump(self.county.db)
+        found = self.find(blob, self.names)
         self.assertGreater(len(found), 0, "the county store should hold the students' names")
+        self.assertEqual(self.find(blob, self.places), sorted(self.places),
+                         "the county finds the children where they are")
+        self.assertEqual(self.find(blob, self.contacts), sorted(self.contacts),
+                         "the county holds whom to call")
         self.county.start()
 
     def test_2_running_stores_hold_no_ids_or_names(self):
         for agg in (self.prov, self.city):
             self.scan_raw(agg, self.ids, "student ids (%s running)" % agg.id)
             self.scan_raw(agg, self.names, "student names (%s running)" % agg.id)
+            self.scan_raw(agg, self.places, "places (%s running)" % agg.id)
+            self.scan_raw(agg, self.contacts, "phone numbers (%s running)" % agg.id)
         self.scan_raw(self.county, self.ids, "student ids (county running)")
 
     def test_3_stopped_stores_hold_no_ids_or_names(self):
@@ -120,8 +144,18 @@ class Privacy(rh.RollcallTestCase):
             self.scan_raw(agg, self.names, "student names (%s)" % agg.id)
             self.scan_dump(agg, self.ids, "student ids (%s)" % agg.id)
             self.scan_dump(agg, self.names, "student names (%s)" % agg.id)
+            self.scan_dump(agg, self.places, "places (%s)" % agg.id)
+            self.scan_dump(agg, self.contacts, "phone numbers (%s)" % agg.id)
         self.scan_raw(self.county, self.ids, "student ids (county)")
         self.scan_dump(self.county, self.ids, "student ids (county)")
+
+    def test_4_no_log_holds_a_phone_number(self):
+        logs = [p for p in glob.glob(self.h.path("*.log")) + glob.glob(self.h.path("*.last"))]
+        self.assertGreater(len(logs), 0)
+        for path in logs:
+            with open(path, "rb") as f:
+                found = self.find(f.read(), self.contacts)
+            self.assertEqual(found, [], "phone numbers in %s" % os.path.basename(path))
 
 
 if __name__ == "__main__":

@@ -89,13 +89,14 @@ struct wstudent {
     size_t n_measures;
     uint64_t mkind, mstatus;
     const char *feedback;
+    const char *place_county, *place, *guardian_contact, *helper_contact; /* NULL: absent */
 };
 
 static inline struct wstudent good_wstudent(void)
 {
     struct wstudent w = {
         RCL_PSEUDONYM_BYTES,    "\xE6\x9D\x8E\xE5\x9B\x9B", 3, "3-1", 1, 4, "CCTV", 1, 0, 1, 1, 1,
-        "needs a loaned tablet"};
+        "needs a loaned tablet", NULL, NULL, NULL, NULL};
     return w;
 }
 
@@ -118,9 +119,17 @@ static inline struct pb *wire_student_change(uint64_t seq, const struct wstudent
         struct pb m = {0};
         pb_uint(&m, 1, w->mkind);
         pb_uint(&m, 2, w->mstatus);
+        if (w->helper_contact)
+            pb_str(&m, 6, w->helper_contact);
         pb_msg(st, 10, &m);
     }
     pb_str(st, 11, w->feedback);
+    if (w->place_county)
+        pb_str(st, 16, w->place_county);
+    if (w->place)
+        pb_str(st, 17, w->place);
+    if (w->guardian_contact)
+        pb_str(st, 18, w->guardian_contact);
     pb_uint(ch, 1, seq);
     pb_msg(ch, 2, st);
     free(st);

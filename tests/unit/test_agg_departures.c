@@ -220,7 +220,12 @@ static void test_old_county_migrated(void)
     CHECK(count(db, "SELECT count(*) FROM school_profiles") == 0);
     CHECK(count(db, "SELECT count(*) FROM pragma_table_info('students_staging') WHERE name ="
                     " 'optout_decided'") == 1);
-    CHECK(count(db, "SELECT value FROM meta WHERE key = 'county_schema'") == 2);
+    CHECK(count(db, "SELECT value FROM meta WHERE key = 'county_schema'") == 3);
+    /* Where the student is and who to call, in both tables, empty for the old rows. */
+    CHECK(count(db, "SELECT count(*) FROM students WHERE place_county = '' AND place = ''"
+                    " AND guardian_contact = ''") == 1);
+    CHECK(count(db, "SELECT count(*) FROM pragma_table_info('students_staging') WHERE name ="
+                    " 'guardian_contact'") == 1);
     /* The index on pseudonyms was made, then dropped again (it slowed every upsert). */
     CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'students_pseudonym'") == 0);
     rcl_db_close(&db);

@@ -250,6 +250,29 @@ static void test_student_refusals(void)
     w.feedback = "bad \x01 control";
     EXPECT_STUDENT_REFUSED(w, "student.feedback");
 
+    /* Where the student is and who to call; a bad number is never quoted back. */
+    w = good_wstudent();
+    w.place_county = "411381";
+    w.place = "\xE5\xBC\xA0\xE5\xBA\x84\xE6\x9D\x91"; /* 张庄村 */
+    w.guardian_contact = "+86 138-0000-1234";
+    w.helper_contact = "(0377) 6200 1234";
+    EXPECT_STUDENT_OK(w);
+    w.place_county = "41138";
+    EXPECT_STUDENT_REFUSED(w, "student.place_county");
+    w.place_county = "411381";
+    w.guardian_contact = "1234";
+    EXPECT_STUDENT_REFUSED(w, "student.guardian_contact");
+    w.guardian_contact = "138 0000 1234 ext";
+    EXPECT_STUDENT_REFUSED(w, "student.guardian_contact");
+    w.guardian_contact = "13800001234";
+    w.helper_contact = "1-3+8000012345";
+    EXPECT_STUDENT_REFUSED(w, "student.measures.helper_contact");
+    s = repeat('v', RCL_PLACE_MAX + 1);
+    w = good_wstudent();
+    w.place = s;
+    EXPECT_STUDENT_REFUSED(w, "student.place");
+    free(s);
+
     w = good_wstudent();
     w.network = RCL_BIT(RCL_NETWORK_COUNT) - 1;
     EXPECT_STUDENT_OK(w);
