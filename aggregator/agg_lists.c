@@ -29,7 +29,7 @@ struct list_ctx {
     const struct rcl_agg_list_options *opt;
     int64_t now, stale_seconds;
     bool want_details;     /* each_student reads the measures' roles and dates */
-    bool want_record;      /* each_student reads the feedback and the opt-out application */
+    bool want_record;      /* each_student reads feedback, opt-out application, place, contact */
     sqlite3_stmt *details; /* RCL_AGG_SQL_LIST_DETAILS, prepared on first use */
     char *err;
     size_t errlen;
@@ -91,6 +91,7 @@ static int read_details(struct list_ctx *x, const char *school, const char *json
         column_text(x->details, 2, m->helper_role, sizeof(m->helper_role));
         column_text(x->details, 3, m->start_date, sizeof(m->start_date));
         column_text(x->details, 4, m->end_date, sizeof(m->end_date));
+        column_text(x->details, 5, m->helper_contact, sizeof(m->helper_contact));
     }
     if (rc != SQLITE_DONE) {
         snprintf(x->err, x->errlen,
@@ -103,7 +104,10 @@ static int read_details(struct list_ctx *x, const char *school, const char *json
     return 0;
 }
 
-/* The feedback and the opt-out application of the student row at st (columns 11, 13-16). */
+/*
+ * The feedback, the opt-out application, where the student is now and the
+ * guardian's phone, of the student row at st (columns 11, 13-19).
+ */
 static int read_record(struct list_ctx *x, sqlite3_stmt *st, struct row *r)
 {
     char optout[16];
@@ -114,6 +118,9 @@ static int read_record(struct list_ctx *x, sqlite3_stmt *st, struct row *r)
     column_text(st, 14, r->s.optout_reason, sizeof(r->s.optout_reason));
     column_text(st, 15, r->s.optout_filed, sizeof(r->s.optout_filed));
     column_text(st, 16, r->s.optout_decided, sizeof(r->s.optout_decided));
+    column_text(st, 17, r->s.place_county, sizeof(r->s.place_county));
+    column_text(st, 18, r->s.place, sizeof(r->s.place));
+    column_text(st, 19, r->s.guardian_contact, sizeof(r->s.guardian_contact));
     status = rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
     if (status < 0) {
         snprintf(x->err, x->errlen,
@@ -665,6 +672,10 @@ struct pick {
     size_t index; /* the measure's place among the student's */
     struct rcl_measure m;
     char filed[RCL_DATE_LEN + 1], decided[RCL_DATE_LEN + 1];
+    char place_county[RCL_COUNTY_LEN + 1], place[RCL_PLACE_MAX + 1];
+    char guardian_contact[RCL_CONTACT_MAX + 1];
+    unsigned condition;
+    bool blind_spot;
     char *text; /* feedback, or the opt-out reason: malloc'd */
 };
 
@@ -695,6 +706,11 @@ static int pick_add(struct list_ctx *x, struct picks *p, const struct row *r, si
         e->m = r->s.measures[index];
     memcpy(e->filed, r->s.optout_filed, sizeof(e->filed));
     memcpy(e->decided, r->s.optout_decided, sizeof(e->decided));
+    memcpy(e->place_county, r->s.place_county, sizeof(e->place_county));
+    memcpy(e->place, r->s.place, sizeof(e->place));
+    memcpy(e->guardian_contact, r->s.guardian_contact, sizeof(e->guardian_contact));
+    e->condition = rcl_student_condition(&r->s);
+    e->blind_spot = rcl_student_is_blind_spot(&r->s);
     if (text && !(e->text = strdup(text)))
         return out_of_memory(x);
     p->n++;
@@ -800,11 +816,12 @@ static const struct rcl_agg_col plan_cols[] = {
     {"helper_role", RCL_AGG_COL_TEXT, "帮扶人", NULL},
     {"start_date", RCL_AGG_COL_TEXT, "开始日期", NULL},
     {"end_date", RCL_AGG_COL_TEXT, "结束日期", NULL},
+    {"helper_contact", RCL_AGG_COL_TEXT, "帮扶人电话", NULL},
 };
 
 static void plan_row(const struct pick *e, const char **cells, char *grade)
 {
-    const char *row[10] = {e->school_id,
+    const char *row[11] = {e->school_id,
                            e->school_name,
                            grade,
                            e->class_name,
@@ -813,7 +830,8 @@ static void plan_row(const struct pick *e, const char **cells, char *grade)
                            rcl_measure_status_names[e->m.status],
                            e->m.helper_role,
                            e->m.start_date,
-                           e->m.end_date};
+                           e->m.end_date,
+                           e->m.helper_contact};
 
     memcpy(cells, row, sizeof(row));
 }
@@ -838,11 +856,12 @@ static const struct rcl_agg_col helper_cols[] = {
     {"kind", RCL_AGG_COL_TEXT, "帮扶措施", &measure_words},
     {"status", RCL_AGG_COL_TEXT, "状态", &status_words},
     {"start_date", RCL_AGG_COL_TEXT, "开始日期", NULL},
+    {"helper_contact", RCL_AGG_COL_TEXT, "帮扶人电话", NULL},
 };
 
 static void helper_row(const struct pick *e, const char **cells, char *grade)
 {
-    const char *row[9] = {e->m.helper_role,
+    const char *row[10] = {e->m.helper_role,
                           e->school_id,
                           e->school_name,
                           grade,
@@ -850,7 +869,8 @@ static void helper_row(const struct pick *e, const char **cells, char *grade)
                           e->name,
                           rcl_measure_kind_names[e->m.kind],
                           rcl_measure_status_names[e->m.status],
-                          e->m.start_date};
+                          e->m.start_date,
+                          e->m.helper_contact};
 
     memcpy(cells, row, sizeof(row));
 }
@@ -949,6 +969,73 @@ static int list_optouts(struct list_ctx *x, struct rcl_agg_table *t)
 
     if (ret == 0)
         ret = picks_write(x, t, &p, cmp_optout, optout_row);
+    picks_free(&p);
+    return ret;
+}
+
+/* ---- places: where students are now, for organising help there ---- */
+
+static int collect_place(struct list_ctx *x, const struct row *r, void *arg)
+{
+    return r->s.place_county[0] || r->s.place[0] ? pick_add(x, arg, r, 0, NULL) : 0;
+}
+
+/* By county code and village, then as cmp_pick: one village's children together. */
+static int cmp_place(const void *pa, const void *pb)
+{
+    const struct pick *a = pa, *b = pb;
+    int c;
+
+    if ((c = strcmp(a->place_county, b->place_county)) != 0)
+        return c;
+    if ((c = strcmp(a->place, b->place)) != 0)
+        return c;
+    return cmp_pick(pa, pb);
+}
+
+static const char *const yes_no_codes[] = {"yes", "no"};
+static const char *const yes_no_zh[][RCL_ZH_WORDS] = {{"是"}, {"否"}};
+static const struct rcl_agg_vocab yes_no_words = {yes_no_codes, yes_no_zh, 2, NULL};
+static const char *const condition_zh[][RCL_ZH_WORDS] = {{"可在线学习"}, {"仅电视"}, {"无条件"}};
+static const struct rcl_agg_vocab condition_words = {rcl_condition_names, condition_zh,
+                                                     RCL_CONDITION_COUNT, NULL};
+
+static const struct rcl_agg_col place_cols[] = {
+    {"place_county", RCL_AGG_COL_TEXT, "所在区县代码", NULL},
+    {"place", RCL_AGG_COL_TEXT, "所在村（社区）", NULL},
+    SCHOOL_COLS,
+    STUDENT_COLS,
+    {"condition", RCL_AGG_COL_TEXT, "居家学习条件", &condition_words},
+    {"blind_spot", RCL_AGG_COL_TEXT, "盲点", &yes_no_words},
+    {"guardian_contact", RCL_AGG_COL_TEXT, "监护人电话", NULL},
+};
+
+static void place_row(const struct pick *e, const char **cells, char *grade)
+{
+    const char *row[10] = {e->place_county,
+                           e->place,
+                           e->school_id,
+                           e->school_name,
+                           grade,
+                           e->class_name,
+                           e->name,
+                           rcl_condition_names[e->condition],
+                           yes_no_codes[e->blind_spot ? 0 : 1],
+                           e->guardian_contact};
+
+    memcpy(cells, row, sizeof(row));
+}
+
+static int list_places(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    struct picks p = {0};
+    int ret;
+
+    x->want_record = true;
+    t->runs = true;
+    ret = each_student(x, collect_place, &p);
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp_place, place_row);
     picks_free(&p);
     return ret;
 }
@@ -1086,6 +1173,11 @@ static const struct list_kind kinds[] = {
      .holds = STUDENT_ROWS,
      COLS(optout_cols),
      .fill = list_optouts},
+    {.name = "places",
+     .help = "students away from home, by the county and village they are in, with whom to call",
+     .holds = STUDENT_ROWS,
+     COLS(place_cols),
+     .fill = list_places},
 };
 
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))

@@ -439,13 +439,15 @@
 #define RCL_AGG_SQL_LIST_STUDENTS                                                                  \
     "SELECT s.school_id, coalesce(m.name, ''), s.pseudonym, s.name, s.grade, s.class,"             \
     " s.network, s.devices, s.groups, s.participation, s.measures, s.feedback, s.measure_details," \
-    " s.optout_status, s.optout_reason, s.optout_filed, s.optout_decided"                          \
+    " s.optout_status, s.optout_reason, s.optout_filed, s.optout_decided, s.place_county,"         \
+    " s.place, s.guardian_contact"                                                                 \
     " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
     " WHERE ?1 IS NULL OR s.school_id = ?1"
 /* One student's measure_details, an element a row. */
 #define RCL_AGG_SQL_LIST_DETAILS                                                                   \
     "SELECT key, json_extract(value, '$.kind'), json_extract(value, '$.helper_role'),"             \
-    " json_extract(value, '$.start_date'), json_extract(value, '$.end_date') FROM json_each(?1)"
+    " json_extract(value, '$.start_date'), json_extract(value, '$.end_date'),"                     \
+    " json_extract(value, '$.helper_contact') FROM json_each(?1)"
 /* Every school, its profile (all NULL when it sent none) and its platforms, one row each. */
 #define RCL_AGG_SQL_LIST_PLATFORMS                                                                 \
     "SELECT m.school_id, m.name, p.school_id IS NOT NULL, p.contact_role, p.materials_delivered,"  \

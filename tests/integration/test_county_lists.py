@@ -39,9 +39,9 @@ ZH = {
 OPTOUT_ZH = {"pending": "待审批", "approved": "已批准", "rejected": "未批准"}
 
 PLAN_HEADER_ZH = ["学校代码", "学校", "年级", "班级", "姓名", "帮扶措施", "状态", "帮扶人",
-                  "开始日期", "结束日期"]
+                  "开始日期", "结束日期", "帮扶人电话"]
 PLAN_KEYS = ["school_id", "school_name", "grade", "class", "name", "kind", "status",
-             "helper_role", "start_date", "end_date"]
+             "helper_role", "start_date", "end_date", "helper_contact"]
 
 
 def sid(birth, seq):
@@ -99,7 +99,8 @@ class CountyLists(rh.RollcallTestCase):
                 for item in rh._items(r["assistance"]):
                     kind, _, status = item.partition(":")
                     ms.append({"kind": kind.strip(), "status": status.strip() or "in_place",
-                               "helper_role": "", "start_date": "", "end_date": ""})
+                               "helper_role": "", "start_date": "", "end_date": "",
+                               "helper_contact": ""})
                 cls.model[s][r["student_id"]] = {
                     "name": r["name"], "grade": int(r["grade"]), "class": r["class"],
                     "measures": ms, "feedback": "", "optout": None,
@@ -124,7 +125,7 @@ class CountyLists(rh.RollcallTestCase):
         m = next((m for m in ms if m["kind"] == kind and m["status"] != "ended"), None)
         if m is None:
             m = {"kind": kind, "status": "", "helper_role": "", "start_date": "",
-                 "end_date": ""}
+                 "end_date": "", "helper_contact": ""}
             ms.append(m)
         m["status"] = {"add": "in_place", "plan": "planned", "end": "ended"}[action]
         for k, v in (("helper_role", role), ("start_date", start), ("end_date", end)):
