@@ -1,8 +1,8 @@
 /*
- * agg_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
- * mark, formula-guarded cells) or one JSON object.
+ * rcl_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
+ * mark, formula-guarded cells, CRLF) or one JSON object.
  */
-#include "agg_list_out.h"
+#include "rcl_list_out.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -175,14 +175,14 @@ static void write_csv(const struct rcl_agg_table *t, FILE *out)
             fputc(',', out);
         rcl_csv_field(out, t->cols[c].name);
     }
-    fputc('\n', out);
+    fputs("\r\n", out);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c > 0)
                 fputc(',', out);
             rcl_csv_field(out, cell(t, r, c));
         }
-        fputc('\n', out);
+        fputs("\r\n", out);
     }
 }
 

@@ -1,13 +1,13 @@
 /*
- * agg_list_out.h - the rows of a `rollcall-agg list`, held as text cells, and
+ * rcl_list_out.h - the rows of a list (of either program), held as text cells, and
  * the three ways they are printed: aligned text for a terminal, CSV that
  * opens in Excel, and one JSON object.
  *
  * A list fills a table row by row; the writers know nothing about what the
  * list means, only each column's name and type.
  */
-#ifndef RCL_AGG_LIST_OUT_H
-#define RCL_AGG_LIST_OUT_H
+#ifndef RCL_LIST_OUT_H
+#define RCL_LIST_OUT_H
 
 #include <stddef.h>
 #include <stdint.h>
