@@ -416,8 +416,8 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(csv && strncmp(csv,
                          "\xEF\xBB\xBF"
                          "urgency,school_id,school_name,grade,class,name,why,"
-                         "groups,participation,measures\n1," SCHOOL ",第一小学,3,3-1,甲,"
-                         "lacking_conditions,poverty_card;left_behind,active,\n",
+                         "groups,participation,measures\r\n1," SCHOOL ",第一小学,3,3-1,甲,"
+                         "lacking_conditions,poverty_card;left_behind,active,\r\n",
                          strlen("\xEF\xBB\xBF") + 150) == 0);
     /* A name a spreadsheet would run is quoted and led by an apostrophe. */
     CHECK(csv && strstr(csv, ",2-1,\"'=SUM(A1)\",lacking_conditions;absent,") != NULL);
