@@ -138,7 +138,7 @@ static int write_text(const struct rcl_agg_table *t, FILE *out)
     if (!width)
         return -1;
     for (size_t c = 0; c < t->ncols; c++) {
-        width[c] = strlen(t->cols[c].name);
+        width[c] = rcl_agg_text_width(t->cols[c].name); /* Chinese headers are wide too */
         for (size_t r = 0; r < t->nrows; r++) {
             size_t w = rcl_agg_text_width(cell(t, r, c));
 
