@@ -153,8 +153,9 @@ const struct rcl_school_command rcl_school_cmd_list = {
     "list",
     "--db FILE KIND [--format text|csv|json] [--class CLASS] [--lang zh|en]",
     "Prints one of the school's lists to act on, one row per student (plans: per measure):\n"
-    "  lacking      students without the conditions to learn at home (no network with a\n"
-    "               computer, tablet or smartphone, and no television to watch lessons on)\n"
+    "  lacking      students without the conditions to learn at home: neither broadband or\n"
+    "               mobile with a computer, tablet or smartphone, nor a TV with cable or\n"
+    "               broadband\n"
     "  blind-spots  lacking the conditions or absent, with no measure in place; most urgent\n"
     "               first, as the county lists them: 1 lacking and in a special group,\n"
     "               2 lacking, 3 absent and in a special group, 4 absent; within a level\n"
