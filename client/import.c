@@ -730,6 +730,14 @@ static int import_row(struct import_run *run)
         /* Not a problem: the row is imported, participation as it was. */
         if (o != RCL_OPTOUT_RULE_KEPT)
             fprintf(p->out, "%s:%lu: %s\n", p->path, line, rcl_optout_outcome_text(o));
+        /* A reason the rule did not file (the student was opted_out already) has no
+         * application to belong to. */
+        if (s.optout_status == RCL_OPTOUT_NONE && s.optout_reason[0]) {
+            problem(p, line,
+                    "an opt-out reason or date without an application: set "
+                    "optout_status (不参加申请状态) or clear them");
+            return 0;
+        }
     }
     switch (rcl_school_student_save(run->db, run->meta->pseudonym_key, &s, found ? &old : NULL,
                                     run->now)) {
