@@ -12,6 +12,7 @@ province 41 ── county 410102 ── school A 2141010200, school B 2141010201
 teaching point whose parent is A).
 """
 
+import csv
 import json
 import os
 import sqlite3
@@ -220,6 +221,22 @@ class Editing(rh.RollcallTestCase):
         self.assertEqual(self.county_row(self.a, sid, "optout_status, optout_reason, "
                                          "optout_filed, optout_decided, participation"),
                          ("none", "", "", "", rh.PARTICIPATION.index("irregular")))
+        # A sheet asking for opted_out files the same way, with the reason it gives.
+        other = next(r for r in self.a.rows[1:] if r["student_id"] not in (NEW, MOVER, GRAD, sid)
+                     and rh.participation(r) in ("active", "irregular", "absent"))
+        path = self.h.path("optout-sheet.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow(rh.CSV_HEADER + ["optout_reason"])
+            w.writerow([other[k] for k in rh.CSV_HEADER[:-1]] + ["opted_out", "外出务工随迁"])
+        p = self.h.run([rh.SCHOOL, "import", "--db", self.a.db, path])
+        self.assertIn("optout-sheet.csv:2: opted_out needs an approved application: filed one, "
+                      "pending", p.stderr)
+        self.sync_and_check_totals("opted_out asked for by a sheet")
+        self.assertEqual(self.county_row(self.a, other["student_id"], "optout_status, "
+                                         "optout_reason, optout_filed, participation"),
+                         ("pending", "外出务工随迁", today,
+                          rh.PARTICIPATION.index(rh.participation(other))))
 
     def test_4_profiles(self):
         self.edit(self.a, "profile set", "--platforms", "空中课堂:tv:all;钉钉:live:3-1,3-2",
