@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "charset.h"
-#include "optout.h"
 #include "csv.h"
+#include "optout.h"
 #include "progress.h"
 #include "rcl_crash.h"
 #include "rcl_db.h"
@@ -500,6 +500,10 @@ static void measure_details(struct rcl_csv_reader *r, const struct layout *lay, 
     }
 }
 
+#define NO_APPLICATION                                                                                \
+    "an opt-out reason or date without an application: set optout_status (不参加申请状态) or " \
+    "clear them"
+
 /*
  * The opt-out application's columns, when the sheet has them. A decision
  * (approved, rejected) needs its date, as `optout decide` records it; a
@@ -540,9 +544,7 @@ static void optout_cells(struct rcl_csv_reader *r, const struct layout *lay, str
         /* A reason alone is what a family gives with participation opted_out: the rule files it. */
         if (s->optout_filed[0] || s->optout_decided[0] ||
             (s->optout_reason[0] && s->participation != RCL_PART_OPTED_OUT))
-            problem(p, line,
-                    "an opt-out reason or date without an application: set optout_status "
-                    "(不参加申请状态) or clear them");
+            problem(p, line, "%s", NO_APPLICATION);
         break;
     case RCL_OPTOUT_PENDING:
         if (s->optout_decided[0])
@@ -733,9 +735,7 @@ static int import_row(struct import_run *run)
         /* A reason the rule did not file (the student was opted_out already) has no
          * application to belong to. */
         if (s.optout_status == RCL_OPTOUT_NONE && s.optout_reason[0]) {
-            problem(p, line,
-                    "an opt-out reason or date without an application: set "
-                    "optout_status (不参加申请状态) or clear them");
+            problem(p, line, "%s", NO_APPLICATION);
             return 0;
         }
     }

@@ -7,7 +7,6 @@
  */
 #include "lists.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,16 +102,12 @@ struct list_kind {
 };
 
 /* What the first columns of every list hold: who and where. */
-#define WHO_EN                                                                                     \
-    {"student_id", RCL_AGG_COL_TEXT}, {"name", RCL_AGG_COL_TEXT}, {"grade", RCL_AGG_COL_INT},      \
-    {                                                                                              \
-        "class", RCL_AGG_COL_TEXT                                                                  \
-    }
-#define WHO_ZH                                                                                     \
-    {"学籍号", RCL_AGG_COL_TEXT}, {"姓名", RCL_AGG_COL_TEXT}, {"年级", RCL_AGG_COL_INT},           \
-    {                                                                                              \
-        "班级", RCL_AGG_COL_TEXT                                                                   \
-    }
+/* clang-format off */
+#define WHO_EN {"student_id", RCL_AGG_COL_TEXT}, {"name", RCL_AGG_COL_TEXT}, \
+               {"grade", RCL_AGG_COL_INT}, {"class", RCL_AGG_COL_TEXT}
+#define WHO_ZH {"学籍号", RCL_AGG_COL_TEXT}, {"姓名", RCL_AGG_COL_TEXT}, \
+               {"年级", RCL_AGG_COL_INT}, {"班级", RCL_AGG_COL_TEXT}
+/* clang-format on */
 
 struct cells {
     char grade[8], network[128], devices[128], groups[256], measures[RCL_MEASURES_MAX * 48];
