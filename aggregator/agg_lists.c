@@ -2,14 +2,9 @@
  * agg_lists.c - the kinds of `rollcall-agg list`, one function each, and the
  * table that names them.
  *
- * Urgency of a blind spot (the order of that list, most urgent first):
- *   1  lacking the conditions to learn at home, in a special group
- *   2  lacking the conditions, in no special group
- *   3  has the conditions but absent, in a special group
- *   4  has the conditions but absent, in no special group
- * Within a level: more special groups first, then absent before present,
- * then school id, grade, class and name, and last the pseudonym, so the
- * order is the same on every run.
+ * Blind spots are listed most urgent first (rcl_student_urgency, the rule the
+ * school's own list follows too), then by school id, grade, class and name,
+ * and last the pseudonym, so the order is the same on every run.
  */
 #include "agg_lists.h"
 
@@ -188,15 +183,6 @@ out:
     return ret;
 }
 
-static int popcount(uint32_t v)
-{
-    int n = 0;
-
-    for (; v; v &= v - 1)
-        n++;
-    return n;
-}
-
 static void format_uint(char *out, size_t outlen, uint64_t v)
 {
     snprintf(out, outlen, "%" PRIu64, v);
@@ -283,8 +269,7 @@ struct spot {
     uint32_t group_set;
     size_t n_measures;
     struct rcl_measure measures[RCL_MEASURES_MAX];
-    int urgency, groups;
-    bool lacking, absent;
+    struct rcl_urgency u;
 };
 
 struct spots {
@@ -312,10 +297,7 @@ static int collect_spot(struct list_ctx *x, const struct row *r, void *arg)
     p->group_set = r->s.groups;
     p->n_measures = r->s.n_measures;
     memcpy(p->measures, r->s.measures, sizeof(p->measures));
-    p->lacking = rcl_student_condition(&r->s) == RCL_COND_NONE;
-    p->absent = r->s.participation == RCL_PART_ABSENT;
-    p->groups = popcount(r->s.groups & (RCL_BIT(RCL_GROUP_COUNT) - 1));
-    p->urgency = (p->lacking ? 1 : 3) + (p->groups > 0 ? 0 : 1);
+    rcl_student_urgency(&r->s, &p->u);
     return 0;
 }
 
@@ -324,12 +306,8 @@ static int cmp_spot(const void *pa, const void *pb)
     const struct spot *a = pa, *b = pb;
     int c;
 
-    if (a->urgency != b->urgency)
-        return a->urgency < b->urgency ? -1 : 1;
-    if (a->groups != b->groups)
-        return a->groups > b->groups ? -1 : 1;
-    if (a->absent != b->absent)
-        return a->absent ? -1 : 1;
+    if ((c = rcl_urgency_cmp(&a->u, &b->u)) != 0)
+        return c;
     if ((c = strcmp(a->school_id, b->school_id)) != 0)
         return c;
     if (a->grade != b->grade)
@@ -358,10 +336,10 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
                                  why,     groups,        rcl_participation_names[p->participation],
                                  measures};
 
-        snprintf(urgency, sizeof(urgency), "%d", p->urgency);
+        snprintf(urgency, sizeof(urgency), "%d", p->u.level);
         snprintf(grade, sizeof(grade), "%u", p->grade);
-        snprintf(why, sizeof(why), "%s%s%s", p->lacking ? "lacking_conditions" : "",
-                 p->lacking && p->absent ? ";" : "", p->absent ? "absent" : "");
+        snprintf(why, sizeof(why), "%s%s%s", p->u.lacking ? "lacking_conditions" : "",
+                 p->u.lacking && p->u.absent ? ";" : "", p->u.absent ? "absent" : "");
         rcl_set_format(rcl_group_names, RCL_GROUP_COUNT, p->group_set, groups, sizeof(groups));
         rcl_measures_format(p->measures, p->n_measures, measures, sizeof(measures));
         if (rcl_agg_table_add(t, cells) != 0) {

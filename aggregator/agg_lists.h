@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agg_list_out.h"
+#include "rcl_list_out.h"
 #include "agg_store.h"
 
 struct rcl_agg_list_options {

@@ -15,6 +15,7 @@
 
 #include "edit_internal.h"
 #include "exit_codes.h"
+#include "optout.h"
 #include "rcl_db.h"
 #include "student_id.h"
 
@@ -239,6 +240,15 @@ static int feedback_text(struct rcl_edit *e, const char *name, char *out, size_t
 
 /* ---- Students ---- */
 
+/* Participation and the opt-out application stay consistent (optout.h); says what it did. */
+static void optout_rule(struct rcl_edit *e, struct rcl_student *s, const struct rcl_student *old)
+{
+    enum rcl_optout_outcome o = rcl_school_optout_rule(s, old, "修改参与情况时申请", e->today);
+
+    if (o != RCL_OPTOUT_RULE_KEPT)
+        fprintf(e->errs, "%s: student %s: %s\n", e->where, s->id, rcl_optout_outcome_text(o));
+}
+
 /* Applies every student field option given. Returns 0, or an exit code after saying why. */
 static int student_fields(struct rcl_edit *e, struct rcl_student *s)
 {
@@ -307,8 +317,10 @@ static int student_add(struct rcl_edit *e)
         rcl_edit_opt(e, "class") == NULL)
         return RCL_EDIT_USAGE_NEEDS(e, "--name, --grade and --class");
     rc = student_fields(e, &s);
-    if (rc == 0)
+    if (rc == 0) {
+        optout_rule(e, &s, NULL);
         rc = rcl_edit_save(e, &s, NULL, "added");
+    }
     sodium_memzero(&s, sizeof(s));
     return rc;
 }
@@ -327,8 +339,10 @@ static int student_update(struct rcl_edit *e)
         return rcl_edit_fail(e, "no student %s on the list (use 'student add')", old.id);
     s = old;
     rc = student_fields(e, &s);
-    if (rc == 0)
+    if (rc == 0) {
+        optout_rule(e, &s, &old);
         rc = rcl_edit_save(e, &s, &old, "updated");
+    }
     sodium_memzero(&s, sizeof(s));
     sodium_memzero(&old, sizeof(old));
     return rc;

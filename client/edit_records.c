@@ -86,6 +86,12 @@ int rcl_edit_measure(struct rcl_edit *e)
         rcl_edit_contact(e, "contact", m->helper_contact) != 0 ||
         rcl_edit_date(e, "start", m->start_date) != 0 || rcl_edit_date(e, "end", m->end_date) != 0)
         goto done;
+    /* The sheet lists one role per measure separated by ';' (helper_roles): a role holds none. */
+    if (strchr(m->helper_role, ';') != NULL) {
+        rc = rcl_edit_fail(e, "--role '%s' holds a ';' (use '、' between several helpers)",
+                           m->helper_role);
+        goto done;
+    }
     if (m->start_date[0] && m->end_date[0] && strcmp(m->end_date, m->start_date) < 0) {
         rc =
             rcl_edit_fail(e, "end date %s is before the start date %s", m->end_date, m->start_date);

@@ -4,6 +4,7 @@
 #include "export.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +34,9 @@ static void put_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void put_header(FILE *out, enum rcl_sheet_lang lang)
+static void put_header(FILE *out, enum rcl_sheet_lang lang, int ncols)
 {
-    for (int c = 0; c < RCL_COL_COUNT; c++) {
+    for (int c = 0; c < ncols; c++) {
         if (c > 0)
             fputc(',', out);
         put_field(out, rcl_sheet_column_name(c, lang));
@@ -43,7 +44,48 @@ static void put_header(FILE *out, enum rcl_sheet_lang lang)
     fputs("\r\n", out);
 }
 
-static void put_student(FILE *out, enum rcl_sheet_lang lang, const struct rcl_student *s)
+/*
+ * One field of each measure's role, start or end (at offset in struct
+ * rcl_measure), ';'-separated in the order of the assistance cell; empty
+ * when no measure has one, which import reads as none for every measure.
+ */
+static void put_per_measure(FILE *out, const struct rcl_student *s, size_t offset)
+{
+    char text[RCL_MEASURES_MAX * (RCL_ROLE_MAX + 1) + 1];
+    size_t pos = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < s->n_measures; i++)
+        any |= ((const char *)&s->measures[i] + offset)[0] != '\0';
+    text[0] = '\0';
+    for (size_t i = 0; any && i < s->n_measures; i++)
+        pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s%s", i > 0 ? ";" : "",
+                                (const char *)&s->measures[i] + offset);
+    put_field(out, text);
+}
+
+/* What export adds to the template's columns: the rest of the school's record. */
+static void put_rest(FILE *out, enum rcl_sheet_lang lang, const struct rcl_student *s)
+{
+    fputc(',', out);
+    put_per_measure(out, s, offsetof(struct rcl_measure, helper_role));
+    fputc(',', out);
+    put_per_measure(out, s, offsetof(struct rcl_measure, start_date));
+    fputc(',', out);
+    put_per_measure(out, s, offsetof(struct rcl_measure, end_date));
+    fputc(',', out);
+    put_field(out, s->optout_status == RCL_OPTOUT_NONE
+                       ? ""
+                       : rcl_sheet_optout_status_name(s->optout_status, lang));
+    fputc(',', out);
+    put_field(out, s->optout_reason);
+    fputc(',', out);
+    put_field(out, s->optout_filed);
+    fputc(',', out);
+    put_field(out, s->optout_decided);
+}
+
+static void put_student(FILE *out, enum rcl_sheet_lang lang, const struct rcl_student *s, int ncols)
 {
     char text[1024];
 
@@ -73,6 +115,8 @@ static void put_student(FILE *out, enum rcl_sheet_lang lang, const struct rcl_st
     put_field(out, s->platform);
     fputc(',', out);
     put_field(out, s->feedback);
+    if (ncols > RCL_COL_TEMPLATE_COUNT)
+        put_rest(out, lang, s);
     fputs("\r\n", out);
 }
 
@@ -172,7 +216,7 @@ struct export_walk {
 static int export_one(void *arg, const struct rcl_student *s)
 {
     struct export_walk *w = arg;
-    put_student(w->sheet, w->lang, s);
+    put_student(w->sheet, w->lang, s, RCL_COL_COUNT);
     w->rows++;
     return ferror(w->sheet) ? 1 : 0;
 }
@@ -187,7 +231,7 @@ int rcl_school_export(sqlite3 *db, const char *path, const struct rcl_sheet_form
     if (sheet_open(&file, path, f->charset, err, errlen) != 0)
         return -1;
     walk.sheet = file.sheet;
-    put_header(file.sheet, f->lang);
+    put_header(file.sheet, f->lang, RCL_COL_COUNT);
     /* One statement reads one moment's students, even while an import commits. */
     int walked = rcl_school_students_each(db, export_one, &walk);
     if (walked != 0) {
@@ -221,8 +265,10 @@ static void example_student(enum rcl_sheet_lang lang, struct rcl_student *s)
     s->network = RCL_BIT(RCL_NET_MOBILE);
     s->devices = RCL_BIT(RCL_DEV_SMARTPHONE) | RCL_BIT(RCL_DEV_TV);
     s->groups = RCL_BIT(RCL_GROUP_LEFT_BEHIND);
-    s->measures[0] = (struct rcl_measure){.kind = RCL_MEASURE_DATA_SUBSIDY, .status = RCL_STATUS_IN_PLACE};
-    s->measures[1] = (struct rcl_measure){.kind = RCL_MEASURE_ONE_TO_ONE, .status = RCL_STATUS_PLANNED};
+    s->measures[0] =
+        (struct rcl_measure){.kind = RCL_MEASURE_DATA_SUBSIDY, .status = RCL_STATUS_IN_PLACE};
+    s->measures[1] =
+        (struct rcl_measure){.kind = RCL_MEASURE_ONE_TO_ONE, .status = RCL_STATUS_PLANNED};
     s->n_measures = 2;
     s->participation = RCL_PART_IRREGULAR;
     snprintf(s->platform, sizeof(s->platform), "%s",
@@ -240,7 +286,7 @@ int rcl_school_template(const char *path, const struct rcl_sheet_format *f, char
     if (sheet_open(&file, path, f->charset, err, errlen) != 0)
         return -1;
     example_student(f->lang, &example);
-    put_header(file.sheet, f->lang);
-    put_student(file.sheet, f->lang, &example);
+    put_header(file.sheet, f->lang, RCL_COL_TEMPLATE_COUNT);
+    put_student(file.sheet, f->lang, &example, RCL_COL_TEMPLATE_COUNT);
     return sheet_close(&file, true, err, errlen);
 }

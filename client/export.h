@@ -5,8 +5,10 @@
  * The sheet is what import reads: one row per student, CRLF line ends,
  * English or Chinese headers and words (sheet.h), UTF-8 with a byte order
  * mark (so that Excel shows it right) or GB18030. A cell a spreadsheet would
- * run as a formula is led by an apostrophe, which import drops again, so an
- * export imported into a fresh store gives the same students.
+ * run as a formula is led by an apostrophe, which import drops again. An
+ * export has every column (the measures' roles and dates and the opt-out
+ * application after the template's), so imported into a fresh store it
+ * gives the same students; a template has the columns a clerk fills in.
  *
  * The file is created new (never overwritten, mode 0600: it holds personal
  * data) and removed again when writing it fails.

@@ -12,6 +12,7 @@
 
 #include "charset.h"
 #include "csv.h"
+#include "optout.h"
 #include "progress.h"
 #include "rcl_crash.h"
 #include "rcl_db.h"
@@ -138,6 +139,7 @@ struct layout {
     size_t n_fields;
     int column_of[RCL_CSV_FIELDS_MAX]; /* field index -> enum rcl_sheet_column */
     int field_of[RCL_COL_COUNT];       /* enum rcl_sheet_column -> field index, or -1 */
+    bool zh; /* Chinese headers: notes filed by import say so in Chinese */
 };
 
 static void trim(const char **s, size_t *len)
@@ -205,6 +207,8 @@ static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layo
         }
         lay->field_of[col] = (int)i;
         lay->column_of[i] = col;
+        for (size_t k = 0; col == RCL_COL_STUDENT_ID && k < len; k++)
+            lay->zh |= (unsigned char)cell[k] >= 0x80;
     }
     for (int c = 0; c < RCL_COL_COUNT; c++) {
         if (rcl_sheet_column_required(c) && lay->field_of[c] < 0)
@@ -393,6 +397,172 @@ static int feedback_cell(struct problems *p, unsigned long line, struct cell c, 
 }
 
 /*
+ * A cell of one item per measure (helper_roles, assistance_start,
+ * assistance_end), split at ';' only: a role is free text. Empty means no
+ * item for any measure. Calls put(m, item) for each; returns -1 after
+ * reporting a count that does not match the measures.
+ */
+static int per_measure_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
+                            struct rcl_student *s,
+                            int (*put)(struct problems *p, unsigned long line, const char *what,
+                                       struct rcl_measure *m, struct cell item))
+{
+    size_t items = 1, i = 0;
+    const char *at = c.s, *end = c.s + c.len;
+
+    for (size_t k = 0; k < c.len; k++)
+        items += c.s[k] == ';';
+    if (c.len == 0)
+        items = 0;
+    if (items != 0 && items != s->n_measures) {
+        problem(p, line,
+                "%s lists %zu item%s but assistance lists %zu measure%s: one per measure, in the "
+                "same order, separated by ';'",
+                what, items, items == 1 ? "" : "s", s->n_measures, s->n_measures == 1 ? "" : "s");
+        return -1;
+    }
+    for (i = 0; i < s->n_measures; i++) {
+        struct cell item = {"", 0, true};
+
+        if (items > 0) {
+            const char *semi = memchr(at, ';', (size_t)(end - at));
+            item.s = at;
+            item.len = (size_t)((semi ? semi : end) - at);
+            trim(&item.s, &item.len);
+            at = semi ? semi + 1 : end;
+        }
+        if (put(p, line, what, &s->measures[i], item) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_role(struct problems *p, unsigned long line, const char *what, struct rcl_measure *m,
+                    struct cell item)
+{
+    return text_cell(p, line, what, item, false, m->helper_role, sizeof(m->helper_role));
+}
+
+/* A date cell (empty allowed) into out. Returns -1 after reporting. */
+static int date_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
+                     char out[RCL_DATE_LEN + 1])
+{
+    char show[64];
+
+    if (c.len == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    if (c.len != RCL_DATE_LEN) {
+        problem(p, line, "%s '%s' is not a date written YYYY-MM-DD", what,
+                shown(c.s, c.len, show, sizeof(show)));
+        return -1;
+    }
+    memcpy(out, c.s, RCL_DATE_LEN);
+    out[RCL_DATE_LEN] = '\0';
+    if (!rcl_date_valid(out)) {
+        problem(p, line, "%s '%s' is not a date written YYYY-MM-DD", what, out);
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int put_start(struct problems *p, unsigned long line, const char *what,
+                     struct rcl_measure *m, struct cell item)
+{
+    return date_cell(p, line, what, item, m->start_date);
+}
+
+static int put_end(struct problems *p, unsigned long line, const char *what, struct rcl_measure *m,
+                   struct cell item)
+{
+    return date_cell(p, line, what, item, m->end_date);
+}
+
+/* The measures' roles and dates, when the sheet has those columns (export writes them). */
+static void measure_details(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
+                            unsigned long line, struct rcl_student *s)
+{
+    struct cell c;
+
+    if ((c = cell_of(r, lay, RCL_COL_HELPER_ROLES)).present)
+        (void)per_measure_cell(p, line, "helper_roles", c, s, put_role);
+    if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE_START)).present)
+        (void)per_measure_cell(p, line, "assistance_start", c, s, put_start);
+    if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE_END)).present)
+        (void)per_measure_cell(p, line, "assistance_end", c, s, put_end);
+    for (size_t i = 0; i < s->n_measures; i++) {
+        const struct rcl_measure *m = &s->measures[i];
+        if (m->start_date[0] && m->end_date[0] && strcmp(m->end_date, m->start_date) < 0)
+            problem(p, line, "measure %zu (%s) ends %s, before it starts (%s)", i + 1,
+                    rcl_measure_kind_names[m->kind], m->end_date, m->start_date);
+    }
+}
+
+#define NO_APPLICATION                                                                                \
+    "an opt-out reason or date without an application: set optout_status (不参加申请状态) or " \
+    "clear them"
+
+/*
+ * The opt-out application's columns, when the sheet has them. A decision
+ * (approved, rejected) needs its date, as `optout decide` records it; a
+ * reason or date without any application is refused rather than dropped.
+ */
+static void optout_cells(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
+                         unsigned long line, struct rcl_student *s)
+{
+    struct cell c;
+    char show[64];
+
+    if ((c = cell_of(r, lay, RCL_COL_OPTOUT_STATUS)).present) {
+        int st = rcl_sheet_optout_status_find(c.s, c.len);
+        if (st < 0) {
+            problem(p, line,
+                    "optout_status '%s' is not one of none (未申请), pending (待审批), approved "
+                    "(已批准), rejected (未批准) (empty means none)",
+                    shown(c.s, c.len, show, sizeof(show)));
+            return;
+        }
+        s->optout_status = (unsigned)st;
+        /* No application: what the store held of an earlier one goes with it. */
+        if (st == RCL_OPTOUT_NONE)
+            s->optout_reason[0] = s->optout_filed[0] = s->optout_decided[0] = '\0';
+    }
+    if ((c = cell_of(r, lay, RCL_COL_OPTOUT_REASON)).present &&
+        text_cell(p, line, "optout_reason", c, false, s->optout_reason, sizeof(s->optout_reason)) !=
+            0)
+        return;
+    if ((c = cell_of(r, lay, RCL_COL_OPTOUT_FILED)).present &&
+        date_cell(p, line, "optout_filed", c, s->optout_filed) != 0)
+        return;
+    if ((c = cell_of(r, lay, RCL_COL_OPTOUT_DECIDED)).present &&
+        date_cell(p, line, "optout_decided", c, s->optout_decided) != 0)
+        return;
+    switch (s->optout_status) {
+    case RCL_OPTOUT_NONE:
+        /* A reason alone is what a family gives with participation opted_out: the rule files it. */
+        if (s->optout_filed[0] || s->optout_decided[0] ||
+            (s->optout_reason[0] && s->participation != RCL_PART_OPTED_OUT))
+            problem(p, line, "%s", NO_APPLICATION);
+        break;
+    case RCL_OPTOUT_PENDING:
+        if (s->optout_decided[0])
+            problem(p, line, "optout_decided is set but the application is pending");
+        break;
+    default:
+        if (!s->optout_decided[0])
+            problem(p, line,
+                    "optout_status %s needs the date of the decision (optout_decided, 审批日期)",
+                    rcl_optout_status_names[s->optout_status]);
+        else if (s->optout_filed[0] && strcmp(s->optout_decided, s->optout_filed) < 0)
+            problem(p, line, "optout_decided %s is before the application was filed (%s)",
+                    s->optout_decided, s->optout_filed);
+        break;
+    }
+}
+
+/*
  * Checks the row's cells into s; with old (the stored student), columns the
  * file does not have keep its values. Returns the number of problems reported.
  */
@@ -431,6 +601,10 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
         (void)text_cell(p, line, "platform", c, false, s->platform, sizeof(s->platform));
     if ((c = cell_of(r, lay, RCL_COL_FEEDBACK)).present)
         (void)feedback_cell(p, line, c, s->feedback, sizeof(s->feedback));
+    if (p->count == before)
+        measure_details(r, lay, p, line, s);
+    if (p->count == before)
+        optout_cells(r, lay, p, line, s);
     return p->count - before;
 }
 
@@ -467,6 +641,7 @@ struct import_run {
     struct seen_set seen;
     struct rcl_school_import_result *res;
     int64_t now;
+    char today[RCL_DATE_LEN + 1]; /* the date of an application filed on import */
     bool store_failed;
 };
 
@@ -548,6 +723,22 @@ static int import_row(struct import_run *run)
         return 0;
 
     memcpy(s.id, id, sizeof(s.id));
+    {
+        struct cell reason = cell_of(run->reader, &run->layout, RCL_COL_OPTOUT_REASON);
+        const char *filed_as = run->layout.zh ? "导入时申请" : "filed on import";
+        enum rcl_optout_outcome o = rcl_school_optout_rule(
+            &s, found ? &old : NULL, reason.len > 0 ? s.optout_reason : filed_as, run->today);
+
+        /* Not a problem: the row is imported, participation as it was. */
+        if (o != RCL_OPTOUT_RULE_KEPT)
+            fprintf(p->out, "%s:%lu: %s\n", p->path, line, rcl_optout_outcome_text(o));
+        /* A reason the rule did not file (the student was opted_out already) has no
+         * application to belong to. */
+        if (s.optout_status == RCL_OPTOUT_NONE && s.optout_reason[0]) {
+            problem(p, line, "%s", NO_APPLICATION);
+            return 0;
+        }
+    }
     switch (rcl_school_student_save(run->db, run->meta->pseudonym_key, &s, found ? &old : NULL,
                                     run->now)) {
     case RCL_SCHOOL_SAVE_NEW:
@@ -585,6 +776,14 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     run.problems.out = errors;
     run.problems.path = path;
     run.now = (int64_t)time(NULL);
+    {
+        time_t t = (time_t)run.now;
+        struct tm tm;
+        /* The school's own calendar day, as the editing commands use. */
+        if (localtime_r(&t, &tm) == NULL ||
+            strftime(run.today, sizeof(run.today), "%Y-%m-%d", &tm) != RCL_DATE_LEN)
+            run.today[0] = '\0';
+    }
 
     f = fopen(path, "rb");
     if (f == NULL) {

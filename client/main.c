@@ -25,6 +25,7 @@ static const struct rcl_school_command *const commands[] = {
     &rcl_school_cmd_sync,         /* sync */
     &rcl_school_cmd_status,       /* sync */
     &rcl_school_cmd_report,       /* sync */
+    &rcl_school_cmd_list,         /* sync */
     &rcl_school_cmd_bundle,       /* data */
     &rcl_school_cmd_student,      /* data */
     &rcl_school_cmd_measure,      /* data */

@@ -28,5 +28,6 @@ extern const struct rcl_school_command rcl_school_cmd_export;
 extern const struct rcl_school_command rcl_school_cmd_sync;
 extern const struct rcl_school_command rcl_school_cmd_status;
 extern const struct rcl_school_command rcl_school_cmd_report;
+extern const struct rcl_school_command rcl_school_cmd_list;
 
 #endif

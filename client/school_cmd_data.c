@@ -43,8 +43,10 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "--db FILE STUDENTS.csv",
     "Imports the students CSV (header row, any column order; required columns\n"
     "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
-    "participation, platform, feedback). Atomic: if any row is invalid, every problem\n"
-    "is listed as FILE:LINE: reason and nothing is applied.\n"
+    "participation, platform, feedback, and the columns export adds: helper_roles,\n"
+    "assistance_start, assistance_end, optout_status, optout_reason, optout_filed,\n"
+    "optout_decided). Atomic: if any row is invalid, every problem is listed as\n"
+    "FILE:LINE: reason and nothing is applied.\n"
     "\n"
     "Sheets as Excel saves them are read: UTF-8 with or without a byte order mark,\n"
     "or GB18030/GBK (\"CSV\" on a Chinese Windows), CRLF or LF line ends. Column\n"
@@ -60,7 +62,11 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "grade 1-12 (or 3年级), 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
     "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
     "A title row above the header, empty columns without a name and rows of empty\n"
-    "cells are passed over.",
+    "cells are passed over.\n"
+    "opted_out needs an approved opt-out application (optout_status approved with its\n"
+    "optout_decided date): without one the row files a pending application (its\n"
+    "optout_reason, else 导入时申请) and keeps the participation the student had,\n"
+    "saying so as FILE:LINE. Leaving opted_out clears the approved application.",
     {{"db", "FILE", true}},
     "STUDENTS.csv",
     cmd_import};
@@ -132,7 +138,10 @@ const struct rcl_school_command rcl_school_cmd_student = {
     "SET is a ';'-separated list, empty for none: network broadband;mobile;cable_tv,\n"
     "devices computer;tablet;smartphone;tv, groups poverty_card;hardship;\n"
     "frontline_family;left_behind;migrant;disabled;other. P is active, irregular,\n"
-    "absent or opted_out. A removal reaches the county as a departure.\n"
+    "absent or opted_out; opted_out needs an approved application ('optout decide'):\n"
+    "without one a pending application is filed and participation stays as it was.\n"
+    "Leaving opted_out clears the approved application. A removal reaches the county\n"
+    "as a departure.\n"
     "Where the student is now, when away from home (a child stuck in a home village):\n"
     "--place-county the 6-digit county code, --place the village or community; and\n"
     "--guardian-contact the guardian's phone. These stay at the school and its county.",
@@ -165,7 +174,7 @@ const struct rcl_school_command rcl_school_cmd_measure = {
     "  plan  the measure is planned\n"
     "  end   the planned or in-place measure of KIND has ended (end date today unless --end)\n"
     "KIND is tv_at_village, loaned_device, data_subsidy, one_to_one, paper_materials or\n"
-    "funding; ROLE says who helps (e.g. 班主任, village cadre). An open measure of the\n"
+    "funding; ROLE says who helps (e.g. 班主任, village cadre; no ';'). An open measure of the\n"
     "same kind is updated rather than listed twice. PHONE: the helper's phone number\n"
     "(kept at the school and its county only).",
     {{"db", "FILE", true},
@@ -298,7 +307,10 @@ const struct rcl_school_command rcl_school_cmd_export = {
     "--db FILE --out FILE [--lang zh|en] [--encoding utf-8|gb18030]",
     "Writes the school's students to the new file --out (never overwritten, readable\n"
     "by its owner only) as a sheet import reads back: importing it into a fresh store\n"
-    "gives the same students. Chinese headers and words by default; UTF-8 with a\n"
+    "gives the same students, with every field the school holds: after the template's\n"
+    "columns, helper_roles, assistance_start, assistance_end (one ';'-separated item\n"
+    "per measure, in the order of assistance), optout_status, optout_reason,\n"
+    "optout_filed, optout_decided. Chinese headers and words by default; UTF-8 with a\n"
     "byte order mark by default. A cell starting with = + - @ is led by an apostrophe\n"
     "so that a spreadsheet shows it as text; import drops the apostrophe again.",
     {{"db", "FILE", true},

@@ -1,12 +1,13 @@
 /*
  * school_cmd_sync.c - rollcall-school's commands for the county and the
- * school's own view: sync, status and report.
+ * school's own view: sync, status, report and list.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exit_codes.h"
+#include "lists.h"
 #include "report.h"
 #include "school_cli.h"
 #include "school_cmd.h"
@@ -116,3 +117,57 @@ const struct rcl_school_command rcl_school_cmd_report = {
     {{"db", "FILE", true}, {"format", "json|csv", false}},
     NULL,
     cmd_report};
+
+static int cmd_list(const struct rcl_school_args *a)
+{
+    const char *f = rcl_school_opt(a, "format"), *lang = rcl_school_opt(a, "lang");
+    struct rcl_school_list_options o = {a->positional, rcl_school_opt(a, "class"),
+                                        RCL_AGG_LIST_TEXT, RCL_SHEET_ZH};
+    struct rcl_school_meta m;
+    char err[256];
+    sqlite3 *db;
+    int rc = RCL_SCHOOL_EXIT_OK;
+
+    if (o.kind == NULL || !rcl_school_list_known(o.kind))
+        return rcl_school_usage_error(a->cmd, "unknown list '%s' (%s)", o.kind ? o.kind : "",
+                                      RCL_SCHOOL_LIST_KINDS);
+    if (f != NULL && rcl_agg_list_format_parse(f, &o.format) != 0)
+        return rcl_school_usage_error(a->cmd, "unknown format '%s' (text, csv or json)", f);
+    if (lang != NULL && strcmp(lang, "en") == 0)
+        o.lang = RCL_SHEET_EN;
+    else if (lang != NULL && strcmp(lang, "zh") != 0)
+        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    db = rcl_school_cli_store_open(a, &m);
+    if (db == NULL)
+        return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_school_list(db, &m, &o, stdout, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s list: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rc = RCL_SCHOOL_EXIT_DATA;
+    }
+    rcl_school_meta_wipe(&m);
+    rcl_db_close(&db);
+    return rc;
+}
+
+const struct rcl_school_command rcl_school_cmd_list = {
+    "list",
+    "--db FILE KIND [--format text|csv|json] [--class CLASS] [--lang zh|en]",
+    "Prints one of the school's lists to act on, one row per student (plans: per measure):\n"
+    "  lacking      students without the conditions to learn at home: neither broadband or\n"
+    "               mobile with a computer, tablet or smartphone, nor a TV with cable or\n"
+    "               broadband\n"
+    "  blind-spots  lacking the conditions or absent, with no measure in place; most urgent\n"
+    "               first, as the county lists them: 1 lacking and in a special group,\n"
+    "               2 lacking, 3 absent and in a special group, 4 absent; within a level\n"
+    "               more special groups first, then absent ones, then grade, class, name\n"
+    "  plans        every assistance measure: kind, status, helper role, start and end\n"
+    "--class keeps one class. text (the default) aligns the columns for a terminal, csv\n"
+    "opens in Excel (byte order mark, CRLF, a cell starting with = + - @ led by an\n"
+    "apostrophe), json is one object {kind, scope, tier, school, generated_at, rows}.\n"
+    "Chinese headers and words by default, English with --lang en; json is always English.",
+    {{"db", "FILE", true},
+     {"format", "text|csv|json", false},
+     {"class", "CLASS", false},
+     {"lang", "zh|en", false}},
+    "KIND",
+    cmd_list};

@@ -30,6 +30,13 @@ static const struct {
     [RCL_COL_PARTICIPATION] = {"participation", false, {"参与情况", "参与"}},
     [RCL_COL_PLATFORM] = {"platform", false, {"学习平台", "平台"}},
     [RCL_COL_FEEDBACK] = {"feedback", false, {"家长反馈", "反馈"}},
+    [RCL_COL_HELPER_ROLES] = {"helper_roles", false, {"帮扶责任人"}},
+    [RCL_COL_ASSISTANCE_START] = {"assistance_start", false, {"帮扶开始日期"}},
+    [RCL_COL_ASSISTANCE_END] = {"assistance_end", false, {"帮扶结束日期"}},
+    [RCL_COL_OPTOUT_STATUS] = {"optout_status", false, {"不参加申请状态"}},
+    [RCL_COL_OPTOUT_REASON] = {"optout_reason", false, {"不参加申请理由"}},
+    [RCL_COL_OPTOUT_FILED] = {"optout_filed", false, {"申请日期"}},
+    [RCL_COL_OPTOUT_DECIDED] = {"optout_decided", false, {"审批日期"}},
 };
 
 static const char *const grade_zh[12][WORDS_MAX] = {
@@ -404,4 +411,43 @@ void rcl_sheet_cell_unguard(const char **s, size_t *len)
         (*s)++;
         (*len)--;
     }
+}
+
+/* ---- Words of the school's own lists and of the opt-out columns ---- */
+
+static const char *const optout_status_zh[RCL_OPTOUT_STATUS_COUNT][WORDS_MAX] = {
+    [RCL_OPTOUT_NONE] = {"未申请"},
+    [RCL_OPTOUT_PENDING] = {"待审批"},
+    [RCL_OPTOUT_APPROVED] = {"已批准"},
+    [RCL_OPTOUT_REJECTED] = {"未批准"},
+};
+static const struct vocabulary optout_statuses = {rcl_optout_status_names, optout_status_zh,
+                                                  RCL_OPTOUT_STATUS_COUNT};
+
+static const char *word_of(const struct vocabulary *v, unsigned i, enum rcl_sheet_lang lang)
+{
+    if (i >= (unsigned)v->count)
+        return "";
+    return lang == RCL_SHEET_ZH ? v->zh[i][0] : v->english[i];
+}
+
+const char *rcl_sheet_measure_kind_name(unsigned kind, enum rcl_sheet_lang lang)
+{
+    return word_of(&lists[RCL_LIST_MEASURES], kind, lang);
+}
+
+const char *rcl_sheet_measure_status_name(unsigned status, enum rcl_sheet_lang lang)
+{
+    return word_of(&statuses, status, lang);
+}
+
+int rcl_sheet_optout_status_find(const char *cell, size_t len)
+{
+    trim(&cell, &len);
+    return len == 0 ? RCL_OPTOUT_NONE : vocabulary_find(&optout_statuses, cell, len);
+}
+
+const char *rcl_sheet_optout_status_name(unsigned status, enum rcl_sheet_lang lang)
+{
+    return word_of(&optout_statuses, status, lang);
 }

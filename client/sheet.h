@@ -34,8 +34,22 @@ enum rcl_sheet_column {
     RCL_COL_PARTICIPATION,
     RCL_COL_PLATFORM,
     RCL_COL_FEEDBACK,
+    /* The rest of what the school holds, which export writes so that nothing is lost:
+     * each measure's helper role and dates (one ';'-separated item per measure, in the
+     * order of the assistance cell) and the opt-out application. The template stops
+     * before them. */
+    RCL_COL_HELPER_ROLES,
+    RCL_COL_ASSISTANCE_START,
+    RCL_COL_ASSISTANCE_END,
+    RCL_COL_OPTOUT_STATUS,
+    RCL_COL_OPTOUT_REASON,
+    RCL_COL_OPTOUT_FILED,
+    RCL_COL_OPTOUT_DECIDED,
     RCL_COL_COUNT
 };
+
+/* The columns template writes: those a clerk fills in. */
+#define RCL_COL_TEMPLATE_COUNT (RCL_COL_FEEDBACK + 1)
 
 /* Every accepted column name, for help and messages. */
 #define RCL_SHEET_COLUMNS_ACCEPTED                                                                               \
@@ -43,7 +57,10 @@ enum rcl_sheet_column {
     "(家庭网络, "                                                                                            \
     "网络), devices (学习终端, 设备, 终端), groups (特殊群体, 群体), assistance (帮扶措施, " \
     "帮扶), "                                                                                                  \
-    "participation (参与情况, 参与), platform (学习平台, 平台), feedback (家长反馈, 反馈)"
+    "participation (参与情况, 参与), platform (学习平台, 平台), feedback (家长反馈, 反馈), "   \
+    "helper_roles (帮扶责任人), assistance_start (帮扶开始日期), assistance_end "                     \
+    "(帮扶结束日期), optout_status (不参加申请状态), optout_reason (不参加申请理由), "       \
+    "optout_filed (申请日期), optout_decided (审批日期)"
 
 /*
  * The student number of the example row template writes. No real number
@@ -91,6 +108,13 @@ void rcl_sheet_set_format(enum rcl_sheet_list kind, uint32_t set, enum rcl_sheet
 void rcl_sheet_measures_format(const struct rcl_measure *m, size_t n, enum rcl_sheet_lang lang,
                                char *out, size_t outlen);
 const char *rcl_sheet_participation_name(unsigned participation, enum rcl_sheet_lang lang);
+const char *rcl_sheet_measure_kind_name(unsigned kind, enum rcl_sheet_lang lang);
+const char *rcl_sheet_measure_status_name(unsigned status, enum rcl_sheet_lang lang);
+
+/* Opt-out application status: none (also when empty), pending, approved, rejected, or their
+ * Chinese words (未申请, 待审批, 已批准, 未批准). */
+int rcl_sheet_optout_status_find(const char *cell, size_t len);
+const char *rcl_sheet_optout_status_name(unsigned status, enum rcl_sheet_lang lang);
 
 /* ---- Spreadsheet formulas ---- */
 

@@ -215,6 +215,28 @@ bool rcl_student_is_blind_spot(const struct rcl_student *s)
     return at_risk && !has_measure_in_place(s);
 }
 
+void rcl_student_urgency(const struct rcl_student *s, struct rcl_urgency *u)
+{
+    uint32_t g = s->groups & (RCL_BIT(RCL_GROUP_COUNT) - 1);
+
+    u->lacking = rcl_student_condition(s) == RCL_COND_NONE;
+    u->absent = s->participation == RCL_PART_ABSENT;
+    for (u->groups = 0; g; g &= g - 1)
+        u->groups++;
+    u->level = (u->lacking ? 1 : 3) + (u->groups > 0 ? 0 : 1);
+}
+
+int rcl_urgency_cmp(const struct rcl_urgency *a, const struct rcl_urgency *b)
+{
+    if (a->level != b->level)
+        return a->level < b->level ? -1 : 1;
+    if (a->groups != b->groups)
+        return a->groups > b->groups ? -1 : 1;
+    if (a->absent != b->absent)
+        return a->absent ? -1 : 1;
+    return 0;
+}
+
 int rcl_measures_parse(const char *cell, struct rcl_measure *out, size_t *n_out, char *bad,
                        size_t badlen)
 {

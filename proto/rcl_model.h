@@ -198,6 +198,27 @@ enum rcl_condition rcl_student_condition(const struct rcl_student *s);
 bool rcl_student_is_blind_spot(const struct rcl_student *s);
 
 /*
+ * How urgent a blind spot is, the order both programs list them in (most
+ * urgent first):
+ *   level 1  lacking the conditions to learn at home, in a special group
+ *         2  lacking the conditions, in no special group
+ *         3  has the conditions but absent, in a special group
+ *         4  has the conditions but absent, in no special group
+ * Within a level: more special groups first, then absent before present.
+ */
+struct rcl_urgency {
+    int level;  /* 1-4 */
+    int groups; /* how many special groups */
+    bool lacking, absent;
+};
+
+void rcl_student_urgency(const struct rcl_student *s, struct rcl_urgency *u);
+
+/* <0 when a is more urgent than b, >0 when less, 0 when the rule ties them (the caller then
+ * orders by where the student is and who). */
+int rcl_urgency_cmp(const struct rcl_urgency *a, const struct rcl_urgency *b);
+
+/*
  * Measures as text, "kind;kind:planned;kind:ended" (in place is the default),
  * the CSV's assistance cell and the stores' column. Parse returns 0, or -1
  * with the offending item in bad.

@@ -159,11 +159,23 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+# What import needs beside participation opted_out: the approved application that allows it
+# (without one, import files a pending application and keeps the participation it had).
+OPTOUT_APPROVED = {"optout_status": "approved", "optout_decided": "2020-02-17"}
+
+
 def write_csv(path, rows, header=CSV_HEADER):
+    def opted_out(row):
+        return (row.get("participation") or "").strip() == "opted_out"
+
+    if any(opted_out(r) or "optout_status" in r for r in rows):
+        header = list(header) + [k for k in OPTOUT_APPROVED if k not in header]
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
         w.writeheader()
         for row in rows:
+            if opted_out(row) and not row.get("optout_status"):
+                row = dict(row, **OPTOUT_APPROVED)
             w.writerow(row)
 
 

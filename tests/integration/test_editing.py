@@ -12,10 +12,12 @@ province 41 ── county 410102 ── school A 2141010200, school B 2141010201
 teaching point whose parent is A).
 """
 
+import csv
 import json
 import os
 import sqlite3
 import sys
+import time
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -187,6 +189,54 @@ class Editing(rh.RollcallTestCase):
                               "optout_filed, optout_decided, participation")
         self.assertEqual(got, ("家里只有一部手机，需要流量补贴", "approved", "家长在家辅导",
                                "2026-02-20", "2026-02-22", rh.PARTICIPATION.index("opted_out")))
+
+    def test_3b_optout_cannot_be_skipped(self):
+        """participation opted_out needs an approved application: asked for without one, a
+        pending application is filed and the participation stays; leaving opted_out clears
+        the approved application. The county sees each state."""
+        row = next(r for r in self.a.rows[1:] if r["student_id"] not in (NEW, MOVER, GRAD)
+                   and rh.participation(r) in ("active", "irregular", "absent"))
+        sid, was = row["student_id"], rh.participation(row)
+        p = self.edit(self.a, "student update", "--id", sid, "--participation", "opted_out")
+        self.assertIn("student %s: opted_out needs an approved application: filed one, pending"
+                      % sid, p.stderr)
+        self.sync_and_check_totals("opted_out asked for")  # the model's row is unchanged
+        today = time.strftime("%Y-%m-%d")
+        self.assertEqual(self.county_row(self.a, sid, "optout_status, optout_reason, "
+                                         "optout_filed, optout_decided, participation"),
+                         ("pending", "修改参与情况时申请", today, "",
+                          rh.PARTICIPATION.index(was)))
+        p = self.edit(self.a, "student update", "--id", sid, "--participation", "opted_out")
+        self.assertIn("opted_out needs an approved application: one is pending", p.stderr)
+        self.edit(self.a, "optout decide", "--id", sid, "--status", "approved")
+        row["participation"] = "opted_out"
+        self.sync_and_check_totals("opt-out approved")
+        self.assertEqual(self.county_row(self.a, sid, "optout_status, participation"),
+                         ("approved", rh.PARTICIPATION.index("opted_out")))
+        # Back to class: the opt-out is withdrawn, its application cleared.
+        p = self.edit(self.a, "student update", "--id", sid, "--participation", "irregular")
+        self.assertIn("no longer opted_out: the approved application is withdrawn", p.stderr)
+        row["participation"] = "irregular"
+        self.sync_and_check_totals("opt-out withdrawn")
+        self.assertEqual(self.county_row(self.a, sid, "optout_status, optout_reason, "
+                                         "optout_filed, optout_decided, participation"),
+                         ("none", "", "", "", rh.PARTICIPATION.index("irregular")))
+        # A sheet asking for opted_out files the same way, with the reason it gives.
+        other = next(r for r in self.a.rows[1:] if r["student_id"] not in (NEW, MOVER, GRAD, sid)
+                     and rh.participation(r) in ("active", "irregular", "absent"))
+        path = self.h.path("optout-sheet.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow(rh.CSV_HEADER + ["optout_reason"])
+            w.writerow([other[k] for k in rh.CSV_HEADER[:-1]] + ["opted_out", "外出务工随迁"])
+        p = self.h.run([rh.SCHOOL, "import", "--db", self.a.db, path])
+        self.assertIn("optout-sheet.csv:2: opted_out needs an approved application: filed one, "
+                      "pending", p.stderr)
+        self.sync_and_check_totals("opted_out asked for by a sheet")
+        self.assertEqual(self.county_row(self.a, other["student_id"], "optout_status, "
+                                         "optout_reason, optout_filed, participation"),
+                         ("pending", "外出务工随迁", today,
+                          rh.PARTICIPATION.index(rh.participation(other))))
 
     def test_4_profiles(self):
         self.edit(self.a, "profile set", "--platforms", "空中课堂:tv:all;钉钉:live:3-1,3-2",

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -330,6 +331,94 @@ class Lists(rh.RollcallTestCase):
         print("lists read while syncing: %d" % reads, file=sys.stderr)
         self.assertEqual(self.h.stop(sync), 0)
         self.assertEqual(got_b, after_b)
+
+    def test_8_school_lists(self):
+        """`rollcall-school list`: the school's own lacking, blind-spots and plans lists,
+        computed here from its rows; blind spots in the county's order of urgency."""
+        school, rows = self.schools[A], self.rows[A]
+
+        def school_list(kind, fmt="json", extra=()):
+            p = self.h.run([rh.SCHOOL, "list", "--db", school.db, kind, "--format", fmt]
+                           + list(extra))
+            if fmt != "json":
+                return p.stdout
+            obj = json.loads(p.stdout)
+            self.assertEqual((obj["kind"], obj["scope"], obj["tier"]), (kind, A, "school"))
+            return obj["rows"]
+
+        def place(r):
+            return (int(r["grade"]), key_bytes(r["class"]), key_bytes(r["name"]),
+                    r["student_id"])
+
+        # Blind spots: the county's rows of A, in the same order, with the student number.
+        want = [dict((k, v) for k, v in e.items() if k not in ("school_id", "school_name"))
+                for e in expected_blind_spots({A: rows})]
+        ids = {(r["name"], r["grade"], r["class"]): r["student_id"] for r in rows}
+        for w in want:
+            w["student_id"] = ids[(w["name"], str(w["grade"]), w["class"])]
+        want.sort(key=lambda e: (e["urgency"], -len(e["groups"]), "absent" not in e["why"],
+                                 e["grade"], key_bytes(e["class"]), key_bytes(e["name"]),
+                                 e["student_id"]))
+        got = school_list("blind-spots")
+        for g in got:
+            g["measures"] = canonical_measures(g["measures"])
+        for w in want:
+            w["measures"] = canonical_measures(w["measures"])
+        self.assertEqual(got, want)
+        county = [g["name"] for g in self.list(self.county, "blind-spots", extra=["--school", A])
+                  ["rows"]]
+        self.assertEqual([g["name"] for g in got], county, "the county's order of urgency")
+
+        # Lacking the conditions: by grade, class and name; one class with --class.
+        lacking = sorted((r for r in rows if rh.condition(r) == "none"), key=place)
+        got = school_list("lacking")
+        self.assertEqual([(g["student_id"], g["participation"]) for g in got],
+                         [(r["student_id"], rh.participation(r)) for r in lacking])
+        got = school_list("lacking", extra=["--class", "2-1"])
+        self.assertEqual([g["student_id"] for g in got],
+                         [r["student_id"] for r in lacking if r["class"] == "2-1"])
+        self.assertTrue(got, "class 2-1 has students lacking conditions")
+
+        # CSV for Excel: BOM, CRLF, Chinese headers and words, the formula-like name guarded.
+        raw = subprocess.run([rh.SCHOOL, "list", "--db", school.db, "lacking", "--format", "csv"],
+                             capture_output=True, timeout=60).stdout
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"))
+        text = raw.decode("utf-8-sig")
+        lines = text.split("\r\n")
+        self.assertEqual(lines[0].split(",")[:4], ["学籍号", "姓名", "年级", "班级"])
+        self.assertEqual(len(lines), len(lacking) + 2, "header, rows, and the last CRLF")
+        self.assertIn(',"\'=1+2",', text)
+        self.assertIn("缺席", text)
+        en = list(csv.DictReader(io.StringIO(school_list("lacking", "csv", ["--lang", "en"])
+                                             .lstrip("\ufeff"))))
+        self.assertEqual([r["student_id"] for r in en], [r["student_id"] for r in lacking])
+
+        # Text: the header, one line per row, the count.
+        text = school_list("blind-spots", "text").splitlines()
+        self.assertEqual(len(text), len(want) + 2)
+        self.assertTrue(text[0].startswith("紧急程度"))
+
+        # Plans: one row per measure, with the helper role and dates entered by hand.
+        sid = next(r["student_id"] for r in rows if r["name"] == "周八")
+        self.h.run([rh.SCHOOL, "measure", "add", "--db", school.db, "--id", sid, "--kind",
+                    "one_to_one", "--role", "班主任", "--start", "2026-03-02"])
+        for r in rows:
+            if r["student_id"] == sid:
+                r["assistance"] += ";one_to_one"
+        want = []
+        for r in sorted(rows, key=place):
+            for m in items(r["assistance"]):
+                kind, _, status = m.partition(":")
+                want.append((r["student_id"], kind, status or "in_place"))
+        got = school_list("plans")
+        self.assertEqual([(g["student_id"], g["kind"], g["status"]) for g in got], want)
+        mine = [g for g in got if g["student_id"] == sid and g["kind"] == "one_to_one"]
+        self.assertEqual([(g["helper_role"], g["start_date"], g["end_date"]) for g in mine],
+                         [("班主任", "2026-03-02", "")])
+        text = school_list("plans", "text")
+        self.assertIn("一对一帮扶", text)
+        self.assertIn("已落实", text)
+        self.h.run([rh.SCHOOL, "list", "--db", school.db, "nobody"], expect=rh.EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,6 +29,11 @@ ZH_HEADER = ["学籍号", "姓名", "年级", "班级", "家庭网络", "学习�
              "参与情况", "学习平台", "家长反馈"]
 EN_HEADER = ["student_id", "name", "grade", "class", "network", "devices", "groups",
              "assistance", "participation", "platform", "feedback"]
+# What export writes after the template's columns.
+ZH_REST = ["帮扶责任人", "帮扶开始日期", "帮扶结束日期", "不参加申请状态", "不参加申请理由",
+           "申请日期", "审批日期"]
+EN_REST = ["helper_roles", "assistance_start", "assistance_end", "optout_status",
+           "optout_reason", "optout_filed", "optout_decided"]
 ZH_NETWORK = {"broadband": "宽带", "mobile": "移动网络", "cable_tv": "有线电视"}
 ZH_DEVICES = {"computer": "电脑", "tablet": "平板", "smartphone": "手机", "tv": "电视"}
 ZH_GROUPS = {"poverty_card": "建档立卡", "hardship": "困难", "frontline_family": "一线医务人员子女",
@@ -103,6 +109,14 @@ def csv_text(header, rows, keys, line_end="\r\n"):
     for row in rows:
         w.writerow([row[k] for k in keys])
     return buf.getvalue()
+
+
+def query(db, sql, args=()):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
 
 
 def students_table(db):
@@ -213,6 +227,19 @@ class Sheets(rh.RollcallTestCase):
         p = self.school_cmd("import", "--db", school.db, path)
         self.assertIn("imported 300 students (300 new", p.stdout)
         self.assertIn("read as GB18030", p.stderr)
+        # 申请不参加 without an approved application: import files a pending one instead and
+        # the (new) student stays active, saying so on the row's line.
+        filed = [i for i, r in enumerate(english) if r["participation"] == "opted_out"]
+        self.assertTrue(filed, "the sheet asks for opted_out somewhere")
+        for i in filed:
+            self.assertIn("gbk.csv:%d: opted_out needs an approved application: filed one, "
+                          "pending" % (i + 2), p.stderr)
+        got = dict(query(school.db, "SELECT student_id, optout_status || '|' || optout_reason || "
+                         "'|' || optout_filed FROM students WHERE optout_status != 0"))
+        today = time.strftime("%Y-%m-%d")
+        self.assertEqual(got, {english[i]["student_id"]: "1|导入时申请|" + today for i in filed})
+        english = [dict(r, participation="active") if r["participation"] == "opted_out" else r
+                   for r in english]
         self.assertTotals(school.report(), rh.totals_of(english), "GB18030 sheet")
         names = {r[0]: r[1] for r in students_table(school.db)}
         self.assertEqual(names, {r["student_id"]: r["name"] for r in english},
@@ -259,7 +286,9 @@ class Sheets(rh.RollcallTestCase):
             self.assertEqual(raw.startswith(b"\xef\xbb\xbf"), encoding == "utf-8")
             text = raw.decode("utf-8-sig" if encoding == "utf-8" else "gb18030")
             rows = list(csv.reader(io.StringIO(text, newline="")))
-            self.assertEqual(rows[0], ZH_HEADER if lang == "zh" else EN_HEADER)
+            # The template's columns, then the rest of the record (test_7 fills them in).
+            self.assertEqual(rows[0], (ZH_HEADER + ZH_REST) if lang == "zh" else
+                             (EN_HEADER + EN_REST))
             self.assertEqual(len(rows), 310)
             self.assertIn(["'=1+1"], [[r[1]] for r in rows], "a formula cell is guarded")
             self.assertFalse([r for r in rows if r[9].startswith(("=", "+", "-", "@"))],
@@ -354,6 +383,89 @@ class Sheets(rh.RollcallTestCase):
         p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
         self.assertIn("excel.csv:5: column 6 holds '备注' but has no name in the header",
                       p.stderr)
+
+    def test_7_export_keeps_every_field(self):
+        """Roles and dates of measures, opt-out applications in every state, platform and
+        feedback: export then import into a fresh store gives the same rows, measure details
+        included, in both languages; the sheet's own checks refuse what does not fit."""
+        source = self.new_school()
+        ids = [rh.student_id(COUNTY, "20140203", 60 + i) for i in range(5)]
+        rows = [{"student_id": sid, "name": "周%d" % i, "grade": str(2 + i), "class": "%d班" % i,
+                 "network": "", "devices": "tv", "groups": "left_behind", "assistance": "",
+                 "participation": "absent" if i == 4 else "active", "platform": "",
+                 "feedback": ""} for i, sid in enumerate(ids)]
+        path = self.h.path("every-field.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(EN_HEADER, rows, EN_HEADER))
+        self.school_cmd("import", "--db", source.db, path)
+
+        def edit(*args):
+            self.school_cmd(*(list(args[:2]) + ["--db", source.db] + list(args[2:])))
+
+        edit("measure", "add", "--id", ids[0], "--kind", "loaned_device", "--role", "=班主任",
+             "--start", "2026-02-10")
+        edit("measure", "plan", "--id", ids[0], "--kind", "tv_at_village", "--role",
+             "village cadre, 村干部")
+        edit("measure", "add", "--id", ids[0], "--kind", "data_subsidy", "--start", "2026-02-12")
+        edit("measure", "end", "--id", ids[0], "--kind", "data_subsidy", "--end", "2026-03-31")
+        edit("measure", "add", "--id", ids[1], "--kind", "paper_materials")
+        edit("student", "update", "--id", ids[0], "--platform", "空中课堂",
+             "--feedback", '家里只有一部手机, "晚上"用')
+        edit("optout", "file", "--id", ids[1], "--reason", "家长在家辅导", "--date", "2026-02-20")
+        edit("optout", "decide", "--id", ids[1], "--status", "approved", "--date", "2026-02-22")
+        edit("optout", "file", "--id", ids[2], "--reason", "-随父母外出", "--date", "2026-02-21")
+        edit("optout", "decide", "--id", ids[2], "--status", "rejected", "--date", "2026-02-23")
+        edit("optout", "file", "--id", ids[3], "--reason", "身体原因", "--date", "2026-02-24")
+
+        def full(db):
+            return (query(db, "SELECT student_id, name, grade, class, network, devices, platform, "
+                          '"groups", participation, measures, feedback, optout_status, '
+                          "optout_reason, optout_filed, optout_decided FROM students "
+                          "ORDER BY student_id"),
+                    query(db, "SELECT student_id, idx, kind, helper_role, start_date, end_date "
+                          "FROM measure_details ORDER BY student_id, idx"))
+
+        want = full(source.db)
+        # Every state is there: approved (opted_out), rejected, pending, none; details kept.
+        self.assertEqual([(r[8], r[11]) for r in want[0]],
+                         [(0, 0), (3, 2), (0, 3), (0, 1), (2, 0)])
+        self.assertEqual(len(want[1]), 4)
+        for lang in ("zh", "en"):
+            out = self.h.path("every-field-%s.csv" % lang)
+            self.school_cmd("export", "--db", source.db, "--out", out, "--lang", lang)
+            text = open(out, encoding="utf-8-sig").read()
+            self.assertIn("'=班主任;village cadre, 村干部;" if lang == "en" else "已批准", text)
+            fresh = self.new_school()
+            p = self.school_cmd("import", "--db", fresh.db, out)
+            self.assertIn("imported 5 students (5 new", p.stdout)
+            self.assertNotIn("opted_out needs", p.stderr, "an approved application is kept")
+            self.assertEqual(full(fresh.db), want, "export %s, imported again" % lang)
+            p = self.school_cmd("import", "--db", source.db, out)
+            self.assertIn("(0 new, 0 changed, 5 unchanged)", p.stdout)
+
+        # A sheet edited by hand: details that do not line up with the measures, a decision
+        # without its date, a date that is none, a reason without an application.
+        header = EN_HEADER + EN_REST
+        base = {k: "" for k in header}
+        base.update(rows[4], assistance="funding;one_to_one:planned")
+        bad = [dict(base, helper_roles="班主任"),
+               dict(base, assistance_start="2026-02-30;"),
+               dict(base, assistance_start="2026-03-02;", assistance_end="2026-03-01;"),
+               dict(base, optout_status="已批准", optout_reason="x"),
+               dict(base, optout_reason="x"),
+               dict(base, optout_status="withdrawn")]
+        path = self.h.path("every-field-bad.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(header, bad, header))
+        p = self.school_cmd("import", "--db", source.db, path, expect=rh.EXIT_DATA)
+        for line, says in ((2, "helper_roles lists 1 item but assistance lists 2 measures"),
+                           (3, "assistance_start '2026-02-30' is not a date"),
+                           (4, "measure 1 (funding) ends 2026-03-01, before it starts"),
+                           (5, "optout_status approved needs the date of the decision"),
+                           (6, "an opt-out reason or date without an application"),
+                           (7, "optout_status 'withdrawn' is not one of")):
+            self.assertIn("every-field-bad.csv:%d: %s" % (line, says), p.stderr)
+        self.assertEqual(full(source.db), want, "a refused sheet changes nothing")
 
 
 if __name__ == "__main__":

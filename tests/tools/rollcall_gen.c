@@ -131,7 +131,6 @@ static int parse_options(int argc, char **argv, struct gen_options *o)
     return 0;
 }
 
-
 static int cmd_students(const struct gen_options *o)
 {
     struct rcl_gen_school g;
@@ -146,7 +145,11 @@ static int cmd_students(const struct gen_options *o)
         fputs("rollcall-gen: out of memory\n", stderr);
         return GEN_EXIT_FAIL;
     }
-    fputs("student_id,name,grade,class,network,devices,groups,assistance,participation\n", stdout);
+    /* An opted_out student comes with the approved application that allows it (import files a
+     * pending one for opted_out without). */
+    fputs("student_id,name,grade,class,network,devices,groups,assistance,participation,"
+          "optout_status,optout_decided\n",
+          stdout);
     for (unsigned long i = 0; i < o->count; i++) {
         struct rcl_gen_student s;
 
@@ -157,8 +160,11 @@ static int cmd_students(const struct gen_options *o)
                     o->count, o->school);
             goto out;
         }
-        printf("%s,%s,%u,%lu班,%s,%s,%s,%s,%s\n", s.id, s.name, s.grade, s.klass, s.network,
-               s.devices, s.groups, s.assistance, s.participation);
+        bool opted_out = strcmp(s.participation, "opted_out") == 0;
+
+        printf("%s,%s,%u,%lu班,%s,%s,%s,%s,%s,%s,%s\n", s.id, s.name, s.grade, s.klass, s.network,
+               s.devices, s.groups, s.assistance, s.participation, opted_out ? "approved" : "",
+               opted_out ? "2020-02-17" : "");
     }
     rc = GEN_EXIT_OK;
 out:

@@ -133,6 +133,40 @@ static void test_blind_spot(void)
     CHECK(rcl_student_is_blind_spot(&s));
 }
 
+/* The urgency levels and order of README "Lists to act on", both programs' blind-spot order. */
+static void test_urgency(void)
+{
+    struct rcl_student a, b;
+    struct rcl_urgency ua, ub;
+
+    memset(&a, 0, sizeof(a));
+    rcl_student_urgency(&a, &ua); /* nothing at home, no group */
+    CHECK(ua.lacking && !ua.absent && ua.groups == 0 && ua.level == 2);
+    a.groups = RCL_BIT(RCL_GROUP_LEFT_BEHIND) | RCL_BIT(RCL_GROUP_MIGRANT);
+    rcl_student_urgency(&a, &ua);
+    CHECK(ua.level == 1 && ua.groups == 2);
+    b = a;
+    b.network = RCL_BIT(RCL_NET_MOBILE);
+    b.devices = RCL_BIT(RCL_DEV_SMARTPHONE);
+    b.participation = RCL_PART_ABSENT;
+    rcl_student_urgency(&b, &ub);
+    CHECK(!ub.lacking && ub.absent && ub.level == 3);
+    CHECK(rcl_urgency_cmp(&ua, &ub) < 0 && rcl_urgency_cmp(&ub, &ua) > 0);
+    b.groups = 0;
+    rcl_student_urgency(&b, &ub);
+    CHECK(ub.level == 4);
+    /* Within a level: more groups first, then absent first, else a tie. */
+    b = a;
+    b.groups = RCL_BIT(RCL_GROUP_LEFT_BEHIND);
+    rcl_student_urgency(&b, &ub);
+    CHECK(ub.level == 1 && rcl_urgency_cmp(&ua, &ub) < 0);
+    b.groups = a.groups;
+    b.participation = RCL_PART_ABSENT;
+    rcl_student_urgency(&b, &ub);
+    CHECK(rcl_urgency_cmp(&ub, &ua) < 0);
+    CHECK(rcl_urgency_cmp(&ua, &ua) == 0);
+}
+
 static void test_totals(void)
 {
     struct rcl_totals t, u;
@@ -322,6 +356,7 @@ int main(void)
     RCL_TEST_RUN(test_name_tables);
     RCL_TEST_RUN(test_condition);
     RCL_TEST_RUN(test_blind_spot);
+    RCL_TEST_RUN(test_urgency);
     RCL_TEST_RUN(test_totals);
     RCL_TEST_RUN(test_set_parse);
     RCL_TEST_RUN(test_set_format);

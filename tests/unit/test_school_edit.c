@@ -14,6 +14,7 @@
 
 #include "edit.h"
 #include "import.h"
+#include "optout.h"
 #include "pseudonym.h"
 #include "rcl_codec.h"
 #include "rcl_keys.h"
@@ -282,6 +283,58 @@ static void test_profile(void)
     rcl_db_close(&db);
 }
 
+/* participation opted_out only with an approved application (optout.h). */
+static void test_optout_rule(void)
+{
+    struct rcl_student old, s;
+    const char *today = "2026-03-01";
+
+    memset(&old, 0, sizeof(old));
+    old.participation = RCL_PART_IRREGULAR;
+    /* Asked for without an application: one is filed, participation stays. */
+    s = old;
+    s.participation = RCL_PART_OPTED_OUT;
+    CHECK(rcl_school_optout_rule(&s, &old, "导入时申请", today) == RCL_OPTOUT_RULE_FILED);
+    CHECK(s.participation == RCL_PART_IRREGULAR && s.optout_status == RCL_OPTOUT_PENDING);
+    CHECK_STR(s.optout_reason, "导入时申请");
+    CHECK_STR(s.optout_filed, today);
+    CHECK(strstr(rcl_optout_outcome_text(RCL_OPTOUT_RULE_FILED), "filed one, pending") != NULL);
+    /* Asked again: the pending one is kept as it is. */
+    old = s;
+    s.participation = RCL_PART_OPTED_OUT;
+    CHECK(rcl_school_optout_rule(&s, &old, "other", "2026-03-05") == RCL_OPTOUT_RULE_PENDING);
+    CHECK(s.participation == RCL_PART_IRREGULAR);
+    CHECK_STR(s.optout_reason, "导入时申请");
+    CHECK_STR(s.optout_filed, today);
+    /* A rejected application does not allow it either: a new one is filed. */
+    old.optout_status = RCL_OPTOUT_REJECTED;
+    snprintf(old.optout_decided, sizeof(old.optout_decided), "2026-03-02");
+    s = old;
+    s.participation = RCL_PART_OPTED_OUT;
+    CHECK(rcl_school_optout_rule(&s, &old, "again", "2026-03-09") == RCL_OPTOUT_RULE_FILED);
+    CHECK(s.optout_status == RCL_OPTOUT_PENDING && s.optout_decided[0] == '\0');
+    CHECK_STR(s.optout_reason, "again");
+    /* A new student: active until approved. */
+    memset(&s, 0, sizeof(s));
+    s.participation = RCL_PART_OPTED_OUT;
+    CHECK(rcl_school_optout_rule(&s, NULL, "x", today) == RCL_OPTOUT_RULE_FILED);
+    CHECK(s.participation == RCL_PART_ACTIVE);
+    /* Approved: allowed, and leaving opted_out clears the application. */
+    s.optout_status = RCL_OPTOUT_APPROVED;
+    s.participation = RCL_PART_OPTED_OUT;
+    CHECK(rcl_school_optout_rule(&s, NULL, "x", today) == RCL_OPTOUT_RULE_KEPT);
+    CHECK(s.participation == RCL_PART_OPTED_OUT);
+    old = s;
+    s.participation = RCL_PART_ABSENT;
+    CHECK(rcl_school_optout_rule(&s, &old, "x", today) == RCL_OPTOUT_RULE_WITHDRAWN);
+    CHECK(s.participation == RCL_PART_ABSENT && s.optout_status == RCL_OPTOUT_NONE);
+    CHECK(s.optout_reason[0] == '\0' && s.optout_filed[0] == '\0' && s.optout_decided[0] == '\0');
+    /* Nothing asked of participation: nothing changes. */
+    old = s;
+    CHECK(rcl_school_optout_rule(&s, &old, "x", today) == RCL_OPTOUT_RULE_KEPT);
+    CHECK(memcmp(&s, &old, sizeof(s)) == 0);
+}
+
 int main(void)
 {
     char path[700];
@@ -289,6 +342,7 @@ int main(void)
     if (rcl_keys_init() != 0 || rcl_test_tmpdir("test_school_edit", dir, sizeof(dir)) != 0)
         return 1;
     rcl_log_init("test_school_edit");
+    RCL_TEST_RUN(test_optout_rule);
     RCL_TEST_RUN(test_student_edits);
     snprintf(path, sizeof(path), "%s/school.db", dir);
     remove(path);

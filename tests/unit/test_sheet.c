@@ -225,6 +225,31 @@ static void test_formula_guard(void)
     CHECK(len == 5);
 }
 
+/* The opt-out status and measure words export writes are read back; empty is none. */
+static void test_optout_and_measure_words(void)
+{
+    for (int i = 0; i < RCL_OPTOUT_STATUS_COUNT; i++) {
+        const char *en = rcl_sheet_optout_status_name((unsigned)i, RCL_SHEET_EN);
+        const char *zh = rcl_sheet_optout_status_name((unsigned)i, RCL_SHEET_ZH);
+
+        CHECK_STR(en, rcl_optout_status_names[i]);
+        CHECK(rcl_sheet_optout_status_find(en, strlen(en)) == i);
+        CHECK(rcl_sheet_optout_status_find(zh, strlen(zh)) == i);
+    }
+    CHECK(rcl_sheet_optout_status_find("", 0) == RCL_OPTOUT_NONE);
+    CHECK(rcl_sheet_optout_status_find(" Approved ", 10) == RCL_OPTOUT_APPROVED);
+    CHECK(rcl_sheet_optout_status_find("withdrawn", 9) == -1);
+    CHECK_STR(rcl_sheet_optout_status_name(RCL_OPTOUT_APPROVED, RCL_SHEET_ZH), "已批准");
+    CHECK_STR(rcl_sheet_optout_status_name(RCL_OPTOUT_STATUS_COUNT, RCL_SHEET_ZH), "");
+    CHECK_STR(rcl_sheet_measure_kind_name(RCL_MEASURE_ONE_TO_ONE, RCL_SHEET_ZH), "一对一帮扶");
+    CHECK_STR(rcl_sheet_measure_kind_name(RCL_MEASURE_ONE_TO_ONE, RCL_SHEET_EN), "one_to_one");
+    CHECK_STR(rcl_sheet_measure_status_name(RCL_STATUS_IN_PLACE, RCL_SHEET_ZH), "已落实");
+    CHECK_STR(rcl_sheet_measure_status_name(RCL_STATUS_PLANNED, RCL_SHEET_EN), "planned");
+    CHECK(find("helper_roles") == RCL_COL_HELPER_ROLES);
+    CHECK(find("审批日期") == RCL_COL_OPTOUT_DECIDED);
+    CHECK(RCL_COL_TEMPLATE_COUNT == RCL_COL_FEEDBACK + 1);
+}
+
 int main(void)
 {
     RCL_TEST_RUN(test_english_headers);
@@ -233,5 +258,6 @@ int main(void)
     RCL_TEST_RUN(test_participation_and_grades);
     RCL_TEST_RUN(test_formatted_words_read_back);
     RCL_TEST_RUN(test_formula_guard);
+    RCL_TEST_RUN(test_optout_and_measure_words);
     return RCL_TEST_RESULT();
 }

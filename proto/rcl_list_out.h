@@ -1,5 +1,5 @@
 /*
- * agg_list_out.h - the rows of a `rollcall-agg list`, held as text cells, and
+ * rcl_list_out.h - the rows of a list (of either program), held as text cells, and
  * the three ways they are printed: aligned text for a terminal, CSV that
  * opens in Excel, and one JSON object.
  *
@@ -9,8 +9,8 @@
  * words by default, English (the JSON keys and codes) with RCL_AGG_LANG_EN.
  * JSON is for scripts and always English.
  */
-#ifndef RCL_AGG_LIST_OUT_H
-#define RCL_AGG_LIST_OUT_H
+#ifndef RCL_LIST_OUT_H
+#define RCL_LIST_OUT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /*
- * agg_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
+ * rcl_list_out.c - a list's rows as aligned text, CSV (UTF-8 with a byte order
  * mark, formula-guarded cells, CRLF) or one JSON object.
  */
-#include "agg_list_out.h"
+#include "rcl_list_out.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -276,7 +276,7 @@ static int write_text(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang
     if (!width)
         return -1;
     for (size_t c = 0; c < t->ncols; c++) {
-        width[c] = rcl_agg_text_width(header(&t->cols[c], lang));
+        width[c] = rcl_agg_text_width(header(&t->cols[c], lang)); /* Chinese ones are wide too */
         for (size_t r = 0; r < t->nrows; r++) {
             size_t w = rcl_agg_text_width(cell(t, r, c));
 
