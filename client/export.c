@@ -83,6 +83,14 @@ static void put_rest(FILE *out, enum rcl_sheet_lang lang, const struct rcl_stude
     put_field(out, s->optout_filed);
     fputc(',', out);
     put_field(out, s->optout_decided);
+    fputc(',', out);
+    put_field(out, s->place_county);
+    fputc(',', out);
+    put_field(out, s->place);
+    fputc(',', out);
+    put_field(out, s->guardian_contact);
+    fputc(',', out);
+    put_per_measure(out, s, offsetof(struct rcl_measure, helper_contact));
 }
 
 static void put_student(FILE *out, enum rcl_sheet_lang lang, const struct rcl_student *s, int ncols)

@@ -480,6 +480,62 @@ static int put_end(struct problems *p, unsigned long line, const char *what, str
     return date_cell(p, line, what, item, m->end_date);
 }
 
+/* A phone number cell (empty allowed) into out; the number is not repeated in the message. */
+static int contact_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
+                        char out[RCL_CONTACT_MAX + 1])
+{
+    out[0] = '\0';
+    if (c.len == 0)
+        return 0;
+    if (c.len > RCL_CONTACT_MAX) {
+        problem(p, line, "%s is %zu bytes long, at most %d allowed", what, c.len, RCL_CONTACT_MAX);
+        return -1;
+    }
+    memcpy(out, c.s, c.len);
+    out[c.len] = '\0';
+    if (!rcl_contact_valid(out)) {
+        out[0] = '\0';
+        problem(p, line,
+                "%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' and a "
+                "leading '+' allowed)",
+                what);
+        return -1;
+    }
+    return 0;
+}
+
+static int put_contact(struct problems *p, unsigned long line, const char *what,
+                       struct rcl_measure *m, struct cell item)
+{
+    return contact_cell(p, line, what, item, m->helper_contact);
+}
+
+/* Where the student is now and who to call, when the sheet has those columns. */
+static void place_cells(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
+                        unsigned long line, struct rcl_student *s)
+{
+    struct cell c;
+    char show[64];
+
+    if ((c = cell_of(r, lay, RCL_COL_PLACE_COUNTY)).present) {
+        char code[RCL_COUNTY_LEN + 1] = "";
+
+        if (c.len == RCL_COUNTY_LEN)
+            memcpy(code, c.s, RCL_COUNTY_LEN);
+        if (c.len != 0 && !rcl_digits_only(code, RCL_COUNTY_LEN))
+            problem(p, line, "place_county '%s' is not a 6-digit county code",
+                    shown(c.s, c.len, show, sizeof(show)));
+        else
+            memcpy(s->place_county, code, sizeof(code));
+    }
+    if ((c = cell_of(r, lay, RCL_COL_PLACE)).present)
+        (void)text_cell(p, line, "place", c, false, s->place, sizeof(s->place));
+    if ((c = cell_of(r, lay, RCL_COL_GUARDIAN_CONTACT)).present)
+        (void)contact_cell(p, line, "guardian_contact", c, s->guardian_contact);
+    if ((c = cell_of(r, lay, RCL_COL_HELPER_CONTACTS)).present)
+        (void)per_measure_cell(p, line, "helper_contacts", c, s, put_contact);
+}
+
 /* The measures' roles and dates, when the sheet has those columns (export writes them). */
 static void measure_details(struct rcl_csv_reader *r, const struct layout *lay, struct problems *p,
                             unsigned long line, struct rcl_student *s)
@@ -605,6 +661,7 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
         measure_details(r, lay, p, line, s);
     if (p->count == before)
         optout_cells(r, lay, p, line, s);
+    place_cells(r, lay, p, line, s);
     return p->count - before;
 }
 

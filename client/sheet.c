@@ -37,6 +37,10 @@ static const struct {
     [RCL_COL_OPTOUT_REASON] = {"optout_reason", false, {"不参加申请理由"}},
     [RCL_COL_OPTOUT_FILED] = {"optout_filed", false, {"申请日期"}},
     [RCL_COL_OPTOUT_DECIDED] = {"optout_decided", false, {"审批日期"}},
+    [RCL_COL_PLACE_COUNTY] = {"place_county", false, {"所在区县代码", "现居区县代码"}},
+    [RCL_COL_PLACE] = {"place", false, {"所在村（社区）", "现居住地", "所在地"}},
+    [RCL_COL_GUARDIAN_CONTACT] = {"guardian_contact", false, {"监护人电话", "家长电话"}},
+    [RCL_COL_HELPER_CONTACTS] = {"helper_contacts", false, {"帮扶人电话"}},
 };
 
 static const char *const grade_zh[12][WORDS_MAX] = {

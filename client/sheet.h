@@ -45,6 +45,11 @@ enum rcl_sheet_column {
     RCL_COL_OPTOUT_REASON,
     RCL_COL_OPTOUT_FILED,
     RCL_COL_OPTOUT_DECIDED,
+    /* Where the student is now and who to call: kept at the school and its county only. */
+    RCL_COL_PLACE_COUNTY,
+    RCL_COL_PLACE,
+    RCL_COL_GUARDIAN_CONTACT,
+    RCL_COL_HELPER_CONTACTS,
     RCL_COL_COUNT
 };
 

@@ -31,9 +31,10 @@ EN_HEADER = ["student_id", "name", "grade", "class", "network", "devices", "grou
              "assistance", "participation", "platform", "feedback"]
 # What export writes after the template's columns.
 ZH_REST = ["帮扶责任人", "帮扶开始日期", "帮扶结束日期", "不参加申请状态", "不参加申请理由",
-           "申请日期", "审批日期"]
+           "申请日期", "审批日期", "所在区县代码", "所在村（社区）", "监护人电话", "帮扶人电话"]
 EN_REST = ["helper_roles", "assistance_start", "assistance_end", "optout_status",
-           "optout_reason", "optout_filed", "optout_decided"]
+           "optout_reason", "optout_filed", "optout_decided", "place_county", "place",
+           "guardian_contact", "helper_contacts"]
 ZH_NETWORK = {"broadband": "宽带", "mobile": "移动网络", "cable_tv": "有线电视"}
 ZH_DEVICES = {"computer": "电脑", "tablet": "平板", "smartphone": "手机", "tv": "电视"}
 ZH_GROUPS = {"poverty_card": "建档立卡", "hardship": "困难", "frontline_family": "一线医务人员子女",
@@ -416,20 +417,28 @@ class Sheets(rh.RollcallTestCase):
         edit("optout", "file", "--id", ids[2], "--reason", "-随父母外出", "--date", "2026-02-21")
         edit("optout", "decide", "--id", ids[2], "--status", "rejected", "--date", "2026-02-23")
         edit("optout", "file", "--id", ids[3], "--reason", "身体原因", "--date", "2026-02-24")
+        # Where a student is and who to call: a helper phone on one measure of two.
+        edit("student", "update", "--id", ids[0], "--place-county", "411381", "--place",
+             "张庄村三组", "--guardian-contact", "+86 138-0000-1234")
+        edit("measure", "add", "--id", ids[0], "--kind", "loaned_device", "--contact",
+             "(0377) 6200 1234")
+        edit("student", "update", "--id", ids[4], "--place", "李营村")
 
         def full(db):
             return (query(db, "SELECT student_id, name, grade, class, network, devices, platform, "
                           '"groups", participation, measures, feedback, optout_status, '
-                          "optout_reason, optout_filed, optout_decided FROM students "
-                          "ORDER BY student_id"),
-                    query(db, "SELECT student_id, idx, kind, helper_role, start_date, end_date "
-                          "FROM measure_details ORDER BY student_id, idx"))
+                          "optout_reason, optout_filed, optout_decided, place_county, place, "
+                          "guardian_contact FROM students ORDER BY student_id"),
+                    query(db, "SELECT student_id, idx, kind, helper_role, start_date, end_date, "
+                          "helper_contact FROM measure_details ORDER BY student_id, idx"))
 
         want = full(source.db)
         # Every state is there: approved (opted_out), rejected, pending, none; details kept.
         self.assertEqual([(r[8], r[11]) for r in want[0]],
                          [(0, 0), (3, 2), (0, 3), (0, 1), (2, 0)])
         self.assertEqual(len(want[1]), 4)
+        self.assertIn(("411381", "张庄村三组", "+86 138-0000-1234"), [r[15:] for r in want[0]])
+        self.assertIn("(0377) 6200 1234", [r[6] for r in want[1]])
         for lang in ("zh", "en"):
             out = self.h.path("every-field-%s.csv" % lang)
             self.school_cmd("export", "--db", source.db, "--out", out, "--lang", lang)
@@ -442,6 +451,18 @@ class Sheets(rh.RollcallTestCase):
             self.assertEqual(full(fresh.db), want, "export %s, imported again" % lang)
             p = self.school_cmd("import", "--db", source.db, out)
             self.assertIn("(0 new, 0 changed, 5 unchanged)", p.stdout)
+        # A phone number or county code that is not one is refused, the number not repeated.
+        bad = dict(rows[2], guardian_contact="call 138-0000", place_county="4113")
+        path = self.h.path("bad-contact.csv")
+        keys = EN_HEADER + ["guardian_contact", "place_county"]
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(keys, [bad], keys))
+        p = self.school_cmd("import", "--db", source.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("bad-contact.csv:2: guardian_contact is not a phone number", p.stderr)
+        self.assertIn("bad-contact.csv:2: place_county '4113' is not a 6-digit county code",
+                      p.stderr)
+        self.assertNotIn("138-0000", p.stderr)
+        self.assertEqual(full(source.db), want, "a refused sheet changes nothing")
 
         # A sheet edited by hand: details that do not line up with the measures, a decision
         # without its date, a date that is none, a reason without an application.
