@@ -767,6 +767,21 @@ static int picks_write(struct list_ctx *x, struct rcl_agg_table *t, struct picks
     return 0;
 }
 
+/* Every student row through collect into picks, then sorted by cmp into rows by row_of. */
+static int picks_list(struct list_ctx *x, struct rcl_agg_table *t,
+                      int (*collect)(struct list_ctx *x, const struct row *r, void *arg),
+                      int (*cmp)(const void *, const void *),
+                      void (*row_of)(const struct pick *e, const char **cells, char *grade))
+{
+    struct picks p = {0};
+    int ret = each_student(x, collect, &p);
+
+    if (ret == 0)
+        ret = picks_write(x, t, &p, cmp, row_of);
+    picks_free(&p);
+    return ret;
+}
+
 static int collect_measures(struct list_ctx *x, const struct row *r, void *arg)
 {
     for (size_t i = 0; i < r->s.n_measures; i++) {
@@ -816,15 +831,8 @@ static void plan_row(const struct pick *e, const char **cells, char *grade)
 
 static int list_plans(struct list_ctx *x, struct rcl_agg_table *t)
 {
-    struct picks p = {0};
-    int ret;
-
     x->want_details = true;
-    ret = each_student(x, collect_measures, &p);
-    if (ret == 0)
-        ret = picks_write(x, t, &p, cmp_pick, plan_row);
-    picks_free(&p);
-    return ret;
+    return picks_list(x, t, collect_measures, cmp_pick, plan_row);
 }
 
 static const struct rcl_agg_col helper_cols[] = {
@@ -855,16 +863,9 @@ static void helper_row(const struct pick *e, const char **cells, char *grade)
 
 static int list_helpers(struct list_ctx *x, struct rcl_agg_table *t)
 {
-    struct picks p = {0};
-    int ret;
-
     x->want_details = true;
     t->runs = true;
-    ret = each_student(x, collect_open_measures, &p);
-    if (ret == 0)
-        ret = picks_write(x, t, &p, cmp_helper, helper_row);
-    picks_free(&p);
-    return ret;
+    return picks_list(x, t, collect_open_measures, cmp_helper, helper_row);
 }
 
 static int collect_feedback(struct list_ctx *x, const struct row *r, void *arg)
@@ -894,16 +895,8 @@ static void feedback_row(const struct pick *e, const char **cells, char *grade)
 
 static int list_feedback(struct list_ctx *x, struct rcl_agg_table *t)
 {
-    struct picks p = {0};
-    int ret;
-
     x->want_record = true;
-    ret = each_student(x, collect_feedback, &p);
-
-    if (ret == 0)
-        ret = picks_write(x, t, &p, cmp_pick, feedback_row);
-    picks_free(&p);
-    return ret;
+    return picks_list(x, t, collect_feedback, cmp_pick, feedback_row);
 }
 
 static int collect_optout(struct list_ctx *x, const struct row *r, void *arg)
@@ -939,16 +932,8 @@ static void optout_row(const struct pick *e, const char **cells, char *grade)
 
 static int list_optouts(struct list_ctx *x, struct rcl_agg_table *t)
 {
-    struct picks p = {0};
-    int ret;
-
     x->want_record = true;
-    ret = each_student(x, collect_optout, &p);
-
-    if (ret == 0)
-        ret = picks_write(x, t, &p, cmp_optout, optout_row);
-    picks_free(&p);
-    return ret;
+    return picks_list(x, t, collect_optout, cmp_optout, optout_row);
 }
 
 /* ---- places: where students are now, for organising help there ---- */
@@ -1006,16 +991,9 @@ static void place_row(const struct pick *e, const char **cells, char *grade)
 
 static int list_places(struct list_ctx *x, struct rcl_agg_table *t)
 {
-    struct picks p = {0};
-    int ret;
-
     x->want_record = true;
     t->runs = true;
-    ret = each_student(x, collect_place, &p);
-    if (ret == 0)
-        ret = picks_write(x, t, &p, cmp_place, place_row);
-    picks_free(&p);
-    return ret;
+    return picks_list(x, t, collect_place, cmp_place, place_row);
 }
 
 /* ---- platforms ---- */
