@@ -419,13 +419,7 @@ void rcl_sheet_cell_unguard(const char **s, size_t *len)
 
 /* ---- Words of the school's own lists and of the opt-out columns ---- */
 
-static const char *const optout_status_zh[RCL_OPTOUT_STATUS_COUNT][WORDS_MAX] = {
-    [RCL_OPTOUT_NONE] = {"未申请"},
-    [RCL_OPTOUT_PENDING] = {"待审批"},
-    [RCL_OPTOUT_APPROVED] = {"已批准"},
-    [RCL_OPTOUT_REJECTED] = {"未批准"},
-};
-static const struct vocabulary optout_statuses = {rcl_optout_status_names, optout_status_zh,
+static const struct vocabulary optout_statuses = {rcl_optout_status_names, rcl_optout_status_zh,
                                                   RCL_OPTOUT_STATUS_COUNT};
 
 static const char *word_of(const struct vocabulary *v, unsigned i, enum rcl_sheet_lang lang)
