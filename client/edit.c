@@ -16,6 +16,7 @@
 #include "edit_internal.h"
 #include "exit_codes.h"
 #include "optout.h"
+#include "sheet.h"
 #include "rcl_db.h"
 #include "student_id.h"
 
@@ -272,6 +273,16 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
         rcl_edit_text(e, "place", false, s->place, sizeof(s->place)) != 0 ||
         rcl_edit_contact(e, "guardian-contact", s->guardian_contact) != 0)
         return RCL_SCHOOL_EXIT_DATA;
+    if (rcl_edit_opt(e, "class") != NULL) {
+        /* The one form import stores ("三（1）班" is 1班), so that the class is one class. */
+        char name[sizeof(s->class_name) * 2];
+        unsigned grade;
+        bool in_stage;
+        if (rcl_sheet_class_normalize(s->class_name, strlen(s->class_name), name, sizeof(name),
+                                      &grade, &in_stage) == 0 &&
+            strlen(name) < sizeof(s->class_name))
+            memcpy(s->class_name, name, strlen(name) + 1);
+    }
     if ((v = rcl_edit_opt(e, "place-county")) != NULL) {
         if (v[0] != '\0' && !rcl_digits_only(v, RCL_COUNTY_LEN))
             return rcl_edit_fail(e, "--place-county '%s' is not a 6-digit county code ('' clears it)",

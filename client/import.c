@@ -26,25 +26,82 @@ struct problems {
     FILE *out;
     const char *path;
     uint64_t count;
+    /* The errors sheet (--errors), which gets every problem and note, with the row's
+     * student number and name as the file has them so that a clerk finds the row. */
+    FILE *sheet;
+    struct rcl_csv_reader *row; /* the row being read, or NULL */
+    int id_field, name_field;   /* their fields in the row, or -1 */
 };
+
+static void sheet_cell(FILE *f, const char *s, size_t len, bool last)
+{
+    /* Quoted always; a cell a spreadsheet would run as a formula is led by an apostrophe. */
+    fputc('"', f);
+    if (len > 0 && rcl_sheet_cell_needs_guard(s))
+        fputc('\'', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i] == '\r' || s[i] == '\n' ? ' ' : s[i], f);
+    }
+    fputs(last ? "\"\r\n" : "\",", f);
+}
+
+static void sheet_row_cell(const struct problems *p, int field)
+{
+    size_t len = 0;
+    const char *v = "";
+    if (p->row != NULL && field >= 0 && (size_t)field < rcl_csv_reader_count(p->row))
+        v = rcl_csv_reader_get(p->row, (size_t)field, &len);
+    sheet_cell(p->sheet, v, len, false);
+}
+
+static void sheet_line(const struct problems *p, unsigned long line, bool error, const char *what)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lu", line);
+    sheet_cell(p->sheet, num, line > 0 ? strlen(num) : 0, false);
+    sheet_row_cell(p, p->id_field);
+    sheet_row_cell(p, p->name_field);
+    sheet_cell(p->sheet, error ? "错误" : "提示", strlen(error ? "错误" : "提示"), false);
+    sheet_cell(p->sheet, what, strlen(what), true);
+}
+
+static void report(struct problems *p, unsigned long line, bool error, const char *fmt, va_list ap)
+{
+    char what[1024];
+    vsnprintf(what, sizeof(what), fmt, ap);
+    if (p->sheet != NULL)
+        sheet_line(p, line, error, what);
+    if (error && ++p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
+        return;
+    if (line > 0)
+        fprintf(p->out, "%s:%lu: %s\n", p->path, line, what);
+    else
+        fprintf(p->out, "%s: %s\n", p->path, what);
+}
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void note(struct problems *p, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* A reason nothing is imported. */
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
 {
     va_list ap;
-    p->count++;
-    if (p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
-        return;
-    if (line > 0)
-        fprintf(p->out, "%s:%lu: ", p->path, line);
-    else
-        fprintf(p->out, "%s: ", p->path);
     va_start(ap, fmt);
-    vfprintf(p->out, fmt, ap);
+    report(p, line, true, fmt, ap);
     va_end(ap);
-    fputc('\n', p->out);
+}
+
+/* Something the clerk should know that does not stop the import. */
+static void note(struct problems *p, unsigned long line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(p, line, false, fmt, ap);
+    va_end(ap);
 }
 
 /*
@@ -169,7 +226,7 @@ static bool is_title_row(struct rcl_csv_reader *r)
         trim(&cell, &len);
         if (len == 0)
             continue;
-        if (rcl_sheet_column_find(cell, len) >= 0)
+        if (rcl_sheet_column_find(cell, len) != -1)
             return false;
         filled++;
     }
@@ -177,7 +234,8 @@ static bool is_title_row(struct rcl_csv_reader *r)
 }
 
 /* Maps the header's columns. Returns 0, or -1 after reporting every problem with it. */
-static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layout *lay)
+static int read_header(struct rcl_csv_reader *r, struct problems *p, bool ignore_unknown,
+                       struct layout *lay)
 {
     unsigned long line = rcl_csv_reader_line(r);
     uint64_t before = p->count;
@@ -195,8 +253,16 @@ static int read_header(struct rcl_csv_reader *r, struct problems *p, struct layo
         if (len == 0)
             continue;
         int col = rcl_sheet_column_find(cell, len);
+        if (col == RCL_SHEET_COLUMN_IGNORED || (col < 0 && ignore_unknown)) {
+            note(p, line, "column %zu '%s' is not imported: its cells are passed over", i + 1,
+                 shown(cell, len, show, sizeof(show)));
+            lay->column_of[i] = RCL_SHEET_COLUMN_IGNORED;
+            continue;
+        }
         if (col < 0) {
-            problem(p, line, "unknown column '%s' (accepted: " RCL_SHEET_COLUMNS_ACCEPTED ")",
+            problem(p, line,
+                    "unknown column '%s' (accepted: " RCL_SHEET_COLUMNS_ACCEPTED
+                    "; import --ignore-unknown passes such columns over)",
                     shown(cell, len, show, sizeof(show)));
             continue;
         }
@@ -239,6 +305,21 @@ static struct cell cell_of(struct rcl_csv_reader *r, const struct layout *lay,
     trim(&out.s, &out.len);
     rcl_sheet_cell_unguard(&out.s, &out.len);
     return out;
+}
+
+/*
+ * A cell of codes (a number, a date, a phone) with full-width digits,
+ * letters and blanks as ASCII, in buf; a cell too long for buf is left as
+ * it is, for the check to refuse.
+ */
+static struct cell folded(struct cell c, char *buf, size_t buflen)
+{
+    if (c.len >= buflen)
+        return c;
+    c.len = rcl_sheet_fold(c.s, c.len, buf, buflen);
+    c.s = buf;
+    trim(&c.s, &c.len);
+    return c;
 }
 
 /* Copies a text cell into out (outlen = max + 1). Reports and returns -1 when invalid. */
@@ -285,8 +366,10 @@ static int set_cell(struct problems *p, unsigned long line, const char *what, st
 static int grade_cell(struct problems *p, unsigned long line, struct cell c, unsigned *out)
 {
     char show[64];
+    char buf[64];
     unsigned long v = 0;
 
+    c = folded(c, buf, sizeof(buf));
     if (c.len == 0) {
         problem(p, line, "grade is empty");
         return -1;
@@ -448,7 +531,9 @@ static int date_cell(struct problems *p, unsigned long line, const char *what, s
                      char out[RCL_DATE_LEN + 1])
 {
     char show[64];
+    char buf[64];
 
+    c = folded(c, buf, sizeof(buf));
     if (c.len == 0) {
         out[0] = '\0';
         return 0;
@@ -484,6 +569,9 @@ static int put_end(struct problems *p, unsigned long line, const char *what, str
 static int contact_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
                         char out[RCL_CONTACT_MAX + 1])
 {
+    char buf[64];
+
+    c = folded(c, buf, sizeof(buf));
     out[0] = '\0';
     if (c.len == 0)
         return 0;
@@ -519,7 +607,9 @@ static void place_cells(struct rcl_csv_reader *r, const struct layout *lay, stru
 
     if ((c = cell_of(r, lay, RCL_COL_PLACE_COUNTY)).present) {
         char code[RCL_COUNTY_LEN + 1] = "";
+        char buf[64];
 
+        c = folded(c, buf, sizeof(buf));
         if (c.len == RCL_COUNTY_LEN)
             memcpy(code, c.s, RCL_COUNTY_LEN);
         if (c.len != 0 && !rcl_digits_only(code, RCL_COUNTY_LEN))
@@ -619,6 +709,32 @@ static void optout_cells(struct rcl_csv_reader *r, const struct layout *lay, str
 }
 
 /*
+ * The class in its one form ("三（1）班" is 1班 of grade 3), so that a class
+ * typed two ways is one class; a grade it names must be the row's grade.
+ */
+static void class_cell(struct problems *p, unsigned long line, struct cell c, struct rcl_student *s)
+{
+    char name[sizeof(s->class_name) * 2];
+    char show[64];
+    unsigned grade;
+    bool in_stage;
+
+    if (rcl_sheet_class_normalize(c.s, c.len, name, sizeof(name), &grade, &in_stage) != 0) {
+        problem(p, line, "class is %zu bytes long, at most %zu allowed", c.len,
+                sizeof(s->class_name) - 1);
+        return;
+    }
+    /* "1(2)班" of a junior (7-9) or senior (10-12) middle school counts from its first year. */
+    bool same = grade == s->grade ||
+                (in_stage && grade <= 3 && (s->grade == grade + 6 || s->grade == grade + 9));
+    if (grade != 0 && s->grade != 0 && !same)
+        problem(p, line, "class '%s' is of grade %u but grade is %u",
+                shown(c.s, c.len, show, sizeof(show)), grade, s->grade);
+    struct cell fixed = {name, strlen(name), true};
+    (void)text_cell(p, line, "class", fixed, true, s->class_name, sizeof(s->class_name));
+}
+
+/*
  * Checks the row's cells into s; with old (the stored student), columns the
  * file does not have keep its values. Returns the number of problems reported.
  */
@@ -633,9 +749,21 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
 
     c = cell_of(r, lay, RCL_COL_NAME);
     (void)text_cell(p, line, "name", c, true, s->name, sizeof(s->name));
-    (void)grade_cell(p, line, cell_of(r, lay, RCL_COL_GRADE), &s->grade);
-    c = cell_of(r, lay, RCL_COL_CLASS);
-    (void)text_cell(p, line, "class", c, true, s->class_name, sizeof(s->class_name));
+    c = cell_of(r, lay, RCL_COL_GRADE);
+    {
+        /* An empty grade is the one the class names ("三（1）班"), if it names one. */
+        char name[sizeof(s->class_name) * 2];
+        unsigned named = 0;
+        bool in_stage;
+        struct cell k = cell_of(r, lay, RCL_COL_CLASS);
+        if (c.len == 0 &&
+            rcl_sheet_class_normalize(k.s, k.len, name, sizeof(name), &named, &in_stage) == 0 &&
+            named > 0)
+            s->grade = named;
+        else
+            (void)grade_cell(p, line, c, &s->grade);
+    }
+    class_cell(p, line, cell_of(r, lay, RCL_COL_CLASS), s);
     if ((c = cell_of(r, lay, RCL_COL_NETWORK)).present)
         (void)set_cell(p, line, "network", c, RCL_LIST_NETWORK, rcl_network_names,
                        RCL_NETWORK_COUNT, &s->network);
@@ -674,6 +802,19 @@ static int id_cell(struct problems *p, unsigned long line, struct cell c,
 {
     char why[128];
     char show[64];
+    char buf[64];
+
+    bool in_buf = c.len < sizeof(buf);
+
+    c = folded(c, buf, sizeof(buf));
+    /* The letter in front and the check digit X, as often typed: lowercase. */
+    if (in_buf && c.len > 0) {
+        char *w = buf + (c.s - buf);
+        if (w[0] >= 'a' && w[0] <= 'z')
+            w[0] = (char)(w[0] - 'a' + 'A');
+        if (w[c.len - 1] == 'x')
+            w[c.len - 1] = 'X';
+    }
     if (c.len == 0) {
         problem(p, line, "student_id is empty");
         return -1;
@@ -723,7 +864,7 @@ static void check_unnamed(struct rcl_csv_reader *r, const struct layout *lay, st
         size_t len;
         const char *cell = rcl_csv_reader_get(r, i, &len);
         trim(&cell, &len);
-        if (lay->column_of[i] < 0 && len > 0)
+        if (lay->column_of[i] == -1 && len > 0)
             problem(p, line, "column %zu holds '%s' but has no name in the header", i + 1,
                     shown(cell, len, show, sizeof(show)));
     }
@@ -788,7 +929,7 @@ static int import_row(struct import_run *run)
 
         /* Not a problem: the row is imported, participation as it was. */
         if (o != RCL_OPTOUT_RULE_KEPT)
-            fprintf(p->out, "%s:%lu: %s\n", p->path, line, rcl_optout_outcome_text(o));
+            note(p, line, "%s", rcl_optout_outcome_text(o));
         /* A reason the rule did not file (the student was opted_out already) has no
          * application to belong to. */
         if (s.optout_status == RCL_OPTOUT_NONE && s.optout_reason[0]) {
@@ -817,6 +958,14 @@ static int import_row(struct import_run *run)
 int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
                       struct rcl_school_import_result *res)
 {
+    const struct rcl_school_import_options none = {NULL, false};
+    return rcl_school_import_with(db, m, path, errors, &none, res);
+}
+
+int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const char *path,
+                           FILE *errors, const struct rcl_school_import_options *opts,
+                           struct rcl_school_import_result *res)
+{
     struct import_run run;
     bool in_tx = false;
     int rc = -1;
@@ -832,6 +981,10 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     run.res = res;
     run.problems.out = errors;
     run.problems.path = path;
+    run.problems.sheet = opts->errors_sheet;
+    run.problems.id_field = run.problems.name_field = -1;
+    if (opts->errors_sheet != NULL)
+        fputs("\xEF\xBB\xBF\"行号\",\"学籍号\",\"姓名\",\"类型\",\"问题\"\r\n", opts->errors_sheet);
     run.now = (int64_t)time(NULL);
     {
         time_t t = (time_t)run.now;
@@ -876,8 +1029,10 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
                 rcl_csv_reader_error(run.reader));
         goto done;
     }
-    if (read_header(run.reader, &run.problems, &run.layout) != 0)
+    if (read_header(run.reader, &run.problems, opts->ignore_unknown, &run.layout) != 0)
         goto done;
+    run.problems.id_field = run.layout.field_of[RCL_COL_STUDENT_ID];
+    run.problems.name_field = run.layout.field_of[RCL_COL_NAME];
 
     if (rcl_db_begin(db) != 0) {
         problem(&run.problems, 0, "the store is busy or unwritable: %s", sqlite3_errmsg(db));
@@ -890,6 +1045,8 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
     rcl_progress_start(&progress, stderr, "import", "rows", 0);
     while ((got = rcl_csv_reader_next(run.reader)) != RCL_CSV_END) {
         rcl_progress_update(&progress, rcl_csv_reader_line(run.reader), 0);
+        /* The row's student number and name go beside its problems in the errors sheet. */
+        run.problems.row = got == RCL_CSV_RECORD ? run.reader : NULL;
         if (got == RCL_CSV_FATAL) {
             problem(&run.problems, rcl_csv_reader_error_line(run.reader), "%s",
                     rcl_csv_reader_error(run.reader));
@@ -904,6 +1061,7 @@ int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *
             break;
     }
     rcl_progress_end(&progress);
+    run.problems.row = NULL;
     if (run.store_failed) {
         problem(&run.problems, 0, "store failure while importing: %s", sqlite3_errmsg(db));
         goto done;

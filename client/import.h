@@ -10,7 +10,9 @@
  * the stored one appends nothing to the outbox. Students missing from the
  * file are left alone. A row with the template's example student number is
  * refused, and a cell's formula guard (sheet.h) is dropped. Title rows above
- * the header, empty unnamed columns and rows of empty cells are passed over.
+ * the header, empty unnamed columns, rows of empty cells and the common
+ * columns that hold nothing to import (序号, 性别, 备注…: a note says so) are
+ * passed over. Classes are kept in one form (sheet.h: "三（1）班" is 1班).
  *
  * Atomic: every row is checked, every problem is reported as
  * "FILE:LINE: reason", and if there is any, nothing is applied.
@@ -19,6 +21,7 @@
 #define RCL_SCHOOL_IMPORT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,5 +46,19 @@ struct rcl_school_import_result {
  */
 int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
                       struct rcl_school_import_result *res);
+
+struct rcl_school_import_options {
+    /* When set, every problem and note (none left out) is written there too, as a sheet
+     * Excel opens (UTF-8 with a byte order mark, CRLF): 行号, 学籍号, 姓名, 类型 (错误 or
+     * 提示), 问题. */
+    FILE *errors_sheet;
+    /* A column no name in sheet.h matches is passed over with a note, not refused. */
+    bool ignore_unknown;
+};
+
+/* rcl_school_import with options. */
+int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const char *path,
+                           FILE *errors, const struct rcl_school_import_options *opts,
+                           struct rcl_school_import_result *res);
 
 #endif

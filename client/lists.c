@@ -21,6 +21,9 @@ struct entry {
 
 struct walk {
     const struct rcl_school_list_options *o;
+    char class_name[RCL_CLASS_MAX * 2 + 1]; /* --class in the form import stores, or "" */
+    unsigned class_grade;                   /* the grade --class names ("三（1）班"), or 0 */
+    bool class_in_stage;
     bool (*wanted)(const struct rcl_student *s);
     struct entry *v;
     size_t n, cap;
@@ -41,7 +44,10 @@ static int collect(void *arg, const struct rcl_student *s)
 {
     struct walk *w = arg;
 
-    if (w->o->class_name != NULL && strcmp(s->class_name, w->o->class_name) != 0)
+    if (w->o->class_name != NULL && strcmp(s->class_name, w->class_name) != 0)
+        return 0;
+    if (w->class_grade != 0 && s->grade != w->class_grade &&
+        !(w->class_in_stage && (s->grade == w->class_grade + 6 || s->grade == w->class_grade + 9)))
         return 0;
     if (!w->wanted(s))
         return 0;
@@ -250,7 +256,7 @@ int rcl_school_list(sqlite3 *db, const struct rcl_school_meta *m,
     const struct list_kind *k = find_kind(o->kind);
     /* JSON is for scripts: English keys and codes whatever the language. */
     enum rcl_sheet_lang lang = o->format == RCL_AGG_LIST_JSON ? RCL_SHEET_EN : o->lang;
-    struct walk w = {o, NULL, NULL, 0, 0, false};
+    struct walk w = {.o = o};
     struct rcl_agg_table t = {0};
     struct rcl_agg_list_head head = {0};
     int walked, ret = -1;
@@ -261,6 +267,12 @@ int rcl_school_list(sqlite3 *db, const struct rcl_school_meta *m,
         return -1;
     }
     w.wanted = k->wanted;
+    if (o->class_name != NULL &&
+        rcl_sheet_class_normalize(o->class_name, strlen(o->class_name), w.class_name,
+                                  sizeof(w.class_name), &w.class_grade, &w.class_in_stage) != 0) {
+        snprintf(err, errlen, "--class '%s' is too long", o->class_name);
+        return -1;
+    }
     walked = rcl_school_students_each(db, collect, &w);
     if (w.no_memory || walked != 0) {
         snprintf(err, errlen, "%s",

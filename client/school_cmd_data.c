@@ -3,6 +3,7 @@
  * and out: import, bundle, the editing commands (student, measure, feedback,
  * optout, profile), template and export.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +20,27 @@ static int cmd_import(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
+    struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL};
+    const char *errors_path = rcl_school_opt(a, "errors");
     int rc = RCL_SCHOOL_EXIT_DATA;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    if (rcl_school_import(db, &m, a->positional, stderr, &res) == 0) {
+    if (errors_path != NULL && (opts.errors_sheet = fopen(errors_path, "wb")) == NULL) {
+        fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
+                errors_path, strerror(errno));
+        goto out;
+    }
+    int imported = rcl_school_import_with(db, &m, a->positional, stderr, &opts, &res);
+    if (opts.errors_sheet != NULL && (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
+        fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
+                errors_path, strerror(errno));
+        imported = -1;
+    } else if (opts.errors_sheet != NULL && imported != 0) {
+        fprintf(stderr, "%s import: every problem, by line, is in %s\n", RCL_SCHOOL_PROGRAM,
+                errors_path);
+    }
+    if (imported == 0) {
         printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
                (unsigned long long)(res.added + res.changed + res.unchanged),
                (unsigned long long)res.added, (unsigned long long)res.changed,
@@ -33,6 +50,9 @@ static int cmd_import(const struct rcl_school_args *a)
                     a->positional);
         rc = RCL_SCHOOL_EXIT_OK;
     }
+out:
+    if (opts.errors_sheet != NULL)
+        fclose(opts.errors_sheet);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;
@@ -40,7 +60,7 @@ static int cmd_import(const struct rcl_school_args *a)
 
 const struct rcl_school_command rcl_school_cmd_import = {
     "import",
-    "--db FILE STUDENTS.csv",
+    "--db FILE [--errors SHEET.csv] [--ignore-unknown] STUDENTS.csv",
     "Imports the students CSV (header row, any column order; required columns\n"
     "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
     "participation, platform, feedback, and the columns export adds: helper_roles,\n"
@@ -62,12 +82,23 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "grade 1-12 (or 3年级), 一年级 … 六年级, 初一 … 初三, 高一 … 高三. Several values in a\n"
     "cell are separated by ';', '；', '、' or '，'. The template's example row is refused.\n"
     "A title row above the header, empty columns without a name and rows of empty\n"
-    "cells are passed over.\n"
+    "cells are passed over, and so are common columns that hold nothing to import\n"
+    "(序号 性别 民族 出生日期 身份证号 家庭住址 备注 学校 班主任…), with a note.\n"
+    "Sheets as people fill them: a note in brackets after a column name is ignored\n"
+    "(姓名（必填）, 学籍号(19位)); full-width digits, letters and blanks count as\n"
+    "ASCII ones; a lowercase x (or g) in a student number is uppercase; 无, 没有,\n"
+    "暂无 in a list mean none; other words mean the same code (4G, 5G 移动网络;\n"
+    "笔记本电脑 台式机 电脑; 建档立卡贫困户 贫困户 建档立卡; 初1 初一);\n"
+    "a class is kept in one form, 1班, from 1班, 01, 一班, (1)班, 三（1）班,\n"
+    "3(1)班, 初一2班 (a grade it names must be the row's grade, or fills an empty one).\n"
+    "--errors SHEET.csv writes every problem and note (none left out) as a sheet\n"
+    "Excel opens: 行号, 学籍号, 姓名, 类型 (错误, 提示), 问题. An unknown column is\n"
+    "refused, naming it; --ignore-unknown passes it over with a note instead.\n"
     "opted_out needs an approved opt-out application (optout_status approved with its\n"
     "optout_decided date): without one the row files a pending application (its\n"
     "optout_reason, else 导入时申请) and keeps the participation the student had,\n"
     "saying so as FILE:LINE. Leaving opted_out clears the approved application.",
-    {{"db", "FILE", true}},
+    {{"db", "FILE", true}, {"errors", "SHEET.csv", false}, {"ignore-unknown", NULL, false}},
     "STUDENTS.csv",
     cmd_import};
 

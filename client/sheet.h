@@ -6,8 +6,11 @@
  * Import reads with these tables and export and template write with them,
  * so what one writes the other reads back unchanged. English words match
  * ignoring case, blanks, '_' and '-' ("Student ID" is student_id); Chinese
- * words match exactly, blanks (also the full-width one) aside. A '*' that
- * marks a required column ("*学籍号") is ignored too.
+ * words match exactly, blanks (also the full-width one and line breaks)
+ * aside, full-width letters and digits as ASCII ("４Ｇ" is 4G). A '*' that
+ * marks a required column ("*学籍号") is ignored too. Several words mean
+ * one code (笔记本电脑 and 台式机 are computer; tables in rcl_model.c), and
+ * 无, 没有 or 暂无 in a list means nothing.
  */
 #ifndef RCL_SCHOOL_SHEET_H
 #define RCL_SCHOOL_SHEET_H
@@ -78,8 +81,34 @@ enum rcl_sheet_column {
 const char *rcl_sheet_column_name(enum rcl_sheet_column c, enum rcl_sheet_lang lang);
 bool rcl_sheet_column_required(enum rcl_sheet_column c);
 
-/* The column a header cell (len bytes, already trimmed) names, or -1. */
+/* What rcl_sheet_column_find returns for a column sheets keep that import does not read. */
+#define RCL_SHEET_COLUMN_IGNORED (-2)
+
+/*
+ * The column a header cell (len bytes) names, RCL_SHEET_COLUMN_IGNORED for
+ * one of the common columns that hold nothing to import (序号, 性别, 备注…),
+ * or -1. Full-width letters and digits count as their ASCII forms, and a
+ * note in brackets at the end ("姓名（必填）", "(19位)", "【必填】") is ignored.
+ */
 int rcl_sheet_column_find(const char *cell, size_t len);
+
+/*
+ * Copies s (len bytes) into out (outlen, NUL-terminated) with full-width
+ * forms ('１', 'Ｘ', '－', U+3000) as their ASCII ones; returns the length.
+ * For cells of codes (numbers, dates, phones), never free text.
+ */
+size_t rcl_sheet_fold(const char *s, size_t len, char *out, size_t outlen);
+
+/*
+ * A class as sheets write it ("1班", "三（1）班", "3(1)班", "初一2班", "01",
+ * "一班") in the one form "1班", into out; *grade is the grade the cell names
+ * (3 for "三（1）班"), or 0, and *in_stage is true when that grade is a bare
+ * number, which a middle school counts from its own first year ("1(2)班" is
+ * 初一 there). A name that is not a class number ("火箭班") is kept as it is.
+ * Returns 0, or -1 when out is too small.
+ */
+int rcl_sheet_class_normalize(const char *cell, size_t len, char *out, size_t outlen,
+                              unsigned *grade, bool *in_stage);
 
 /* ---- Cell values ---- */
 

@@ -26,25 +26,25 @@ const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT] = {"live", "r
                                                                       "other"};
 
 const char *const rcl_network_zh[RCL_NETWORK_COUNT][RCL_ZH_WORDS] = {
-    [RCL_NET_BROADBAND] = {"宽带", "宽带网络", "光纤"},
-    [RCL_NET_MOBILE] = {"移动网络", "移动数据", "手机流量"},
-    [RCL_NET_CABLE_TV] = {"有线电视"},
+    [RCL_NET_BROADBAND] = {"宽带", "宽带网络", "光纤", "家庭宽带"},
+    [RCL_NET_MOBILE] = {"移动网络", "移动数据", "手机流量", "4G", "5G", "流量", "手机网络"},
+    [RCL_NET_CABLE_TV] = {"有线电视", "数字电视", "电视信号"},
 };
 
 const char *const rcl_device_zh[RCL_DEVICE_COUNT][RCL_ZH_WORDS] = {
-    [RCL_DEV_COMPUTER] = {"电脑", "计算机"},
-    [RCL_DEV_TABLET] = {"平板", "平板电脑"},
+    [RCL_DEV_COMPUTER] = {"电脑", "计算机", "笔记本电脑", "笔记本", "台式电脑", "台式机"},
+    [RCL_DEV_TABLET] = {"平板", "平板电脑", "iPad"},
     [RCL_DEV_SMARTPHONE] = {"手机", "智能手机"},
-    [RCL_DEV_TV] = {"电视", "电视机"},
+    [RCL_DEV_TV] = {"电视", "电视机", "智能电视"},
 };
 
 const char *const rcl_group_zh[RCL_GROUP_COUNT][RCL_ZH_WORDS] = {
-    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户"},
-    [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难"},
-    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女"},
+    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户", "建档立卡贫困户", "贫困户", "建档立卡贫困家庭"},
+    [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难", "低保", "低保户"},
+    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女", "抗疫一线人员子女", "一线人员子女"},
     [RCL_GROUP_LEFT_BEHIND] = {"留守", "留守儿童"},
-    [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女"},
-    [RCL_GROUP_DISABLED] = {"残疾", "残疾学生"},
+    [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女", "进城务工人员随迁子女"},
+    [RCL_GROUP_DISABLED] = {"残疾", "残疾学生", "残疾儿童"},
     [RCL_GROUP_OTHER] = {"其他", "其它"},
 };
 

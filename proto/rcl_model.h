@@ -107,7 +107,7 @@ extern const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT];
  * written (the school's export, the county's lists), the others are accepted
  * too where a sheet is read. One copy for both programs.
  */
-#define RCL_ZH_WORDS 4
+#define RCL_ZH_WORDS 8
 extern const char *const rcl_network_zh[RCL_NETWORK_COUNT][RCL_ZH_WORDS];
 extern const char *const rcl_device_zh[RCL_DEVICE_COUNT][RCL_ZH_WORDS];
 extern const char *const rcl_group_zh[RCL_GROUP_COUNT][RCL_ZH_WORDS];

@@ -150,7 +150,8 @@ static void test_good_import(sqlite3 *db, const struct rcl_school_meta *m)
     CHECK(rcl_school_student_get(db, ID2, &s) == 1);
     CHECK_STR(s.name, "李四");
     CHECK(s.grade == 7);
-    CHECK_STR(s.class_name, "7(1)");
+    /* "7(1)" is class 1 of grade 7: kept in the one form. */
+    CHECK_STR(s.class_name, "1班");
     CHECK(s.network == RCL_BIT(RCL_NET_CABLE_TV));
     CHECK(s.devices == RCL_BIT(RCL_DEV_TV));
     CHECK(s.groups == RCL_BIT(RCL_GROUP_POVERTY_CARD));
