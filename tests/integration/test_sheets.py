@@ -385,6 +385,118 @@ class Sheets(rh.RollcallTestCase):
         self.assertIn("excel.csv:5: column 6 holds '备注' but has no name in the header",
                       p.stderr)
 
+    def test_8_sheets_as_people_fill_them(self):
+        """A sheet as clerks type it (notes in header brackets, full-width digits, lowercase
+        x, synonyms, 无 for none, classes written five ways, 序号/性别/备注 columns) holds
+        the same students as the clean English sheet made here from the same rows."""
+        rnd = random.Random(8)
+        fw = lambda t: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c  # noqa: E731
+                               for c in t)
+        cn = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+        rows = [english_row(rnd, 800 + i) for i in range(60)]
+        self.assertTrue(any(r["student_id"].endswith("X") for r in rows), "an X check digit")
+        synonyms = {"mobile": ["4G", "５Ｇ", "手机流量"], "computer": ["笔记本电脑", "台式机"],
+                    "poverty_card": ["建档立卡贫困户", "贫困户"]}
+
+        def words(cell, zh):
+            items = [rnd.choice(synonyms.get(w, [zh[w]])) for w in rh._items(cell)]
+            return "、".join(items) if items else rnd.choice(["", "无", "没有"])
+
+        def messy(row, serial):
+            grade, klass = int(row["grade"]), int(row["class"].rstrip("班"))
+            stage = grade - 6 if 7 <= grade <= 9 else grade - 9 if grade >= 10 else grade
+            sid = row["student_id"]
+            sid = rnd.choice([sid, sid[:-1] + sid[-1].lower(), fw(sid)])
+            grade_cell = rnd.choice([str(grade), fw(str(grade)), ZH_GRADES[grade - 1]] +
+                                    (["初%d" % stage] if 7 <= grade <= 9 else []))
+            class_cell = rnd.choice(["%d班" % klass, "0%d" % klass, cn[klass] + "班",
+                                     "(%d)班" % klass, "%s（%d）班" % (cn[stage], klass),
+                                     "%d(%d)班" % (stage, klass), fw("%d" % klass) + "班"])
+            return [str(serial), sid, row["name"], grade_cell, class_cell,
+                    words(row["network"], ZH_NETWORK), words(row["devices"], ZH_DEVICES),
+                    words(row["groups"], ZH_GROUPS), rnd.choice(["男", "女"]),
+                    ZH_PARTICIPATION[row["participation"]], rnd.choice(["", "转入"])]
+
+        header = ["序号", "学籍号（必填）", "姓名(必填)", "年级\n（必填）", "班级【如：三（1）班】",
+                  "家庭网络", "学习终端[可多选]", "特殊群体", "性别", "参与情况", "备注"]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(header)
+        for i, row in enumerate(rows):
+            w.writerow(messy(row, i + 1))
+        messy_path = self.h.path("messy.csv")
+        with open(messy_path, "wb") as f:
+            f.write(buf.getvalue().encode("gb18030"))
+        keys = ["student_id", "name", "grade", "class", "network", "devices", "groups",
+                "participation"]
+        clean_path = self.h.path("clean.csv")
+        with open(clean_path, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(keys, rows, keys))
+
+        a, b = self.new_school(), self.new_school()
+        p = self.school_cmd("import", "--db", a.db, messy_path)
+        self.assertIn("imported 60 students (60 new", p.stdout)
+        for column, name in ((1, "序号"), (9, "性别"), (11, "备注")):
+            self.assertIn("messy.csv:1: column %d '%s' is not imported" % (column, name),
+                          p.stderr)
+        self.school_cmd("import", "--db", b.db, clean_path)
+        self.assertEqual(students_table(a.db), students_table(b.db))
+        stored = {r[0]: (r[2], r[3]) for r in students_table(a.db)}
+        self.assertEqual(stored, {r["student_id"]: (int(r["grade"]), r["class"]) for r in rows})
+
+    def test_9_every_error_in_a_sheet(self):
+        """--errors writes every problem (none left out, though the terminal shows 100) and
+        every note as a sheet Excel opens, each beside its row's student number and name;
+        an unknown column is refused, naming it, unless --ignore-unknown; a class naming
+        another grade than the row's is refused; an empty grade is the class's."""
+        school = self.new_school()
+        good = [rh.student_id(COUNTY, "2013%02d%02d" % (1 + i // 28, 1 + i % 28), 901)
+                for i in range(150)]
+        bad = [sid[:-1] + ("0" if sid[-1] != "0" else "1") for sid in good]
+        lines = ["学籍号,姓名,年级,班级,备注"]
+        lines += ["%s,学生%d,3,1班," % (sid, i) for i, sid in enumerate(bad)]
+        path = self.h.path("bad150.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("\r\n".join(lines) + "\r\n")
+        sheet = self.h.path("errors.csv")
+        p = self.school_cmd("import", "--db", school.db, "--errors", sheet, path,
+                            expect=rh.EXIT_DATA)
+        self.assertIn("... and 50 more", p.stderr)
+        self.assertIn("every problem, by line, is in %s" % sheet, p.stderr)
+        with open(sheet, "rb") as f:
+            raw = f.read()
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"))
+        got = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        self.assertEqual(got[0], ["行号", "学籍号", "姓名", "类型", "问题"])
+        self.assertEqual(raw.count(b"\r\n"), len(got))
+        notes = [r for r in got[1:] if r[3] == "提示"]
+        errors = [r for r in got[1:] if r[3] == "错误"]
+        self.assertEqual(len(notes), 1)
+        self.assertIn("'备注' is not imported", notes[0][4])
+        self.assertEqual([(r[0], r[1], r[2]) for r in errors],
+                         [(str(i + 2), sid, "学生%d" % i) for i, sid in enumerate(bad)])
+        self.assertEqual([r[4] for r in errors if "check digit" not in r[4]], [])
+        self.assertEqual(students_table(school.db), [])
+
+        lines = ["学籍号,姓名,年级,班级,卫星电话",
+                 "%s,甲,,三（2）班,1" % good[0], "%s,乙,初二,2(1)班,2" % good[1]]
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("\n".join(lines) + "\n")
+        p = self.school_cmd("import", "--db", school.db, path, expect=rh.EXIT_DATA)
+        self.assertIn("unknown column '卫星电话'", p.stderr)
+        self.assertIn("--ignore-unknown", p.stderr)
+        p = self.school_cmd("import", "--db", school.db, "--ignore-unknown", path)
+        self.assertIn("column 5 '卫星电话' is not imported", p.stderr)
+        self.assertEqual([(r[0], r[2], r[3]) for r in students_table(school.db)],
+                         sorted([(good[0], 3, "2班"), (good[1], 8, "1班")]))
+
+        lines[2] = "%s,乙,初二,三（1）班,2" % good[1]
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("\n".join(lines) + "\n")
+        p = self.school_cmd("import", "--db", school.db, "--ignore-unknown", path,
+                            expect=rh.EXIT_DATA)
+        self.assertIn("bad150.csv:3: class '三（1）班' is of grade 3 but grade is 8", p.stderr)
+
     def test_7_export_keeps_every_field(self):
         """Roles and dates of measures, opt-out applications in every state, platform and
         feedback: export then import into a fresh store gives the same rows, measure details

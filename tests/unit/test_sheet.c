@@ -5,6 +5,7 @@
  * Chinese words; the formula guard and its undoing; and every word export
  * writes read back as the same value.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,86 @@ static void test_optout_and_measure_words(void)
     CHECK(RCL_COL_TEMPLATE_COUNT == RCL_COL_FEEDBACK + 1);
 }
 
+/* Sheets as people fill them: notes, full-width forms, synonyms, "none", extra columns. */
+static void test_sheets_as_filled(void)
+{
+    char out[256];
+
+    CHECK(find("姓名（必填）") == RCL_COL_NAME);
+    CHECK(find("学籍号(必填)") == RCL_COL_STUDENT_ID);
+    CHECK(find("*学籍号【19位】") == RCL_COL_STUDENT_ID);
+    CHECK(find("学习终端[可多选]（必填）") == RCL_COL_DEVICES);
+    CHECK(find("姓名\n（必填）") == RCL_COL_NAME);   /* Alt+Enter in the header cell */
+    CHECK(find("所在村（社区）") == RCL_COL_PLACE); /* brackets that are the name's own */
+    CHECK(find("ｎａｍｅ") == RCL_COL_NAME);
+    CHECK(find("联系电话") == RCL_COL_GUARDIAN_CONTACT);
+    CHECK(find("网络情况") == RCL_COL_NETWORK);
+    CHECK(find("（必填）") == -1);
+    CHECK(find("序号") == RCL_SHEET_COLUMN_IGNORED);
+    CHECK(find("性别（男/女）") == RCL_SHEET_COLUMN_IGNORED);
+    CHECK(find("备注") == RCL_SHEET_COLUMN_IGNORED);
+    CHECK(find("Remarks") == RCL_SHEET_COLUMN_IGNORED);
+    CHECK(find("卫星") == -1);
+
+    CHECK_STR(normalized(RCL_LIST_NETWORK, "4G、５Ｇ", out, sizeof(out)), "mobile;mobile");
+    CHECK_STR(normalized(RCL_LIST_NETWORK, "无", out, sizeof(out)), "");
+    CHECK_STR(normalized(RCL_LIST_DEVICES, "没有", out, sizeof(out)), "");
+    CHECK_STR(normalized(RCL_LIST_DEVICES, "暂无；手机", out, sizeof(out)), "smartphone");
+    CHECK_STR(normalized(RCL_LIST_DEVICES, "笔记本电脑,台式机、iPad", out, sizeof(out)),
+              "computer;computer;tablet");
+    CHECK_STR(normalized(RCL_LIST_GROUPS, "建档立卡贫困户、低保户", out, sizeof(out)),
+              "poverty_card;hardship");
+    CHECK_STR(normalized(RCL_LIST_MEASURES, "无", out, sizeof(out)), "");
+
+    CHECK(rcl_sheet_grade_word("初1", strlen("初1")) == 7);
+    CHECK(rcl_sheet_grade_word("初１", strlen("初１")) == 7);
+    CHECK(rcl_sheet_grade_word("高3", strlen("高3")) == 12);
+    CHECK(rcl_sheet_grade_word("３年级", strlen("３年级")) == 3);
+    CHECK(rcl_sheet_grade_word("小学五年级", strlen("小学五年级")) == 5);
+
+    CHECK(rcl_sheet_fold("Ｇ１２３ｘ\xE3\x80\x80－", strlen("Ｇ１２３ｘ\xE3\x80\x80－"), out,
+                         sizeof(out)) == 7);
+    CHECK_STR(out, "G123x -");
+}
+
+static void test_class_names(void)
+{
+    static const struct {
+        const char *cell, *want;
+        unsigned grade;
+        bool in_stage;
+    } cases[] = {
+        {"1班", "1班", 0, false},        {"01班", "1班", 0, false},
+        {"1", "1班", 0, false},          {"１２", "12班", 0, false},
+        {"一班", "1班", 0, false},       {"十二班", "12班", 0, false},
+        {"二十一班", "21班", 0, false},  {"(1)班", "1班", 0, false},
+        {"三（1）班", "1班", 3, true},   {"3(2)班", "2班", 3, true},
+        {"３（２）", "2班", 3, true},    {"三年级1班", "1班", 3, false},
+        {"初一2班", "2班", 7, false},    {"初一（2）班", "2班", 7, false},
+        {"高二3班", "3班", 11, false},   {"七年级(4)班", "4班", 7, false},
+        {"火箭班", "火箭班", 0, false},  {"7(1)班, 东校区", "7(1)班, 东校区", 0, false},
+        {"实验1班", "实验1班", 0, false}, {"三（1", "三（1", 0, false},
+    };
+    char out[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned grade = 99;
+        bool in_stage = true;
+        CHECK(rcl_sheet_class_normalize(cases[i].cell, strlen(cases[i].cell), out, sizeof(out),
+                                        &grade, &in_stage) == 0);
+        if (strcmp(out, cases[i].want) != 0 || grade != cases[i].grade ||
+            in_stage != cases[i].in_stage)
+            fprintf(stderr, "class '%s': '%s' grade %u%s, expected '%s' grade %u%s\n",
+                    cases[i].cell, out, grade, in_stage ? " in stage" : "", cases[i].want,
+                    cases[i].grade, cases[i].in_stage ? " in stage" : "");
+        CHECK_STR(out, cases[i].want);
+        CHECK(grade == cases[i].grade && in_stage == cases[i].in_stage);
+    }
+    unsigned grade;
+    bool in_stage;
+    CHECK(rcl_sheet_class_normalize("火箭班", strlen("火箭班"), out, 4, &grade, &in_stage) == -1);
+}
+
 int main(void)
 {
     RCL_TEST_RUN(test_english_headers);
@@ -259,5 +340,7 @@ int main(void)
     RCL_TEST_RUN(test_formatted_words_read_back);
     RCL_TEST_RUN(test_formula_guard);
     RCL_TEST_RUN(test_optout_and_measure_words);
+    RCL_TEST_RUN(test_sheets_as_filled);
+    RCL_TEST_RUN(test_class_names);
     return RCL_TEST_RESULT();
 }
