@@ -959,8 +959,7 @@ static int cmp_place(const void *pa, const void *pb)
 static const char *const yes_no_codes[] = {"yes", "no"};
 static const char *const yes_no_zh[][RCL_ZH_WORDS] = {{"是"}, {"否"}};
 static const struct rcl_agg_vocab yes_no_words = {yes_no_codes, yes_no_zh, 2, NULL};
-static const char *const condition_zh[][RCL_ZH_WORDS] = {{"可在线学习"}, {"仅电视"}, {"无条件"}};
-static const struct rcl_agg_vocab condition_words = {rcl_condition_names, condition_zh,
+static const struct rcl_agg_vocab condition_words = {rcl_condition_names, rcl_condition_zh,
                                                      RCL_CONDITION_COUNT, NULL};
 
 static const struct rcl_agg_col place_cols[] = {

@@ -18,6 +18,8 @@ const char *const rcl_measure_status_names[RCL_STATUS_COUNT] = {"planned", "in_p
 const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT] = {"active", "irregular",
                                                                       "absent", "opted_out"};
 const char *const rcl_condition_names[RCL_CONDITION_COUNT] = {"online", "tv_only", "none"};
+const char *const rcl_condition_zh[RCL_CONDITION_COUNT][RCL_ZH_WORDS] = {
+    {"可在线学习"}, {"仅电视"}, {"无条件"}};
 const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT] = {"none", "pending",
                                                                       "approved", "rejected"};
 const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT] = {

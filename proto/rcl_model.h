@@ -116,6 +116,7 @@ extern const char *const rcl_measure_status_zh[RCL_STATUS_COUNT][RCL_ZH_WORDS];
 extern const char *const rcl_participation_zh[RCL_PARTICIPATION_COUNT][RCL_ZH_WORDS];
 extern const char *const rcl_optout_status_zh[RCL_OPTOUT_STATUS_COUNT][RCL_ZH_WORDS];
 extern const char *const rcl_platform_kind_zh[RCL_PLATFORM_KIND_COUNT][RCL_ZH_WORDS];
+extern const char *const rcl_condition_zh[RCL_CONDITION_COUNT][RCL_ZH_WORDS];
 
 /* Index of 'word' (length len) in names[0..count), or -1. Exact, case-sensitive. */
 int rcl_name_find(const char *const *names, int count, const char *word, size_t len);
