@@ -3,6 +3,7 @@
  * extended with counties) and as CSV for Excel.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agg_report_data.h"
@@ -81,6 +82,61 @@ static void json_completeness(struct rcl_json *j, const struct rcl_agg_unit *u)
     rcl_json_uint(j, u->stale);
     rcl_json_key(j, "missing");
     rcl_json_uint(j, u->missing);
+}
+
+/* A number cell of the platforms list as a JSON number, or null when empty. */
+static void json_cell_uint(struct rcl_json *j, const char *key, const char *cell)
+{
+    rcl_json_key(j, key);
+    if (cell[0])
+        rcl_json_uint(j, strtoull(cell, NULL, 10));
+    else
+        rcl_json_null(j);
+}
+
+/* At a county: "schools", each school's platforms, materials, pending opt-outs, feedback. */
+static void json_schools(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    const struct rcl_agg_table *t = &r->platforms;
+
+    rcl_json_key(j, "schools");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_schools; i++) {
+        const struct rcl_agg_school *sc = &r->schools[i];
+        size_t f = sc->first;
+
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "id");
+        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_ID));
+        rcl_json_key(j, "name");
+        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_NAME));
+        rcl_json_key(j, "profile");
+        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_PROFILE));
+        rcl_json_key(j, "platforms");
+        rcl_json_array_begin(j);
+        for (size_t k = f; k < f + sc->n_rows; k++) {
+            if (!rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM)[0])
+                continue;
+            rcl_json_object_begin(j);
+            rcl_json_key(j, "name");
+            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM));
+            rcl_json_key(j, "kind");
+            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND));
+            rcl_json_key(j, "classes");
+            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_CLASSES));
+            rcl_json_object_end(j);
+        }
+        rcl_json_array_end(j);
+        json_cell_uint(j, "materials_delivered", rcl_agg_platform_cell(t, f, RCL_AGG_PL_DELIVERED));
+        json_cell_uint(j, "materials_total", rcl_agg_platform_cell(t, f, RCL_AGG_PL_TOTAL));
+        json_cell_uint(j, "materials_percent", rcl_agg_platform_cell(t, f, RCL_AGG_PL_PERCENT));
+        rcl_json_key(j, "optouts_pending");
+        rcl_json_uint(j, sc->optouts_pending);
+        rcl_json_key(j, "feedback");
+        rcl_json_uint(j, sc->feedback);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
 }
 
 void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
@@ -235,6 +291,8 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
     rcl_json_key(&j, "stale_seconds");
     rcl_json_int(&j, r->stale_seconds);
     rcl_json_object_end(&j);
+    if (r->has_schools)
+        json_schools(&j, r);
     rcl_json_object_end(&j);
     fputc('\n', out);
 }
