@@ -208,6 +208,9 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
     }
     rcl_json_array_end(&j);
 
+    if (r->has_schools)
+        json_schools(&j, r);
+
     /* Beside completeness, whose keys are a contract of their own. */
     rcl_json_key(&j, "timeliness");
     rcl_json_object_begin(&j);
@@ -291,8 +294,6 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
     rcl_json_key(&j, "stale_seconds");
     rcl_json_int(&j, r->stale_seconds);
     rcl_json_object_end(&j);
-    if (r->has_schools)
-        json_schools(&j, r);
     rcl_json_object_end(&j);
     fputc('\n', out);
 }
