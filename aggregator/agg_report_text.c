@@ -94,6 +94,14 @@ static void json_cell_uint(struct rcl_json *j, const char *key, const char *cell
         rcl_json_null(j);
 }
 
+/* Key, then the text of column col of the platforms table's row as a JSON string. */
+static void json_cell(struct rcl_json *j, const char *key, const struct rcl_agg_table *t,
+                      size_t row, int col)
+{
+    rcl_json_key(j, key);
+    rcl_json_string(j, rcl_agg_platform_cell(t, row, col));
+}
+
 /* At a county: "schools", each school's platforms, materials, pending opt-outs, feedback. */
 static void json_schools(struct rcl_json *j, const struct rcl_agg_report *r)
 {
@@ -106,24 +114,18 @@ static void json_schools(struct rcl_json *j, const struct rcl_agg_report *r)
         size_t f = sc->first;
 
         rcl_json_object_begin(j);
-        rcl_json_key(j, "id");
-        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_ID));
-        rcl_json_key(j, "name");
-        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_NAME));
-        rcl_json_key(j, "profile");
-        rcl_json_string(j, rcl_agg_platform_cell(t, f, RCL_AGG_PL_PROFILE));
+        json_cell(j, "id", t, f, RCL_AGG_PL_ID);
+        json_cell(j, "name", t, f, RCL_AGG_PL_NAME);
+        json_cell(j, "profile", t, f, RCL_AGG_PL_PROFILE);
         rcl_json_key(j, "platforms");
         rcl_json_array_begin(j);
         for (size_t k = f; k < f + sc->n_rows; k++) {
             if (!rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM)[0])
                 continue;
             rcl_json_object_begin(j);
-            rcl_json_key(j, "name");
-            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM));
-            rcl_json_key(j, "kind");
-            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND));
-            rcl_json_key(j, "classes");
-            rcl_json_string(j, rcl_agg_platform_cell(t, k, RCL_AGG_PL_CLASSES));
+            json_cell(j, "name", t, k, RCL_AGG_PL_PLATFORM);
+            json_cell(j, "kind", t, k, RCL_AGG_PL_KIND);
+            json_cell(j, "classes", t, k, RCL_AGG_PL_CLASSES);
             rcl_json_object_end(j);
         }
         rcl_json_array_end(j);
