@@ -219,5 +219,11 @@ const char *rcl_agg_divisions_name(const struct rcl_agg_divisions *d, const char
         if (strcmp(d->rows[i].city_code, code) == 0 && d->rows[i].city_name[0])
             return d->rows[i].city_name;
     }
-    return NULL;
+    /* No table lists the province as a division of itself, yet every report above names it. */
+    return strcmp(code, RCL_AGG_PROVINCE_CODE) == 0 ? RCL_AGG_PROVINCE_NAME : NULL;
+}
+
+const char *rcl_agg_divisions_name_en(const char *code)
+{
+    return strcmp(code, RCL_AGG_PROVINCE_CODE) == 0 ? RCL_AGG_PROVINCE_NAME_EN : NULL;
 }

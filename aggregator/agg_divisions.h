@@ -41,7 +41,19 @@ void rcl_agg_divisions_free(struct rcl_agg_divisions *d);
 const struct rcl_agg_division *rcl_agg_divisions_find(const struct rcl_agg_divisions *d,
                                                       const char *code);
 
-/* The name of code as a division or, failing that, as a city; NULL when unknown. */
+/* The province every code here lies in (the first two digits of a county code). */
+#define RCL_AGG_PROVINCE_CODE "41"
+#define RCL_AGG_PROVINCE_NAME "河南省"
+#define RCL_AGG_PROVINCE_NAME_EN "Henan Province"
+
+/*
+ * The name of code as a division or, failing that, as a city; the province's
+ * name for RCL_AGG_PROVINCE_CODE when the table does not list it (d may be
+ * empty or NULL); NULL when unknown.
+ */
 const char *rcl_agg_divisions_name(const struct rcl_agg_divisions *d, const char *code);
+
+/* The English name of code where one is known (the province's), or NULL. */
+const char *rcl_agg_divisions_name_en(const char *code);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "agg_divisions.h"
+#include "agg_lists.h"
 #include "agg_report_data.h"
 #include "agg_sql.h"
 #include "agg_summary.h"
@@ -476,6 +477,79 @@ out:
     return ret;
 }
 
+static int cmp_school(const void *key, const void *elem)
+{
+    const struct rcl_agg_report *r = ((const void *const *)key)[0];
+    const char *id = ((const void *const *)key)[1];
+    const struct rcl_agg_school *s = elem;
+
+    return strcmp(id, rcl_agg_platform_cell(&r->platforms, s->first, RCL_AGG_PL_ID));
+}
+
+/*
+ * At a county: each school's platforms and materials (the rows of the
+ * `platforms` list, read by its own code) and its pending opt-outs and
+ * feedback records. 0, or -1 with err set.
+ */
+static int load_schools(sqlite3 *db, struct rcl_agg_report *r, char *err, size_t errlen)
+{
+    struct rcl_agg_list_options lo = {.kind = rcl_agg_list_kind_find("platforms"), .now = r->now};
+    struct rcl_agg_table *t = &r->platforms;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (lo.kind < 0 || rcl_agg_list_fill(db, r->cfg, &lo, t, err, errlen) != 0)
+        return -1;
+    if (t->ncols != RCL_AGG_PL_COLS ||
+        strcmp(t->cols[RCL_AGG_PL_PERCENT].name, "materials_percent") != 0) {
+        snprintf(err, errlen, "the platforms list does not have the columns the report reads");
+        return -1;
+    }
+    r->schools = calloc(t->nrows ? t->nrows : 1, sizeof(*r->schools));
+    if (!r->schools) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < t->nrows; i++) {
+        struct rcl_agg_school *last = r->n_schools ? &r->schools[r->n_schools - 1] : NULL;
+
+        if (last && strcmp(rcl_agg_platform_cell(t, last->first, RCL_AGG_PL_ID),
+                           rcl_agg_platform_cell(t, i, RCL_AGG_PL_ID)) == 0) {
+            last->n_rows++;
+            continue;
+        }
+        r->schools[r->n_schools++] = (struct rcl_agg_school){.first = i, .n_rows = 1};
+    }
+    st = rcl_db_prepare(db, RCL_AGG_SQL_REPORT_SCHOOL_RECORDS);
+    if (!st)
+        goto store_fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *key[2] = {r, text_at(st, 0)};
+        struct rcl_agg_school *s =
+            r->n_schools ? bsearch(key, r->schools, r->n_schools, sizeof(*s), cmp_school) : NULL;
+
+        if (!s) /* student rows of a school without a summary: no report row to put them on */
+            continue;
+        s->optouts_pending = (uint64_t)sqlite3_column_int64(st, 1);
+        s->feedback = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto store_fail;
+    r->has_schools = true;
+    return 0;
+store_fail:
+    snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
+const char *rcl_agg_scope_name_en(const struct rcl_agg_report *r)
+{
+    const char *en = rcl_agg_divisions_name_en(r->cfg->id);
+
+    return en && strcmp(r->scope_name, RCL_AGG_PROVINCE_NAME) == 0 ? en : "";
+}
+
 /* Names the scope, the children and the counties from the divisions table where unnamed. */
 static void apply_divisions(struct rcl_agg_report *r, const struct rcl_agg_divisions *d)
 {
@@ -543,6 +617,8 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         return -1;
     if (report_load(db, &r, opt->recount, err, errlen) != 0)
         goto out;
+    if (cfg->tier == RCL_AGG_COUNTY && load_schools(db, &r, err, errlen) != 0)
+        goto out;
     apply_divisions(&r, &divisions);
     name_from_children(&r);
     switch (opt->format) {
@@ -567,5 +643,7 @@ out:
     free(r.counties);
     free(r.missing);
     free(r.series);
+    free(r.schools);
+    rcl_agg_table_clear(&r.platforms);
     return ret;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "agg_report.h"
+#include "rcl_list_out.h"
 #include "agg_store.h"
 #include "agg_timeliness.h"
 #include "rcl_model.h"
@@ -40,6 +41,38 @@ struct rcl_agg_missing {
     char name[RCL_NAME_MAX + 1];
 };
 
+/*
+ * At a county: a school's rows of the platforms list (agg_lists.c), and what
+ * its student rows hold beyond the summary. Never above a county: the
+ * upper tiers hold no student row (DESIGN.md).
+ */
+struct rcl_agg_school {
+    size_t first, n_rows;    /* its rows of rcl_agg_report.platforms, at least one */
+    uint64_t optouts_pending; /* opt-out applications not yet decided */
+    uint64_t feedback;        /* students with a family feedback record */
+};
+
+/* Columns of the platforms list, as agg_lists.c orders them. */
+enum rcl_agg_platform_col {
+    RCL_AGG_PL_ID,
+    RCL_AGG_PL_NAME,
+    RCL_AGG_PL_PROFILE, /* "sent" or "none" */
+    RCL_AGG_PL_PLATFORM,
+    RCL_AGG_PL_KIND,
+    RCL_AGG_PL_CLASSES,
+    RCL_AGG_PL_DELIVERED, /* "" when unknown, as are the next two */
+    RCL_AGG_PL_TOTAL,
+    RCL_AGG_PL_PERCENT,
+    RCL_AGG_PL_CONTACT,
+    RCL_AGG_PL_COLS
+};
+
+/* The cell of column col in row row of the platforms table. */
+static inline const char *rcl_agg_platform_cell(const struct rcl_agg_table *t, size_t row, int col)
+{
+    return t->cells[row * t->ncols + (size_t)col];
+}
+
 struct rcl_agg_report {
     const struct rcl_agg_config *cfg;
     int64_t now, stale_seconds;
@@ -58,7 +91,14 @@ struct rcl_agg_report {
     size_t n_counties, cap_counties;
     struct rcl_agg_missing *missing; /* sorted by id */
     size_t n_missing, cap_missing;
+    bool has_schools; /* a county: the two below are read */
+    struct rcl_agg_table platforms;
+    struct rcl_agg_school *schools; /* sorted by id, as the platforms */
+    size_t n_schools;
 };
+
+/* The scope's English name where known ("" otherwise), for the bilingual page. */
+const char *rcl_agg_scope_name_en(const struct rcl_agg_report *r);
 
 /* The counts of a totals object as one flat list, in RCL_AGG_TOTALS_COLS order. */
 #define RCL_AGG_COUNTS (5 + RCL_GROUP_COUNT + RCL_MEASURE_KIND_COUNT + RCL_PARTICIPATION_COUNT)

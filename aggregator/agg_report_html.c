@@ -61,13 +61,12 @@ void rcl_agg_html_escape(FILE *out, const char *s)
     }
 }
 
+/* Local time with its offset, or "从未 never". */
 static void format_time(int64_t t, char *out, size_t outlen)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, outlen, "never");
+    rcl_agg_time_local(t, out, outlen);
+    if (!out[0])
+        snprintf(out, outlen, "从未 never");
 }
 
 static double share(uint64_t part, uint64_t whole)
@@ -358,6 +357,90 @@ static void table(FILE *out, const struct rcl_agg_report *r, const struct rcl_ag
     fputs("</tfoot>\n</table>\n", out);
 }
 
+/* "河南省 Henan Province (41)": the scope, with its English name where known. */
+static void scope_label(FILE *out, const struct rcl_agg_report *r)
+{
+    const char *en = rcl_agg_scope_name_en(r);
+
+    rcl_agg_html_escape(out, r->scope_name);
+    if (en[0]) {
+        fputs(" <span class=\"en\">", out);
+        rcl_agg_html_escape(out, en);
+        fputs("</span>", out);
+    }
+    fputs(r->scope_name[0] ? " (" : "", out);
+    rcl_agg_html_escape(out, r->cfg->id);
+    fputs(r->scope_name[0] ? ")" : "", out);
+}
+
+/* A count cell of the schools table, or an empty one when the school has not said. */
+static void school_cell(FILE *out, const char *k, const char *v)
+{
+    fprintf(out, "<td class=\"n\" data-k=\"%s\">", k);
+    rcl_agg_html_escape(out, v);
+    fputs("</td>", out);
+}
+
+/* At a county: each school's platforms, materials, pending opt-outs and feedback records. */
+static void schools_section(FILE *out, const struct rcl_agg_report *r)
+{
+    const struct rcl_agg_table *t = &r->platforms;
+
+    fputs("<h2>七、各校教学平台、教材发放与家长事项 <span class=\"en\">Platforms, materials, "
+          "opt-outs and feedback by school</span></h2>\n"
+          "<table>\n<thead>\n<tr><th>代码<br/><span class=\"en\">code</span></th>"
+          "<th>名称<br/><span class=\"en\">name</span></th>"
+          "<th>教学平台<br/><span class=\"en\">platforms</span></th>"
+          "<th>教材已发放<br/><span class=\"en\">materials delivered</span></th>"
+          "<th>教材应发放<br/><span class=\"en\">materials total</span></th>"
+          "<th>发放进度(%)<br/><span class=\"en\">percent</span></th>"
+          "<th>待审不参加申请<br/><span class=\"en\">opt-outs pending</span></th>"
+          "<th>家长反馈<br/><span class=\"en\">feedback</span></th></tr>\n</thead>\n<tbody>\n",
+          out);
+    for (size_t i = 0; i < r->n_schools; i++) {
+        const struct rcl_agg_school *sc = &r->schools[i];
+        size_t f = sc->first;
+
+        fputs("<tr data-level=\"school-extra\" data-unit=\"", out);
+        rcl_agg_html_escape(out, rcl_agg_platform_cell(t, f, RCL_AGG_PL_ID));
+        fputs("\"><td>", out);
+        rcl_agg_html_escape(out, rcl_agg_platform_cell(t, f, RCL_AGG_PL_ID));
+        fputs("</td><td>", out);
+        rcl_agg_html_escape(out, rcl_agg_platform_cell(t, f, RCL_AGG_PL_NAME));
+        fputs("</td><td data-k=\"platforms\">", out);
+        if (strcmp(rcl_agg_platform_cell(t, f, RCL_AGG_PL_PROFILE), "sent") != 0)
+            fputs("<span class=\"muted\">未报送学校情况 no profile</span>", out);
+        for (size_t k = f; k < f + sc->n_rows; k++) {
+            const char *name = rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM);
+            const char *classes = rcl_agg_platform_cell(t, k, RCL_AGG_PL_CLASSES);
+
+            if (!name[0])
+                continue;
+            fputs("<span class=\"platform\" data-kind=\"", out);
+            rcl_agg_html_escape(out, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND));
+            fputs("\">", out);
+            rcl_agg_html_escape(out, name);
+            fputs(" (", out);
+            rcl_agg_html_escape(out, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND));
+            if (classes[0]) {
+                fputs(": ", out);
+                rcl_agg_html_escape(out, classes);
+            }
+            fputs(")</span>", out);
+            fputs(k + 1 < f + sc->n_rows ? "<br/>" : "", out);
+        }
+        fputs("</td>", out);
+        school_cell(out, "materials_delivered", rcl_agg_platform_cell(t, f, RCL_AGG_PL_DELIVERED));
+        school_cell(out, "materials_total", rcl_agg_platform_cell(t, f, RCL_AGG_PL_TOTAL));
+        school_cell(out, "materials_percent", rcl_agg_platform_cell(t, f, RCL_AGG_PL_PERCENT));
+        fprintf(out,
+                "<td class=\"n\" data-k=\"optouts_pending\">%" PRIu64 "</td>"
+                "<td class=\"n\" data-k=\"feedback\">%" PRIu64 "</td></tr>\n",
+                sc->optouts_pending, sc->feedback);
+    }
+    fputs("</tbody>\n</table>\n", out);
+}
+
 /* ---- the page ---- */
 
 static const char style[] =
@@ -377,6 +460,18 @@ static const char style[] =
     "svg text{fill:#222}svg text.muted{fill:#777}\n"
     "rect.online{fill:#4c9f70}rect.tv{fill:#e8b04b}rect.none{fill:#c8463d}"
     "rect.measure{fill:#4a78b5}\n"
+    /* On paper: A4 across (the unit tables are wide), every table within the page width,
+     * headers repeated on each page, no row or chart cut in two. */
+    "@media print{\n"
+    "@page{size:A4 landscape;margin:12mm 10mm}\n"
+    "body{margin:0;font-size:9pt}\n"
+    "table{width:100%;table-layout:fixed;font-size:6.5pt}\n"
+    "th,td{padding:1px 2px;word-break:break-all;overflow-wrap:anywhere}\n"
+    "thead{display:table-header-group}tfoot{display:table-footer-group}\n"
+    "tr,svg.chart{page-break-inside:avoid;break-inside:avoid}\n"
+    "h2,p.cap{page-break-after:avoid;break-after:avoid}\n"
+    "svg.chart{max-width:100%;height:auto}\n"
+    "}\n"
     "</style>\n";
 
 static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *v)
@@ -535,12 +630,17 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
           out);
     fputs("在线学习情况报告 Online learning report: ", out);
     unit_label(out, r->scope_name, r->cfg->id);
+    if (rcl_agg_scope_name_en(r)[0]) {
+        fputc(' ', out);
+        rcl_agg_html_escape(out, rcl_agg_scope_name_en(r));
+    }
     fputs("</title>\n", out);
     fputs(style, out);
     fputs("</head>\n<body>\n<h1>在线学习情况报告 <span class=\"en\">Online learning report</span>"
-          "</h1>\n<p class=\"note\">范围 scope: ",
+          "</h1>\n<p class=\"note\">范围 scope: <span id=\"scope\">",
           out);
-    unit_label(out, r->scope_name, r->cfg->id);
+    scope_label(out, r);
+    fputs("</span>", out);
     fprintf(out,
             " (%s) · 生成 generated %s · 超过 %" PRId64 " 天未同步视为过期 stale after %" PRId64
             " days",
@@ -591,5 +691,7 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
     table(out, r, r->counties, r->n_counties, "county");
 
     completeness_section(out, r);
+    if (r->has_schools)
+        schools_section(out, r);
     fputs("</body>\n</html>\n", out);
 }

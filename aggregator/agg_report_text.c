@@ -3,6 +3,7 @@
  * extended with counties) and as CSV for Excel.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agg_report_data.h"
@@ -83,6 +84,63 @@ static void json_completeness(struct rcl_json *j, const struct rcl_agg_unit *u)
     rcl_json_uint(j, u->missing);
 }
 
+/* A number cell of the platforms list as a JSON number, or null when empty. */
+static void json_cell_uint(struct rcl_json *j, const char *key, const char *cell)
+{
+    rcl_json_key(j, key);
+    if (cell[0])
+        rcl_json_uint(j, strtoull(cell, NULL, 10));
+    else
+        rcl_json_null(j);
+}
+
+/* Key, then the text of column col of the platforms table's row as a JSON string. */
+static void json_cell(struct rcl_json *j, const char *key, const struct rcl_agg_table *t,
+                      size_t row, int col)
+{
+    rcl_json_key(j, key);
+    rcl_json_string(j, rcl_agg_platform_cell(t, row, col));
+}
+
+/* At a county: "schools", each school's platforms, materials, pending opt-outs, feedback. */
+static void json_schools(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    const struct rcl_agg_table *t = &r->platforms;
+
+    rcl_json_key(j, "schools");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_schools; i++) {
+        const struct rcl_agg_school *sc = &r->schools[i];
+        size_t f = sc->first;
+
+        rcl_json_object_begin(j);
+        json_cell(j, "id", t, f, RCL_AGG_PL_ID);
+        json_cell(j, "name", t, f, RCL_AGG_PL_NAME);
+        json_cell(j, "profile", t, f, RCL_AGG_PL_PROFILE);
+        rcl_json_key(j, "platforms");
+        rcl_json_array_begin(j);
+        for (size_t k = f; k < f + sc->n_rows; k++) {
+            if (!rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM)[0])
+                continue;
+            rcl_json_object_begin(j);
+            json_cell(j, "name", t, k, RCL_AGG_PL_PLATFORM);
+            json_cell(j, "kind", t, k, RCL_AGG_PL_KIND);
+            json_cell(j, "classes", t, k, RCL_AGG_PL_CLASSES);
+            rcl_json_object_end(j);
+        }
+        rcl_json_array_end(j);
+        json_cell_uint(j, "materials_delivered", rcl_agg_platform_cell(t, f, RCL_AGG_PL_DELIVERED));
+        json_cell_uint(j, "materials_total", rcl_agg_platform_cell(t, f, RCL_AGG_PL_TOTAL));
+        json_cell_uint(j, "materials_percent", rcl_agg_platform_cell(t, f, RCL_AGG_PL_PERCENT));
+        rcl_json_key(j, "optouts_pending");
+        rcl_json_uint(j, sc->optouts_pending);
+        rcl_json_key(j, "feedback");
+        rcl_json_uint(j, sc->feedback);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
 void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
 {
     struct rcl_json j;
@@ -151,6 +209,9 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
         rcl_json_object_end(&j);
     }
     rcl_json_array_end(&j);
+
+    if (r->has_schools)
+        json_schools(&j, r);
 
     /* Beside completeness, whose keys are a contract of their own. */
     rcl_json_key(&j, "timeliness");

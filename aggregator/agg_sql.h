@@ -465,6 +465,10 @@
     " LEFT JOIN summaries m ON m.school_id = d.school_id"                                          \
     " WHERE d.n >= 2 AND (?1 IS NULL OR d.hit > 0)"                                                \
     " ORDER BY d.first_name, d.pseudonym, d.school_id"
+/* At a county, per school: undecided opt-out applications and family feedback records. */
+#define RCL_AGG_SQL_REPORT_SCHOOL_RECORDS                                                          \
+    "SELECT school_id, sum(optout_status = 'pending'), sum(feedback <> '') FROM students"          \
+    " GROUP BY school_id"
 #define RCL_AGG_SQL_LIST_SCHOOLS                                                                   \
     "SELECT school_id, name, county, child, reported, last_sync FROM summaries"                    \
     " WHERE ?1 IS NULL OR school_id = ?1"

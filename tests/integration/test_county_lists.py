@@ -16,8 +16,10 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -363,6 +365,45 @@ class CountyLists(rh.RollcallTestCase):
                            w["platform"], ZH.get(w["platform_kind"], ""),
                            "" if w["materials_percent"] is None else str(w["materials_percent"]))
                           for w in want])
+
+    def test_4b_report_schools(self):
+        """The county's report shows each school's platforms, materials, pending opt-outs and
+        feedback records, as the schools entered them; the city and province gain none."""
+        want = {}
+        for school in sorted(NAMES):
+            rows = [r for r in self.expected_platforms() if r["school_id"] == school]
+            recs = self.model.get(school, {}).values()
+            want[school] = {
+                "profile": rows[0]["profile"],
+                "platforms": [{"name": r["platform"], "kind": r["platform_kind"],
+                               "classes": r["classes"]} for r in rows if r["platform"]],
+                "materials_delivered": rows[0]["materials_delivered"],
+                "materials_total": rows[0]["materials_total"],
+                "materials_percent": rows[0]["materials_percent"],
+                "optouts_pending": sum(1 for r in recs
+                                       if r["optout"] and r["optout"][0] == "pending"),
+                "feedback": sum(1 for r in recs if r["feedback"])}
+        got = {s["id"]: {k: v for k, v in s.items() if k not in ("id", "name")}
+               for s in self.county.report()["schools"]}
+        self.assertEqual(got, want)
+        self.assertGreater(sum(w["optouts_pending"] for w in want.values()), 0)
+        self.assertGreater(sum(w["feedback"] for w in want.values()), 0)
+        page = ET.fromstring(re.sub(r"^<!DOCTYPE[^>]*>", "", self.county.report("html")))
+        for school, w in want.items():
+            row = page.find(".//tr[@data-level='school-extra'][@data-unit='%s']" % school)
+            self.assertIsNotNone(row, school)
+            cells = {td.get("data-k"): td for td in row.findall("td") if td.get("data-k")}
+            for k in ("optouts_pending", "feedback", "materials_delivered", "materials_total",
+                      "materials_percent"):
+                self.assertEqual(cells[k].text or "", "" if w[k] is None else str(w[k]),
+                                 (school, k))
+            self.assertEqual([sp.get("data-kind") for sp in cells["platforms"].findall("span")
+                              if sp.get("class") == "platform"],
+                             [pl["kind"] for pl in w["platforms"]])
+        # Upper tiers hold no student row: no such section, no such key.
+        for agg in (self.city, self.prov):
+            self.assertNotIn("schools", agg.report())
+            self.assertNotIn("school-extra", agg.report("html"))
 
     def test_5_refusals(self):
         kinds = ("plans", "helpers", "platforms", "feedback", "optouts")

@@ -16,6 +16,10 @@ import csv
 import io
 import os
 import re
+import shutil
+import subprocess
+import time
+import datetime
 import sys
 import xml.etree.ElementTree as ET
 
@@ -239,6 +243,79 @@ class ReportFormats(rh.RollcallTestCase):
             for key, v in want.items():
                 self.assertEqual(cells[key], "<%d" % SUPPRESS if 0 < v < SUPPRESS else str(v),
                                  "html county %s %s" % (tr.get("data-unit"), key))
+
+    def test_5b_province_named_and_local_times(self):
+        """Without a divisions table the province's report names 河南省 (and Henan Province on
+        the bilingual page), and its times are local, with their offset."""
+        self.assertEqual(self.json_report()["scope_name"], "河南省")
+        raw = self.report("csv")
+        rows = list(csv.DictReader(io.StringIO(raw[1:], newline="")))
+        self.assertEqual([r["name"] for r in rows if r["level"] == "total"], ["河南省"])
+        self.h.env["TZ"] = "Asia/Shanghai"
+        try:
+            before = time.time()
+            text, root = self.html_tree()
+            after = time.time()
+        finally:
+            self.h.env.pop("TZ")
+        scope = "".join(next(e for e in root.iter() if e.get("id") == "scope").itertext())
+        self.assertEqual(scope, "河南省 Henan Province (41)")
+        m = re.search(r"生成 generated (\d{4}-\d\d-\d\d \d\d:\d\d) ([+-]\d{4})", text)
+        self.assertIsNotNone(m, "the generated time is written as local time with its offset")
+        self.assertEqual(m.group(2), "+0800")
+        shown = datetime.datetime.strptime(m.group(1) + " +0800", "%Y-%m-%d %H:%M %z")
+        self.assertLessEqual(before - 60, shown.timestamp())
+        self.assertLessEqual(shown.timestamp(), after)
+        self.assertNotIn(" UTC", text)
+
+    def print_rules(self, text):
+        """The body of the page's @media print block; fails unless braces balance."""
+        style = re.search(r"<style>(.*?)</style>", text, re.S).group(1)
+        depth = 0
+        for ch in style:
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            self.assertGreaterEqual(depth, 0, "a '}' closes nothing in the stylesheet")
+        self.assertEqual(depth, 0, "the stylesheet leaves a '{' open")
+        at = style.index("@media print{") + len("@media print{")
+        depth, end = 1, at
+        while depth:
+            depth += {"{": 1, "}": -1}.get(style[end], 0)
+            end += 1
+        return style[at:end - 1]
+
+    def test_5c_prints_on_a4(self):
+        """The page prints on A4: page size, tables within the width, headers repeated, rows
+        and charts kept whole; Chromium, when present, prints it to a bounded number of pages."""
+        text, root = self.html_tree("--divisions", self.divisions)
+        rules = self.print_rules(text)
+        for want in (r"@page\{[^}]*size:A4", r"table\{[^}]*table-layout:fixed",
+                     r"table\{[^}]*width:100%", r"word-break:break-all",
+                     r"thead\{display:table-header-group\}",
+                     r"tr[^{]*\{[^}]*break-inside:avoid", r"svg\.chart\{[^}]*max-width:100%"):
+            self.assertRegex(rules, want)
+        chromium = shutil.which("chromium")
+        if not chromium:
+            self.skipTest("chromium is not installed: the PDF page count is not checked")
+        page = self.h.path("report.html")
+        pdf = self.h.path("report.pdf")
+        with open(page, "w", encoding="utf-8") as f:
+            f.write(text)
+        env = dict(self.h.env, HOME=self.h.path("chromium-home"))
+        try:
+            p = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                "--print-to-pdf=" + pdf, "file://" + page],
+                               capture_output=True, timeout=180, env=env)
+        except subprocess.TimeoutExpired:
+            self.skipTest("chromium did not print within 180 s on this machine")
+        if not os.path.exists(pdf):
+            self.skipTest("chromium could not run here (exit %d): %s"
+                          % (p.returncode, p.stderr[-300:].decode("utf-8", "replace")))
+        with open(pdf, "rb") as f:
+            pages = len(re.findall(rb"/Type\s*/Page(?![a-z])", f.read()))
+        # A page per section at most, plus one for every 15 table rows.
+        bound = 7 + len(list(e for e in root.iter() if e.tag.endswith("tr"))) // 15
+        self.assertGreater(pages, 0)
+        self.assertLessEqual(pages, bound)
 
     def test_6_bad_options(self):
         for bad in ("0", "-3", "x", "5x"):

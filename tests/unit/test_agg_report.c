@@ -117,7 +117,7 @@ static void test_province(void)
     CHECK(has(out, "\n4113,,1,1,0,0,unit,,,,6,6,"));
     CHECK(has(out, "\n411381,,1,1,0,0,county,4113,4113,,6,6,"));
     CHECK(has(out, "\n411381,,2,1,0,1,county,411381,,,10,10,"));
-    CHECK(has(out, "\ntotal,41,3,2,0,1,total,41,,,16,"));
+    CHECK(has(out, "\ntotal,河南省,3,2,0,1,total,41,,,16,"));
     free(out);
 
     rcl_db_close(&db);

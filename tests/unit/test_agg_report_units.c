@@ -231,7 +231,7 @@ static void test_suppression(void)
     o.format = RCL_AGG_REPORT_CSV;
     out = report_with(db, &cfg, &o);
     CHECK(has(out, "\n411381,,1,1,0,0,unit,,,,30,21,6,<5,0,"));
-    CHECK(has(out, "\ntotal,41,1,1,0,0,total,41,,,30,21,6,3,0,"));
+    CHECK(has(out, "\ntotal,河南省,1,1,0,0,total,41,,,30,21,6,3,0,"));
     free(out);
 
     o.format = RCL_AGG_REPORT_HTML;
