@@ -508,12 +508,12 @@ static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, s
     n.ok = rc == 0;
     n.title = title;
     n.detail = errs.buf;
-    /* The sheet's header alone means nothing to list. */
-    n.problems = strchr(sheet.buf != NULL ? sheet.buf : "", '\n') != NULL &&
-                         strchr(sheet.buf, '\n')[1] != '\0'
-                     ? sheet.buf
-                     : NULL;
-    n.problems_len = n.problems != NULL ? sheet.len : 0;
+    /* The errors sheet's header alone lists nothing. */
+    const char *first_end = sheet.buf != NULL ? strchr(sheet.buf, '\n') : NULL;
+    if (first_end != NULL && first_end[1] != '\0') {
+        n.problems = sheet.buf;
+        n.problems_len = sheet.len;
+    }
     ret =
         page(s, conn, rc == 0 ? MHD_HTTP_OK : MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
     free(errs.buf);
@@ -731,7 +731,12 @@ static int browser_open(const char *url)
     if (pid == 0) {
         /* A grandchild runs it, so no child of serve is left to reap. */
         if (fork() == 0) {
+            sigset_t none;
             int null = open("/dev/null", O_RDWR);
+
+            /* serve blocks SIGINT and SIGTERM for sigwait: the browser must not inherit that. */
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
             if (null >= 0) {
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
