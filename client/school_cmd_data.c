@@ -20,7 +20,8 @@ static int cmd_import(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
-    struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL};
+    struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
+                                             false};
     const char *errors_path = rcl_school_opt(a, "errors");
     int rc = RCL_SCHOOL_EXIT_DATA;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);

@@ -450,7 +450,8 @@ static void drop_dir(const struct request *rq, char *text)
 
 static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, struct request *rq)
 {
-    struct rcl_school_import_options opts = {NULL, field(rq, "ignore-unknown") != NULL};
+    struct rcl_school_import_options opts = {NULL, field(rq, "ignore-unknown") != NULL,
+                                             s->lang == RCL_SHEET_ZH};
     struct rcl_school_import_result res;
     struct rcl_serve_notice n = {0};
     struct capture errs, sheet;
@@ -818,7 +819,7 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
         fprintf(err, "serve: cannot start the web server on 127.0.0.1:%u\n", s->port);
         goto done;
     }
-    char url[128];
+    char url[256];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/?t=%s", s->port, s->token);
     fprintf(out, "%s\n  %s\n%s\n", L("请在浏览器中打开：", "Open in a browser:"), url,
             L("（关闭本窗口或按 Ctrl-C 即停止）", "(Ctrl-C or closing this window stops it)"));

@@ -284,6 +284,10 @@ class Serve(rh.RollcallTestCase):
         self.assertIn("4", lines)
         self.assertIn("5", lines)
         self.assertIn("坏表格.csv:4", text)
+        # The reasons in Chinese, as the import's own reason with the file's value.
+        reasons = dict(zip(lines, column(problems, "问题")))
+        self.assertEqual(reasons["4"], "年级“13”超出 1-12 的范围")
+        self.assertTrue(reasons["5"].startswith("学籍号“%s”有误" % bad[3][0]), reasons["5"])
         self.assertEqual(self.stored(), before)
 
     def test_5_forms_edit_as_the_commands_do(self):
