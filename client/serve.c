@@ -34,6 +34,7 @@
 #include "export.h"
 #include "import.h"
 #include "lists.h"
+#include "rcl_html.h"
 #include "rcl_log.h"
 #include "sync.h"
 
@@ -79,19 +80,6 @@ struct request {
     bool too_big, bad_form;
 };
 
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    RCL_WARN("serve: %s", line);
-}
-
 /* ---- Answers ---- */
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -104,15 +92,10 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     /* Inline styles, forms to this listener, nothing else: no script, no other site. */
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                            "frame-ancestors 'none'; base-uri 'none'");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    rcl_http_page_headers(r, type,
+                          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                          "frame-ancestors 'none'; base-uri 'none'");
     if (disposition != NULL)
         MHD_add_response_header(r, "Content-Disposition", disposition);
     ret = MHD_queue_response(conn, status, r);
@@ -814,7 +797,7 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
                          MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
                          (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-                         MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+                         MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve", MHD_OPTION_END);
     if (d == NULL) {
         fprintf(err, "serve: cannot start the web server on 127.0.0.1:%u\n", s->port);
         goto done;

@@ -15,6 +15,7 @@
 
 #include "csv.h"
 #include "lists.h"
+#include "rcl_html.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_time.h"
@@ -22,35 +23,9 @@
 /* The page's words: Chinese first, English kept. */
 #define L(zh, en) (lang == RCL_SHEET_ZH ? (zh) : (en))
 
-/* Writes s with the characters HTML gives a meaning escaped. */
-static void put_text(FILE *out, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        switch (s[i]) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(s[i], out);
-        }
-    }
-}
-
 static void put(FILE *out, const char *s)
 {
-    put_text(out, s, strlen(s));
+    rcl_agg_html_escape(out, s);
 }
 
 static const char STYLE[] =
@@ -245,7 +220,7 @@ static int csv_table(FILE *out, const char *id, const char *buf, size_t len)
 
             rcl_sheet_cell_unguard(&cell, &n);
             fputs(header ? "<th>" : "<td>", out);
-            put_text(out, cell, n);
+            put(out, cell);
             fputs(header ? "</th>" : "</td>", out);
         }
         fputs("</tr>\n", out);
