@@ -151,6 +151,12 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name)
 /* The store lock of this run's command (school_store.h), or -1. */
 static int store_lock_fd = -1;
 
+/* Gives up the store lock before the process ends (serve empties the lock file so). */
+void rcl_school_cli_store_release(void)
+{
+    rcl_school_store_unlock(&store_lock_fd);
+}
+
 /*
  * Opens an existing store and loads its meta. Returns the handle, or NULL
  * after saying why on stderr.

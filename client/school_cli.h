@@ -79,4 +79,7 @@ int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt
  */
 sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_school_meta *m);
 
+/* Gives up the lock rcl_school_cli_store_open took (after the store is closed). */
+void rcl_school_cli_store_release(void);
+
 #endif

@@ -69,6 +69,7 @@ static int cmd_serve(const struct rcl_school_args *a)
     rc = rcl_school_serve(db, &m, &o, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
+    rcl_school_cli_store_release();
     return rc;
 }
 

@@ -793,11 +793,12 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
     /* SIGINT and SIGTERM are taken by sigwait below, on every thread (sync's handlers too). */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-    d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
-                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-                         MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve", MHD_OPTION_END);
+    /* The logger first: libmicrohttpd logs the options after it through it. */
+    d = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
+        MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve", MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(err, "serve: cannot start the web server on 127.0.0.1:%u\n", s->port);
         goto done;

@@ -16,11 +16,16 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-/* The process id serve wrote into the lock file, or 0 when there is none. */
+/*
+ * The process id serve wrote into the lock file, or 0 when there is none. A
+ * serve that was killed leaves its id behind: a writer holding the lock
+ * after it is then told apart by that process being gone.
+ */
 static long holder_pid(int fd)
 {
     char buf[24];
@@ -53,7 +58,7 @@ int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode, i
         pid = holder_pid(f);
         if (errno != EWOULDBLOCK)
             snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
-        else if (mode == RCL_SCHOOL_LOCK_SERVE && pid > 0)
+        else if (mode == RCL_SCHOOL_LOCK_SERVE && pid > 0 && kill((pid_t)pid, 0) == 0)
             snprintf(err, errlen,
                      "%s is already open in 'rollcall-school serve' (process %ld): use its page",
                      db_path, pid);

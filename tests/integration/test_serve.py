@@ -417,6 +417,11 @@ class Serve(rh.RollcallTestCase):
 
     def test_zz_english(self):
         self.h.stop(self.proc)
+        # Stopped, serve names no one in its lock file, and the commands that write run again.
+        with open(self.school.db + ".lock", encoding="utf-8") as f:
+            self.assertEqual(f.read(), "")
+        self.h.run([rh.SCHOOL, "feedback", "--db", self.school.db, "--id", sid(1), "--text",
+                    "电话已联系"])
         proc, url = self.start_serve(self.h, ["--lang", "en"], label="serve-en")
         try:
             with urllib.request.urlopen(url, timeout=60) as r:
