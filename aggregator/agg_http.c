@@ -23,6 +23,7 @@
 
 #include "agg_dash.h"
 #include "agg_monitor.h"
+#include "rcl_html.h"
 #include "rcl_log.h"
 
 #define HTTP_CONNECTIONS_MAX 32
@@ -79,19 +80,6 @@ int rcl_agg_http_addr_parse(const char *text, struct sockaddr_in *out)
     return 0;
 }
 
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    RCL_WARN("http: %s", line);
-}
-
 /* The listener's store connection, opened on first use and reopened after a failure. */
 static sqlite3 *http_db(struct rcl_agg_http *h)
 {
@@ -126,16 +114,11 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
             free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     /* The dashboard is one page with inline styles and SVG: nothing else may load or run,
      * and the token in a ?token= URL is never sent on. */
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                            "frame-ancestors 'none'");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    rcl_http_page_headers(r, type,
+                          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                          "frame-ancestors 'none'");
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"rollcall\"");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -254,13 +237,14 @@ struct rcl_agg_http *rcl_agg_http_start(const char *addr, const char *db_path,
     h->cfg = *cfg;
     h->metrics = metrics;
     h->addr = sa;
-    h->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                 handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_MAX,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_MAX,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                                 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
+        /* The logger first: libmicrohttpd logs the options after it through it. */
+        MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"http", MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_MAX,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_END);
     if (!h->daemon) {
         snprintf(err, errlen, "cannot listen on %s for HTTP (in use, or not an address here?)",
                  addr);

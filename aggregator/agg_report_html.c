@@ -36,31 +36,6 @@ static const char *const count_en[RCL_AGG_COUNTS] = {
 #define I_TV 2
 #define I_NONE 3
 
-void rcl_agg_html_escape(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(*s, out);
-        }
-    }
-}
-
 /* Local time with its offset, or "从未 never". */
 static void format_time(int64_t t, char *out, size_t outlen)
 {
@@ -512,12 +487,12 @@ static void chart_series(FILE *out, const struct rcl_agg_report *r)
         int y = (int)i * ROW_H;
         char tip[96];
 
-        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", LABEL_W - 6,
-                y + 15, d->day);
-        snprintf(tip, sizeof(tip), "%s: %" PRIu64 " / %" PRIu64, d->day, d->reported,
-                 d->expected);
-        svg_rect(out, LABEL_W, y, d->expected ? BAR_W * (double)d->reported / (double)d->expected : 0,
-                 "online", tip);
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", LABEL_W - 6, y + 15,
+                d->day);
+        snprintf(tip, sizeof(tip), "%s: %" PRIu64 " / %" PRIu64, d->day, d->reported, d->expected);
+        svg_rect(out, LABEL_W, y,
+                 d->expected ? BAR_W * (double)d->reported / (double)d->expected : 0, "online",
+                 tip);
         fprintf(out,
                 "<text x=\"%d\" y=\"%d\" data-day=\"%s\">%" PRIu64 " / %" PRIu64
                 " (%.1f%%)</text>\n",

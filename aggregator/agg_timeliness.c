@@ -108,15 +108,6 @@ int rcl_agg_deadline_parse(const char *s, int64_t *out)
     return 0;
 }
 
-void rcl_agg_time_local(int64_t t, char *out, size_t outlen)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0 || !localtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M %z", &tm) == 0)
-        snprintf(out, outlen, "%s", "");
-}
-
 void rcl_agg_day_local(int64_t t, char out[11])
 {
     time_t tt = (time_t)t;

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rcl_time.h" /* rcl_agg_time_local */
+
 /*
  * Parses a deadline: YYYY-MM-DD[(T| )HH:MM[:SS]][Z|+HH:MM|-HH:MM|+HHMM|+HH].
  * Without a zone the time is the server's local time; a date alone is the
@@ -28,9 +30,6 @@
  * -1 when s is not such a time (or not a real calendar date).
  */
 int rcl_agg_deadline_parse(const char *s, int64_t *out);
-
-/* Writes t as local time with its offset ("2020-03-06 18:00 +0800"); "" for t <= 0. */
-void rcl_agg_time_local(int64_t t, char *out, size_t outlen);
 
 /* The local calendar day of t as YYYY-MM-DD. */
 void rcl_agg_day_local(int64_t t, char out[11]);

@@ -31,6 +31,7 @@ struct problems {
     FILE *sheet;
     struct rcl_csv_reader *row; /* the row being read, or NULL */
     int id_field, name_field;   /* their fields in the row, or -1 */
+    bool sheet_zh;              /* the sheet's reasons in Chinese where known (import_zh.c) */
 };
 
 static void sheet_cell(FILE *f, const char *s, size_t len, bool last)
@@ -70,9 +71,19 @@ static void sheet_line(const struct problems *p, unsigned long line, bool error,
 static void report(struct problems *p, unsigned long line, bool error, const char *fmt, va_list ap)
 {
     char what[1024];
+    const char *zh = p->sheet != NULL && p->sheet_zh ? rcl_import_reason_zh(fmt) : NULL;
+    va_list again;
+
+    va_copy(again, ap);
     vsnprintf(what, sizeof(what), fmt, ap);
-    if (p->sheet != NULL)
+    if (zh != NULL) {
+        char said[1024];
+        vsnprintf(said, sizeof(said), zh, again);
+        sheet_line(p, line, error, said);
+    } else if (p->sheet != NULL) {
         sheet_line(p, line, error, what);
+    }
+    va_end(again);
     if (error && ++p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
         return;
     if (line > 0)
@@ -958,7 +969,7 @@ static int import_row(struct import_run *run)
 int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
                       struct rcl_school_import_result *res)
 {
-    const struct rcl_school_import_options none = {NULL, false};
+    const struct rcl_school_import_options none = {NULL, false, false};
     return rcl_school_import_with(db, m, path, errors, &none, res);
 }
 
@@ -982,6 +993,7 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
     run.problems.out = errors;
     run.problems.path = path;
     run.problems.sheet = opts->errors_sheet;
+    run.problems.sheet_zh = opts->reasons_zh;
     run.problems.id_field = run.problems.name_field = -1;
     if (opts->errors_sheet != NULL)
         fputs("\xEF\xBB\xBF\"行号\",\"学籍号\",\"姓名\",\"类型\",\"问题\"\r\n", opts->errors_sheet);

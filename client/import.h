@@ -54,11 +54,26 @@ struct rcl_school_import_options {
     FILE *errors_sheet;
     /* A column no name in sheet.h matches is passed over with a note, not refused. */
     bool ignore_unknown;
+    /* The errors sheet's 问题 in Chinese where import_zh.c has the reason's wording (the
+     * messages on the errors stream stay as they are). */
+    bool reasons_zh;
 };
 
 /* rcl_school_import with options. */
 int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const char *path,
                            FILE *errors, const struct rcl_school_import_options *opts,
                            struct rcl_school_import_result *res);
+
+/* ---- The reasons in Chinese (import_zh.c) ---- */
+
+/* An English format of import.c and its Chinese wording, with the same conversions in order. */
+struct rcl_import_reason_zh {
+    const char *en, *zh;
+};
+extern const struct rcl_import_reason_zh rcl_import_reasons_zh[];
+extern const size_t rcl_import_reasons_zh_count;
+
+/* The Chinese wording of the English format fmt, or NULL when there is none. */
+const char *rcl_import_reason_zh(const char *fmt);
 
 #endif

@@ -35,6 +35,17 @@ static bool lacking(const struct rcl_student *s)
     return rcl_student_condition(s) == RCL_COND_NONE;
 }
 
+static bool every_student(const struct rcl_student *s)
+{
+    (void)s;
+    return true;
+}
+
+static bool in_special_group(const struct rcl_student *s)
+{
+    return s->groups != 0;
+}
+
 static bool has_measures(const struct rcl_student *s)
 {
     return s->n_measures > 0;
@@ -115,6 +126,17 @@ struct list_kind {
                {"年级", RCL_AGG_COL_INT, NULL, NULL}, {"班级", RCL_AGG_COL_TEXT, NULL, NULL}
 /* clang-format on */
 
+/* The columns of the lists of students as they are (lacking, students, special-groups). */
+/* clang-format off */
+#define STUDENT_COLS \
+    {WHO_EN, {"network", RCL_AGG_COL_SET, NULL, NULL}, {"devices", RCL_AGG_COL_SET, NULL, NULL}, \
+     {"groups", RCL_AGG_COL_SET, NULL, NULL}, {"participation", RCL_AGG_COL_TEXT, NULL, NULL}, \
+     {"measures", RCL_AGG_COL_SET, NULL, NULL}}, \
+    {WHO_ZH, {"家庭网络", RCL_AGG_COL_SET, NULL, NULL}, {"学习终端", RCL_AGG_COL_SET, NULL, NULL}, \
+     {"特殊群体", RCL_AGG_COL_SET, NULL, NULL}, {"参与情况", RCL_AGG_COL_TEXT, NULL, NULL}, \
+     {"帮扶措施", RCL_AGG_COL_SET, NULL, NULL}}
+/* clang-format on */
+
 struct cells {
     char grade[8], network[128], devices[128], groups[256], measures[RCL_MEASURES_MAX * 48];
 };
@@ -186,22 +208,9 @@ static int fill_plans(struct rcl_agg_table *t, const struct entry *e, enum rcl_s
 }
 
 static const struct list_kind kinds[] = {
-    {"lacking",
-     lacking,
-     cmp_by_place,
-     fill_lacking,
-     {WHO_EN,
-      {"network", RCL_AGG_COL_SET, NULL, NULL},
-      {"devices", RCL_AGG_COL_SET, NULL, NULL},
-      {"groups", RCL_AGG_COL_SET, NULL, NULL},
-      {"participation", RCL_AGG_COL_TEXT, NULL, NULL},
-      {"measures", RCL_AGG_COL_SET, NULL, NULL}},
-     {WHO_ZH,
-      {"家庭网络", RCL_AGG_COL_SET, NULL, NULL},
-      {"学习终端", RCL_AGG_COL_SET, NULL, NULL},
-      {"特殊群体", RCL_AGG_COL_SET, NULL, NULL},
-      {"参与情况", RCL_AGG_COL_TEXT, NULL, NULL},
-      {"帮扶措施", RCL_AGG_COL_SET, NULL, NULL}}},
+    {"lacking", lacking, cmp_by_place, fill_lacking, STUDENT_COLS},
+    {"students", every_student, cmp_by_place, fill_lacking, STUDENT_COLS},
+    {"special-groups", in_special_group, cmp_by_place, fill_lacking, STUDENT_COLS},
     {"blind-spots",
      rcl_student_is_blind_spot,
      cmp_by_urgency,

@@ -3,9 +3,11 @@
  * row per student (or per measure), printed as the county's lists are
  * (rcl_list_out.h: aligned text, CSV for Excel, JSON).
  *
- *   lacking      students without the conditions to learn at home (condition none)
- *   blind-spots  blind spots, most urgent first (rcl_student_urgency, as the county orders them)
- *   plans        every assistance measure: kind, status, helper role, start and end
+ *   lacking         students without the conditions to learn at home (condition none)
+ *   students        every student
+ *   special-groups  students in at least one special group
+ *   blind-spots     blind spots, most urgent first (rcl_student_urgency, as the county orders them)
+ *   plans           every assistance measure: kind, status, helper role, start and end
  *
  * Text and CSV have Chinese headers and words by default, English with
  * RCL_SHEET_EN; JSON keys and values are always the English codes.
@@ -22,7 +24,7 @@
 #include "sheet.h"
 
 /* The kinds, for help and messages. */
-#define RCL_SCHOOL_LIST_KINDS "lacking, blind-spots, plans"
+#define RCL_SCHOOL_LIST_KINDS "lacking, blind-spots, plans, students, special-groups"
 
 struct rcl_school_list_options {
     const char *kind;

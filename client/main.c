@@ -34,6 +34,7 @@ static const struct rcl_school_command *const commands[] = {
     &rcl_school_cmd_profile,      /* data */
     &rcl_school_cmd_template,     /* data */
     &rcl_school_cmd_export,       /* data */
+    &rcl_school_cmd_serve,        /* serve */
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -25,6 +25,13 @@ struct rcl_school_option {
 
 struct rcl_school_args;
 
+/* What a command does with the store: one that writes is refused while serve holds it. */
+enum rcl_school_store_use {
+    RCL_SCHOOL_STORE_READS = 0,
+    RCL_SCHOOL_STORE_WRITES,
+    RCL_SCHOOL_STORE_SERVES, /* serve: holds it alone */
+};
+
 /* One command: what its usage and --help print, its options, what runs it. */
 struct rcl_school_command {
     const char *name;
@@ -33,6 +40,7 @@ struct rcl_school_command {
     struct rcl_school_option opts[RCL_SCHOOL_OPTS_MAX];
     const char *positional;                      /* name of the one positional argument, or NULL */
     int (*run)(const struct rcl_school_args *a); /* returns the exit code (exit_codes.h) */
+    enum rcl_school_store_use store_use;
 };
 
 /* A parsed command line. */
@@ -63,10 +71,15 @@ int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Opens the existing store named by --db and loads its meta into *m. Returns
+ * Opens the existing store named by --db and loads its meta into *m; for a
+ * command that writes, takes the store's lock first (school_store.h), held
+ * until the next call or the process ends. Returns
  * the handle (the caller wipes *m with rcl_school_meta_wipe and closes the
  * handle with rcl_db_close), or NULL after saying why on stderr.
  */
 sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_school_meta *m);
+
+/* Gives up the lock rcl_school_cli_store_open took (after the store is closed). */
+void rcl_school_cli_store_release(void);
 
 #endif

@@ -30,4 +30,7 @@ extern const struct rcl_school_command rcl_school_cmd_status;
 extern const struct rcl_school_command rcl_school_cmd_report;
 extern const struct rcl_school_command rcl_school_cmd_list;
 
+/* The school's work on a local web page (school_cmd_serve.c). */
+extern const struct rcl_school_command rcl_school_cmd_serve;
+
 #endif

@@ -20,7 +20,8 @@ static int cmd_import(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
-    struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL};
+    struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
+                                             false};
     const char *errors_path = rcl_school_opt(a, "errors");
     int rc = RCL_SCHOOL_EXIT_DATA;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
@@ -100,7 +101,8 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "saying so as FILE:LINE. Leaving opted_out clears the approved application.",
     {{"db", "FILE", true}, {"errors", "SHEET.csv", false}, {"ignore-unknown", NULL, false}},
     "STUDENTS.csv",
-    cmd_import};
+    cmd_import,
+    RCL_SCHOOL_STORE_WRITES};
 
 static int cmd_bundle(const struct rcl_school_args *a)
 {
@@ -125,7 +127,8 @@ const struct rcl_school_command rcl_school_cmd_bundle = {
     "nothing pending it says so and writes no file.",
     {{"db", "FILE", true}, {"out", "FILE", true}},
     NULL,
-    cmd_bundle};
+    cmd_bundle,
+    RCL_SCHOOL_STORE_WRITES};
 
 /* student, measure, feedback, optout and profile: edit.c does the work. */
 static int cmd_edit(const struct rcl_school_args *a)
@@ -194,7 +197,8 @@ const struct rcl_school_command rcl_school_cmd_student = {
      {"to", "SCHOOL", false},
      {"date", "YYYY-MM-DD", false}},
     "add|update|remove",
-    cmd_edit};
+    cmd_edit,
+    RCL_SCHOOL_STORE_WRITES};
 
 const struct rcl_school_command rcl_school_cmd_measure = {
     "measure",
@@ -216,7 +220,8 @@ const struct rcl_school_command rcl_school_cmd_measure = {
      {"start", "YYYY-MM-DD", false},
      {"end", "YYYY-MM-DD", false}},
     "add|plan|end",
-    cmd_edit};
+    cmd_edit,
+    RCL_SCHOOL_STORE_WRITES};
 
 const struct rcl_school_command rcl_school_cmd_feedback = {
     "feedback",
@@ -225,7 +230,8 @@ const struct rcl_school_command rcl_school_cmd_feedback = {
     "empty clears it).",
     {{"db", "FILE", true}, {"id", "ID", true}, {"text", "TEXT", false}},
     NULL,
-    cmd_edit};
+    cmd_edit,
+    RCL_SCHOOL_STORE_WRITES};
 
 const struct rcl_school_command rcl_school_cmd_optout = {
     "optout",
@@ -242,7 +248,8 @@ const struct rcl_school_command rcl_school_cmd_optout = {
      {"status", "approved|rejected", false},
      {"date", "YYYY-MM-DD", false}},
     "file|decide",
-    cmd_edit};
+    cmd_edit,
+    RCL_SCHOOL_STORE_WRITES};
 
 const struct rcl_school_command rcl_school_cmd_profile = {
     "profile",
@@ -262,7 +269,8 @@ const struct rcl_school_command rcl_school_cmd_profile = {
      {"contact-role", "ROLE", false},
      {"parent", "SCHOOL|none", false}},
     "set",
-    cmd_edit};
+    cmd_edit,
+    RCL_SCHOOL_STORE_WRITES};
 
 /* Reads --lang and --encoding into f. Returns -1 when fine, else the usage exit code. */
 static int sheet_format(const struct rcl_school_args *a, struct rcl_sheet_format *f)
@@ -306,7 +314,8 @@ const struct rcl_school_command rcl_school_cmd_template = {
     "default; UTF-8 with a byte order mark by default, so Excel opens it right.",
     {{"out", "FILE", true}, {"lang", "zh|en", false}, {"encoding", "utf-8|gb18030", false}},
     NULL,
-    cmd_template};
+    cmd_template,
+    RCL_SCHOOL_STORE_READS};
 
 static int cmd_export(const struct rcl_school_args *a)
 {
@@ -349,4 +358,5 @@ const struct rcl_school_command rcl_school_cmd_export = {
      {"lang", "zh|en", false},
      {"encoding", "utf-8|gb18030", false}},
     NULL,
-    cmd_export};
+    cmd_export,
+    RCL_SCHOOL_STORE_READS};

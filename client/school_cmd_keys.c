@@ -127,7 +127,8 @@ const struct rcl_school_command rcl_school_cmd_init = {
      {"upstream-key", "KEY", true},
      {"pseudonym-key-file", "FILE", false}},
     NULL,
-    cmd_init};
+    cmd_init,
+    RCL_SCHOOL_STORE_READS}; /* it creates the store: nothing can hold it yet */
 
 static int cmd_pubkey(const struct rcl_school_args *a)
 {
@@ -149,7 +150,8 @@ const struct rcl_school_command rcl_school_cmd_pubkey = {
     "Prints the school's public key (64 hex characters).",
     {{"db", "FILE", true}},
     NULL,
-    cmd_pubkey};
+    cmd_pubkey,
+    RCL_SCHOOL_STORE_READS};
 
 static int cmd_rotate_key(const struct rcl_school_args *a)
 {
@@ -206,7 +208,8 @@ const struct rcl_school_command rcl_school_cmd_rotate_key = {
     "goes on. One rotation at a time: status shows one still waiting.",
     {{"db", "FILE", true}},
     NULL,
-    cmd_rotate_key};
+    cmd_rotate_key,
+    RCL_SCHOOL_STORE_WRITES};
 
 static int cmd_set_upstream(const struct rcl_school_args *a)
 {
@@ -265,4 +268,5 @@ const struct rcl_school_command rcl_school_cmd_set_upstream = {
     "full by itself.",
     {{"db", "FILE", true}, {"upstream", "ENDPOINT", false}, {"upstream-key", "KEY", false}},
     NULL,
-    cmd_set_upstream};
+    cmd_set_upstream,
+    RCL_SCHOOL_STORE_WRITES};

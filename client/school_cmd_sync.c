@@ -56,7 +56,8 @@ const struct rcl_school_command rcl_school_cmd_sync = {
     "terminal a progress line shows acknowledged / pending, rate and time left.",
     {{"db", "FILE", true}, {"timeout", "SECONDS", false}, {"watch", NULL, false}},
     NULL,
-    cmd_sync};
+    cmd_sync,
+    RCL_SCHOOL_STORE_WRITES};
 
 static int cmd_status(const struct rcl_school_args *a)
 {
@@ -82,7 +83,8 @@ const struct rcl_school_command rcl_school_cmd_status = {
     "for an acknowledgement.",
     {{"db", "FILE", true}, {"json", NULL, false}},
     NULL,
-    cmd_status};
+    cmd_status,
+    RCL_SCHOOL_STORE_READS};
 
 static int cmd_report(const struct rcl_school_args *a)
 {
@@ -116,7 +118,8 @@ const struct rcl_school_command rcl_school_cmd_report = {
     "blind spots, groups, assistance measures in place and participation.",
     {{"db", "FILE", true}, {"format", "json|csv", false}},
     NULL,
-    cmd_report};
+    cmd_report,
+    RCL_SCHOOL_STORE_READS};
 
 static int cmd_list(const struct rcl_school_args *a)
 {
@@ -161,6 +164,9 @@ const struct rcl_school_command rcl_school_cmd_list = {
     "               2 lacking, 3 absent and in a special group, 4 absent; within a level\n"
     "               more special groups first, then absent ones, then grade, class, name\n"
     "  plans        every assistance measure: kind, status, helper role, start and end\n"
+    "  students     every student, by grade, class and name\n"
+    "  special-groups\n"
+    "               students in at least one special group, by grade, class and name\n"
     "--class keeps one class. text (the default) aligns the columns for a terminal, csv\n"
     "opens in Excel (byte order mark, CRLF, a cell starting with = + - @ led by an\n"
     "apostrophe), json is one object {kind, scope, tier, school, generated_at, rows}.\n"
@@ -170,4 +176,5 @@ const struct rcl_school_command rcl_school_cmd_list = {
      {"class", "CLASS", false},
      {"lang", "zh|en", false}},
     "KIND",
-    cmd_list};
+    cmd_list,
+    RCL_SCHOOL_STORE_READS};

@@ -141,4 +141,21 @@ int rcl_school_profile_save(sqlite3 *db, const struct rcl_school_profile *p);
  */
 int rcl_school_snapshot(void *arg, sqlite3 *db, uint64_t *records);
 
+/* ---- One writer while serve runs (store_lock.c) ---- */
+
+enum rcl_school_lock_mode {
+    RCL_SCHOOL_LOCK_WRITER, /* a command that writes: shares the store with others, not with serve
+                             */
+    RCL_SCHOOL_LOCK_SERVE,  /* serve: holds the store alone */
+};
+
+/*
+ * Takes the lock of the store at db_path (on the file db_path.lock) without
+ * waiting. Returns 0 with the descriptor in *fd (release with
+ * rcl_school_store_unlock), or -1 with a sentence in err naming who holds it.
+ */
+int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode, int *fd, char *err,
+                          size_t errlen);
+void rcl_school_store_unlock(int *fd);
+
 #endif

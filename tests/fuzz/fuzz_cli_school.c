@@ -16,5 +16,6 @@
 #include "../../client/school_cli.c"
 #include "../../client/school_cmd_data.c"
 #include "../../client/school_cmd_keys.c"
+#include "../../client/school_cmd_serve.c"
 #include "../../client/school_cmd_sync.c"
 #include "../../client/main.c"

@@ -1,0 +1,828 @@
+/*
+ * serve.c - the listener of `serve` (see serve.h): libmicrohttpd on
+ * 127.0.0.1, the checks every request passes, the forms read into fields,
+ * and each action handed to the function its command runs.
+ *
+ * One thread serves every request in turn (libmicrohttpd's internal one),
+ * so the one store connection is only ever used from there; the main
+ * thread waits for SIGINT or SIGTERM. A Sync holds the page until the
+ * county answers or sync_timeout_s pass: the clerk waits for its outcome.
+ *
+ * Uploaded sheets and the sheets offered for download pass through a
+ * folder of this run only (mode 0700), removed when serve stops.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "edit.h"
+#include "exit_codes.h"
+#include "export.h"
+#include "import.h"
+#include "lists.h"
+#include "rcl_html.h"
+#include "rcl_log.h"
+#include "sync.h"
+
+#define SERVE_CONNECTIONS_MAX 16
+#define SERVE_TIMEOUT_S 60
+#define SERVE_UPLOAD_MAX (32u * 1024 * 1024) /* a sheet larger than this is refused */
+#define SERVE_FIELDS_MAX 48
+#define SERVE_FIELD_MAX 4096 /* one form field (not the sheet) */
+#define TOKEN_BYTES 24
+#define TOKEN_HEX (TOKEN_BYTES * 2)
+
+#define L(zh, en) (s->lang == RCL_SHEET_ZH ? (zh) : (en))
+
+struct serve {
+    sqlite3 *db;
+    const struct rcl_school_meta *m;
+    const struct rcl_school_serve_opts *o;
+    enum rcl_sheet_lang lang;
+    char token[TOKEN_HEX + 1];
+    char dir[64];     /* this run's folder for sheets */
+    unsigned port;    /* as bound */
+    unsigned counter; /* names the files in dir */
+};
+
+/* One form field; a name given again (ticked boxes) joins its values with ';'. */
+struct field {
+    char name[32];
+    char *value;
+    size_t len;
+};
+
+/* A POST being read. */
+struct request {
+    struct serve *s;
+    struct MHD_PostProcessor *pp;
+    struct field fields[SERVE_FIELDS_MAX];
+    size_t n_fields;
+    bool takes_sheet;     /* /import */
+    char sheet_dir[96];   /* a folder in dir for the uploaded sheet, "" when none */
+    char sheet_path[320]; /* the sheet in it under its own name, "" when none */
+    FILE *sheet;
+    uint64_t sheet_bytes;
+    bool too_big, bad_form;
+};
+
+/* ---- Answers ---- */
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
+                               char *body, size_t len, const char *disposition)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    enum MHD_Result ret;
+
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    /* Inline styles, forms to this listener, nothing else: no script, no other site. */
+    rcl_http_page_headers(r, type,
+                          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                          "frame-ancestors 'none'; base-uri 'none'");
+    if (disposition != NULL)
+        MHD_add_response_header(r, "Content-Disposition", disposition);
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A page that says only title. */
+static enum MHD_Result refuse(struct serve *s, struct MHD_Connection *conn, unsigned status,
+                              const char *title)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+
+    if (mem == NULL)
+        return MHD_NO;
+    rcl_serve_page_refusal(s->lang, title, mem);
+    if (fclose(mem) != 0) {
+        free(buf);
+        return MHD_NO;
+    }
+    return respond(conn, status, "text/html; charset=utf-8", buf, len, NULL);
+}
+
+/* The whole page, with what the action came to at its top. */
+static enum MHD_Result page(struct serve *s, struct MHD_Connection *conn, unsigned status,
+                            const char *list, const char *class_name,
+                            const struct rcl_serve_notice *n)
+{
+    struct rcl_serve_view v = {s->db, s->m, s->lang, s->token, list, class_name};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc;
+
+    if (mem == NULL)
+        return MHD_NO;
+    rc = rcl_serve_page_write(&v, n, mem);
+    if (fclose(mem) != 0 || rc != 0) {
+        free(buf);
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      L("读取学生数据出错，请关闭后重新打开本页面。",
+                        "The store cannot be read; close and start serve again."));
+    }
+    return respond(conn, status, "text/html; charset=utf-8", buf, len, NULL);
+}
+
+/* ---- Checks ---- */
+
+static bool token_matches(const struct serve *s, const char *given)
+{
+    return given != NULL && strlen(given) == TOKEN_HEX &&
+           sodium_memcmp(given, s->token, TOKEN_HEX) == 0;
+}
+
+/*
+ * The request names this listener: Host is 127.0.0.1:PORT or localhost:PORT
+ * (a page of another site reaching it by a name of its own is refused), and
+ * so is Origin when the browser sends one.
+ */
+static bool addressed_here(const struct serve *s, struct MHD_Connection *conn)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    char a[48], b[48], oa[64], ob[64];
+
+    snprintf(a, sizeof(a), "127.0.0.1:%u", s->port);
+    snprintf(b, sizeof(b), "localhost:%u", s->port);
+    snprintf(oa, sizeof(oa), "http://%s", a);
+    snprintf(ob, sizeof(ob), "http://%s", b);
+    if (host == NULL || (strcmp(host, a) != 0 && strcmp(host, b) != 0))
+        return false;
+    return origin == NULL || strcmp(origin, oa) == 0 || strcmp(origin, ob) == 0;
+}
+
+static const char *field(const struct request *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_fields; i++) {
+        if (strcmp(rq->fields[i].name, name) == 0)
+            return rq->fields[i].value;
+    }
+    return NULL;
+}
+
+/* ---- Reading a form ---- */
+
+/* The uploaded file's own name, made safe to be a file name in dir (it is named in messages). */
+static void sheet_name(const char *filename, char *out, size_t outlen)
+{
+    const char *base = filename;
+    size_t n = 0;
+
+    for (const char *p = filename; *p != '\0'; p++) {
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    }
+    for (const char *p = base; *p != '\0' && n + 1 < outlen; p++)
+        out[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '_' : *p;
+    /* Do not end inside a multi-byte character. */
+    while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80 && n + 1 >= outlen)
+        n--;
+    out[n] = '\0';
+    if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        snprintf(out, outlen, "students.csv");
+}
+
+/*
+ * Opens a new file for the sheet under its own name (as the import's
+ * messages name it), in a folder of its own in dir. 0, or -1.
+ */
+static int sheet_open(struct request *rq, const char *filename)
+{
+    char name[128];
+
+    if (rq->sheet_path[0] != '\0')
+        return -1; /* a second sheet in one form */
+    snprintf(rq->sheet_dir, sizeof(rq->sheet_dir), "%s/%u", rq->s->dir, ++rq->s->counter);
+    if (mkdir(rq->sheet_dir, 0700) != 0) {
+        rq->sheet_dir[0] = '\0';
+        return -1;
+    }
+    sheet_name(filename, name, sizeof(name));
+    snprintf(rq->sheet_path, sizeof(rq->sheet_path), "%s/%s", rq->sheet_dir, name);
+    rq->sheet = fopen(rq->sheet_path, "wbx");
+    if (rq->sheet == NULL) {
+        rq->sheet_path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int append(struct field *f, const char *data, size_t size)
+{
+    char *p;
+
+    if (f->len + size > SERVE_FIELD_MAX)
+        return -1;
+    p = realloc(f->value, f->len + size + 1);
+    if (p == NULL)
+        return -1;
+    memcpy(p + f->len, data, size);
+    f->len += size;
+    p[f->len] = '\0';
+    f->value = p;
+    return 0;
+}
+
+static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data, uint64_t off,
+                                  size_t size)
+{
+    struct request *rq = cls;
+    struct field *f = NULL;
+
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    if (strcmp(key, "sheet") == 0 && filename != NULL) {
+        if (filename[0] == '\0')
+            return MHD_YES; /* the form was sent without a file chosen */
+        if (!rq->takes_sheet || (rq->sheet == NULL && off > 0))
+            return MHD_YES; /* a sheet sent where none is read */
+        if (rq->sheet == NULL && sheet_open(rq, filename) != 0) {
+            rq->bad_form = true;
+            return MHD_NO;
+        }
+        if (rq->sheet_bytes + size > SERVE_UPLOAD_MAX) {
+            rq->too_big = true;
+            return MHD_NO;
+        }
+        if (size > 0 && fwrite(data, 1, size, rq->sheet) != size) {
+            rq->bad_form = true;
+            return MHD_NO;
+        }
+        rq->sheet_bytes += size;
+        return MHD_YES;
+    }
+    if (strlen(key) >= sizeof(rq->fields[0].name)) {
+        rq->bad_form = true;
+        return MHD_NO;
+    }
+    for (size_t i = rq->n_fields; i > 0; i--) {
+        if (strcmp(rq->fields[i - 1].name, key) == 0) {
+            f = &rq->fields[i - 1];
+            break;
+        }
+    }
+    if (f == NULL) {
+        if (rq->n_fields == SERVE_FIELDS_MAX) {
+            rq->bad_form = true;
+            return MHD_NO;
+        }
+        f = &rq->fields[rq->n_fields++];
+        snprintf(f->name, sizeof(f->name), "%s", key);
+        if (append(f, "", 0) != 0) {
+            rq->bad_form = true;
+            return MHD_NO;
+        }
+    } else if (off == 0 && append(f, ";", 1) != 0) {
+        rq->bad_form = true;
+        return MHD_NO;
+    }
+    if (size > 0 && append(f, data, size) != 0) {
+        rq->bad_form = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *rq = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (rq == NULL)
+        return;
+    if (rq->pp != NULL)
+        MHD_destroy_post_processor(rq->pp);
+    if (rq->sheet != NULL)
+        fclose(rq->sheet);
+    if (rq->sheet_path[0] != '\0')
+        unlink(rq->sheet_path);
+    if (rq->sheet_dir[0] != '\0')
+        rmdir(rq->sheet_dir);
+    for (size_t i = 0; i < rq->n_fields; i++) {
+        if (rq->fields[i].value != NULL)
+            sodium_memzero(rq->fields[i].value, rq->fields[i].len);
+        free(rq->fields[i].value);
+    }
+    free(rq);
+    *con_cls = NULL;
+}
+
+/* ---- Actions ---- */
+
+/* Reads the file at path into memory. Returns it (the caller frees it), or NULL. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+
+    if (f == NULL)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            char *p = realloc(buf, cap = cap ? cap * 2 : 16384);
+            if (p == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* The template or the export, written by its command's function and sent as a download. */
+static enum MHD_Result sheet_download(struct serve *s, struct MHD_Connection *conn, bool export)
+{
+    struct rcl_sheet_format f = {s->lang, RCL_CHARSET_UTF8};
+    char path[128], err[512];
+    uint64_t rows = 0;
+    size_t len = 0;
+    char *buf = NULL;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/sheet-%u.csv", s->dir, ++s->counter);
+    rc = export ? rcl_school_export(s->db, path, &f, &rows, err, sizeof(err))
+                : rcl_school_template(path, &f, err, sizeof(err));
+    if (rc == 0)
+        buf = slurp(path, &len);
+    unlink(path);
+    if (buf == NULL) {
+        RCL_ERROR("serve: the %s sheet: %s", export ? "export" : "template",
+                  rc != 0 ? err : "cannot read it back");
+        return refuse(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      L("无法生成表格，请稍后再试。", "The sheet cannot be written; try again."));
+    }
+    return respond(
+        conn, MHD_HTTP_OK, "text/csv; charset=utf-8", buf, len,
+        export ? "attachment; filename=\"students.csv\"; "
+                 "filename*=UTF-8''%E5%AD%A6%E7%94%9F%E5%90%8D%E5%8D%95.csv"
+               : "attachment; filename=\"students-template.csv\"; "
+                 "filename*=UTF-8''%E5%AD%A6%E7%94%9F%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv");
+}
+
+/* Collects what a function wrote on its streams. */
+struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static int capture_open(struct capture *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->f = open_memstream(&c->buf, &c->len);
+    return c->f != NULL ? 0 : -1;
+}
+
+static void capture_close(struct capture *c)
+{
+    if (c->f != NULL)
+        fclose(c->f);
+    c->f = NULL;
+}
+
+/* Drops the sheet's folder from the messages: they name the uploaded sheet by its own name. */
+static void drop_dir(const struct request *rq, char *text)
+{
+    char prefix[sizeof(rq->sheet_dir) + 1];
+    size_t n = (size_t)snprintf(prefix, sizeof(prefix), "%s/", rq->sheet_dir);
+    char *p;
+
+    while (text != NULL && rq->sheet_dir[0] != '\0' && (p = strstr(text, prefix)) != NULL)
+        memmove(p, p + n, strlen(p + n) + 1);
+}
+
+static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, struct request *rq)
+{
+    struct rcl_school_import_options opts = {NULL, field(rq, "ignore-unknown") != NULL,
+                                             s->lang == RCL_SHEET_ZH};
+    struct rcl_school_import_result res;
+    struct rcl_serve_notice n = {0};
+    struct capture errs, sheet;
+    char title[256];
+    enum MHD_Result ret;
+    int rc = -1;
+
+    if (rq->too_big)
+        return page(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "students", NULL,
+                    &(struct rcl_serve_notice){false,
+                                               L("表格太大（超过 32 MB），没有导入。",
+                                                 "The sheet is larger than 32 MB: not imported."),
+                                               NULL, NULL, 0});
+    if (rq->sheet == NULL || rq->sheet_bytes == 0)
+        return page(
+            s, conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL,
+            &(struct rcl_serve_notice){false,
+                                       L("请先选择要上传的表格文件（不能是空文件）。",
+                                         "Choose a sheet to upload first (not an empty file)."),
+                                       NULL, NULL, 0});
+    if (fclose(rq->sheet) != 0) {
+        rq->sheet = NULL;
+        return refuse(
+            s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+            L("无法保存上传的表格，没有导入。", "The upload cannot be kept: not imported."));
+    }
+    rq->sheet = NULL;
+    if (capture_open(&errs) != 0 || capture_open(&sheet) != 0) {
+        capture_close(&errs);
+        free(errs.buf);
+        return MHD_NO;
+    }
+    opts.errors_sheet = sheet.f;
+    rc = rcl_school_import_with(s->db, s->m, rq->sheet_path, errs.f, &opts, &res);
+    capture_close(&errs);
+    capture_close(&sheet);
+    drop_dir(rq, errs.buf);
+    if (rc == 0) {
+        snprintf(title, sizeof(title),
+                 L("已导入 %llu 名学生（新增 %llu，修改 %llu，未变 %llu）%s",
+                   "Imported %llu students (%llu new, %llu changed, %llu unchanged)%s"),
+                 (unsigned long long)(res.added + res.changed + res.unchanged),
+                 (unsigned long long)res.added, (unsigned long long)res.changed,
+                 (unsigned long long)res.unchanged,
+                 res.charset == RCL_CHARSET_GB18030
+                     ? L("；表格按 GB18030 编码读取", "; read as GB18030")
+                     : "");
+    } else {
+        snprintf(
+            title, sizeof(title), "%s",
+            L("表格没有导入，学生名单没有任何改动。请按下面逐行列出的问题改正表格，再重新上传。",
+              "The sheet was not imported and nothing changed. Correct the problems listed "
+              "by line below, then upload it again."));
+    }
+    n.ok = rc == 0;
+    n.title = title;
+    n.detail = errs.buf;
+    /* The errors sheet's header alone lists nothing. */
+    const char *first_end = sheet.buf != NULL ? strchr(sheet.buf, '\n') : NULL;
+    if (first_end != NULL && first_end[1] != '\0') {
+        n.problems = sheet.buf;
+        n.problems_len = sheet.len;
+    }
+    ret =
+        page(s, conn, rc == 0 ? MHD_HTTP_OK : MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
+    free(errs.buf);
+    if (sheet.buf != NULL)
+        sodium_memzero(sheet.buf, sheet.len);
+    free(sheet.buf);
+    return ret;
+}
+
+static enum MHD_Result do_sync(struct serve *s, struct MHD_Connection *conn)
+{
+    struct rcl_school_sync_opts so = {.timeout_s = s->o->sync_timeout_s, .watch = false};
+    struct rcl_serve_notice n = {0};
+    struct capture out;
+    enum MHD_Result ret;
+    int rc;
+
+    if (capture_open(&out) != 0)
+        return MHD_NO;
+    rc = rcl_school_sync(s->db, s->m, &so, out.f, out.f);
+    capture_close(&out);
+    n.ok = rc == RCL_SCHOOL_EXIT_OK;
+    n.title = rc == RCL_SCHOOL_EXIT_OK ? L("同步完成：县里已确认收到全部改动。",
+                                           "Synced: the county acknowledged every change.")
+              : rc == RCL_SCHOOL_EXIT_UPSTREAM
+                  ? L("没有同步成功：连不上县里，或县里没有确认。改动都保留在本机，稍后再按一次“同"
+                      "步到县里”。",
+                      "Not synced: the county cannot be reached or did not acknowledge. The "
+                      "changes are kept here; press Sync again later.")
+                  : L("同步出错，改动保留在本机。", "Sync failed; the changes are kept here.");
+    n.detail = out.buf;
+    ret = page(s, conn, n.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, "students", NULL, &n);
+    free(out.buf);
+    return ret;
+}
+
+/* Whether a set field (network, devices, groups) ticked "none": it stands for the empty set. */
+static bool set_field(const char *name)
+{
+    return strcmp(name, "network") == 0 || strcmp(name, "devices") == 0 ||
+           strcmp(name, "groups") == 0;
+}
+
+static void set_none(char *v)
+{
+    char *p = v;
+
+    while ((p = strstr(p, "none")) != NULL) {
+        bool starts = p == v || p[-1] == ';', ends = p[4] == '\0' || p[4] == ';';
+        if (starts && ends) {
+            v[0] = '\0';
+            return;
+        }
+        p += 4;
+    }
+}
+
+static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, struct request *rq)
+{
+    struct rcl_school_edit_opt given[SERVE_FIELDS_MAX];
+    const char *command = field(rq, "command"), *action = field(rq, "action");
+    struct rcl_serve_notice n = {0};
+    struct capture out;
+    size_t k = 0;
+    char why[200];
+    enum MHD_Result ret;
+    int rc;
+
+    if (command == NULL || (strcmp(command, "student") != 0 && strcmp(command, "measure") != 0 &&
+                            strcmp(command, "feedback") != 0 && strcmp(command, "optout") != 0 &&
+                            strcmp(command, "profile") != 0))
+        return refuse(s, conn, MHD_HTTP_BAD_REQUEST,
+                      L("不认识的操作，没有任何改动。", "Unknown action: nothing changed."));
+    if (action != NULL && action[0] == '\0')
+        action = NULL;
+    /* An empty field was left blank: not given, as an option not typed (feedback's text is
+     * the one whose empty value means something: clear it). */
+    for (size_t i = 0; i < rq->n_fields; i++) {
+        struct field *f = &rq->fields[i];
+        if (strcmp(f->name, "t") == 0 || strcmp(f->name, "command") == 0 ||
+            strcmp(f->name, "action") == 0)
+            continue;
+        if (set_field(f->name))
+            set_none(f->value);
+        else if (f->len == 0 && strcmp(f->name, "text") != 0)
+            continue;
+        given[k].name = f->name;
+        given[k].value = f->value;
+        k++;
+    }
+    if (rcl_school_edit_check(command, action, given, k, why, sizeof(why)) != 0) {
+        n.title = L("填写有误，没有任何改动。", "The form does not fit: nothing changed.");
+        n.detail = why;
+        return page(s, conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
+    }
+    if (capture_open(&out) != 0)
+        return MHD_NO;
+    rc = rcl_school_edit(s->db, s->m, command, action, given, k, out.f, out.f);
+    capture_close(&out);
+    n.ok = rc == RCL_SCHOOL_EXIT_OK;
+    n.title =
+        n.ok ? L("已保存，下次同步时发给县里。", "Saved; it goes to the county at the next sync.")
+             : L("没有保存，没有任何改动：", "Not saved, nothing changed:");
+    n.detail = out.buf;
+    ret = page(s, conn, n.ok ? MHD_HTTP_OK : MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
+    free(out.buf);
+    return ret;
+}
+
+/* ---- Requests ---- */
+
+static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *conn, const char *url)
+{
+    const char *list = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "list");
+    const char *class_name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "class");
+
+    if (strcmp(url, "/template.csv") == 0)
+        return sheet_download(s, conn, false);
+    if (strcmp(url, "/export.csv") == 0)
+        return sheet_download(s, conn, true);
+    if (strcmp(url, "/") != 0)
+        return refuse(s, conn, MHD_HTTP_NOT_FOUND, L("没有这个页面。", "No such page."));
+    if (list == NULL || list[0] == '\0')
+        list = "students";
+    if (!rcl_school_list_known(list))
+        return refuse(s, conn, MHD_HTTP_BAD_REQUEST, L("不认识的名单。", "Unknown list."));
+    if (class_name != NULL && class_name[0] == '\0')
+        class_name = NULL;
+    return page(s, conn, MHD_HTTP_OK, list, class_name, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct serve *s = cls;
+    struct request *rq = *con_cls;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    (void)version;
+    if (rq == NULL) {
+        /* The first call: the headers are in, the body (if any) not yet read. */
+        if (!addressed_here(s, conn))
+            return refuse(s, conn, MHD_HTTP_FORBIDDEN,
+                          L("拒绝：请求不是从本机的 rollcall-school 页面发出的。没有任何改动。",
+                            "Refused: the request does not come from this page. Nothing changed."));
+        if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+            return refuse(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                          L("不支持的请求方式。", "Only GET and POST are served."));
+        if (!post) {
+            if (!token_matches(s, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "t")))
+                return refuse(
+                    s, conn, MHD_HTTP_FORBIDDEN,
+                    L("请用 rollcall-school serve 打开的地址进入本页面（地址里带有本次的口令）。",
+                      "Open the page at the address rollcall-school serve printed (it "
+                      "holds this run's token)."));
+            return handle_get(s, conn, url);
+        }
+        if ((rq = calloc(1, sizeof(*rq))) == NULL)
+            return MHD_NO;
+        *con_cls = rq;
+        rq->s = s;
+        rq->takes_sheet = strcmp(url, "/import") == 0;
+        rq->pp = MHD_create_post_processor(conn, 64 * 1024, post_field, rq);
+        if (rq->pp == NULL)
+            return refuse(s, conn, MHD_HTTP_BAD_REQUEST,
+                          L("无法读取提交的表单，没有任何改动。",
+                            "The form cannot be read: nothing changed."));
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (MHD_post_process(rq->pp, upload_data, *upload_data_size) != MHD_YES && !rq->too_big)
+            rq->bad_form = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    /* The whole body is read: nothing is done without this run's token. */
+    if (!token_matches(s, field(rq, "t")))
+        return refuse(s, conn, MHD_HTTP_FORBIDDEN,
+                      L("拒绝：页面口令不对或已过期（可能是 serve 重新启动过）。请从 serve "
+                        "打开的地址重新进入。没有任何改动。",
+                        "Refused: the page's token is wrong or out of date. Open the address serve "
+                        "printed again. Nothing changed."));
+    if (rq->bad_form && !rq->too_big)
+        return refuse(
+            s, conn, MHD_HTTP_BAD_REQUEST,
+            L("提交的表单有误，没有任何改动。", "The form cannot be read: nothing changed."));
+    if (strcmp(url, "/import") == 0)
+        return do_import(s, conn, rq);
+    if (strcmp(url, "/sync") == 0)
+        return do_sync(s, conn);
+    if (strcmp(url, "/edit") == 0)
+        return do_edit(s, conn, rq);
+    return refuse(s, conn, MHD_HTTP_NOT_FOUND, L("没有这个页面。", "No such page."));
+}
+
+/* ---- Running ---- */
+
+/*
+ * Opens url in the default browser without waiting for it: xdg-open on
+ * Linux, open on macOS. On Windows the same seam is ShellExecuteW(NULL,
+ * L"open", url, ...) (what `start "" URL` does). Returns 0, or -1.
+ */
+static int browser_open(const char *url)
+{
+#if defined(__APPLE__)
+    const char *program = "open";
+#else
+    const char *program = "xdg-open";
+#endif
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* A grandchild runs it, so no child of serve is left to reap. */
+        if (fork() == 0) {
+            sigset_t none;
+            int null = open("/dev/null", O_RDWR);
+
+            /* serve blocks SIGINT and SIGTERM for sigwait: the browser must not inherit that. */
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+            }
+            execlp(program, program, url, (char *)NULL);
+            _exit(127);
+        }
+        _exit(0);
+    }
+    return waitpid(pid, NULL, 0) == pid ? 0 : -1;
+}
+
+/*
+ * A socket listening on 127.0.0.1:port (0: the system chooses), with the
+ * port it got in *bound. Bound here rather than by libmicrohttpd so the
+ * port is known before the first request. Returns the socket, or -1.
+ */
+static int listen_loopback(unsigned port, unsigned *bound)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *bound = ntohs(sa.sin_port);
+    return fd;
+}
+
+int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
+                     const struct rcl_school_serve_opts *o, FILE *out, FILE *err)
+{
+    struct serve run = {.db = db, .m = m, .o = o, .lang = o->lang}, *s = &run;
+    uint8_t raw[TOKEN_BYTES];
+    struct MHD_Daemon *d = NULL;
+    sigset_t stop;
+    int fd = -1;
+    int sig = 0, rc = RCL_SCHOOL_EXIT_DATA;
+    const char *tmp = getenv("TMPDIR");
+
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(s->token, sizeof(s->token), raw, sizeof(raw));
+    sodium_memzero(raw, sizeof(raw));
+    snprintf(s->dir, sizeof(s->dir), "%s/rollcall-serve-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
+    if (mkdtemp(s->dir) == NULL) {
+        fprintf(err, "serve: cannot make a folder for the sheets (%s): %s\n", s->dir,
+                strerror(errno));
+        return RCL_SCHOOL_EXIT_DATA;
+    }
+    if ((fd = listen_loopback(o->port, &s->port)) < 0) {
+        fprintf(err, "serve: cannot listen on 127.0.0.1:%u: %s\n", o->port, strerror(errno));
+        goto done;
+    }
+
+    /* SIGINT and SIGTERM are taken by sigwait below, on every thread (sync's handlers too). */
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    /* The logger first: libmicrohttpd logs the options after it through it. */
+    d = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
+        MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve", MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(err, "serve: cannot start the web server on 127.0.0.1:%u\n", s->port);
+        goto done;
+    }
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/?t=%s", s->port, s->token);
+    fprintf(out, "%s\n  %s\n%s\n", L("请在浏览器中打开：", "Open in a browser:"), url,
+            L("（关闭本窗口或按 Ctrl-C 即停止）", "(Ctrl-C or closing this window stops it)"));
+    fflush(out);
+    if (o->open_browser && browser_open(url) != 0)
+        fprintf(err, "serve: cannot open a browser; open the address above yourself\n");
+    while (sigwait(&stop, &sig) != 0) {
+    }
+    fprintf(out, "%s\n", L("已停止。", "Stopped."));
+    rc = RCL_SCHOOL_EXIT_OK;
+done:
+    if (d != NULL)
+        MHD_stop_daemon(d);
+    if (fd >= 0)
+        close(fd);
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    /* Every sheet is removed once its request is done. */
+    if (rmdir(s->dir) != 0)
+        RCL_WARN("serve: cannot remove %s: %s", s->dir, strerror(errno));
+    sodium_memzero(s->token, sizeof(s->token));
+    return rc;
+}

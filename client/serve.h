@@ -1,0 +1,71 @@
+/*
+ * serve.h - `rollcall-school serve`: the school's work on a local web page,
+ * for a clerk who does not use command lines.
+ *
+ * The page does what the commands do, by calling the same functions:
+ * template and export sheets (export.h), import (import.h), the lists
+ * (lists.h), the editing commands (edit.h), sync (sync.h) and how far the
+ * data has travelled (status.h's figures). Chinese by default, English with
+ * RCL_SHEET_EN; times in local time.
+ *
+ * It listens on 127.0.0.1 only. Every request must carry the token made
+ * for this run (in the address printed and opened, and in every form of the
+ * page), and name this listener as its Host (and Origin, when the browser
+ * sends one), so another site open in the browser cannot read the page or
+ * send it a form. The caller holds the store's lock (school_store.h) for
+ * the whole run: serve is the store's one writer.
+ */
+#ifndef RCL_SCHOOL_SERVE_H
+#define RCL_SCHOOL_SERVE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "school_store.h"
+#include "sheet.h"
+
+struct rcl_school_serve_opts {
+    unsigned port;     /* 0: the system chooses */
+    bool open_browser; /* open the page in the default browser */
+    enum rcl_sheet_lang lang;
+    int sync_timeout_s; /* how long the Sync button waits for the county */
+};
+
+/*
+ * Serves the page for the open store db of school m until SIGINT or
+ * SIGTERM. Prints the address to open on out, problems on err. Returns an
+ * exit code (exit_codes.h): 0 after a clean stop, 1 when it cannot start.
+ */
+int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
+                     const struct rcl_school_serve_opts *o, FILE *out, FILE *err);
+
+/* ---- The page itself (serve_page.c) ---- */
+
+/* What an action came to, shown above the page. */
+struct rcl_serve_notice {
+    bool ok;
+    const char *title;  /* one sentence in the page's language */
+    const char *detail; /* the function's own words (plain text), or NULL */
+    const char *problems; /* an errors sheet (import.h: 行号, 学籍号, 姓名, 类型, 问题), or NULL */
+    size_t problems_len;
+};
+
+/* What the page shows. */
+struct rcl_serve_view {
+    sqlite3 *db;
+    const struct rcl_school_meta *m;
+    enum rcl_sheet_lang lang;
+    const char *token;
+    const char *list;       /* a list kind (lists.h) */
+    const char *class_name; /* only this class, or NULL */
+};
+
+/* Writes the whole page, with notice (or NULL) at its top, to out. Returns 0, or -1 (logged). */
+int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_notice *notice,
+                         FILE *out);
+
+/* Writes a short page that says only title (a refusal), to out. */
+void rcl_serve_page_refusal(enum rcl_sheet_lang lang, const char *title, FILE *out);
+
+#endif

@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""`rollcall-school serve`: the school's page, driven as a browser would.
+
+A county (run) with one enrolled school; `serve --no-open --port 0` on the
+school's store. Over HTTP: the page is Chinese and carries the run's token;
+a GET or POST without the token, or naming another Host or Origin, is
+refused and changes nothing; a GB18030 sheet with Chinese headers uploaded
+through the form lands in the store (read back with `list`); a bad sheet is
+refused with its problems by line and the store is unchanged; the forms add
+a student, plan and put in place a measure, record feedback, file and decide
+an opt-out, set the profile, and a bad value changes nothing; while serve
+runs the commands that write and a second serve are refused; Sync reaches
+the county, whose blind-spots list then holds the students the page lists;
+a non-loopback address is refused. With chromium installed, the page is
+also loaded headless and checked. Expected values are computed here from
+this test's own rows.
+"""
+
+import csv
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import rollcall_harness as rh  # noqa: E402
+
+COUNTY = "410102"
+SCHOOL = "4101020001"
+
+# The sheet as a clerk fills it in: Chinese headers and words, saved by Excel as GB18030.
+ZH_HEADER = ["学籍号", "姓名", "年级", "班级", "家庭网络", "学习终端", "特殊群体", "帮扶措施",
+             "参与情况"]
+WORDS = {"宽带": "broadband", "移动网络": "mobile", "有线电视": "cable_tv", "电脑": "computer",
+         "平板": "tablet", "手机": "smartphone", "电视": "tv", "建档立卡": "poverty_card",
+         "留守": "left_behind", "残疾": "disabled", "借用设备": "loaned_device",
+         "纸质材料：计划": "paper_materials:planned", "缺席": "absent", "正常": ""}
+
+
+def sid(n):
+    return rh.student_id(COUNTY, "201403%02d" % n, n)
+
+
+SHEET = [
+    [sid(1), "王小明", "3", "1班", "宽带", "电脑", "", "", "正常"],
+    [sid(2), "李雷", "3", "2班", "", "", "建档立卡、留守", "", ""],
+    [sid(3), "韩梅梅", "3", "2班", "移动网络", "", "残疾", "借用设备", ""],
+    [sid(4), "赵六", "4", "1班", "", "电视", "残疾", "纸质材料：计划", ""],
+    [sid(5), "孙七", "5", "1班", "移动网络", "手机", "", "", "缺席"],
+    [sid(6), "周八", "2", "1班", "有线电视", "电视", "", "", ""],
+]
+
+
+def as_codes(row):
+    """The sheet row in the English codes of the CSV contract, for rh's reference rules."""
+    def cell(v):
+        return ";".join(WORDS[w] for w in re.split("[、;]", v) if w) if v else ""
+    return {"student_id": row[0], "name": row[1], "grade": row[2], "class": row[3],
+            "network": cell(row[4]), "devices": cell(row[5]), "groups": cell(row[6]),
+            "assistance": cell(row[7]), "participation": cell(row[8])}
+
+
+def sheet_bytes(rows, encoding="gb18030"):
+    lines = [",".join(ZH_HEADER)] + [",".join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+class Tables(html.parser.HTMLParser):
+    """Every <table id=...> of a page, as lists of rows of cell texts; and hidden inputs."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tables, self.hidden, self.lang = {}, [], None
+        self._table, self._row, self._cell = None, None, None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "table" and "id" in a:
+            self._table = self.tables.setdefault(a["id"], [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "input" and a.get("type") == "hidden":
+            self.hidden.append((a.get("name"), a.get("value")))
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def column(table, name):
+    i = table[0].index(name)
+    return [r[i] for r in table[1:]]
+
+
+class Serve(rh.RollcallTestCase):
+    harness_name = "serve"
+
+    @classmethod
+    def build(cls):
+        h = cls.h
+        # Chinese by default: no English locale for the page to follow.
+        for k in ("LC_ALL", "LC_MESSAGES"):
+            h.env.pop(k, None)
+        h.env["LANG"] = "C.UTF-8"
+        cls.county = rh.Aggregator(h, COUNTY, "county")
+        cls.school = rh.School(h, SCHOOL, COUNTY, cls.county, name="中原区第一小学")
+        cls.county.enroll(cls.school)
+        cls.county.start()
+        cls.proc, cls.url = cls.start_serve(h, [])
+        u = urllib.parse.urlsplit(cls.url)
+        cls.base = "%s://%s" % (u.scheme, u.netloc)
+        cls.token = urllib.parse.parse_qs(u.query)["t"][0]
+
+    @classmethod
+    def start_serve(cls, h, extra, label="serve"):
+        proc = h.start(label, [rh.SCHOOL, "serve", "--db", cls.school.db, "--no-open",
+                               "--port", "0"] + extra)
+        log = h.path("%s.log" % label)
+
+        def printed():
+            if proc.poll() is not None:
+                raise AssertionError("serve exited %d:\n%s" % (proc.returncode, rh.tail(log)))
+            with open(log, encoding="utf-8", errors="replace") as f:
+                m = re.search(r"http://127\.0\.0\.1:\d+/\?t=[0-9a-f]+", f.read())
+            return m.group(0) if m else None
+
+        return proc, rh.wait_until(printed, rh.LISTEN_TIMEOUT, "serve to print its address")
+
+    # -- HTTP as the page's forms send it
+
+    def request(self, path, data=None, headers=None, content_type=None):
+        req = urllib.request.Request(self.base + path, data=data, headers=dict(headers or {}))
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=90) as r:
+                return r.status, r.read().decode("utf-8"), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8"), e.headers
+
+    def get(self, query="", headers=None):
+        q = {"t": self.token}
+        q.update(query)
+        return self.request("/?" + urllib.parse.urlencode(q), headers=headers)
+
+    def post(self, path, fields, token=True, headers=None):
+        pairs = ([("t", self.token)] if token else []) + list(fields)
+        return self.request(path, urllib.parse.urlencode(pairs).encode(), headers,
+                            "application/x-www-form-urlencoded")
+
+    def upload(self, name, content, extra=()):
+        boundary = "----rollcall%d" % time.monotonic_ns()
+        parts = []
+        for k, v in [("t", self.token)] + list(extra):
+            parts.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                          % (boundary, k, v)).encode())
+        parts.append(("--%s\r\nContent-Disposition: form-data; name=\"sheet\"; "
+                      "filename=\"%s\"\r\nContent-Type: text/csv\r\n\r\n"
+                      % (boundary, name)).encode("utf-8") + content + b"\r\n")
+        parts.append(("--%s--\r\n" % boundary).encode())
+        return self.request("/import", b"".join(parts), None,
+                            "multipart/form-data; boundary=%s" % boundary)
+
+    # -- the store, read with the command line
+
+    def stored(self, kind="students"):
+        p = self.h.run([rh.SCHOOL, "list", "--db", self.school.db, kind, "--format", "json"])
+        return json.loads(p.stdout)["rows"]
+
+    def page_list(self, kind):
+        status, text, _ = self.get({"list": kind})
+        self.assertEqual(status, 200, text[:500])
+        return Tables(text).tables["students"]
+
+    # -- the tests
+
+    def test_1_page_is_chinese_and_holds_the_token(self):
+        status, text, headers = self.get()
+        self.assertEqual(status, 200, text[:500])
+        page = Tables(text)
+        self.assertEqual(page.lang, "zh-CN")
+        for words in ("学生名单", "同步到县里", "下载空白表格", "数据上报情况", "帮扶措施", "申请不参加"):
+            self.assertIn(words, text)
+        self.assertIn(self.school.name, text)
+        self.assertIn(("t", self.token), page.hidden)
+        # Nothing from elsewhere: no script, no address of another site.
+        self.assertNotIn("<script", text)
+        self.assertIsNone(re.search(r"(src|href)=\"(https?:)?//", text))
+        self.assertIn("default-src 'none'", headers["Content-Security-Policy"])
+        # The template downloads as the template command writes it.
+        status, sheet, _ = self.request("/template.csv?t=" + self.token)
+        self.assertEqual(status, 200)
+        self.assertEqual(sheet.lstrip("\ufeff").splitlines()[0].split(",")[:2], ["学籍号", "姓名"])
+
+    def test_2_without_the_token_nothing_happens(self):
+        before = self.stored()
+        status, text, _ = self.request("/")
+        self.assertEqual(status, 403)
+        self.assertIn("口令", text)
+        form = [("command", "student"), ("action", "add"), ("id", sid(9)), ("name", "路人"),
+                ("grade", "3"), ("class", "1班")]
+        status, text, _ = self.post("/edit", form, token=False)
+        self.assertEqual(status, 403, text[:500])
+        self.assertIn("没有任何改动", text)
+        status, _, _ = self.post("/edit", [("t", "0" * 48)] + form, token=False)
+        self.assertEqual(status, 403)
+        # Another site's page, with the right token even: refused by Origin and by Host.
+        status, _, _ = self.post("/edit", form, headers={"Origin": "http://evil.example"})
+        self.assertEqual(status, 403)
+        status, _, _ = self.post("/edit", form, headers={"Host": "evil.example"})
+        self.assertEqual(status, 403)
+        status, _, _ = self.request("/sync", b"", None, "application/x-www-form-urlencoded")
+        self.assertEqual(status, 403)
+        self.assertEqual(self.stored(), before)
+        self.assertEqual(before, [])
+
+    def test_3_gb18030_sheet_with_chinese_headers(self):
+        status, text, _ = self.upload("学生名单.csv", sheet_bytes(SHEET))
+        self.assertEqual(status, 200, text[:3000])
+        self.assertIn("已导入 %d 名学生" % len(SHEET), text)
+        self.assertIn("GB18030", text)
+        got = {r["student_id"]: r for r in self.stored()}
+        want = [as_codes(r) for r in SHEET]
+        self.assertEqual(sorted(got), sorted(r["student_id"] for r in want))
+        for w in want:
+            g = got[w["student_id"]]
+            self.assertEqual((g["name"], g["grade"], g["class"]),
+                             (w["name"], int(w["grade"]), w["class"]))
+            self.assertEqual(sorted(g["network"]), sorted(rh._items(w["network"])))
+            self.assertEqual(sorted(g["groups"]), sorted(rh._items(w["groups"])))
+        # The page's table lists the same students, in Chinese.
+        table = self.page_list("students")
+        self.assertEqual(sorted(column(table, "学籍号")), sorted(got))
+        self.assertEqual(sorted(column(table, "姓名")), sorted(r[1] for r in SHEET))
+        # Filters: by class, and special groups, as computed from the rows.
+        status, text, _ = self.get({"list": "students", "class": "2班"})
+        by_class = Tables(text).tables["students"]
+        self.assertEqual(sorted(column(by_class, "学籍号")),
+                         sorted(w["student_id"] for w in want if w["class"] == "2班"))
+        groups = self.page_list("special-groups")
+        self.assertEqual(sorted(column(groups, "学籍号")),
+                         sorted(w["student_id"] for w in want if w["groups"]))
+        lacking = self.page_list("lacking")
+        self.assertEqual(sorted(column(lacking, "学籍号")),
+                         sorted(w["student_id"] for w in want if rh.condition(w) == "none"))
+
+    def test_4_a_bad_sheet_changes_nothing(self):
+        before = self.stored()
+        bad = [list(SHEET[0]), list(SHEET[1]), [sid(7), "新同学", "13", "1班", "", "", "", "", ""],
+               [sid(8)[:-1] + "0" if sid(8)[-1] != "0" else sid(8)[:-1] + "1", "错号", "3", "1班",
+                "", "", "", "", ""]]
+        bad[0][1] = "王小明改名"
+        status, text, _ = self.upload("坏表格.csv", sheet_bytes(bad))
+        self.assertEqual(status, 422, text[:3000])
+        self.assertIn("没有任何改动", text)
+        problems = Tables(text).tables["problems"]
+        self.assertEqual(problems[0][:2], ["行号", "学籍号"])
+        lines = column(problems, "行号")
+        # Line 1 is the header: the bad rows are lines 4 and 5 of the file.
+        self.assertIn("4", lines)
+        self.assertIn("5", lines)
+        self.assertIn("坏表格.csv:4", text)
+        # The reasons in Chinese, as the import's own reason with the file's value.
+        reasons = dict(zip(lines, column(problems, "问题")))
+        self.assertEqual(reasons["4"], "年级“13”超出 1-12 的范围")
+        self.assertTrue(reasons["5"].startswith("学籍号“%s”有误" % bad[3][0]), reasons["5"])
+        self.assertEqual(self.stored(), before)
+
+    def test_5_forms_edit_as_the_commands_do(self):
+        new = rh.student_id(COUNTY, "20150101", 11)
+        form = [("command", "student"), ("action", "add"), ("id", new), ("name", "新生"),
+                ("grade", "1"), ("class", "3班"), ("network", "none"), ("devices", "tv"),
+                ("groups", "migrant"), ("groups", "hardship")]
+        status, text, _ = self.post("/edit", form)
+        self.assertEqual(status, 200, text[:3000])
+        self.assertIn("已保存", text)
+        row = {r["student_id"]: r for r in self.stored()}[new]
+        self.assertEqual((row["name"], row["grade"], row["class"], row["network"], row["devices"],
+                          sorted(row["groups"])),
+                         ("新生", 1, "3班", [], ["tv"], ["hardship", "migrant"]))
+        # A bad value: a clear message, nothing changed.
+        before = self.stored()
+        status, text, _ = self.post("/edit", [("command", "student"), ("action", "update"),
+                                              ("id", new), ("grade", "13")])
+        self.assertEqual(status, 422, text[:2000])
+        self.assertIn("没有任何改动", text)
+        self.assertIn("grade", text)
+        self.assertEqual(self.stored(), before)
+        # A measure planned, then put in place, with its helper.
+        for action in ("plan", "add"):
+            status, text, _ = self.post("/edit", [("command", "measure"), ("action", action),
+                                                  ("id", sid(2)), ("kind", "one_to_one"),
+                                                  ("role", "班主任"), ("start", "2026-03-02")])
+            self.assertEqual(status, 200, text[:2000])
+        plans = [(p["kind"], p["status"], p["helper_role"]) for p in self.stored("plans")
+                 if p["student_id"] == sid(2)]
+        self.assertEqual(plans, [("one_to_one", "in_place", "班主任")])
+        # Feedback, and an opt-out filed and decided.
+        status, _, _ = self.post("/edit", [("command", "feedback"), ("id", sid(6)),
+                                           ("text", "家里网络不稳定")])
+        self.assertEqual(status, 200)
+        status, _, _ = self.post("/edit", [("command", "optout"), ("action", "file"),
+                                           ("id", sid(6)), ("reason", "随父母外出")])
+        self.assertEqual(status, 200)
+        status, _, _ = self.post("/edit", [("command", "optout"), ("action", "decide"),
+                                           ("id", sid(6)), ("status", "approved")])
+        self.assertEqual(status, 200)
+        row = {r["student_id"]: r for r in self.stored()}[sid(6)]
+        self.assertEqual(row["participation"], "opted_out")
+        export = self.h.path("after-forms.csv")
+        self.h.run([rh.SCHOOL, "export", "--db", self.school.db, "--out", export, "--lang", "en"])
+        with open(export, encoding="utf-8-sig", newline="") as f:
+            exported = {r["student_id"]: r for r in csv.DictReader(f)}
+        self.assertEqual(exported[sid(6)]["feedback"], "家里网络不稳定")
+        self.assertEqual(exported[sid(6)]["optout_status"], "approved")
+        # The profile.
+        status, text, _ = self.post("/edit", [("command", "profile"), ("action", "set"),
+                                              ("platforms", "空中课堂:tv:all"),
+                                              ("materials", "120/300")])
+        self.assertEqual(status, 200, text[:2000])
+        self.assertRegex(text, r"id=\"platforms\">空中课堂")
+        self.assertIn("id=\"materials\">120/300", text)
+        # A student leaves.
+        status, _, _ = self.post("/edit", [("command", "student"), ("action", "remove"),
+                                           ("id", new), ("reason", "left")])
+        self.assertEqual(status, 200)
+        self.assertNotIn(new, [r["student_id"] for r in self.stored()])
+
+    def test_6_one_writer(self):
+        p = self.h.run([rh.SCHOOL, "feedback", "--db", self.school.db, "--id", sid(1),
+                        "--text", "x"], expect=rh.EXIT_DATA)
+        self.assertIn("serve", p.stderr)
+        self.assertIn(str(self.proc.pid), p.stderr)
+        p = self.h.run([rh.SCHOOL, "sync", "--db", self.school.db], expect=rh.EXIT_DATA)
+        self.assertIn("serve", p.stderr)
+        p = self.h.run([rh.SCHOOL, "serve", "--db", self.school.db, "--no-open"],
+                       expect=rh.EXIT_DATA, timeout=30)
+        self.assertIn("already open", p.stderr)
+        # Readers still run.
+        self.h.run([rh.SCHOOL, "status", "--db", self.school.db])
+
+    def test_7_sync_reaches_the_county(self):
+        status, text, _ = self.post("/sync", [])
+        self.assertEqual(status, 200, text[:3000])
+        self.assertIn("同步完成", text)
+        self.assertIn("无，全部改动县里都已确认收到", text)
+        # The acknowledgement in local time, with its offset.
+        self.assertRegex(text, r"id=\"acked\">\d{4}-\d\d-\d\d \d\d:\d\d %s" %
+                         re.escape(time.strftime("%z")))
+        # What the page lists as blind spots is what the rules say of this test's rows (as the
+        # forms of test 5 left them), and what the county lists for this school.
+        table = self.page_list("blind-spots")
+        shown = column(table, "学籍号")
+        codes = {w["student_id"]: w for w in (as_codes(r) for r in SHEET)}
+        codes[sid(2)]["assistance"] = "one_to_one"
+        codes[sid(6)]["participation"] = "opted_out"
+        expected = sorted(i for i, w in codes.items() if rh.is_blind_spot(w))
+        self.assertTrue(expected)
+        self.assertEqual(sorted(shown), expected)
+        # The county holds no student number: its rows are matched by name (unique here),
+        # in the same order and at the same urgency as the page shows them.
+        on_page = list(zip(column(table, "姓名"), column(table, "紧急程度")))
+
+        def county_list():
+            p = self.h.run([rh.AGG, "list", "--db", self.county.db, "blind-spots", "--format",
+                            "json"])
+            got = [(r["name"], str(r["urgency"])) for r in json.loads(p.stdout)["rows"]
+                   if r["school_id"] == SCHOOL]
+            return got if len(got) == len(expected) else None
+
+        got = rh.wait_until(county_list, 30, "the county to list the school's blind spots")
+        self.assertEqual(got, on_page)
+
+    def test_8_loopback_only(self):
+        for address in ("0.0.0.0", "192.168.1.5", "::"):
+            p = self.h.run([rh.SCHOOL, "serve", "--db", self.school.db, "--no-open",
+                            "--address", address], expect=rh.EXIT_USAGE, timeout=30)
+            self.assertIn("127.0.0.1 only", p.stderr)
+
+    def test_9_headless_browser(self):
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if browser is None:
+            self.skipTest("chromium is not installed: the page is checked over HTTP only")
+        p = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                            "--dump-dom", self.url], capture_output=True, text=True,
+                           timeout=120, env=self.h.env)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        dom = Tables(p.stdout)
+        self.assertIn("学生名单", p.stdout)
+        self.assertIn(("t", self.token), dom.hidden)
+        self.assertEqual(sorted(column(dom.tables["students"], "学籍号")),
+                         sorted(r["student_id"] for r in self.stored()))
+
+    def test_zz_english(self):
+        self.h.stop(self.proc)
+        # Stopped, serve names no one in its lock file, and the commands that write run again.
+        with open(self.school.db + ".lock", encoding="utf-8") as f:
+            self.assertEqual(f.read(), "")
+        self.h.run([rh.SCHOOL, "feedback", "--db", self.school.db, "--id", sid(1), "--text",
+                    "电话已联系"])
+        proc, url = self.start_serve(self.h, ["--lang", "en"], label="serve-en")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                text = r.read().decode("utf-8")
+            self.assertEqual(Tables(text).lang, "en")
+            self.assertIn("Sync with the county", text)
+        finally:
+            self.h.stop(proc)
+
+
+if __name__ == "__main__":
+    rh.main()
