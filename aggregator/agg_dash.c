@@ -1,6 +1,8 @@
 /*
- * agg_dash.c - the dashboard page: figures, SVG charts and lists, from one
- * read transaction.
+ * agg_dash.c - the dashboard page, in Chinese: figures, SVG charts and
+ * tables, from one read transaction. The county's lists come from the same
+ * kinds `rollcall-agg list` prints (rcl_agg_list_fill), in the same order and
+ * with the same words, and every table goes through one writer.
  */
 #include "agg_dash.h"
 
@@ -8,19 +10,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "agg_lists.h"
 #include "agg_monitor.h"
 #include "agg_report.h"
 #include "agg_sql.h"
 #include "agg_summary.h"
+#include "agg_timeliness.h"
 #include "rcl_model.h"
-
-#define SQL_BLIND_SPOT_CANDIDATES                                                                  \
-    "SELECT s.school_id, coalesce(nullif(m.name, ''), s.school_id), s.name, s.grade, s.class,"     \
-    " s.network, s.devices, s.groups, s.participation, s.measures"                                 \
-    " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
-    " ORDER BY s.school_id, s.class, s.name"
 
 /* A unit reporting directly here (a school at a county) and what is counted through it. */
 struct unit {
@@ -45,15 +42,6 @@ struct dash {
 static void esc(FILE *out, const char *s)
 {
     rcl_agg_html_escape(out, s);
-}
-
-static void format_time(int64_t t, char *out, size_t outlen)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, outlen, "never");
 }
 
 static struct unit *unit_for(struct dash *d, const char *id)
@@ -173,27 +161,144 @@ static void svg_bars(FILE *out, const char *id, const char *title, const char *c
                 label_w, y + 3, w, row_h - 8, colours[i]);
         esc(out, labels[i]);
         fprintf(out,
-                ": %" PRIu64 "</title></rect><text x=\"%d\" y=\"%d\" class=\"n\">%" PRIu64
+                "：%" PRIu64 "</title></rect><text x=\"%d\" y=\"%d\" class=\"n\">%" PRIu64
                 "</text>\n",
                 values[i], label_w + w + 6, y + 17, values[i]);
     }
     fputs("</svg>\n", out);
 }
 
+/* ---- Tables: every table of the page goes through write_table ---- */
+
+/* A column of a kind of `rollcall-agg list`, its Chinese header and words with it; a column the
+ * kind lacks reads as its name (the page then shows the English key, not nothing). */
+static struct rcl_agg_col list_col(const char *kind, const char *name)
+{
+    const struct rcl_agg_col *c = rcl_agg_list_col(rcl_agg_list_kind_find(kind), name);
+    struct rcl_agg_col plain = {name, RCL_AGG_COL_TEXT, NULL, NULL};
+
+    return c ? *c : plain;
+}
+
+/* The dashboard's own columns, beside the lists' ones. */
+static const struct rcl_agg_col last_sync_col = {"last_sync", RCL_AGG_COL_TEXT, "最近同步", NULL};
+
+static bool row_shown(const struct rcl_agg_table *t, size_t r, size_t only_col,
+                      const char *only_code)
+{
+    return only_col >= t->ncols || strcmp(t->cells[r * t->ncols + only_col], only_code) == 0;
+}
+
+/*
+ * Writes t as table id: the Chinese header of each column and the Chinese
+ * words of its codes, at most RCL_AGG_DASH_LIST_MAX of the rows whose column
+ * only_col holds only_code (only_col NULL: every row), in t's order. Above
+ * it, how many there are, counted in counter ("显示 N 名，共 M 名" when
+ * cut); with none, the sentence none instead. 0, or -1 out of memory.
+ */
+static int write_table(FILE *out, const char *id, const struct rcl_agg_table *t,
+                       const char *only_col, const char *only_code, const char *counter,
+                       const char *none)
+{
+    size_t fcol = t->ncols, total = 0, shown = 0;
+
+    for (size_t c = 0; only_col && c < t->ncols; c++) {
+        if (strcmp(t->cols[c].name, only_col) == 0)
+            fcol = c;
+    }
+    for (size_t r = 0; r < t->nrows; r++)
+        total += row_shown(t, r, fcol, only_code);
+    if (total == 0) {
+        fprintf(out, "<p id=\"%s-none\">", id);
+        esc(out, none);
+        fputs("</p>\n", out);
+        return 0;
+    }
+    fprintf(out, "<p class=\"note\" id=\"%s-count\">", id);
+    if (total > RCL_AGG_DASH_LIST_MAX)
+        fprintf(out, "显示 %d %s，共 %zu %s", RCL_AGG_DASH_LIST_MAX, counter, total, counter);
+    else
+        fprintf(out, "共 %zu %s", total, counter);
+    fprintf(out, "</p>\n<table id=\"%s\">\n<thead><tr>", id);
+    for (size_t c = 0; c < t->ncols; c++) {
+        fputs("<th>", out);
+        esc(out, t->cols[c].zh ? t->cols[c].zh : t->cols[c].name);
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (size_t r = 0; r < t->nrows && shown < RCL_AGG_DASH_LIST_MAX; r++) {
+        if (!row_shown(t, r, fcol, only_code))
+            continue;
+        shown++;
+        fputs("<tr>", out);
+        for (size_t c = 0; c < t->ncols; c++) {
+            char *words = rcl_agg_cell_zh(&t->cols[c], t->cells[r * t->ncols + c]);
+
+            if (!words)
+                return -1;
+            /* The column's key as its class: the cells of one column are found by it. */
+            fprintf(out, "<td class=\"%s%s\">", t->cols[c].type == RCL_AGG_COL_INT ? "n " : "",
+                    t->cols[c].name);
+            esc(out, words);
+            fputs("</td>", out);
+            free(words);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n", out);
+    return 0;
+}
+
+/* A county's lists on the page: each one kind of `rollcall-agg list`, as that kind orders it. */
+struct section {
+    const char *kind; /* the list's kind */
+    const char *id;   /* the table's id; its heading's is "h-" id */
+    const char *title, *note, *none;
+    const char *counter;                /* 名 for students, 条 for other rows */
+    const char *only_col, *only_code;   /* only the rows with this code there, or NULL */
+};
+
+static const struct section county_lists[] = {
+    {"blind-spots", "blind-spots", "盲点学生",
+     "缺少居家学习条件或缺席、且没有已落实帮扶措施的学生。全县各校一起排序，最紧急的在前"
+     "（紧急程度 1：缺少条件且属特殊群体；2：缺少条件；3：缺席且属特殊群体；4：缺席）。",
+     "没有盲点学生。", "名", NULL, NULL},
+    {"optouts", "optouts", "待审批的不参加申请", "家长申请不参加线上学习、尚未审批的，申请最早的在前。",
+     "没有待审批的申请。", "名", "status", "pending"},
+    {"feedback", "feedback", "家长反馈与需求", "家长说明的困难和需要，按学校、年级、班级、姓名排列。",
+     "没有家长反馈。", "名", NULL, NULL},
+    {"plans", "plans", "帮扶计划", "每项帮扶措施一行：措施、状态、帮扶人、开始和结束日期。",
+     "还没有帮扶措施。", "条", NULL, NULL},
+    {"platforms", "platforms", "教学平台与教材发放",
+     "各校使用的教学平台和教材发放进度；没有填报学校情况的学校也列出。", "没有学校。", "条", NULL,
+     NULL},
+};
+
+#define N_COUNTY_LISTS (sizeof(county_lists) / sizeof(county_lists[0]))
+
+static void heading(FILE *out, const char *id, const char *title)
+{
+    fprintf(out, "<h2 id=\"h-%s\">", id);
+    esc(out, title);
+    fputs("</h2>\n", out);
+}
+
 static void write_head(struct dash *d)
 {
+    bool county = d->cfg->tier == RCL_AGG_COUNTY;
     FILE *out = d->out;
 
     fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
-    fputs("rollcall dashboard: ", out);
+    fputs("居家学习情况看板：", out);
     esc(out, d->cfg->id);
     fputs("</title>\n<style>\n"
           "body{font-family:\"Noto Sans CJK SC\",\"WenQuanYi Micro Hei\",\"Microsoft "
           "YaHei\",sans-serif;"
           "margin:1.2em;color:#222;background:#fff}\n"
           "h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.2em 0 .4em}\n"
+          "nav a{margin-right:1em}\n"
           ".cards{display:flex;flex-wrap:wrap;gap:.6em}\n"
           ".card{border:1px solid #ccd;border-radius:6px;padding:.5em .9em;min-width:8em;"
           "background:#f7f8fc}\n"
@@ -203,69 +308,94 @@ static void write_head(struct dash *d)
           "table{border-collapse:collapse;margin:.3em 0 1em}\n"
           "th,td{border:1px solid #bbb;padding:.2em .5em;text-align:left}\n"
           "td.n{text-align:right}thead th{background:#eee}\n"
-          ".warn{color:#a00}.note{color:#555}\n"
+          "td.status{color:#a00}.note{color:#555}\n"
           "</style>\n</head>\n<body>\n",
           out);
+    /* The sections, to jump to: a county's page is long. */
+    fputs("<nav><a href=\"#h-totals\">合计</a><a href=\"#h-attention\">需联系的学校</a>"
+          "<a href=\"#h-units\">",
+          out);
+    fputs(county ? "各校" : "下级单位", out);
+    fputs("</a>", out);
+    for (size_t i = 0; county && i < N_COUNTY_LISTS; i++) {
+        fprintf(out, "<a href=\"#h-%s\">", county_lists[i].id);
+        esc(out, county_lists[i].title);
+        fputs("</a>", out);
+    }
+    fputs("</nav>\n", out);
 }
 
 static void write_figures(struct dash *d)
 {
     static const char *const cond_colours[] = {"#2e7d32", "#f9a825", "#c62828"};
     static const char *const part_colours[] = {"#2e7d32", "#f9a825", "#c62828", "#757575"};
-    static const char *const school_labels[] = {"reported", "stale", "never reported"};
     static const char *const school_colours[] = {"#2e7d32", "#f9a825", "#c62828"};
     const struct rcl_totals *t = &d->totals;
     const struct rcl_agg_gauges *g = &d->g;
+    const struct rcl_agg_col late = list_col("schools", "status");
     FILE *out = d->out;
     uint64_t schools[3] = {d->reported - d->stale, d->stale, d->expected - d->reported};
+    const char *school_labels[3] = {"近期已上报", rcl_agg_word_zh(&late, "stale"),
+                                    rcl_agg_word_zh(&late, "never_reported")};
+    const char *cond_labels[RCL_CONDITION_COUNT], *part_labels[RCL_PARTICIPATION_COUNT];
     char when[48];
 
-    format_time(d->now, when, sizeof(when));
-    fputs("<h1>rollcall: ", out);
+    for (int i = 0; i < RCL_CONDITION_COUNT; i++)
+        cond_labels[i] = rcl_condition_zh[i][0];
+    for (int i = 0; i < RCL_PARTICIPATION_COUNT; i++)
+        part_labels[i] = rcl_participation_zh[i][0];
+    rcl_agg_time_local(d->now, when, sizeof(when));
+    fputs("<h1>居家学习情况看板：", out);
     esc(out, d->cfg->id);
-    fprintf(out, " (%s)</h1>\n<p class=\"note\">As of %s. Read-only.</p>\n",
-            rcl_agg_tier_names[d->cfg->tier], when);
+    fprintf(out, "（%s级）</h1>\n<p class=\"note\">截至 <span id=\"as-of\">%s</span>（本地时间）。只读。</p>\n",
+            rcl_agg_tier_zh[d->cfg->tier], when);
 
-    fputs("<h2>Totals</h2>\n<div class=\"cards\">\n", out);
-    card(out, "total-students", "students", t->students);
-    card(out, "total-online", "online", t->condition[RCL_COND_ONLINE]);
-    card(out, "total-tv-only", "TV only", t->condition[RCL_COND_TV_ONLY]);
-    card(out, "total-none", "no conditions", t->condition[RCL_COND_NONE]);
-    card(out, "total-blind-spots", "blind spots", t->blind_spots);
-    card(out, "total-absent", "absent", t->participation[RCL_PART_ABSENT]);
-    fputs("</div>\n<h2>Completeness</h2>\n<div class=\"cards\">\n", out);
-    card(out, "schools-expected", "schools expected", d->expected);
-    card(out, "schools-reported", "reported at least once", d->reported);
-    card(out, "schools-stale", "stale", d->stale);
-    card(out, "schools-never", "never reported", d->expected - d->reported);
+    heading(out, "totals", "合计");
+    fputs("<div class=\"cards\">\n", out);
+    card(out, "total-students", "学生", t->students);
+    card(out, "total-online", cond_labels[RCL_COND_ONLINE], t->condition[RCL_COND_ONLINE]);
+    card(out, "total-tv-only", cond_labels[RCL_COND_TV_ONLY], t->condition[RCL_COND_TV_ONLY]);
+    card(out, "total-none", cond_labels[RCL_COND_NONE], t->condition[RCL_COND_NONE]);
+    card(out, "total-blind-spots", "盲点", t->blind_spots);
+    card(out, "total-absent", part_labels[RCL_PART_ABSENT], t->participation[RCL_PART_ABSENT]);
+    fputs("</div>\n<h2>上报情况</h2>\n<div class=\"cards\">\n", out);
+    card(out, "schools-expected", "应上报学校", d->expected);
+    card(out, "schools-reported", "至少上报过一次", d->reported);
+    card(out, "schools-stale", school_labels[1], d->stale);
+    card(out, "schools-never", school_labels[2], d->expected - d->reported);
     fputs("</div>\n", out);
     fprintf(out,
-            "<p class=\"note\">Stale: no sync for %" PRId64
-            " days. Upstream: %s; <span id=\"upstream-pending\">%" PRIu64
-            "</span> change(s) waiting, oldest %" PRId64 " s.</p>\n",
-            d->stale_s / 86400, d->cfg->has_upstream ? "configured" : "none", g->pending,
+            "<p class=\"note\">超过 %" PRId64
+            " 天没有同步即为超期。上级：%s；<span id=\"upstream-pending\">%" PRIu64
+            "</span> 项变更待上报，最早的已等待 %" PRId64 " 秒。</p>\n",
+            d->stale_s / 86400, d->cfg->has_upstream ? "已设置" : "无", g->pending,
             g->lag_seconds);
 
     fputs("<div class=\"charts\">\n", out);
-    svg_bars(out, "chart-conditions", "Conditions for learning at home", rcl_condition_names,
-             t->condition, cond_colours, RCL_CONDITION_COUNT);
-    svg_bars(out, "chart-participation", "Participation", rcl_participation_names, t->participation,
-             part_colours, RCL_PARTICIPATION_COUNT);
-    svg_bars(out, "chart-schools", "Schools", school_labels, schools, school_colours, 3);
+    svg_bars(out, "chart-conditions", "居家学习条件", cond_labels, t->condition, cond_colours,
+             RCL_CONDITION_COUNT);
+    svg_bars(out, "chart-participation", "参与情况", part_labels, t->participation, part_colours,
+             RCL_PARTICIPATION_COUNT);
+    svg_bars(out, "chart-schools", "学校上报", school_labels, schools, school_colours, 3);
     fputs("</div>\n", out);
 }
 
-/* The schools that need a call: never reported, or stale. */
+/* The schools that need a call: never reported, or stale; in the words of the schools list. */
 static int write_attention(struct dash *d, sqlite3 *db)
 {
+    const struct rcl_agg_col cols[] = {
+        list_col("schools", "school_id"),       list_col("schools", "school_name"),
+        list_col("schools", "reports_through"), list_col("schools", "status"),
+        last_sync_col,
+    };
+    struct rcl_agg_table t = {.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0])};
     sqlite3_stmt *st = NULL;
     struct rcl_summary s;
     char child[RCL_ID_MAX + 1], when[48];
-    FILE *out = d->out;
-    size_t shown = 0, more = 0;
+    const char *cells[] = {s.school_id, s.name, child, NULL, when};
     int rc, ret = -1;
 
-    fputs("<h2>Schools stale or never reported</h2>\n", out);
+    heading(d->out, "attention", "需联系的学校：超期或从未上报");
     if (sqlite3_prepare_v2(db, RCL_AGG_SQL_SUMMARY_LIST, -1, &st, NULL) != SQLITE_OK)
         goto out;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -275,155 +405,99 @@ static int write_attention(struct dash *d, sqlite3 *db)
         stale = s.reported && s.last_sync < d->now - d->stale_s;
         if (s.reported && !stale)
             continue;
-        if (shown == RCL_AGG_DASH_LIST_MAX) {
-            more++;
-            continue;
-        }
-        if (shown++ == 0)
-            fputs("<table id=\"attention\">\n<thead><tr><th>school</th><th>name</th>"
-                  "<th>through</th><th>state</th><th>last sync</th></tr></thead>\n<tbody>\n",
-                  out);
-        format_time(s.last_sync, when, sizeof(when));
-        fputs("<tr><td>", out);
-        esc(out, s.school_id);
-        fputs("</td><td>", out);
-        esc(out, s.name);
-        fputs("</td><td>", out);
-        esc(out, child);
-        fprintf(out, "</td><td class=\"warn\">%s</td><td>%s</td></tr>\n",
-                s.reported ? "stale" : "never reported", when);
+        cells[3] = s.reported ? "stale" : "never_reported";
+        rcl_agg_time_local(s.reported ? s.last_sync : 0, when, sizeof(when));
+        if (rcl_agg_table_add(&t, cells) != 0)
+            goto out;
     }
     if (rc != SQLITE_DONE)
         goto out;
-    if (shown == 0)
-        fputs("<p id=\"attention-none\">Every school has reported recently.</p>\n", out);
-    else
-        fputs("</tbody>\n</table>\n", out);
-    if (more > 0)
-        fprintf(out, "<p class=\"note\">%zu more not shown.</p>\n", more);
-    ret = 0;
+    ret = write_table(d->out, "attention", &t, NULL, NULL, "所", "各校近期都已上报。");
 out:
     sqlite3_finalize(st);
+    rcl_agg_table_clear(&t);
     return ret;
 }
 
-static void write_units(struct dash *d)
+static int write_units(struct dash *d)
 {
     bool county = d->cfg->tier == RCL_AGG_COUNTY;
-    FILE *out = d->out;
-    char when[48];
+    const struct rcl_agg_col late = list_col("schools", "status");
+    const struct rcl_agg_col unit_cols[] = {{"unit", RCL_AGG_COL_TEXT, "单位代码", NULL},
+                                            {"name", RCL_AGG_COL_TEXT, "名称", NULL}};
+    const struct rcl_agg_col cols[] = {
+        county ? list_col("schools", "school_id") : unit_cols[0],
+        county ? list_col("schools", "school_name") : unit_cols[1],
+        {"schools", RCL_AGG_COL_INT, "学校数", NULL},
+        {"reported", RCL_AGG_COL_INT, "已上报", NULL},
+        {"stale", RCL_AGG_COL_INT, rcl_agg_word_zh(&late, "stale"), NULL},
+        list_col("groups", "students"),
+        list_col("groups", "lacking_conditions"),
+        {"absent", RCL_AGG_COL_INT, rcl_participation_zh[RCL_PART_ABSENT][0], NULL},
+        list_col("groups", "blind_spots"),
+        last_sync_col,
+    };
+    struct rcl_agg_table t = {.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0])};
+    char n[7][24], when[48];
+    const char *cells[] = {NULL, NULL, n[0], n[1], n[2], n[3], n[4], n[5], n[6], when};
+    int ret = -1;
 
-    fprintf(out, "<h2>%s</h2>\n", county ? "Schools" : "Reporting units");
-    fputs("<table id=\"units\">\n<thead><tr><th>id</th><th>name</th><th>schools</th>"
-          "<th>reported</th><th>stale</th><th>students</th><th>none</th><th>absent</th>"
-          "<th>blind spots</th><th>last sync</th></tr></thead>\n<tbody>\n",
-          out);
-    for (size_t i = 0; i < d->n_units && i < RCL_AGG_DASH_LIST_MAX; i++) {
+    heading(d->out, "units", county ? "各校" : "下级单位");
+    for (size_t i = 0; i < d->n_units; i++) {
         const struct unit *u = &d->units[i];
+        uint64_t v[7] = {u->schools,
+                         u->reported,
+                         u->stale,
+                         u->totals.students,
+                         u->totals.condition[RCL_COND_NONE],
+                         u->totals.participation[RCL_PART_ABSENT],
+                         u->totals.blind_spots};
 
-        format_time(u->last_sync, when, sizeof(when));
-        fputs("<tr><td>", out);
-        esc(out, u->id);
-        fputs("</td><td>", out);
-        esc(out, u->name);
-        fprintf(out,
-                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td></tr>\n",
-                u->schools, u->reported, u->stale, u->totals.students,
-                u->totals.condition[RCL_COND_NONE], u->totals.participation[RCL_PART_ABSENT],
-                u->totals.blind_spots, when);
+        cells[0] = u->id;
+        cells[1] = u->name;
+        for (int k = 0; k < 7; k++)
+            snprintf(n[k], sizeof(n[k]), "%" PRIu64, v[k]);
+        rcl_agg_time_local(u->last_sync, when, sizeof(when));
+        if (rcl_agg_table_add(&t, cells) != 0)
+            goto out;
     }
-    fputs("</tbody>\n</table>\n", out);
-    if (d->n_units > RCL_AGG_DASH_LIST_MAX)
-        fprintf(out, "<p class=\"note\">%zu more not shown.</p>\n",
-                d->n_units - RCL_AGG_DASH_LIST_MAX);
+    ret = write_table(d->out, "units", &t, NULL, NULL, county ? "所" : "个", "还没有下级单位。");
+out:
+    rcl_agg_table_clear(&t);
+    return ret;
 }
 
-/* County only: every student who is a blind spot, by school and class. */
-static int write_blind_spots(struct dash *d, sqlite3 *db)
+/* County only: the lists of students, measures and schools, each as its kind lists it. */
+static int write_lists(struct dash *d, sqlite3 *db, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    struct rcl_student s;
-    char bad[64];
-    FILE *out = d->out;
-    size_t shown = 0, more = 0;
-    int rc, ret = -1;
-
-    fputs("<h2>Blind spots</h2>\n", out);
     if (d->cfg->tier != RCL_AGG_COUNTY) {
-        fputs("<p class=\"note\">The counties hold the student lists; their dashboards name the "
-              "students.</p>\n",
-              out);
+        heading(d->out, "blind-spots", "盲点学生");
+        fputs("<p class=\"note\">学生名单在各区县：区县的看板列出学生姓名，这里只有各校的汇总数。</p>\n",
+              d->out);
         return 0;
     }
-    fputs("<p class=\"note\">Students without conditions for learning at home, or absent, "
-          "with no measure in place.</p>\n",
-          out);
-    if (sqlite3_prepare_v2(db, SQL_BLIND_SPOT_CANDIDATES, -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *measures = sqlite3_column_text(st, 9);
-        const char *school = (const char *)sqlite3_column_text(st, 0);
-        const char *school_name = (const char *)sqlite3_column_text(st, 1);
-        const char *name = (const char *)sqlite3_column_text(st, 2);
-        const char *class_name = (const char *)sqlite3_column_text(st, 4);
-        bool no_conditions, absent;
+    for (size_t i = 0; i < N_COUNTY_LISTS; i++) {
+        const struct section *sec = &county_lists[i];
+        struct rcl_agg_list_options opt = {.kind = rcl_agg_list_kind_find(sec->kind),
+                                           .now = d->now};
+        struct rcl_agg_table t = {0};
+        int rc;
 
-        memset(&s, 0, sizeof(s));
-        s.network = (uint32_t)sqlite3_column_int64(st, 5);
-        s.devices = (uint32_t)sqlite3_column_int64(st, 6);
-        s.groups = (uint32_t)sqlite3_column_int64(st, 7);
-        s.participation = (unsigned)sqlite3_column_int(st, 8);
-        if (s.participation >= RCL_PARTICIPATION_COUNT)
-            s.participation = RCL_PART_ACTIVE;
-        /* As the summaries count them: unreadable measures count as none. */
-        if (rcl_measures_parse(measures ? (const char *)measures : "", s.measures, &s.n_measures,
-                               bad, sizeof(bad)) != 0)
-            s.n_measures = 0;
-        if (!rcl_student_is_blind_spot(&s))
-            continue;
-        if (shown == RCL_AGG_DASH_LIST_MAX) {
-            more++;
-            continue;
+        heading(d->out, sec->id, sec->title);
+        fputs("<p class=\"note\">", d->out);
+        esc(d->out, sec->note);
+        fputs("</p>\n", d->out);
+        rc = rcl_agg_list_fill(db, d->cfg, &opt, &t, err, errlen);
+        if (rc == 0 && write_table(d->out, sec->id, &t, sec->only_col, sec->only_code,
+                                   sec->counter, sec->none) != 0) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
         }
-        if (shown++ == 0)
-            fputs("<table id=\"blind-spots\">\n<thead><tr><th>school</th><th>class</th>"
-                  "<th>grade</th><th>name</th><th>why</th><th>groups</th></tr></thead>\n"
-                  "<tbody>\n",
-                  out);
-        no_conditions = rcl_student_condition(&s) == RCL_COND_NONE;
-        absent = s.participation == RCL_PART_ABSENT;
-        fputs("<tr><td>", out);
-        esc(out, school_name ? school_name : (school ? school : ""));
-        fputs("</td><td>", out);
-        esc(out, class_name ? class_name : "");
-        fprintf(out, "</td><td class=\"n\">%d</td><td class=\"name\">", sqlite3_column_int(st, 3));
-        esc(out, name ? name : "");
-        fprintf(out, "</td><td>%s%s%s</td><td>", no_conditions ? "no conditions" : "",
-                no_conditions && absent ? ", " : "", absent ? "absent" : "");
-        for (int k = 0, first = 1; k < RCL_GROUP_COUNT; k++) {
-            if (!(s.groups & RCL_BIT(k)))
-                continue;
-            fputs(first ? "" : ", ", out);
-            esc(out, rcl_group_names[k]);
-            first = 0;
-        }
-        fputs("</td></tr>\n", out);
+        rcl_agg_table_clear(&t);
+        if (rc != 0)
+            return -1;
     }
-    if (rc != SQLITE_DONE)
-        goto out;
-    if (shown == 0)
-        fputs("<p id=\"blind-spots-none\">No blind spots.</p>\n", out);
-    else
-        fputs("</tbody>\n</table>\n", out);
-    if (more > 0)
-        fprintf(out, "<p class=\"note\">%zu more not shown.</p>\n", more);
-    ret = 0;
-out:
-    sqlite3_finalize(st);
-    return ret;
+    return 0;
 }
 
 int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t now, FILE *out,
@@ -438,7 +512,8 @@ int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t no
     d.out = out;
     d.now = now;
     d.stale_s = cfg->stale_seconds > 0 ? cfg->stale_seconds : RCL_AGG_STALE_DEFAULT;
-    /* The upstream figures take their own read transaction; the rest shares one. */
+    /* The upstream figures take their own read transaction; the rest shares one, the lists'
+     * too (rcl_agg_list_fill reads in the caller's). */
     if (rcl_agg_gauges_read(db, cfg, now, &d.g, err, errlen) != 0)
         return -1;
     if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
@@ -450,11 +525,10 @@ int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t no
         goto fail;
     write_head(&d);
     write_figures(&d);
-    if (write_attention(&d, db) != 0)
+    if (write_attention(&d, db) != 0 || write_units(&d) != 0)
         goto fail;
-    write_units(&d);
-    if (write_blind_spots(&d, db) != 0)
-        goto fail;
+    if (write_lists(&d, db, err, errlen) != 0)
+        goto out;
     fputs("</body>\n</html>\n", out);
     ret = ferror(out) ? -1 : 0;
     if (ret != 0)

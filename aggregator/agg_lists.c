@@ -1137,6 +1137,17 @@ static const struct list_kind kinds[] = {
 
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
 
+const struct rcl_agg_col *rcl_agg_list_col(int kind, const char *name)
+{
+    if (kind < 0 || kind >= N_KINDS)
+        return NULL;
+    for (size_t c = 0; c < kinds[kind].ncols; c++) {
+        if (strcmp(kinds[kind].cols[c].name, name) == 0)
+            return &kinds[kind].cols[c];
+    }
+    return NULL;
+}
+
 int rcl_agg_list_kind_find(const char *word)
 {
     for (int i = 0; i < N_KINDS; i++) {
@@ -1218,6 +1229,7 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     struct list_ctx x = {.db = db, .cfg = cfg, .opt = opt, .err = err, .errlen = errlen};
     const struct list_kind *k;
     sqlite3_stmt *st = NULL;
+    bool own_tx;
     int ret = -1;
 
     if (opt->kind < 0 || opt->kind >= N_KINDS) {
@@ -1238,8 +1250,10 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     x.now = opt->now ? opt->now : (int64_t)time(NULL);
     x.stale_seconds = stale_window(cfg, opt);
 
-    /* One read transaction: every row is of the same moment while `run` writes. */
-    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    /* One read transaction: every row is of the same moment while `run` writes. A caller
+     * reading more than one list (the dashboard) holds its own, so they agree too. */
+    own_tx = sqlite3_get_autocommit(db) != 0;
+    if (own_tx && sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
         return store_error(&x);
     if (opt->school) {
         st = rcl_db_prepare(db, RCL_AGG_SQL_LIST_SCHOOL_KNOWN);
@@ -1263,7 +1277,8 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
 out:
     sqlite3_finalize(x.details);
     sqlite3_finalize(st);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (own_tx)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return ret;
 }
 

@@ -33,6 +33,10 @@ struct rcl_agg_list_options {
 /* Index of the kind named word, or -1. */
 int rcl_agg_list_kind_find(const char *word);
 
+/* The column of kind called name (its JSON key), or NULL: its Chinese header and words for
+ * a page that shows the same thing beside the lists. */
+const struct rcl_agg_col *rcl_agg_list_col(int kind, const char *name);
+
 /* True when --stale-days means something to kind (the schools list). */
 bool rcl_agg_list_kind_uses_window(int kind);
 
@@ -44,7 +48,8 @@ const char *rcl_agg_list_help(void);
 
 /*
  * Fills t (empty, columns not yet set) with the rows of opt->kind, read in
- * one read transaction so they agree with each other while `run` writes.
+ * one read transaction so they agree with each other while `run` writes:
+ * its own, or the caller's when db is in one already.
  * Returns 0; 1 for a request this store cannot answer (a student list above
  * county level, an unknown school), err saying why; -1 on a store error,
  * err saying why. The caller clears t (rcl_agg_table_clear) in every case.

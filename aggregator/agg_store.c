@@ -19,6 +19,7 @@
 #include "agg_summary.h"
 
 const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
+const char *const rcl_agg_tier_zh[RCL_AGG_TIER_COUNT] = {"区县", "市", "省"};
 
 static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
                                                     RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,

@@ -22,6 +22,8 @@
 enum rcl_agg_tier { RCL_AGG_COUNTY, RCL_AGG_CITY, RCL_AGG_PROVINCE, RCL_AGG_TIER_COUNT };
 
 extern const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT];
+/* The same tiers in Chinese, for pages people read (区县, 市, 省). */
+extern const char *const rcl_agg_tier_zh[RCL_AGG_TIER_COUNT];
 
 /* Parses "county" / "city" / "province". Returns 0, or -1. */
 int rcl_agg_tier_parse(const char *word, enum rcl_agg_tier *out);

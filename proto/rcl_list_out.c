@@ -89,6 +89,13 @@ static const char *word_of(const struct rcl_agg_vocab *v, const char *code, size
     return i >= 0 ? v->zh[i][0] : NULL;
 }
 
+const char *rcl_agg_word_zh(const struct rcl_agg_col *col, const char *code)
+{
+    const char *w = col->vocab ? word_of(col->vocab, code, strlen(code)) : NULL;
+
+    return w ? w : code;
+}
+
 /* Appends len bytes of s at *pos; false when out is full (what fits is kept). */
 static bool append(char *out, size_t outlen, size_t *pos, const char *s, size_t len)
 {
@@ -146,6 +153,11 @@ static char *translate(const struct rcl_agg_col *col, const char *v)
     return out;
 }
 
+char *rcl_agg_cell_zh(const struct rcl_agg_col *col, const char *v)
+{
+    return col->vocab ? translate(col, v) : strdup(v);
+}
+
 /*
  * The cells as they are printed in lang: the table's own, or (Chinese, and a
  * column with a vocabulary) a translated copy in *view. 0, or -1 out of memory.
@@ -171,7 +183,7 @@ static int view_of(const struct rcl_agg_table *t, enum rcl_agg_list_lang lang,
             const char *v = cell(t, r, c);
             char **dst = &view->cells[r * t->ncols + c];
 
-            *dst = t->cols[c].vocab ? translate(&t->cols[c], v) : strdup(v);
+            *dst = rcl_agg_cell_zh(&t->cols[c], v);
             if (!*dst) {
                 rcl_agg_table_clear(view);
                 return -1;

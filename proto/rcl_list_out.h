@@ -89,6 +89,14 @@ void rcl_agg_table_clear(struct rcl_agg_table *t);
 int rcl_agg_table_write(const struct rcl_agg_table *t, const struct rcl_agg_list_head *head,
                         enum rcl_agg_list_format format, FILE *out);
 
+/* The Chinese word of one code of col (a static string), or code itself when col has no word
+ * for it. */
+const char *rcl_agg_word_zh(const struct rcl_agg_col *col, const char *code);
+
+/* Cell v of col as a Chinese reader sees it: the words of its codes when col has a vocabulary,
+ * else v as it is. malloc'd (the caller frees it), or NULL out of memory. */
+char *rcl_agg_cell_zh(const struct rcl_agg_col *col, const char *v);
+
 /* Columns a terminal gives s: 2 for East Asian wide characters, 1 for others. */
 size_t rcl_agg_text_width(const char *s);
 

@@ -92,6 +92,31 @@ def is_blind_spot(row):
             and not measures_in_place(row.get("assistance")))
 
 
+def expected_blind_spots(rows_by_school, names):
+    """The county's blind-spot list of rows_by_school ({school id: CSV rows}; names: {school id:
+    name}), as rollcall-agg list blind-spots orders it: urgency 1 (lacking conditions, in a
+    special group), 2 (lacking), 3 (absent, in a group), 4 (absent); more groups first, then
+    the absent ones, then by school, grade, class and name."""
+    out = []
+    for school, rows in rows_by_school.items():
+        for r in rows:
+            if not is_blind_spot(r):
+                continue
+            lacking = condition(r) == "none"
+            absent = participation(r) == "absent"
+            groups = [g for g in GROUPS if g in set(_items(r["groups"]))]
+            urgency = (1 if lacking else 3) + (0 if groups else 1)
+            why = (["lacking_conditions"] if lacking else []) + (["absent"] if absent else [])
+            out.append({"urgency": urgency, "school_id": school, "school_name": names[school],
+                        "grade": int(r["grade"]), "class": r["class"], "name": r["name"],
+                        "why": why, "groups": groups, "participation": participation(r),
+                        "measures": _items(r["assistance"])})
+    out.sort(key=lambda e: (e["urgency"], -len(e["groups"]), "absent" not in e["why"],
+                            e["school_id"], e["grade"], e["class"].encode("utf-8"),
+                            e["name"].encode("utf-8")))
+    return out
+
+
 def empty_totals():
     return {
         "students": 0, "condition_online": 0, "condition_tv_only": 0, "condition_none": 0,

@@ -259,16 +259,19 @@ class DashboardTest(rh.RollcallTestCase):
         got = {k: int(d.by_id.get(k, "-1").strip()) for k in want}
         self.assertEqual(got, want)
         # The blind spots, by name: exactly those the CSVs make, A's four among them.
-        names = sorted(row[3] for row in d.rows.get("blind-spots", [])
-                       if row and row[0] != "school")
+        spots = d.rows.get("blind-spots", [])
+        self.assertTrue(spots, "no blind-spot table")
+        col = spots[0].index("姓名")  # the first row is the header
+        names = sorted(row[col] for row in spots[1:])
         self.assertEqual(names, self.blind_names)
         for n in ("张三", "李四", HOSTILE_NAME, "孙八"):
             self.assertIn(n, names)
         for n in ("赵六", "钱七"):
             self.assertNotIn(n, names)
         # School N is listed as never reported; A and B are not.
-        attention = [row for row in d.rows.get("attention", []) if row and row[0] != "school"]
-        self.assertEqual([(r[0], r[3]) for r in attention], [(self.n.id, "never reported")])
+        attention = d.rows.get("attention", [])
+        self.assertEqual(attention[0][:4], ["学校代码", "学校", "上报经由", "状态"])
+        self.assertEqual([(r[0], r[3]) for r in attention[1:]], [(self.n.id, "从未上报")])
         self.assertEqual(d.tags.count("svg"), 3, "three charts")
 
 

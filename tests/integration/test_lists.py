@@ -76,25 +76,7 @@ def key_bytes(s):
 
 
 def expected_blind_spots(rows_by_school):
-    out = []
-    for school, rows in rows_by_school.items():
-        for r in rows:
-            if not rh.is_blind_spot(r):
-                continue
-            lacking = rh.condition(r) == "none"
-            absent = rh.participation(r) == "absent"
-            groups = [g for g in rh.GROUPS if g in set(items(r["groups"]))]
-            urgency = (1 if lacking else 3) + (0 if groups else 1)
-            why = (["lacking_conditions"] if lacking else []) + (["absent"] if absent else [])
-            measures = items(r["assistance"])
-            out.append({"urgency": urgency, "school_id": school, "school_name": NAMES[school],
-                        "grade": int(r["grade"]), "class": r["class"], "name": r["name"],
-                        "why": why, "groups": groups, "participation": rh.participation(r),
-                        "measures": measures})
-    out.sort(key=lambda e: (e["urgency"], -len(e["groups"]), not "absent" in e["why"],
-                            e["school_id"], e["grade"], key_bytes(e["class"]),
-                            key_bytes(e["name"])))
-    return out
+    return rh.expected_blind_spots(rows_by_school, NAMES)
 
 
 def canonical_measures(cells):
