@@ -258,6 +258,7 @@ static const struct rcl_agg_col blind_spot_cols[] = {
     {"groups", RCL_AGG_COL_SET, "特殊群体", &group_words},
     {"participation", RCL_AGG_COL_TEXT, "参与情况", &participation_words},
     {"measures", RCL_AGG_COL_SET, "帮扶措施", &measure_words},
+    {"also_at", RCL_AGG_COL_SET, "也在学校", NULL},
 };
 
 /* What the list shows of a blind spot: a few hundred bytes, not a whole record. */
@@ -319,22 +320,56 @@ static int cmp_spot(const void *pa, const void *pb)
     return memcmp(a->pseudonym, b->pseudonym, RCL_PSEUDONYM_BYTES);
 }
 
+/*
+ * The other schools of the county (whatever the --school) where the same
+ * pseudonym is enrolled, as "S1;S2", into out ("" when none).
+ */
+static int also_at(struct list_ctx *x, sqlite3_stmt *st, const struct spot *p, char *out,
+                   size_t outlen)
+{
+    size_t used = 0;
+    int rc;
+
+    out[0] = '\0';
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, p->pseudonym, RCL_PSEUDONYM_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->school_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+        int w = snprintf(out + used, outlen - used, "%s%s", used ? ";" : "",
+                         id ? (const char *)id : "");
+
+        if (w < 0 || (size_t)w >= outlen - used)
+            break; /* more schools than fit: the first ones tell the clerk where to look */
+        used += (size_t)w;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_error(x);
+    return 0;
+}
+
 static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
 {
     struct spots sp = {0};
-    char urgency[8], grade[16], why[64], groups[256], measures[RCL_MEASURES_MAX * 32];
+    char urgency[8], grade[16], why[64], groups[256], measures[RCL_MEASURES_MAX * 32],
+        others[8 * (RCL_ID_MAX + 1)];
+    sqlite3_stmt *st = NULL;
     int ret = -1;
 
     if (each_student(x, collect_spot, &sp) != 0)
         goto out;
+    if (!(st = rcl_db_prepare(x->db, RCL_AGG_SQL_LIST_ALSO_AT))) {
+        store_error(x);
+        goto out;
+    }
     if (sp.n > 1)
         qsort(sp.v, sp.n, sizeof(*sp.v), cmp_spot);
     for (size_t i = 0; i < sp.n; i++) {
         const struct spot *p = &sp.v[i];
-        const char *cells[10] = {urgency, p->school_id,  p->school_name,
+        const char *cells[11] = {urgency, p->school_id,  p->school_name,
                                  grade,   p->class_name, p->name,
                                  why,     groups,        rcl_participation_names[p->participation],
-                                 measures};
+                                 measures, others};
 
         snprintf(urgency, sizeof(urgency), "%d", p->u.level);
         snprintf(grade, sizeof(grade), "%u", p->grade);
@@ -342,6 +377,8 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
                  p->u.lacking && p->u.absent ? ";" : "", p->u.absent ? "absent" : "");
         rcl_set_format(rcl_group_names, RCL_GROUP_COUNT, p->group_set, groups, sizeof(groups));
         rcl_measures_format(p->measures, p->n_measures, measures, sizeof(measures));
+        if (also_at(x, st, p, others, sizeof(others)) != 0)
+            goto out;
         if (rcl_agg_table_add(t, cells) != 0) {
             out_of_memory(x);
             goto out;
@@ -349,6 +386,7 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
     }
     ret = 0;
 out:
+    sqlite3_finalize(st);
     free(sp.v);
     return ret;
 }

@@ -410,6 +410,23 @@ static int cmp_id(const void *a, const void *b)
     return strcmp(((const struct rcl_agg_missing *)a)->id, ((const struct rcl_agg_missing *)b)->id);
 }
 
+/* A county's students enrolled at more than one of its schools. 0, or -1 on a store error. */
+static int load_counted_twice(sqlite3 *db, struct rcl_agg_report *r)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_COUNTED_TWICE);
+    int rc;
+
+    if (!st)
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->counted_twice = (uint64_t)sqlite3_column_int64(st, 0);
+        r->has_counted_twice = true;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /* Reads everything the report shows, inside one read transaction. */
 static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char *err,
                        size_t errlen)
@@ -454,6 +471,8 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
     if (!done && load_summaries(db, &l) != 0)
         goto fail;
     if (r->cfg->tier != RCL_AGG_COUNTY && count_silent(&l) != 0)
+        goto fail;
+    if (r->cfg->tier == RCL_AGG_COUNTY && load_counted_twice(db, r) != 0)
         goto fail;
     if (r->deadline > 0 && load_on_time(db, r) != 0)
         goto fail;

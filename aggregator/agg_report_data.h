@@ -83,6 +83,10 @@ struct rcl_agg_report {
     int64_t deadline; /* unix seconds; 0: none, and no on-time figures */
     uint64_t on_time;
     uint64_t silent_expected; /* of expected: the schools of silent children, ids unknown */
+    /* A county only: students its totals count more than once (one pseudonym at two schools or
+     * more). The summaries sent upward carry no student, so higher tiers do not know it. */
+    bool has_counted_twice;
+    uint64_t counted_twice;
     struct rcl_agg_day *series; /* completeness by day (agg_timeliness.h), oldest first */
     size_t n_series;
     struct rcl_agg_unit *children; /* sorted by id */

@@ -475,6 +475,13 @@ static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *
         cell(out, r, k, v[k], false);
         fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[0]));
     }
+    if (r->has_counted_twice)
+        fprintf(out,
+                "<tr data-level=\"overall\"><th>在本县两所及以上学校在籍（合计中重复计数） "
+                "<span class=\"en\">enrolled at two schools or more (counted twice in the "
+                "totals)</span></th><td class=\"n\" data-k=\"counted_twice\">%" PRIu64
+                "</td><td class=\"n\">%.1f%%</td></tr>\n",
+                r->counted_twice, share(r->counted_twice, v[0]));
     fputs("</tbody>\n</table>\n", out);
 }
 

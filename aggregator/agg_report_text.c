@@ -159,6 +159,10 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
     rcl_json_uint(&j, r->suppress_below);
     rcl_json_key(&j, "totals");
     rcl_json_totals(&j, &r->totals);
+    if (r->has_counted_twice) {
+        rcl_json_key(&j, "counted_twice");
+        rcl_json_uint(&j, r->counted_twice);
+    }
 
     rcl_json_key(&j, "children");
     rcl_json_array_begin(&j);
@@ -320,6 +324,11 @@ static void csv_counts(FILE *out, const struct rcl_agg_report *r, const struct r
     }
     if (r->deadline > 0)
         fprintf(out, ",%" PRIu64 ",%" PRIu64, u->on_time, u->reported - u->on_time);
+    /* counted_twice is the county's alone: empty in the rows of its schools. */
+    if (r->has_counted_twice && !suppress)
+        fprintf(out, ",%" PRIu64, r->counted_twice);
+    else if (r->has_counted_twice)
+        fputc(',', out);
     fputs(CSV_EOL, out);
 }
 
@@ -348,7 +357,8 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
     fputs("id,name,schools,reported,stale,missing,level,via,city_code,city_name", out);
     for (int i = 0; i < RCL_AGG_COUNTS; i++)
         fprintf(out, ",%s", rcl_agg_count_keys[i]);
-    fputs(r->deadline > 0 ? ",on_time,late" CSV_EOL : CSV_EOL, out);
+    fputs(r->deadline > 0 ? ",on_time,late" : "", out);
+    fputs(r->has_counted_twice ? ",counted_twice" CSV_EOL : CSV_EOL, out);
     for (size_t i = 0; i < r->n_children; i++)
         csv_unit(out, r, &r->children[i], r->cfg->tier == RCL_AGG_COUNTY ? "school" : "unit");
     for (size_t i = 0; i < r->n_counties; i++)

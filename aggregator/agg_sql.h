@@ -469,6 +469,13 @@
 #define RCL_AGG_SQL_REPORT_SCHOOL_RECORDS                                                          \
     "SELECT school_id, sum(optout_status = 'pending'), sum(feedback <> '') FROM students"          \
     " GROUP BY school_id"
+/* The other schools of the county where the student of pseudonym ?1 at school ?2 is enrolled. */
+#define RCL_AGG_SQL_LIST_ALSO_AT                                                                   \
+    "SELECT school_id FROM students WHERE pseudonym = ?1 AND school_id <> ?2 ORDER BY school_id"
+/* Students the county's totals count more than once: pseudonyms at two schools or more. */
+#define RCL_AGG_SQL_COUNTED_TWICE                                                                  \
+    "SELECT count(*) FROM (SELECT pseudonym FROM students GROUP BY pseudonym"                      \
+    " HAVING count(*) > 1)"
 #define RCL_AGG_SQL_LIST_SCHOOLS                                                                   \
     "SELECT school_id, name, county, child, reported, last_sync FROM summaries"                    \
     " WHERE ?1 IS NULL OR school_id = ?1"

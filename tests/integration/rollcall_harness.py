@@ -96,8 +96,13 @@ def expected_blind_spots(rows_by_school, names):
     """The county's blind-spot list of rows_by_school ({school id: CSV rows}; names: {school id:
     name}), as rollcall-agg list blind-spots orders it: urgency 1 (lacking conditions, in a
     special group), 2 (lacking), 3 (absent, in a group), 4 (absent); more groups first, then
-    the absent ones, then by school, grade, class and name."""
+    the absent ones, then by school, grade, class and name. also_at: the other schools where
+    the same student id is enrolled."""
     out = []
+    schools_of = {}
+    for school, rows in rows_by_school.items():
+        for r in rows:
+            schools_of.setdefault(r["student_id"], set()).add(school)
     for school, rows in rows_by_school.items():
         for r in rows:
             if not is_blind_spot(r):
@@ -110,7 +115,8 @@ def expected_blind_spots(rows_by_school, names):
             out.append({"urgency": urgency, "school_id": school, "school_name": names[school],
                         "grade": int(r["grade"]), "class": r["class"], "name": r["name"],
                         "why": why, "groups": groups, "participation": participation(r),
-                        "measures": _items(r["assistance"])})
+                        "measures": _items(r["assistance"]),
+                        "also_at": sorted(schools_of[r["student_id"]] - {school})})
     out.sort(key=lambda e: (e["urgency"], -len(e["groups"]), "absent" not in e["why"],
                             e["school_id"], e["grade"], e["class"].encode("utf-8"),
                             e["name"].encode("utf-8")))

@@ -35,6 +35,9 @@ def row(sid, name, grade, cls, network="", devices="", groups="", assistance="",
 
 
 SHARED_ID = rh.student_id(COUNTY, "20140301", 1)
+# Enrolled at both schools and a blind spot at each: the one the blind-spot list says is also at
+# the other school.
+SHARED_SPOT_ID = rh.student_id(COUNTY, "20130311", 11)
 HAND = {
     A: [
         row(SHARED_ID, "王小明", 3, "3-1", "broadband", "computer"),
@@ -55,6 +58,7 @@ HAND = {
         row(rh.student_id(COUNTY, "20140307", 7), "周八", 2, "2-1", "", "", "", "paper_materials:planned"),
         row(rh.student_id(COUNTY, "20140308", 8), "吴九", 6, "6-1", "broadband", "tablet",
             "hardship", "tv_at_village:ended;one_to_one"),
+        row(SHARED_SPOT_ID, "冯十一", 5, "5-2", "", ""),
     ],
     B: [
         row(SHARED_ID, "王小明", 4, "4-2", "cable_tv", "tv"),
@@ -63,6 +67,7 @@ HAND = {
             "absent"),
         row(rh.student_id(COUNTY, "20100310", 10), "钱多多", 7, "7-1", "", "",
             "frontline_family;other;migrant", "data_subsidy:planned"),
+        row(SHARED_SPOT_ID, "冯十一", 5, "5-1", "", "", "", "", "absent"),
     ],
 }
 
@@ -163,6 +168,40 @@ class Lists(rh.RollcallTestCase):
         self.assertIn(want[0]["name"], text.splitlines()[1])
         # Three groups before two, both lacking conditions.
         self.assertEqual([w["name"] for w in want[:2]], ["钱多多", "李雷"])
+
+    def test_1_also_at(self):
+        want = [w for w in expected_blind_spots(self.rows) if w["also_at"]]
+        self.assertIn(("冯十一", [B]), [(w["name"], w["also_at"]) for w in want])
+        got = [g for g in self.list(self.county, "blind-spots")["rows"] if g["also_at"]]
+        self.assertEqual([(g["school_id"], g["name"], g["also_at"]) for g in got],
+                         [(w["school_id"], w["name"], w["also_at"]) for w in want])
+        # Another school's blind spot still names this one, whatever the --school.
+        got_b = self.list(self.county, "blind-spots", extra=["--school", B])["rows"]
+        self.assertEqual([(g["name"], g["also_at"]) for g in got_b if g["also_at"]],
+                         [(w["name"], w["also_at"]) for w in want if w["school_id"] == B])
+        _, rows = self.csv_rows(self.county, "blind-spots")
+        self.assertEqual([(r["name"].lstrip("'"), items(r["also_at"])) for r in rows
+                          if r["also_at"]], [(w["name"], w["also_at"]) for w in want])
+        _, rows_zh = self.csv_rows(self.county, "blind-spots", lang=None)
+        self.assertEqual(sorted(r["也在学校"] for r in rows_zh if r["也在学校"]),
+                         sorted(";".join(w["also_at"]) for w in want))
+
+    def test_2_counted_twice(self):
+        schools_of = {}
+        for s, rows in self.rows.items():
+            for r in rows:
+                schools_of.setdefault(r["student_id"], set()).add(s)
+        want = sum(1 for v in schools_of.values() if len(v) > 1)
+        self.assertGreaterEqual(want, 2)
+        self.assertEqual(self.county.report()["counted_twice"], want)
+        out = self.h.run([rh.AGG, "report", "--db", self.county.db, "--format", "csv"]).stdout
+        rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+        self.assertEqual([r["counted_twice"] for r in rows if r["level"] == "total"], [str(want)])
+        self.assertEqual({r["counted_twice"] for r in rows if r["level"] != "total"}, {""})
+        html = self.h.run([rh.AGG, "report", "--db", self.county.db, "--format", "html"]).stdout
+        self.assertIn('data-k="counted_twice">%d<' % want, html)
+        # The summaries carry no student: above the county the figure is not claimed.
+        self.assertNotIn("counted_twice", self.prov.report())
 
     def test_2_duplicates(self):
         got = self.list(self.county, "duplicates")["rows"]
@@ -269,7 +308,7 @@ class Lists(rh.RollcallTestCase):
         _, rows = self.csv_rows(self.county, "blind-spots", lang=None)
         self.assertEqual(list(rows[0].keys()), ["紧急程度", "学校代码", "学校", "年级", "班级",
                                                 "姓名", "原因", "特殊群体", "参与情况",
-                                                "帮扶措施"])
+                                                "帮扶措施", "也在学校"])
         self.assertEqual([(int(r["紧急程度"]), r["学校代码"], r["姓名"].lstrip("'"), r["原因"],
                            r["特殊群体"], r["参与情况"], r["帮扶措施"]) for r in rows],
                          [(w["urgency"], w["school_id"], w["name"], words(w["why"]),
@@ -333,7 +372,7 @@ class Lists(rh.RollcallTestCase):
                     r["student_id"])
 
         # Blind spots: the county's rows of A, in the same order, with the student number.
-        want = [dict((k, v) for k, v in e.items() if k not in ("school_id", "school_name"))
+        want = [dict((k, v) for k, v in e.items() if k not in ("school_id", "school_name", "also_at"))
                 for e in expected_blind_spots({A: rows})]
         ids = {(r["name"], r["grade"], r["class"]): r["student_id"] for r in rows}
         for w in want:

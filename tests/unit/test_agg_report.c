@@ -58,7 +58,9 @@ static void test_county(void)
     CHECK(has(out, "\n4113810003,,1,0,0,1,school,,,,0,0,"));
     CHECK(has(out, "\n411381,,4,2,1,2,county,,,,14,14,0,0,0,"));
     CHECK(has(out, "\ntotal,411381,4,2,1,2,total,411381,,,14,14,"));
-    CHECK(has(out, ",0,0\r\ntotal,"));
+    /* counted_twice: the last column, empty but in the total row. */
+    CHECK(has(out, ",participation.opted_out,counted_twice\r\n"));
+    CHECK(has(out, ",0,0,\r\ntotal,"));
     free(out);
 
     out = report(db, &cfg, RCL_AGG_REPORT_HTML, 0);
