@@ -50,7 +50,7 @@ ZH = {
 CODES = set(ZH) | {"online", "tv_only", "approved", "rejected", "stale"}
 
 SPOT_HEADER = ["紧急程度", "学校代码", "学校", "年级", "班级", "姓名", "原因", "特殊群体",
-               "参与情况", "帮扶措施"]
+               "参与情况", "帮扶措施", "也在学校"]
 OPTOUT_HEADER = ["申请状态", "学校代码", "学校", "年级", "班级", "姓名", "申请理由", "申请日期",
                  "审批日期", "参与情况"]
 FEEDBACK_HEADER = ["学校代码", "学校", "年级", "班级", "姓名", "家长反馈", "参与情况"]
@@ -200,7 +200,7 @@ class CountyDashboard(rh.RollcallTestCase):
     def expected_spots(self):
         return [[str(e["urgency"]), e["school_id"], e["school_name"], str(e["grade"]), e["class"],
                  e["name"], words(e["why"]), words(e["groups"]), ZH[e["participation"]],
-                 sorted(measure_words(m) for m in e["measures"])]
+                 sorted(measure_words(m) for m in e["measures"]), ";".join(e["also_at"])]
                 for e in rh.expected_blind_spots(self.rows(), NAMES)]
 
     def expected_optouts(self):
@@ -268,7 +268,7 @@ class CountyDashboard(rh.RollcallTestCase):
         want = self.expected_spots()
         header, got = table(d, "blind-spots")
         self.assertEqual(header, SPOT_HEADER)
-        got = [g[:9] + [sorted(filter(None, g[9].split("、")))] for g in got]
+        got = [g[:9] + [sorted(filter(None, g[9].split("、"))), g[10]] for g in got]
         self.assertEqual(got, want[:LIST_MAX])
         self.assertEqual(d.by_id["blind-spots-count"].strip(), self.count_line(len(want), "名"))
         first = [g for g in got if g[0] == "1"]
