@@ -427,75 +427,6 @@ static int load_counted_twice(sqlite3 *db, struct rcl_agg_report *r)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Reads everything the report shows, inside one read transaction. */
-static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char *err,
-                       size_t errlen)
-{
-    struct loader l = {.r = r};
-    int ret = -1, done = 0;
-    bool in_tx = false;
-
-    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
-    in_tx = true;
-    if (rcl_agg_source_each(db, collect_source, &l) != 0)
-        goto fail;
-    /* Every enrolled aggregator is a child above county level, even one that never synced. */
-    if (r->cfg->tier != RCL_AGG_COUNTY) {
-        for (size_t i = 0; i < l.n_sources; i++) {
-            if (!child_of(&l, l.sources[i].id))
-                goto fail;
-        }
-    }
-    if (r->cfg->tier != RCL_AGG_COUNTY && !recount) {
-        done = rollup_complete(db);
-        if (done < 0)
-            goto fail;
-        if (done == 1) {
-            int rc = load_rollup(db, &l);
-
-            if (rc < 0)
-                goto fail;
-            done = rc == 0;
-        }
-        if (!done) {
-            RCL_WARN("report: the rollup table does not agree with the summaries; counting "
-                     "every summary instead");
-            report_clear(r);
-            for (size_t i = 0; i < l.n_sources; i++) {
-                if (!child_of(&l, l.sources[i].id))
-                    goto fail;
-            }
-        }
-    }
-    if (!done && load_summaries(db, &l) != 0)
-        goto fail;
-    if (r->cfg->tier != RCL_AGG_COUNTY && count_silent(&l) != 0)
-        goto fail;
-    if (r->cfg->tier == RCL_AGG_COUNTY && load_counted_twice(db, r) != 0)
-        goto fail;
-    if (r->deadline > 0 && load_on_time(db, r) != 0)
-        goto fail;
-    if (rcl_agg_series_read(db, &r->series, &r->n_series) != 0)
-        goto fail;
-    if (r->n_children > 1)
-        qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
-    if (r->n_counties > 1)
-        qsort(r->counties, r->n_counties, sizeof(*r->counties), cmp_unit);
-    /* The store lists them in order already; sorting again costs little and promises it. */
-    if (r->n_missing > 1)
-        qsort(r->missing, r->n_missing, sizeof(*r->missing), cmp_id);
-    ret = 0;
-    goto out;
-fail:
-    snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
-out:
-    if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    free(l.sources);
-    return ret;
-}
-
 static int cmp_school(const void *key, const void *elem)
 {
     const struct rcl_agg_report *r = ((const void *const *)key)[0];
@@ -508,7 +439,7 @@ static int cmp_school(const void *key, const void *elem)
 /*
  * At a county: each school's platforms and materials (the rows of the
  * `platforms` list, read by its own code) and its pending opt-outs and
- * feedback records. 0, or -1 with err set.
+ * feedback records, in the caller's read transaction. 0, or -1 with err set.
  */
 static int load_schools(sqlite3 *db, struct rcl_agg_report *r, char *err, size_t errlen)
 {
@@ -560,6 +491,79 @@ static int load_schools(sqlite3 *db, struct rcl_agg_report *r, char *err, size_t
 store_fail:
     snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
     return -1;
+}
+
+/* Reads everything the report shows, inside one read transaction. */
+static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char *err,
+                       size_t errlen)
+{
+    struct loader l = {.r = r};
+    int ret = -1, done = 0;
+    bool in_tx = false;
+
+    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    in_tx = true;
+    if (rcl_agg_source_each(db, collect_source, &l) != 0)
+        goto fail;
+    /* Every enrolled aggregator is a child above county level, even one that never synced. */
+    if (r->cfg->tier != RCL_AGG_COUNTY) {
+        for (size_t i = 0; i < l.n_sources; i++) {
+            if (!child_of(&l, l.sources[i].id))
+                goto fail;
+        }
+    }
+    if (r->cfg->tier != RCL_AGG_COUNTY && !recount) {
+        done = rollup_complete(db);
+        if (done < 0)
+            goto fail;
+        if (done == 1) {
+            int rc = load_rollup(db, &l);
+
+            if (rc < 0)
+                goto fail;
+            done = rc == 0;
+        }
+        if (!done) {
+            RCL_WARN("report: the rollup table does not agree with the summaries; counting "
+                     "every summary instead");
+            report_clear(r);
+            for (size_t i = 0; i < l.n_sources; i++) {
+                if (!child_of(&l, l.sources[i].id))
+                    goto fail;
+            }
+        }
+    }
+    if (!done && load_summaries(db, &l) != 0)
+        goto fail;
+    if (r->cfg->tier != RCL_AGG_COUNTY && count_silent(&l) != 0)
+        goto fail;
+    if (r->cfg->tier == RCL_AGG_COUNTY && load_counted_twice(db, r) != 0)
+        goto fail;
+    /* Inside the same transaction (the list code reads in the caller's), so the schools'
+     * figures are of the same moment as the totals. */
+    if (r->cfg->tier == RCL_AGG_COUNTY && load_schools(db, r, err, errlen) != 0)
+        goto out;
+    if (r->deadline > 0 && load_on_time(db, r) != 0)
+        goto fail;
+    if (rcl_agg_series_read(db, &r->series, &r->n_series) != 0)
+        goto fail;
+    if (r->n_children > 1)
+        qsort(r->children, r->n_children, sizeof(*r->children), cmp_unit);
+    if (r->n_counties > 1)
+        qsort(r->counties, r->n_counties, sizeof(*r->counties), cmp_unit);
+    /* The store lists them in order already; sorting again costs little and promises it. */
+    if (r->n_missing > 1)
+        qsort(r->missing, r->n_missing, sizeof(*r->missing), cmp_id);
+    ret = 0;
+    goto out;
+fail:
+    snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
+out:
+    if (in_tx)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(l.sources);
+    return ret;
 }
 
 const char *rcl_agg_scope_name_en(const struct rcl_agg_report *r)
@@ -635,8 +639,6 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         rcl_agg_divisions_load(opt->divisions_path, &divisions, err, errlen) != 0)
         return -1;
     if (report_load(db, &r, opt->recount, err, errlen) != 0)
-        goto out;
-    if (cfg->tier == RCL_AGG_COUNTY && load_schools(db, &r, err, errlen) != 0)
         goto out;
     apply_divisions(&r, &divisions);
     name_from_children(&r);
