@@ -15,6 +15,7 @@
 - Every mistake in a file is refused with FILE:LINE: reason and exit 2.
 """
 
+import gzip
 import json
 import os
 import re
@@ -311,12 +312,13 @@ class Units(rh.RollcallTestCase):
 
     def test_8_the_man_pages_name_every_command_and_option(self):
         # The pages are written by hand: each command of --help, and each option of each
-        # command's own --help, must be in the installed page, so the two cannot drift.
+        # command's own --help, must be in the installed page (gzipped, as Debian wants), so
+        # the two cannot drift.
         mandir = os.path.join(self.root, "share", "man", "man1")
         for exe, listing in ((rh.AGG, r"^  ([a-z-]+)\s+--"),
                              (rh.SCHOOL, r"^  rollcall-school ([a-z-]+) ")):
             name = os.path.basename(exe)
-            with open(os.path.join(mandir, name + ".1"), encoding="utf-8") as f:
+            with gzip.open(os.path.join(mandir, name + ".1.gz"), "rt", encoding="utf-8") as f:
                 page = f.read().replace("\\-", "-").replace("\\fB", "").replace("\\fR", "")
             usage = self.h.run([exe, "--help"]).stdout
             commands = re.findall(listing, usage, re.M)
