@@ -71,13 +71,13 @@ class Upgrade(rh.RollcallTestCase):
         cls.fresh_county = rh.Aggregator(h, COUNTY, "county")
         cls.fresh_school = rh.School(h, SCHOOL_ID, COUNTY, cls.fresh_county)
 
-    def copy(self, name):
-        """The fixture, copied into the test's folder as a store (mode 0600)."""
+    def copy(self, name, src=None):
+        """A copy of the fixture name (or of the store src) in the test's folder (mode 0600)."""
         dst = self.h.path("copy-" + name)
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(dst + suffix):
                 os.unlink(dst + suffix)
-        shutil.copyfile(os.path.join(FIXTURES, name), dst)
+        shutil.copyfile(src or os.path.join(FIXTURES, name), dst)
         os.chmod(dst, 0o600)
         return dst
 
@@ -137,9 +137,7 @@ class Upgrade(rh.RollcallTestCase):
                 self.assertFalse(os.path.exists("%s.v%d.bak" % (path, old)))
 
     def newer(self, store):
-        path = self.h.path("newer-" + os.path.basename(store))
-        shutil.copyfile(store, path)
-        os.chmod(path, 0o600)
+        path = self.copy("newer-" + os.path.basename(store), store)
         have = user_version(path)
         db = sqlite3.connect(path)
         db.execute("PRAGMA user_version = %d" % (have + 1))
