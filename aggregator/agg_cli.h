@@ -23,6 +23,8 @@ enum rcl_agg_exit {
     RCL_AGG_EXIT_OK = 0,
     RCL_AGG_EXIT_DATA = 1,  /* a user or data error; the message says what and where */
     RCL_AGG_EXIT_USAGE = 2, /* a missing, unknown or malformed option */
+    /* 3 is `health`'s "only the upstream lags" (agg_health.h) */
+    RCL_AGG_EXIT_NEWER_STORE = 4, /* the store was written by a newer program: not retried */
 };
 
 /* One option a command accepts: value for an option with a value, flag for a flag. */

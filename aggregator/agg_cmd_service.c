@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "agg_backup.h"
+#include "rcl_backup.h"
 #include "agg_bundle.h"
 #include "agg_cli.h"
 #include "agg_cmd.h"
@@ -219,7 +219,7 @@ int rcl_agg_cmd_backup(int argc, char **argv)
     const char *path = NULL, *out = NULL;
     bool force = false;
     struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"out", &out, NULL}, {"force", NULL, &force}};
-    struct rcl_agg_backup_result res;
+    struct rcl_backup_result res;
     char err[1024];
     sqlite3 *db;
     int rc = rcl_agg_opts_result(rcl_agg_opts_parse("backup", argc, argv, opts, 3), backup_help);
@@ -232,7 +232,7 @@ int rcl_agg_cmd_backup(int argc, char **argv)
     if (!db)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
-    if (rcl_agg_backup(db, path, out, force, &res, err, sizeof(err)) != 0) {
+    if (rcl_backup(db, path, out, force, &res, err, sizeof(err)) != 0) {
         fprintf(stderr, "backup: %s\n", err);
         rc = RCL_AGG_EXIT_DATA;
     } else {

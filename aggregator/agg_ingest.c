@@ -530,6 +530,15 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
         goto out;
     }
 
+    /* A version this program cannot read: said once, naming both versions, on both sides. */
+    if (!rcl_protocol_supported(h->protocol)) {
+        char why[sizeof(reply->reason)];
+
+        rcl_protocol_refusal(why, sizeof(why), h->protocol, env->source);
+        refuse(reply, "%s", why);
+        goto out;
+    }
+
     /* P. A probe: what we hold of the source, nothing written. */
     if (rcl_batch_is_probe(h)) {
         ack(reply, src.applied_seq, src.has_digest, src.applied_digest);

@@ -19,6 +19,7 @@ const char *const rcl_agg_refusal_names[RCL_AGG_REFUSAL_COUNT] = {
     [RCL_AGG_REFUSED_TOO_LARGE] = "too_large",
     [RCL_AGG_REFUSED_BAD_CHANGE] = "bad_change",
     [RCL_AGG_REFUSED_BAD_SNAPSHOT] = "bad_snapshot",
+    [RCL_AGG_REFUSED_PROTOCOL] = "protocol",
     [RCL_AGG_REFUSED_OTHER] = "other",
 };
 
@@ -44,6 +45,7 @@ static const struct {
     enum rcl_agg_refusal kind;
 } refusal_phrases[] = {
     {"malformed ", true, RCL_AGG_REFUSED_MALFORMED},
+    {"protocol version ", true, RCL_AGG_REFUSED_PROTOCOL},
     {" is not enrolled", false, RCL_AGG_REFUSED_NOT_ENROLLED},
     {" is revoked", false, RCL_AGG_REFUSED_REVOKED},
     {"does not match connection key", false, RCL_AGG_REFUSED_WRONG_SOURCE},
@@ -208,9 +210,10 @@ int rcl_agg_metrics_write(const struct rcl_agg_metrics *m, sqlite3 *db,
     bool readable = db && rcl_agg_gauges_read(db, cfg, now, &g, err, sizeof(err)) == 0;
 
     /* Ids are [0-9A-Za-z_.-] (rcl_id_valid): nothing in them needs escaping in a label. */
-    help(out, "rollcall_info", "gauge", "This aggregator's id and tier.");
-    fprintf(out, "rollcall_info{id=\"%s\",tier=\"%s\"} 1\n", cfg->id,
-            rcl_agg_tier_names[cfg->tier]);
+    help(out, "rollcall_info", "gauge",
+         "This aggregator's id, tier, program version and protocol version.");
+    fprintf(out, "rollcall_info{id=\"%s\",tier=\"%s\",version=\"%s\",protocol=\"%u\"} 1\n",
+            cfg->id, rcl_agg_tier_names[cfg->tier], RCL_VERSION, RCL_PROTOCOL_VERSION);
     if (m)
         write_counters(m, out);
     gauge(out, "rollcall_store_readable", "1 when the store could be read for this scrape.",

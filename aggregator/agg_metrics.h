@@ -33,6 +33,7 @@ enum rcl_agg_refusal {
     RCL_AGG_REFUSED_TOO_LARGE,     /* more records or bytes than allowed */
     RCL_AGG_REFUSED_BAD_CHANGE,    /* a change does not decode or does not suit this tier */
     RCL_AGG_REFUSED_BAD_SNAPSHOT,  /* a snapshot end that does not match what arrived */
+    RCL_AGG_REFUSED_PROTOCOL,      /* a protocol version this program does not read */
     RCL_AGG_REFUSED_OTHER,
     RCL_AGG_REFUSAL_COUNT
 };

@@ -257,9 +257,9 @@
 #define RCL_AGG_SQL_NEVER_REPORTED                                                                 \
     "SELECT school_id, name FROM summaries WHERE reported = 0 ORDER BY school_id"
 
-/* County stores only, created by init. */
+/* County stores only: version 12 -> 13 (init made it before, hence IF NOT EXISTS). */
 #define RCL_AGG_SQL_STUDENTS                                                                       \
-    "CREATE TABLE students("                                                                       \
+    "CREATE TABLE IF NOT EXISTS students("                                                         \
     " school_id TEXT NOT NULL,"                                                                    \
     " pseudonym BLOB NOT NULL,"                                                                    \
     " name TEXT NOT NULL,"                                                                         \
@@ -280,11 +280,12 @@
     " ON students_staging(school_id, pseudonym);"
 
 /*
- * County stores only: migrations of the tables init creates there, numbered
- * by meta 'county_schema' (entry i takes it from i to i+1), run by init and
- * by every open of a county store. Never edit a released one; append.
+ * County stores only: versions 13 -> 14, 14 -> 15 and 15 -> 16. Before
+ * version 17 they were counted apart, by meta 'county_schema' (0 to 3), and
+ * are still listed on their own for rollcall-bench-raw. Never edit a
+ * released one; append to agg_migrations (agg_store.c).
  *
- * Version 0 -> 1: the full record. Each student row gains its measures'
+ * County version 0 -> 1: the full record. Each student row gains its measures'
  * helper roles and dates (measure_details: a JSON array, one object per
  * measure in the order of the measures text, which is kept as it was) and
  * its opt-out application; students_staging gains the same columns in the
@@ -317,7 +318,7 @@
     " classes TEXT NOT NULL, PRIMARY KEY(school_id, idx));"
 
 /*
- * Version 1 -> 2: students loses its index on the pseudonym. Pseudonyms are
+ * County version 1 -> 2: students loses its index on the pseudonym. Pseudonyms are
  * random, so every row written touched a random page of it: it cost more
  * than the rest of the upsert together (rollcall-bench-raw: 8.0 against 3.2
  * us a row for 120,000 rows). Its one reader, the list of transfers no
@@ -327,7 +328,7 @@
 #define RCL_AGG_SQL_COUNTY_V2 "DROP INDEX IF EXISTS students_pseudonym;"
 
 /*
- * Version 2 -> 3: where the student is now and who to call (the guardian's
+ * County version 2 -> 3: where the student is now and who to call (the guardian's
  * phone; each helper's is in measure_details). Kept at the county only:
  * nothing upward carries them. Both tables, in the same order.
  */
@@ -340,6 +341,8 @@
 
 #define RCL_AGG_COUNTY_MIGRATIONS                                                                  \
     {RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2, RCL_AGG_SQL_COUNTY_V3}
+/* Version 16 -> 17, every store: the county's own count is user_version's now. */
+#define RCL_AGG_SQL_COUNTY_FOLDED "DELETE FROM meta WHERE key = 'county_schema';"
 
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \

@@ -21,41 +21,87 @@
 const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
 const char *const rcl_agg_tier_zh[RCL_AGG_TIER_COUNT] = {"区县", "市", "省"};
 
-static const char *const agg_migrations[] = {RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2,
-                                                    RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
-                                                    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3,
-                                                    RCL_AGG_SQL_ROLLUP,
-                                                    RCL_AGG_SQL_ROLLUP_TRIGGERS,
-                                                    RCL_AGG_SQL_ROLLUP_UPDATE,
-                                                    RCL_AGG_SQL_OUTBOX_AGE,
-                                                    RCL_AGG_SQL_TIMELINESS};
+/*
+ * Every aggregator store's schema, one step per user_version. Steps
+ * AGG_COUNTY_FIRST on are a county's own tables (students and what goes
+ * with them): a city or province store passes over them.
+ */
+enum {
+    AGG_OUTBOX_AGE = 10,
+    AGG_COUNTY_FIRST = 12,
+    AGG_FOLDED = 16,
+};
+static const char *const agg_migrations[] = {
+    RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
+    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3, RCL_AGG_SQL_ROLLUP, RCL_AGG_SQL_ROLLUP_TRIGGERS,
+    RCL_AGG_SQL_ROLLUP_UPDATE, RCL_AGG_SQL_OUTBOX_AGE, RCL_AGG_SQL_TIMELINESS,
+    /* AGG_COUNTY_FIRST: county stores only from here */
+    RCL_AGG_SQL_STUDENTS RCL_AGG_SQL_STUDENTS_STAGING, RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2,
+    RCL_AGG_SQL_COUNTY_V3, RCL_AGG_SQL_COUNTY_FOLDED};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
-static const char *const county_migrations[] = RCL_AGG_COUNTY_MIGRATIONS;
-#define COUNTY_N_MIGRATIONS ((int64_t)(sizeof(county_migrations) / sizeof(county_migrations[0])))
-
-/* The county_schema a county store is at (0 when never migrated). */
-static int64_t county_schema(sqlite3 *db)
+static bool table_exists(sqlite3 *db, const char *name)
 {
-    int64_t v = 0;
+    sqlite3_stmt *st = rcl_db_prepare(db, "SELECT 1 FROM sqlite_master WHERE name = ?1");
+    bool found;
 
-    if (rcl_meta_get_int(db, "county_schema", &v) != 0 || v < 0)
-        return 0;
-    return v;
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
 }
 
 /*
- * Brings a county store's own tables (students and what goes with them) up
- * to date, inside the caller's transaction. 0, or -1 logged.
+ * Whether this store takes step: the store's own tier, or for a store being
+ * created the tier it is made for (*arg). Before version AGG_FOLDED a county
+ * counted its own tables' steps in meta 'county_schema'; those already
+ * applied are passed over.
  */
-static int county_migrate(sqlite3 *db)
+static bool agg_applies(sqlite3 *db, int step, const void *arg)
 {
-    for (int64_t v = county_schema(db); v < COUNTY_N_MIGRATIONS; v++) {
-        if (rcl_db_exec(db, county_migrations[v], "migrating the county tables") != 0 ||
-            rcl_meta_set_int(db, "county_schema", v + 1) != 0)
-            return -1;
-    }
-    return 0;
+    enum rcl_agg_tier tier = *(const enum rcl_agg_tier *)arg;
+    char word[16];
+    int64_t county_schema = 0;
+
+    if (step == AGG_OUTBOX_AGE)
+        return !table_exists(db, "outbox_age"); /* the pre-merge numbering had it already */
+    if (step < AGG_COUNTY_FIRST || step == AGG_FOLDED)
+        return true;
+    if (rcl_meta_get_text(db, "tier", word, sizeof(word)) == 0 &&
+        rcl_agg_tier_parse(word, &tier) != 0)
+        return false;
+    if (tier != RCL_AGG_COUNTY)
+        return false;
+    if (rcl_meta_get_int(db, "county_schema", &county_schema) != 0 || county_schema < 0)
+        county_schema = 0;
+    return step == AGG_COUNTY_FIRST || county_schema < step - AGG_COUNTY_FIRST;
+}
+
+/*
+ * Stores of the branch that brought /metrics, before its merge, numbered
+ * outbox_age version 8; the merge put the rollup (versions 8 to 10) first.
+ * Such a store, at 8 without a rollup table, is really at 7.
+ */
+static int agg_recognise(sqlite3 *db, int user_version, const void *arg)
+{
+    (void)arg;
+    if (user_version == 8 && table_exists(db, "outbox_age") && !table_exists(db, "rollup"))
+        return 7;
+    return user_version;
+}
+
+static sqlite3 *agg_db_open(const char *path, enum rcl_db_mode mode, enum rcl_agg_tier tier,
+                            char *err, size_t errlen)
+{
+    const struct rcl_db_schema s = {.steps = agg_migrations,
+                                    .n_steps = AGG_N_MIGRATIONS,
+                                    .applies = agg_applies,
+                                    .recognise = agg_recognise,
+                                    .arg = &tier};
+
+    return rcl_db_open_schema(path, mode, &s, err, errlen);
 }
 
 /* Long enough for `enroll` or `report` to wait out one of run's commits. */
@@ -141,7 +187,7 @@ int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
     sqlite3 *db = NULL;
     uint8_t sk[RCL_SK_BYTES];
 
-    db = rcl_db_open(path, RCL_DB_CREATE, agg_migrations, AGG_N_MIGRATIONS, err, errlen);
+    db = agg_db_open(path, RCL_DB_CREATE, cfg->tier, err, errlen);
     if (!db)
         goto out;
     created = true;
@@ -162,11 +208,6 @@ int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
     if (cfg->has_upstream &&
         (rcl_meta_set_text(db, "upstream", cfg->upstream) != 0 ||
          rcl_meta_set_blob(db, "upstream_key", cfg->upstream_key, RCL_PK_BYTES) != 0))
-        goto store_error;
-    if (cfg->tier == RCL_AGG_COUNTY &&
-        (rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "creating the students table") != 0 ||
-         rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0 ||
-         county_migrate(db) != 0))
         goto store_error;
     if (rcl_db_commit(db) != 0)
         goto store_error;
@@ -245,7 +286,8 @@ sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *
     memset(cfg, 0, sizeof(*cfg));
     if (check_foreign(path, err, errlen) != 0)
         return NULL;
-    db = rcl_db_open(path, RCL_DB_EXISTING, agg_migrations, AGG_N_MIGRATIONS, err, errlen);
+    /* The tier is the store's own (agg_applies reads it); this one is never used. */
+    db = agg_db_open(path, RCL_DB_EXISTING, RCL_AGG_COUNTY, err, errlen);
     if (!db)
         return NULL;
     sqlite3_busy_timeout(db, AGG_BUSY_TIMEOUT_MS);
@@ -270,22 +312,6 @@ sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *
     cfg->stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_meta_get_int(db, "stale_seconds", &stale) == 0 && stale > 0)
         cfg->stale_seconds = stale;
-    /* County stores made before snapshots existed lack their staging table. */
-    if (cfg->tier == RCL_AGG_COUNTY &&
-        rcl_db_exec(db, RCL_AGG_SQL_STUDENTS_STAGING, "creating the snapshot staging table") != 0) {
-        snprintf(err, errlen, "%s: cannot create the snapshot staging table: %s", path,
-                 sqlite3_errmsg(db));
-        goto fail;
-    }
-    /* Checked first without a write lock: `run` may hold the store. */
-    if (cfg->tier == RCL_AGG_COUNTY && county_schema(db) < COUNTY_N_MIGRATIONS) {
-        if (rcl_db_begin(db) != 0 || county_migrate(db) != 0 || rcl_db_commit(db) != 0) {
-            snprintf(err, errlen, "%s: cannot migrate the county tables: %s", path,
-                     sqlite3_errmsg(db));
-            rcl_db_rollback(db);
-            goto fail;
-        }
-    }
     return db;
 fail:
     rcl_db_close(&db);

@@ -6,7 +6,7 @@
  * (agg_cmd.h). Exit codes (DESIGN.md): 0 success, 1 a user or data error
  * (the message says what and where), 2 usage (a missing, unknown or
  * malformed option, or an unknown command), 3 the upstream is behind
- * (health only: `run` keeps trying).
+ * (health only: `run` keeps trying), 4 the store is newer than this program.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include "agg_cli.h"
 #include "agg_cmd.h"
 #include "agg_conf.h"
+#include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
 
@@ -45,7 +46,8 @@ static const char usage_text[] =
     "(db, id, tier, listen, upstream, upstream-key, stale-days) and log-level;\n"
     "options on the command line win.\n"
     "\n"
-    "Exit codes: 0 success, 1 user or data error, 2 usage, 3 upstream behind (health).\n"
+    "Exit codes: 0 success, 1 user or data error, 2 usage, 3 upstream behind (health),\n"
+    "4 the store was written by a newer rollcall-agg (not restarted by the unit).\n"
     "Logging: ROLLCALL_LOG=debug|info|warn|error (default info), on stderr.\n";
 
 struct command {
@@ -94,6 +96,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
             rc = commands[i].fn(argc - 2, argv + 2);
+            /* Wherever the command opened its store, a newer one ends it with its own code. */
+            if (rc != RCL_AGG_EXIT_OK && rcl_db_refused_newer())
+                rc = RCL_AGG_EXIT_NEWER_STORE;
             fflush(stdout);
             return rc;
         }

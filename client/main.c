@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
 #include "school_cli.h"
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
         return RCL_SCHOOL_EXIT_DATA;
     }
     rc = cmd->run(&a);
+    /* Wherever the command opened its store, a newer one ends it with its own code. */
+    if (rc != RCL_SCHOOL_EXIT_OK && rcl_db_refused_newer())
+        rc = RCL_SCHOOL_EXIT_NEWER_STORE;
     if (fflush(stdout) != 0) {
         fprintf(stderr, "%s %s: cannot write the output\n", RCL_SCHOOL_PROGRAM, cmd->name);
         rc = RCL_SCHOOL_EXIT_DATA;

@@ -356,6 +356,7 @@ int rcl_batch_encode(const struct rcl_batch_header *h, const struct rcl_blob *ch
     }
     w.sent_at = h->sent_at;
     w.probe_id = h->probe_id;
+    w.protocol = h->protocol ? h->protocol : RCL_PROTOCOL_VERSION;
     if (n > 0) {
         items = calloc(n, sizeof(*items));
         if (items == NULL)
@@ -442,6 +443,7 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
         memcpy(b->h.prev_digest, w->prev_digest.data, RCL_DIGEST_BYTES);
     b->h.sent_at = w->sent_at;
     b->h.probe_id = w->probe_id;
+    b->h.protocol = w->protocol ? w->protocol : 1;
     if (w->n_changes > 0) {
         b->changes = calloc(w->n_changes, sizeof(*b->changes));
         if (b->changes == NULL) {
@@ -596,6 +598,16 @@ void rcl_envelope_destroy(struct rcl_envelope **e)
 
 /* ---- Reply ---- */
 
+void rcl_protocol_refusal(char *out, size_t outlen, uint32_t theirs, const char *who)
+{
+    snprintf(out, outlen,
+             "protocol version %u of %s is %s: this program (rollcall %s) speaks version %u and "
+             "reads %u to %u; upgrade %s",
+             theirs, who, theirs > RCL_PROTOCOL_VERSION ? "newer than this program's" : "too old",
+             RCL_VERSION, RCL_PROTOCOL_VERSION, RCL_PROTOCOL_OLDEST, RCL_PROTOCOL_VERSION,
+             theirs > RCL_PROTOCOL_VERSION ? "this program" : who);
+}
+
 int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len)
 {
     Rollcall__Reply w = ROLLCALL__REPLY__INIT;
@@ -621,6 +633,7 @@ int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len)
     w.top_at = r->top_at;
     w.top_id = copy.top_id;
     w.probe_id = r->probe_id;
+    w.protocol = r->protocol ? r->protocol : RCL_PROTOCOL_VERSION;
     size = rollcall__reply__get_packed_size(&w);
     buf = malloc(size > 0 ? size : 1);
     if (buf == NULL)
@@ -675,6 +688,7 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
     r->top_seq = w->top_seq;
     r->top_at = w->top_at;
     r->probe_id = w->probe_id;
+    r->protocol = w->protocol ? w->protocol : 1;
     if (w->top_id != NULL && w->top_id[0] != '\0' &&
         codec_take_id("reply.top_id", w->top_id, r->top_id, sizeof(r->top_id), err, errlen) != 0)
         goto done;

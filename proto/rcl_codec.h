@@ -88,6 +88,23 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len);
 int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char *err,
                       size_t errlen);
 
+/*
+ * The version of what travels: every batch and every reply carries the
+ * sender's. Version 1 had no such field (a missing one reads as 1). A
+ * receiver takes RCL_PROTOCOL_OLDEST to RCL_PROTOCOL_VERSION and refuses
+ * anything else with rcl_protocol_refusal's message.
+ */
+#define RCL_PROTOCOL_VERSION 2u
+#define RCL_PROTOCOL_OLDEST 1u
+
+static inline bool rcl_protocol_supported(uint32_t v)
+{
+    return v >= RCL_PROTOCOL_OLDEST && v <= RCL_PROTOCOL_VERSION;
+}
+
+/* "protocol version THEIRS of WHO is not ... (this program speaks N, accepts A to B) ...". */
+void rcl_protocol_refusal(char *out, size_t outlen, uint32_t theirs, const char *who);
+
 /* A byte string that points into memory owned by someone else. */
 struct rcl_blob {
     const uint8_t *data;
@@ -103,6 +120,7 @@ struct rcl_batch_header {
     uint8_t prev_digest[RCL_DIGEST_BYTES];
     int64_t sent_at;
     uint64_t probe_id; /* a probe's id (random), echoed by its answer */
+    uint32_t protocol; /* the sender's; 0 when encoding means RCL_PROTOCOL_VERSION */
 };
 
 /* changes[i] are encoded changes (rcl_change_encode). */
@@ -177,6 +195,7 @@ struct rcl_reply {
     uint64_t top_seq;
     int64_t top_at;
     char top_id[RCL_ID_MAX + 1];
+    uint32_t protocol; /* the receiver's; 0 when encoding means RCL_PROTOCOL_VERSION */
 };
 
 int rcl_reply_encode(const struct rcl_reply *r, uint8_t **out, size_t *len);

@@ -23,6 +23,8 @@ const char *const rcl_crash_points[] = {
     /* receivers */
     "ingest-before-commit",
     "ingest-after-commit",
+    /* every store, migrating to a newer schema */
+    "migrate-before-commit",
     NULL,
 };
 

@@ -1,6 +1,7 @@
 /*
  * rcl_db.c - opening a store (WAL, synchronous=FULL), numbered migrations
- * from PRAGMA user_version, transactions and the meta table.
+ * from PRAGMA user_version (backed up first, all or nothing), transactions
+ * and the meta table.
  */
 #include "rcl_db.h"
 
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rcl_backup.h"
+#include "rcl_crash.h"
 #include "rcl_log.h"
 
 /* Reads PRAGMA user_version into *out. */
@@ -64,51 +67,118 @@ done:
     return rc;
 }
 
-/*
- * Applies migrations one per transaction, each setting user_version with it,
- * so a crash leaves the store at a whole version. The version is re-read
- * inside the write lock, so two processes opening at once migrate once.
- */
-static int migrate(sqlite3 *db, const char *path, const char *const *migrations, int n, char *err,
-                   size_t errlen)
-{
-    for (;;) {
-        int version;
-        char *msg = NULL;
-        char sql[64];
+static bool refused_newer;
 
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-            goto fail;
-        if (read_user_version(db, &version) != 0)
+bool rcl_db_refused_newer(void)
+{
+    return refused_newer;
+}
+
+/*
+ * Copies the store to path.vN.bak while the caller holds the write lock,
+ * through a reader of its own (a connection inside a write transaction
+ * cannot be a backup's source; in WAL mode a reader still sees the last
+ * commit). Returns 0, or -1 with err.
+ */
+static int backup_store(const char *path, int version, char *out, size_t outlen, char *err,
+                        size_t errlen)
+{
+    sqlite3 *src = NULL;
+    struct rcl_backup_result res;
+    char why[4400];
+    int rc;
+
+    snprintf(out, outlen, "%s.v%d.bak", path, version);
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot read the store to copy it before migrating: %s", path,
+                 src ? sqlite3_errmsg(src) : "out of memory");
+        sqlite3_close(src);
+        return -1;
+    }
+    /* An earlier attempt's copy is of the same version: replacing it loses nothing. */
+    rc = rcl_backup(src, path, out, true, &res, why, sizeof(why));
+    sqlite3_close(src);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: cannot copy the store before migrating: %s", path, why);
+    return rc;
+}
+
+/*
+ * Brings the store from its user_version to the schema's newest in one
+ * transaction: every step and the new version commit together or not at
+ * all, so a failure leaves the old store as it was. The version is read
+ * inside the write lock, so two processes opening at once migrate once. An
+ * existing store is copied beside itself first (backup_store).
+ */
+static int migrate(sqlite3 *db, const char *path, const struct rcl_db_schema *s, bool created,
+                   char *err, size_t errlen)
+{
+    int stored, version, n = s->n_steps;
+    char backup[4200] = "";
+    char *msg = NULL;
+    char sql[64];
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    if (read_user_version(db, &stored) != 0)
+        goto fail_rollback;
+    if (stored > n) {
+        refused_newer = true;
+        snprintf(err, errlen,
+                 "%s: store version %d is newer than this program (%d); run the newer program "
+                 "that wrote it, or restore the copy made before it migrated (%s.v%d.bak)",
+                 path, stored, n, path, n);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (stored < 0) {
+        snprintf(err, errlen, "%s: store version %d is not valid", path, stored);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    version = s->recognise ? s->recognise(db, stored, s->arg) : stored;
+    if (version == n && stored == n) {
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             goto fail_rollback;
-        if (version > n) {
-            snprintf(err, errlen, "%s: store version %d is newer than this program (%d)", path,
-                     version, n);
+        return 0;
+    }
+    if (!created && stored > 0) {
+        if (backup_store(path, stored, backup, sizeof(backup), err, errlen) != 0) {
+            size_t len = strlen(err);
+            snprintf(err + len, errlen - len, "; the store is unchanged (version %d)", stored);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        if (version == n || version < 0) {
-            if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-                goto fail_rollback;
-            if (version < 0) {
-                snprintf(err, errlen, "%s: store version %d is not valid", path, version);
-                return -1;
-            }
-            return 0;
-        }
-        if (sqlite3_exec(db, migrations[version], NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, errlen, "%s: migration to version %d failed: %s", path, version + 1,
-                     msg != NULL ? msg : sqlite3_errmsg(db));
+        RCL_INFO("db: migrating store=%s from=%d to=%d backup=%s", path, stored, n, backup);
+    }
+    for (int v = version; v < n; v++) {
+        if (s->applies && !s->applies(db, v, s->arg))
+            continue;
+        if (sqlite3_exec(db, s->steps[v], NULL, NULL, &msg) != SQLITE_OK) {
+            if (backup[0])
+                snprintf(err, errlen,
+                         "%s: migration to version %d failed: %s; the store is unchanged "
+                         "(version %d) and a copy of it is in %s: keep running the previous "
+                         "version of the program on it and report this message",
+                         path, v + 1, msg != NULL ? msg : sqlite3_errmsg(db), stored, backup);
+            else
+                snprintf(err, errlen, "%s: migration to version %d failed: %s", path, v + 1,
+                         msg != NULL ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version + 1);
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            goto fail_rollback;
-        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            goto fail_rollback;
     }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", n);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_rollback;
+    if (backup[0])
+        RCL_CRASH_POINT("migrate-before-commit");
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_rollback;
+    if (backup[0])
+        RCL_INFO("db: migrated store=%s from=%d to=%d backup=%s", path, stored, n, backup);
+    return 0;
 fail_rollback:
     snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
     if (!sqlite3_get_autocommit(db))
@@ -121,6 +191,14 @@ fail:
 
 sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const *migrations,
                      int n_migrations, char *err, size_t errlen)
+{
+    const struct rcl_db_schema s = {.steps = migrations, .n_steps = n_migrations};
+
+    return rcl_db_open_schema(path, mode, &s, err, errlen);
+}
+
+sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
+                            const struct rcl_db_schema *schema, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     bool created = false;
@@ -176,7 +254,7 @@ sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const 
     sqlite3_extended_result_codes(db, 1);
     if (set_pragmas(db, path, err, errlen) != 0)
         goto fail;
-    if (migrate(db, path, migrations, n_migrations, err, errlen) != 0)
+    if (migrate(db, path, schema, created, err, errlen) != 0)
         goto fail;
     return db;
 

@@ -9,6 +9,7 @@
 #define RCL_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,12 +19,36 @@ enum rcl_db_mode {
 };
 
 /*
- * Opens path and brings its schema to the newest version: migrations[i] is
- * the SQL that takes user_version i to i+1. Returns NULL with a message in
- * err ("path: reason") on failure. Close with rcl_db_close().
+ * A store's schema: steps[i] is the SQL that takes user_version i to i+1.
+ * Released steps are never edited; new ones are appended.
  */
+struct rcl_db_schema {
+    const char *const *steps;
+    int n_steps;
+    /* NULL, or whether this store takes step i (a table only one kind of store has); it sees the
+     * store inside the migration's transaction. */
+    bool (*applies)(sqlite3 *db, int step, const void *arg);
+    /* NULL, or the version a store is really at, from its tables (a numbering that changed). */
+    int (*recognise)(sqlite3 *db, int user_version, const void *arg);
+    const void *arg;
+};
+
+/*
+ * Opens path and brings its schema to the newest version, all steps in one
+ * transaction. An existing store that needs a step is first copied to
+ * path.vN.bak (N its version before) and the migration is logged; on a
+ * failure the store is left as it was and err says where the copy is.
+ * Returns NULL with a message in err ("path: reason") on failure. Close
+ * with rcl_db_close().
+ */
+sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
+                            const struct rcl_db_schema *schema, char *err, size_t errlen);
+/* rcl_db_open_schema with every one of migrations[0..n) applying to every store. */
 sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const *migrations,
                      int n_migrations, char *err, size_t errlen);
+
+/* Whether an open was refused because the store is newer than this program (its exit code). */
+bool rcl_db_refused_newer(void);
 void rcl_db_close(sqlite3 **db);
 
 /* Runs sql (no results wanted). Returns 0, or -1 after logging the error with 'what'. */

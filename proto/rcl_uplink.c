@@ -108,7 +108,7 @@ struct rcl_uplink {
     bool warned_handshake;
     bool lost_link;        /* disconnected since the batches in flight were sent */
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
-    char reason[256];
+    char reason[512]; /* room for a refusal quoted inside our own words */
 };
 
 static int64_t now_ms(void)
@@ -744,6 +744,18 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             rc = on_resend(u, &r, &st);
             break;
         case RCL_REPLY_REFUSED:
+            if (r.protocol != RCL_PROTOCOL_VERSION) {
+                /* The upstream's reason is in its own words: say the versions in ours. */
+                char why[sizeof(r.reason) + 160];
+
+                snprintf(why, sizeof(why),
+                         "the upstream speaks protocol version %u, this node version %u "
+                         "(rollcall %s): %s",
+                         r.protocol, RCL_PROTOCOL_VERSION, RCL_VERSION,
+                         r.reason[0] != '\0' ? r.reason : "refused without a reason");
+                refuse(u, why);
+                break;
+            }
             refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
             break;
         case RCL_REPLY_BUSY:

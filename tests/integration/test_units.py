@@ -146,12 +146,14 @@ class Units(rh.RollcallTestCase):
             self.assertIn("--config /etc/rollcall/", exec_start)
         agg = unit_settings(os.path.join(self.unitdir, "rollcall-agg@.service"))
         self.assertEqual(agg["Restart"], ["on-failure"])
-        self.assertEqual(agg["RestartPreventExitStatus"], ["2"])
+        # Neither a usage error (2) nor a store newer than the program (4) is cured by a restart.
+        self.assertEqual(agg["RestartPreventExitStatus"], ["2 4"])
         self.assertEqual(agg["ExecStart"],
                          [os.path.join(self.prefix, "bin") +
                           "/rollcall-agg run --config /etc/rollcall/%i.conf"])
         watch = unit_settings(os.path.join(self.unitdir, "rollcall-school-watch.service"))
         self.assertIn("--watch", watch["ExecStart"][0])
+        self.assertEqual(watch["RestartPreventExitStatus"], ["2 4"])
         timer = unit_settings(os.path.join(self.unitdir, "rollcall-school-sync.timer"))
         self.assertIn("OnUnitInactiveSec", timer)
 

@@ -7,8 +7,11 @@
  *   rollcall-rawsend --key-db STORE --endpoint ENDPOINT --server-key KEY --file FILE
  *                    [--timeout SECONDS]
  *
+ * or, instead of --file, --probe-protocol N: a probe signed by the store's
+ * key whose batch claims protocol version N.
+ *
  * One line on stdout, then the exit status:
- *   reply status=ACK|RESEND|REFUSED|BUSY acked_seq=N reason=...   0
+ *   reply status=ACK|RESEND|REFUSED|BUSY acked_seq=N protocol=N reason=...   0
  *   auth-failed (the server refused this key at the handshake)    4
  *   dropped (the connection closed after the message was sent)    5
  *   no-reply (nothing within the time-out)                        6
@@ -29,6 +32,7 @@
 #include <zmq.h>
 
 #include "rcl_codec.h"
+#include "rcl_envelope.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
 #include "rcl_transport.h"
@@ -47,7 +51,8 @@ enum {
 
 static const char usage[] =
     "usage: rollcall-rawsend --key-db STORE --endpoint ENDPOINT --server-key KEY --file FILE\n"
-    "                        [--timeout SECONDS]\n";
+    "                        [--timeout SECONDS]\n"
+    "       rollcall-rawsend ... --probe-protocol N   (instead of --file)\n";
 
 static double now_s(void)
 {
@@ -55,6 +60,63 @@ static double now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads one value of a rollcall store's meta into out (at most len bytes). Returns its size or -1. */
+static int meta_value(sqlite3 *db, const char *key, void *out, int len)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) <= len) {
+        n = sqlite3_column_bytes(st, 0);
+        memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * A probe from the store's node (its id: a school's school_id, an
+ * aggregator's id), signed with its key, claiming protocol version
+ * protocol. Returns 0 with *out (malloc'd), or -1 with a message.
+ */
+static int make_probe(const char *path, const uint8_t sk[RCL_SK_BYTES], uint32_t protocol,
+                      uint8_t **out, size_t *len)
+{
+    sqlite3 *db = NULL;
+    struct rcl_batch_header h;
+    uint8_t pk[RCL_PK_BYTES], *payload = NULL;
+    size_t plen;
+    int n, rc = -1;
+
+    memset(&h, 0, sizeof(h));
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(db, 5000);
+    n = meta_value(db, "school_id", h.source, RCL_ID_MAX);
+    if (n < 0)
+        n = meta_value(db, "id", h.source, RCL_ID_MAX);
+    if (n <= 0 || meta_value(db, "public_key", pk, RCL_PK_BYTES) != RCL_PK_BYTES)
+        goto out;
+    h.source[n] = '\0';
+    h.protocol = protocol;
+    h.epoch = 1;
+    h.sent_at = (int64_t)time(NULL);
+    randombytes_buf(&h.probe_id, sizeof h.probe_id);
+    if (rcl_batch_encode(&h, NULL, 0, &payload, &plen) != 0 ||
+        rcl_envelope_seal(h.source, payload, plen, pk, sk, out, len) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "rollcall-rawsend: %s: cannot make a probe from this store\n", path);
+    free(payload);
+    sqlite3_close(db);
+    return rc;
 }
 
 /* Reads meta.secret_key of a rollcall store, read-only. Returns 0, or -1 with a message. */
@@ -166,8 +228,9 @@ static int exchange(const char *endpoint, const uint8_t sk[RCL_SK_BYTES],
 
             if (rcl_transport_recv(s, 0, &msg) == 1) {
                 if (rcl_reply_decode(msg.data, msg.len, &r, err, sizeof(err)) == 0)
-                    printf("reply status=%s acked_seq=%llu reason=%s\n", status_word(r.status),
-                           (unsigned long long)r.acked_seq, r.reason);
+                    printf("reply status=%s acked_seq=%llu protocol=%u reason=%s\n",
+                           status_word(r.status), (unsigned long long)r.acked_seq, r.protocol,
+                           r.reason);
                 else
                     printf("reply undecodable: %s\n", err);
                 rcl_transport_message_clear(&msg);
@@ -189,6 +252,7 @@ out:
 int main(int argc, char **argv)
 {
     const char *key_db = NULL, *endpoint = NULL, *server_key = NULL, *file = NULL;
+    const char *probe_protocol = NULL;
     double timeout_s = 10;
     uint8_t sk[RCL_SK_BYTES], server_pk[RCL_PK_BYTES];
     uint8_t *data = NULL;
@@ -206,12 +270,14 @@ int main(int argc, char **argv)
             server_key = argv[i + 1];
         else if (strcmp(argv[i], "--file") == 0)
             file = argv[i + 1];
+        else if (strcmp(argv[i], "--probe-protocol") == 0)
+            probe_protocol = argv[i + 1];
         else if (strcmp(argv[i], "--timeout") == 0)
             timeout_s = atof(argv[i + 1]);
         else
             bad = 1;
     }
-    if (bad || !key_db || !endpoint || !server_key || !file || timeout_s <= 0) {
+    if (bad || !key_db || !endpoint || !server_key || !file == !probe_protocol || timeout_s <= 0) {
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
@@ -222,7 +288,9 @@ int main(int argc, char **argv)
     }
     if (load_secret_key(key_db, sk) != 0)
         return EXIT_FAIL;
-    if (load_file(file, &data, &len) != 0) {
+    if (file ? load_file(file, &data, &len) != 0
+             : make_probe(key_db, sk, (uint32_t)strtoul(probe_protocol, NULL, 10), &data, &len) !=
+                   0) {
         sodium_memzero(sk, sizeof(sk));
         return EXIT_FAIL;
     }

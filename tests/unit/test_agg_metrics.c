@@ -175,7 +175,11 @@ static void test_counters_and_histogram(void)
     text = exposition(m, NULL, &cfg, 1700000100);
     CHECK(text != NULL);
     if (text) {
-        CHECK(has_line(text, "rollcall_info{id=\"411381\",tier=\"county\"} 1"));
+        char want[160];
+        snprintf(want, sizeof(want),
+                 "rollcall_info{id=\"411381\",tier=\"county\",version=\"%s\",protocol=\"%u\"} 1",
+                 RCL_VERSION, RCL_PROTOCOL_VERSION);
+        CHECK(has_line(text, want));
         CHECK(has_line(text, "process_start_time_seconds 1700000000"));
         CHECK(has_line(text, "rollcall_batches_accepted_total 2"));
         CHECK(has_line(text, "rollcall_records_applied_total 42"));

@@ -9,7 +9,7 @@
 
 #include "ingest_fixture.h"
 
-#include "agg_backup.h"
+#include "rcl_backup.h"
 
 /* Files in tmpdir whose name holds part. */
 static int count_files(const char *part)
@@ -39,7 +39,7 @@ static int64_t sources_in(const char *path)
 static void test_backup(void)
 {
     struct rcl_agg_config cfg;
-    struct rcl_agg_backup_result res;
+    struct rcl_backup_result res;
     enum rcl_agg_enroll_result er;
     uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES];
     char path[600], out[700], err[1024], other[RCL_ID_MAX + 1], id[16];
@@ -60,7 +60,7 @@ static void test_backup(void)
     }
 
     snprintf(out, sizeof(out), "%s/county.bak", tmpdir);
-    CHECK(rcl_agg_backup(db, path, out, false, &res, err, sizeof(err)) == 0);
+    CHECK(rcl_backup(db, path, out, false, &res, err, sizeof(err)) == 0);
     fprintf(stderr, "backup: %d pages of %d bytes in %d steps\n", res.pages, res.page_size,
             res.steps);
     CHECK(res.pages > 256 && res.steps > 1 && res.page_size > 0);
@@ -69,7 +69,7 @@ static void test_backup(void)
     CHECK(count_files("county.bak") == 1); /* no -wal, -shm or -journal beside it */
 
     /* Refused without force, and left as it was. */
-    CHECK(rcl_agg_backup(db, path, out, false, &res, err, sizeof(err)) == -1);
+    CHECK(rcl_backup(db, path, out, false, &res, err, sizeof(err)) == -1);
     CHECK(strstr(err, "already exists") != NULL && strstr(err, "--force") != NULL);
     /* Another connection commits: the forced copy holds it. */
     CHECK(sqlite3_open_v2(path, &writer, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
@@ -79,15 +79,15 @@ static void test_backup(void)
                        NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(writer);
     CHECK(chmod(out, 0644) == 0);
-    CHECK(rcl_agg_backup(db, path, out, true, &res, err, sizeof(err)) == 0);
+    CHECK(rcl_backup(db, path, out, true, &res, err, sizeof(err)) == 0);
     CHECK(sources_in(out) == 3000);
     CHECK(stat(out, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 
     /* Never over the store itself, never into a missing folder; nothing left behind. */
-    CHECK(rcl_agg_backup(db, path, path, true, &res, err, sizeof(err)) == -1);
+    CHECK(rcl_backup(db, path, path, true, &res, err, sizeof(err)) == -1);
     CHECK(strstr(err, "is the store itself") != NULL);
     snprintf(out, sizeof(out), "%s/no-such-folder/county.bak", tmpdir);
-    CHECK(rcl_agg_backup(db, path, out, false, &res, err, sizeof(err)) == -1);
+    CHECK(rcl_backup(db, path, out, false, &res, err, sizeof(err)) == -1);
     CHECK(strstr(err, "no-such-folder/county.bak: cannot create") != NULL);
     CHECK(count_files(".tmp-") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM sources") == 3000);

@@ -43,11 +43,12 @@ static void test_batch_roundtrip(void)
     rcl_batch_destroy(&b);
     rcl_batch_destroy(&b); /* harmless twice */
 
-    /* Every prefix: never crashes; one that happens to parse lost something. */
+    /* Every prefix: never crashes; one that happens to parse lost something (a change, or
+     * the protocol version last, which then reads as version 1). */
     for (size_t n = 0; n < len; n++) {
         struct rcl_batch *t = NULL;
         if (rcl_batch_decode(buf, n, &t, err, sizeof(err)) == 0) {
-            CHECK(t->n_changes < 3);
+            CHECK(t->n_changes < 3 || t->h.protocol == 1);
             rcl_batch_destroy(&t);
         } else {
             CHECK(t == NULL);

@@ -137,10 +137,12 @@ static void test_create_and_existing(void)
 
 static void test_migrations(void)
 {
-    char path[600], err[700];
+    char path[600], err[1400], backup[700];
     sqlite3 *db;
 
     path_of(path, sizeof(path), "m.db");
+    snprintf(backup, sizeof(backup), "%s.v1.bak", path);
+    unlink(backup);
     remove_store(path);
     db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
     CHECK(db != NULL);
@@ -160,6 +162,17 @@ static void test_migrations(void)
     CHECK(query_int(db, "SELECT count(*) FROM runs") == 3);
     CHECK(query_int(db, "SELECT group_concat(n) = '1,2,3' FROM runs") == 1);
     rcl_db_close(&db);
+    /* ... after copying the store as it was beside itself, named by its old version. */
+    {
+        struct stat sb;
+        sqlite3 *old = NULL;
+        CHECK(stat(backup, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+        CHECK(sqlite3_open_v2(backup, &old, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+        CHECK(query_int(old, "PRAGMA user_version") == 1);
+        CHECK(query_int(old, "SELECT count(*) FROM runs") == 1);
+        sqlite3_close(old);
+        unlink(backup);
+    }
     db = rcl_db_open(path, RCL_DB_EXISTING, migrations, 3, err, sizeof(err));
     CHECK(db != NULL);
     CHECK(query_int(db, "SELECT count(*) FROM runs") == 3);
@@ -169,8 +182,11 @@ static void test_migrations(void)
     err[0] = '\0';
     CHECK(rcl_db_open(path, RCL_DB_EXISTING, migrations, 1, err, sizeof(err)) == NULL);
     {
-        char want[700];
-        snprintf(want, sizeof(want), "%s: store version 3 is newer than this program (1)", path);
+        char want[1400];
+        snprintf(want, sizeof(want),
+                 "%s: store version 3 is newer than this program (1); run the newer program "
+                 "that wrote it, or restore the copy made before it migrated (%s.v1.bak)",
+                 path, path);
         CHECK_STR(err, want);
     }
 
@@ -181,6 +197,11 @@ static void test_migrations(void)
         err[0] = '\0';
         CHECK(rcl_db_open(path, RCL_DB_EXISTING, bad, 4, err, sizeof(err)) == NULL);
         CHECK(strstr(err, "migration to version 4") != NULL);
+        /* The message says the store is unchanged and where its copy is. */
+        snprintf(backup, sizeof(backup), "%s.v3.bak", path);
+        CHECK(strstr(err, "the store is unchanged (version 3)") != NULL);
+        CHECK(strstr(err, backup) != NULL);
+        unlink(backup);
         db = rcl_db_open(path, RCL_DB_EXISTING, migrations, 3, err, sizeof(err));
         CHECK(db != NULL);
         CHECK(query_int(db, "PRAGMA user_version") == 3);

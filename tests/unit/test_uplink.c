@@ -39,6 +39,7 @@ enum mode {
     MODE_BUSY_FIRST,  /* answers the first batch BUSY */
     MODE_REFUSE,      /* refuses every batch */
     MODE_ACK_TOO_FAR, /* acknowledges more than was sent */
+    MODE_NEWER,       /* a newer upstream that no longer reads this node's protocol */
 };
 
 static int64_t now_ms(void)
@@ -90,6 +91,8 @@ static void reply(struct receiver *r, const struct rcl_transport_message *m,
     }
     rep.resend_from = resend_from;
     snprintf(rep.reason, sizeof rep.reason, "%s", reason != NULL ? reason : "");
+    if (r->mode == MODE_NEWER)
+        rep.protocol = RCL_PROTOCOL_VERSION + 1;
     if (rcl_reply_encode(&rep, &buf, &len) != 0) {
         violation(r, "cannot encode reply");
         return;
@@ -127,6 +130,10 @@ static void handle(struct receiver *r, const struct rcl_transport_message *m)
         goto out;
     if (r->mode == MODE_REFUSE) {
         reply(r, m, RCL_REPLY_REFUSED, 0, NULL, 0, "epoch 1 not current (2)");
+        goto out;
+    }
+    if (r->mode == MODE_NEWER) {
+        reply(r, m, RCL_REPLY_REFUSED, 0, NULL, 0, "protocol version 2 is too old");
         goto out;
     }
     if (r->mode == MODE_BUSY_FIRST && r->seen == 1) {
@@ -481,6 +488,21 @@ static void test_refusal_is_surfaced(void)
     CHECK(o.pending_after == o.pending_before && o.stats.acked_seq == 0);
 }
 
+/* The refusal of a newer upstream names its version and this node's. */
+static void test_newer_upstream_names_both_versions(void)
+{
+    char want[256];
+
+    CHECK(run_case(MODE_NEWER, node_sk, 15000, &o) == 0);
+    CHECK(o.state == RCL_UPLINK_REFUSED);
+    snprintf(want, sizeof want,
+             "the upstream speaks protocol version %u, this node version %u (rollcall %s): "
+             "protocol version 2 is too old",
+             RCL_PROTOCOL_VERSION + 1, RCL_PROTOCOL_VERSION, RCL_VERSION);
+    CHECK_STR(o.reason, want);
+    CHECK(o.pending_after == o.pending_before && o.stats.acked_seq == 0);
+}
+
 static void test_ack_beyond_sent_is_refused(void)
 {
     CHECK(run_case(MODE_ACK_TOO_FAR, node_sk, 15000, &o) == 0);
@@ -512,6 +534,7 @@ int main(void)
     RCL_TEST_RUN(test_lost_acks_mean_duplicates);
     RCL_TEST_RUN(test_busy_backs_off);
     RCL_TEST_RUN(test_refusal_is_surfaced);
+    RCL_TEST_RUN(test_newer_upstream_names_both_versions);
     RCL_TEST_RUN(test_ack_beyond_sent_is_refused);
     RCL_TEST_RUN(test_unknown_key_auth_failed);
     return RCL_TEST_RESULT();

@@ -1,15 +1,16 @@
 /*
- * agg_backup.h - a consistent copy of an aggregator's store while `run` runs.
+ * rcl_backup.h - a consistent copy of a store while another process writes it
+ * (`rollcall-agg backup`, and every store before it migrates).
  */
-#ifndef AGG_BACKUP_H
-#define AGG_BACKUP_H
+#ifndef RCL_BACKUP_H
+#define RCL_BACKUP_H
 
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 /* What a backup copied, for the command's closing line. */
-struct rcl_agg_backup_result {
+struct rcl_backup_result {
     int pages;     /* pages in the copy */
     int page_size; /* bytes per page */
     int steps;     /* sqlite3_backup_step calls */
@@ -26,7 +27,7 @@ struct rcl_agg_backup_result {
  * is refused unless force. Returns 0, or -1 with "FILE: reason" in err
  * (nothing is left behind).
  */
-int rcl_agg_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
-                   struct rcl_agg_backup_result *res, char *err, size_t errlen);
+int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
+               struct rcl_backup_result *res, char *err, size_t errlen);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * agg_backup.c - `rollcall-agg backup`: SQLite's online backup API into a
+ * rcl_backup.c - SQLite's online backup API into a
  * private, checked, atomically renamed file.
  */
-#include "agg_backup.h"
+#include "rcl_backup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +78,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* Copies src into the open, empty dst, step by step. 0, or -1 with err. */
-static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_agg_backup_result *res, char *err,
+static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_backup_result *res, char *err,
                       size_t errlen)
 {
     sqlite3_backup *b;
@@ -119,8 +119,8 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_agg_backup_result *
     return 0;
 }
 
-int rcl_agg_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
-                   struct rcl_agg_backup_result *res, char *err, size_t errlen)
+int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
+               struct rcl_backup_result *res, char *err, size_t errlen)
 {
     char tmp[4096], folder[4096], why[256];
     sqlite3 *dst = NULL;
