@@ -20,6 +20,7 @@ int rcl_agg_cmd_revoke(int argc, char **argv);
 int rcl_agg_cmd_run(int argc, char **argv);
 int rcl_agg_cmd_health(int argc, char **argv);
 int rcl_agg_cmd_dashboard_token(int argc, char **argv);
+int rcl_agg_cmd_token(int argc, char **argv);
 int rcl_agg_cmd_import_bundle(int argc, char **argv);
 int rcl_agg_cmd_backup(int argc, char **argv);
 

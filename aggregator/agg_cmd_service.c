@@ -1,12 +1,13 @@
 /*
  * agg_cmd_service.c - rollcall-agg's commands for the running service: run,
- * health, dashboard-token, import-bundle and backup.
+ * health, dashboard-token, token, import-bundle and backup.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -20,35 +21,60 @@
 #include "agg_run.h"
 #include "agg_store.h"
 #include "rcl_db.h"
+#include "rcl_log.h"
+#include "rcl_time.h"
 
 /* ---- run ---- */
 
 static const char run_help[] =
-    "usage: " RCL_AGG_PROGRAM " run --db FILE [--http HOST:PORT|off]\n"
+    "usage: " RCL_AGG_PROGRAM " run --db FILE [--http HOST:PORT|off] [--metrics HOST:PORT|off]\n"
+    "           [--tls-cert FILE --tls-key FILE]\n"
     "\n"
     "Serves in the foreground: accepts batches from enrolled sources on the listen\n"
     "endpoint and forwards summaries to the upstream, if any. SIGTERM or SIGINT\n"
     "stop it cleanly. --http serves /metrics (Prometheus) and the dashboard (/, with\n"
-    "the operator token) on HOST:PORT (a bare PORT: 127.0.0.1), instead of the\n"
-    "address given at init; off serves neither.\n";
+    "a token: `token add`, or the operator's from dashboard-token) on HOST:PORT (a\n"
+    "bare PORT: 127.0.0.1; [::]:PORT or [::1]:PORT for IPv6), instead of the\n"
+    "address given at init; off serves neither. --metrics serves /metrics on a\n"
+    "listener of its own (it holds no names), and the --http one the dashboard\n"
+    "alone; off serves no /metrics. --tls-cert and --tls-key (PEM files; the key\n"
+    "readable by its owner alone) make the dashboard's listener speak HTTPS only.\n";
+
+/* Whether an --http or --metrics value reads; a usage error when not. */
+static bool http_option_ok(const char *name, const char *value)
+{
+    if (!value || strcmp(value, "off") == 0 || rcl_agg_http_addr_parse(value, NULL) == 0)
+        return true;
+    rcl_agg_usage_error("run",
+                        "--%s '%s' is not HOST:PORT (an IPv4 address or localhost), "
+                        "[IPv6]:PORT, PORT or off",
+                        name, value);
+    return false;
+}
 
 int rcl_agg_cmd_run(int argc, char **argv)
 {
-    const char *path = NULL, *http = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"http", &http, NULL}};
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("run", argc, argv, opts, 2), run_help);
+    const char *path = NULL;
+    struct rcl_agg_run_options ro = {NULL, NULL, NULL, NULL};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},
+                                 {"http", &ro.http, NULL},
+                                 {"metrics", &ro.metrics, NULL},
+                                 {"tls-cert", &ro.tls_cert, NULL},
+                                 {"tls-key", &ro.tls_key, NULL}};
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("run", argc, argv, opts, 5), run_help);
 
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("run", "db", path))
         return RCL_AGG_EXIT_USAGE;
-    if (http && strcmp(http, "off") != 0 && rcl_agg_http_addr_parse(http, NULL) != 0) {
-        rcl_agg_usage_error(
-            "run", "--http '%s' is not HOST:PORT (an IPv4 address or localhost), PORT or off",
-            http);
+    if (!http_option_ok("http", ro.http) || !http_option_ok("metrics", ro.metrics))
+        return RCL_AGG_EXIT_USAGE;
+    if ((ro.tls_cert == NULL) != (ro.tls_key == NULL)) {
+        rcl_agg_usage_error("run", "--tls-cert and --tls-key go together (missing --%s)",
+                            ro.tls_cert ? "tls-key" : "tls-cert");
         return RCL_AGG_EXIT_USAGE;
     }
-    return rcl_agg_run(path, http) == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
+    return rcl_agg_run(path, &ro) == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }
 
 /* ---- health ---- */
@@ -151,6 +177,95 @@ int rcl_agg_cmd_dashboard_token(int argc, char **argv)
         printf("%s\n", token);
     }
     sodium_memzero(token, sizeof(token));
+    rcl_db_close(&db);
+    return rc;
+}
+
+/* ---- token ---- */
+
+static const char token_help[] =
+    "usage: " RCL_AGG_PROGRAM " token add --db FILE --name NAME\n"
+    "       " RCL_AGG_PROGRAM " token list --db FILE\n"
+    "       " RCL_AGG_PROGRAM " token revoke --db FILE --name NAME\n"
+    "\n"
+    "A token of its own for each person who views the dashboard (`run --http`), so\n"
+    "that the log names who viewed it and one person's token can be taken back.\n"
+    "add prints NAME's new token once (NAME: 1-32 of 0-9 A-Z a-z _ . -); only a\n"
+    "hash of it is kept. list prints each name and when its token was made.\n"
+    "revoke removes NAME's token: it stops working at once, also while `run` runs.\n"
+    "The operator token of dashboard-token works beside them.\n";
+
+static int print_user(void *arg, const struct rcl_agg_user_token *u)
+{
+    char when[48];
+
+    (void)arg;
+    rcl_agg_time_local(u->created_at, when, sizeof(when));
+    printf("%s\t%s\n", u->name, when);
+    return 0;
+}
+
+int rcl_agg_cmd_token(int argc, char **argv)
+{
+    const char *path = NULL, *name = NULL, *action = argc > 0 ? argv[0] : "";
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL}, {"name", &name, NULL}};
+    bool with_name = strcmp(action, "add") == 0 || strcmp(action, "revoke") == 0;
+    char token[RCL_AGG_TOKEN_HEX_LEN + 1], err[512];
+    sqlite3 *db;
+    int rc;
+
+    if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
+        fputs(token_help, stdout);
+        return RCL_AGG_EXIT_OK;
+    }
+    if (!with_name && strcmp(action, "list") != 0) {
+        rcl_agg_usage_error("token", "the first argument must be add, list or revoke, not '%s'",
+                            action);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    rc = rcl_agg_opts_result(rcl_agg_opts_parse("token", argc - 1, argv + 1, opts,
+                                                with_name ? 2 : 1),
+                             token_help);
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("token", "db", path) ||
+        (with_name && rcl_agg_opt_require("token", "name", name)))
+        return RCL_AGG_EXIT_USAGE;
+    if (with_name && !rcl_id_valid(name)) {
+        rcl_agg_usage_error("token", "--name '%s' is not a name (1-32 of 0-9 A-Z a-z _ . -)",
+                            name);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    db = rcl_agg_cli_store_open("token", path, NULL);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    rc = RCL_AGG_EXIT_OK;
+    if (strcmp(action, "add") == 0) {
+        int added = rcl_agg_user_token_add(db, name, (int64_t)time(NULL), token, err, sizeof(err));
+
+        if (added == 0)
+            printf("%s\n", token);
+        else if (added == 1)
+            fprintf(stderr, "token: %s: %s has a token already (token revoke --name %s first)\n",
+                    path, name, name);
+        else
+            fprintf(stderr, "token: %s: %s\n", path, err);
+        rc = added == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
+        sodium_memzero(token, sizeof(token));
+    } else if (strcmp(action, "revoke") == 0) {
+        int gone = rcl_agg_user_token_revoke(db, name);
+
+        if (gone == 0)
+            RCL_INFO("token: revoked user=%s", name);
+        else
+            fprintf(stderr, "token: %s: %s\n", path,
+                    gone == 1 ? "no token has that name (token list shows them)"
+                              : sqlite3_errmsg(db));
+        rc = gone == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
+    } else if (rcl_agg_user_token_each(db, print_user, NULL) != 0) {
+        fprintf(stderr, "token: %s: reading the store failed: %s\n", path, sqlite3_errmsg(db));
+        rc = RCL_AGG_EXIT_DATA;
+    }
     rcl_db_close(&db);
     return rc;
 }

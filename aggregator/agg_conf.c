@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agg_http.h"
 #include "agg_store.h"
 #include "rcl_codec.h"
 
@@ -49,6 +50,14 @@ static int check_stale_days(const char *value, char *why, size_t whylen)
     return rcl_config_check_number(value, 3650, why, whylen);
 }
 
+static int check_http(const char *value, char *why, size_t whylen)
+{
+    if (strcmp(value, "off") == 0 || rcl_agg_http_addr_parse(value, NULL) == 0)
+        return 0;
+    snprintf(why, whylen, "is not HOST:PORT (an IPv4 address or localhost), [IPv6]:PORT, PORT or off");
+    return -1;
+}
+
 /* Option names of the commands, without the dashes; a command takes those it has. */
 static const struct rcl_config_key agg_keys[] = {
     {"db", NULL},
@@ -59,6 +68,10 @@ static const struct rcl_config_key agg_keys[] = {
     {"upstream-key", rcl_config_check_key},
     {"stale-days", check_stale_days},
     {"log-level", rcl_config_check_log_level},
+    {"http", check_http},
+    {"metrics", check_http},
+    {"tls-cert", NULL},
+    {"tls-key", NULL},
 };
 
 struct rcl_config *rcl_agg_conf_load(const char *file, char *err, size_t errlen)

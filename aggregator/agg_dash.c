@@ -276,6 +276,20 @@ static const struct section county_lists[] = {
 
 #define N_COUNTY_LISTS (sizeof(county_lists) / sizeof(county_lists[0]))
 
+void rcl_agg_dash_lists(const struct rcl_agg_config *cfg, char *out, size_t outlen)
+{
+    size_t used = 0;
+
+    snprintf(out, outlen, "none");
+    for (size_t i = 0; cfg->tier == RCL_AGG_COUNTY && i < N_COUNTY_LISTS; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%s", i ? "," : "", county_lists[i].kind);
+
+        if (n < 0 || (size_t)n >= outlen - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
 static void heading(FILE *out, const char *id, const char *title)
 {
     fprintf(out, "<h2 id=\"h-%s\">", id);

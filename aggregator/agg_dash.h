@@ -28,4 +28,8 @@
 int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t now, FILE *out,
                        char *err, size_t errlen);
 
+/* Writes into out the lists the page shows at cfg's tier, as their kinds joined by ","
+ * ("none" when it shows no list): what the log says a viewer saw. */
+void rcl_agg_dash_lists(const struct rcl_agg_config *cfg, char *out, size_t outlen);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * agg_http.c - /metrics and the dashboard over libmicrohttpd.
+ * agg_http.c - /metrics and the dashboard over libmicrohttpd, in plain HTTP or TLS.
  *
  * Every request is answered from the first call of the handler, before any
  * body is read: a GET or HEAD carries none, and anything else is refused.
@@ -12,11 +12,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -37,46 +40,76 @@ struct rcl_agg_http {
     char path[4096];
     struct rcl_agg_config cfg;
     struct rcl_agg_metrics *metrics;
-    struct sockaddr_in addr; /* as asked; the port may be 0 until bound */
-    sqlite3 *db;             /* only ever used on the listener's thread */
+    struct sockaddr_storage addr; /* as asked; the port may be 0 until bound */
+    bool dashboard, serves_metrics, tls;
+    char *tls_cert, *tls_key; /* PEM, held while the daemon runs */
+    size_t tls_key_len;
+    sqlite3 *db; /* only ever used on the listener's thread */
 };
 
-int rcl_agg_http_addr_parse(const char *text, struct sockaddr_in *out)
+/* Parses PORT: 0-65535, digits only. 0, or -1. */
+static int parse_port(const char *text, uint16_t *port)
+{
+    char *end;
+    long v;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0 || v > 65535)
+        return -1;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+int rcl_agg_http_addr_parse(const char *text, struct sockaddr_storage *out)
 {
     char host[RCL_AGG_HTTP_ADDR_MAX + 1];
+    struct sockaddr_storage ss;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     const char *colon, *port_text;
-    struct sockaddr_in a;
-    char *end;
-    long port;
+    uint16_t port;
 
     if (!text || strlen(text) > RCL_AGG_HTTP_ADDR_MAX)
         return -1;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    colon = strrchr(text, ':');
-    if (colon) {
-        size_t n = (size_t)(colon - text);
+    memset(&ss, 0, sizeof(ss));
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        size_t n = close ? (size_t)(close - text - 1) : 0;
 
-        memcpy(host, text, n);
-        host[n] = '\0';
-        port_text = colon + 1;
-        if (strcmp(host, "localhost") == 0)
-            snprintf(host, sizeof(host), "127.0.0.1");
-        if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+        if (!close || close[1] != ':')
             return -1;
+        memcpy(host, text + 1, n);
+        host[n] = '\0';
+        a6->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 || parse_port(close + 2, &port) != 0)
+            return -1;
+        a6->sin6_port = htons(port);
     } else {
-        port_text = text;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        colon = strrchr(text, ':');
+        a4->sin_family = AF_INET;
+        if (colon) {
+            size_t n = (size_t)(colon - text);
+
+            memcpy(host, text, n);
+            host[n] = '\0';
+            port_text = colon + 1;
+            if (strcmp(host, "localhost") == 0)
+                snprintf(host, sizeof(host), "127.0.0.1");
+            if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+                return -1;
+        } else {
+            port_text = text;
+            a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        }
+        if (parse_port(port_text, &port) != 0)
+            return -1;
+        a4->sin_port = htons(port);
     }
-    if (port_text[0] < '0' || port_text[0] > '9')
-        return -1;
-    errno = 0;
-    port = strtol(port_text, &end, 10);
-    if (errno != 0 || *end != '\0' || port < 0 || port > 65535)
-        return -1;
-    a.sin_port = htons((uint16_t)port);
     if (out)
-        *out = a;
+        *out = ss;
     return 0;
 }
 
@@ -133,24 +166,42 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status
     return respond(conn, status, "text/plain; charset=utf-8", (char *)text, strlen(text), false);
 }
 
-/* Whether the request carries the operator token, as a Bearer header or ?token=. */
-static bool authorized(struct rcl_agg_http *h, struct MHD_Connection *conn)
+/* The token of the request: a Bearer header, else ?token=; NULL when it carries none. */
+static const char *offered_token(struct MHD_Connection *conn)
+{
+    const char *auth =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+    if (auth && strncmp(auth, "Bearer ", 7) == 0)
+        return auth + 7;
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+}
+
+/*
+ * Whose token the request carries: 1 with who set to the user's name, or to
+ * "(shared)" for the operator token (names are ids: no parenthesis); 0 none.
+ */
+static int authorized(struct rcl_agg_http *h, struct MHD_Connection *conn,
+                      char who[RCL_ID_MAX + 1])
 {
     char token[RCL_AGG_TOKEN_HEX_LEN + 1];
-    const char *auth, *arg;
+    const char *offered = offered_token(conn);
+    struct rcl_agg_user_token user;
     bool ok = false;
     sqlite3 *db = http_db(h);
 
-    if (!db || rcl_agg_token_get(db, token) != 1)
-        return false;
-    auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (auth && strncmp(auth, "Bearer ", 7) == 0)
-        ok = rcl_agg_token_matches(token, auth + 7, strlen(auth + 7));
-    arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
-    if (!ok && arg)
-        ok = rcl_agg_token_matches(token, arg, strlen(arg));
+    if (!db || !offered)
+        return 0;
+    if (rcl_agg_user_token_find(db, offered, strlen(offered), &user) == 1) {
+        snprintf(who, RCL_ID_MAX + 1, "%s", user.name);
+        return 1;
+    }
+    if (rcl_agg_token_get(db, token) == 1)
+        ok = rcl_agg_token_matches(token, offered, strlen(offered));
     sodium_memzero(token, sizeof(token));
-    return ok;
+    if (ok)
+        snprintf(who, RCL_ID_MAX + 1, "(shared)");
+    return ok ? 1 : 0;
 }
 
 /* Renders the dashboard or /metrics into memory and queues it. */
@@ -205,63 +256,194 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
         return respond_text(conn, MHD_HTTP_BAD_REQUEST, "a GET carries no body\n");
-    if (strcmp(url, "/metrics") == 0)
+    if (strcmp(url, "/metrics") == 0) {
+        if (!h->serves_metrics)
+            return respond_text(conn, MHD_HTTP_NOT_FOUND,
+                                "not found; /metrics is served on the listener of --metrics\n");
         return serve_page(h, conn, "text/plain; version=0.0.4; charset=utf-8", false);
-    if (strcmp(url, "/") == 0) {
-        if (!authorized(h, conn))
-            return respond_text(conn, MHD_HTTP_UNAUTHORIZED,
-                                "the dashboard needs the operator token (rollcall-agg "
-                                "dashboard-token): Authorization: Bearer TOKEN or ?token=TOKEN\n");
-        return serve_page(h, conn, "text/html; charset=utf-8", true);
     }
-    return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found; served: / and /metrics\n");
+    if (strcmp(url, "/") == 0 && h->dashboard) {
+        char who[RCL_ID_MAX + 1], lists[256];
+        enum MHD_Result ret;
+
+        if (!authorized(h, conn, who)) {
+            RCL_INFO("http: dashboard refused page=/ reason=\"%s\"",
+                     offered_token(conn) ? "unknown or revoked token" : "no token");
+            return respond_text(conn, MHD_HTTP_UNAUTHORIZED,
+                                "the dashboard needs a token (rollcall-agg token add, or "
+                                "dashboard-token): Authorization: Bearer TOKEN or ?token=TOKEN\n");
+        }
+        ret = serve_page(h, conn, "text/html; charset=utf-8", true);
+        rcl_agg_dash_lists(&h->cfg, lists, sizeof(lists));
+        RCL_INFO("http: dashboard viewed user=%s page=/ lists=%s", who, lists);
+        return ret;
+    }
+    return respond_text(conn, MHD_HTTP_NOT_FOUND,
+                        h->dashboard ? (h->serves_metrics ? "not found; served: / and /metrics\n"
+                                                          : "not found; served: /\n")
+                                     : "not found; served: /metrics\n");
 }
 
-struct rcl_agg_http *rcl_agg_http_start(const char *addr, const char *db_path,
-                                        const struct rcl_agg_config *cfg,
+/*
+ * Reads a TLS file whole, NUL-terminated, as libmicrohttpd takes it; a key must
+ * be its owner's alone (as the store holding the identity key: rcl_db.c).
+ * NULL with err naming the file.
+ */
+static char *read_tls_file(const char *path, const char *what, bool secret, size_t *len_out,
+                           char *err, size_t errlen)
+{
+    struct stat sb;
+    char *buf = NULL;
+    size_t len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        snprintf(err, errlen, "cannot read the TLS %s %s: %s", what, path, strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size > 1024 * 1024) {
+        snprintf(err, errlen, "the TLS %s %s is not a PEM file (not a regular file of at most 1 MiB)",
+                 what, path);
+        goto fail;
+    }
+    if (secret && (sb.st_mode & 077) != 0) {
+        snprintf(err, errlen,
+                 "the TLS %s %s may be read by others (mode %04o); make it its owner's alone: "
+                 "chmod 600 %s",
+                 what, path, (unsigned)(sb.st_mode & 07777), path);
+        goto fail;
+    }
+    buf = malloc((size_t)sb.st_size + 1);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory reading %s", path);
+        goto fail;
+    }
+    while (len < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
+
+        if (n <= 0) {
+            snprintf(err, errlen, "cannot read the TLS %s %s: %s", what, path,
+                     n < 0 ? strerror(errno) : "it shrank while read");
+            goto fail;
+        }
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    if (!strstr(buf, secret ? "PRIVATE KEY-----" : "-----BEGIN CERTIFICATE-----")) {
+        snprintf(err, errlen, "the TLS %s %s is not PEM (no %s)", what, path,
+                 secret ? "-----BEGIN ... PRIVATE KEY-----" : "-----BEGIN CERTIFICATE-----");
+        goto fail;
+    }
+    close(fd);
+    *len_out = len;
+    return buf;
+fail:
+    if (buf) {
+        sodium_memzero(buf, (size_t)sb.st_size + 1);
+        free(buf);
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+static void free_tls(struct rcl_agg_http *h)
+{
+    if (h->tls_key) {
+        sodium_memzero(h->tls_key, h->tls_key_len);
+        free(h->tls_key);
+    }
+    free(h->tls_cert);
+}
+
+struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt,
+                                        const char *db_path, const struct rcl_agg_config *cfg,
                                         struct rcl_agg_metrics *metrics, char *err, size_t errlen)
 {
-    struct sockaddr_in sa;
     struct rcl_agg_http *h;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    size_t cert_len;
 
-    if (rcl_agg_http_addr_parse(addr, &sa) != 0) {
-        snprintf(err, errlen, "'%s' is not HOST:PORT (an IPv4 address, or localhost)", addr);
-        return NULL;
-    }
     h = calloc(1, sizeof(*h));
     if (!h) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    if (rcl_agg_http_addr_parse(opt->addr, &h->addr) != 0) {
+        snprintf(err, errlen,
+                 "'%s' is not HOST:PORT (an IPv4 address, localhost, or [an IPv6 address])",
+                 opt->addr);
+        goto fail;
+    }
     snprintf(h->path, sizeof(h->path), "%s", db_path);
     h->cfg = *cfg;
     h->metrics = metrics;
-    h->addr = sa;
+    h->dashboard = opt->dashboard;
+    h->serves_metrics = opt->metrics;
+    if (opt->tls_cert || opt->tls_key) {
+        if (!opt->tls_cert || !opt->tls_key) {
+            snprintf(err, errlen, "TLS needs both a certificate (tls-cert) and its key (tls-key)");
+            goto fail;
+        }
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "this libmicrohttpd was built without TLS (GnuTLS)");
+            goto fail;
+        }
+        h->tls_cert = read_tls_file(opt->tls_cert, "certificate", false, &cert_len, err, errlen);
+        if (!h->tls_cert)
+            goto fail;
+        h->tls_key = read_tls_file(opt->tls_key, "key", true, &h->tls_key_len, err, errlen);
+        if (!h->tls_key)
+            goto fail;
+        h->tls = true;
+        flags |= MHD_USE_TLS;
+    }
+    if (h->addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* The logger first: libmicrohttpd logs the options after it through it. The TLS options
+     * are read only with MHD_USE_TLS; without it they are passed empty and ignored. */
     h->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
-        /* The logger first: libmicrohttpd logs the options after it through it. */
-        MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"http", MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_MAX,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"http",
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)HTTP_PER_IP_MAX, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+        h->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->tls_key,
+        MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert, MHD_OPTION_END);
     if (!h->daemon) {
-        snprintf(err, errlen, "cannot listen on %s for HTTP (in use, or not an address here?)",
-                 addr);
-        free(h);
-        return NULL;
+        if (h->tls)
+            snprintf(err, errlen,
+                     "cannot listen on %s for HTTPS (in use, not an address here, or %s and %s "
+                     "are not a certificate and its key?)",
+                     opt->addr, opt->tls_cert, opt->tls_key);
+        else
+            snprintf(err, errlen, "cannot listen on %s for HTTP (in use, or not an address here?)",
+                     opt->addr);
+        goto fail;
     }
     return h;
+fail:
+    free_tls(h);
+    free(h);
+    return NULL;
+}
+
+bool rcl_agg_http_tls(const struct rcl_agg_http *h)
+{
+    return h->tls;
 }
 
 int rcl_agg_http_bound(const struct rcl_agg_http *h, char *out, size_t outlen)
 {
     const union MHD_DaemonInfo *port = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    char host[INET_ADDRSTRLEN];
+    char host[INET6_ADDRSTRLEN];
+    bool v6 = h->addr.ss_family == AF_INET6;
+    const void *a = v6 ? (const void *)&((const struct sockaddr_in6 *)&h->addr)->sin6_addr
+                       : (const void *)&((const struct sockaddr_in *)&h->addr)->sin_addr;
 
-    if (!port || port->port == 0 || !inet_ntop(AF_INET, &h->addr.sin_addr, host, sizeof(host)))
+    if (!port || port->port == 0 || !inet_ntop(h->addr.ss_family, a, host, sizeof(host)))
         return -1;
-    snprintf(out, outlen, "%s:%u", host, (unsigned)port->port);
+    snprintf(out, outlen, v6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port->port);
     return 0;
 }
 
@@ -275,6 +457,7 @@ void rcl_agg_http_stop(struct rcl_agg_http **hp)
     /* The thread is gone: its connection can be closed from here. */
     if (h->db)
         sqlite3_close(h->db);
+    free_tls(h);
     free(h);
     *hp = NULL;
 }

@@ -44,7 +44,7 @@ void rcl_agg_listen_first_try(sqlite3 *db, const char *key, const char *configur
 }
 
 static int write_listen_file(const char *db_path, const char *sync_endpoint, const char *http_addr,
-                             char *err, size_t errlen)
+                             const char *metrics_addr, char *err, size_t errlen)
 {
     char path[4200], tmp[4220];
     FILE *f;
@@ -60,6 +60,8 @@ static int write_listen_file(const char *db_path, const char *sync_endpoint, con
     fprintf(f, "pid %ld\nsync %s\n", (long)getpid(), sync_endpoint);
     if (http_addr)
         fprintf(f, "http %s\n", http_addr);
+    if (metrics_addr)
+        fprintf(f, "metrics %s\n", metrics_addr);
     ok = fflush(f) == 0 && !ferror(f);
     if (fclose(f) != 0)
         ok = 0;
@@ -72,17 +74,19 @@ static int write_listen_file(const char *db_path, const char *sync_endpoint, con
 }
 
 int rcl_agg_listen_record(sqlite3 *db, const char *db_path, const char *sync_endpoint,
-                          const char *http_addr, char *err, size_t errlen)
+                          const char *http_addr, const char *metrics_addr, char *err,
+                          size_t errlen)
 {
     if (rcl_db_begin(db) != 0)
         goto store_failed;
     if (rcl_meta_set_text(db, "listen_bound", sync_endpoint) != 0 ||
         (http_addr && rcl_meta_set_text(db, "http_bound", http_addr) != 0) ||
+        (metrics_addr && rcl_meta_set_text(db, "metrics_bound", metrics_addr) != 0) ||
         rcl_db_commit(db) != 0) {
         rcl_db_rollback(db);
         goto store_failed;
     }
-    return write_listen_file(db_path, sync_endpoint, http_addr, err, errlen);
+    return write_listen_file(db_path, sync_endpoint, http_addr, metrics_addr, err, errlen);
 
 store_failed:
     snprintf(err, errlen, "%s: cannot record the bound endpoints: %s", db_path, sqlite3_errmsg(db));

@@ -160,3 +160,147 @@ bool rcl_agg_token_matches(const char token[RCL_AGG_TOKEN_HEX_LEN + 1], const ch
         return false;
     return sodium_memcmp(token, offered, RCL_AGG_TOKEN_HEX_LEN) == 0;
 }
+
+/* ---- Users' tokens ---- */
+
+#define USER_TOKEN_PREFIX "user_token:"
+/* Every key with the prefix, in name order: ';' follows ':' in ASCII. */
+#define SQL_USER_TOKENS                                                                            \
+    "SELECT substr(key, 12), value FROM meta WHERE key >= 'user_token:' AND key < 'user_token;'"  \
+    " ORDER BY key"
+#define USER_TOKEN_HASH_BYTES 32
+
+static void token_hash_hex(const char *token, size_t len, char out[2 * USER_TOKEN_HASH_BYTES + 1])
+{
+    uint8_t h[USER_TOKEN_HASH_BYTES];
+
+    crypto_generichash(h, sizeof(h), (const uint8_t *)token, len, NULL, 0);
+    sodium_bin2hex(out, 2 * USER_TOKEN_HASH_BYTES + 1, h, sizeof(h));
+}
+
+int rcl_agg_user_token_add(sqlite3 *db, const char *name, int64_t now,
+                           char token[RCL_AGG_TOKEN_HEX_LEN + 1], char *err, size_t errlen)
+{
+    char key[sizeof(USER_TOKEN_PREFIX) + RCL_ID_MAX], value[2 * USER_TOKEN_HASH_BYTES + 32];
+    char hash[2 * USER_TOKEN_HASH_BYTES + 1], old[sizeof(value)];
+    uint8_t raw[RCL_AGG_TOKEN_HEX_LEN / 2];
+
+    snprintf(key, sizeof(key), USER_TOKEN_PREFIX "%s", name);
+    if (rcl_db_begin(db) != 0)
+        goto failed;
+    if (rcl_meta_get_text(db, key, old, sizeof(old)) == 0) {
+        rcl_db_rollback(db);
+        return 1;
+    }
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(token, RCL_AGG_TOKEN_HEX_LEN + 1, raw, sizeof(raw));
+    sodium_memzero(raw, sizeof(raw));
+    token_hash_hex(token, RCL_AGG_TOKEN_HEX_LEN, hash);
+    snprintf(value, sizeof(value), "%s %lld", hash, (long long)now);
+    if (rcl_meta_set_text(db, key, value) != 0 || rcl_db_commit(db) != 0) {
+        rcl_db_rollback(db);
+        sodium_memzero(token, RCL_AGG_TOKEN_HEX_LEN + 1);
+        goto failed;
+    }
+    return 0;
+failed:
+    snprintf(err, errlen, "cannot store the token of %s: %s", name, sqlite3_errmsg(db));
+    return -1;
+}
+
+int rcl_agg_user_token_revoke(sqlite3 *db, const char *name)
+{
+    char key[sizeof(USER_TOKEN_PREFIX) + RCL_ID_MAX];
+    sqlite3_stmt *st = rcl_db_prepare(db, "DELETE FROM meta WHERE key = ?1");
+    int rc;
+
+    if (!st)
+        return -1;
+    snprintf(key, sizeof(key), USER_TOKEN_PREFIX "%s", name);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(db) == 1 ? 0 : 1;
+}
+
+/* Walks the users' tokens; fn also sees each one's stored hash. 0, fn's return, or -1. */
+static int user_tokens_walk(sqlite3 *db,
+                            int (*fn)(void *arg, const struct rcl_agg_user_token *u,
+                                      const char *hash),
+                            void *arg)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, SQL_USER_TOKENS);
+    int rc, ret = 0;
+
+    if (!st)
+        return -1;
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rcl_agg_user_token u;
+        const char *value = (const char *)sqlite3_column_text(st, 1);
+        char hash[2 * USER_TOKEN_HASH_BYTES + 1];
+        long long created = 0;
+
+        memset(&u, 0, sizeof(u));
+        snprintf(u.name, sizeof(u.name), "%s", (const char *)sqlite3_column_text(st, 0));
+        /* A row that does not read as "HASH CREATED_AT" matches no token. */
+        if (!value || sscanf(value, "%64s %lld", hash, &created) != 2)
+            hash[0] = '\0';
+        u.created_at = created;
+        ret = fn(arg, &u, hash);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = -1;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+struct each_arg {
+    int (*fn)(void *arg, const struct rcl_agg_user_token *u);
+    void *arg;
+};
+
+static int each_one(void *arg, const struct rcl_agg_user_token *u, const char *hash)
+{
+    struct each_arg *e = arg;
+
+    (void)hash;
+    return e->fn(e->arg, u);
+}
+
+int rcl_agg_user_token_each(sqlite3 *db, int (*fn)(void *arg, const struct rcl_agg_user_token *u),
+                            void *arg)
+{
+    struct each_arg e = {fn, arg};
+
+    return user_tokens_walk(db, each_one, &e);
+}
+
+struct find_arg {
+    char hash[2 * USER_TOKEN_HASH_BYTES + 1];
+    struct rcl_agg_user_token *user;
+};
+
+static int find_one(void *arg, const struct rcl_agg_user_token *u, const char *hash)
+{
+    struct find_arg *f = arg;
+
+    if (strlen(hash) != 2 * USER_TOKEN_HASH_BYTES ||
+        sodium_memcmp(hash, f->hash, 2 * USER_TOKEN_HASH_BYTES) != 0)
+        return 0;
+    *f->user = *u;
+    return 1;
+}
+
+int rcl_agg_user_token_find(sqlite3 *db, const char *offered, size_t len,
+                            struct rcl_agg_user_token *user)
+{
+    struct find_arg f;
+
+    if (len != RCL_AGG_TOKEN_HEX_LEN)
+        return 0;
+    token_hash_hex(offered, len, f.hash);
+    f.user = user;
+    return user_tokens_walk(db, find_one, &f);
+}

@@ -77,4 +77,34 @@ int rcl_agg_token_get(sqlite3 *db, char token[RCL_AGG_TOKEN_HEX_LEN + 1]);
 bool rcl_agg_token_matches(const char token[RCL_AGG_TOKEN_HEX_LEN + 1], const char *offered,
                            size_t len);
 
+/* ---- Users' tokens (meta user_token:NAME = "HASH CREATED_AT") ---- */
+
+/*
+ * A person who may view the dashboard, under a name (an id: rcl_id_valid)
+ * that the log shows when they view it. Only a hash of the token is kept;
+ * revoking removes it, and the token stops working at once.
+ */
+struct rcl_agg_user_token {
+    char name[RCL_ID_MAX + 1];
+    int64_t created_at; /* unix seconds */
+};
+
+/*
+ * Makes a token for name and stores its hash, at now. token receives it (shown
+ * once). 0; 1 when name has a token already; -1 with err set.
+ */
+int rcl_agg_user_token_add(sqlite3 *db, const char *name, int64_t now,
+                           char token[RCL_AGG_TOKEN_HEX_LEN + 1], char *err, size_t errlen);
+/* Removes name's token. 0; 1 when name has none; -1 on a store error. */
+int rcl_agg_user_token_revoke(sqlite3 *db, const char *name);
+/* Calls fn for every user's token, by name. 0, fn's non-zero return, or -1 on a store error. */
+int rcl_agg_user_token_each(sqlite3 *db, int (*fn)(void *arg, const struct rcl_agg_user_token *u),
+                            void *arg);
+/*
+ * Whose token offered is (len bytes, not NUL-terminated): 1 with user
+ * filled, 0 nobody's, -1 on a store error. Compares hashes in constant time.
+ */
+int rcl_agg_user_token_find(sqlite3 *db, const char *offered, size_t len,
+                            struct rcl_agg_user_token *user);
+
 #endif

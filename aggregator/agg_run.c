@@ -158,7 +158,8 @@ struct run {
     struct rcl_agg_limits *limits;
     struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
     struct rcl_agg_metrics metrics;
-    struct rcl_agg_http *http;
+    struct rcl_agg_http *http;    /* the dashboard, and /metrics without metrics_http */
+    struct rcl_agg_http *metrics_http; /* /metrics alone (--metrics) */
     time_t started_at, beat_at;
     bool beat_failing;    /* warned once until a beat gets through */
     bool listen_recorded; /* FILE.listen names this process's ports */
@@ -453,16 +454,50 @@ static void sqlite_tune(void)
 }
 
 /*
- * Binds the sync endpoint, first on the port bound last time when the configured port
- * is wild (the schools were given that one), then the HTTP listener (http: --http,
- * else the address given at init), and records what was bound (agg_listen.h).
- * Returns 0, or -1 having said why.
+ * Starts one HTTP listener on addr (first on the port bound last time, meta key bound_key,
+ * when its port is wild), logs and writes into bound where it listens. NULL having said why.
  */
-static int listen_all(struct run *r, const char *http)
+static struct rcl_agg_http *http_listen(struct run *r, const char *option, const char *bound_key,
+                                        struct rcl_agg_http_options *ho, char *bound,
+                                        size_t boundlen)
+{
+    char want[RCL_AGG_HTTP_ADDR_MAX + 1], err[1024];
+    const char *addr = ho->addr;
+    struct rcl_agg_http *h;
+
+    rcl_agg_listen_first_try(r->db, bound_key, addr, want, sizeof(want));
+    ho->addr = want;
+    h = rcl_agg_http_start(ho, r->path, &r->cfg, &r->metrics, err, sizeof(err));
+    if (!h && strcmp(want, addr) != 0) {
+        ho->addr = addr;
+        h = rcl_agg_http_start(ho, r->path, &r->cfg, &r->metrics, err, sizeof(err));
+    }
+    if (!h) {
+        fprintf(stderr, "run: --%s: %s\n", option, err);
+        return NULL;
+    }
+    if (rcl_agg_http_bound(h, bound, boundlen) != 0)
+        snprintf(bound, boundlen, "%s", ho->addr);
+    RCL_INFO("run: %s on %s://%s/", ho->dashboard ? (ho->metrics ? "metrics and dashboard"
+                                                                 : "dashboard")
+                                                  : "metrics",
+             rcl_agg_http_tls(h) ? "https" : "http", bound);
+    return h;
+}
+
+/*
+ * Binds the sync endpoint, first on the port bound last time when the configured port
+ * is wild (the schools were given that one), then the HTTP listeners (http: --http,
+ * else the address given at init; --metrics, when given, serves /metrics apart), and
+ * records what was bound (agg_listen.h). Returns 0, or -1 having said why.
+ */
+static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
 {
     char err[512], want[RCL_AGG_ENDPOINT_MAX + 1], bound[RCL_AGG_ENDPOINT_MAX + 64];
-    char stored_http[RCL_AGG_HTTP_ADDR_MAX + 1], want_http[RCL_AGG_HTTP_ADDR_MAX + 1];
-    char bound_http[RCL_AGG_HTTP_ADDR_MAX + 1];
+    char stored_http[RCL_AGG_HTTP_ADDR_MAX + 1], bound_http[RCL_AGG_HTTP_ADDR_MAX + 1];
+    char bound_metrics[RCL_AGG_HTTP_ADDR_MAX + 1];
+    const char *http = opt->http;
+    bool metrics_apart = opt->metrics != NULL;
 
     rcl_agg_listen_first_try(r->db, "listen_bound", r->cfg.listen, want, sizeof(want));
     r->server = rcl_transport_server_new(r->ctx, want, r->sk, err, sizeof(err));
@@ -483,20 +518,27 @@ static int listen_all(struct run *r, const char *http)
     if (!http && rcl_meta_get_text(r->db, "http", stored_http, sizeof(stored_http)) == 0)
         http = stored_http;
     if (http && strcmp(http, "off") != 0) {
-        rcl_agg_listen_first_try(r->db, "http_bound", http, want_http, sizeof(want_http));
-        r->http = rcl_agg_http_start(want_http, r->path, &r->cfg, &r->metrics, err, sizeof(err));
-        if (!r->http && strcmp(want_http, http) != 0)
-            r->http = rcl_agg_http_start(http, r->path, &r->cfg, &r->metrics, err, sizeof(err));
-        if (!r->http) {
-            fprintf(stderr, "run: --http: %s\n", err);
+        struct rcl_agg_http_options ho = {http, true, !metrics_apart, opt->tls_cert,
+                                          opt->tls_key};
+
+        r->http = http_listen(r, "http", "http_bound", &ho, bound_http, sizeof(bound_http));
+        if (!r->http)
             return -1;
-        }
-        if (rcl_agg_http_bound(r->http, bound_http, sizeof(bound_http)) != 0)
-            snprintf(bound_http, sizeof(bound_http), "%s", want_http);
-        RCL_INFO("run: metrics and dashboard on http://%s/", bound_http);
+    } else if (opt->tls_cert || opt->tls_key) {
+        fprintf(stderr, "run: --tls-cert and --tls-key are for the dashboard, and it is off "
+                        "(--http off, or no --http given here nor at init)\n");
+        return -1;
     }
-    if (rcl_agg_listen_record(r->db, r->path, bound, r->http ? bound_http : NULL, err,
-                              sizeof(err)) != 0) {
+    if (metrics_apart && strcmp(opt->metrics, "off") != 0) {
+        struct rcl_agg_http_options ho = {opt->metrics, false, true, NULL, NULL};
+
+        r->metrics_http =
+            http_listen(r, "metrics", "metrics_bound", &ho, bound_metrics, sizeof(bound_metrics));
+        if (!r->metrics_http)
+            return -1;
+    }
+    if (rcl_agg_listen_record(r->db, r->path, bound, r->http ? bound_http : NULL,
+                              r->metrics_http ? bound_metrics : NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "run: %s\n", err);
         return -1;
     }
@@ -504,7 +546,7 @@ static int listen_all(struct run *r, const char *http)
     return 0;
 }
 
-int rcl_agg_run(const char *db_path, const char *http)
+int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
 {
     struct run r;
     char err[512];
@@ -554,7 +596,7 @@ int rcl_agg_run(const char *db_path, const char *http)
         fprintf(stderr, "run: cannot start the ZAP handler\n");
         goto out;
     }
-    if (listen_all(&r, http) != 0)
+    if (listen_all(&r, opt) != 0)
         goto out;
     r.retry_s = RUN_RETRY_REFUSED_S;
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
@@ -593,8 +635,9 @@ int rcl_agg_run(const char *db_path, const char *http)
 out:
     if (r.listen_recorded)
         rcl_agg_listen_withdraw(db_path);
-    /* The listener reads the counters: it stops first. */
+    /* The listeners read the counters: they stop first. */
     rcl_agg_http_stop(&r.http);
+    rcl_agg_http_stop(&r.metrics_http);
     if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)
         RCL_WARN("run: cannot record the clean stop in %s", db_path);
     if (r.up)

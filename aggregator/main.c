@@ -31,19 +31,22 @@ static const char usage_text[] =
     "  enroll  --db FILE --source ID --key KEY [--name NAME] [--expect N]\n"
     "  deadline --db FILE [--set TIME | --clear]\n"
     "  revoke  --db FILE --source ID [--release-schools]\n"
-    "  run     --db FILE [--http HOST:PORT|off]\n"
+    "  run     --db FILE [--http HOST:PORT|off] [--metrics HOST:PORT|off]\n"
+    "          [--tls-cert FILE --tls-key FILE]\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
     "          [--suppress-below N] [--deadline TIME|none]\n"
     "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
     "  health  --db FILE [--max-lag SECONDS] [--min-free-mb N]\n"
+    "  token   add|list|revoke --db FILE [--name NAME]\n"
     "  import-bundle --db FILE BUNDLE\n"
     "  backup  --db FILE --out FILE [--force]\n"
     "\n"
     "Every command also takes --config FILE (default " RCL_AGG_CONF_DEFAULT " when it\n"
     "exists): 'key = value' lines naming the command's options without the dashes\n"
-    "(db, id, tier, listen, upstream, upstream-key, stale-days) and log-level;\n"
+    "(db, id, tier, listen, upstream, upstream-key, stale-days, http, metrics,\n"
+    "tls-cert, tls-key) and log-level;\n"
     "options on the command line win.\n"
     "\n"
     "Exit codes: 0 success, 1 user or data error, 2 usage, 3 upstream behind (health),\n"
@@ -71,6 +74,7 @@ static const struct command commands[] = {
     {"audit", rcl_agg_cmd_audit},
     {"health", rcl_agg_cmd_health},
     {"dashboard-token", rcl_agg_cmd_dashboard_token},
+    {"token", rcl_agg_cmd_token},
     {"import-bundle", rcl_agg_cmd_import_bundle},
     {"backup", rcl_agg_cmd_backup},
 };

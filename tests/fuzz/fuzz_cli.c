@@ -97,10 +97,10 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
     return -1;
 }
 
-int fuzz_agg_run(const char *path, const char *http)
+int fuzz_agg_run(const char *path, const struct rcl_agg_run_options *opt)
 {
     (void)path;
-    (void)http;
+    (void)opt;
     return -1;
 }
 

@@ -56,7 +56,8 @@ int fuzz_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
                           uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen);
 
 /* Stand-in for rcl_agg_run: never serves. Returns -1. */
-int fuzz_agg_run(const char *path, const char *http);
+struct rcl_agg_run_options;
+int fuzz_agg_run(const char *path, const struct rcl_agg_run_options *opt);
 
 /* Stand-in for rcl_agg_health: opens nothing. Returns RCL_AGG_UNHEALTHY. */
 enum rcl_agg_health_result fuzz_agg_health(const char *path,

@@ -5,6 +5,8 @@
  * records are counted, the histogram is cumulative, and the store's gauges
  * (schools, upstream backlog and lag) read what the store holds.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -281,17 +283,30 @@ static void test_gauges_and_lag(void)
     remove_store(path);
 }
 
+/* Parses an IPv4 address into a. 0, or -1 (also when it is not IPv4). */
+static int parse4(const char *text, struct sockaddr_in *a)
+{
+    struct sockaddr_storage ss;
+
+    if (rcl_agg_http_addr_parse(text, &ss) != 0 || ss.ss_family != AF_INET)
+        return -1;
+    memcpy(a, &ss, sizeof(*a));
+    return 0;
+}
+
 static void test_http_addresses(void)
 {
+    struct sockaddr_storage ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     struct sockaddr_in a;
 
-    CHECK(rcl_agg_http_addr_parse("127.0.0.1:9100", &a) == 0 && ntohs(a.sin_port) == 9100);
-    CHECK(rcl_agg_http_addr_parse("9100", &a) == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-    CHECK(rcl_agg_http_addr_parse("localhost:1", &a) == 0 &&
+    CHECK(parse4("127.0.0.1:9100", &a) == 0 && ntohs(a.sin_port) == 9100);
+    CHECK(parse4("9100", &a) == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    CHECK(parse4("localhost:1", &a) == 0 &&
           a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-    CHECK(rcl_agg_http_addr_parse("0.0.0.0:65535", &a) == 0 && a.sin_addr.s_addr == 0);
+    CHECK(parse4("0.0.0.0:65535", &a) == 0 && a.sin_addr.s_addr == 0);
     /* Port 0: the system chooses, and run records what it bound (agg_listen.h). */
-    CHECK(rcl_agg_http_addr_parse("127.0.0.1:0", &a) == 0 && a.sin_port == 0);
+    CHECK(parse4("127.0.0.1:0", &a) == 0 && a.sin_port == 0);
     CHECK(rcl_agg_http_addr_parse("127.0.0.1:65536", NULL) != 0);
     CHECK(rcl_agg_http_addr_parse("127.0.0.1:-1", NULL) != 0);
     CHECK(rcl_agg_http_addr_parse("127.0.0.1:+80", NULL) != 0);
@@ -302,6 +317,17 @@ static void test_http_addresses(void)
     CHECK(rcl_agg_http_addr_parse("255.255.255.255:65535x", NULL) != 0);
     CHECK(rcl_agg_http_addr_parse("", NULL) != 0);
     CHECK(rcl_agg_http_addr_parse(NULL, NULL) != 0);
+    /* IPv6, bracketed: [::] is every address (IPv4 too). */
+    CHECK(rcl_agg_http_addr_parse("[::1]:9100", &ss) == 0 && ss.ss_family == AF_INET6 &&
+          ntohs(a6->sin6_port) == 9100 && IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+    CHECK(rcl_agg_http_addr_parse("[::]:0", &ss) == 0 && ss.ss_family == AF_INET6 &&
+          a6->sin6_port == 0 && IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr));
+    CHECK(rcl_agg_http_addr_parse("[::ffff:255.255.255.255]:65535", &ss) == 0);
+    CHECK(rcl_agg_http_addr_parse("[::1]", NULL) != 0);
+    CHECK(rcl_agg_http_addr_parse("[::1]9100", NULL) != 0);
+    CHECK(rcl_agg_http_addr_parse("::1:9100", NULL) != 0);
+    CHECK(rcl_agg_http_addr_parse("[127.0.0.1]:80", NULL) != 0);
+    CHECK(rcl_agg_http_addr_parse("[::1:80", NULL) != 0);
 }
 
 int main(void)
