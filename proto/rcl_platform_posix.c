@@ -52,9 +52,9 @@ FILE *rcl_fopen(const char *path, const char *mode)
     return fopen(path, mode);
 }
 
-FILE *rcl_fopen_new(const char *path)
+/* A stream writing to fd, the new file at path; NULL (and no file) on failure. */
+static FILE *new_stream(int fd, const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     FILE *f;
 
     if (fd < 0)
@@ -69,21 +69,14 @@ FILE *rcl_fopen_new(const char *path)
     return f;
 }
 
+FILE *rcl_fopen_new(const char *path)
+{
+    return new_stream(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), path);
+}
+
 FILE *rcl_fopen_temp(char *templ)
 {
-    int fd = mkstemp(templ);
-    FILE *f;
-
-    if (fd < 0)
-        return NULL;
-    f = fdopen(fd, "wb");
-    if (f == NULL) {
-        int e = errno;
-        close(fd);
-        unlink(templ);
-        errno = e;
-    }
-    return f;
+    return new_stream(mkstemp(templ), templ);
 }
 
 FILE *rcl_tmpfile(void)
