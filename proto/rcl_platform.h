@@ -24,6 +24,12 @@
 #define RCL_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #endif
 
+/* ---- Starting ---- */
+
+/* Call first in main. On Windows the arguments become UTF-8, as paths are everywhere
+ * here, and the console shows UTF-8; elsewhere nothing changes. */
+void rcl_platform_start(int *argc, char ***argv);
+
 /* ---- Time ---- */
 
 /* A clock that never goes back, in milliseconds from an arbitrary start. */

@@ -18,6 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+void rcl_platform_start(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+}
+
 /* ---- Time ---- */
 
 int64_t rcl_mono_ms(void)

@@ -72,6 +72,36 @@ static wchar_t *wide(const char *text)
     return w;
 }
 
+/* ---- Starting ---- */
+
+void rcl_platform_start(int *argc, char ***argv)
+{
+    int n = 0;
+    wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
+    char **u;
+
+    SetConsoleOutputCP(CP_UTF8);
+    SetConsoleCP(CP_UTF8);
+    if (w == NULL)
+        return;
+    /* Kept for the life of the process, as argv is. */
+    u = calloc((size_t)n + 1, sizeof(*u));
+    for (int i = 0; u != NULL && i < n; i++) {
+        int len = WideCharToMultiByte(CP_UTF8, 0, w[i], -1, NULL, 0, NULL, NULL);
+
+        if (len <= 0 || (u[i] = malloc((size_t)len)) == NULL) {
+            LocalFree(w);
+            return; /* the arguments stay as the system gave them */
+        }
+        WideCharToMultiByte(CP_UTF8, 0, w[i], -1, u[i], len, NULL, NULL);
+    }
+    LocalFree(w);
+    if (u != NULL) {
+        *argc = n;
+        *argv = u;
+    }
+}
+
 /* ---- Time ---- */
 
 int64_t rcl_mono_ms(void)
@@ -206,11 +236,18 @@ FILE *rcl_tmpfile(void)
     for (int tries = 0; tries < 100; tries++) {
         if (fill_random(path) != 0 || (wp = wide(path)) == NULL)
             return NULL;
-        /* D: deleted when closed; T: kept in memory while it fits. */
-        f = _wfopen(wp, L"w+bxDT");
+        /* Deleted when closed, kept in memory while it fits. */
+        int fd = _wopen(wp, _O_RDWR | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT |
+                                _O_TEMPORARY | _O_SHORT_LIVED,
+                        _S_IREAD | _S_IWRITE);
         free(wp);
-        if (f != NULL || errno != EEXIST)
+        if (fd >= 0) {
+            if ((f = _fdopen(fd, "w+b")) == NULL)
+                _close(fd);
             return f;
+        }
+        if (errno != EEXIST)
+            return NULL;
         memcpy(path + strlen(path) - 6, "XXXXXX", 6);
     }
     return NULL;
