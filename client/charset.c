@@ -164,8 +164,8 @@ enum convert_result { CONVERT_OK, CONVERT_BAD_INPUT, CONVERT_READ_ERROR, CONVERT
  * *bad holds the offset (from where in stood) of the first byte that is not
  * in the source character set.
  */
-static enum convert_result convert_chunks(struct rcl_conv *cd, FILE *in, FILE *out, struct bad_byte *bad,
-                                          char *inbuf, char *outbuf)
+static enum convert_result convert_chunks(struct rcl_conv *cd, FILE *in, FILE *out,
+                                          struct bad_byte *bad, char *inbuf, char *outbuf)
 {
     size_t have = 0;
     uint64_t consumed = 0; /* input bytes before inbuf[0] */
@@ -378,8 +378,7 @@ int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, s
 
     struct rcl_conv *cd = rcl_conv_open(charset_codepage[to], RCL_CODEPAGE_UTF8);
     if (cd == NULL) {
-        snprintf(err, errlen, "cannot convert to %s (%s)", charset_name[to],
-                 strerror(errno));
+        snprintf(err, errlen, "cannot convert to %s (%s)", charset_name[to], strerror(errno));
         return -1;
     }
     switch (convert(cd, in, out, &bad)) {

@@ -5,8 +5,8 @@
  *
  * One thread serves every request in turn (libmicrohttpd's internal one),
  * so the one store connection is only ever used from there; the main
- * thread waits to be asked to stop (rcl_stop_wait: SIGINT, SIGTERM, Ctrl-C). A Sync holds the page until the
- * county answers or sync_timeout_s pass: the clerk waits for its outcome.
+ * thread waits to be asked to stop (rcl_stop_wait: SIGINT, SIGTERM, Ctrl-C). A Sync holds the page
+ * until the county answers or sync_timeout_s pass: the clerk waits for its outcome.
  *
  * Uploaded sheets and the sheets offered for download pass through a
  * folder of this run only (mode 0700), removed when serve stops.
@@ -65,7 +65,7 @@ struct request {
     struct MHD_PostProcessor *pp;
     struct field fields[SERVE_FIELDS_MAX];
     size_t n_fields;
-    bool takes_sheet;     /* /import */
+    bool takes_sheet;      /* /import */
     char sheet_dir[1056];  /* a folder in dir for the uploaded sheet, "" when none */
     char sheet_path[1280]; /* the sheet in it under its own name, "" when none */
     FILE *sheet;

@@ -22,8 +22,7 @@ void rcl_log_init(const char *program);
  */
 void rcl_log_configure(const char *level);
 
-void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
-    RCL_PRINTF_LIKE(2, 3);
+void rcl_log_write(enum rcl_log_level level, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
 
 #define RCL_LOG(level, ...)                                                                        \
     do {                                                                                           \

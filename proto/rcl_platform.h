@@ -147,7 +147,7 @@ void rcl_stop_unblock(void);
 
 #ifdef _WIN32
 typedef uintptr_t rcl_socket; /* SOCKET */
-#define RCL_SOCKET_NONE ((rcl_socket)~(uintptr_t)0)
+#define RCL_SOCKET_NONE ((rcl_socket) ~(uintptr_t)0)
 #else
 typedef int rcl_socket;
 #define RCL_SOCKET_NONE (-1)

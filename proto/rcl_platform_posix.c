@@ -114,8 +114,8 @@ int rcl_mkdtemp(const char *prefix, char *out, size_t outlen)
 {
     const char *tmp = getenv("TMPDIR");
 
-    if ((size_t)snprintf(out, outlen, "%s/%s-XXXXXX",
-                         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", prefix) >= outlen) {
+    if ((size_t)snprintf(out, outlen, "%s/%s-XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp",
+                         prefix) >= outlen) {
         errno = ENAMETOOLONG;
         return -1;
     }

@@ -141,8 +141,8 @@ FILE *rcl_fopen(const char *path, const char *mode)
 /* A new file at path opened for writing, and its stream; NULL when path exists. */
 static FILE *open_new(const wchar_t *wp)
 {
-    int fd = _wopen(wp, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT,
-                    _S_IREAD | _S_IWRITE);
+    int fd =
+        _wopen(wp, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
     FILE *f;
 
     if (fd < 0)
@@ -178,7 +178,8 @@ static int fill_random(char *templ)
         return -1;
     }
     if (state == 0)
-        state = (unsigned long long)GetTickCount64() ^ ((unsigned long long)GetCurrentProcessId() << 32);
+        state = (unsigned long long)GetTickCount64() ^
+                ((unsigned long long)GetCurrentProcessId() << 32);
     for (size_t i = n - 6; i < n; i++) {
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         templ[i] = set[(state >> 33) % (sizeof(set) - 1)];
@@ -237,8 +238,9 @@ FILE *rcl_tmpfile(void)
         if (fill_random(path) != 0 || (wp = wide(path)) == NULL)
             return NULL;
         /* Deleted when closed, kept in memory while it fits. */
-        int fd = _wopen(wp, _O_RDWR | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT |
-                                _O_TEMPORARY | _O_SHORT_LIVED,
+        int fd = _wopen(wp,
+                        _O_RDWR | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT | _O_TEMPORARY |
+                            _O_SHORT_LIVED,
                         _S_IREAD | _S_IWRITE);
         free(wp);
         if (fd >= 0) {
@@ -811,8 +813,10 @@ static int char_len(enum rcl_codepage cp, const unsigned char *p, size_t n)
             return 0;
         return p[3] >= 0x30 && p[3] <= 0x39 ? 4 : -1;
     }
-    int len = p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
-              : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : -1;
+    int len = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+              : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+              : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                             : -1;
     if (len < 0)
         return -1;
     for (int i = 1; i < len; i++) {
@@ -849,8 +853,8 @@ int rcl_conv(struct rcl_conv *c, char **in, size_t *inleft, char **out, size_t *
             no = 1;
         } else {
             if (len < 0 ||
-                (nw = MultiByteToWideChar(win_codepage(c->from), MB_ERR_INVALID_CHARS, *in, len,
-                                          w, 2)) <= 0 ||
+                (nw = MultiByteToWideChar(win_codepage(c->from), MB_ERR_INVALID_CHARS, *in, len, w,
+                                          2)) <= 0 ||
                 (no = WideCharToMultiByte(win_codepage(c->to), 0, w, nw, o, (int)sizeof(o), NULL,
                                           NULL)) <= 0) {
                 errno = EILSEQ;

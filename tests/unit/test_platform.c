@@ -145,7 +145,11 @@ static void test_conv(void)
     CHECK_STR(out, "\xE5\xBC\xA0");
     /* 0xFF is no GB18030 byte: EILSEQ, *in on it (after "a,"). */
     errno = 0;
-    CHECK(convert_all(from, "a,\xFF" "b", 4, out, sizeof out, &left) == -1 && errno == EILSEQ);
+    CHECK(convert_all(from,
+                      "a,\xFF"
+                      "b",
+                      4, out, sizeof out, &left) == -1 &&
+          errno == EILSEQ);
     CHECK(left == 2);
     CHECK_STR(out, "a,");
     /* A lone UTF-8 continuation byte is no character either. */

@@ -33,12 +33,12 @@ static void check_zone(const char *tz)
 
 static void test_zones(void)
 {
-    check_zone("CST-8");                      /* China: +0800 */
+    check_zone("CST-8"); /* China: +0800 */
     check_zone("UTC0");
-    check_zone("IST-5:30");                   /* +0530 */
-    check_zone("EST5EDT,M3.2.0,M11.1.0");     /* -0500, -0400 in summer */
+    check_zone("IST-5:30");                    /* +0530 */
+    check_zone("EST5EDT,M3.2.0,M11.1.0");      /* -0500, -0400 in summer */
     check_zone("NZST-12NZDT,M9.5.0,M4.1.0/3"); /* +1300 over the new year */
-    check_zone("<-0930>9:30");                /* -0930 */
+    check_zone("<-0930>9:30");                 /* -0930 */
 }
 
 static void test_no_time(void)
