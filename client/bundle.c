@@ -5,14 +5,11 @@
 #include "bundle.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,6 +17,7 @@
 #include "rcl_db.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
+#include "rcl_platform.h"
 
 #define BUNDLE_PATH_MAX 4096
 
@@ -55,71 +53,6 @@ static void put_be(struct bundle_writer *w, uint64_t v, size_t n)
     for (size_t i = 0; i < n; i++)
         b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
     put(w, b, n);
-}
-
-/* True when path names something already (a file, a link, a folder). */
-static int path_exists(const char *path, bool *exists)
-{
-    struct stat st;
-
-    if (lstat(path, &st) == 0) {
-        *exists = true;
-        return 0;
-    }
-    if (errno == ENOENT) {
-        *exists = false;
-        return 0;
-    }
-    return -1;
-}
-
-/* Flushes the folder holding path, so that the new name survives a power cut. */
-static int sync_folder(const char *path)
-{
-    char dir[BUNDLE_PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd, rc;
-
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    /* Some filesystems (FAT on a USB stick) cannot sync a folder: the file itself is synced. */
-    if (rc != 0 && (errno == EINVAL || errno == ENOTSUP || errno == EBADF))
-        rc = 0;
-    close(fd);
-    return rc;
-}
-
-/*
- * Gives tmp the name path, never replacing an existing path. link() fails
- * on an existing name atomically; a filesystem without hard links (FAT on
- * a USB stick) gets a check and a rename instead. 0, 1 path exists, or -1.
- */
-static int publish(const char *tmp, const char *path)
-{
-    bool exists = false;
-
-    if (link(tmp, path) == 0) {
-        unlink(tmp);
-        return 0;
-    }
-    if (errno == EEXIST)
-        return 1;
-    if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EMLINK &&
-        errno != ENOSYS && errno != EXDEV)
-        return -1;
-    if (path_exists(path, &exists) != 0)
-        return -1;
-    if (exists)
-        return 1;
-    return rename(tmp, path) == 0 ? 0 : -1;
 }
 
 /* What went into the bundle. */
@@ -211,7 +144,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     char tmp[BUNDLE_PATH_MAX];
     bool exists = false;
     bool in_read = false;
-    int fd = -1, rc = RCL_SCHOOL_EXIT_DATA, published;
+    int rc = RCL_SCHOOL_EXIT_DATA, published;
 
     memset(&w, 0, sizeof(w));
     memset(&c, 0, sizeof(c));
@@ -221,7 +154,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
         return RCL_SCHOOL_EXIT_USAGE;
     }
     /* Refuse before sealing anything: the school's store stays as it was. */
-    if (path_exists(out_path, &exists) != 0) {
+    if (rcl_path_exists(out_path, &exists) != 0) {
         fprintf(err, "bundle: %s: cannot check the file: %s\n", out_path, strerror(errno));
         return RCL_SCHOOL_EXIT_DATA;
     }
@@ -261,17 +194,11 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     }
 
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+    w.f = rcl_fopen_temp(tmp);
+    if (w.f == NULL) {
         fprintf(err, "bundle: %s: cannot create a temporary file next to it: %s\n", out_path,
                 strerror(errno));
         tmp[0] = '\0';
-        goto done;
-    }
-    w.f = fdopen(fd, "wb");
-    if (w.f == NULL) {
-        fprintf(err, "bundle: %s: cannot open for writing: %s\n", tmp, strerror(errno));
-        close(fd);
         goto done;
     }
     crypto_generichash_init(&w.hash, NULL, 0, RCL_DIGEST_BYTES);
@@ -290,7 +217,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
                 st.pending);
         goto done;
     }
-    if (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
+    if (rcl_file_sync(w.f) != 0) {
         fprintf(err, "bundle: %s: cannot write to disk: %s\n", tmp, strerror(errno));
         goto done;
     }
@@ -303,7 +230,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
             goto done;
         }
     }
-    published = publish(tmp, out_path);
+    published = rcl_rename_new(tmp, out_path);
     if (published == 1) {
         fprintf(err,
                 "bundle: %s: the file appeared while the bundle was written; a bundle "
@@ -316,7 +243,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
         goto done;
     }
     tmp[0] = '\0';
-    if (sync_folder(out_path) != 0) {
+    if (rcl_dir_sync_of(out_path) != 0) {
         fprintf(err, "bundle: %s: written, but its folder cannot be synced to disk: %s\n", out_path,
                 strerror(errno));
         goto done;
@@ -335,6 +262,6 @@ done:
     if (w.f != NULL)
         fclose(w.f);
     if (tmp[0] != '\0')
-        unlink(tmp);
+        rcl_unlink(tmp);
     return rc;
 }

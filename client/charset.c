@@ -4,19 +4,24 @@
 #include "charset.h"
 
 #include <errno.h>
-#include <iconv.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rcl_platform.h"
+
 #define CHUNK 65536
 /* GB18030 takes at most 4 bytes a character, UTF-8 at most 4 too: the same room suffices. */
 #define OUT_CHUNK (4 * CHUNK)
 
-static const char *charset_iconv_name[] = {
+static const char *charset_name[] = {
     [RCL_CHARSET_UTF8] = "UTF-8",
     [RCL_CHARSET_GB18030] = "GB18030",
+};
+static const enum rcl_codepage charset_codepage[] = {
+    [RCL_CHARSET_UTF8] = RCL_CODEPAGE_UTF8,
+    [RCL_CHARSET_GB18030] = RCL_CODEPAGE_GB18030,
 };
 
 int rcl_charset_parse(const char *name, enum rcl_charset *out)
@@ -159,8 +164,8 @@ enum convert_result { CONVERT_OK, CONVERT_BAD_INPUT, CONVERT_READ_ERROR, CONVERT
  * *bad holds the offset (from where in stood) of the first byte that is not
  * in the source character set.
  */
-static enum convert_result convert_chunks(iconv_t cd, FILE *in, FILE *out, struct bad_byte *bad,
-                                          char *inbuf, char *outbuf)
+static enum convert_result convert_chunks(struct rcl_conv *cd, FILE *in, FILE *out,
+                                          struct bad_byte *bad, char *inbuf, char *outbuf)
 {
     size_t have = 0;
     uint64_t consumed = 0; /* input bytes before inbuf[0] */
@@ -176,12 +181,12 @@ static enum convert_result convert_chunks(iconv_t cd, FILE *in, FILE *out, struc
         while (il > 0) {
             char *op = outbuf;
             size_t ol = OUT_CHUNK;
-            size_t r = iconv(cd, &ip, &il, &op, &ol);
+            int r = rcl_conv(cd, &ip, &il, &op, &ol);
             int e = errno;
             if (op > outbuf &&
                 fwrite(outbuf, 1, (size_t)(op - outbuf), out) != (size_t)(op - outbuf))
                 return CONVERT_WRITE_ERROR;
-            if (r != (size_t)-1 || e == E2BIG)
+            if (r == 0 || e == E2BIG)
                 continue;
             if (e == EINVAL && !eof)
                 break; /* a character goes on in the next chunk */
@@ -197,13 +202,13 @@ static enum convert_result convert_chunks(iconv_t cd, FILE *in, FILE *out, struc
     }
     char *op = outbuf;
     size_t ol = OUT_CHUNK;
-    (void)iconv(cd, NULL, NULL, &op, &ol);
+    (void)rcl_conv(cd, NULL, NULL, &op, &ol);
     if (op > outbuf && fwrite(outbuf, 1, (size_t)(op - outbuf), out) != (size_t)(op - outbuf))
         return CONVERT_WRITE_ERROR;
     return fflush(out) == 0 ? CONVERT_OK : CONVERT_WRITE_ERROR;
 }
 
-static enum convert_result convert(iconv_t cd, FILE *in, FILE *out, struct bad_byte *bad)
+static enum convert_result convert(struct rcl_conv *cd, FILE *in, FILE *out, struct bad_byte *bad)
 {
     char *inbuf = malloc(CHUNK);
     char *outbuf = malloc(OUT_CHUNK);
@@ -236,7 +241,7 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
     unsigned char head[2] = {0, 0};
     char a[80], b[80];
     FILE *out = NULL;
-    iconv_t cd;
+    struct rcl_conv *cd;
 
     *line = 0;
     err[0] = '\0';
@@ -276,16 +281,16 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
         return NULL;
     }
 
-    cd = iconv_open("UTF-8", charset_iconv_name[RCL_CHARSET_GB18030]);
-    if (cd == (iconv_t)-1) {
+    cd = rcl_conv_open(RCL_CODEPAGE_UTF8, RCL_CODEPAGE_GB18030);
+    if (cd == NULL) {
         *line = line_at(in, not_utf8.offset);
         snprintf(err, errlen,
-                 "not UTF-8 text (%s), and GB18030 cannot be tried here (iconv: %s): save the "
+                 "not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the "
                  "sheet as \"CSV UTF-8 (Comma delimited)\"",
                  byte_text(&not_utf8, a, sizeof(a)), strerror(errno));
         return NULL;
     }
-    out = tmpfile();
+    out = rcl_tmpfile();
     if (out == NULL) {
         snprintf(err, errlen, "cannot make a temporary file to convert GB18030 text: %s",
                  strerror(errno));
@@ -294,7 +299,7 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
     rewind(in);
     switch (convert(cd, in, out, &not_gb)) {
     case CONVERT_OK:
-        iconv_close(cd);
+        rcl_conv_close(cd);
         rewind(out);
         *found = RCL_CHARSET_GB18030;
         return out;
@@ -316,7 +321,7 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
 fail:
     if (out != NULL)
         fclose(out);
-    iconv_close(cd);
+    rcl_conv_close(cd);
     return NULL;
 }
 
@@ -325,7 +330,7 @@ static FILE *spool(FILE *in, char *err, size_t errlen)
 {
     char buf[CHUNK];
     size_t n;
-    FILE *copy = tmpfile();
+    FILE *copy = rcl_tmpfile();
 
     if (copy == NULL) {
         snprintf(err, errlen, "cannot make a temporary file to read a pipe: %s", strerror(errno));
@@ -371,10 +376,9 @@ int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, s
     char a[80];
     int rc = -1;
 
-    iconv_t cd = iconv_open(charset_iconv_name[to], "UTF-8");
-    if (cd == (iconv_t)-1) {
-        snprintf(err, errlen, "cannot convert to %s (iconv: %s)", charset_iconv_name[to],
-                 strerror(errno));
+    struct rcl_conv *cd = rcl_conv_open(charset_codepage[to], RCL_CODEPAGE_UTF8);
+    if (cd == NULL) {
+        snprintf(err, errlen, "cannot convert to %s (%s)", charset_name[to], strerror(errno));
         return -1;
     }
     switch (convert(cd, in, out, &bad)) {
@@ -382,7 +386,7 @@ int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, s
         rc = 0;
         break;
     case CONVERT_BAD_INPUT:
-        snprintf(err, errlen, "text cannot be written in %s (%s)", charset_iconv_name[to],
+        snprintf(err, errlen, "text cannot be written in %s (%s)", charset_name[to],
                  byte_text(&bad, a, sizeof(a)));
         break;
     case CONVERT_READ_ERROR:
@@ -392,6 +396,6 @@ int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, s
         snprintf(err, errlen, "write error: %s", strerror(errno));
         break;
     }
-    iconv_close(cd);
+    rcl_conv_close(cd);
     return rc;
 }

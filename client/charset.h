@@ -4,7 +4,8 @@
  * Sheets come as UTF-8 (with or without a byte order mark) or, when Excel on
  * a Chinese Windows saves "CSV", as GB18030 (GBK is a part of it). Reading
  * makes either into UTF-8 and says which it was; writing turns UTF-8 into
- * what was asked for. The conversion is glibc's iconv(3).
+ * what was asked for. The conversion is the system's (rcl_conv in
+ * rcl_platform.h: iconv(3), or Windows' code page 54936).
  */
 #ifndef RCL_SCHOOL_CHARSET_H
 #define RCL_SCHOOL_CHARSET_H

@@ -18,6 +18,7 @@
 #include "optout.h"
 #include "sheet.h"
 #include "rcl_db.h"
+#include "rcl_platform.h"
 #include "student_id.h"
 
 #define PROGRAM "rollcall-school"
@@ -522,7 +523,7 @@ int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *co
     snprintf(e.where, sizeof(e.where), "%s %s%s%s", PROGRAM, command, action ? " " : "",
              action ? action : "");
     /* "Today" is the school's own calendar day. */
-    if (localtime_r(&t, &tm) == NULL ||
+    if (rcl_localtime(t, &tm) != 0 ||
         strftime(e.today, sizeof(e.today), "%Y-%m-%d", &tm) != RCL_DATE_LEN)
         snprintf(e.today, sizeof(e.today), "%s", "");
     if (a == NULL)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "edit.h"
+#include "rcl_platform.h"
 
 /* One edit being run. */
 struct rcl_edit {
@@ -28,7 +29,7 @@ struct rcl_edit {
 #define RCL_EDIT_USAGE_NEEDS(e, what) ((e)->usage_needs = (what), RCL_SCHOOL_EXIT_USAGE)
 
 /* Says "where: message" on errs. Returns RCL_SCHOOL_EXIT_DATA. */
-int rcl_edit_fail(struct rcl_edit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rcl_edit_fail(struct rcl_edit *e, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
 
 /* The value of option name, or NULL when not given. */
 const char *rcl_edit_opt(const struct rcl_edit *e, const char *name);

@@ -5,11 +5,10 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "rcl_platform.h"
 #include "school_store.h"
 
 /* ---- Cells and rows ---- */
@@ -144,20 +143,13 @@ static int sheet_open(struct sheet_file *f, const char *path, enum rcl_charset c
     memset(f, 0, sizeof(*f));
     f->path = path;
     f->charset = charset;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    f->out = rcl_fopen_new(path);
+    if (f->out == NULL) {
         if (errno == EEXIST)
             snprintf(err, errlen, "%s: already exists (never overwritten: choose a new name)",
                      path);
         else
             snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        return -1;
-    }
-    f->out = fdopen(fd, "wb");
-    if (f->out == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        unlink(path);
         return -1;
     }
     if (charset == RCL_CHARSET_UTF8) {
@@ -166,11 +158,11 @@ static int sheet_open(struct sheet_file *f, const char *path, enum rcl_charset c
         fputs("\xEF\xBB\xBF", f->out);
         return 0;
     }
-    f->sheet = tmpfile();
+    f->sheet = rcl_tmpfile();
     if (f->sheet == NULL) {
         snprintf(err, errlen, "%s: cannot make a temporary file: %s", path, strerror(errno));
         fclose(f->out);
-        unlink(path);
+        rcl_unlink(path);
         return -1;
     }
     return 0;
@@ -198,7 +190,7 @@ static int sheet_close(struct sheet_file *f, bool ok, char *err, size_t errlen)
             }
         }
     }
-    if (rc == 0 && (fflush(f->out) != 0 || ferror(f->out) || fsync(fileno(f->out)) != 0)) {
+    if (rc == 0 && (ferror(f->out) || rcl_file_sync(f->out) != 0)) {
         snprintf(err, errlen, "%s: cannot write: %s", f->path, strerror(errno));
         rc = -1;
     }
@@ -209,7 +201,7 @@ static int sheet_close(struct sheet_file *f, bool ok, char *err, size_t errlen)
         rc = -1;
     }
     if (rc != 0)
-        unlink(f->path);
+        rcl_unlink(f->path);
     return rc;
 }
 

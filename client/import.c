@@ -17,6 +17,7 @@
 #include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 #include "sheet.h"
 #include "student_id.h"
 
@@ -93,9 +94,9 @@ static void report(struct problems *p, unsigned long line, bool error, const cha
 }
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    RCL_PRINTF_LIKE(3, 4);
 static void note(struct problems *p, unsigned long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    RCL_PRINTF_LIKE(3, 4);
 
 /* A reason nothing is imported. */
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
@@ -1002,12 +1003,12 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
         time_t t = (time_t)run.now;
         struct tm tm;
         /* The school's own calendar day, as the editing commands use. */
-        if (localtime_r(&t, &tm) == NULL ||
+        if (rcl_localtime(t, &tm) != 0 ||
             strftime(run.today, sizeof(run.today), "%Y-%m-%d", &tm) != RCL_DATE_LEN)
             run.today[0] = '\0';
     }
 
-    f = fopen(path, "rb");
+    f = rcl_fopen(path, "rb");
     if (f == NULL) {
         problem(&run.problems, 0, "cannot open: %s", strerror(errno));
         goto done;

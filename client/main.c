@@ -12,6 +12,7 @@
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_conf.h"
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
     struct rcl_school_args a;
     int rc;
 
+    rcl_platform_start(&argc, &argv);
     if (argc < 2) {
         print_usage(stderr);
         return RCL_SCHOOL_EXIT_USAGE;

@@ -5,17 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "rcl_platform.h"
 
 #define REDRAW_S 0.25
 
 static double now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)rcl_mono_ms() / 1e3;
 }
 
 void rcl_progress_start(struct rcl_progress *p, FILE *f, const char *what, const char *unit,
@@ -34,7 +31,7 @@ void rcl_progress_start(struct rcl_progress *p, FILE *f, const char *what, const
     else if (force != NULL && strcmp(force, "0") == 0)
         p->on = false;
     else
-        p->on = isatty(fileno(f)) == 1;
+        p->on = rcl_isatty(f);
 }
 
 void rcl_progress_update(struct rcl_progress *p, uint64_t done, uint64_t total)

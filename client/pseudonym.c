@@ -6,9 +6,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
+
+#include "rcl_platform.h"
 
 #define DEFAULT_KEY_TEXT "rollcall default pseudonym key v1"
 
@@ -33,9 +34,9 @@ int rcl_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEUD
     size_t n = 0;
     size_t bin_len = 0;
     const char *end = NULL;
-    struct stat sb;
+    struct rcl_file_info sb;
     int rc = -1;
-    FILE *f = fopen(path, "rb");
+    FILE *f = rcl_fopen(path, "rb");
 
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -43,15 +44,15 @@ int rcl_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEUD
     }
     /* Whoever holds the key can test guessed student numbers against a county's pseudonyms:
      * a key file others can read is refused before it is read (fstat: the file we opened). */
-    if (fstat(fileno(f), &sb) != 0) {
+    if (rcl_file_stat(f, &sb) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         goto done;
     }
-    if ((sb.st_mode & 077) != 0) {
+    if ((sb.perm & 077) != 0) {
         snprintf(err, errlen,
                  "%s: mode %04o lets group or others read or write the pseudonym key; run: "
                  "chmod 600 %s",
-                 path, (unsigned)(sb.st_mode & 07777), path);
+                 path, sb.perm, path);
         goto done;
     }
     n = fread(text, 1, sizeof(text) - 1, f);

@@ -5,13 +5,15 @@
 
 #include <time.h>
 
+#include "rcl_platform.h"
+
 void rcl_receipt_time(int64_t unix_s, char *out, size_t outlen)
 {
     time_t t = (time_t)unix_s;
     struct tm tm;
 
     snprintf(out, outlen, "never");
-    if (unix_s != 0 && gmtime_r(&t, &tm) != NULL)
+    if (unix_s != 0 && rcl_gmtime(t, &tm) == 0)
         strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 

@@ -148,13 +148,13 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name)
     return o < 0 ? NULL : a->values[o];
 }
 
-/* The store lock of this run's command (school_store.h), or -1. */
-static int store_lock_fd = -1;
+/* The store lock of this run's command (school_store.h), or NULL. */
+static struct rcl_lock *store_lock;
 
 /* Gives up the store lock before the process ends (serve empties the lock file so). */
 void rcl_school_cli_store_release(void)
 {
-    rcl_school_store_unlock(&store_lock_fd);
+    rcl_school_store_unlock(&store_lock);
 }
 
 /*
@@ -173,12 +173,12 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
         return NULL;
     }
     /* Taken once the store is known to exist, so no lock file is left beside a wrong path. */
-    rcl_school_store_unlock(&store_lock_fd);
+    rcl_school_store_unlock(&store_lock);
     if (a->cmd->store_use != RCL_SCHOOL_STORE_READS &&
         rcl_school_store_lock(path,
                               a->cmd->store_use == RCL_SCHOOL_STORE_SERVES ? RCL_SCHOOL_LOCK_SERVE
                                                                            : RCL_SCHOOL_LOCK_WRITER,
-                              &store_lock_fd, err, sizeof(err)) != 0) {
+                              &store_lock, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s %s: %s\n", RCL_SCHOOL_PROGRAM, a->cmd->name, err);
         rcl_db_close(&db);
         return NULL;

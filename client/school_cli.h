@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "rcl_platform.h"
 #include "school_store.h"
 
 #define RCL_SCHOOL_PROGRAM "rollcall-school"
@@ -68,7 +69,7 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name);
  * stderr. Returns the usage exit code.
  */
 int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    RCL_PRINTF_LIKE(2, 3);
 
 /*
  * Opens the existing store named by --db and loads its meta into *m; for a

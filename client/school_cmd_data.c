@@ -12,6 +12,7 @@
 #include "exit_codes.h"
 #include "export.h"
 #include "import.h"
+#include "rcl_platform.h"
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_store.h"
@@ -27,7 +28,7 @@ static int cmd_import(const struct rcl_school_args *a)
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    if (errors_path != NULL && (opts.errors_sheet = fopen(errors_path, "wb")) == NULL) {
+    if (errors_path != NULL && (opts.errors_sheet = rcl_fopen(errors_path, "wb")) == NULL) {
         fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
                 errors_path, strerror(errno));
         goto out;

@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -14,6 +13,7 @@
 #include "rcl_keys.h"
 #include "rcl_model.h"
 #include "rcl_outbox.h"
+#include "rcl_platform.h"
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_store.h"
@@ -22,11 +22,11 @@
 static void remove_store(const char *path)
 {
     char side[4096];
-    unlink(path);
+    rcl_unlink(path);
     snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
+    rcl_unlink(side);
     snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    rcl_unlink(side);
 }
 
 static int cmd_init(const struct rcl_school_args *a)

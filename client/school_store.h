@@ -151,11 +151,12 @@ enum rcl_school_lock_mode {
 
 /*
  * Takes the lock of the store at db_path (on the file db_path.lock) without
- * waiting. Returns 0 with the descriptor in *fd (release with
+ * waiting. Returns 0 with the lock in *lock (release with
  * rcl_school_store_unlock), or -1 with a sentence in err naming who holds it.
  */
-int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode, int *fd, char *err,
-                          size_t errlen);
-void rcl_school_store_unlock(int *fd);
+struct rcl_lock;
+int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode,
+                          struct rcl_lock **lock, char *err, size_t errlen);
+void rcl_school_store_unlock(struct rcl_lock **lock);
 
 #endif

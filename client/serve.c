@@ -5,26 +5,18 @@
  *
  * One thread serves every request in turn (libmicrohttpd's internal one),
  * so the one store connection is only ever used from there; the main
- * thread waits for SIGINT or SIGTERM. A Sync holds the page until the
- * county answers or sync_timeout_s pass: the clerk waits for its outcome.
+ * thread waits to be asked to stop (rcl_stop_wait: SIGINT, SIGTERM, Ctrl-C). A Sync holds the page
+ * until the county answers or sync_timeout_s pass: the clerk waits for its outcome.
  *
  * Uploaded sheets and the sheets offered for download pass through a
  * folder of this run only (mode 0700), removed when serve stops.
  */
-#define _DEFAULT_SOURCE /* mkdtemp */
 #include "serve.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -36,6 +28,7 @@
 #include "lists.h"
 #include "rcl_html.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 #include "sync.h"
 
 #define SERVE_CONNECTIONS_MAX 16
@@ -54,7 +47,7 @@ struct serve {
     const struct rcl_school_serve_opts *o;
     enum rcl_sheet_lang lang;
     char token[TOKEN_HEX + 1];
-    char dir[64];     /* this run's folder for sheets */
+    char dir[1024];   /* this run's folder for sheets */
     unsigned port;    /* as bound */
     unsigned counter; /* names the files in dir */
 };
@@ -72,9 +65,9 @@ struct request {
     struct MHD_PostProcessor *pp;
     struct field fields[SERVE_FIELDS_MAX];
     size_t n_fields;
-    bool takes_sheet;     /* /import */
-    char sheet_dir[96];   /* a folder in dir for the uploaded sheet, "" when none */
-    char sheet_path[320]; /* the sheet in it under its own name, "" when none */
+    bool takes_sheet;      /* /import */
+    char sheet_dir[1056];  /* a folder in dir for the uploaded sheet, "" when none */
+    char sheet_path[1280]; /* the sheet in it under its own name, "" when none */
     FILE *sheet;
     uint64_t sheet_bytes;
     bool too_big, bad_form;
@@ -107,18 +100,16 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 static enum MHD_Result refuse(struct serve *s, struct MHD_Connection *conn, unsigned status,
                               const char *title)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
+    struct rcl_memstream mem;
 
-    if (mem == NULL)
+    if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
-    rcl_serve_page_refusal(s->lang, title, mem);
-    if (fclose(mem) != 0) {
-        free(buf);
+    rcl_serve_page_refusal(s->lang, title, mem.f);
+    if (rcl_memstream_close(&mem) != 0) {
+        free(mem.buf);
         return MHD_NO;
     }
-    return respond(conn, status, "text/html; charset=utf-8", buf, len, NULL);
+    return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
 
 /* The whole page, with what the action came to at its top. */
@@ -127,21 +118,19 @@ static enum MHD_Result page(struct serve *s, struct MHD_Connection *conn, unsign
                             const struct rcl_serve_notice *n)
 {
     struct rcl_serve_view v = {s->db, s->m, s->lang, s->token, list, class_name};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
+    struct rcl_memstream mem;
     int rc;
 
-    if (mem == NULL)
+    if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
-    rc = rcl_serve_page_write(&v, n, mem);
-    if (fclose(mem) != 0 || rc != 0) {
-        free(buf);
+    rc = rcl_serve_page_write(&v, n, mem.f);
+    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
+        free(mem.buf);
         return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                       L("读取学生数据出错，请关闭后重新打开本页面。",
                         "The store cannot be read; close and start serve again."));
     }
-    return respond(conn, status, "text/html; charset=utf-8", buf, len, NULL);
+    return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
 
 /* ---- Checks ---- */
@@ -214,13 +203,13 @@ static int sheet_open(struct request *rq, const char *filename)
     if (rq->sheet_path[0] != '\0')
         return -1; /* a second sheet in one form */
     snprintf(rq->sheet_dir, sizeof(rq->sheet_dir), "%s/%u", rq->s->dir, ++rq->s->counter);
-    if (mkdir(rq->sheet_dir, 0700) != 0) {
+    if (rcl_mkdir_private(rq->sheet_dir) != 0) {
         rq->sheet_dir[0] = '\0';
         return -1;
     }
     sheet_name(filename, name, sizeof(name));
     snprintf(rq->sheet_path, sizeof(rq->sheet_path), "%s/%s", rq->sheet_dir, name);
-    rq->sheet = fopen(rq->sheet_path, "wbx");
+    rq->sheet = rcl_fopen_new(rq->sheet_path);
     if (rq->sheet == NULL) {
         rq->sheet_path[0] = '\0';
         return -1;
@@ -322,9 +311,9 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rq->sheet != NULL)
         fclose(rq->sheet);
     if (rq->sheet_path[0] != '\0')
-        unlink(rq->sheet_path);
+        rcl_unlink(rq->sheet_path);
     if (rq->sheet_dir[0] != '\0')
-        rmdir(rq->sheet_dir);
+        rcl_rmdir(rq->sheet_dir);
     for (size_t i = 0; i < rq->n_fields; i++) {
         if (rq->fields[i].value != NULL)
             sodium_memzero(rq->fields[i].value, rq->fields[i].len);
@@ -339,7 +328,7 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* Reads the file at path into memory. Returns it (the caller frees it), or NULL. */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = rcl_fopen(path, "rb");
     char *buf = NULL;
     size_t cap = 0, n = 0;
 
@@ -373,7 +362,7 @@ static char *slurp(const char *path, size_t *len)
 static enum MHD_Result sheet_download(struct serve *s, struct MHD_Connection *conn, bool export)
 {
     struct rcl_sheet_format f = {s->lang, RCL_CHARSET_UTF8};
-    char path[128], err[512];
+    char path[1100], err[512];
     uint64_t rows = 0;
     size_t len = 0;
     char *buf = NULL;
@@ -384,7 +373,7 @@ static enum MHD_Result sheet_download(struct serve *s, struct MHD_Connection *co
                 : rcl_school_template(path, &f, err, sizeof(err));
     if (rc == 0)
         buf = slurp(path, &len);
-    unlink(path);
+    rcl_unlink(path);
     if (buf == NULL) {
         RCL_ERROR("serve: the %s sheet: %s", export ? "export" : "template",
                   rc != 0 ? err : "cannot read it back");
@@ -399,25 +388,17 @@ static enum MHD_Result sheet_download(struct serve *s, struct MHD_Connection *co
                  "filename*=UTF-8''%E5%AD%A6%E7%94%9F%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv");
 }
 
-/* Collects what a function wrote on its streams. */
-struct capture {
-    char *buf;
-    size_t len;
-    FILE *f;
-};
-
-static int capture_open(struct capture *c)
+/* Collects what a function wrote on its streams (closed twice is fine). */
+static int capture_open(struct rcl_memstream *c)
 {
     memset(c, 0, sizeof(*c));
-    c->f = open_memstream(&c->buf, &c->len);
-    return c->f != NULL ? 0 : -1;
+    return rcl_memstream_open(c);
 }
 
-static void capture_close(struct capture *c)
+static void capture_close(struct rcl_memstream *c)
 {
     if (c->f != NULL)
-        fclose(c->f);
-    c->f = NULL;
+        (void)rcl_memstream_close(c);
 }
 
 /* Drops the sheet's folder from the messages: they name the uploaded sheet by its own name. */
@@ -437,7 +418,7 @@ static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, s
                                              s->lang == RCL_SHEET_ZH};
     struct rcl_school_import_result res;
     struct rcl_serve_notice n = {0};
-    struct capture errs, sheet;
+    struct rcl_memstream errs, sheet;
     char title[256];
     enum MHD_Result ret;
     int rc = -1;
@@ -511,7 +492,7 @@ static enum MHD_Result do_sync(struct serve *s, struct MHD_Connection *conn)
 {
     struct rcl_school_sync_opts so = {.timeout_s = s->o->sync_timeout_s, .watch = false};
     struct rcl_serve_notice n = {0};
-    struct capture out;
+    struct rcl_memstream out;
     enum MHD_Result ret;
     int rc;
 
@@ -560,7 +541,7 @@ static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, str
     struct rcl_school_edit_opt given[SERVE_FIELDS_MAX];
     const char *command = field(rq, "command"), *action = field(rq, "action");
     struct rcl_serve_notice n = {0};
-    struct capture out;
+    struct rcl_memstream out;
     size_t k = 0;
     char why[200];
     enum MHD_Result ret;
@@ -696,102 +677,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 /* ---- Running ---- */
 
-/*
- * Opens url in the default browser without waiting for it: xdg-open on
- * Linux, open on macOS. On Windows the same seam is ShellExecuteW(NULL,
- * L"open", url, ...) (what `start "" URL` does). Returns 0, or -1.
- */
-static int browser_open(const char *url)
-{
-#if defined(__APPLE__)
-    const char *program = "open";
-#else
-    const char *program = "xdg-open";
-#endif
-    pid_t pid = fork();
-
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        /* A grandchild runs it, so no child of serve is left to reap. */
-        if (fork() == 0) {
-            sigset_t none;
-            int null = open("/dev/null", O_RDWR);
-
-            /* serve blocks SIGINT and SIGTERM for sigwait: the browser must not inherit that. */
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL);
-            if (null >= 0) {
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-            }
-            execlp(program, program, url, (char *)NULL);
-            _exit(127);
-        }
-        _exit(0);
-    }
-    return waitpid(pid, NULL, 0) == pid ? 0 : -1;
-}
-
-/*
- * A socket listening on 127.0.0.1:port (0: the system chooses), with the
- * port it got in *bound. Bound here rather than by libmicrohttpd so the
- * port is known before the first request. Returns the socket, or -1.
- */
-static int listen_loopback(unsigned port, unsigned *bound)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons((uint16_t)port);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    *bound = ntohs(sa.sin_port);
-    return fd;
-}
-
 int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
                      const struct rcl_school_serve_opts *o, FILE *out, FILE *err)
 {
     struct serve run = {.db = db, .m = m, .o = o, .lang = o->lang}, *s = &run;
     uint8_t raw[TOKEN_BYTES];
     struct MHD_Daemon *d = NULL;
-    sigset_t stop;
-    int fd = -1;
-    int sig = 0, rc = RCL_SCHOOL_EXIT_DATA;
-    const char *tmp = getenv("TMPDIR");
+    rcl_socket fd = RCL_SOCKET_NONE;
+    int rc = RCL_SCHOOL_EXIT_DATA;
 
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(s->token, sizeof(s->token), raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
-    snprintf(s->dir, sizeof(s->dir), "%s/rollcall-serve-XXXXXX",
-             tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
-    if (mkdtemp(s->dir) == NULL) {
+    if (rcl_mkdtemp("rollcall-serve", s->dir, sizeof(s->dir)) != 0) {
         fprintf(err, "serve: cannot make a folder for the sheets (%s): %s\n", s->dir,
                 strerror(errno));
         return RCL_SCHOOL_EXIT_DATA;
     }
-    if ((fd = listen_loopback(o->port, &s->port)) < 0) {
+    if ((fd = rcl_listen_loopback(o->port, &s->port)) == RCL_SOCKET_NONE) {
         fprintf(err, "serve: cannot listen on 127.0.0.1:%u: %s\n", o->port, strerror(errno));
         goto done;
     }
 
-    /* SIGINT and SIGTERM are taken by sigwait below, on every thread (sync's handlers too). */
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* Stop requests go to rcl_stop_wait below, from every thread (sync's catch too). */
+    rcl_stop_block();
 
     /* The logger first: libmicrohttpd logs the options after it through it. */
     d = MHD_start_daemon(
@@ -804,24 +713,23 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
         goto done;
     }
     char url[256];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/?t=%s", s->port, s->token);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/?t=%.*s", s->port, TOKEN_HEX, s->token);
     fprintf(out, "%s\n  %s\n%s\n", L("请在浏览器中打开：", "Open in a browser:"), url,
             L("（关闭本窗口或按 Ctrl-C 即停止）", "(Ctrl-C or closing this window stops it)"));
     fflush(out);
-    if (o->open_browser && browser_open(url) != 0)
+    if (o->open_browser && rcl_open_url(url) != 0)
         fprintf(err, "serve: cannot open a browser; open the address above yourself\n");
-    while (sigwait(&stop, &sig) != 0) {
-    }
+    rcl_stop_wait();
     fprintf(out, "%s\n", L("已停止。", "Stopped."));
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     if (d != NULL)
         MHD_stop_daemon(d);
-    if (fd >= 0)
-        close(fd);
-    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    if (fd != RCL_SOCKET_NONE)
+        rcl_socket_close(fd);
+    rcl_stop_unblock();
     /* Every sheet is removed once its request is done. */
-    if (rmdir(s->dir) != 0)
+    if (rcl_rmdir(s->dir) != 0)
         RCL_WARN("serve: cannot remove %s: %s", s->dir, strerror(errno));
     sodium_memzero(s->token, sizeof(s->token));
     return rc;

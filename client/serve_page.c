@@ -18,6 +18,7 @@
 #include "rcl_html.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
+#include "rcl_platform.h"
 #include "rcl_time.h"
 
 /* The page's words: Chinese first, English kept. */
@@ -197,7 +198,7 @@ static void section_sheets(FILE *out, const struct rcl_serve_view *v)
 /* Writes the CSV in buf (header first) as an HTML table with the given id. 0, or -1. */
 static int csv_table(FILE *out, const char *id, const char *buf, size_t len)
 {
-    FILE *in = fmemopen((void *)buf, len, "r");
+    FILE *in = rcl_memreader(buf, len);
     struct rcl_csv_reader *r = in != NULL ? rcl_csv_reader_new(in) : NULL;
     bool header = true;
     int rc = 0, got;
@@ -248,9 +249,8 @@ static int section_students(FILE *out, const struct rcl_serve_view *v)
 {
     enum rcl_sheet_lang lang = v->lang;
     struct rcl_school_list_options o = {v->list, v->class_name, RCL_AGG_LIST_CSV, v->lang};
-    char err[256], *buf = NULL;
-    size_t len = 0;
-    FILE *mem;
+    char err[256];
+    struct rcl_memstream mem;
     int rc;
 
     fprintf(out, "<section id=\"list\"><h2>%s</h2><form method=\"get\" action=\"/\">",
@@ -267,16 +267,16 @@ static int section_students(FILE *out, const struct rcl_serve_view *v)
         put(out, v->class_name);
     fprintf(out, "\" placeholder=\"%s\"></label><button type=\"submit\">%s</button></form>",
             L("全部班级", "every class"), L("筛选", "Filter"));
-    if ((mem = open_memstream(&buf, &len)) == NULL)
+    if (rcl_memstream_open(&mem) != 0)
         return -1;
-    rc = rcl_school_list(v->db, v->m, &o, mem, err, sizeof(err));
-    if (fclose(mem) != 0)
+    rc = rcl_school_list(v->db, v->m, &o, mem.f, err, sizeof(err));
+    if (rcl_memstream_close(&mem) != 0)
         rc = -1;
     if (rc != 0)
         RCL_ERROR("serve: the list %s: %s", v->list, err);
     else
-        rc = csv_table(out, "students", buf, len);
-    free(buf);
+        rc = csv_table(out, "students", mem.buf, mem.len);
+    free(mem.buf);
     fputs("</section>\n", out);
     return rc;
 }

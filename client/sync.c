@@ -4,9 +4,7 @@
 #include "sync.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 #include <zmq.h>
@@ -14,6 +12,7 @@
 #include "progress.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
+#include "rcl_platform.h"
 #include "rcl_uplink.h"
 #include "receipt.h"
 
@@ -24,18 +23,9 @@
 #define WATCH_RETRY_S 60
 #define WATCH_RETRY_MAX_S 900
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
 static double now_seconds(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)rcl_mono_ms() / 1e3;
 }
 
 struct sync_run {
@@ -106,7 +96,7 @@ static int run_until_settled(struct sync_run *r, double deadline)
         }
         if (state == RCL_UPLINK_IDLE)
             return RCL_SCHOOL_EXIT_OK;
-        if (stop_signal != 0) {
+        if (rcl_stop_caught()) {
             fprintf(r->err, "sync: interrupted; %llu changes kept for the next sync\n",
                     (unsigned long long)rcl_uplink_pending(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
@@ -206,15 +196,14 @@ static int sync_watch(struct sync_run *r)
     RCL_INFO("sync: watching; sending changes to %s as they appear (Ctrl-C stops)",
              r->m->upstream);
     rcl_progress_start(&r->progress, r->err, "sync", "changes", 0);
-    while (stop_signal == 0) {
+    while (!rcl_stop_caught()) {
         struct rcl_outbox_stats st;
         enum rcl_uplink_state state;
         int rc;
 
         if (r->u == NULL) {
             if (now_seconds() - refused_at < retry_s) {
-                struct timespec ts = {0, POLL_MS * 1000000L};
-                nanosleep(&ts, NULL);
+                rcl_sleep_ms(POLL_MS);
                 continue;
             }
             if (uplink_open(r, why, sizeof(why)) != 0) {
@@ -259,7 +248,6 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
                     const struct rcl_school_sync_opts *o, FILE *out, FILE *err)
 {
     struct sync_run r;
-    struct sigaction sa, old_int, old_term;
     char why[256] = "";
     int rc = RCL_SCHOOL_EXIT_DATA;
 
@@ -270,12 +258,7 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
     r.err = err;
 
     /* Stop cleanly on Ctrl-C: unacknowledged changes stay in the outbox either way. */
-    stop_signal = 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    rcl_stop_catch();
 
     r.ctx = zmq_ctx_new();
     if (r.ctx == NULL) {
@@ -296,7 +279,6 @@ done:
     rcl_uplink_destroy(&r.u);
     if (r.ctx != NULL)
         zmq_ctx_term(r.ctx);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    rcl_stop_release();
     return rc;
 }

@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "rcl_codec.h"
+#include "rcl_platform.h"
 
-void codec_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void codec_err(char *err, size_t errlen, const char *fmt, ...) RCL_PRINTF_LIKE(3, 4);
 
 /* A string into dst (cap bytes), checking its length and UTF-8. */
 int codec_take_string(const char *field, const char *s, char *dst, size_t cap, char *err,

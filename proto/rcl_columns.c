@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rcl_codec.h"
+#include "rcl_platform.h"
 
 #define WIRE_VARINT 0
 #define WIRE_FIXED64 1
@@ -339,7 +340,7 @@ struct unpacker {
     size_t errlen;
 };
 
-static int fail(struct unpacker *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct unpacker *u, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
 
 static int fail(struct unpacker *u, const char *fmt, ...)
 {

@@ -4,15 +4,14 @@
 #include "rcl_config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "rcl_keys.h"
+#include "rcl_platform.h"
 
 /* A longer line is a mistake (a binary file, a missing newline in a pasted key...). */
 #define CONFIG_LINE_MAX 4096
@@ -143,8 +142,8 @@ struct rcl_config *rcl_config_load(const char *path, const struct rcl_config_key
     struct rcl_config *conf = calloc(1, sizeof(*conf));
     char *text = NULL;
     size_t cap = 0;
-    ssize_t got;
-    struct stat sb;
+    ptrdiff_t got;
+    struct rcl_file_info sb;
     FILE *f = NULL;
     int line = 0;
 
@@ -153,20 +152,20 @@ struct rcl_config *rcl_config_load(const char *path, const struct rcl_config_key
         goto fail;
     }
     /* stat first: opening a FIFO would wait for a writer. */
-    if (stat(path, &sb) != 0 || (f = fopen(path, "r")) == NULL) {
+    if (rcl_stat(path, &sb) != 0 || (f = rcl_fopen(path, "r")) == NULL) {
         snprintf(err, errlen, "%s: cannot read the configuration: %s", path, strerror(errno));
         goto fail;
     }
-    if (!S_ISREG(sb.st_mode)) {
+    if (!sb.regular) {
         snprintf(err, errlen, "%s: not a regular file", path);
         goto fail;
     }
-    if (sb.st_size > CONFIG_FILE_MAX) {
+    if (sb.size > CONFIG_FILE_MAX) {
         snprintf(err, errlen, "%s: larger than %d bytes: not a configuration file", path,
                  CONFIG_FILE_MAX);
         goto fail;
     }
-    while ((got = getline(&text, &cap, f)) >= 0) {
+    while ((got = rcl_getline(&text, &cap, f)) >= 0) {
         size_t len = (size_t)got;
         line++;
         if (len > CONFIG_LINE_MAX) {
@@ -221,10 +220,11 @@ const char *rcl_config_get(const struct rcl_config *conf, const char *key)
 const char *rcl_config_default_path(const char *env_name, const char *builtin)
 {
     const char *env = getenv(env_name);
+    bool exists = false;
 
     if (env != NULL)
         return env[0] ? env : NULL;
-    return access(builtin, F_OK) == 0 ? builtin : NULL;
+    return rcl_path_exists(builtin, &exists) == 0 && exists ? builtin : NULL;
 }
 
 int rcl_config_bool(const char *value)

@@ -3,13 +3,12 @@
  */
 #include "rcl_crash.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rcl_log.h"
+#include "rcl_platform.h"
 
 const char *const rcl_crash_points[] = {
     /* school */
@@ -57,6 +56,5 @@ void rcl_crash_point(const char *name)
         return;
     /* stderr is unbuffered: this line is the last thing the process says. */
     fprintf(stderr, "crash point %s reached: killing this process (ROLLCALL_CRASH_AT)\n", name);
-    kill(getpid(), SIGKILL);
-    _exit(137); /* not reached */
+    rcl_process_kill_self();
 }

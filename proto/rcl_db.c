@@ -6,18 +6,16 @@
 #include "rcl_db.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rcl_backup.h"
 #include "rcl_crash.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 
 /* Reads PRAGMA user_version into *out. */
 static int read_user_version(sqlite3 *db, int *out)
@@ -212,36 +210,36 @@ sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
     if (mode == RCL_DB_CREATE) {
         /* Create the file ourselves: O_EXCL refuses an existing store, and the
          * mode is 0600 from the first byte (it will hold the node's secret key). */
-        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd < 0) {
+        FILE *f = rcl_fopen_new(path);
+        if (f == NULL) {
             if (errno == EEXIST)
                 snprintf(err, errlen, "%s: already exists", path);
             else
                 snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
             return NULL;
         }
-        close(fd);
+        fclose(f);
         created = true;
     } else {
-        struct stat sb;
-        if (stat(path, &sb) != 0) {
+        struct rcl_file_info sb;
+        if (rcl_stat(path, &sb) != 0) {
             if (errno == ENOENT)
                 snprintf(err, errlen, "%s: no such store (run init first)", path);
             else
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return NULL;
         }
-        if (!S_ISREG(sb.st_mode)) {
+        if (!sb.regular) {
             snprintf(err, errlen, "%s: not a regular file", path);
             return NULL;
         }
         /* The store holds the node's secret key (and a county's, children's names): a copy
          * or a restore that widened the mode must be noticed, not silently used. */
-        if ((sb.st_mode & 077) != 0) {
+        if ((sb.perm & 077) != 0) {
             snprintf(err, errlen,
                      "%s: mode %04o lets group or others read or write this store, which holds "
                      "the node's secret key; run: chmod 600 %s",
-                     path, (unsigned)(sb.st_mode & 07777), path);
+                     path, sb.perm, path);
             return NULL;
         }
     }
@@ -263,11 +261,11 @@ fail:
     if (created) {
         /* A half-made store would block the next init: remove it and its WAL files. */
         char side[4096];
-        unlink(path);
+        rcl_unlink(path);
         snprintf(side, sizeof(side), "%s-wal", path);
-        unlink(side);
+        rcl_unlink(side);
         snprintf(side, sizeof(side), "%s-shm", path);
-        unlink(side);
+        rcl_unlink(side);
     }
     return NULL;
 }

@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
+
+#include "rcl_platform.h"
 
 enum rcl_log_level rcl_log_threshold = RCL_LOG_INFO;
 
@@ -34,14 +35,14 @@ static int stderr_is_journal(void)
 {
     const char *env = getenv("JOURNAL_STREAM");
     unsigned long long dev, ino;
-    struct stat sb;
+    struct rcl_file_info sb;
     char tail;
 
     if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
         return 0;
-    if (fstat(2, &sb) != 0)
+    if (rcl_fd_stat(2, &sb) != 0)
         return 0;
-    return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+    return sb.dev == dev && sb.ino == ino;
 }
 
 void rcl_log_configure(const char *level)
@@ -93,7 +94,7 @@ void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
     if (to_journal) {
         n = snprintf(line, sizeof(line), "<%d>%s ", level_priorities[level], level_names[level]);
     } else {
-        if (gmtime_r(&now, &tm) == NULL ||
+        if (rcl_gmtime(now, &tm) != 0 ||
             strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
             strcpy(stamp, "-");
         n = snprintf(line, sizeof(line), "%s %s: %s ", stamp, log_program, level_names[level]);

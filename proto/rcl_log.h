@@ -7,6 +7,8 @@
 #ifndef RCL_LOG_H
 #define RCL_LOG_H
 
+#include "rcl_platform.h"
+
 enum rcl_log_level { RCL_LOG_DEBUG, RCL_LOG_INFO, RCL_LOG_WARN, RCL_LOG_ERROR };
 
 extern enum rcl_log_level rcl_log_threshold;
@@ -20,8 +22,7 @@ void rcl_log_init(const char *program);
  */
 void rcl_log_configure(const char *level);
 
-void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void rcl_log_write(enum rcl_log_level level, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
 
 #define RCL_LOG(level, ...)                                                                        \
     do {                                                                                           \

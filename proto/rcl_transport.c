@@ -8,7 +8,6 @@
 #include "rcl_transport.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "rcl_codec.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 
 /* Room for the largest batch plus the envelope and protobuf framing around it. */
 #define RCL_TRANSPORT_MAXMSG ((int64_t)RCL_MESSAGE_BYTES_MAX + 4096)
@@ -180,7 +180,7 @@ static void drain_frames(void *socket)
 /* ---- ZAP handler (ZeroMQ RFC 27) ---- */
 
 struct rcl_zap {
-    pthread_t thread;
+    struct rcl_thread *thread;
     void *rep;         /* bound to RCL_ZAP_ENDPOINT; used by the thread only */
     void *pipe_thread; /* the thread's end of the stop pipe */
     void *pipe_main;   /* the caller's end */
@@ -324,8 +324,8 @@ struct rcl_zap *rcl_zap_start(void *ctx, rcl_zap_authorize_fn fn, void *arg)
         RCL_ERROR("zap: %s: %s", pipe_ep, zmq_strerror(errno));
         goto fail;
     }
-    /* pthread_create is a full barrier: handing the two sockets to the thread is allowed. */
-    if (pthread_create(&z->thread, NULL, zap_thread, z) != 0) {
+    /* Starting a thread is a full barrier: handing the two sockets to the thread is allowed. */
+    if (rcl_thread_start(&z->thread, zap_thread, z) != 0) {
         RCL_ERROR("zap: cannot start thread");
         goto fail;
     }
@@ -352,7 +352,7 @@ void rcl_zap_stop(struct rcl_zap **zp)
     /* The pipe is connected in-process, so this send cannot wait on anything. */
     if (zmq_send(z->pipe_main, "STOP", 4, 0) < 0)
         RCL_WARN("zap: cannot signal stop: %s", zmq_strerror(errno));
-    pthread_join(z->thread, NULL);
+    rcl_thread_join(z->thread);
     zmq_close(z->pipe_main);
     free(z);
     *zp = NULL;

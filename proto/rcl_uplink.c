@@ -51,6 +51,7 @@
 #include "rcl_envelope.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
+#include "rcl_platform.h"
 #include "rcl_transport.h"
 
 #define RCL_UPLINK_WINDOW_DEFAULT 8
@@ -110,14 +111,6 @@ struct rcl_uplink {
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
     char reason[512]; /* room for a refusal quoted inside our own words */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Forgets what is in flight so that pump sends it again, from the store. */
 static void rewind_flight(struct rcl_uplink *u)
@@ -248,7 +241,7 @@ static int switch_key(struct rcl_uplink *u)
 {
     struct rcl_outbox_rotation rot;
     struct rcl_outbox_stats st;
-    int64_t now = now_ms();
+    int64_t now = rcl_mono_ms();
 
     if (u->key_switched_ms != 0 && now - u->key_switched_ms < RCL_UPLINK_KEY_SWITCH_MS)
         return 0;
@@ -350,7 +343,7 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
     u->cur_timeout_ms = u->timeout_ms;
     u->snapshot = cfg->snapshot;
     u->snapshot_arg = cfg->snapshot_arg;
-    u->quiet_since_ms = now_ms();
+    u->quiet_since_ms = rcl_mono_ms();
     u->flight = calloc(u->window, sizeof *u->flight);
     if (u->flight == NULL) {
         snprintf(err, errlen, "uplink: out of memory");
@@ -448,7 +441,7 @@ static int send_probe(struct rcl_uplink *u)
     u->probe_id = h.probe_id;
     u->probe_epoch = st.epoch;
     u->probe_acked = st.acked_seq;
-    u->probe_sent_ms = now_ms();
+    u->probe_sent_ms = rcl_mono_ms();
     u->quiet_since_ms = u->probe_sent_ms;
 out:
     free(payload);
@@ -492,7 +485,7 @@ static int idle_probe(struct rcl_uplink *u, int64_t now)
  */
 int rcl_uplink_pump(struct rcl_uplink *u)
 {
-    int64_t now = now_ms();
+    int64_t now = rcl_mono_ms();
     int sealed;
 
     watch_link(u);
@@ -525,7 +518,7 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         /* Probes only, now and then: every sealed batch bears the old key. */
         if (u->probe_sent_ms == 0 && now - u->quiet_since_ms >= RCL_UPLINK_PROBE_RECEIPT_MS)
             u->probe_wanted = true;
-        return idle_probe(u, now_ms());
+        return idle_probe(u, rcl_mono_ms());
     }
 
     while (u->n_flight < u->window && writable(u)) {
@@ -549,14 +542,14 @@ int rcl_uplink_pump(struct rcl_uplink *u)
                   s.last_seq, s.envelope_len);
         u->flight[u->n_flight].first_seq = s.first_seq;
         u->flight[u->n_flight].last_seq = s.last_seq;
-        u->flight[u->n_flight].sent_ms = now_ms(); /* sealing may have taken a while */
+        u->flight[u->n_flight].sent_ms = rcl_mono_ms(); /* sealing may have taken a while */
         u->n_flight++;
         u->send_after = s.last_seq;
-        u->quiet_since_ms = now_ms();
+        u->quiet_since_ms = rcl_mono_ms();
         rcl_sealed_clear(&s);
         RCL_CRASH_POINT("uplink-after-send");
     }
-    return idle_probe(u, now_ms());
+    return idle_probe(u, rcl_mono_ms());
 }
 
 /* True when r answers the probe we are waiting for (not an old or duplicated answer). */
@@ -720,7 +713,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         }
         if (u->refused)
             continue; /* stopped: later replies change nothing */
-        u->quiet_since_ms = now_ms();
+        u->quiet_since_ms = rcl_mono_ms();
         u->cur_timeout_ms = u->timeout_ms;
         if (r.probe && r.probe_id == u->probe_id)
             u->probe_sent_ms = 0;
@@ -761,7 +754,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         case RCL_REPLY_BUSY:
             RCL_WARN("uplink: upstream busy, retrying in %d ms: %s", RCL_UPLINK_BUSY_BACKOFF_MS,
                      r.reason);
-            u->busy_until_ms = now_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
+            u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
             break;
         default:
             RCL_WARN("uplink: ignored a reply with status %d", (int)r.status);
