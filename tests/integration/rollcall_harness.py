@@ -499,7 +499,7 @@ class Aggregator:
         self.port = h.reserve_port()
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.proc = None
-        self.http_port = None
+        self.http_port = self.metrics_port = None
         args = [AGG, "init", "--db", self.db, "--id", ident, "--tier", tier,
                 "--listen", self.endpoint]
         if upstream is not None:
@@ -517,11 +517,13 @@ class Aggregator:
     def revoke(self, node, expect=EXIT_OK):
         return self.h.run([AGG, "revoke", "--db", self.db, "--source", node.id], expect=expect)
 
-    def start(self, http=None):
-        """`run`, returned once it listens (it says so in DB.listen). http: a --http value; with
-        port 0 the system picks the port, found in self.http_port."""
+    def start(self, http=None, metrics=None, extra=()):
+        """`run`, returned once it listens (it says so in DB.listen). http, metrics: --http and
+        --metrics values; with port 0 the system picks the port, found in self.http_port and
+        self.metrics_port. extra: further arguments of run (--tls-cert FILE ...)."""
         label = "agg-%s" % self.id
         args = [AGG, "run", "--db", self.db] + (["--http", http] if http else [])
+        args += (["--metrics", metrics] if metrics else []) + list(extra)
         self.proc = self.h.start(label, args)
         bound = self.h.wait_listen_file(label, self.proc, self.h.path("%s.log" % label), self.db)
         if bound.get("sync") != self.endpoint:
@@ -529,6 +531,8 @@ class Aggregator:
                                  % (label, bound.get("sync"), self.endpoint))
         if "http" in bound:
             self.http_port = int(bound["http"].rsplit(":", 1)[1])
+        if "metrics" in bound:
+            self.metrics_port = int(bound["metrics"].rsplit(":", 1)[1])
         return self
 
     def stop(self):
