@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +26,9 @@
 #include "agg_dash.h"
 #include "agg_monitor.h"
 #include "rcl_html.h"
+#include "rcl_keys.h"
 #include "rcl_log.h"
+#include "rcl_platform.h"
 
 #define HTTP_CONNECTIONS_MAX 32
 #define HTTP_PER_IP_MAX 8
@@ -292,34 +293,29 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static char *read_tls_file(const char *path, const char *what, bool secret, size_t *len_out,
                            char *err, size_t errlen)
 {
-    struct stat sb;
+    struct rcl_file_info sb = {0};
     char *buf = NULL;
     size_t len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0 || fstat(fd, &sb) != 0) {
+    if (fd < 0 || rcl_fd_stat(fd, &sb) != 0) {
         snprintf(err, errlen, "cannot read the TLS %s %s: %s", what, path, strerror(errno));
         goto fail;
     }
-    if (!S_ISREG(sb.st_mode) || sb.st_size > 1024 * 1024) {
+    if (!sb.regular || sb.size > 1024 * 1024) {
         snprintf(err, errlen, "the TLS %s %s is not a PEM file (not a regular file of at most 1 MiB)",
                  what, path);
         goto fail;
     }
-    if (secret && (sb.st_mode & 077) != 0) {
-        snprintf(err, errlen,
-                 "the TLS %s %s may be read by others (mode %04o); make it its owner's alone: "
-                 "chmod 600 %s",
-                 what, path, (unsigned)(sb.st_mode & 07777), path);
+    if (secret && rcl_file_private_check(&sb, path, "the TLS key", err, errlen) != 0)
         goto fail;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
+    buf = malloc((size_t)sb.size + 1);
     if (!buf) {
         snprintf(err, errlen, "out of memory reading %s", path);
         goto fail;
     }
-    while (len < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
+    while (len < (size_t)sb.size) {
+        ssize_t n = read(fd, buf + len, (size_t)sb.size - len);
 
         if (n <= 0) {
             snprintf(err, errlen, "cannot read the TLS %s %s: %s", what, path,
@@ -339,7 +335,7 @@ static char *read_tls_file(const char *path, const char *what, bool secret, size
     return buf;
 fail:
     if (buf) {
-        sodium_memzero(buf, (size_t)sb.st_size + 1);
+        sodium_memzero(buf, (size_t)sb.size + 1);
         free(buf);
     }
     if (fd >= 0)

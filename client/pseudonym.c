@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "rcl_keys.h"
 #include "rcl_platform.h"
 
 #define DEFAULT_KEY_TEXT "rollcall default pseudonym key v1"
@@ -48,13 +49,8 @@ int rcl_school_pseudonym_key_read(const char *path, uint8_t out[RCL_SCHOOL_PSEUD
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         goto done;
     }
-    if ((sb.perm & 077) != 0) {
-        snprintf(err, errlen,
-                 "%s: mode %04o lets group or others read or write the pseudonym key; run: "
-                 "chmod 600 %s",
-                 path, sb.perm, path);
+    if (rcl_file_private_check(&sb, path, "the pseudonym key", err, errlen) != 0)
         goto done;
-    }
     n = fread(text, 1, sizeof(text) - 1, f);
     if (ferror(f)) {
         snprintf(err, errlen, "%s: read error", path);

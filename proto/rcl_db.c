@@ -14,6 +14,7 @@
 
 #include "rcl_backup.h"
 #include "rcl_crash.h"
+#include "rcl_keys.h"
 #include "rcl_log.h"
 #include "rcl_platform.h"
 
@@ -233,15 +234,10 @@ sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
             snprintf(err, errlen, "%s: not a regular file", path);
             return NULL;
         }
-        /* The store holds the node's secret key (and a county's, children's names): a copy
-         * or a restore that widened the mode must be noticed, not silently used. */
-        if ((sb.perm & 077) != 0) {
-            snprintf(err, errlen,
-                     "%s: mode %04o lets group or others read or write this store, which holds "
-                     "the node's secret key; run: chmod 600 %s",
-                     path, sb.perm, path);
+        /* The store holds the node's secret key (and a county's, children's names). */
+        if (rcl_file_private_check(&sb, path, "this store, which holds the node's secret key", err,
+                                   errlen) != 0)
             return NULL;
-        }
     }
 
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=

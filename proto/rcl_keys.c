@@ -5,8 +5,11 @@
 #include "rcl_keys.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rcl_platform.h"
 
 int rcl_keys_init(void)
 {
@@ -154,4 +157,14 @@ size_t rcl_key_rotation_message(const char *source, const uint8_t old_pk[RCL_PK_
 void rcl_digest(const uint8_t *data, size_t len, uint8_t out[RCL_DIGEST_BYTES])
 {
     crypto_generichash(out, RCL_DIGEST_BYTES, data, len, NULL, 0);
+}
+
+int rcl_file_private_check(const struct rcl_file_info *info, const char *path, const char *holds,
+                           char *err, size_t errlen)
+{
+    if ((info->perm & 077) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: mode %04o lets group or others read or write %s; run: chmod 600 %s",
+             path, info->perm, holds, path);
+    return -1;
 }

@@ -38,6 +38,16 @@ size_t rcl_key_rotation_message(const char *source, const uint8_t old_pk[RCL_PK_
 /* Call once before anything else here. Returns 0, or -1 when libsodium fails to start. */
 int rcl_keys_init(void);
 
+struct rcl_file_info;
+/*
+ * A file that holds a secret (a store with the node's key, a pseudonym key, a
+ * TLS key) must be its owner's alone: a copy or restore that widened the mode
+ * is noticed, not silently used. 0, or -1 with err naming path, its mode, what
+ * it holds and the chmod to run.
+ */
+int rcl_file_private_check(const struct rcl_file_info *info, const char *path, const char *holds,
+                           char *err, size_t errlen);
+
 /* Makes a new identity key. sk must be wiped with sodium_memzero by the caller. */
 int rcl_key_generate(uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES]);
 
