@@ -22,6 +22,7 @@
 static const char report_help[] =
     "usage: " RCL_AGG_PROGRAM " report --db FILE [--format json|csv|html] [--stale-days N]\n"
     "                          [--divisions FILE] [--suppress-below N] [--deadline TIME|none]\n"
+    "                          [--per-school FILE]\n"
     "\n"
     "Prints the totals over every school below this aggregator, one row per unit\n"
     "reporting directly to it, one row per county (and the unit it comes through),\n"
@@ -33,23 +34,26 @@ static const char report_help[] =
     "--suppress-below N publishes a unit's or county's counts from 1 to N-1 as\n"
     "suppressed (null in JSON, \"<N\" in csv and html); totals stay exact.\n"
     "--deadline: count on time and late against TIME instead of the store's deadline\n"
-    "(`deadline --help`); none: no timeliness figures.\n";
+    "(`deadline --help`); none: no timeliness figures.\n"
+    "--per-school FILE (a county): also writes a CSV of each school's platforms,\n"
+    "teaching materials, pending opt-out applications and feedback records.\n";
 
 int rcl_agg_cmd_report(int argc, char **argv)
 {
     const char *path = NULL, *format = NULL, *stale = NULL, *divisions = NULL, *suppress = NULL,
-               *deadline = NULL;
+               *deadline = NULL, *per_school = NULL;
     struct rcl_agg_opt opts[] = {{"db", &path, NULL},
                                  {"format", &format, NULL},
                                  {"stale-days", &stale, NULL},
                                  {"divisions", &divisions, NULL},
                                  {"suppress-below", &suppress, NULL},
-                                 {"deadline", &deadline, NULL}};
+                                 {"deadline", &deadline, NULL},
+                                 {"per-school", &per_school, NULL}};
     struct rcl_agg_report_options ro;
     struct rcl_agg_config cfg;
     char err[512], *end;
     sqlite3 *db;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("report", argc, argv, opts, 6), report_help);
+    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("report", argc, argv, opts, 7), report_help);
 
     if (rc != -2)
         return rc;
@@ -83,10 +87,29 @@ int rcl_agg_cmd_report(int argc, char **argv)
     if (!db)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
+    if (per_school && cfg.tier != RCL_AGG_COUNTY) {
+        fprintf(stderr,
+                "report: --per-school: only a county holds its schools' profiles and students "
+                "(%s is a %s)\n",
+                path, rcl_agg_tier_names[cfg.tier]);
+        rcl_db_close(&db);
+        return RCL_AGG_EXIT_DATA;
+    }
+    if (per_school && !(ro.per_school = fopen(per_school, "wb"))) {
+        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rcl_db_close(&db);
+        return RCL_AGG_EXIT_DATA;
+    }
     if (rcl_agg_report_write(db, &cfg, &ro, stdout, err, sizeof(err)) != 0) {
         fprintf(stderr, "report: %s: %s\n", path, err);
         rc = RCL_AGG_EXIT_DATA;
     }
+    if (ro.per_school && fclose(ro.per_school) != 0 && rc == RCL_AGG_EXIT_OK) {
+        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rc = RCL_AGG_EXIT_DATA;
+    }
+    if (rc != RCL_AGG_EXIT_OK && per_school)
+        remove(per_school);
     rcl_db_close(&db);
     return rc;
 }

@@ -657,6 +657,13 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
         snprintf(err, errlen, "writing the report failed");
         goto out;
     }
+    if (opt->per_school) {
+        rcl_agg_report_csv_schools(&r, opt->per_school);
+        if (fflush(opt->per_school) != 0 || ferror(opt->per_school)) {
+            snprintf(err, errlen, "writing the schools' table failed");
+            goto out;
+        }
+    }
     ret = 0;
 out:
     rcl_agg_divisions_free(&divisions);

@@ -45,6 +45,8 @@ struct rcl_agg_report_options {
     bool recount;
     /* The reporting deadline in unix seconds: 0 the store's (agg_timeliness.h), -1 none. */
     int64_t deadline;
+    /* A county: its schools' table (rcl_agg_report_csv_schools) is written here too; NULL: not. */
+    FILE *per_school;
 };
 
 /*

@@ -118,6 +118,8 @@ static inline bool rcl_agg_suppressed(const struct rcl_agg_report *r, uint64_t v
 
 void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out);
 void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out);
+/* A county's table of its schools' platforms, materials, opt-outs and feedback (--per-school). */
+void rcl_agg_report_csv_schools(const struct rcl_agg_report *r, FILE *out);
 void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out);
 
 #endif

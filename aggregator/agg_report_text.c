@@ -348,6 +348,50 @@ static void csv_unit(FILE *out, const struct rcl_agg_report *r, const struct rcl
     csv_counts(out, r, u, true);
 }
 
+/* Room for every platform of a school as the codec bounds them, written "name (kind: classes)". */
+#define CSV_PLATFORMS_MAX (RCL_PLATFORMS_MAX * (RCL_PLATFORM_MAX + RCL_CLASSES_MAX + 32))
+
+/*
+ * At a county, report --per-school FILE: a table of each school's platforms,
+ * materials, pending opt-outs and feedback, as the JSON's "schools" and the
+ * page's section 七. A file of its own, so the report's CSV stays one table.
+ */
+void rcl_agg_report_csv_schools(const struct rcl_agg_report *r, FILE *out)
+{
+    const struct rcl_agg_table *t = &r->platforms;
+    char platforms[CSV_PLATFORMS_MAX];
+
+    fputs("\xEF\xBB\xBF", out);
+    fputs("id,name,profile,platforms,materials_delivered,materials_total,"
+          "materials_percent,optouts_pending,feedback" CSV_EOL, out);
+    for (size_t i = 0; i < r->n_schools; i++) {
+        const struct rcl_agg_school *sc = &r->schools[i];
+        size_t f = sc->first, len = 0;
+
+        platforms[0] = '\0';
+        for (size_t k = f; k < f + sc->n_rows && len < sizeof(platforms); k++) {
+            const char *name = rcl_agg_platform_cell(t, k, RCL_AGG_PL_PLATFORM);
+            const char *classes = rcl_agg_platform_cell(t, k, RCL_AGG_PL_CLASSES);
+            int n;
+
+            if (!name[0])
+                continue;
+            n = snprintf(platforms + len, sizeof(platforms) - len, "%s%s (%s%s%s)",
+                         len ? "; " : "", name, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND),
+                         classes[0] ? ": " : "", classes);
+            len += n > 0 ? (size_t)n : 0;
+        }
+        for (int col = RCL_AGG_PL_ID; col <= RCL_AGG_PL_PROFILE; col++) {
+            rcl_csv_field(out, rcl_agg_platform_cell(t, f, col));
+            fputc(',', out);
+        }
+        rcl_csv_field(out, platforms);
+        for (int col = RCL_AGG_PL_DELIVERED; col <= RCL_AGG_PL_PERCENT; col++)
+            fprintf(out, ",%s", rcl_agg_platform_cell(t, f, col));
+        fprintf(out, ",%" PRIu64 ",%" PRIu64 CSV_EOL, sc->optouts_pending, sc->feedback);
+    }
+}
+
 void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
 {
     struct rcl_agg_unit total;

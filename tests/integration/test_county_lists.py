@@ -388,6 +388,7 @@ class CountyLists(rh.RollcallTestCase):
         self.assertEqual(got, want)
         self.assertGreater(sum(w["optouts_pending"] for w in want.values()), 0)
         self.assertGreater(sum(w["feedback"] for w in want.values()), 0)
+        self.check_report_per_school(want)
         page = ET.fromstring(re.sub(r"^<!DOCTYPE[^>]*>", "", self.county.report("html")))
         for school, w in want.items():
             row = page.find(".//tr[@data-level='school-extra'][@data-unit='%s']" % school)
@@ -404,6 +405,59 @@ class CountyLists(rh.RollcallTestCase):
         for agg in (self.city, self.prov):
             self.assertNotIn("schools", agg.report())
             self.assertNotIn("school-extra", agg.report("html"))
+
+    def check_report_per_school(self, want):
+        """report --per-school FILE: the report's CSV byte for byte as without it, and in FILE a
+        table of each school's figures, equal to the JSON's "schools" and to what the test told
+        the schools; a city or the province refuses it and writes no file."""
+        plain = subprocess.run([rh.AGG, "report", "--db", self.county.db, "--format", "csv",
+                                "--deadline", "none"], capture_output=True, env=self.h.env,
+                               timeout=60)
+        self.assertEqual(plain.returncode, 0, plain.stderr.decode("utf-8", "replace"))
+        path = self.h.path("per-school.csv")
+        p = subprocess.run([rh.AGG, "report", "--db", self.county.db, "--format", "csv",
+                            "--deadline", "none", "--per-school", path],
+                           capture_output=True, env=self.h.env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode("utf-8", "replace"))
+        self.assertEqual(p.stdout, plain.stdout)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"\xef\xbb\xbf"), "a byte order mark for Excel")
+        lines = data.split(b"\n")
+        self.assertEqual(lines[-1], b"")
+        self.assertTrue(all(line.endswith(b"\r") for line in lines[:-1]), "CRLF throughout")
+        schools = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        r = self.county.report()
+
+        def cell(v):
+            return "" if v is None else str(v)
+
+        def platforms(pls):
+            return "; ".join("%s (%s%s)" % (pl["name"], pl["kind"],
+                                            ": " + pl["classes"] if pl["classes"] else "")
+                             for pl in pls)
+
+        got = {row.pop("id"): row for row in schools}
+        self.assertEqual({s: row.pop("name") for s, row in got.items()},
+                         {s["id"]: s["name"] for s in r["schools"]})
+        self.assertEqual(got, {s: {"profile": w["profile"], "platforms": platforms(w["platforms"]),
+                                   "materials_delivered": cell(w["materials_delivered"]),
+                                   "materials_total": cell(w["materials_total"]),
+                                   "materials_percent": cell(w["materials_percent"]),
+                                   "optouts_pending": str(w["optouts_pending"]),
+                                   "feedback": str(w["feedback"])} for s, w in want.items()})
+        self.assertEqual(list(got), sorted(want))
+        self.assertTrue(any(";" in row["platforms"] for row in got.values()),
+                        "a school with two platforms or more")
+        for agg in (self.city, self.prov):
+            other = self.h.path("per-school-%s.csv" % agg.id)
+            q = subprocess.run([rh.AGG, "report", "--db", agg.db, "--format", "csv",
+                                "--per-school", other], capture_output=True, env=self.h.env,
+                               timeout=60)
+            self.assertEqual(q.returncode, 1)
+            self.assertIn("--per-school", q.stderr.decode("utf-8"))
+            self.assertIn(agg.db, q.stderr.decode("utf-8"))
+            self.assertFalse(os.path.exists(other))
 
     def test_5_refusals(self):
         kinds = ("plans", "helpers", "platforms", "feedback", "optouts")
