@@ -15,6 +15,7 @@ int rcl_agg_cmd_set_upstream(int argc, char **argv);
 int rcl_agg_cmd_enroll(int argc, char **argv);
 int rcl_agg_cmd_deadline(int argc, char **argv);
 int rcl_agg_cmd_revoke(int argc, char **argv);
+int rcl_agg_cmd_exchange(int argc, char **argv);
 
 /* The running service (agg_cmd_service.c). */
 int rcl_agg_cmd_run(int argc, char **argv);

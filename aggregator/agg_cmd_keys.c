@@ -1,7 +1,8 @@
 /*
  * agg_cmd_keys.c - rollcall-agg's commands for its identity and its peers:
  * init, pubkey, rotate-key and set-upstream (this aggregator's own key and
- * upstream), enroll and revoke (the sources it admits).
+ * upstream), enroll and revoke (the sources it admits), exchange (with the other
+ * counties, through the province).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "agg_cli.h"
 #include "agg_cmd.h"
 #include "agg_enroll_file.h"
+#include "agg_exchange.h"
 #include "agg_http.h"
 #include "agg_monitor.h"
 #include "agg_release.h"
@@ -566,4 +568,122 @@ int rcl_agg_cmd_revoke(int argc, char **argv)
     }
     rcl_db_close(&db);
     return rc;
+}
+
+/* ---- exchange ---- */
+
+static const char exchange_help[] =
+    "usage: " RCL_AGG_PROGRAM " exchange key      --db FILE (--new FILE | --import FILE)\n"
+    "       " RCL_AGG_PROGRAM " exchange digests  --db FILE --out FILE\n"
+    "       " RCL_AGG_PROGRAM " exchange import   --db FILE EXCHANGE_FILE\n"
+    "       " RCL_AGG_PROGRAM " exchange matches  --db FILE --county ID --out FILE\n"
+    "\n"
+    "Finds students enrolled in two counties, or transferred out of one and\n"
+    "enrolled in another, while the province learns only how many.\n"
+    "key (a county): --new makes the exchange key and writes it to a new file\n"
+    "(mode 0600) to hand to the other counties, never to a city or the province;\n"
+    "--import takes the key another county made.\n"
+    "digests (a county): writes its students' keyed digests, signed, to --out.\n"
+    "import: at the province (or a city), a county's digests file (the county\n"
+    "must be enrolled here); at a county, the matches file made for it (signed\n"
+    "by its upstream). Nothing changes when a file is refused.\n"
+    "matches (the province or a city): writes for --county the signed file of\n"
+    "its digests another county's holds too; `list elsewhere` at that county\n"
+    "then names the students. The report counts shared digests per county pair.\n";
+
+int rcl_agg_cmd_exchange(int argc, char **argv)
+{
+    const char *path = NULL, *new_key = NULL, *import_key = NULL, *out = NULL, *county = NULL,
+               *file = NULL, *action = argc > 0 ? argv[0] : "";
+    struct rcl_agg_opt key_opts[] = {
+        {"db", &path, NULL}, {"new", &new_key, NULL}, {"import", &import_key, NULL}};
+    struct rcl_agg_opt out_opts[] = {
+        {"db", &path, NULL}, {"out", &out, NULL}, {"county", &county, NULL}};
+    struct rcl_agg_opt *opts = key_opts;
+    size_t n_opts = 3;
+    struct rcl_agg_config cfg;
+    char err[768];
+    uint64_t n = 0;
+    sqlite3 *db;
+    int rc;
+
+    if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
+        fputs(exchange_help, stdout);
+        return RCL_AGG_EXIT_OK;
+    }
+    if (strcmp(action, "digests") == 0 || strcmp(action, "matches") == 0) {
+        opts = out_opts;
+        n_opts = strcmp(action, "matches") == 0 ? 3 : 2;
+    } else if (strcmp(action, "import") == 0) {
+        n_opts = 1;
+    } else if (strcmp(action, "key") != 0) {
+        rcl_agg_usage_error("exchange",
+                            "the first argument must be key, digests, import or matches, not '%s'",
+                            action);
+        return RCL_AGG_EXIT_USAGE;
+    }
+    {
+        char **rest = calloc((size_t)argc, sizeof(*rest));
+        int n_rest = 0;
+
+        if (!rest) {
+            fprintf(stderr, "exchange: out of memory\n");
+            return RCL_AGG_EXIT_DATA;
+        }
+        if (strcmp(action, "import") == 0)
+            rcl_agg_opts_positional(argc - 1, argv + 1, opts, n_opts, &file, rest, &n_rest);
+        else
+            for (int i = 1; i < argc; i++)
+                rest[n_rest++] = argv[i];
+        rc = rcl_agg_opts_result(rcl_agg_opts_parse("exchange", n_rest, rest, opts, n_opts),
+                                 exchange_help);
+        free(rest);
+    }
+    if (rc != -2)
+        return rc;
+    if (rcl_agg_opt_require("exchange", "db", path))
+        return RCL_AGG_EXIT_USAGE;
+    if (strcmp(action, "key") == 0 && (!new_key) == (!import_key)) {
+        rcl_agg_usage_error("exchange", "key takes one of --new FILE and --import FILE");
+        return RCL_AGG_EXIT_USAGE;
+    }
+    if ((opts == out_opts && rcl_agg_opt_require("exchange", "out", out)) ||
+        (n_opts == 3 && opts == out_opts && rcl_agg_opt_require("exchange", "county", county)))
+        return RCL_AGG_EXIT_USAGE;
+    if (strcmp(action, "import") == 0 && (!file || !file[0])) {
+        rcl_agg_usage_error("exchange", "import: missing EXCHANGE_FILE, the file to apply");
+        return RCL_AGG_EXIT_USAGE;
+    }
+    db = rcl_agg_cli_store_open("exchange", path, &cfg);
+    if (!db)
+        return RCL_AGG_EXIT_DATA;
+    if (strcmp(action, "key") == 0) {
+        rc = new_key ? rcl_agg_exchange_key_new(db, &cfg, new_key, err, sizeof(err))
+                     : rcl_agg_exchange_key_import(db, &cfg, import_key, err, sizeof(err));
+        if (rc == 0)
+            printf("exchange key of %s: %s %s\n", cfg.id, new_key ? "made, in" : "taken from",
+                   new_key ? new_key : import_key);
+    } else if (strcmp(action, "digests") == 0) {
+        rc = rcl_agg_exchange_digests_write(db, &cfg, out, &n, err, sizeof(err));
+        if (rc == 0)
+            printf("%" PRIu64 " digests of %s written to %s\n", n, cfg.id, out);
+    } else if (strcmp(action, "matches") == 0) {
+        rc = rcl_agg_exchange_matches_write(db, &cfg, county, out, &n, err, sizeof(err));
+        if (rc == 0)
+            printf("%" PRIu64 " matches for %s written to %s\n", n, county, out);
+    } else {
+        struct rcl_agg_exchange_result res;
+
+        rc = rcl_agg_exchange_import(db, &cfg, file, &res, err, sizeof(err));
+        if (rc == 0 && res.digests_file)
+            printf("%" PRIu64 " digests of %s taken\n", res.digests, res.from);
+        else if (rc == 0)
+            printf("%" PRIu64 " matches from %s: %" PRIu64
+                   " students of %s are also in another county (list elsewhere)\n",
+                   res.digests, res.from, res.students, cfg.id);
+    }
+    if (rc != 0)
+        fprintf(stderr, "exchange: %s: %s\n", path, err);
+    rcl_db_close(&db);
+    return rc == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }

@@ -582,6 +582,49 @@ static int list_transfers(struct list_ctx *x, struct rcl_agg_table *t)
     return rc == 0 ? 0 : store_error(x);
 }
 
+/* ---- elsewhere ---- */
+
+static const char *const elsewhere_codes[] = {"enrolled", "transferred_out"};
+static const char *const elsewhere_zh[][RCL_ZH_WORDS] = {{"在读"}, {"已转出"}};
+static const struct rcl_agg_vocab elsewhere_words = {elsewhere_codes, elsewhere_zh, 2, NULL};
+
+static const struct rcl_agg_col elsewhere_cols[] = {
+    {"county", RCL_AGG_COL_TEXT, "另一区县", NULL},
+    {"status", RCL_AGG_COL_TEXT, "本县状态", &elsewhere_words},
+    SCHOOL_COLS,
+    STUDENT_COLS,
+};
+
+/*
+ * Students of the county (or transferred out and received by none of its
+ * schools) whose digest the upstream found in another county's set: the last
+ * matches file taken (`exchange import`).
+ */
+static int list_elsewhere(struct list_ctx *x, struct rcl_agg_table *t)
+{
+    sqlite3_stmt *st = rcl_db_prepare(x->db, RCL_AGG_SQL_LIST_ELSEWHERE);
+    int rc;
+
+    if (!st)
+        return store_error(x);
+    bind_school(x, st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[7];
+
+        for (int c = 0; c < 7; c++) {
+            const unsigned char *v = sqlite3_column_text(st, c);
+
+            cells[c] = v ? (const char *)v : "";
+        }
+        if (rcl_agg_table_add(t, cells) != 0) {
+            sqlite3_finalize(st);
+            return out_of_memory(x);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : store_error(x);
+}
+
 /* ---- schools ---- */
 
 static const struct rcl_agg_col school_cols[] = {
@@ -1141,6 +1184,11 @@ static const struct list_kind kinds[] = {
      .holds = STUDENT_ROWS,
      COLS(transfer_cols),
      .fill = list_transfers},
+    {.name = "elsewhere",
+     .help = "students the province found in another county too (exchange import)",
+     .holds = STUDENT_ROWS,
+     COLS(elsewhere_cols),
+     .fill = list_elsewhere},
     {.name = "plans",
      .help = "one row per measure: who helps, since and until when, by school, class, name",
      .holds = STUDENT_ROWS,

@@ -427,6 +427,23 @@ static int load_counted_twice(sqlite3 *db, struct rcl_agg_report *r)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+static int add_pair(void *arg, const struct rcl_agg_exchange_pair *p)
+{
+    struct rcl_agg_report *r = arg;
+
+    if (r->n_pairs == r->cap_pairs) {
+        size_t cap = r->cap_pairs ? 2 * r->cap_pairs : 16;
+        struct rcl_agg_exchange_pair *grown = realloc(r->pairs, cap * sizeof(*grown));
+
+        if (!grown)
+            return -1;
+        r->pairs = grown;
+        r->cap_pairs = cap;
+    }
+    r->pairs[r->n_pairs++] = *p;
+    return 0;
+}
+
 static int cmp_school(const void *key, const void *elem)
 {
     const struct rcl_agg_report *r = ((const void *const *)key)[0];
@@ -540,6 +557,11 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
         goto fail;
     if (r->cfg->tier == RCL_AGG_COUNTY && load_counted_twice(db, r) != 0)
         goto fail;
+    if (r->cfg->tier != RCL_AGG_COUNTY) {
+        if (rcl_agg_exchange_pairs(db, add_pair, r) != 0)
+            goto fail;
+        r->has_exchange = true;
+    }
     /* Inside the same transaction (the list code reads in the caller's), so the schools'
      * figures are of the same moment as the totals. */
     if (r->cfg->tier == RCL_AGG_COUNTY && load_schools(db, r, err, errlen) != 0)
@@ -672,6 +694,7 @@ out:
     free(r.missing);
     free(r.series);
     free(r.schools);
+    free(r.pairs);
     rcl_agg_table_clear(&r.platforms);
     return ret;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agg_exchange.h"
 #include "agg_report.h"
 #include "rcl_list_out.h"
 #include "agg_store.h"
@@ -95,6 +96,10 @@ struct rcl_agg_report {
     size_t n_counties, cap_counties;
     struct rcl_agg_missing *missing; /* sorted by id */
     size_t n_missing, cap_missing;
+    /* Above a county: the digests each pair of counties shares (agg_exchange.h), by a then b. */
+    bool has_exchange;
+    struct rcl_agg_exchange_pair *pairs;
+    size_t n_pairs, cap_pairs;
     bool has_schools; /* a county: the two below are read */
     struct rcl_agg_table platforms;
     struct rcl_agg_school *schools; /* sorted by id, as the platforms */

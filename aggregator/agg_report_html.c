@@ -357,6 +357,25 @@ static void school_cell(FILE *out, const char *k, const char *v)
 }
 
 /* At a county: each school's platforms, materials, pending opt-outs and feedback records. */
+/* The students two counties both hold, as counts per pair (agg_exchange.h). */
+static void exchange_section(FILE *out, const struct rcl_agg_report *r)
+{
+    fputs("<h2>七、跨县重复在籍 <span class=\"en\">Students held by two counties</span></h2>\n"
+          "<table>\n<thead>\n<tr><th>区县<br/><span class=\"en\">county</span></th>"
+          "<th>区县<br/><span class=\"en\">county</span></th>"
+          "<th>共有学生<br/><span class=\"en\">shared</span></th></tr>\n</thead>\n<tbody>\n",
+          out);
+    for (size_t i = 0; i < r->n_pairs; i++) {
+        fputs("<tr data-level=\"exchange\"><td data-k=\"a\">", out);
+        rcl_agg_html_escape(out, r->pairs[i].a);
+        fputs("</td><td data-k=\"b\">", out);
+        rcl_agg_html_escape(out, r->pairs[i].b);
+        fprintf(out, "</td><td class=\"n\" data-k=\"shared\">%" PRIu64 "</td></tr>\n",
+                r->pairs[i].shared);
+    }
+    fputs("</tbody>\n</table>\n", out);
+}
+
 static void schools_section(FILE *out, const struct rcl_agg_report *r)
 {
     const struct rcl_agg_table *t = &r->platforms;
@@ -675,5 +694,7 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
     completeness_section(out, r);
     if (r->has_schools)
         schools_section(out, r);
+    if (r->has_exchange && r->n_pairs > 0)
+        exchange_section(out, r);
     fputs("</body>\n</html>\n", out);
 }

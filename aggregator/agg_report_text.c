@@ -216,6 +216,21 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
 
     if (r->has_schools)
         json_schools(&j, r);
+    if (r->has_exchange) {
+        rcl_json_key(&j, "exchange");
+        rcl_json_array_begin(&j);
+        for (size_t i = 0; i < r->n_pairs; i++) {
+            rcl_json_object_begin(&j);
+            rcl_json_key(&j, "a");
+            rcl_json_string(&j, r->pairs[i].a);
+            rcl_json_key(&j, "b");
+            rcl_json_string(&j, r->pairs[i].b);
+            rcl_json_key(&j, "shared");
+            rcl_json_uint(&j, r->pairs[i].shared);
+            rcl_json_object_end(&j);
+        }
+        rcl_json_array_end(&j);
+    }
 
     /* Beside completeness, whose keys are a contract of their own. */
     rcl_json_key(&j, "timeliness");

@@ -344,6 +344,53 @@
 /* Version 16 -> 17, every store: the county's own count is user_version's now. */
 #define RCL_AGG_SQL_COUNTY_FOLDED "DELETE FROM meta WHERE key = 'county_schema';"
 
+/*
+ * Version 17 -> 18, every store: the sets of keyed digests counties sent for
+ * the exchange (agg_exchange.h), the latest of each county (empty at a county).
+ */
+#define RCL_AGG_SQL_EXCHANGE                                                                       \
+    "CREATE TABLE exchange_units(unit TEXT PRIMARY KEY, digests INTEGER NOT NULL,"                 \
+    " received_at INTEGER NOT NULL);"                                                              \
+    "CREATE TABLE exchange_digests(unit TEXT NOT NULL, digest BLOB NOT NULL,"                      \
+    " PRIMARY KEY(unit, digest)) WITHOUT ROWID;"                                                   \
+    "CREATE INDEX exchange_digests_digest ON exchange_digests(digest);"
+/* Version 18 -> 19, county stores: which students the upstream found in which other county. */
+#define RCL_AGG_SQL_COUNTY_EXCHANGE                                                                \
+    "CREATE TABLE exchange_matches(pseudonym BLOB NOT NULL, county TEXT NOT NULL,"                 \
+    " received_at INTEGER NOT NULL, PRIMARY KEY(pseudonym, county)) WITHOUT ROWID;"
+
+/* ---- exchange ---- */
+/* What a county puts in the exchange: its students, and transfers none of its schools received. */
+#define RCL_AGG_SQL_EXCHANGE_PSEUDONYMS                                                            \
+    "SELECT pseudonym FROM students UNION SELECT pseudonym FROM departures"                        \
+    " WHERE reason = 'transferred_out' AND pseudonym NOT IN (SELECT pseudonym FROM students)"
+#define RCL_AGG_SQL_EXCHANGE_DIGESTS                                                               \
+    "SELECT DISTINCT exchange_digest(pseudonym) AS d FROM (" RCL_AGG_SQL_EXCHANGE_PSEUDONYMS       \
+    ") ORDER BY d"
+#define RCL_AGG_SQL_EXCHANGE_SET_CLEAR "DELETE FROM exchange_digests WHERE unit = ?1"
+#define RCL_AGG_SQL_EXCHANGE_SET_PUT                                                               \
+    "INSERT OR IGNORE INTO exchange_digests(unit, digest) VALUES(?1, ?2)"
+#define RCL_AGG_SQL_EXCHANGE_UNIT_PUT                                                              \
+    "INSERT OR REPLACE INTO exchange_units(unit, digests, received_at) VALUES(?1, ?2, ?3)"
+#define RCL_AGG_SQL_EXCHANGE_PAIRS                                                                 \
+    "SELECT a.unit, b.unit, COUNT(*) FROM exchange_digests a JOIN exchange_digests b"              \
+    " ON b.digest = a.digest AND b.unit > a.unit GROUP BY a.unit, b.unit ORDER BY a.unit, b.unit"
+#define RCL_AGG_SQL_EXCHANGE_MATCHES                                                               \
+    "SELECT b.unit, a.digest FROM exchange_digests a JOIN exchange_digests b"                      \
+    " ON b.digest = a.digest AND b.unit != a.unit WHERE a.unit = ?1 ORDER BY b.unit, a.digest"
+#define RCL_AGG_SQL_EXCHANGE_UNIT_KNOWN "SELECT 1 FROM exchange_units WHERE unit = ?1"
+/* At a county: the file's matches in a temporary table, then the students they are. */
+#define RCL_AGG_SQL_EXCHANGE_INCOMING                                                              \
+    "CREATE TEMP TABLE IF NOT EXISTS exchange_incoming(county TEXT NOT NULL, digest BLOB NOT NULL);" \
+    "DELETE FROM temp.exchange_incoming;"
+#define RCL_AGG_SQL_EXCHANGE_INCOMING_PUT                                                          \
+    "INSERT INTO temp.exchange_incoming(county, digest) VALUES(?1, ?2)"
+#define RCL_AGG_SQL_EXCHANGE_MATCHES_CLEAR "DELETE FROM exchange_matches"
+#define RCL_AGG_SQL_EXCHANGE_MATCHES_PUT                                                           \
+    "INSERT OR IGNORE INTO exchange_matches(pseudonym, county, received_at)"                       \
+    " SELECT p.pseudonym, i.county, ?1 FROM (" RCL_AGG_SQL_EXCHANGE_PSEUDONYMS ") p"                \
+    " JOIN temp.exchange_incoming i ON i.digest = exchange_digest(p.pseudonym)"
+
 /* ---- sources ---- */
 #define RCL_AGG_SQL_SOURCE_COLS                                                                    \
     "id, public_key, curve_pk, revoked, epoch, applied_seq, applied_digest, last_batch_at, "       \
@@ -446,6 +493,16 @@
     " s.place, s.guardian_contact"                                                                 \
     " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
     " WHERE ?1 IS NULL OR s.school_id = ?1"
+/* The county's students (and transfers) its upstream found in another county (agg_exchange.h). */
+#define RCL_AGG_SQL_LIST_ELSEWHERE                                                                 \
+    "SELECT x.county, 'enrolled', s.school_id, coalesce(m.name, ''), s.grade, s.class, s.name"     \
+    " FROM exchange_matches x JOIN students s ON s.pseudonym = x.pseudonym"                        \
+    " LEFT JOIN summaries m ON m.school_id = s.school_id WHERE ?1 IS NULL OR s.school_id = ?1"     \
+    " UNION ALL SELECT x.county, 'transferred_out', d.school_id, coalesce(m.name, ''), d.grade,"   \
+    " d.class, d.name FROM exchange_matches x JOIN departures d ON d.pseudonym = x.pseudonym"      \
+    " AND d.reason = 'transferred_out' LEFT JOIN summaries m ON m.school_id = d.school_id"         \
+    " WHERE (?1 IS NULL OR d.school_id = ?1) AND d.pseudonym NOT IN (SELECT pseudonym FROM students)" \
+    " ORDER BY 1, 3, 5, 6, 7"
 /* One student's measure_details, an element a row. */
 #define RCL_AGG_SQL_LIST_DETAILS                                                                   \
     "SELECT key, json_extract(value, '$.kind'), json_extract(value, '$.helper_role'),"             \

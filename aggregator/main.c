@@ -31,10 +31,11 @@ static const char usage_text[] =
     "  enroll  --db FILE --source ID --key KEY [--name NAME] [--expect N]\n"
     "  deadline --db FILE [--set TIME | --clear]\n"
     "  revoke  --db FILE --source ID [--release-schools]\n"
+    "  exchange key|digests|import|matches --db FILE ...\n"
     "  run     --db FILE [--http HOST:PORT|off] [--metrics HOST:PORT|off]\n"
     "          [--tls-cert FILE --tls-key FILE]\n"
     "  report  --db FILE [--format json|csv|html] [--stale-days N] [--divisions FILE]\n"
-    "          [--suppress-below N] [--deadline TIME|none]\n"
+    "          [--suppress-below N] [--deadline TIME|none] [--per-school FILE]\n"
     "  list    --db FILE KIND [--format text|csv|json] [--stale-days N] [--school ID]\n"
     "  status  --db FILE [--json]\n"
     "  audit   --db FILE [--json]\n"
@@ -67,6 +68,7 @@ static const struct command commands[] = {
     {"enroll", rcl_agg_cmd_enroll},
     {"deadline", rcl_agg_cmd_deadline},
     {"revoke", rcl_agg_cmd_revoke},
+    {"exchange", rcl_agg_cmd_exchange},
     {"run", rcl_agg_cmd_run},
     {"report", rcl_agg_cmd_report},
     {"list", rcl_agg_cmd_list},

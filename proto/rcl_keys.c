@@ -4,6 +4,7 @@
  */
 #include "rcl_keys.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,4 +168,57 @@ int rcl_file_private_check(const struct rcl_file_info *info, const char *path, c
     snprintf(err, errlen, "%s: mode %04o lets group or others read or write %s; run: chmod 600 %s",
              path, info->perm, holds, path);
     return -1;
+}
+
+int rcl_secret_key_file_read(const char *path, const char *what, uint8_t out[RCL_SECRET_KEY_BYTES],
+                             char *err, size_t errlen)
+{
+    /* Room for the hex, white space around it, and one byte more to notice a longer file. */
+    char text[256], holds[64];
+    size_t n = 0;
+    size_t bin_len = 0;
+    const char *end = NULL;
+    struct rcl_file_info sb;
+    int rc = -1;
+    FILE *f = rcl_fopen(path, "rb");
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* A key file others can read is refused before it is read (fstat: the file we opened). */
+    if (rcl_file_stat(f, &sb) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    snprintf(holds, sizeof(holds), "the %s", what);
+    if (rcl_file_private_check(&sb, path, holds, err, errlen) != 0)
+        goto done;
+    n = fread(text, 1, sizeof(text) - 1, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        goto done;
+    }
+    text[n] = '\0';
+
+    size_t b = 0;
+    while (b < n && (text[b] == ' ' || text[b] == '\t' || text[b] == '\r' || text[b] == '\n'))
+        b++;
+    size_t e = n;
+    while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t' || text[e - 1] == '\r' ||
+                     text[e - 1] == '\n'))
+        e--;
+    if (n == sizeof(text) - 1 || e - b != 2 * RCL_SECRET_KEY_BYTES ||
+        sodium_hex2bin(out, RCL_SECRET_KEY_BYTES, text + b, e - b, NULL, &bin_len,
+                       &end) != 0 ||
+        bin_len != RCL_SECRET_KEY_BYTES || end != text + e) {
+        snprintf(err, errlen, "%s: expected 64 hex characters (a 32-byte %s)", path, what);
+        sodium_memzero(out, RCL_SECRET_KEY_BYTES);
+        goto done;
+    }
+    rc = 0;
+done:
+    sodium_memzero(text, sizeof(text));
+    fclose(f);
+    return rc;
 }

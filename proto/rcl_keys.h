@@ -48,6 +48,17 @@ struct rcl_file_info;
 int rcl_file_private_check(const struct rcl_file_info *info, const char *path, const char *holds,
                            char *err, size_t errlen);
 
+/*
+ * A 32-byte secret key kept in a file of its own as 64 hex characters (white
+ * space around them ignored): the pseudonym key, a county's exchange key. A
+ * file group or others may read or write is refused. what names the key in
+ * messages ("pseudonym key"). Returns 0, or -1 with "path: reason" in err.
+ * The caller wipes out after use.
+ */
+#define RCL_SECRET_KEY_BYTES 32
+int rcl_secret_key_file_read(const char *path, const char *what, uint8_t out[RCL_SECRET_KEY_BYTES],
+                             char *err, size_t errlen);
+
 /* Makes a new identity key. sk must be wiped with sodium_memzero by the caller. */
 int rcl_key_generate(uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES]);
 
