@@ -43,8 +43,7 @@ static int store_error(sqlite3 *db, char *err, size_t errlen)
     return -1;
 }
 
-static int need_county(const struct rcl_agg_config *cfg, const char *what, char *err,
-                       size_t errlen)
+static int need_county(const struct rcl_agg_config *cfg, const char *what, char *err, size_t errlen)
 {
     if (cfg->tier == RCL_AGG_COUNTY)
         return 0;
@@ -55,8 +54,7 @@ static int need_county(const struct rcl_agg_config *cfg, const char *what, char 
 
 /* ---- the key ---- */
 
-static int key_store(sqlite3 *db, const uint8_t key[RCL_SECRET_KEY_BYTES], char *err,
-                     size_t errlen)
+static int key_store(sqlite3 *db, const uint8_t key[RCL_SECRET_KEY_BYTES], char *err, size_t errlen)
 {
     if (rcl_db_begin(db) != 0)
         return store_error(db, err, errlen);
@@ -71,8 +69,7 @@ static int key_store(sqlite3 *db, const uint8_t key[RCL_SECRET_KEY_BYTES], char 
 }
 
 /* Writes len bytes to the new file path (mode 0600; an existing file is refused). */
-static int write_new_file(const char *path, const char *data, size_t len, char *err,
-                          size_t errlen)
+static int write_new_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
     FILE *f = rcl_fopen_new(path);
 
@@ -213,45 +210,64 @@ static void put_hex_line(FILE *f, const char *prefix, const void *blob, int len)
     fprintf(f, "%s%s\n", prefix, hex);
 }
 
-int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg,
-                                   const char *path, uint64_t *n, char *err, size_t errlen)
+/*
+ * Writes head, then a line per row of st (with_unit: "UNIT HEX" of columns 0
+ * and 1, else "HEX" of column 0), signed under domain, to the new file path.
+ * *n gets the lines. 0, or -1 with err.
+ */
+static int write_signed(sqlite3 *db, sqlite3_stmt *st, const char *head, bool with_unit,
+                        const char *domain, const char *path, uint64_t *n, char *err, size_t errlen)
 {
-    uint8_t key[RCL_SECRET_KEY_BYTES];
     struct rcl_memstream m = {0};
-    sqlite3_stmt *st = NULL;
     int rc, ret = -1;
 
+    if (rcl_memstream_open(&m) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fputs(head, m.f);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char prefix[RCL_ID_MAX + 2] = "";
+        int col = with_unit ? 1 : 0;
+
+        if (sqlite3_column_bytes(st, col) != RCL_DIGEST_BYTES)
+            continue;
+        if (with_unit)
+            snprintf(prefix, sizeof(prefix), "%s ", (const char *)sqlite3_column_text(st, 0));
+        put_hex_line(m.f, prefix, sqlite3_column_blob(st, col), RCL_DIGEST_BYTES);
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE)
+        store_error(db, err, errlen);
+    else if (sign_close(db, &m, domain, err, errlen) == 0 &&
+             write_new_file(path, m.buf, m.len, err, errlen) == 0)
+        ret = 0;
+    if (m.f)
+        rcl_memstream_close(&m);
+    free(m.buf);
+    return ret;
+}
+
+int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
+                                   uint64_t *n, char *err, size_t errlen)
+{
+    uint8_t key[RCL_SECRET_KEY_BYTES];
+    char head[sizeof(DIGESTS_HEADER) + RCL_ID_MAX + 8];
+    sqlite3_stmt *st = NULL;
+    int ret = -1;
+
     *n = 0;
-    if (need_county(cfg, "exchange digests", err, errlen) != 0 ||
-        digest_function(db, cfg, key, err, errlen) != 0)
+    if (need_county(cfg, "exchange digests", err, errlen) != 0)
+        return -1;
+    if (digest_function(db, cfg, key, err, errlen) != 0)
         goto out;
     if (!(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_DIGESTS))) {
         store_error(db, err, errlen);
         goto out;
     }
-    if (rcl_memstream_open(&m) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    fprintf(m.f, DIGESTS_HEADER "from %s\n", cfg->id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES)
-            continue;
-        put_hex_line(m.f, "", sqlite3_column_blob(st, 0), RCL_DIGEST_BYTES);
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        store_error(db, err, errlen);
-        goto out;
-    }
-    if (sign_close(db, &m, DOMAIN_DIGESTS, err, errlen) != 0 ||
-        write_new_file(path, m.buf, m.len, err, errlen) != 0)
-        goto out;
-    ret = 0;
+    snprintf(head, sizeof(head), DIGESTS_HEADER "from %s\n", cfg->id);
+    ret = write_signed(db, st, head, false, DOMAIN_DIGESTS, path, n, err, errlen);
 out:
-    if (m.f)
-        rcl_memstream_close(&m);
-    free(m.buf);
     sqlite3_finalize(st);
     digest_function_drop(db);
     sodium_memzero(key, sizeof(key));
@@ -262,9 +278,9 @@ int rcl_agg_exchange_matches_write(sqlite3 *db, const struct rcl_agg_config *cfg
                                    const char *county, const char *path, uint64_t *n, char *err,
                                    size_t errlen)
 {
-    struct rcl_memstream m = {0};
+    char head[sizeof(MATCHES_HEADER) + 2 * RCL_ID_MAX + 16];
     sqlite3_stmt *st = NULL;
-    int rc, ret = -1;
+    int rc;
 
     *n = 0;
     if (cfg->tier == RCL_AGG_COUNTY) {
@@ -285,43 +301,21 @@ int rcl_agg_exchange_matches_write(sqlite3 *db, const struct rcl_agg_config *cfg
     if (!(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_MATCHES)))
         return store_error(db, err, errlen);
     sqlite3_bind_text(st, 1, county, -1, SQLITE_STATIC);
-    if (rcl_memstream_open(&m) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    fprintf(m.f, MATCHES_HEADER "from %s\nto %s\n", cfg->id, county);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char prefix[RCL_ID_MAX + 2];
-
-        snprintf(prefix, sizeof(prefix), "%s ", (const char *)sqlite3_column_text(st, 0));
-        put_hex_line(m.f, prefix, sqlite3_column_blob(st, 1), RCL_DIGEST_BYTES);
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        store_error(db, err, errlen);
-        goto out;
-    }
-    if (sign_close(db, &m, DOMAIN_MATCHES, err, errlen) != 0 ||
-        write_new_file(path, m.buf, m.len, err, errlen) != 0)
-        goto out;
-    ret = 0;
-out:
-    if (m.f)
-        rcl_memstream_close(&m);
-    free(m.buf);
+    snprintf(head, sizeof(head), MATCHES_HEADER "from %s\nto %s\n", cfg->id, county);
+    rc = write_signed(db, st, head, true, DOMAIN_MATCHES, path, n, err, errlen);
     sqlite3_finalize(st);
-    return ret;
+    return rc;
 }
 
 /* ---- reading a file ---- */
 
 struct exchange_file {
     char *buf;
-    size_t len;        /* the signed part: every byte before the signature line */
+    size_t len; /* the signed part: every byte before the signature line */
     uint8_t sig[RCL_SIG_BYTES];
-    bool matches;      /* a matches file, else digests */
+    bool matches; /* a matches file, else digests */
     char from[RCL_ID_MAX + 1], to[RCL_ID_MAX + 1];
-    size_t body;       /* where the digest lines start */
+    size_t body;        /* where the digest lines start */
     unsigned body_line; /* the line number of the first of them */
 };
 
@@ -349,14 +343,14 @@ static bool hex32(const char *s, size_t n, uint8_t out[RCL_DIGEST_BYTES])
 }
 
 /* "from ID" (or "to ID") on the line at *p, which moves past it. */
-static int id_line(const char **p, const char *end, const char *word, char *out,
-                   const char *path, unsigned line, char *err, size_t errlen)
+static int id_line(const char **p, const char *end, const char *word, char *out, const char *path,
+                   unsigned line, char *err, size_t errlen)
 {
     char text[RCL_ID_MAX + 16];
     size_t w = strlen(word);
 
-    if (!line_text(*p, end, text, sizeof(text)) || strncmp(text, word, w) != 0 ||
-        text[w] != ' ' || !text[w + 1] || strlen(text + w + 1) > RCL_ID_MAX ||
+    if (!line_text(*p, end, text, sizeof(text)) || strncmp(text, word, w) != 0 || text[w] != ' ' ||
+        !text[w + 1] || strlen(text + w + 1) > RCL_ID_MAX ||
         strspn(text + w + 1, "0123456789") != strlen(text + w + 1)) {
         snprintf(err, errlen, "%s:%u: expected '%s ID' (the code of a unit)", path, line, word);
         return -1;
@@ -411,8 +405,7 @@ static int file_read(const char *path, struct exchange_file *x, char *err, size_
              memcmp(x->buf, MATCHES_HEADER, strlen(MATCHES_HEADER)) == 0)
         x->matches = true;
     else {
-        snprintf(err, errlen,
-                 "%s:1: not an exchange file (expected '%.*s' or '%.*s')", path,
+        snprintf(err, errlen, "%s:1: not an exchange file (expected '%.*s' or '%.*s')", path,
                  (int)strlen(DIGESTS_HEADER) - 1, DIGESTS_HEADER, (int)strlen(MATCHES_HEADER) - 1,
                  MATCHES_HEADER);
         return -1;
@@ -585,9 +578,8 @@ static int import_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
                  cfg->id);
         return -1;
     }
-    if (!cfg->has_upstream ||
-        rcl_verify(DOMAIN_MATCHES, (const uint8_t *)x->buf, x->len, x->sig, cfg->upstream_key) !=
-            0) {
+    if (!cfg->has_upstream || rcl_verify(DOMAIN_MATCHES, (const uint8_t *)x->buf, x->len, x->sig,
+                                         cfg->upstream_key) != 0) {
         snprintf(err, errlen,
                  "%s: the signature does not verify under the upstream's key of %s "
                  "(set-upstream): the file is not %s's as written",

@@ -39,12 +39,12 @@ int rcl_agg_exchange_key_import(sqlite3 *db, const struct rcl_agg_config *cfg, c
  * A county: writes its signed digests file to the new file path. *n gets
  * how many digests. 0, or -1 with err.
  */
-int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg,
-                                   const char *path, uint64_t *n, char *err, size_t errlen);
+int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
+                                   uint64_t *n, char *err, size_t errlen);
 
 /* What an import did, for the command's one line. */
 struct rcl_agg_exchange_result {
-    int digests_file;  /* 1: a county's digests (at the province), 0: matches (at a county) */
+    int digests_file; /* 1: a county's digests (at the province), 0: matches (at a county) */
     char from[RCL_ID_MAX + 1];
     uint64_t digests;  /* the digests of the file */
     uint64_t students; /* a county: its students and transfers found in another county */

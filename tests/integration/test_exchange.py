@@ -13,22 +13,14 @@ name, pseudonym and the exchange key. Forged, foreign and corrupt files change n
 
 import json
 import os
-import sqlite3
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rollcall_harness as rh  # noqa: E402
+from test_editing import query  # noqa: E402
 from test_privacy import dump  # noqa: E402
-
-def query(db, sql):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
 
 A, B, C = "1141138101", "1141148101", "1141168101"
 SHARED = 7
