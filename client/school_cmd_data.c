@@ -22,9 +22,13 @@ static int cmd_import(const struct rcl_school_args *a)
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
     struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
-                                             false};
+                                             false, false};
     const char *errors_path = rcl_school_opt(a, "errors");
+    const char *lang = rcl_school_opt(a, "lang");
     int rc = RCL_SCHOOL_EXIT_DATA;
+    if (lang != NULL && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    opts.progress_en = lang != NULL && strcmp(lang, "en") == 0;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
@@ -34,7 +38,8 @@ static int cmd_import(const struct rcl_school_args *a)
         goto out;
     }
     int imported = rcl_school_import_with(db, &m, a->positional, stderr, &opts, &res);
-    if (opts.errors_sheet != NULL && (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
+    if (opts.errors_sheet != NULL &&
+        (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
         fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
                 errors_path, strerror(errno));
         imported = -1;
@@ -62,7 +67,7 @@ out:
 
 const struct rcl_school_command rcl_school_cmd_import = {
     "import",
-    "--db FILE [--errors SHEET.csv] [--ignore-unknown] STUDENTS.csv",
+    "--db FILE [--errors SHEET.csv] [--ignore-unknown] [--lang zh|en] STUDENTS.csv",
     "Imports the students CSV (header row, any column order; required columns\n"
     "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
     "participation, platform, feedback, and the columns export adds: helper_roles,\n"
@@ -99,8 +104,13 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "opted_out needs an approved opt-out application (optout_status approved with its\n"
     "optout_decided date): without one the row files a pending application (its\n"
     "optout_reason, else 导入时申请) and keeps the participation the student had,\n"
-    "saying so as FILE:LINE. Leaving opted_out clears the approved application.",
-    {{"db", "FILE", true}, {"errors", "SHEET.csv", false}, {"ignore-unknown", NULL, false}},
+    "saying so as FILE:LINE. Leaving opted_out clears the approved application.\n"
+    "On a terminal a progress line shows rows done of the total, percent and time\n"
+    "left, in Chinese; --lang en shows it in English.",
+    {{"db", "FILE", true},
+     {"errors", "SHEET.csv", false},
+     {"ignore-unknown", NULL, false},
+     {"lang", "zh|en", false}},
     "STUDENTS.csv",
     cmd_import,
     RCL_SCHOOL_STORE_WRITES};
