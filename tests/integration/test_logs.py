@@ -175,6 +175,23 @@ class Logs(rh.RollcallTestCase):
         self.assertGreater(journal, 3)
         self.assertGreater(plain, 3)
 
+    def test_4_no_warning_at_start(self):
+        # libmicrohttpd logs through our logger only when it is given first; a start with the
+        # dashboard and metrics listeners must say nothing above INFO.
+        city = rh.Aggregator(self.h, "4101", "city")
+        city.start(http="127.0.0.1:0", metrics="127.0.0.1:0")
+        try:
+            self.assertIsNotNone(city.http_port)
+            self.assertIsNotNone(city.metrics_port)
+        finally:
+            city.stop()
+        with open(self.h.path("agg-4101.log"), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        self.assertTrue(any("metrics" in l for l in lines), lines)
+        for line in lines:
+            self.assertRegex(line, PLAIN_LINE)
+            self.assertRegex(line, r": (DEBUG|INFO) ", "a warning at start")
+
 
 if __name__ == "__main__":
     rh.main()
