@@ -563,7 +563,7 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
     }
     r.db = rcl_agg_store_open(db_path, &r.cfg, err, sizeof(err));
     if (!r.db) {
-        rcl_log_write(RCL_LOG_ERROR, "run: %s", err);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s db=%s", err, db_path);
         goto out;
     }
     if (rcl_agg_store_keys(r.db, r.pk, r.sk) != 0) {

@@ -192,6 +192,31 @@ class Logs(rh.RollcallTestCase):
             self.assertRegex(line, PLAIN_LINE)
             self.assertRegex(line, r": (DEBUG|INFO) ", "a warning at start")
 
+    def test_5_a_failing_command_ends_with_an_error_line_of_the_log(self):
+        import subprocess
+        for args, area in (([rh.AGG, "run", "--db", self.h.path("none-agg.db")], "run"),
+                           ([rh.SCHOOL, "status", "--db", self.h.path("none-school.db")],
+                            "status")):
+            db = args[-1]
+            # On a terminal or a pipe: the time, the program and the level.
+            p = self.h.run(args, expect=rh.EXIT_DATA)
+            last = p.stderr.splitlines()[-1]
+            self.assertRegex(last, PLAIN_LINE)
+            self.assertIn(" ERROR %s: " % area, last)
+            self.assertTrue(last.endswith(" db=%s" % db), last)
+            # Under systemd: the priority of an error, 3, whatever the log level.
+            out = self.h.path("journal-%s.log" % area)
+            with open(out, "wb") as f:
+                st = os.fstat(f.fileno())
+                env = dict(self.h.env, ROLLCALL_LOG="error",
+                           JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+                rc = subprocess.run(args, stderr=f, stdout=subprocess.DEVNULL, env=env,
+                                    cwd=self.h.dir, timeout=60).returncode
+            self.assertEqual(rc, rh.EXIT_DATA)
+            with open(out, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            self.assertEqual(lines, ["<3>" + last.split(": ", 1)[1]], "the same line, in the journal's form")
+
 
 if __name__ == "__main__":
     rh.main()
