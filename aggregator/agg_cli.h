@@ -81,7 +81,7 @@ int rcl_agg_deadline_opt(const char *cmd, const char *s, bool none_ok, int64_t *
 /*
  * Opens the existing store at path for command cmd, filling *cfg unless cfg
  * is NULL. Returns the handle (the caller closes it with rcl_db_close), or
- * NULL after printing "cmd: reason" on stderr.
+ * NULL after logging "cmd: reason db=PATH" as an ERROR line.
  */
 sqlite3 *rcl_agg_cli_store_open(const char *cmd, const char *path, struct rcl_agg_config *cfg);
 

@@ -27,6 +27,7 @@
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_model.h"
+#include "rcl_log.h"
 #include "rcl_outbox.h"
 
 /* ---- init ---- */
@@ -121,7 +122,7 @@ int rcl_agg_cmd_init(int argc, char **argv)
     if (cfg.stale_seconds == 0)
         cfg.stale_seconds = RCL_AGG_STALE_DEFAULT;
     if (rcl_agg_store_create(db, &cfg, pk, err, sizeof(err)) != 0) {
-        fprintf(stderr, "init: %s\n", err);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
         return RCL_AGG_EXIT_DATA;
     }
     /* The store exists from here; what follows is written into it. */
@@ -130,13 +131,15 @@ int rcl_agg_cmd_init(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (http && rcl_meta_set_text(store, "http", http) != 0) {
-        fprintf(stderr, "init: %s: cannot store --http: %s\n", db, sqlite3_errmsg(store));
+        rcl_log_write(RCL_LOG_ERROR, "init: %s: cannot store --http: %s db=%s", db,
+                      sqlite3_errmsg(store), db);
         rc = RCL_AGG_EXIT_DATA;
     } else if (deadline_at > 0 && rcl_agg_deadline_set(store, deadline_at) != 0) {
-        fprintf(stderr, "init: %s: cannot store --deadline: %s\n", db, sqlite3_errmsg(store));
+        rcl_log_write(RCL_LOG_ERROR, "init: %s: cannot store --deadline: %s db=%s", db,
+                      sqlite3_errmsg(store), db);
         rc = RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
-        fprintf(stderr, "init: %s: %s\n", db, err);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s: %s db=%s", db, err, db);
         rc = RCL_AGG_EXIT_DATA;
     }
     sodium_memzero(token, sizeof(token));
@@ -145,9 +148,9 @@ int rcl_agg_cmd_init(int argc, char **argv)
         return rc;
     rcl_key_to_hex(pk, hex);
     printf("%s\n", hex);
-    fprintf(stderr, "init: created %s aggregator %s in %s, listening on %s%s%s\n",
-            rcl_agg_tier_names[cfg.tier], cfg.id, db, cfg.listen,
-            cfg.has_upstream ? ", reporting to " : "", cfg.has_upstream ? cfg.upstream : "");
+    rcl_log_write(RCL_LOG_INFO, "init: created %s aggregator %s in %s, listening on %s%s%s",
+                  rcl_agg_tier_names[cfg.tier], cfg.id, db, cfg.listen,
+                  cfg.has_upstream ? ", reporting to " : "", cfg.has_upstream ? cfg.upstream : "");
     return RCL_AGG_EXIT_OK;
 }
 
@@ -177,7 +180,7 @@ int rcl_agg_cmd_pubkey(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_store_keys(db, pk, NULL) != 0) {
-        fprintf(stderr, "pubkey: %s: no public key in meta\n", path);
+        rcl_log_write(RCL_LOG_ERROR, "pubkey: %s: no public key in meta db=%s", path, path);
         rc = RCL_AGG_EXIT_DATA;
     } else {
         rcl_key_to_hex(pk, hex);
@@ -222,29 +225,34 @@ int rcl_agg_cmd_rotate_key(int argc, char **argv)
     rc = RCL_AGG_EXIT_DATA;
     memset(sk, 0, sizeof(sk));
     if (!cfg.has_upstream) {
-        fprintf(stderr, "rotate-key: %s: aggregator %s has no upstream to announce a new key to\n",
-                path, cfg.id);
+        rcl_log_write(
+            RCL_LOG_ERROR,
+            "rotate-key: %s: aggregator %s has no upstream to announce a new key to db=%s", path,
+            cfg.id, path);
     } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
-        fprintf(stderr, "rotate-key: %s: the identity key is missing from meta\n", path);
+        rcl_log_write(RCL_LOG_ERROR, "rotate-key: %s: the identity key is missing from meta db=%s",
+                      path, path);
     } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
                rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
-        fprintf(stderr,
-                "rotate-key: %s: a key rotation is already waiting for the upstream's "
-                "acknowledgement (new key %s, change seq %llu)\n",
-                path, hex, (unsigned long long)rot.seq);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "rotate-key: %s: a key rotation is already waiting for the upstream's "
+                      "acknowledgement (new key %s, change seq %llu) db=%s",
+                      path, hex, (unsigned long long)rot.seq, path);
     } else if (begun != 0) {
-        fprintf(stderr, "rotate-key: %s: cannot start the key rotation (see the log above)\n",
-                path);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "rotate-key: %s: cannot start the key rotation (see the log above) db=%s",
+                      path, path);
     } else {
         rcl_key_to_hex(new_pk, hex);
         printf("%s\n", hex);
-        fprintf(stderr,
-                "rotate-key: new key queued for aggregator %s. It takes effect once the "
-                "upstream at %s acknowledges it (`run` sends it by itself, with the next "
-                "sync); nothing needs re-enrolling there. From the first start of `run` after "
-                "that, its sources need `set-upstream --upstream-key %s`.\n",
-                cfg.id, cfg.upstream, hex);
+        rcl_log_write(
+            RCL_LOG_INFO,
+            "rotate-key: new key queued for aggregator %s. It takes effect once the "
+            "upstream at %s acknowledges it (`run` sends it by itself, with the next "
+            "sync); nothing needs re-enrolling there. From the first start of `run` after "
+            "that, its sources need `set-upstream --upstream-key %s`.",
+            cfg.id, cfg.upstream, hex);
         rc = RCL_AGG_EXIT_OK;
     }
     sodium_memzero(sk, sizeof(sk));
@@ -298,13 +306,13 @@ int rcl_agg_cmd_set_upstream(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_DATA;
     if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, key, RCL_PK_BYTES) == 0) {
-        fprintf(stderr,
-                "set-upstream: that key is this aggregator's own key, not its upstream's\n");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "set-upstream: that key is this aggregator's own key, not its upstream's");
     } else if (rcl_db_begin(db) != 0 || rcl_meta_set_text(db, "upstream", upstream) != 0 ||
                rcl_meta_set_blob(db, "upstream_key", key, RCL_PK_BYTES) != 0 ||
                rcl_db_commit(db) != 0) {
-        fprintf(stderr, "set-upstream: %s: cannot write the upstream: %s\n", path,
-                sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "set-upstream: %s: cannot write the upstream: %s db=%s", path,
+                      sqlite3_errmsg(db), path);
         rcl_db_rollback(db);
     } else {
         rcl_key_to_hex(key, hex);
@@ -335,7 +343,8 @@ int rcl_agg_cmd_deadline(int argc, char **argv)
     int64_t at = 0;
     char when[48];
     sqlite3 *db;
-    int rc = rcl_agg_opts_result(rcl_agg_opts_parse("deadline", argc, argv, opts, 3), deadline_help);
+    int rc =
+        rcl_agg_opts_result(rcl_agg_opts_parse("deadline", argc, argv, opts, 3), deadline_help);
 
     if (rc != -2)
         return rc;
@@ -352,7 +361,8 @@ int rcl_agg_cmd_deadline(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if ((set || clear) && rcl_agg_deadline_set(db, at) != 0) {
-        fprintf(stderr, "deadline: %s: cannot store the deadline: %s\n", path, sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "deadline: %s: cannot store the deadline: %s db=%s", path,
+                      sqlite3_errmsg(db), path);
         rc = RCL_AGG_EXIT_DATA;
         goto out;
     }
@@ -407,9 +417,9 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
 {
     const char *path = NULL, *source = NULL, *key = NULL, *from = NULL, *name = NULL,
                *expect = NULL;
-    struct rcl_agg_opt opts[] = {{"db", &path, NULL},     {"source", &source, NULL},
-                                 {"key", &key, NULL},     {"from", &from, NULL},
-                                 {"name", &name, NULL},   {"expect", &expect, NULL}};
+    struct rcl_agg_opt opts[] = {{"db", &path, NULL},   {"source", &source, NULL},
+                                 {"key", &key, NULL},   {"from", &from, NULL},
+                                 {"name", &name, NULL}, {"expect", &expect, NULL}};
     struct rcl_agg_config cfg;
     struct rcl_agg_enrollee who = {.name = NULL, .expect_schools = -1};
     enum rcl_agg_enroll_result result;
@@ -440,8 +450,8 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
         rcl_agg_usage_error("enroll", "--key '%s' is not a public key (64 hex characters)", key);
         return RCL_AGG_EXIT_USAGE;
     }
-    if (name && (name[0] == '\0' || strlen(name) > RCL_NAME_MAX ||
-                 !rcl_utf8_valid(name, strlen(name)))) {
+    if (name &&
+        (name[0] == '\0' || strlen(name) > RCL_NAME_MAX || !rcl_utf8_valid(name, strlen(name)))) {
         rcl_agg_usage_error("enroll", "--name must be UTF-8 text of 1 to %d bytes", RCL_NAME_MAX);
         return RCL_AGG_EXIT_USAGE;
     }
@@ -453,19 +463,20 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_DATA;
     if (expect && cfg.tier == RCL_AGG_COUNTY) {
-        fprintf(stderr,
-                "enroll: --expect is for the aggregators a city or the province enrolls; the "
-                "sources of county aggregator %s are schools, each expected by enrolling it\n",
-                cfg.id);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "enroll: --expect is for the aggregators a city or the province enrolls; the "
+                      "sources of county aggregator %s are schools, each expected by enrolling it",
+                      cfg.id);
         goto out;
     }
     if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, pk, RCL_PK_BYTES) == 0) {
-        fprintf(stderr, "enroll: that key is this aggregator's own key, not source %s's\n", source);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "enroll: that key is this aggregator's own key, not source %s's", source);
         goto out;
     }
     if (rcl_agg_enroll_described(db, &cfg, source, pk, &who, &result, other, (int64_t)time(NULL),
                                  err, sizeof(err)) != 0) {
-        fprintf(stderr, "enroll: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "enroll: %s: %s db=%s", path, err, path);
         goto out;
     }
     switch (result) {
@@ -489,13 +500,13 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
             printf("source %s is already enrolled with this key; nothing changed\n", source);
         break;
     case RCL_AGG_KEY_IN_USE:
-        fprintf(stderr, "enroll: that key is already enrolled for source %s\n", other);
+        rcl_log_write(RCL_LOG_ERROR, "enroll: that key is already enrolled for source %s", other);
         goto out;
     case RCL_AGG_NOT_A_SCHOOL:
-        fprintf(stderr,
-                "enroll: source '%s' is not a 10-digit school code (the sources of county "
-                "aggregator %s are schools)\n",
-                source, cfg.id);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "enroll: source '%s' is not a 10-digit school code (the sources of county "
+                      "aggregator %s are schools)",
+                      source, cfg.id);
         goto out;
     }
     rc = RCL_AGG_EXIT_OK;
@@ -550,17 +561,17 @@ int rcl_agg_cmd_revoke(int argc, char **argv)
         rc = RCL_AGG_EXIT_OK;
         break;
     case 0:
-        fprintf(stderr, "revoke: source %s is not enrolled\n", source);
+        rcl_log_write(RCL_LOG_ERROR, "revoke: source %s is not enrolled", source);
         rc = RCL_AGG_EXIT_DATA;
         break;
     default:
-        fprintf(stderr, "revoke: %s: could not revoke source %s: %s\n", path, source,
-                sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "revoke: %s: could not revoke source %s: %s db=%s", path,
+                      source, sqlite3_errmsg(db), path);
         rc = RCL_AGG_EXIT_DATA;
     }
     if (rc == RCL_AGG_EXIT_OK && release) {
         if ((n = rcl_agg_release_schools(db, &cfg, source, err, sizeof(err))) < 0) {
-            fprintf(stderr, "revoke: %s: %s\n", path, err);
+            rcl_log_write(RCL_LOG_ERROR, "revoke: %s: %s db=%s", path, err, path);
             rc = RCL_AGG_EXIT_DATA;
         } else {
             printf("released %d school(s) counted through %s\n", n, source);

@@ -16,6 +16,7 @@
 #include "agg_status.h"
 #include "agg_store.h"
 #include "rcl_db.h"
+#include "rcl_log.h"
 
 /* ---- report ---- */
 
@@ -101,7 +102,7 @@ int rcl_agg_cmd_report(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     }
     if (rcl_agg_report_write(db, &cfg, &ro, stdout, err, sizeof(err)) != 0) {
-        fprintf(stderr, "report: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "report: %s: %s db=%s", path, err, path);
         rc = RCL_AGG_EXIT_DATA;
     }
     if (ro.per_school && fclose(ro.per_school) != 0 && rc == RCL_AGG_EXIT_OK) {
@@ -132,7 +133,7 @@ int rcl_agg_cmd_list(int argc, char **argv)
     sqlite3 *db;
 
     if (!rest) {
-        fprintf(stderr, "list: out of memory\n");
+        rcl_log_write(RCL_LOG_ERROR, "list: out of memory");
         return RCL_AGG_EXIT_DATA;
     }
     rcl_agg_opts_positional(argc, argv, opts, 5, &kind, rest, &n_rest);
@@ -181,7 +182,7 @@ int rcl_agg_cmd_list(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_list_write(db, &cfg, &lo, stdout, err, sizeof(err)) != 0) {
-        fprintf(stderr, "list: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "list: %s: %s db=%s", path, err, path);
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -214,7 +215,8 @@ int rcl_agg_cmd_status(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_status_write(db, &cfg, json, stdout) != 0) {
-        fprintf(stderr, "status: %s: reading the store failed: %s\n", path, sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "status: %s: reading the store failed: %s db=%s", path,
+                      sqlite3_errmsg(db), path);
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -251,10 +253,11 @@ int rcl_agg_cmd_audit(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     breaks = rcl_agg_audit(db, &cfg, json, stdout);
     if (breaks < 0)
-        fprintf(stderr, "audit: %s: reading the store failed: %s\n", path, sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "audit: %s: reading the store failed: %s db=%s", path,
+                      sqlite3_errmsg(db), path);
     else if (breaks > 0)
-        fprintf(stderr, "audit: %s: %d break%s in the chains (see above)\n", path, breaks,
-                breaks == 1 ? "" : "s");
+        rcl_log_write(RCL_LOG_ERROR, "audit: %s: %d break%s in the chains (see above) db=%s", path,
+                      breaks, breaks == 1 ? "" : "s", path);
     rcl_db_close(&db);
     return breaks == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }

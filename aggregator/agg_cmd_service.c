@@ -167,11 +167,11 @@ int rcl_agg_cmd_dashboard_token(int argc, char **argv)
     rc = RCL_AGG_EXIT_OK;
     found = fresh ? 0 : rcl_agg_token_get(db, token);
     if (found < 0) {
-        fprintf(stderr, "dashboard-token: %s: reading the store failed: %s\n", path,
-                sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: %s: reading the store failed: %s db=%s",
+                      path, sqlite3_errmsg(db), path);
         rc = RCL_AGG_EXIT_DATA;
     } else if (found == 0 && rcl_agg_token_new(db, token, err, sizeof(err)) != 0) {
-        fprintf(stderr, "dashboard-token: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: %s: %s db=%s", path, err, path);
         rc = RCL_AGG_EXIT_DATA;
     } else {
         printf("%s\n", token);
@@ -223,17 +223,15 @@ int rcl_agg_cmd_token(int argc, char **argv)
                             action);
         return RCL_AGG_EXIT_USAGE;
     }
-    rc = rcl_agg_opts_result(rcl_agg_opts_parse("token", argc - 1, argv + 1, opts,
-                                                with_name ? 2 : 1),
-                             token_help);
+    rc = rcl_agg_opts_result(
+        rcl_agg_opts_parse("token", argc - 1, argv + 1, opts, with_name ? 2 : 1), token_help);
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("token", "db", path) ||
         (with_name && rcl_agg_opt_require("token", "name", name)))
         return RCL_AGG_EXIT_USAGE;
     if (with_name && !rcl_id_valid(name)) {
-        rcl_agg_usage_error("token", "--name '%s' is not a name (1-32 of 0-9 A-Z a-z _ . -)",
-                            name);
+        rcl_agg_usage_error("token", "--name '%s' is not a name (1-32 of 0-9 A-Z a-z _ . -)", name);
         return RCL_AGG_EXIT_USAGE;
     }
     db = rcl_agg_cli_store_open("token", path, NULL);
@@ -246,10 +244,11 @@ int rcl_agg_cmd_token(int argc, char **argv)
         if (added == 0)
             printf("%s\n", token);
         else if (added == 1)
-            fprintf(stderr, "token: %s: %s has a token already (token revoke --name %s first)\n",
-                    path, name, name);
+            rcl_log_write(RCL_LOG_ERROR,
+                          "token: %s: %s has a token already (token revoke --name %s first) db=%s",
+                          path, name, name, path);
         else
-            fprintf(stderr, "token: %s: %s\n", path, err);
+            rcl_log_write(RCL_LOG_ERROR, "token: %s: %s db=%s", path, err, path);
         rc = added == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
         sodium_memzero(token, sizeof(token));
     } else if (strcmp(action, "revoke") == 0) {
@@ -258,12 +257,14 @@ int rcl_agg_cmd_token(int argc, char **argv)
         if (gone == 0)
             RCL_INFO("token: revoked user=%s", name);
         else
-            fprintf(stderr, "token: %s: %s\n", path,
-                    gone == 1 ? "no token has that name (token list shows them)"
-                              : sqlite3_errmsg(db));
+            rcl_log_write(RCL_LOG_ERROR, "token: %s: %s db=%s", path,
+                          gone == 1 ? "no token has that name (token list shows them)"
+                                    : sqlite3_errmsg(db),
+                          path);
         rc = gone == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_user_token_each(db, print_user, NULL) != 0) {
-        fprintf(stderr, "token: %s: reading the store failed: %s\n", path, sqlite3_errmsg(db));
+        rcl_log_write(RCL_LOG_ERROR, "token: %s: reading the store failed: %s db=%s", path,
+                      sqlite3_errmsg(db), path);
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -293,7 +294,7 @@ int rcl_agg_cmd_import_bundle(int argc, char **argv)
     sqlite3 *db;
 
     if (!rest) {
-        fprintf(stderr, "import-bundle: out of memory\n");
+        rcl_log_write(RCL_LOG_ERROR, "import-bundle: out of memory");
         return RCL_AGG_EXIT_DATA;
     }
     /* The one positional argument is taken out; parse_opts sees only options. */
@@ -348,7 +349,7 @@ int rcl_agg_cmd_backup(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_backup(db, path, out, force, &res, err, sizeof(err)) != 0) {
-        fprintf(stderr, "backup: %s\n", err);
+        rcl_log_write(RCL_LOG_ERROR, "backup: %s", err);
         rc = RCL_AGG_EXIT_DATA;
     } else {
         printf("backup: %s written (%d pages of %d bytes, integrity ok)\n", out, res.pages,

@@ -17,6 +17,7 @@
 #include "rcl_codec.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
+#include "rcl_log.h"
 
 /* One listed source. */
 struct entry {
@@ -346,7 +347,7 @@ int rcl_agg_enroll_from(const char *db_path, const char *list_path, bool single_
     }
     db = rcl_agg_store_open(db_path, &cfg, err, sizeof(err));
     if (!db) {
-        fprintf(stderr, "enroll: %s\n", err);
+        rcl_log_write(RCL_LOG_ERROR, "enroll: %s", err);
         return 1;
     }
     rc = rcl_agg_enroll_file(db, &cfg, list_path, (int64_t)time(NULL), stderr, &c);

@@ -158,7 +158,7 @@ struct run {
     struct rcl_agg_limits *limits;
     struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
     struct rcl_agg_metrics metrics;
-    struct rcl_agg_http *http;    /* the dashboard, and /metrics without metrics_http */
+    struct rcl_agg_http *http;         /* the dashboard, and /metrics without metrics_http */
     struct rcl_agg_http *metrics_http; /* /metrics alone (--metrics) */
     time_t started_at, beat_at;
     bool beat_failing;    /* warned once until a beat gets through */
@@ -473,14 +473,13 @@ static struct rcl_agg_http *http_listen(struct run *r, const char *option, const
         h = rcl_agg_http_start(ho, r->path, &r->cfg, &r->metrics, err, sizeof(err));
     }
     if (!h) {
-        fprintf(stderr, "run: --%s: %s\n", option, err);
+        rcl_log_write(RCL_LOG_ERROR, "run: --%s: %s option=%s", option, err, option);
         return NULL;
     }
     if (rcl_agg_http_bound(h, bound, boundlen) != 0)
         snprintf(bound, boundlen, "%s", ho->addr);
-    RCL_INFO("run: %s on %s://%s/", ho->dashboard ? (ho->metrics ? "metrics and dashboard"
-                                                                 : "dashboard")
-                                                  : "metrics",
+    RCL_INFO("run: %s on %s://%s/",
+             ho->dashboard ? (ho->metrics ? "metrics and dashboard" : "dashboard") : "metrics",
              rcl_agg_http_tls(h) ? "https" : "http", bound);
     return h;
 }
@@ -508,7 +507,8 @@ static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
         r->server = rcl_transport_server_new(r->ctx, r->cfg.listen, r->sk, err, sizeof(err));
     }
     if (!r->server) {
-        fprintf(stderr, "run: cannot listen on %s: %s\n", r->cfg.listen, err);
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot listen on %s: %s endpoint=%s", r->cfg.listen, err,
+                      r->cfg.listen);
         return -1;
     }
     if (rcl_transport_bound_endpoint(r->server, bound, sizeof(bound)) != 0)
@@ -518,15 +518,14 @@ static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
     if (!http && rcl_meta_get_text(r->db, "http", stored_http, sizeof(stored_http)) == 0)
         http = stored_http;
     if (http && strcmp(http, "off") != 0) {
-        struct rcl_agg_http_options ho = {http, true, !metrics_apart, opt->tls_cert,
-                                          opt->tls_key};
+        struct rcl_agg_http_options ho = {http, true, !metrics_apart, opt->tls_cert, opt->tls_key};
 
         r->http = http_listen(r, "http", "http_bound", &ho, bound_http, sizeof(bound_http));
         if (!r->http)
             return -1;
     } else if (opt->tls_cert || opt->tls_key) {
-        fprintf(stderr, "run: --tls-cert and --tls-key are for the dashboard, and it is off "
-                        "(--http off, or no --http given here nor at init)\n");
+        rcl_log_write(RCL_LOG_ERROR, "run: --tls-cert and --tls-key are for the dashboard, and it "
+                                     "is off (--http off, or no --http given here nor at init)");
         return -1;
     }
     if (metrics_apart && strcmp(opt->metrics, "off") != 0) {
@@ -539,7 +538,7 @@ static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
     }
     if (rcl_agg_listen_record(r->db, r->path, bound, r->http ? bound_http : NULL,
                               r->metrics_http ? bound_metrics : NULL, err, sizeof(err)) != 0) {
-        fprintf(stderr, "run: %s\n", err);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s", err);
         return -1;
     }
     r->listen_recorded = true;
@@ -559,20 +558,21 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
     stop_requested = 0;
     sqlite_tune();
     if (install_signals() != 0) {
-        fprintf(stderr, "run: cannot install signal handlers: %s\n", strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot install signal handlers: %s", strerror(errno));
         goto out;
     }
     r.db = rcl_agg_store_open(db_path, &r.cfg, err, sizeof(err));
     if (!r.db) {
-        fprintf(stderr, "run: %s\n", err);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s db=%s", err, db_path);
         goto out;
     }
     if (rcl_agg_store_keys(r.db, r.pk, r.sk) != 0) {
-        fprintf(stderr, "run: %s: the identity key is missing from meta\n", db_path);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s: the identity key is missing from meta db=%s",
+                      db_path, db_path);
         goto out;
     }
     if (r.cfg.listen[0] == '\0') {
-        fprintf(stderr, "run: %s: no listen endpoint in meta\n", db_path);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s: no listen endpoint in meta db=%s", db_path, db_path);
         goto out;
     }
     r.ingest.db = r.db;
@@ -580,20 +580,21 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
     r.pipeline = rcl_agg_pipeline_new(db_path, &r.cfg);
     r.limits = malloc(sizeof(*r.limits));
     if (!r.limits) {
-        fprintf(stderr, "run: out of memory\n");
+        rcl_log_write(RCL_LOG_ERROR, "run: out of memory");
         goto out;
     }
     rcl_agg_limits_init(r.limits);
 
     r.ctx = zmq_ctx_new();
     if (!r.ctx) {
-        fprintf(stderr, "run: cannot create a ZeroMQ context: %s\n", zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot create a ZeroMQ context: %s",
+                      zmq_strerror(errno));
         goto out;
     }
     /* Without a ZAP handler a CURVE server admits any key: start it before binding. */
     r.zap = rcl_zap_start(r.ctx, zap_authorize, &r.zl);
     if (!r.zap) {
-        fprintf(stderr, "run: cannot start the ZAP handler\n");
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot start the ZAP handler");
         goto out;
     }
     if (listen_all(&r, opt) != 0)

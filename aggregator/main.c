@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     }
     rcl_log_init(RCL_AGG_PROGRAM);
     if (rcl_keys_init() != 0) {
-        fprintf(stderr, RCL_AGG_PROGRAM ": libsodium failed to start\n");
+        rcl_log_write(RCL_LOG_ERROR, "main: libsodium failed to start");
         return RCL_AGG_EXIT_DATA;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -87,10 +87,16 @@ static void report(struct problems *p, unsigned long line, bool error, const cha
     va_end(again);
     if (error && ++p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
         return;
+    char said[1280];
     if (line > 0)
-        fprintf(p->out, "%s:%lu: %s\n", p->path, line, what);
+        snprintf(said, sizeof(said), "%s:%lu: %s", p->path, line, what);
     else
-        fprintf(p->out, "%s: %s\n", p->path, what);
+        snprintf(said, sizeof(said), "%s: %s", p->path, what);
+    /* On stderr a progress line may be showing: the problem goes above it. */
+    if (p->out == stderr)
+        rcl_log_above(said);
+    else
+        fprintf(p->out, "%s\n", said);
 }
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
@@ -970,8 +976,28 @@ static int import_row(struct import_run *run)
 int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
                       struct rcl_school_import_result *res)
 {
-    const struct rcl_school_import_options none = {NULL, false, false};
+    const struct rcl_school_import_options none = {NULL, false, false, false};
     return rcl_school_import_with(db, m, path, errors, &none, res);
+}
+
+/*
+ * The records in text, for the progress line's total; text is left where it
+ * was. 0 (unknown) when it cannot be read twice.
+ */
+static uint64_t count_records(FILE *text)
+{
+    long at = ftell(text);
+    struct rcl_csv_reader *r;
+    uint64_t n = 0;
+
+    if (at < 0 || (r = rcl_csv_reader_new(text)) == NULL)
+        return 0;
+    for (enum rcl_csv_result got;
+         (got = rcl_csv_reader_next(r)) != RCL_CSV_END && got != RCL_CSV_FATAL;)
+        n++;
+    rcl_csv_reader_destroy(&r);
+    clearerr(text);
+    return fseek(text, at, SEEK_SET) == 0 ? n : 0;
 }
 
 int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const char *path,
@@ -1018,6 +1044,7 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
         problem(&run.problems, why_line, "%s", why);
         goto done;
     }
+    uint64_t records = count_records(text);
     run.reader = rcl_csv_reader_new(text);
     if (run.reader == NULL) {
         problem(&run.problems, 0, "out of memory");
@@ -1026,9 +1053,11 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
 
     enum rcl_csv_result got = rcl_csv_reader_next(run.reader);
     bool titled = false;
+    uint64_t before_rows = 1; /* the title rows and the header */
     for (int t = 0; got == RCL_CSV_RECORD && t < TITLE_ROWS_MAX && is_title_row(run.reader); t++) {
         titled = true;
         got = rcl_csv_reader_next(run.reader);
+        before_rows++;
     }
     if (got == RCL_CSV_END) {
         problem(&run.problems, 0,
@@ -1053,11 +1082,15 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
     }
     in_tx = true;
 
-    /* The total is unknown until the end: rows read and the rate are shown. */
     struct rcl_progress progress;
-    rcl_progress_start(&progress, stderr, "import", "rows", 0);
+    uint64_t total = records > before_rows ? records - before_rows : 0, done = 0;
+    rcl_progress_start(&progress, stderr, "import", "rows", total);
+    progress.what_zh = "导入";
+    progress.unit_zh = "行";
+    progress.zh = !opts->progress_en;
     while ((got = rcl_csv_reader_next(run.reader)) != RCL_CSV_END) {
-        rcl_progress_update(&progress, rcl_csv_reader_line(run.reader), 0);
+        done++;
+        rcl_progress_update(&progress, done, total > done ? total : done);
         /* The row's student number and name go beside its problems in the errors sheet. */
         run.problems.row = got == RCL_CSV_RECORD ? run.reader : NULL;
         if (got == RCL_CSV_FATAL) {

@@ -57,6 +57,8 @@ struct rcl_school_import_options {
     /* The errors sheet's 问题 in Chinese where import_zh.c has the reason's wording (the
      * messages on the errors stream stay as they are). */
     bool reasons_zh;
+    /* The progress line on a terminal in English (--lang en), not Chinese. */
+    bool progress_en;
 };
 
 /* rcl_school_import with options. */

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 
     rcl_log_init(RCL_SCHOOL_PROGRAM);
     if (rcl_keys_init() != 0) {
-        fprintf(stderr, "%s: libsodium failed to start\n", RCL_SCHOOL_PROGRAM);
+        rcl_log_write(RCL_LOG_ERROR, "main: libsodium failed to start");
         return RCL_SCHOOL_EXIT_DATA;
     }
     rc = cmd->run(&a);
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     if (rc != RCL_SCHOOL_EXIT_OK && rcl_db_refused_newer())
         rc = RCL_SCHOOL_EXIT_NEWER_STORE;
     if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s %s: cannot write the output\n", RCL_SCHOOL_PROGRAM, cmd->name);
+        rcl_log_write(RCL_LOG_ERROR, "%s: cannot write the output", cmd->name);
         rc = RCL_SCHOOL_EXIT_DATA;
     }
     return rc;

@@ -3,7 +3,9 @@
  *
  * Drawn on a terminal only (redrawn in place, at most a few times a second,
  * erased at the end), so logs and pipes stay clean. ROLLCALL_PROGRESS=1
- * draws it whatever the output is, =0 never.
+ * draws it whatever the output is, =0 never. Drawn through the log's status
+ * line (rcl_log_status), so log lines never break into it. In Chinese when zh
+ * is set ("导入 1200/5000 行 24% 剩余约 12 秒"), else in English.
  */
 #ifndef RCL_PROGRESS_H
 #define RCL_PROGRESS_H
@@ -16,9 +18,11 @@ struct rcl_progress {
     FILE *f;
     bool on;
     bool drawn;
-    const char *what; /* "import", "sync" */
-    const char *unit; /* "rows", "changes" */
-    uint64_t total;   /* 0: unknown */
+    const char *what;              /* "import", "sync" */
+    const char *unit;              /* "rows", "changes" */
+    const char *what_zh, *unit_zh; /* "导入", "行" */
+    bool zh;
+    uint64_t total; /* 0: unknown */
     double started;
     double last_draw;
 };

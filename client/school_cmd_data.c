@@ -12,35 +12,43 @@
 #include "exit_codes.h"
 #include "export.h"
 #include "import.h"
+#include "rcl_log.h"
 #include "rcl_platform.h"
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_store.h"
+
+static int sheet_format(const struct rcl_school_args *a, struct rcl_sheet_format *f);
 
 static int cmd_import(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
     struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
-                                             false};
+                                             false, false};
     const char *errors_path = rcl_school_opt(a, "errors");
-    int rc = RCL_SCHOOL_EXIT_DATA;
+    struct rcl_sheet_format format;
+    int rc = sheet_format(a, &format);
+    if (rc >= 0)
+        return rc;
+    rc = RCL_SCHOOL_EXIT_DATA;
+    opts.progress_en = format.lang == RCL_SHEET_EN;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (errors_path != NULL && (opts.errors_sheet = rcl_fopen(errors_path, "wb")) == NULL) {
-        fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
-                errors_path, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet %s: %s", errors_path,
+                      strerror(errno));
         goto out;
     }
     int imported = rcl_school_import_with(db, &m, a->positional, stderr, &opts, &res);
-    if (opts.errors_sheet != NULL && (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
-        fprintf(stderr, "%s import: cannot write the errors sheet %s: %s\n", RCL_SCHOOL_PROGRAM,
-                errors_path, strerror(errno));
+    if (opts.errors_sheet != NULL &&
+        (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
+        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet %s: %s", errors_path,
+                      strerror(errno));
         imported = -1;
     } else if (opts.errors_sheet != NULL && imported != 0) {
-        fprintf(stderr, "%s import: every problem, by line, is in %s\n", RCL_SCHOOL_PROGRAM,
-                errors_path);
+        rcl_log_write(RCL_LOG_INFO, "import: every problem, by line, is in %s", errors_path);
     }
     if (imported == 0) {
         printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
@@ -48,8 +56,7 @@ static int cmd_import(const struct rcl_school_args *a)
                (unsigned long long)res.added, (unsigned long long)res.changed,
                (unsigned long long)res.unchanged);
         if (res.charset == RCL_CHARSET_GB18030)
-            fprintf(stderr, "%s import: %s: not UTF-8, read as GB18030\n", RCL_SCHOOL_PROGRAM,
-                    a->positional);
+            rcl_log_write(RCL_LOG_INFO, "import: %s: not UTF-8, read as GB18030", a->positional);
         rc = RCL_SCHOOL_EXIT_OK;
     }
 out:
@@ -62,7 +69,7 @@ out:
 
 const struct rcl_school_command rcl_school_cmd_import = {
     "import",
-    "--db FILE [--errors SHEET.csv] [--ignore-unknown] STUDENTS.csv",
+    "--db FILE [--errors SHEET.csv] [--ignore-unknown] [--lang zh|en] STUDENTS.csv",
     "Imports the students CSV (header row, any column order; required columns\n"
     "student_id, name, grade, class; optional network, devices, groups, assistance,\n"
     "participation, platform, feedback, and the columns export adds: helper_roles,\n"
@@ -99,8 +106,13 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "opted_out needs an approved opt-out application (optout_status approved with its\n"
     "optout_decided date): without one the row files a pending application (its\n"
     "optout_reason, else 导入时申请) and keeps the participation the student had,\n"
-    "saying so as FILE:LINE. Leaving opted_out clears the approved application.",
-    {{"db", "FILE", true}, {"errors", "SHEET.csv", false}, {"ignore-unknown", NULL, false}},
+    "saying so as FILE:LINE. Leaving opted_out clears the approved application.\n"
+    "On a terminal a progress line shows rows done of the total, percent and time\n"
+    "left, in Chinese; --lang en shows it in English.",
+    {{"db", "FILE", true},
+     {"errors", "SHEET.csv", false},
+     {"ignore-unknown", NULL, false},
+     {"lang", "zh|en", false}},
     "STUDENTS.csv",
     cmd_import,
     RCL_SCHOOL_STORE_WRITES};
@@ -273,7 +285,8 @@ const struct rcl_school_command rcl_school_cmd_profile = {
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
 
-/* Reads --lang and --encoding into f. Returns -1 when fine, else the usage exit code. */
+/* Reads --lang and --encoding (where the command has them) into f. Returns -1 when fine, else
+ * the usage exit code. */
 static int sheet_format(const struct rcl_school_args *a, struct rcl_sheet_format *f)
 {
     const char *lang = rcl_school_opt(a, "lang");
@@ -298,7 +311,7 @@ static int cmd_template(const struct rcl_school_args *a)
     if (rc >= 0)
         return rc;
     if (rcl_school_template(rcl_school_opt(a, "out"), &f, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s template: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rcl_log_write(RCL_LOG_ERROR, "template: %s", err);
         return RCL_SCHOOL_EXIT_DATA;
     }
     printf("wrote %s: fill in one row per student, delete the example row, then import it\n",
@@ -332,7 +345,7 @@ static int cmd_export(const struct rcl_school_args *a)
         return RCL_SCHOOL_EXIT_DATA;
     rc = RCL_SCHOOL_EXIT_OK;
     if (rcl_school_export(db, rcl_school_opt(a, "out"), &f, &rows, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s export: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rcl_log_write(RCL_LOG_ERROR, "export: %s", err);
         rc = RCL_SCHOOL_EXIT_DATA;
     } else {
         printf("exported %llu students to %s\n", (unsigned long long)rows,

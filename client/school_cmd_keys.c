@@ -12,6 +12,7 @@
 #include "pseudonym.h"
 #include "rcl_keys.h"
 #include "rcl_model.h"
+#include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_platform.h"
 #include "school_cli.h"
@@ -72,7 +73,7 @@ static int cmd_init(const struct rcl_school_args *a)
 
     if (key_file != NULL) {
         if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s init: %s\n", RCL_SCHOOL_PROGRAM, err);
+            rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
             goto done;
         }
     } else {
@@ -85,15 +86,15 @@ static int cmd_init(const struct rcl_school_args *a)
 
     db = rcl_school_store_open(path, RCL_DB_CREATE, err, sizeof(err));
     if (db == NULL) {
-        fprintf(stderr, "%s init: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
         goto done;
     }
     if (rcl_key_generate(m.public_key, sk) != 0) {
-        fprintf(stderr, "%s init: cannot generate an identity key\n", RCL_SCHOOL_PROGRAM);
+        rcl_log_write(RCL_LOG_ERROR, "init: cannot generate an identity key");
         goto fail_created;
     }
     if (rcl_school_store_init(db, &m, sk, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s init: %s: %s\n", RCL_SCHOOL_PROGRAM, path, err);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s: %s db=%s", path, err, path);
         goto fail_created;
     }
     rcl_key_to_hex(m.public_key, hex);
@@ -165,32 +166,33 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_secret_key_load(db, sk) != 0) {
-        fprintf(stderr, "%s rotate-key: %s: the store has no usable secret key\n",
-                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"));
+        rcl_log_write(RCL_LOG_ERROR, "rotate-key: %s: the store has no usable secret key db=%s",
+                      rcl_school_opt(a, "db"), rcl_school_opt(a, "db"));
         goto done;
     }
     begun = rcl_outbox_rotate_begin(db, m.school_id, m.public_key, sk, new_pk);
     sodium_memzero(sk, sizeof(sk));
     if (begun == 1 && rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
-        fprintf(stderr,
-                "%s rotate-key: %s: a key rotation is already waiting for the county's "
-                "acknowledgement (new key %s, change seq %llu); run sync first\n",
-                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"), hex, (unsigned long long)rot.seq);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "rotate-key: %s: a key rotation is already waiting for the county's "
+                      "acknowledgement (new key %s, change seq %llu); run sync first",
+                      rcl_school_opt(a, "db"), hex, (unsigned long long)rot.seq);
         goto done;
     }
     if (begun != 0) {
-        fprintf(stderr, "%s rotate-key: %s: cannot start the key rotation (see the log above)\n",
-                RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"));
+        rcl_log_write(RCL_LOG_ERROR,
+                      "rotate-key: %s: cannot start the key rotation (see the log above) db=%s",
+                      rcl_school_opt(a, "db"), rcl_school_opt(a, "db"));
         goto done;
     }
     rcl_key_to_hex(new_pk, hex);
     printf("%s\n", hex);
-    fprintf(stderr,
-            "%s rotate-key: new key queued for school %s. It takes effect once the county "
-            "acknowledges the next sync; until then the current key stays in use. Nothing "
-            "needs re-enrolling: the county learns the new key from the school.\n",
-            RCL_SCHOOL_PROGRAM, m.school_id);
+    rcl_log_write(RCL_LOG_INFO,
+                  "rotate-key: new key queued for school %s. It takes effect once the county "
+                  "acknowledges the next sync; until then the current key stays in use. Nothing "
+                  "needs re-enrolling: the county learns the new key from the school.",
+                  m.school_id);
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     rcl_school_meta_wipe(&m);
@@ -238,14 +240,14 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (key_hex != NULL && sodium_memcmp(key, m.public_key, RCL_PK_BYTES) == 0) {
-        fprintf(stderr, "%s set-upstream: that key is this school's own key, not its county's\n",
-                RCL_SCHOOL_PROGRAM);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "set-upstream: that key is this school's own key, not its county's");
         goto done;
     }
     if (rcl_school_upstream_set(db, upstream, key_hex != NULL ? key : NULL, err, sizeof(err)) !=
         0) {
-        fprintf(stderr, "%s set-upstream: %s: %s\n", RCL_SCHOOL_PROGRAM, rcl_school_opt(a, "db"),
-                err);
+        rcl_log_write(RCL_LOG_ERROR, "set-upstream: %s: %s db=%s", rcl_school_opt(a, "db"), err,
+                      rcl_school_opt(a, "db"));
         goto done;
     }
     rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);

@@ -12,6 +12,7 @@
 #include "school_cli.h"
 #include "school_cmd.h"
 #include "school_store.h"
+#include "rcl_log.h"
 #include "status.h"
 #include "sync.h"
 
@@ -67,8 +68,7 @@ static int cmd_status(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_status(db, &m, rcl_school_opt(a, "json") != NULL, stdout) != 0) {
-        fprintf(stderr, "%s status: cannot read the store (see the log above)\n",
-                RCL_SCHOOL_PROGRAM);
+        rcl_log_write(RCL_LOG_ERROR, "status: cannot read the store (see the log above)");
         rc = RCL_SCHOOL_EXIT_DATA;
     }
     rcl_school_meta_wipe(&m);
@@ -102,8 +102,7 @@ static int cmd_report(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_report(db, &m, format, stdout) != 0) {
-        fprintf(stderr, "%s report: cannot read the students (see the log above)\n",
-                RCL_SCHOOL_PROGRAM);
+        rcl_log_write(RCL_LOG_ERROR, "report: cannot read the students (see the log above)");
         rc = RCL_SCHOOL_EXIT_DATA;
     }
     rcl_school_meta_wipe(&m);
@@ -144,7 +143,7 @@ static int cmd_list(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_list(db, &m, &o, stdout, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s list: %s\n", RCL_SCHOOL_PROGRAM, err);
+        rcl_log_write(RCL_LOG_ERROR, "list: %s", err);
         rc = RCL_SCHOOL_EXIT_DATA;
     }
     rcl_school_meta_wipe(&m);

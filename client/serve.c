@@ -415,7 +415,7 @@ static void drop_dir(const struct request *rq, char *text)
 static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, struct request *rq)
 {
     struct rcl_school_import_options opts = {NULL, field(rq, "ignore-unknown") != NULL,
-                                             s->lang == RCL_SHEET_ZH};
+                                             s->lang == RCL_SHEET_ZH, s->lang != RCL_SHEET_ZH};
     struct rcl_school_import_result res;
     struct rcl_serve_notice n = {0};
     struct rcl_memstream errs, sheet;

@@ -50,18 +50,20 @@ static int poll_once(struct sync_run *r)
     item.events = ZMQ_POLLIN;
     rc = zmq_poll(&item, 1, POLL_MS);
     if (rc < 0 && errno != EINTR) {
-        fprintf(r->err, "sync: polling the connection failed: %s\n", zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "sync: polling the connection failed: %s",
+                      zmq_strerror(errno));
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
     if (rc > 0 && (item.revents & ZMQ_POLLIN) && rcl_uplink_receive(r->u) != 0) {
-        fprintf(r->err, "sync: the store failed while recording an acknowledgement (see the log "
-                        "above)\n");
+        rcl_log_write(RCL_LOG_ERROR, "sync: the store failed while recording an acknowledgement "
+                                     "(see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
     return 0;
 }
 
-/* Redraws the progress line: changes acknowledged since it started, of those pending then and now. */
+/* Redraws the progress line: changes acknowledged since it started, of those pending then and now.
+ */
 static void show_progress(struct sync_run *r)
 {
     struct rcl_outbox_stats st;
@@ -85,20 +87,23 @@ static int run_until_settled(struct sync_run *r, double deadline)
         int rc;
 
         if (rcl_uplink_pump(r->u) != 0) {
-            fprintf(r->err, "sync: the store failed while sending (see the log above)\n");
+            rcl_log_write(RCL_LOG_ERROR,
+                          "sync: the store failed while sending (see the log above)");
             return RCL_SCHOOL_EXIT_DATA;
         }
         state = rcl_uplink_state(r->u);
         if (state == RCL_UPLINK_REFUSED || state == RCL_UPLINK_AUTH_FAILED) {
-            fprintf(r->err, "sync: upstream %s refused: %s\n", r->m->upstream,
-                    rcl_uplink_reason(r->u));
+            rcl_log_write(RCL_LOG_ERROR, "sync: upstream %s refused: %s upstream=%s",
+                          r->m->upstream, rcl_uplink_reason(r->u), r->m->upstream);
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
         if (state == RCL_UPLINK_IDLE)
             return RCL_SCHOOL_EXIT_OK;
         if (rcl_stop_caught()) {
-            fprintf(r->err, "sync: interrupted; %llu changes kept for the next sync\n",
-                    (unsigned long long)rcl_uplink_pending(r->u));
+            rcl_log_write(RCL_LOG_WARN,
+                          "sync: interrupted; %llu changes kept for the next sync pending=%llu",
+                          (unsigned long long)rcl_uplink_pending(r->u),
+                          (unsigned long long)rcl_uplink_pending(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
         if (now_seconds() >= deadline)
@@ -142,30 +147,32 @@ static int sync_once(struct sync_run *r, int timeout_s)
     int rc;
 
     if (rcl_outbox_stats(r->db, &before) != 0) {
-        fprintf(r->err, "sync: cannot read the outbox (see the log above)\n");
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot read the outbox (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
     probing = before.pending == 0;
     if (probing && rcl_uplink_probe(r->u) != 0) {
-        fprintf(r->err, "sync: the store failed while asking for a receipt (see the log above)\n");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "sync: the store failed while asking for a receipt (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
     r->start_acked = before.acked_seq;
     rcl_progress_start(&r->progress, r->err, "sync", "changes", before.pending);
-    rc = run_until_settled(r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S
-                                                                           : timeout_s));
+    rc = run_until_settled(r, start +
+                                  (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s));
     rcl_progress_end(&r->progress);
     if (rc > 0)
         return rc;
     if (rcl_outbox_stats(r->db, &after) != 0) {
-        fprintf(r->err, "sync: cannot read the outbox (see the log above)\n");
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot read the outbox (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (rc < 0 && after.pending > 0) {
-        fprintf(r->err,
-                "sync: no acknowledgement from %s within %d s; %llu changes kept for the next "
-                "sync\n",
-                r->m->upstream, timeout_s, (unsigned long long)after.pending);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "sync: no acknowledgement from %s within %d s; %llu changes kept for the "
+                      "next sync upstream=%s timeout_s=%d pending=%llu",
+                      r->m->upstream, timeout_s, (unsigned long long)after.pending, r->m->upstream,
+                      timeout_s, (unsigned long long)after.pending);
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
     if (probing && after.epoch == before.epoch)
@@ -173,13 +180,14 @@ static int sync_once(struct sync_run *r, int timeout_s)
                 (unsigned long long)after.acked_seq,
                 rc < 0 ? " (the upstream did not answer, receipt not refreshed)" : "");
     else
-        fprintf(r->out, "synced: all %llu changes acknowledged up to seq %llu\n",
-                (unsigned long long)(after.epoch == before.epoch ? before.pending
-                                                                 : after.acked_seq),
-                (unsigned long long)after.acked_seq);
+        fprintf(
+            r->out, "synced: all %llu changes acknowledged up to seq %llu\n",
+            (unsigned long long)(after.epoch == before.epoch ? before.pending : after.acked_seq),
+            (unsigned long long)after.acked_seq);
     if (after.epoch != before.epoch)
-        fprintf(r->out, "synced: the upstream had lost this school's data; it was sent again in "
-                        "full (epoch %llu)\n",
+        fprintf(r->out,
+                "synced: the upstream had lost this school's data; it was sent again in "
+                "full (epoch %llu)\n",
                 (unsigned long long)after.epoch);
     rcl_receipt_print(&after, r->out);
     return RCL_SCHOOL_EXIT_OK;
@@ -193,8 +201,7 @@ static int sync_watch(struct sync_run *r)
     uint64_t reported_acked = UINT64_MAX;
     char why[256];
 
-    RCL_INFO("sync: watching; sending changes to %s as they appear (Ctrl-C stops)",
-             r->m->upstream);
+    RCL_INFO("sync: watching; sending changes to %s as they appear (Ctrl-C stops)", r->m->upstream);
     rcl_progress_start(&r->progress, r->err, "sync", "changes", 0);
     while (!rcl_stop_caught()) {
         struct rcl_outbox_stats st;
@@ -207,7 +214,8 @@ static int sync_watch(struct sync_run *r)
                 continue;
             }
             if (uplink_open(r, why, sizeof(why)) != 0) {
-                fprintf(r->err, "sync: cannot connect to %s: %s\n", r->m->upstream, why);
+                rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect to %s: %s upstream=%s",
+                              r->m->upstream, why, r->m->upstream);
                 refused_at = now_seconds();
                 continue;
             }
@@ -262,7 +270,7 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
 
     r.ctx = zmq_ctx_new();
     if (r.ctx == NULL) {
-        fprintf(err, "sync: cannot start ZeroMQ: %s\n", zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot start ZeroMQ: %s", zmq_strerror(errno));
         goto done;
     }
     if (o->watch) {
@@ -270,7 +278,8 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
         goto done;
     }
     if (uplink_open(&r, why, sizeof(why)) != 0) {
-        fprintf(err, "sync: cannot connect to %s: %s\n", m->upstream, why);
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect to %s: %s upstream=%s", m->upstream, why,
+                      m->upstream);
         rc = RCL_SCHOOL_EXIT_UPSTREAM;
         goto done;
     }

@@ -27,6 +27,18 @@ static int configured_level = -1; /* from a configuration file, when set */
 static int to_journal;            /* stderr is the journal's stream */
 
 /*
+ * The progress line on a terminal (rcl_log_status). A log line first erases
+ * it and it is drawn again after, so the two never share a line; INFO and
+ * DEBUG lines wait until it is gone, a screen of them would scroll it away.
+ * Only single-threaded commands draw one, so these need no lock.
+ */
+#define HELD_MAX 32
+static char status_line[256];
+static char held[HELD_MAX][1024];
+static int held_count;
+static unsigned long held_dropped;
+
+/*
  * Is stderr the stream systemd connected to the journal? JOURNAL_STREAM is
  * "DEV:INODE" of it; a child whose stderr was redirected inherits the
  * variable, hence the comparison.
@@ -110,6 +122,47 @@ void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     }
+    if (status_line[0] != '\0' && level < RCL_LOG_WARN) {
+        if (held_count < HELD_MAX)
+            memcpy(held[held_count++], line, sizeof(line));
+        else
+            held_dropped++;
+        return;
+    }
+    rcl_log_above(line);
+}
+
+void rcl_log_above(const char *text)
+{
+    if (status_line[0] != '\0') {
+        fprintf(stderr, "\r\033[K%s\n%s", text, status_line);
+        fflush(stderr);
+        return;
+    }
     /* One write per line, so lines from two threads never interleave. */
-    fprintf(stderr, "%s\n", line);
+    fprintf(stderr, "%s\n", text);
+}
+
+void rcl_log_status(const char *text)
+{
+    if (text != NULL && text[0] != '\0') {
+        snprintf(status_line, sizeof(status_line), "%s", text);
+        fprintf(stderr, "\r\033[K%s", status_line);
+        fflush(stderr);
+        return;
+    }
+    if (status_line[0] == '\0')
+        return;
+    status_line[0] = '\0';
+    fputs("\r\033[K", stderr);
+    for (int i = 0; i < held_count; i++)
+        fprintf(stderr, "%s\n", held[i]);
+    held_count = 0;
+    if (held_dropped > 0)
+        rcl_log_write(RCL_LOG_INFO,
+                      "log: info lines held back under the progress line were "
+                      "dropped count=%lu",
+                      held_dropped);
+    held_dropped = 0;
+    fflush(stderr);
 }

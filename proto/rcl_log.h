@@ -24,6 +24,17 @@ void rcl_log_configure(const char *level);
 
 void rcl_log_write(enum rcl_log_level level, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
 
+/*
+ * Shows text as the one status line (a progress line) at the foot of a
+ * terminal, redrawn in place; NULL or "" erases it and prints the INFO lines
+ * held back meanwhile. While it shows, WARN and ERROR lines are printed above
+ * it, INFO and DEBUG ones held back.
+ */
+void rcl_log_status(const char *text);
+
+/* Writes text, a line of a command's own (not a log event), on stderr above the status line. */
+void rcl_log_above(const char *text);
+
 #define RCL_LOG(level, ...)                                                                        \
     do {                                                                                           \
         if ((level) >= rcl_log_threshold)                                                          \

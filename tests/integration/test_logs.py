@@ -175,6 +175,48 @@ class Logs(rh.RollcallTestCase):
         self.assertGreater(journal, 3)
         self.assertGreater(plain, 3)
 
+    def test_4_no_warning_at_start(self):
+        # libmicrohttpd logs through our logger only when it is given first; a start with the
+        # dashboard and metrics listeners must say nothing above INFO.
+        city = rh.Aggregator(self.h, "4101", "city")
+        city.start(http="127.0.0.1:0", metrics="127.0.0.1:0")
+        try:
+            self.assertIsNotNone(city.http_port)
+            self.assertIsNotNone(city.metrics_port)
+        finally:
+            city.stop()
+        with open(self.h.path("agg-4101.log"), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        self.assertTrue(any("metrics" in l for l in lines), lines)
+        for line in lines:
+            self.assertRegex(line, PLAIN_LINE)
+            self.assertRegex(line, r": (DEBUG|INFO) ", "a warning at start")
+
+    def test_5_a_failing_command_ends_with_an_error_line_of_the_log(self):
+        import subprocess
+        for args, area in (([rh.AGG, "run", "--db", self.h.path("none-agg.db")], "run"),
+                           ([rh.SCHOOL, "status", "--db", self.h.path("none-school.db")],
+                            "status")):
+            db = args[-1]
+            # On a terminal or a pipe: the time, the program and the level.
+            p = self.h.run(args, expect=rh.EXIT_DATA)
+            last = p.stderr.splitlines()[-1]
+            self.assertRegex(last, PLAIN_LINE)
+            self.assertIn(" ERROR %s: " % area, last)
+            self.assertTrue(last.endswith(" db=%s" % db), last)
+            # Under systemd: the priority of an error, 3, whatever the log level.
+            out = self.h.path("journal-%s.log" % area)
+            with open(out, "wb") as f:
+                st = os.fstat(f.fileno())
+                env = dict(self.h.env, ROLLCALL_LOG="error",
+                           JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+                rc = subprocess.run(args, stderr=f, stdout=subprocess.DEVNULL, env=env,
+                                    cwd=self.h.dir, timeout=60).returncode
+            self.assertEqual(rc, rh.EXIT_DATA)
+            with open(out, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            self.assertEqual(lines, ["<3>" + last.split(": ", 1)[1]], "the same line, in the journal's form")
+
 
 if __name__ == "__main__":
     rh.main()
