@@ -123,8 +123,8 @@ int rcl_agg_cmd_health(int argc, char **argv)
         return rc;
     if (rcl_agg_opt_require("health", "db", path) ||
         parse_count("health", "max-lag", max_lag, RCL_AGG_HEALTH_MAX_LAG_MAX, &lag) != 0 ||
-        parse_count("health", "min-free-mb", min_free, RCL_AGG_HEALTH_MIN_FREE_MB_MAX,
-                    &free_mb) != 0)
+        parse_count("health", "min-free-mb", min_free, RCL_AGG_HEALTH_MIN_FREE_MB_MAX, &free_mb) !=
+            0)
         return RCL_AGG_EXIT_USAGE;
     memset(&ho, 0, sizeof(ho));
     ho.max_lag_seconds = lag;
@@ -224,17 +224,15 @@ int rcl_agg_cmd_token(int argc, char **argv)
                             action);
         return RCL_AGG_EXIT_USAGE;
     }
-    rc = rcl_agg_opts_result(rcl_agg_opts_parse("token", argc - 1, argv + 1, opts,
-                                                with_name ? 2 : 1),
-                             token_help);
+    rc = rcl_agg_opts_result(
+        rcl_agg_opts_parse("token", argc - 1, argv + 1, opts, with_name ? 2 : 1), token_help);
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("token", "db", path) ||
         (with_name && rcl_agg_opt_require("token", "name", name)))
         return RCL_AGG_EXIT_USAGE;
     if (with_name && !rcl_id_valid(name)) {
-        rcl_agg_usage_error("token", "--name '%s' is not a name (1-32 of 0-9 A-Z a-z _ . -)",
-                            name);
+        rcl_agg_usage_error("token", "--name '%s' is not a name (1-32 of 0-9 A-Z a-z _ . -)", name);
         return RCL_AGG_EXIT_USAGE;
     }
     db = rcl_agg_cli_store_open("token", path, NULL);

@@ -87,7 +87,8 @@ static int check_http(const char *value, char *why, size_t whylen)
 {
     if (strcmp(value, "off") == 0 || rcl_agg_http_addr_parse(value, NULL) == 0)
         return 0;
-    snprintf(why, whylen, "is not HOST:PORT (an IPv4 address or localhost), [IPv6]:PORT, PORT or off");
+    snprintf(why, whylen,
+             "is not HOST:PORT (an IPv4 address or localhost), [IPv6]:PORT, PORT or off");
     return -1;
 }
 
