@@ -73,10 +73,10 @@ int rcl_agg_cmd_report(int argc, char **argv)
         errno = 0;
         n = strtoull(suppress, &end, 10);
         if (errno != 0 || end == suppress || *end != '\0' || suppress[0] == '-' || n < 1 ||
-            n > 1000000) {
+            n > RCL_AGG_SUPPRESS_BELOW_MAX) {
             rcl_agg_usage_error("report",
-                                "--suppress-below '%s' must be a whole number from 1 to 1000000",
-                                suppress);
+                                "--suppress-below '%s' must be a whole number from 1 to %d",
+                                suppress, RCL_AGG_SUPPRESS_BELOW_MAX);
             return RCL_AGG_EXIT_USAGE;
         }
         ro.suppress_below = (uint64_t)n;

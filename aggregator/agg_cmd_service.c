@@ -122,8 +122,9 @@ int rcl_agg_cmd_health(int argc, char **argv)
     if (rc != -2)
         return rc;
     if (rcl_agg_opt_require("health", "db", path) ||
-        parse_count("health", "max-lag", max_lag, 100LL * 365 * 86400, &lag) != 0 ||
-        parse_count("health", "min-free-mb", min_free, 1LL << 40, &free_mb) != 0)
+        parse_count("health", "max-lag", max_lag, RCL_AGG_HEALTH_MAX_LAG_MAX, &lag) != 0 ||
+        parse_count("health", "min-free-mb", min_free, RCL_AGG_HEALTH_MIN_FREE_MB_MAX, &free_mb) !=
+            0)
         return RCL_AGG_EXIT_USAGE;
     memset(&ho, 0, sizeof(ho));
     ho.max_lag_seconds = lag;

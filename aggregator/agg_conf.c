@@ -4,10 +4,14 @@
  */
 #include "agg_conf.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "agg_health.h"
 #include "agg_http.h"
+#include "agg_report.h"
 #include "agg_store.h"
 #include "rcl_codec.h"
 
@@ -50,11 +54,41 @@ static int check_stale_days(const char *value, char *why, size_t whylen)
     return rcl_config_check_number(value, 3650, why, whylen);
 }
 
+static int check_suppress_below(const char *value, char *why, size_t whylen)
+{
+    return rcl_config_check_number(value, RCL_AGG_SUPPRESS_BELOW_MAX, why, whylen);
+}
+
+/* A whole number from 0 to max (health's thresholds, where 0 turns the check off). */
+static int check_count(const char *value, long long max, char *why, size_t whylen)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (value[0] >= '0' && value[0] <= '9' && *end == '\0' && errno == 0 && v <= max)
+        return 0;
+    snprintf(why, whylen, "must be a whole number from 0 to %lld", max);
+    return -1;
+}
+
+static int check_max_lag(const char *value, char *why, size_t whylen)
+{
+    return check_count(value, RCL_AGG_HEALTH_MAX_LAG_MAX, why, whylen);
+}
+
+static int check_min_free_mb(const char *value, char *why, size_t whylen)
+{
+    return check_count(value, RCL_AGG_HEALTH_MIN_FREE_MB_MAX, why, whylen);
+}
+
 static int check_http(const char *value, char *why, size_t whylen)
 {
     if (strcmp(value, "off") == 0 || rcl_agg_http_addr_parse(value, NULL) == 0)
         return 0;
-    snprintf(why, whylen, "is not HOST:PORT (an IPv4 address or localhost), [IPv6]:PORT, PORT or off");
+    snprintf(why, whylen,
+             "is not HOST:PORT (an IPv4 address or localhost), [IPv6]:PORT, PORT or off");
     return -1;
 }
 
@@ -72,6 +106,10 @@ static const struct rcl_config_key agg_keys[] = {
     {"metrics", check_http},
     {"tls-cert", NULL},
     {"tls-key", NULL},
+    {"divisions", NULL},
+    {"suppress-below", check_suppress_below},
+    {"max-lag", check_max_lag},
+    {"min-free-mb", check_min_free_mb},
 };
 
 struct rcl_config *rcl_agg_conf_load(const char *file, char *err, size_t errlen)

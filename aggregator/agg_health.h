@@ -18,6 +18,9 @@
 
 #define RCL_AGG_HEALTH_MAX_LAG_DEFAULT 3600
 #define RCL_AGG_HEALTH_MIN_FREE_MB_DEFAULT 100
+/* The largest --max-lag (100 years) and --min-free-mb (1 TiB of MiB) taken. */
+#define RCL_AGG_HEALTH_MAX_LAG_MAX (100LL * 365 * 86400)
+#define RCL_AGG_HEALTH_MIN_FREE_MB_MAX (1LL << 40)
 
 enum rcl_agg_health_result {
     RCL_AGG_HEALTHY = 0,

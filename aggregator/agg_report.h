@@ -32,6 +32,9 @@ enum rcl_agg_report_format { RCL_AGG_REPORT_JSON, RCL_AGG_REPORT_CSV, RCL_AGG_RE
 /* Parses "json" / "csv" / "html". 0, or -1. */
 int rcl_agg_report_format_parse(const char *word, enum rcl_agg_report_format *out);
 
+/* The largest --suppress-below taken. */
+#define RCL_AGG_SUPPRESS_BELOW_MAX 1000000
+
 struct rcl_agg_report_options {
     enum rcl_agg_report_format format;
     int64_t stale_seconds; /* <= 0: the store's setting */

@@ -5,7 +5,8 @@
 #                               .timer, rollcall-school-watch.service,
 #                               rollcall-school-sync.service and .timer
 #   /etc/rollcall/examples/     agg.conf, school.conf (PREFIX/etc unless PREFIX is /usr)
-#   share/doc/rollcall/         README.md, RUNBOOK.md, SECURITY.md, examples/, copyright,
+#   share/doc/rollcall/         README.md, RUNBOOK.md, SECURITY.md, examples/ (the .conf
+#                               files, the nginx site, the Prometheus rules), copyright,
 #                               changelog.Debian.gz
 #   share/man/man1/             rollcall-agg.1.gz, rollcall-school.1.gz
 #   share/lintian/overrides/    rollcall (tags that do not apply, with why)
@@ -20,6 +21,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md ${ROLLCALL_OPS}/RUNBOOK.md ${ROLLCAL
 install(FILES ${ROLLCALL_OPS}/debian/lintian-overrides
         DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME rollcall)
 install(FILES ${ROLLCALL_OPS}/examples/agg.conf ${ROLLCALL_OPS}/examples/school.conf
+              ${ROLLCALL_OPS}/nginx/rollcall-dashboard.conf
+              ${ROLLCALL_OPS}/prometheus/rollcall-rules.yml
+              ${ROLLCALL_OPS}/prometheus/rollcall-rules.test.yml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(CODE "set(ROLLCALL_OPS \"${ROLLCALL_OPS}\")
 set(ROLLCALL_STAGE \"${CMAKE_BINARY_DIR}/ops-stage\")")

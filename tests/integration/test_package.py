@@ -49,6 +49,9 @@ WANT = [
     "./usr/share/doc/rollcall/README.md",
     "./usr/share/doc/rollcall/RUNBOOK.md",
     "./usr/share/doc/rollcall/SECURITY.md",
+    "./usr/share/doc/rollcall/examples/rollcall-dashboard.conf",
+    "./usr/share/doc/rollcall/examples/rollcall-rules.yml",
+    "./usr/share/doc/rollcall/examples/rollcall-rules.test.yml",
 ]
 
 
