@@ -5,15 +5,12 @@
 #include "rcl_backup.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rcl_log.h"
+#include "rcl_platform.h"
 
 /* Pages per step: small enough that each step is short, large enough to be quick. */
 #define BACKUP_STEP_PAGES 256
@@ -29,20 +26,20 @@ static void remove_copy(const char *tmp)
 
     for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
         snprintf(path, sizeof(path), "%s%s", tmp, sides[i]);
-        unlink(path);
+        rcl_unlink(path);
     }
 }
 
-/* fsync of a file or a folder by path. 0, or -1 with errno. */
-static int sync_path(const char *path, int flags)
+/* Flushes the file at path through to the disk. 0, or -1 with errno. */
+static int sync_path(const char *path)
 {
-    int fd = open(path, flags | O_CLOEXEC);
+    FILE *f = rcl_fopen(path, "r+b");
     int rc;
 
-    if (fd < 0)
+    if (f == NULL)
         return -1;
-    rc = fsync(fd);
-    if (close(fd) != 0)
+    rc = rcl_file_sync(f);
+    if (fclose(f) != 0)
         rc = -1;
     return rc;
 }
@@ -71,10 +68,14 @@ static int integrity_ok(sqlite3 *db, char *why, size_t whylen)
 /* The source and the target must not be the same file (nor its WAL). */
 static int same_file(const char *a, const char *b)
 {
-    struct stat sa, sb;
+    struct rcl_file_info sa, sb;
 
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    if (rcl_stat(a, &sa) != 0 || rcl_stat(b, &sb) != 0)
+        return 0;
+    /* A system without inode numbers (Windows) is left with the names. */
+    if (sa.ino == 0 && sb.ino == 0)
+        return strcmp(a, b) == 0;
+    return sa.dev == sb.dev && sa.ino == sb.ino;
 }
 
 /* Copies src into the open, empty dst, step by step. 0, or -1 with err. */
@@ -122,14 +123,15 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_backup_result *res,
 int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
                struct rcl_backup_result *res, char *err, size_t errlen)
 {
-    char tmp[4096], folder[4096], why[256];
+    char tmp[4096], why[256];
     sqlite3 *dst = NULL;
     sqlite3_stmt *st = NULL;
-    struct stat sb;
-    int fd, ret = -1;
+    struct rcl_file_info sb;
+    FILE *f;
+    int ret = -1;
 
     memset(res, 0, sizeof(*res));
-    if (lstat(out, &sb) == 0) {
+    if (rcl_lstat(out, &sb) == 0) {
         if (!force) {
             snprintf(err, errlen,
                      "%s: already exists; refusing to overwrite it (--force "
@@ -137,7 +139,7 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
                      out);
             return -1;
         }
-        if (!S_ISREG(sb.st_mode)) {
+        if (!sb.regular) {
             snprintf(err, errlen, "%s: not a regular file; refusing to replace it", out);
             return -1;
         }
@@ -150,15 +152,15 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
         snprintf(err, errlen, "%s: path too long", out);
         return -1;
     }
-    /* mkstemp creates the file with mode 0600 before anything is written into it. */
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+    /* The file is this user's alone before anything is written into it. */
+    f = rcl_fopen_temp(tmp);
+    if (f == NULL) {
         snprintf(err, errlen, "%s: cannot create a file beside it: %s", out, strerror(errno));
         return -1;
     }
-    if (fchmod(fd, 0600) != 0 || close(fd) != 0) {
+    if (fclose(f) != 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        unlink(tmp);
+        rcl_unlink(tmp);
         return -1;
     }
     if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -188,17 +190,16 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
         goto done;
     }
     dst = NULL;
-    if (sync_path(tmp, O_RDONLY) != 0) {
+    if (sync_path(tmp) != 0) {
         snprintf(err, errlen, "%s: cannot flush the copy: %s", tmp, strerror(errno));
         goto done;
     }
-    if (rename(tmp, out) != 0) {
+    if (rcl_rename_replace(tmp, out) != 0) {
         snprintf(err, errlen, "%s: cannot rename the copy into place: %s", out, strerror(errno));
         goto done;
     }
-    snprintf(folder, sizeof(folder), "%s", out);
     /* The rename itself must survive a power cut too. */
-    if (sync_path(dirname(folder), O_RDONLY | O_DIRECTORY) != 0)
+    if (rcl_dir_sync_of(out) != 0)
         RCL_WARN("backup: cannot flush the folder of the copy out=%s error=%s", out,
                  strerror(errno));
     ret = 0;

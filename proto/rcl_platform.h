@@ -66,6 +66,8 @@ struct rcl_file_info {
     unsigned long long ino;
 };
 int rcl_stat(const char *path, struct rcl_file_info *out);
+/* rcl_stat of a symbolic link itself, not of what it names (rcl_stat where there are none). */
+int rcl_lstat(const char *path, struct rcl_file_info *out);
 int rcl_fd_stat(int fd, struct rcl_file_info *out);
 int rcl_file_stat(FILE *f, struct rcl_file_info *out);
 bool rcl_isatty(FILE *f);
@@ -96,6 +98,8 @@ int rcl_dir_sync_of(const char *path);
  * left), or -1.
  */
 int rcl_rename_new(const char *tmp, const char *path);
+/* Gives the file tmp the name path, replacing what path named, in one step. 0, or -1. */
+int rcl_rename_replace(const char *tmp, const char *path);
 
 /* ---- A lock file: shared or exclusive, never waited for ---- */
 

@@ -156,6 +156,16 @@ int rcl_stat(const char *path, struct rcl_file_info *out)
     return 0;
 }
 
+int rcl_lstat(const char *path, struct rcl_file_info *out)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0)
+        return -1;
+    file_info(&sb, out);
+    return 0;
+}
+
 int rcl_fd_stat(int fd, struct rcl_file_info *out)
 {
     struct stat sb;
@@ -223,6 +233,11 @@ int rcl_dir_sync_of(const char *path)
         rc = 0;
     close(fd);
     return rc;
+}
+
+int rcl_rename_replace(const char *tmp, const char *path)
+{
+    return rename(tmp, path);
 }
 
 int rcl_rename_new(const char *tmp, const char *path)

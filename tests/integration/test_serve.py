@@ -386,14 +386,18 @@ class Serve(rh.RollcallTestCase):
         on_page = list(zip(column(table, "姓名"), column(table, "紧急程度")))
 
         def county_list():
-            p = self.h.run([rh.AGG, "list", "--db", self.county.db, "blind-spots", "--format",
-                            "json"])
-            got = [(r["name"], str(r["urgency"])) for r in json.loads(p.stdout)["rows"]
-                   if r["school_id"] == SCHOOL]
+            got = self.county_blind_spots()
             return got if len(got) == len(expected) else None
 
         got = rh.wait_until(county_list, 30, "the county to list the school's blind spots")
         self.assertEqual(got, on_page)
+
+    def county_blind_spots(self):
+        """(name, urgency) of this school's rows in the county's `list blind-spots`, in order."""
+        p = self.h.run([rh.AGG, "list", "--db", self.county.db, "blind-spots", "--format",
+                        "json"])
+        return [(r["name"], str(r["urgency"])) for r in json.loads(p.stdout)["rows"]
+                if r["school_id"] == SCHOOL]
 
     def test_8_loopback_only(self):
         for address in ("0.0.0.0", "192.168.1.5", "::"):
@@ -405,15 +409,25 @@ class Serve(rh.RollcallTestCase):
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if browser is None:
             self.skipTest("chromium is not installed: the page is checked over HTTP only")
-        p = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                            "--dump-dom", self.url], capture_output=True, text=True,
-                           timeout=120, env=self.h.env)
-        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
-        dom = Tables(p.stdout)
-        self.assertIn("学生名单", p.stdout)
+        def dump(url):
+            p = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                                "--dump-dom", url], capture_output=True, text=True,
+                               timeout=120, env=self.h.env)
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            return p.stdout
+
+        text = dump(self.url)
+        dom = Tables(text)
+        self.assertIn("学生名单", text)
         self.assertIn(("t", self.token), dom.hidden)
         self.assertEqual(sorted(column(dom.tables["students"], "学籍号")),
                          sorted(r["student_id"] for r in self.stored()))
+        # The blind spots the browser shows (after test 7's sync) are the county's list.
+        shown = Tables(dump(self.url + "&" + urllib.parse.urlencode({"list": "blind-spots"})))
+        table = shown.tables["students"]
+        self.assertTrue(table[1:], "the page lists no blind spot")
+        self.assertEqual(list(zip(column(table, "姓名"), column(table, "紧急程度"))),
+                         self.county_blind_spots())
 
     def test_zz_english(self):
         self.h.stop(self.proc)
