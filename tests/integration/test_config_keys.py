@@ -41,6 +41,7 @@ COMMAND_LINE_ONLY = {
     "lang": "the language of one printout (Chinese unless asked)",
     "school": "narrows one listing to a school",
     "out": "each backup names its own file",
+    "per-school": "the CSV file one report writes",
     "force": "overwrites that one file",
     "new": "replaces the operator token: from a file, every call would",
     "help": "prints the help",
