@@ -199,8 +199,8 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
     snprintf(folder, sizeof(folder), "%s", out);
     /* The rename itself must survive a power cut too. */
     if (sync_path(dirname(folder), O_RDONLY | O_DIRECTORY) != 0)
-        RCL_WARN("backup: cannot flush the folder of the copy out=%s error=%s", out,
-                 strerror(errno));
+        RCL_WARN("backup: cannot flush the folder of the copy out=%s err=%s", rcl_log_value(out),
+                 rcl_log_value(strerror(errno)));
     ret = 0;
 done:
     sqlite3_close(dst);
