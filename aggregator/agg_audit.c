@@ -36,7 +36,8 @@ int rcl_agg_batch_log(sqlite3 *db, const struct rcl_batch_header *h,
         rc = 0;
     else
         RCL_ERROR("store: logging a batch failed seq=%" PRIu64 "..%" PRIu64 " source=%s err=%s",
-                  h->first_seq, h->last_seq, rcl_log_value(h->source), rcl_log_value(sqlite3_errmsg(db)));
+                  h->first_seq, h->last_seq, rcl_log_value(h->source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }

@@ -135,8 +135,8 @@ int rcl_agg_cmd_init(int argc, char **argv)
                       rcl_log_value(sqlite3_errmsg(store)));
         rc = RCL_AGG_EXIT_DATA;
     } else if (deadline_at > 0 && rcl_agg_deadline_set(store, deadline_at) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: cannot store --deadline db=%s err=%s", rcl_log_value(db),
-                      rcl_log_value(sqlite3_errmsg(store)));
+        rcl_log_write(RCL_LOG_ERROR, "init: cannot store --deadline db=%s err=%s",
+                      rcl_log_value(db), rcl_log_value(sqlite3_errmsg(store)));
         rc = RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "init: %s db=%s", err, rcl_log_value(db));
@@ -148,7 +148,8 @@ int rcl_agg_cmd_init(int argc, char **argv)
         return rc;
     rcl_key_to_hex(pk, hex);
     printf("%s\n", hex);
-    rcl_log_write(RCL_LOG_INFO, "init: created the aggregator tier=%s id=%s db=%s endpoint=%s upstream=%s",
+    rcl_log_write(RCL_LOG_INFO,
+                  "init: created the aggregator tier=%s id=%s db=%s endpoint=%s upstream=%s",
                   rcl_agg_tier_names[cfg.tier], rcl_log_value(cfg.id), rcl_log_value(db),
                   rcl_log_value(cfg.listen), cfg.has_upstream ? rcl_log_value(cfg.upstream) : "-");
     return RCL_AGG_EXIT_OK;
@@ -230,8 +231,8 @@ int rcl_agg_cmd_rotate_key(int argc, char **argv)
             "rotate-key: the aggregator has no upstream to announce a new key to db=%s id=%s",
             rcl_log_value(path), rcl_log_value(cfg.id));
     } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "rotate-key: %s: the identity key is missing from meta db=%s",
-                      path, path);
+        rcl_log_write(RCL_LOG_ERROR, "rotate-key: the identity key is missing from meta db=%s",
+                      rcl_log_value(path));
     } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
                rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
@@ -502,7 +503,8 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
             printf("source %s is already enrolled with this key; nothing changed\n", source);
         break;
     case RCL_AGG_KEY_IN_USE:
-        rcl_log_write(RCL_LOG_ERROR, "enroll: that key is already enrolled for another source source=%s",
+        rcl_log_write(RCL_LOG_ERROR,
+                      "enroll: that key is already enrolled for another source source=%s",
                       rcl_log_value(other));
         goto out;
     case RCL_AGG_NOT_A_SCHOOL:
@@ -564,12 +566,14 @@ int rcl_agg_cmd_revoke(int argc, char **argv)
         rc = RCL_AGG_EXIT_OK;
         break;
     case 0:
-        rcl_log_write(RCL_LOG_ERROR, "revoke: the source is not enrolled source=%s", rcl_log_value(source));
+        rcl_log_write(RCL_LOG_ERROR, "revoke: the source is not enrolled source=%s",
+                      rcl_log_value(source));
         rc = RCL_AGG_EXIT_DATA;
         break;
     default:
         rcl_log_write(RCL_LOG_ERROR, "revoke: could not revoke the source db=%s source=%s err=%s",
-                      rcl_log_value(path), rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
+                      rcl_log_value(path), rcl_log_value(source),
+                      rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
     }
     if (rc == RCL_AGG_EXIT_OK && release) {
@@ -641,7 +645,7 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
         int n_rest = 0;
 
         if (!rest) {
-            fprintf(stderr, "exchange: out of memory\n");
+            rcl_log_write(RCL_LOG_ERROR, "exchange: out of memory");
             return RCL_AGG_EXIT_DATA;
         }
         if (strcmp(action, "import") == 0)
@@ -697,7 +701,7 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
                    res.digests, res.from, res.students, cfg.id);
     }
     if (rc != 0)
-        fprintf(stderr, "exchange: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "exchange: %s db=%s", err, rcl_log_value(path));
     rcl_db_close(&db);
     return rc == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }

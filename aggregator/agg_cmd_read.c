@@ -89,15 +89,16 @@ int rcl_agg_cmd_report(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (per_school && cfg.tier != RCL_AGG_COUNTY) {
-        fprintf(stderr,
-                "report: --per-school: only a county holds its schools' profiles and students "
-                "(%s is a %s)\n",
-                path, rcl_agg_tier_names[cfg.tier]);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "report: --per-school: only a county holds its schools' profiles and "
+                      "students db=%s tier=%s",
+                      rcl_log_value(path), rcl_agg_tier_names[cfg.tier]);
         rcl_db_close(&db);
         return RCL_AGG_EXIT_DATA;
     }
     if (per_school && !(ro.per_school = fopen(per_school, "wb"))) {
-        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "report: --per-school: cannot write the file file=%s err=%s",
+                      rcl_log_value(per_school), rcl_log_value(strerror(errno)));
         rcl_db_close(&db);
         return RCL_AGG_EXIT_DATA;
     }
@@ -106,7 +107,8 @@ int rcl_agg_cmd_report(int argc, char **argv)
         rc = RCL_AGG_EXIT_DATA;
     }
     if (ro.per_school && fclose(ro.per_school) != 0 && rc == RCL_AGG_EXIT_OK) {
-        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "report: --per-school: cannot write the file file=%s err=%s",
+                      rcl_log_value(per_school), rcl_log_value(strerror(errno)));
         rc = RCL_AGG_EXIT_DATA;
     }
     if (rc != RCL_AGG_EXIT_OK && per_school)

@@ -317,8 +317,7 @@ int rcl_agg_cmd_import_bundle(int argc, char **argv)
     db = rcl_agg_cli_store_open("import-bundle", path, &cfg);
     if (!db)
         return RCL_AGG_EXIT_DATA;
-    rc = rcl_agg_bundle_import(db, &cfg, bundle, stdout) == 0 ? RCL_AGG_EXIT_OK
-                                                                      : RCL_AGG_EXIT_DATA;
+    rc = rcl_agg_bundle_import(db, &cfg, bundle, stdout) == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
     rcl_db_close(&db);
     return rc;
 }

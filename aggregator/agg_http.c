@@ -277,7 +277,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         ret = serve_page(h, conn, "text/html; charset=utf-8", true);
         rcl_agg_dash_lists(&h->cfg, lists, sizeof(lists));
-        RCL_INFO("http: dashboard viewed user=%s page=/ lists=%s", rcl_log_value(who), rcl_log_value(lists));
+        RCL_INFO("http: dashboard viewed user=%s page=/ lists=%s", rcl_log_value(who),
+                 rcl_log_value(lists));
         return ret;
     }
     return respond_text(conn, MHD_HTTP_NOT_FOUND,

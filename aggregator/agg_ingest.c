@@ -49,8 +49,8 @@ static void refuse(struct rcl_reply *r, const char *fmt, ...)
     va_start(ap, fmt);
     reply_reason(r, fmt, ap);
     va_end(ap);
-    RCL_WARN("ingest: batch refused source=%s reason=%s", rcl_log_value(r->source[0] ? r->source : "?"),
-             rcl_log_value(r->reason));
+    RCL_WARN("ingest: batch refused source=%s reason=%s",
+             rcl_log_value(r->source[0] ? r->source : "?"), rcl_log_value(r->reason));
 }
 
 /* A failure of this store, not of the batch: the sender retries later. */
@@ -64,8 +64,8 @@ static void busy(struct rcl_reply *r, sqlite3 *db, const char *what)
     const char *path = sqlite3_db_filename(db, "main");
 
     RCL_ERROR("ingest: batch not applied: the store failed source=%s db=%s reason=%s",
-              rcl_log_value(r->source[0] ? r->source : "?"), rcl_log_value(path && path[0] ? path : "?"),
-              rcl_log_value(r->reason));
+              rcl_log_value(r->source[0] ? r->source : "?"),
+              rcl_log_value(path && path[0] ? path : "?"), rcl_log_value(r->reason));
 }
 
 static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_t *digest)
@@ -598,7 +598,8 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
     if (h->first_seq > src.applied_seq + 1) {
         RCL_INFO("ingest: gap: asked to resend source=%s seq=%" PRIu64 "..%" PRIu64
                  " applied_seq=%" PRIu64 " resend_from=%" PRIu64,
-                 rcl_log_value(env->source), h->first_seq, h->last_seq, src.applied_seq, src.applied_seq + 1);
+                 rcl_log_value(env->source), h->first_seq, h->last_seq, src.applied_seq,
+                 src.applied_seq + 1);
         reply->status = RCL_REPLY_RESEND;
         reply->resend_from = src.applied_seq + 1;
         goto answered;

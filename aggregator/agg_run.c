@@ -106,7 +106,8 @@ static int zap_authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
     if (zap_open(z) != 0)
         return -1;
     if (sqlite3_prepare_v2(z->db, RCL_AGG_SQL_SOURCE_ADMIT, -1, &st, NULL) != SQLITE_OK) {
-        RCL_ERROR("zap: cannot query the sources db=%s err=%s", rcl_log_value(z->path), rcl_log_value(sqlite3_errmsg(z->db)));
+        RCL_ERROR("zap: cannot query the sources db=%s err=%s", rcl_log_value(z->path),
+                  rcl_log_value(sqlite3_errmsg(z->db)));
         zap_close(z);
         goto out;
     }
@@ -121,7 +122,8 @@ static int zap_authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
     } else if (rc == SQLITE_DONE) {
         RCL_DEBUG("zap: refused a key: not enrolled here, or revoked");
     } else {
-        RCL_ERROR("zap: looking up a key failed db=%s err=%s", rcl_log_value(z->path), rcl_log_value(sqlite3_errmsg(z->db)));
+        RCL_ERROR("zap: looking up a key failed db=%s err=%s", rcl_log_value(z->path),
+                  rcl_log_value(sqlite3_errmsg(z->db)));
     }
 out:
     sqlite3_finalize(st);
@@ -577,7 +579,8 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
         goto out;
     }
     if (r.cfg.listen[0] == '\0') {
-        rcl_log_write(RCL_LOG_ERROR, "run: no listen endpoint in meta db=%s", rcl_log_value(db_path));
+        rcl_log_write(RCL_LOG_ERROR, "run: no listen endpoint in meta db=%s",
+                      rcl_log_value(db_path));
         goto out;
     }
     r.ingest.db = r.db;

@@ -51,7 +51,8 @@ static int count_for(sqlite3 *db, const char *sql, const char *id, uint64_t *n)
         *n = v < 0 ? 0 : (uint64_t)v;
         rc = 0;
     } else {
-        RCL_ERROR("store: counting staged records failed source=%s err=%s", rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: counting staged records failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
     sqlite3_finalize(st);
     return rc;
@@ -289,8 +290,8 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: listing the schools dropped failed source=%s err=%s", rcl_log_value(source),
-                  rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: listing the schools dropped failed source=%s err=%s",
+                  rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -311,7 +312,8 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: reading the snapshot failed source=%s err=%s", rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: reading the snapshot failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -352,7 +354,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: recording the receipt failed source=%s err=%s", rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: recording the receipt failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     if (rc != 0)
         return -1;
@@ -379,7 +382,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
             rc = 0;
     }
     if (rc != 0)
-        RCL_ERROR("store: pruning the receipts failed source=%s err=%s", rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: pruning the receipts failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -437,7 +441,8 @@ int rcl_agg_own_snapshot(void *arg, sqlite3 *db, uint64_t *records)
         (*records)++;
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: reading summaries for a snapshot failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: reading summaries for a snapshot failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -449,7 +454,8 @@ int rcl_agg_own_snapshot(void *arg, sqlite3 *db, uint64_t *records)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(*records + 1));
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: moving receipts to the new epoch failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: moving receipts to the new epoch failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);

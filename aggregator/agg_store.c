@@ -391,7 +391,8 @@ int rcl_agg_source_get(sqlite3 *db, const char *id, struct rcl_agg_source *out)
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        RCL_ERROR("store: looking up a source failed source=%s err=%s", rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: looking up a source failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
 out:
     sqlite3_finalize(st);
@@ -466,7 +467,8 @@ static int source_write(sqlite3 *db, const char *sql, const char *id, const uint
     if (sqlite3_bind_parameter_count(st) >= 5)
         sqlite3_bind_text(st, 5, county, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: updating a source failed source=%s err=%s", rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: updating a source failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     ret = 0;

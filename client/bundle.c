@@ -149,17 +149,18 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     memset(&c, 0, sizeof(c));
     tmp[0] = '\0';
     if (out_path[0] == '\0' || strlen(out_path) + 8 >= sizeof(tmp)) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: not a usable file name file=%s", rcl_log_value(out_path));
+        rcl_log_write(RCL_LOG_ERROR, "bundle: not a usable file name file=%s",
+                      rcl_log_value(out_path));
         return RCL_SCHOOL_EXIT_USAGE;
     }
     /* Refuse before sealing anything: the school's store stays as it was. */
     if (rcl_path_exists(out_path, &exists) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot check the file file=%s err=%s", rcl_log_value(out_path),
-                      rcl_log_value(strerror(errno)));
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot check the file file=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (exists) {
-        rcl_log_write(RCL_LOG_ERROR, 
+        rcl_log_write(RCL_LOG_ERROR,
                       "bundle: the file already exists; a bundle never overwrites a file: "
                       "give another name, or remove it first file=%s",
                       rcl_log_value(out_path));
@@ -177,26 +178,30 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
         return RCL_SCHOOL_EXIT_OK;
     }
     if (seal_pending(db, m) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: sealing the pending changes failed (see the log above); "
-                                     "nothing written");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: sealing the pending changes failed (see the log above); "
+                      "nothing written");
         return RCL_SCHOOL_EXIT_DATA;
     }
     /* One read transaction: the batches written are those the counts describe, even if a
      * sync records an acknowledgement meanwhile (WAL: it does not wait for us). */
     if (rcl_db_exec(db, "BEGIN", "starting a read of the sealed batches") != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot read the store (see the log above); nothing written");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot read the store (see the log above); nothing written");
         return RCL_SCHOOL_EXIT_DATA;
     }
     in_read = true;
     if (rcl_outbox_stats(db, &st) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot read the outbox (see the log above); nothing written");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot read the outbox (see the log above); nothing written");
         goto done;
     }
 
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
     w.f = rcl_fopen_temp(tmp);
     if (w.f == NULL) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot create a temporary file next to it file=%s err=%s",
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot create a temporary file next to it file=%s err=%s",
                       rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         tmp[0] = '\0';
         goto done;
@@ -204,21 +209,23 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     crypto_generichash_init(&w.hash, NULL, 0, RCL_DIGEST_BYTES);
     if (write_bundle(&w, db, m->school_id, st.acked_seq, &c) != 0) {
         if (w.error != 0)
-            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write file=%s offset=%" PRIu64 " err=%s", rcl_log_value(tmp),
-                          w.bytes, rcl_log_value(strerror(w.error)));
+            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write file=%s offset=%" PRIu64 " err=%s",
+                          rcl_log_value(tmp), w.bytes, rcl_log_value(strerror(w.error)));
         else
-            rcl_log_write(RCL_LOG_ERROR, "bundle: reading the sealed batches failed (see the log above)");
+            rcl_log_write(RCL_LOG_ERROR,
+                          "bundle: reading the sealed batches failed (see the log above)");
         goto done;
     }
     if (c.batches == 0) {
-        rcl_log_write(RCL_LOG_ERROR, 
+        rcl_log_write(RCL_LOG_ERROR,
                       "bundle: changes are pending but no sealed batch holds them (see the log "
                       "above); nothing written pending=%" PRIu64,
                       st.pending);
         goto done;
     }
     if (rcl_file_sync(w.f) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write to disk file=%s err=%s", rcl_log_value(tmp), rcl_log_value(strerror(errno)));
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write to disk file=%s err=%s",
+                      rcl_log_value(tmp), rcl_log_value(strerror(errno)));
         goto done;
     }
     {
@@ -226,25 +233,29 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
 
         w.f = NULL;
         if (fclose(f) != 0) {
-            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot close file=%s err=%s", rcl_log_value(tmp), rcl_log_value(strerror(errno)));
+            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot close file=%s err=%s", rcl_log_value(tmp),
+                          rcl_log_value(strerror(errno)));
             goto done;
         }
     }
     published = rcl_rename_new(tmp, out_path);
     if (published == 1) {
-        rcl_log_write(RCL_LOG_ERROR, 
+        rcl_log_write(RCL_LOG_ERROR,
                       "bundle: the file appeared while the bundle was written; a bundle never "
                       "overwrites a file: give another name file=%s",
                       rcl_log_value(out_path));
         goto done;
     }
     if (published != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot move the file into place file=%s tmp=%s err=%s", rcl_log_value(out_path), rcl_log_value(tmp), rcl_log_value(strerror(errno)));
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot move the file into place file=%s tmp=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(tmp), rcl_log_value(strerror(errno)));
         goto done;
     }
     tmp[0] = '\0';
     if (rcl_dir_sync_of(out_path) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: written, but its folder cannot be synced to disk file=%s err=%s",
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: written, but its folder cannot be synced to disk file=%s err=%s",
                       rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         goto done;
     }

@@ -31,6 +31,7 @@
  * nothing pending, says so and writes no file. The result goes to out,
  * problems to the log. Returns an enum rcl_school_exit.
  */
-int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out);
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
+                      FILE *out);
 
 #endif

@@ -48,7 +48,8 @@ static int cmd_import(const struct rcl_school_args *a)
                       rcl_log_value(errors_path), rcl_log_value(strerror(errno)));
         imported = -1;
     } else if (opts.errors_sheet != NULL && imported != 0) {
-        rcl_log_write(RCL_LOG_INFO, "import: every problem, by line, is in the errors sheet file=%s",
+        rcl_log_write(RCL_LOG_INFO,
+                      "import: every problem, by line, is in the errors sheet file=%s",
                       rcl_log_value(errors_path));
     }
     if (imported == 0) {

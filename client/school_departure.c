@@ -34,7 +34,8 @@ static int exec_id(sqlite3 *db, const char *sql, const char *id, const char *wha
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: statement failed what=%s err=%s", rcl_log_value(what), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }

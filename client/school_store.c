@@ -296,7 +296,8 @@ static int read_details(sqlite3 *db, struct rcl_student *s)
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: reading measure details failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: reading measure details failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -353,7 +354,8 @@ static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rc
     rc = 0;
 fail:
     if (rc != 0)
-        RCL_ERROR("store: writing measure details failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("store: writing measure details failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }

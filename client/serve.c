@@ -695,7 +695,8 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
         return RCL_SCHOOL_EXIT_DATA;
     }
     if ((fd = rcl_listen_loopback(o->port, &s->port)) == RCL_SOCKET_NONE) {
-        RCL_ERROR("serve: cannot listen endpoint=127.0.0.1:%u err=%s", o->port, rcl_log_value(strerror(errno)));
+        RCL_ERROR("serve: cannot listen endpoint=127.0.0.1:%u err=%s", o->port,
+                  rcl_log_value(strerror(errno)));
         goto done;
     }
 

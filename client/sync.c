@@ -168,10 +168,9 @@ static int sync_once(struct sync_run *r, int timeout_s)
     }
     if (rc < 0 && after.pending > 0) {
         rcl_log_write(RCL_LOG_ERROR,
-                      "sync: no acknowledgement from %s within %d s; %llu changes kept for the "
-                      "next sync upstream=%s timeout_s=%d pending=%llu",
-                      r->m->upstream, timeout_s, (unsigned long long)after.pending, r->m->upstream,
-                      timeout_s, (unsigned long long)after.pending);
+                      "sync: no acknowledgement in time; changes kept for the next sync "
+                      "upstream=%s timeout_s=%d pending=%llu",
+                      rcl_log_value(r->m->upstream), timeout_s, (unsigned long long)after.pending);
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
     if (probing && after.epoch == before.epoch)

@@ -273,7 +273,8 @@ void rcl_db_close(sqlite3 **db)
     if (db == NULL || *db == NULL)
         return;
     if (sqlite3_close(*db) != SQLITE_OK)
-        RCL_ERROR("db: close failed (statements left open) err=%s", rcl_log_value(sqlite3_errmsg(*db)));
+        RCL_ERROR("db: close failed (statements left open) err=%s",
+                  rcl_log_value(sqlite3_errmsg(*db)));
     *db = NULL;
 }
 
@@ -282,7 +283,8 @@ int rcl_db_exec(sqlite3 *db, const char *sql, const char *what)
     char *msg = NULL;
 
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what != NULL ? what : "exec"),
+        RCL_ERROR("db: statement failed what=%s err=%s",
+                  rcl_log_value(what != NULL ? what : "exec"),
                   rcl_log_value(msg != NULL ? msg : sqlite3_errmsg(db)));
         sqlite3_free(msg);
         return -1;
@@ -330,7 +332,8 @@ static int meta_lookup(sqlite3 *db, const char *key, sqlite3_stmt **st)
     sqlite3_bind_text(*st, 1, key, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(*st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        RCL_ERROR("db: cannot read meta meta=%s err=%s", rcl_log_value(key), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("db: cannot read meta meta=%s err=%s", rcl_log_value(key),
+                  rcl_log_value(sqlite3_errmsg(db)));
     return rc;
 }
 

@@ -88,7 +88,8 @@ void rcl_log_init(const char *program)
             return;
         }
     }
-    rcl_log_write(RCL_LOG_WARN, "log: ROLLCALL_LOG is not one of debug|info|warn|error; using info value=%s",
+    rcl_log_write(RCL_LOG_WARN,
+                  "log: ROLLCALL_LOG is not one of debug|info|warn|error; using info value=%s",
                   rcl_log_value(env));
 }
 

@@ -105,7 +105,8 @@ out:
 static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
         return -1;
     }
     return 0;
@@ -220,7 +221,8 @@ static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
     h.sent_at = (int64_t)time(NULL);
 
     if (rcl_batch_encode(&h, b->changes, b->n, &payload, &payload_len) != 0) {
-        RCL_ERROR("outbox: cannot encode a batch seq=%" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
+        RCL_ERROR("outbox: cannot encode a batch seq=%" PRIu64 "..%" PRIu64, h.first_seq,
+                  h.last_seq);
         goto out;
     }
     /* Compressed when that is smaller; the digest is of the bytes signed either way. */
@@ -619,9 +621,9 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     if (read_uplink(db, &u) != 0)
         goto out;
     if (epoch <= u.epoch) {
-        RCL_ERROR("outbox: new epoch is not after the current one epoch=%" PRIu64 " current=%" PRIu64,
-                  epoch,
-                  u.epoch);
+        RCL_ERROR("outbox: new epoch is not after the current one epoch=%" PRIu64
+                  " current=%" PRIu64,
+                  epoch, u.epoch);
         goto out;
     }
     rotating = rcl_outbox_rotation_take(db, &rotation);

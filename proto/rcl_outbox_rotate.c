@@ -94,7 +94,8 @@ static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
     int rc = 0;
 
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what), rcl_log_value(sqlite3_errmsg(db)));
+        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -274,8 +275,7 @@ int rcl_outbox_rotation_take(sqlite3 *db, struct rcl_change *c)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)rot.seq);
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: the pending key rotation is not in the outbox seq=%" PRIu64,
-                  rot.seq);
+        RCL_ERROR("outbox: the pending key rotation is not in the outbox seq=%" PRIu64, rot.seq);
         goto out;
     }
     if (rcl_change_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), c, err,

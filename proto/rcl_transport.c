@@ -386,7 +386,8 @@ struct rcl_monitor *rcl_monitor_new(void *ctx, void *socket)
     snprintf(ep, sizeof ep, "inproc://rcl-monitor-%p-%u", socket,
              atomic_fetch_add(&rcl_transport_serial, 1));
     if (zmq_socket_monitor(socket, ep, events) != 0) {
-        RCL_ERROR("monitor: cannot start endpoint=%s err=%s", ep, rcl_log_value(zmq_strerror(errno)));
+        RCL_ERROR("monitor: cannot start endpoint=%s err=%s", ep,
+                  rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     m->watched = socket;

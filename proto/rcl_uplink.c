@@ -369,8 +369,7 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
         goto fail;
     }
     RCL_INFO("uplink: started source=%s upstream=%s window=%u pending=%" PRIu64, u->source,
-             rcl_log_value(cfg->endpoint),
-             u->window, st.pending);
+             rcl_log_value(cfg->endpoint), u->window, st.pending);
     return u;
 
 fail:
@@ -439,8 +438,7 @@ static int send_probe(struct rcl_uplink *u)
             RCL_WARN("uplink: cannot send a probe err=%s", rcl_log_value(zmq_strerror(errno)));
         goto out;
     }
-    RCL_DEBUG("uplink: probe sent epoch=%" PRIu64 " acked=%" PRIu64, st.epoch,
-              st.acked_seq);
+    RCL_DEBUG("uplink: probe sent epoch=%" PRIu64 " acked=%" PRIu64, st.epoch, st.acked_seq);
     u->probe_wanted = false;
     u->probe_id = h.probe_id;
     u->probe_epoch = st.epoch;
@@ -712,7 +710,8 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         }
         rcl_transport_message_clear(&m);
         if (strcmp(r.source, u->source) != 0) {
-            RCL_WARN("uplink: ignored a reply for another source source=%s", rcl_log_value(r.source));
+            RCL_WARN("uplink: ignored a reply for another source source=%s",
+                     rcl_log_value(r.source));
             continue;
         }
         if (u->refused)
@@ -756,8 +755,8 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
             break;
         case RCL_REPLY_BUSY:
-            RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s", RCL_UPLINK_BUSY_BACKOFF_MS,
-                     rcl_log_value(r.reason));
+            RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s",
+                     RCL_UPLINK_BUSY_BACKOFF_MS, rcl_log_value(r.reason));
             u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
             break;
         default:

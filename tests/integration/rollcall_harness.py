@@ -808,6 +808,10 @@ def sync_until_acked(h, schools, attempts=10, timeout=10):
             report = sanitizer_report(text)
             if report:
                 raise AssertionError("sanitizer error in sync of %s:\n%s" % (s.id, report))
+            bad = log_format_problem(text)
+            if bad is not None:
+                raise AssertionError("a log line of the sync of %s breaks the format (rcl_log.h):"
+                                     "\n%s" % (s.id, bad))
             if p.returncode == EXIT_UPSTREAM:
                 pending.append(s)
             elif p.returncode != EXIT_OK:

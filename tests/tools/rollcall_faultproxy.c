@@ -505,8 +505,8 @@ static void read_front(struct fp *p, int64_t now)
 
         if (r <= 0) {
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                RCL_WARN("faultproxy: cannot receive endpoint=%s err=%s", rcl_log_value(p->o.listen),
-                         rcl_log_value(zmq_strerror(errno)));
+                RCL_WARN("faultproxy: cannot receive endpoint=%s err=%s",
+                         rcl_log_value(p->o.listen), rcl_log_value(zmq_strerror(errno)));
             return;
         }
         for (size_t j = 0; j < p->n_clients; j++) {
@@ -658,9 +658,9 @@ int main(int argc, char **argv)
     RCL_INFO("faultproxy: relaying endpoint=%s upstream=%s upstream_id=%s nodes=%zu drop=%g dup=%g "
              "reorder=%g delay_ms=%" PRId64 "+%" PRId64 " cut_every_ms=%" PRId64
              " rate_bps=%" PRId64 " seed=%" PRIu64,
-             rcl_log_value(p.o.listen), rcl_log_value(p.o.upstream), rcl_log_value(p.upstream.id), p.n_clients, p.o.k.drop, p.o.k.dup,
-             p.o.k.reorder, p.o.k.delay_ms, p.o.k.jitter_ms, p.o.cut_every_ms, p.o.k.rate_bps,
-             p.o.k.seed);
+             rcl_log_value(p.o.listen), rcl_log_value(p.o.upstream), rcl_log_value(p.upstream.id),
+             p.n_clients, p.o.k.drop, p.o.k.dup, p.o.k.reorder, p.o.k.delay_ms, p.o.k.jitter_ms,
+             p.o.cut_every_ms, p.o.k.rate_bps, p.o.k.seed);
     relayed = true;
     if (relay(&p) != 0)
         goto out;
