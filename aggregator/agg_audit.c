@@ -35,8 +35,9 @@ int rcl_agg_batch_log(sqlite3 *db, const struct rcl_batch_header *h,
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: logging batch %" PRIu64 "..%" PRIu64 " of %s failed: %s", h->first_seq,
-                  h->last_seq, h->source, sqlite3_errmsg(db));
+        RCL_ERROR("store: logging a batch failed seq=%" PRIu64 "..%" PRIu64 " source=%s err=%s",
+                  h->first_seq, h->last_seq, rcl_log_value(h->source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -64,7 +65,8 @@ int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
                                                                         : RCL_AGG_REFUSED_KEEP_BYTES),
                       SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: keeping a refused batch of %s failed: %s", source, sqlite3_errmsg(db));
+        RCL_ERROR("store: keeping a refused batch failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     sqlite3_finalize(st);
@@ -167,7 +169,8 @@ static int check_source(void *arg, const struct rcl_agg_source *s)
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) {
-        RCL_ERROR("store: reading the batch log of %s failed: %s", s->id, sqlite3_errmsg(a->db));
+        RCL_ERROR("store: reading the batch log failed source=%s err=%s", rcl_log_value(s->id),
+                  rcl_log_value(sqlite3_errmsg(a->db)));
         return -1;
     }
     /* The current epoch's chain must end where the registry says. */

@@ -378,7 +378,7 @@ static int ingest_one(struct rcl_agg_ingest_ctx *ctx, const struct rcl_agg_bundl
 }
 
 int rcl_agg_bundle_import(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
-                          FILE *out, FILE *err)
+                          FILE *out)
 {
     struct rcl_agg_ingest_ctx ctx = {.db = db, .cfg = cfg, .now = 0};
     struct rcl_agg_bundle *b;
@@ -389,7 +389,8 @@ int rcl_agg_bundle_import(sqlite3 *db, const struct rcl_agg_config *cfg, const c
 
     b = rcl_agg_bundle_read(path, why, sizeof(why));
     if (!b) {
-        fprintf(err, "import-bundle: %s\nimport-bundle: nothing applied\n", why);
+        rcl_log_write(RCL_LOG_ERROR, "import-bundle: the bundle is refused; nothing applied err=%s",
+                      rcl_log_value(why));
         return 1;
     }
     format_time(b->created_at, made, sizeof(made));
@@ -436,10 +437,11 @@ int rcl_agg_bundle_import(sqlite3 *db, const struct rcl_agg_config *cfg, const c
             break;
         }
         fprintf(out, "%s\n", why);
-        fprintf(err,
-                "import-bundle: %s: %zu: batch #%zu (seq %" PRIu64 "..%" PRIu64
-                ") of source %s was not applied: %s\n",
-                path, x->offset, i + 1, x->first_seq, x->last_seq, b->source, why);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "import-bundle: a batch was not applied file=%s offset=%zu batch=%zu "
+                      "seq=%" PRIu64 "..%" PRIu64 " source=%s reason=%s",
+                      rcl_log_value(path), x->offset, i + 1, x->first_seq, x->last_seq,
+                      rcl_log_value(b->source), rcl_log_value(why));
     }
     for (size_t k = i; k < b->n_batches; k++)
         fprintf(out, "batch #%zu seq %" PRIu64 "..%" PRIu64 ": not tried (it follows batch #%zu)\n",

@@ -60,11 +60,11 @@ void rcl_agg_bundle_destroy(struct rcl_agg_bundle **b);
 /*
  * Imports the bundle at path into the store: one line per batch on out
  * (applied, already held, refused: reason, gap: resend from N), a summary,
- * and what went wrong, with the batch, on err. Stops at the first batch
+ * and what went wrong, with the batch, in the log. Stops at the first batch
  * that is neither applied nor already held. Returns 0 when every batch was
  * applied or already held, 1 otherwise.
  */
 int rcl_agg_bundle_import(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
-                          FILE *out, FILE *err);
+                          FILE *out);
 
 #endif

@@ -193,6 +193,6 @@ sqlite3 *rcl_agg_cli_store_open(const char *cmd, const char *path, struct rcl_ag
     sqlite3 *db = rcl_agg_store_open(path, cfg, err, sizeof(err));
 
     if (!db)
-        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", cmd, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", cmd, err, rcl_log_value(path));
     return db;
 }

@@ -131,15 +131,15 @@ int rcl_agg_cmd_init(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (http && rcl_meta_set_text(store, "http", http) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: %s: cannot store --http: %s db=%s", db,
-                      sqlite3_errmsg(store), db);
+        rcl_log_write(RCL_LOG_ERROR, "init: cannot store --http db=%s err=%s", rcl_log_value(db),
+                      rcl_log_value(sqlite3_errmsg(store)));
         rc = RCL_AGG_EXIT_DATA;
     } else if (deadline_at > 0 && rcl_agg_deadline_set(store, deadline_at) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: %s: cannot store --deadline: %s db=%s", db,
-                      sqlite3_errmsg(store), db);
+        rcl_log_write(RCL_LOG_ERROR, "init: cannot store --deadline db=%s err=%s",
+                      rcl_log_value(db), rcl_log_value(sqlite3_errmsg(store)));
         rc = RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_token_new(store, token, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: %s: %s db=%s", db, err, db);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s db=%s", err, rcl_log_value(db));
         rc = RCL_AGG_EXIT_DATA;
     }
     sodium_memzero(token, sizeof(token));
@@ -148,9 +148,10 @@ int rcl_agg_cmd_init(int argc, char **argv)
         return rc;
     rcl_key_to_hex(pk, hex);
     printf("%s\n", hex);
-    rcl_log_write(RCL_LOG_INFO, "init: created %s aggregator %s in %s, listening on %s%s%s",
-                  rcl_agg_tier_names[cfg.tier], cfg.id, db, cfg.listen,
-                  cfg.has_upstream ? ", reporting to " : "", cfg.has_upstream ? cfg.upstream : "");
+    rcl_log_write(RCL_LOG_INFO,
+                  "init: created the aggregator tier=%s id=%s db=%s endpoint=%s upstream=%s",
+                  rcl_agg_tier_names[cfg.tier], rcl_log_value(cfg.id), rcl_log_value(db),
+                  rcl_log_value(cfg.listen), cfg.has_upstream ? rcl_log_value(cfg.upstream) : "-");
     return RCL_AGG_EXIT_OK;
 }
 
@@ -180,7 +181,7 @@ int rcl_agg_cmd_pubkey(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_store_keys(db, pk, NULL) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "pubkey: %s: no public key in meta db=%s", path, path);
+        rcl_log_write(RCL_LOG_ERROR, "pubkey: no public key in meta db=%s", rcl_log_value(path));
         rc = RCL_AGG_EXIT_DATA;
     } else {
         rcl_key_to_hex(pk, hex);
@@ -227,32 +228,32 @@ int rcl_agg_cmd_rotate_key(int argc, char **argv)
     if (!cfg.has_upstream) {
         rcl_log_write(
             RCL_LOG_ERROR,
-            "rotate-key: %s: aggregator %s has no upstream to announce a new key to db=%s", path,
-            cfg.id, path);
+            "rotate-key: the aggregator has no upstream to announce a new key to db=%s id=%s",
+            rcl_log_value(path), rcl_log_value(cfg.id));
     } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "rotate-key: %s: the identity key is missing from meta db=%s",
-                      path, path);
+        rcl_log_write(RCL_LOG_ERROR, "rotate-key: the identity key is missing from meta db=%s",
+                      rcl_log_value(path));
     } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
                rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
         rcl_log_write(RCL_LOG_ERROR,
-                      "rotate-key: %s: a key rotation is already waiting for the upstream's "
-                      "acknowledgement (new key %s, change seq %llu) db=%s",
-                      path, hex, (unsigned long long)rot.seq, path);
+                      "rotate-key: a key rotation is already waiting for the upstream's "
+                      "acknowledgement db=%s new_key=%s seq=%llu",
+                      rcl_log_value(path), hex, (unsigned long long)rot.seq);
     } else if (begun != 0) {
         rcl_log_write(RCL_LOG_ERROR,
-                      "rotate-key: %s: cannot start the key rotation (see the log above) db=%s",
-                      path, path);
+                      "rotate-key: cannot start the key rotation (see the log above) db=%s",
+                      rcl_log_value(path));
     } else {
         rcl_key_to_hex(new_pk, hex);
         printf("%s\n", hex);
         rcl_log_write(
             RCL_LOG_INFO,
-            "rotate-key: new key queued for aggregator %s. It takes effect once the "
-            "upstream at %s acknowledges it (`run` sends it by itself, with the next "
-            "sync); nothing needs re-enrolling there. From the first start of `run` after "
-            "that, its sources need `set-upstream --upstream-key %s`.",
-            cfg.id, cfg.upstream, hex);
+            "rotate-key: new key queued. It takes effect once the upstream acknowledges it "
+            "(`run` sends it by itself, with the next sync); nothing needs re-enrolling "
+            "there. From the first start of `run` after that, its sources need "
+            "`set-upstream --upstream-key NEW_KEY` id=%s upstream=%s new_key=%s",
+            rcl_log_value(cfg.id), rcl_log_value(cfg.upstream), hex);
         rc = RCL_AGG_EXIT_OK;
     }
     sodium_memzero(sk, sizeof(sk));
@@ -311,8 +312,8 @@ int rcl_agg_cmd_set_upstream(int argc, char **argv)
     } else if (rcl_db_begin(db) != 0 || rcl_meta_set_text(db, "upstream", upstream) != 0 ||
                rcl_meta_set_blob(db, "upstream_key", key, RCL_PK_BYTES) != 0 ||
                rcl_db_commit(db) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "set-upstream: %s: cannot write the upstream: %s db=%s", path,
-                      sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "set-upstream: cannot write the upstream db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rcl_db_rollback(db);
     } else {
         rcl_key_to_hex(key, hex);
@@ -361,8 +362,8 @@ int rcl_agg_cmd_deadline(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if ((set || clear) && rcl_agg_deadline_set(db, at) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "deadline: %s: cannot store the deadline: %s db=%s", path,
-                      sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "deadline: cannot store the deadline db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
         goto out;
     }
@@ -465,18 +466,20 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
     if (expect && cfg.tier == RCL_AGG_COUNTY) {
         rcl_log_write(RCL_LOG_ERROR,
                       "enroll: --expect is for the aggregators a city or the province enrolls; the "
-                      "sources of county aggregator %s are schools, each expected by enrolling it",
-                      cfg.id);
+                      "sources of a county aggregator are schools, each expected by enrolling it "
+                      "id=%s",
+                      rcl_log_value(cfg.id));
         goto out;
     }
     if (rcl_agg_store_keys(db, own, NULL) == 0 && sodium_memcmp(own, pk, RCL_PK_BYTES) == 0) {
         rcl_log_write(RCL_LOG_ERROR,
-                      "enroll: that key is this aggregator's own key, not source %s's", source);
+                      "enroll: that key is this aggregator's own key, not the source's source=%s",
+                      rcl_log_value(source));
         goto out;
     }
     if (rcl_agg_enroll_described(db, &cfg, source, pk, &who, &result, other, (int64_t)time(NULL),
                                  err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "enroll: %s: %s db=%s", path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "enroll: %s db=%s", err, rcl_log_value(path));
         goto out;
     }
     switch (result) {
@@ -500,13 +503,15 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
             printf("source %s is already enrolled with this key; nothing changed\n", source);
         break;
     case RCL_AGG_KEY_IN_USE:
-        rcl_log_write(RCL_LOG_ERROR, "enroll: that key is already enrolled for source %s", other);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "enroll: that key is already enrolled for another source source=%s",
+                      rcl_log_value(other));
         goto out;
     case RCL_AGG_NOT_A_SCHOOL:
         rcl_log_write(RCL_LOG_ERROR,
-                      "enroll: source '%s' is not a 10-digit school code (the sources of county "
-                      "aggregator %s are schools)",
-                      source, cfg.id);
+                      "enroll: the source is not a 10-digit school code (the sources of a county "
+                      "aggregator are schools) source=%s id=%s",
+                      rcl_log_value(source), rcl_log_value(cfg.id));
         goto out;
     }
     rc = RCL_AGG_EXIT_OK;
@@ -561,17 +566,19 @@ int rcl_agg_cmd_revoke(int argc, char **argv)
         rc = RCL_AGG_EXIT_OK;
         break;
     case 0:
-        rcl_log_write(RCL_LOG_ERROR, "revoke: source %s is not enrolled", source);
+        rcl_log_write(RCL_LOG_ERROR, "revoke: the source is not enrolled source=%s",
+                      rcl_log_value(source));
         rc = RCL_AGG_EXIT_DATA;
         break;
     default:
-        rcl_log_write(RCL_LOG_ERROR, "revoke: %s: could not revoke source %s: %s db=%s", path,
-                      source, sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "revoke: could not revoke the source db=%s source=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(source),
+                      rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
     }
     if (rc == RCL_AGG_EXIT_OK && release) {
         if ((n = rcl_agg_release_schools(db, &cfg, source, err, sizeof(err))) < 0) {
-            rcl_log_write(RCL_LOG_ERROR, "revoke: %s: %s db=%s", path, err, path);
+            rcl_log_write(RCL_LOG_ERROR, "revoke: %s db=%s", err, rcl_log_value(path));
             rc = RCL_AGG_EXIT_DATA;
         } else {
             printf("released %d school(s) counted through %s\n", n, source);
@@ -638,7 +645,7 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
         int n_rest = 0;
 
         if (!rest) {
-            fprintf(stderr, "exchange: out of memory\n");
+            rcl_log_write(RCL_LOG_ERROR, "exchange: out of memory");
             return RCL_AGG_EXIT_DATA;
         }
         if (strcmp(action, "import") == 0)
@@ -694,7 +701,7 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
                    res.digests, res.from, res.students, cfg.id);
     }
     if (rc != 0)
-        fprintf(stderr, "exchange: %s: %s\n", path, err);
+        rcl_log_write(RCL_LOG_ERROR, "exchange: %s db=%s", err, rcl_log_value(path));
     rcl_db_close(&db);
     return rc == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }

@@ -89,24 +89,26 @@ int rcl_agg_cmd_report(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (per_school && cfg.tier != RCL_AGG_COUNTY) {
-        fprintf(stderr,
-                "report: --per-school: only a county holds its schools' profiles and students "
-                "(%s is a %s)\n",
-                path, rcl_agg_tier_names[cfg.tier]);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "report: --per-school: only a county holds its schools' profiles and "
+                      "students db=%s tier=%s",
+                      rcl_log_value(path), rcl_agg_tier_names[cfg.tier]);
         rcl_db_close(&db);
         return RCL_AGG_EXIT_DATA;
     }
     if (per_school && !(ro.per_school = fopen(per_school, "wb"))) {
-        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "report: --per-school: cannot write the file file=%s err=%s",
+                      rcl_log_value(per_school), rcl_log_value(strerror(errno)));
         rcl_db_close(&db);
         return RCL_AGG_EXIT_DATA;
     }
     if (rcl_agg_report_write(db, &cfg, &ro, stdout, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "report: %s: %s db=%s", path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "report: %s db=%s", err, rcl_log_value(path));
         rc = RCL_AGG_EXIT_DATA;
     }
     if (ro.per_school && fclose(ro.per_school) != 0 && rc == RCL_AGG_EXIT_OK) {
-        fprintf(stderr, "report: --per-school: %s: %s\n", per_school, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "report: --per-school: cannot write the file file=%s err=%s",
+                      rcl_log_value(per_school), rcl_log_value(strerror(errno)));
         rc = RCL_AGG_EXIT_DATA;
     }
     if (rc != RCL_AGG_EXIT_OK && per_school)
@@ -182,7 +184,7 @@ int rcl_agg_cmd_list(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_list_write(db, &cfg, &lo, stdout, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "list: %s: %s db=%s", path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "list: %s db=%s", err, rcl_log_value(path));
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -215,8 +217,8 @@ int rcl_agg_cmd_status(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
     if (rcl_agg_status_write(db, &cfg, json, stdout) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "status: %s: reading the store failed: %s db=%s", path,
-                      sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "status: reading the store failed db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -253,11 +255,11 @@ int rcl_agg_cmd_audit(int argc, char **argv)
         return RCL_AGG_EXIT_DATA;
     breaks = rcl_agg_audit(db, &cfg, json, stdout);
     if (breaks < 0)
-        rcl_log_write(RCL_LOG_ERROR, "audit: %s: reading the store failed: %s db=%s", path,
-                      sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "audit: reading the store failed db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
     else if (breaks > 0)
-        rcl_log_write(RCL_LOG_ERROR, "audit: %s: %d break%s in the chains (see above) db=%s", path,
-                      breaks, breaks == 1 ? "" : "s", path);
+        rcl_log_write(RCL_LOG_ERROR, "audit: breaks in the chains (see above) db=%s count=%d",
+                      rcl_log_value(path), breaks);
     rcl_db_close(&db);
     return breaks == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
 }

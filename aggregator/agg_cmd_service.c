@@ -168,11 +168,11 @@ int rcl_agg_cmd_dashboard_token(int argc, char **argv)
     rc = RCL_AGG_EXIT_OK;
     found = fresh ? 0 : rcl_agg_token_get(db, token);
     if (found < 0) {
-        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: %s: reading the store failed: %s db=%s",
-                      path, sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: reading the store failed db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
     } else if (found == 0 && rcl_agg_token_new(db, token, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: %s: %s db=%s", path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "dashboard-token: %s db=%s", err, rcl_log_value(path));
         rc = RCL_AGG_EXIT_DATA;
     } else {
         printf("%s\n", token);
@@ -246,26 +246,29 @@ int rcl_agg_cmd_token(int argc, char **argv)
             printf("%s\n", token);
         else if (added == 1)
             rcl_log_write(RCL_LOG_ERROR,
-                          "token: %s: %s has a token already (token revoke --name %s first) db=%s",
-                          path, name, name, path);
+                          "token: that name has a token already (token revoke --name NAME first) "
+                          "db=%s name=%s",
+                          rcl_log_value(path), rcl_log_value(name));
         else
-            rcl_log_write(RCL_LOG_ERROR, "token: %s: %s db=%s", path, err, path);
+            rcl_log_write(RCL_LOG_ERROR, "token: %s db=%s", err, rcl_log_value(path));
         rc = added == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
         sodium_memzero(token, sizeof(token));
     } else if (strcmp(action, "revoke") == 0) {
         int gone = rcl_agg_user_token_revoke(db, name);
 
         if (gone == 0)
-            RCL_INFO("token: revoked user=%s", name);
+            RCL_INFO("token: revoked user=%s", rcl_log_value(name));
+        else if (gone == 1)
+            rcl_log_write(RCL_LOG_ERROR,
+                          "token: no token has that name (token list shows them) db=%s name=%s",
+                          rcl_log_value(path), rcl_log_value(name));
         else
-            rcl_log_write(RCL_LOG_ERROR, "token: %s: %s db=%s", path,
-                          gone == 1 ? "no token has that name (token list shows them)"
-                                    : sqlite3_errmsg(db),
-                          path);
+            rcl_log_write(RCL_LOG_ERROR, "token: revoking the token failed db=%s err=%s",
+                          rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rc = gone == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
     } else if (rcl_agg_user_token_each(db, print_user, NULL) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "token: %s: reading the store failed: %s db=%s", path,
-                      sqlite3_errmsg(db), path);
+        rcl_log_write(RCL_LOG_ERROR, "token: reading the store failed db=%s err=%s",
+                      rcl_log_value(path), rcl_log_value(sqlite3_errmsg(db)));
         rc = RCL_AGG_EXIT_DATA;
     }
     rcl_db_close(&db);
@@ -314,8 +317,7 @@ int rcl_agg_cmd_import_bundle(int argc, char **argv)
     db = rcl_agg_cli_store_open("import-bundle", path, &cfg);
     if (!db)
         return RCL_AGG_EXIT_DATA;
-    rc = rcl_agg_bundle_import(db, &cfg, bundle, stdout, stderr) == 0 ? RCL_AGG_EXIT_OK
-                                                                      : RCL_AGG_EXIT_DATA;
+    rc = rcl_agg_bundle_import(db, &cfg, bundle, stdout) == 0 ? RCL_AGG_EXIT_OK : RCL_AGG_EXIT_DATA;
     rcl_db_close(&db);
     return rc;
 }

@@ -31,7 +31,8 @@ int rcl_agg_departure_put(sqlite3 *db, const char *school, const struct rcl_depa
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: recording a departure from %s failed: %s", school, sqlite3_errmsg(db));
+        RCL_ERROR("store: recording a departure failed school=%s err=%s", rcl_log_value(school),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -76,7 +77,7 @@ int rcl_agg_departures_unreceived(sqlite3 *db,
             break;
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: listing departures failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: listing departures failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);

@@ -120,7 +120,8 @@ static sqlite3 *http_db(struct rcl_agg_http *h)
     if (h->db)
         return h->db;
     if (sqlite3_open_v2(h->path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        RCL_ERROR("http: cannot open %s: %s", h->path, h->db ? sqlite3_errmsg(h->db) : "no memory");
+        RCL_ERROR("http: cannot open the store db=%s err=%s", rcl_log_value(h->path),
+                  rcl_log_value(h->db ? sqlite3_errmsg(h->db) : "no memory"));
         sqlite3_close(h->db);
         h->db = NULL;
         return NULL;
@@ -128,8 +129,8 @@ static sqlite3 *http_db(struct rcl_agg_http *h)
     sqlite3_busy_timeout(h->db, HTTP_BUSY_MS);
     /* This connection only reads: make that a guarantee. */
     if (sqlite3_exec(h->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
-        RCL_ERROR("http: cannot configure the connection to %s: %s", h->path,
-                  sqlite3_errmsg(h->db));
+        RCL_ERROR("http: cannot configure the connection to the store db=%s err=%s",
+                  rcl_log_value(h->path), rcl_log_value(sqlite3_errmsg(h->db)));
         sqlite3_close(h->db);
         h->db = NULL;
     }
@@ -229,8 +230,8 @@ static enum MHD_Result serve_page(struct rcl_agg_http *h, struct MHD_Connection 
         rc = -1;
     if (rc != 0) {
         free(buf);
-        RCL_ERROR("http: %s of %s failed: %s", dashboard ? "the dashboard" : "/metrics", h->path,
-                  err[0] ? err : "cannot read the store");
+        RCL_ERROR("http: a page failed page=%s db=%s err=%s", dashboard ? "/" : "/metrics",
+                  rcl_log_value(h->path), rcl_log_value(err[0] ? err : "cannot read the store"));
         if (h->db) {
             /* A connection that failed may be stale (a moved file): open it afresh next time. */
             sqlite3_close(h->db);
@@ -268,15 +269,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         enum MHD_Result ret;
 
         if (!authorized(h, conn, who)) {
-            RCL_INFO("http: dashboard refused page=/ reason=\"%s\"",
-                     offered_token(conn) ? "unknown or revoked token" : "no token");
+            RCL_INFO("http: dashboard refused page=/ reason=%s",
+                     rcl_log_value(offered_token(conn) ? "unknown or revoked token" : "no token"));
             return respond_text(conn, MHD_HTTP_UNAUTHORIZED,
                                 "the dashboard needs a token (rollcall-agg token add, or "
                                 "dashboard-token): Authorization: Bearer TOKEN or ?token=TOKEN\n");
         }
         ret = serve_page(h, conn, "text/html; charset=utf-8", true);
         rcl_agg_dash_lists(&h->cfg, lists, sizeof(lists));
-        RCL_INFO("http: dashboard viewed user=%s page=/ lists=%s", who, lists);
+        RCL_INFO("http: dashboard viewed user=%s page=/ lists=%s", rcl_log_value(who),
+                 rcl_log_value(lists));
         return ret;
     }
     return respond_text(conn, MHD_HTTP_NOT_FOUND,

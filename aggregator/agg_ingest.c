@@ -49,8 +49,8 @@ static void refuse(struct rcl_reply *r, const char *fmt, ...)
     va_start(ap, fmt);
     reply_reason(r, fmt, ap);
     va_end(ap);
-    RCL_WARN("ingest: refused a batch from source %s: %s", r->source[0] ? r->source : "?",
-             r->reason);
+    RCL_WARN("ingest: batch refused source=%s reason=%s",
+             rcl_log_value(r->source[0] ? r->source : "?"), rcl_log_value(r->reason));
 }
 
 /* A failure of this store, not of the batch: the sender retries later. */
@@ -63,8 +63,9 @@ static void busy(struct rcl_reply *r, sqlite3 *db, const char *what)
      * sender only needs to know to retry. */
     const char *path = sqlite3_db_filename(db, "main");
 
-    RCL_ERROR("ingest: batch from source %s not applied: store %s: %s",
-              r->source[0] ? r->source : "?", path && path[0] ? path : "?", r->reason);
+    RCL_ERROR("ingest: batch not applied: the store failed source=%s db=%s reason=%s",
+              rcl_log_value(r->source[0] ? r->source : "?"),
+              rcl_log_value(path && path[0] ? path : "?"), rcl_log_value(r->reason));
 }
 
 static void ack(struct rcl_reply *r, uint64_t seq, bool has_digest, const uint8_t *digest)
@@ -170,18 +171,18 @@ static int apply_summary(void *arg, const struct rcl_summary *s)
 
     a->what = "applying summaries";
     if (!child_covers(a->source, s->county)) {
-        RCL_WARN("ingest: summary of school %s (county %s) from source %s skipped: %s does not "
-                 "cover that county",
-                 s->school_id, s->county, a->source, a->source);
+        RCL_WARN("ingest: summary skipped: the source does not cover that county school=%s "
+                 "county=%s source=%s",
+                 rcl_log_value(s->school_id), rcl_log_value(s->county), rcl_log_value(a->source));
         return 0;
     }
     held = summary_child(db, s->school_id, child);
     if (held < 0)
         return -1;
     if (held == 1 && strcmp(child, a->source) != 0) {
-        RCL_WARN("ingest: summary of school %s from source %s skipped: the school is "
-                 "already counted through %s",
-                 s->school_id, a->source, child);
+        RCL_WARN("ingest: summary skipped: the school is already counted through another child "
+                 "school=%s source=%s child=%s",
+                 rcl_log_value(s->school_id), rcl_log_value(a->source), rcl_log_value(child));
         return 0;
     }
     if (rcl_agg_summary_put_reuse(db, &a->summary_put, s, a->source) != 0)
@@ -202,8 +203,9 @@ static int remove_school(struct apply_state *a, const char *school_id)
     if (held < 0)
         return -1;
     if (held == 0 || strcmp(child, a->source) != 0) {
-        RCL_WARN("ingest: removal of school %s from source %s skipped: %s", school_id, a->source,
-                 held == 0 ? "not held here" : "counted through another child");
+        RCL_WARN("ingest: removal of a school skipped school=%s source=%s reason=%s",
+                 rcl_log_value(school_id), rcl_log_value(a->source),
+                 rcl_log_value(held == 0 ? "not held here" : "counted through another child"));
         return 0;
     }
     if (rcl_agg_school_remove(a->ctx->db, a->ctx->cfg, school_id) != 0)
@@ -227,8 +229,8 @@ static int county_totals(struct apply_state *a, int found, const struct rcl_summ
     if (found == 1 && rcl_agg_totals_shift(&held->totals, &a->counted_in, &a->counted_gone, t) == 0)
         return 0;
     if (found == 1)
-        RCL_WARN("ingest: the summary of school %s did not match its student rows; recounted",
-                 a->source);
+        RCL_WARN("ingest: a summary did not match its student rows; recounted school=%s",
+                 rcl_log_value(a->source));
     return rcl_agg_summary_recompute(a->ctx->db, a->source, t);
 }
 
@@ -296,8 +298,9 @@ static int end_snapshot(struct apply_state *a, const struct rcl_change *c, struc
         return -1;
     a->snapshot_open = false;
     a->recount = true;
-    RCL_INFO("ingest: snapshot of source %s complete: %" PRIu64 " records replace its rows",
-             a->source, staged);
+    RCL_INFO("ingest: snapshot complete: its records replace the source's rows source=%s "
+             "records=%" PRIu64,
+             rcl_log_value(a->source), staged);
     return 0;
 }
 
@@ -553,9 +556,9 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
          * restored to an older epoch: the reply names the current epoch, which tells
          * the latter to start a newer one and changes nothing for the former. Not a
          * refusal: that would stop a sender that is already on the current epoch. */
-        RCL_WARN("ingest: batch of source %s names epoch %" PRIu64
-                 ", older than its current epoch %" PRIu64 ": not applied",
-                 env->source, h->epoch, src.epoch);
+        RCL_WARN("ingest: batch of an older epoch not applied source=%s epoch=%" PRIu64
+                 " current=%" PRIu64,
+                 rcl_log_value(env->source), h->epoch, src.epoch);
         ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
         goto answered;
     }
@@ -569,9 +572,9 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
             busy(reply, db, "opening a new epoch");
             goto out;
         }
-        RCL_WARN("ingest: source %s starts epoch %" PRIu64 " (was %" PRIu64
-                 ") with a full snapshot that will replace its rows",
-                 env->source, h->epoch, src.epoch);
+        RCL_WARN("ingest: source starts an epoch with a full snapshot that will replace its rows "
+                 "source=%s epoch=%" PRIu64 " was=%" PRIu64,
+                 rcl_log_value(env->source), h->epoch, src.epoch);
         src.epoch = h->epoch;
         src.applied_seq = 0;
         src.has_digest = false;
@@ -585,17 +588,18 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
 
     /* 5. Already have it: acknowledge again, apply nothing. */
     if (h->last_seq <= src.applied_seq) {
-        RCL_DEBUG("ingest: duplicate batch source=%s seq=%" PRIu64 "..%" PRIu64
-                  " applied_seq=%" PRIu64 ": acknowledged again",
-                  env->source, h->first_seq, h->last_seq, src.applied_seq);
+        RCL_DEBUG("ingest: duplicate batch acknowledged again source=%s seq=%" PRIu64 "..%" PRIu64
+                  " applied_seq=%" PRIu64,
+                  rcl_log_value(env->source), h->first_seq, h->last_seq, src.applied_seq);
         ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
         goto answered;
     }
     /* 6. A gap. */
     if (h->first_seq > src.applied_seq + 1) {
-        RCL_INFO("ingest: gap from source %s: batch %" PRIu64 "..%" PRIu64
-                 " after applied_seq %" PRIu64 ", asked to resend from %" PRIu64,
-                 env->source, h->first_seq, h->last_seq, src.applied_seq, src.applied_seq + 1);
+        RCL_INFO("ingest: gap: asked to resend source=%s seq=%" PRIu64 "..%" PRIu64
+                 " applied_seq=%" PRIu64 " resend_from=%" PRIu64,
+                 rcl_log_value(env->source), h->first_seq, h->last_seq, src.applied_seq,
+                 src.applied_seq + 1);
         reply->status = RCL_REPLY_RESEND;
         reply->resend_from = src.applied_seq + 1;
         goto answered;
@@ -604,9 +608,9 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
      * holds another history (restored from a backup). Its own batch digest will not
      * match this ack, and it starts a new epoch. */
     if (h->first_seq < src.applied_seq + 1) {
-        RCL_WARN("ingest: batch %" PRIu64 "..%" PRIu64 " of source %s overlaps the applied range"
-                 " up to %" PRIu64 ": acknowledged as is, the sender will see it diverged",
-                 h->first_seq, h->last_seq, env->source, src.applied_seq);
+        RCL_WARN("ingest: batch overlaps the applied range: acknowledged as is, the sender will "
+                 "see it diverged source=%s seq=%" PRIu64 "..%" PRIu64 " applied_seq=%" PRIu64,
+                 rcl_log_value(env->source), h->first_seq, h->last_seq, src.applied_seq);
         ack(reply, src.applied_seq, src.has_digest, src.applied_digest);
         goto answered;
     }
@@ -626,7 +630,7 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
     if (p->out_of_memory) {
         reply->status = RCL_REPLY_BUSY;
         snprintf(reply->reason, sizeof(reply->reason), "aggregator out of memory");
-        RCL_ERROR("ingest: out of memory for %zu changes", batch->n_changes);
+        RCL_ERROR("ingest: out of memory for the changes count=%zu", batch->n_changes);
         goto out;
     }
     if (p->changes_bad) {
@@ -690,7 +694,7 @@ int rcl_agg_ingest_prepared(struct rcl_agg_ingest_ctx *ctx, struct rcl_agg_prepa
     src.last_batch_at = now;
     RCL_INFO("ingest: applied batch source=%s epoch=%" PRIu64 " seq=%" PRIu64 "..%" PRIu64
              " changes=%zu",
-             env->source, h->epoch, h->first_seq, h->last_seq, batch->n_changes);
+             rcl_log_value(env->source), h->epoch, h->first_seq, h->last_seq, batch->n_changes);
 answered:
     /* Every answer about a known source says which epoch we hold, and how far its
      * changes are in the totals at the top of the chain. */

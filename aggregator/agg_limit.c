@@ -68,9 +68,9 @@ bool rcl_agg_limits_take(struct rcl_agg_limits *l, const char *source, size_t le
     if (s->msgs < 1.0 || s->bytes < (double)len) {
         /* Once per 100 refusals: a flood must not flood the log too. */
         if (s->refused++ % 100 == 0)
-            RCL_WARN("run: source %s is over its rate limit (%.0f messages/s, %.0f MiB/s): "
-                     "answered BUSY (%llu so far)",
-                     source, l->msgs_per_s, l->bytes_per_s / (1024 * 1024),
+            RCL_WARN("run: source over its rate limit: answered BUSY source=%s messages_per_s=%.0f "
+                     "mib_per_s=%.0f refused=%llu",
+                     rcl_log_value(source), l->msgs_per_s, l->bytes_per_s / (1024 * 1024),
                      (unsigned long long)s->refused);
         return false;
     }

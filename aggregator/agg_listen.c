@@ -99,5 +99,6 @@ void rcl_agg_listen_withdraw(const char *db_path)
 
     snprintf(path, sizeof(path), "%s%s", db_path, LISTEN_FILE_SUFFIX);
     if (remove(path) != 0 && errno != ENOENT)
-        RCL_WARN("run: cannot remove path=%s: %s", path, strerror(errno));
+        RCL_WARN("run: cannot remove a file file=%s err=%s", rcl_log_value(path),
+                 rcl_log_value(strerror(errno)));
 }

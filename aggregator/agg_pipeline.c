@@ -43,9 +43,10 @@ static sqlite3 *pipeline_db(struct rcl_agg_pipeline *pl)
     if (sqlite3_open_v2(pl->path, &pl->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(pl->db, PIPELINE_BUSY_MS) != SQLITE_OK ||
         sqlite3_exec(pl->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
-        RCL_WARN("run: the preparing thread cannot read %s: %s; batches are verified by the "
-                 "writer",
-                 pl->path, pl->db ? sqlite3_errmsg(pl->db) : "out of memory");
+        RCL_WARN("run: the preparing thread cannot read the store; batches are verified by the "
+                 "writer db=%s err=%s",
+                 rcl_log_value(pl->path),
+                 rcl_log_value(pl->db ? sqlite3_errmsg(pl->db) : "out of memory"));
         sqlite3_close(pl->db);
         pl->db = NULL;
     }

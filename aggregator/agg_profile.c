@@ -59,7 +59,8 @@ int rcl_agg_profile_put(sqlite3 *db, const struct rcl_school_profile *p, int64_t
     rc = 0;
 fail:
     if (rc != 0)
-        RCL_ERROR("store: writing the profile of %s failed: %s", p->school_id, sqlite3_errmsg(db));
+        RCL_ERROR("store: writing a profile failed school=%s err=%s", rcl_log_value(p->school_id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }

@@ -61,7 +61,8 @@ int rcl_agg_release_schools(sqlite3 *db, const struct rcl_agg_config *cfg, const
     st = NULL;
     if (rcl_db_commit(db) != 0)
         goto store_error;
-    RCL_INFO("release: schools counted through a child released source=%s schools=%d", source, n);
+    RCL_INFO("release: schools counted through a child released source=%s schools=%d",
+             rcl_log_value(source), n);
     return n;
 store_error:
     snprintf(err, errlen, "releasing the schools of source %s failed: %s", source,

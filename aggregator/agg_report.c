@@ -284,8 +284,8 @@ static int load_rollup(sqlite3 *db, struct loader *l)
         if (!k)
             break;
         if (n < 0 || reported < 0 || reported > n) {
-            RCL_WARN("report: rollup row (%s, %s) is damaged; counting every summary", c->id,
-                     k->id);
+            RCL_WARN("report: a rollup row is damaged; counting every summary source=%s school=%s",
+                     rcl_log_value(c->id), rcl_log_value(k->id));
             rc = SQLITE_MISMATCH;
             break;
         }

@@ -79,15 +79,16 @@ static int zap_open(struct zap_lookup *z)
     if (z->db)
         return 0;
     if (sqlite3_open_v2(z->path, &z->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        RCL_ERROR("zap: cannot open %s: %s", z->path,
-                  z->db ? sqlite3_errmsg(z->db) : "out of memory");
+        RCL_ERROR("zap: cannot open the store db=%s err=%s", rcl_log_value(z->path),
+                  rcl_log_value(z->db ? sqlite3_errmsg(z->db) : "out of memory"));
         zap_close(z);
         return -1;
     }
     sqlite3_busy_timeout(z->db, RUN_ZAP_BUSY_MS);
     /* This connection only reads: make that a guarantee. */
     if (sqlite3_exec(z->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
-        RCL_ERROR("zap: cannot configure the connection to %s: %s", z->path, sqlite3_errmsg(z->db));
+        RCL_ERROR("zap: cannot configure the connection to the store db=%s err=%s",
+                  rcl_log_value(z->path), rcl_log_value(sqlite3_errmsg(z->db)));
         zap_close(z);
         return -1;
     }
@@ -105,7 +106,8 @@ static int zap_authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
     if (zap_open(z) != 0)
         return -1;
     if (sqlite3_prepare_v2(z->db, RCL_AGG_SQL_SOURCE_ADMIT, -1, &st, NULL) != SQLITE_OK) {
-        RCL_ERROR("zap: cannot query the sources of %s: %s", z->path, sqlite3_errmsg(z->db));
+        RCL_ERROR("zap: cannot query the sources db=%s err=%s", rcl_log_value(z->path),
+                  rcl_log_value(sqlite3_errmsg(z->db)));
         zap_close(z);
         goto out;
     }
@@ -116,11 +118,12 @@ static int zap_authorize(void *arg, const uint8_t curve_pk[RCL_CURVE_KEY_BYTES],
 
         snprintf(user_id, RCL_ID_MAX + 1, "%s", id ? (const char *)id : "");
         ret = user_id[0] ? 0 : -1;
-        RCL_DEBUG("zap: admitted source %s", user_id);
+        RCL_DEBUG("zap: admitted source=%s", rcl_log_value(user_id));
     } else if (rc == SQLITE_DONE) {
         RCL_DEBUG("zap: refused a key: not enrolled here, or revoked");
     } else {
-        RCL_ERROR("zap: looking up a key in %s failed: %s", z->path, sqlite3_errmsg(z->db));
+        RCL_ERROR("zap: looking up a key failed db=%s err=%s", rcl_log_value(z->path),
+                  rcl_log_value(sqlite3_errmsg(z->db)));
     }
 out:
     sqlite3_finalize(st);
@@ -190,8 +193,8 @@ static int uplink_open(struct run *r)
     r->up_state = RCL_UPLINK_IDLE;
     r->up_state_since = time(NULL);
     if (!r->up) {
-        RCL_ERROR("uplink: cannot connect to %s: %s (trying again in %d s)", r->cfg.upstream, err,
-                  r->retry_s);
+        RCL_ERROR("uplink: cannot connect; trying again upstream=%s err=%s retry_s=%d",
+                  rcl_log_value(r->cfg.upstream), rcl_log_value(err), r->retry_s);
         return -1;
     }
     return 0;
@@ -211,15 +214,16 @@ static void uplink_watch(struct run *r)
     r->watched_at = now;
     if (!r->up || rcl_uplink_state(r->up) == RCL_UPLINK_REFUSED) {
         if (r->up && r->up_state != RCL_UPLINK_REFUSED) {
-            RCL_WARN("uplink: %s refused this node's batches; trying again in %d s",
-                     r->cfg.upstream, r->retry_s);
+            RCL_WARN("uplink: upstream refused this node's batches; trying again upstream=%s "
+                     "retry_s=%d",
+                     rcl_log_value(r->cfg.upstream), r->retry_s);
             r->up_state = RCL_UPLINK_REFUSED;
             r->up_state_since = now;
             return;
         }
         if (now - r->up_state_since < r->retry_s)
             return;
-        RCL_INFO("uplink: trying %s again", r->cfg.upstream);
+        RCL_INFO("uplink: trying again upstream=%s", rcl_log_value(r->cfg.upstream));
         if (r->up)
             rcl_uplink_destroy(&r->up);
         r->retry_s =
@@ -241,7 +245,8 @@ static void uplink_watch(struct run *r)
 static void uplink_pump(struct run *r)
 {
     if (r->up && rcl_uplink_pump(r->up) != 0)
-        RCL_ERROR("uplink: could not send to %s (store failure); will retry", r->cfg.upstream);
+        RCL_ERROR("uplink: could not send (store failure); will retry upstream=%s",
+                  rcl_log_value(r->cfg.upstream));
 }
 
 /* Whether a message waits on sock (without taking it). */
@@ -266,7 +271,7 @@ static int receive_one(struct run *r, struct served *sv)
     rc = rcl_transport_recv(r->server, 1, &sv->msg);
     if (rc <= 0) {
         if (rc < 0 && errno != EINTR && errno != EAGAIN)
-            RCL_ERROR("run: receiving failed: %s", zmq_strerror(errno));
+            RCL_ERROR("run: receiving failed err=%s", rcl_log_value(zmq_strerror(errno)));
         return 0;
     }
     sv->received_at = now_s();
@@ -310,11 +315,12 @@ static void reply_send(struct run *r, struct served *sv)
     const char *src = sv->reply.source[0] ? sv->reply.source : "?";
 
     if (rcl_reply_encode(&sv->reply, &out, &out_len) != 0) {
-        RCL_ERROR("run: out of memory encoding a reply to source %s", src);
+        RCL_ERROR("run: out of memory encoding a reply source=%s", rcl_log_value(src));
     } else if (rcl_transport_send(r->server, sv->msg.routing_id, sv->msg.routing_len, out,
                                   out_len) != 0) {
         /* The sender times out and sends again; the duplicate is acknowledged. */
-        RCL_WARN("run: could not queue the reply to source %s: %s", src, zmq_strerror(errno));
+        RCL_WARN("run: could not queue the reply source=%s err=%s", rcl_log_value(src),
+                 rcl_log_value(zmq_strerror(errno)));
     }
     free(out);
     rcl_transport_message_clear(&sv->msg);
@@ -338,9 +344,9 @@ static void group_commit(struct run *r, struct served *group, int n)
             RCL_CRASH_POINT("ingest-after-commit");
         return;
     }
-    RCL_ERROR("run: store %s: committing %d batches failed: %s; their senders are told to "
-              "retry",
-              r->path, applied, sqlite3_errmsg(r->db));
+    RCL_ERROR("run: committing the batches failed; their senders are told to retry db=%s "
+              "count=%d err=%s",
+              rcl_log_value(r->path), applied, rcl_log_value(sqlite3_errmsg(r->db)));
     rcl_db_rollback(r->db);
     for (int i = 0; i < n; i++) {
         if (group[i].reply.status != RCL_REPLY_ACK)
@@ -422,9 +428,9 @@ static void heartbeat(struct run *r)
         r->beat_failing = false;
     } else if (!r->beat_failing) {
         r->beat_failing = true;
-        RCL_WARN("run: cannot write the heartbeat into %s: %s (health will report run stuck "
-                 "until it can)",
-                 r->path, sqlite3_errmsg(r->db));
+        RCL_WARN("run: cannot write the heartbeat (health will report run stuck until it can) "
+                 "db=%s err=%s",
+                 rcl_log_value(r->path), rcl_log_value(sqlite3_errmsg(r->db)));
     }
 }
 
@@ -473,13 +479,13 @@ static struct rcl_agg_http *http_listen(struct run *r, const char *option, const
         h = rcl_agg_http_start(ho, r->path, &r->cfg, &r->metrics, err, sizeof(err));
     }
     if (!h) {
-        rcl_log_write(RCL_LOG_ERROR, "run: --%s: %s option=%s", option, err, option);
+        rcl_log_write(RCL_LOG_ERROR, "run: %s option=%s", err, option);
         return NULL;
     }
     if (rcl_agg_http_bound(h, bound, boundlen) != 0)
         snprintf(bound, boundlen, "%s", ho->addr);
-    RCL_INFO("run: %s on %s://%s/",
-             ho->dashboard ? (ho->metrics ? "metrics and dashboard" : "dashboard") : "metrics",
+    RCL_INFO("run: serving over HTTP what=%s url=%s://%s/",
+             ho->dashboard ? (ho->metrics ? "metrics,dashboard" : "dashboard") : "metrics",
              rcl_agg_http_tls(h) ? "https" : "http", bound);
     return h;
 }
@@ -501,20 +507,20 @@ static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
     rcl_agg_listen_first_try(r->db, "listen_bound", r->cfg.listen, want, sizeof(want));
     r->server = rcl_transport_server_new(r->ctx, want, r->sk, err, sizeof(err));
     if (!r->server && strcmp(want, r->cfg.listen) != 0) {
-        RCL_WARN("run: the port bound last time is taken, binding another endpoint=%s "
-                 "error=\"%s\" (sources given the old port must set-upstream)",
-                 r->cfg.listen, err);
+        RCL_WARN("run: the port bound last time is taken, binding another (sources given the old "
+                 "port must set-upstream) endpoint=%s err=%s",
+                 rcl_log_value(r->cfg.listen), rcl_log_value(err));
         r->server = rcl_transport_server_new(r->ctx, r->cfg.listen, r->sk, err, sizeof(err));
     }
     if (!r->server) {
-        rcl_log_write(RCL_LOG_ERROR, "run: cannot listen on %s: %s endpoint=%s", r->cfg.listen, err,
-                      r->cfg.listen);
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot listen endpoint=%s err=%s",
+                      rcl_log_value(r->cfg.listen), rcl_log_value(err));
         return -1;
     }
     if (rcl_transport_bound_endpoint(r->server, bound, sizeof(bound)) != 0)
         snprintf(bound, sizeof(bound), "%s", want);
-    RCL_INFO("run: %s aggregator %s listening on %s", rcl_agg_tier_names[r->cfg.tier], r->cfg.id,
-             bound);
+    RCL_INFO("run: aggregator listening tier=%s id=%s endpoint=%s", rcl_agg_tier_names[r->cfg.tier],
+             rcl_log_value(r->cfg.id), rcl_log_value(bound));
     if (!http && rcl_meta_get_text(r->db, "http", stored_http, sizeof(stored_http)) == 0)
         http = stored_http;
     if (http && strcmp(http, "off") != 0) {
@@ -558,7 +564,8 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
     stop_requested = 0;
     sqlite_tune();
     if (install_signals() != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "run: cannot install signal handlers: %s", strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot install signal handlers err=%s",
+                      rcl_log_value(strerror(errno)));
         goto out;
     }
     r.db = rcl_agg_store_open(db_path, &r.cfg, err, sizeof(err));
@@ -567,12 +574,13 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
         goto out;
     }
     if (rcl_agg_store_keys(r.db, r.pk, r.sk) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "run: %s: the identity key is missing from meta db=%s",
-                      db_path, db_path);
+        rcl_log_write(RCL_LOG_ERROR, "run: the identity key is missing from meta db=%s",
+                      rcl_log_value(db_path));
         goto out;
     }
     if (r.cfg.listen[0] == '\0') {
-        rcl_log_write(RCL_LOG_ERROR, "run: %s: no listen endpoint in meta db=%s", db_path, db_path);
+        rcl_log_write(RCL_LOG_ERROR, "run: no listen endpoint in meta db=%s",
+                      rcl_log_value(db_path));
         goto out;
     }
     r.ingest.db = r.db;
@@ -587,8 +595,8 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
 
     r.ctx = zmq_ctx_new();
     if (!r.ctx) {
-        rcl_log_write(RCL_LOG_ERROR, "run: cannot create a ZeroMQ context: %s",
-                      zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "run: cannot create a ZeroMQ context err=%s",
+                      rcl_log_value(zmq_strerror(errno)));
         goto out;
     }
     /* Without a ZAP handler a CURVE server admits any key: start it before binding. */
@@ -601,7 +609,7 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
         goto out;
     r.retry_s = RUN_RETRY_REFUSED_S;
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
-        RCL_INFO("run: forwarding summaries to %s", r.cfg.upstream);
+        RCL_INFO("run: forwarding summaries upstream=%s", rcl_log_value(r.cfg.upstream));
 
     while (!stop_requested) {
         zmq_pollitem_t items[2];
@@ -619,7 +627,7 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
-            RCL_ERROR("run: polling failed: %s", zmq_strerror(errno));
+            RCL_ERROR("run: polling failed err=%s", rcl_log_value(zmq_strerror(errno)));
             goto out;
         }
         if (items[0].revents & ZMQ_POLLIN)
@@ -640,7 +648,7 @@ out:
     rcl_agg_http_stop(&r.http);
     rcl_agg_http_stop(&r.metrics_http);
     if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)
-        RCL_WARN("run: cannot record the clean stop in %s", db_path);
+        RCL_WARN("run: cannot record the clean stop db=%s", rcl_log_value(db_path));
     if (r.up)
         rcl_uplink_destroy(&r.up);
     if (r.server)

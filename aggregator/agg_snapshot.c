@@ -30,7 +30,8 @@ static int exec_for(sqlite3 *db, const char *sql, const char *id, const char *wh
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: %s for %s failed: %s", what, id, sqlite3_errmsg(db));
+        RCL_ERROR("store: statement failed what=%s source=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -50,7 +51,8 @@ static int count_for(sqlite3 *db, const char *sql, const char *id, uint64_t *n)
         *n = v < 0 ? 0 : (uint64_t)v;
         rc = 0;
     } else {
-        RCL_ERROR("store: counting staged records of %s failed: %s", id, sqlite3_errmsg(db));
+        RCL_ERROR("store: counting staged records failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
     sqlite3_finalize(st);
     return rc;
@@ -202,8 +204,8 @@ int rcl_agg_epoch_open(sqlite3 *db, const struct rcl_agg_config *cfg, const char
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: opening epoch %" PRIu64 " of %s failed: %s", epoch, source,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: opening an epoch failed epoch=%" PRIu64 " source=%s err=%s", epoch,
+                  rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     if (rc != 0 || exec_for(db, RCL_AGG_SQL_FORWARDS_CLEAR, source, "clearing receipts") != 0)
         return -1;
@@ -228,7 +230,7 @@ int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const 
     case RCL_CHANGE_SUMMARY:
         return rcl_agg_summary_stage(db, &c->u.summary, source);
     default:
-        RCL_ERROR("store: a change of kind %d cannot be staged", (int)c->kind);
+        RCL_ERROR("store: a change of this kind cannot be staged kind=%d", (int)c->kind);
         return -1;
     }
 }
@@ -280,15 +282,16 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
         if (step != SQLITE_ROW)
             break;
         snprintf(gone, sizeof(gone), "%s", (const char *)sqlite3_column_text(st, 0));
-        RCL_INFO("ingest: snapshot of %s no longer holds school %s: removed", source, gone);
+        RCL_INFO("ingest: school no longer in the snapshot: removed source=%s school=%s",
+                 rcl_log_value(source), rcl_log_value(gone));
         if (rcl_agg_school_remove(db, cfg, gone) != 0) {
             rc = -1;
             break;
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: listing the schools dropped by %s failed: %s", source,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: listing the schools dropped failed source=%s err=%s",
+                  rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -309,7 +312,8 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: reading the snapshot of %s failed: %s", source, sqlite3_errmsg(db));
+        RCL_ERROR("store: reading the snapshot failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -350,7 +354,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("store: recording the receipt of %s failed: %s", source, sqlite3_errmsg(db));
+        RCL_ERROR("store: recording the receipt failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     if (rc != 0)
         return -1;
@@ -377,7 +382,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
             rc = 0;
     }
     if (rc != 0)
-        RCL_ERROR("store: pruning the receipts of %s failed: %s", source, sqlite3_errmsg(db));
+        RCL_ERROR("store: pruning the receipts failed source=%s err=%s", rcl_log_value(source),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -435,7 +441,8 @@ int rcl_agg_own_snapshot(void *arg, sqlite3 *db, uint64_t *records)
         (*records)++;
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("store: reading summaries for a snapshot failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading summaries for a snapshot failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -447,7 +454,8 @@ int rcl_agg_own_snapshot(void *arg, sqlite3 *db, uint64_t *records)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(*records + 1));
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: moving receipts to the new epoch failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: moving receipts to the new epoch failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);

@@ -391,7 +391,8 @@ int rcl_agg_source_get(sqlite3 *db, const char *id, struct rcl_agg_source *out)
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        RCL_ERROR("store: looking up source %s failed: %s", id, sqlite3_errmsg(db));
+        RCL_ERROR("store: looking up a source failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
 out:
     sqlite3_finalize(st);
@@ -414,7 +415,7 @@ int rcl_agg_source_each(sqlite3 *db, int (*fn)(void *arg, const struct rcl_agg_s
             goto out;
     }
     if (rc != SQLITE_DONE) {
-        RCL_ERROR("store: listing sources failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: listing sources failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         ret = -1;
         goto out;
     }
@@ -441,7 +442,7 @@ static int source_by_curve(sqlite3 *db, const uint8_t curve[RCL_CURVE_KEY_BYTES]
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        RCL_ERROR("store: looking up a key failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: looking up a key failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
     }
 out:
     sqlite3_finalize(st);
@@ -466,7 +467,8 @@ static int source_write(sqlite3 *db, const char *sql, const char *id, const uint
     if (sqlite3_bind_parameter_count(st) >= 5)
         sqlite3_bind_text(st, 5, county, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: updating source %s failed: %s", id, sqlite3_errmsg(db));
+        RCL_ERROR("store: updating a source failed source=%s err=%s", rcl_log_value(id),
+                  rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     ret = 0;
@@ -509,12 +511,12 @@ int rcl_agg_source_rotate(sqlite3 *db, const char *source, const uint8_t old_pk[
         return 1;
     }
     if (found != SQLITE_DONE) {
-        RCL_ERROR("store: looking up a key failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: looking up a key failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         return -1;
     }
     if (source_write(db, RCL_AGG_SQL_SOURCE_ROTATE, source, new_pk, curve, 0, NULL) != 0)
         return -1;
-    RCL_INFO("store: source %s rotated its key", source);
+    RCL_INFO("store: a source rotated its key source=%s", rcl_log_value(source));
     return 0;
 }
 
@@ -532,8 +534,8 @@ static int county_expect_school(sqlite3 *db, const struct rcl_agg_config *cfg, c
     sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, county, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("store: creating the summary of school %s failed: %s", school,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: creating a summary failed school=%s err=%s", rcl_log_value(school),
+                  rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     /* Only a new row is news for the tier above. */

@@ -119,8 +119,8 @@ static int summary_put_step(sqlite3 *db, sqlite3_stmt *st, const struct rcl_summ
     ret = 0;
     goto out;
 fail:
-    RCL_ERROR("store: writing the summary of school %s failed: %s", s->school_id,
-              sqlite3_errmsg(db));
+    RCL_ERROR("store: writing a summary failed school=%s err=%s", rcl_log_value(s->school_id),
+              rcl_log_value(sqlite3_errmsg(db)));
 out:
     sqlite3_reset(st);
     return ret;
@@ -170,8 +170,8 @@ int rcl_agg_summary_get(sqlite3 *db, const char *school_id, struct rcl_summary *
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        RCL_ERROR("store: reading the summary of school %s failed: %s", school_id,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: reading a summary failed school=%s err=%s", rcl_log_value(school_id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
 out:
     sqlite3_finalize(st);
@@ -197,8 +197,8 @@ static void student_counted(sqlite3_stmt *st, const char *school_id, struct rcl_
         s->participation = RCL_PART_ACTIVE;
     if (rcl_measures_parse(measures ? (const char *)measures : "", s->measures, &s->n_measures, bad,
                            sizeof(bad)) != 0) {
-        RCL_WARN("store: school %s has a student row with unreadable measures '%s'", school_id,
-                 bad);
+        RCL_WARN("store: a student row has unreadable measures school=%s measures=%s",
+                 rcl_log_value(school_id), rcl_log_value(bad));
         s->n_measures = 0;
     }
 }
@@ -218,8 +218,8 @@ int rcl_agg_summary_recompute(sqlite3 *db, const char *school_id, struct rcl_tot
         rcl_totals_add_student(t, &s);
     }
     if (rc != SQLITE_DONE) {
-        RCL_ERROR("store: counting the students of school %s failed: %s", school_id,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: counting the students failed school=%s err=%s", rcl_log_value(school_id),
+                  rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     ret = 0;
@@ -248,8 +248,8 @@ int rcl_agg_student_count_stored(sqlite3 *db, sqlite3_stmt **st, const char *sch
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        RCL_ERROR("store: reading a student row of school %s failed: %s", school_id,
-                  sqlite3_errmsg(db));
+        RCL_ERROR("store: reading a student row failed school=%s err=%s", rcl_log_value(school_id),
+                  rcl_log_value(sqlite3_errmsg(db)));
     }
     /* Its bindings point at the caller's memory. */
     sqlite3_reset(*st);

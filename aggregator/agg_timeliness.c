@@ -145,7 +145,8 @@ int rcl_agg_series_note(sqlite3 *db, int64_t now)
         ret = 0;
 out:
     if (ret != 0)
-        RCL_ERROR("store: writing the completeness of the day failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: writing the completeness of the day failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return ret;
 }

@@ -87,8 +87,8 @@ static int write_bundle(struct bundle_writer *w, sqlite3 *db, const char *source
         if (found == 0)
             break;
         if (s.envelope_len == 0 || s.envelope_len > RCL_MESSAGE_BYTES_MAX) {
-            RCL_ERROR("bundle: sealed batch seq=%" PRIu64 "..%" PRIu64 " has %zu bytes, "
-                      "outside 1..%d",
+            RCL_ERROR("bundle: sealed batch of a bad size seq=%" PRIu64 "..%" PRIu64
+                      " bytes=%zu max=%d",
                       s.first_seq, s.last_seq, s.envelope_len, RCL_MESSAGE_BYTES_MAX);
             rcl_sealed_clear(&s);
             return -1;
@@ -135,8 +135,7 @@ static int seal_pending(sqlite3 *db, const struct rcl_school_meta *m)
     return sealed < 0 ? -1 : 0;
 }
 
-int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out,
-                      FILE *err)
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out)
 {
     struct bundle_writer w;
     struct bundle_counts c;
@@ -150,23 +149,25 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     memset(&c, 0, sizeof(c));
     tmp[0] = '\0';
     if (out_path[0] == '\0' || strlen(out_path) + 8 >= sizeof(tmp)) {
-        fprintf(err, "bundle: '%s' is not a usable file name\n", out_path);
+        rcl_log_write(RCL_LOG_ERROR, "bundle: not a usable file name file=%s",
+                      rcl_log_value(out_path));
         return RCL_SCHOOL_EXIT_USAGE;
     }
     /* Refuse before sealing anything: the school's store stays as it was. */
     if (rcl_path_exists(out_path, &exists) != 0) {
-        fprintf(err, "bundle: %s: cannot check the file: %s\n", out_path, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot check the file file=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (exists) {
-        fprintf(err,
-                "bundle: %s: the file already exists; a bundle never overwrites a file: "
-                "give another name, or remove it first\n",
-                out_path);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: the file already exists; a bundle never overwrites a file: "
+                      "give another name, or remove it first file=%s",
+                      rcl_log_value(out_path));
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (rcl_outbox_stats(db, &st) != 0) {
-        fprintf(err, "bundle: cannot read the outbox (see the log above)\n");
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot read the outbox (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (st.pending == 0) {
@@ -177,48 +178,54 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
         return RCL_SCHOOL_EXIT_OK;
     }
     if (seal_pending(db, m) != 0) {
-        fprintf(err, "bundle: sealing the pending changes failed (see the log above); nothing "
-                     "written\n");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: sealing the pending changes failed (see the log above); "
+                      "nothing written");
         return RCL_SCHOOL_EXIT_DATA;
     }
     /* One read transaction: the batches written are those the counts describe, even if a
      * sync records an acknowledgement meanwhile (WAL: it does not wait for us). */
     if (rcl_db_exec(db, "BEGIN", "starting a read of the sealed batches") != 0) {
-        fprintf(err, "bundle: cannot read the store (see the log above); nothing written\n");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot read the store (see the log above); nothing written");
         return RCL_SCHOOL_EXIT_DATA;
     }
     in_read = true;
     if (rcl_outbox_stats(db, &st) != 0) {
-        fprintf(err, "bundle: cannot read the outbox (see the log above); nothing written\n");
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot read the outbox (see the log above); nothing written");
         goto done;
     }
 
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
     w.f = rcl_fopen_temp(tmp);
     if (w.f == NULL) {
-        fprintf(err, "bundle: %s: cannot create a temporary file next to it: %s\n", out_path,
-                strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot create a temporary file next to it file=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         tmp[0] = '\0';
         goto done;
     }
     crypto_generichash_init(&w.hash, NULL, 0, RCL_DIGEST_BYTES);
     if (write_bundle(&w, db, m->school_id, st.acked_seq, &c) != 0) {
         if (w.error != 0)
-            fprintf(err, "bundle: %s: %" PRIu64 ": cannot write: %s\n", tmp, w.bytes,
-                    strerror(w.error));
+            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write file=%s offset=%" PRIu64 " err=%s",
+                          rcl_log_value(tmp), w.bytes, rcl_log_value(strerror(w.error)));
         else
-            fprintf(err, "bundle: reading the sealed batches failed (see the log above)\n");
+            rcl_log_write(RCL_LOG_ERROR,
+                          "bundle: reading the sealed batches failed (see the log above)");
         goto done;
     }
     if (c.batches == 0) {
-        fprintf(err,
-                "bundle: %" PRIu64 " changes are pending but no sealed batch holds them "
-                "(see the log above); nothing written\n",
-                st.pending);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: changes are pending but no sealed batch holds them (see the log "
+                      "above); nothing written pending=%" PRIu64,
+                      st.pending);
         goto done;
     }
     if (rcl_file_sync(w.f) != 0) {
-        fprintf(err, "bundle: %s: cannot write to disk: %s\n", tmp, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write to disk file=%s err=%s",
+                      rcl_log_value(tmp), rcl_log_value(strerror(errno)));
         goto done;
     }
     {
@@ -226,26 +233,30 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
 
         w.f = NULL;
         if (fclose(f) != 0) {
-            fprintf(err, "bundle: %s: cannot close: %s\n", tmp, strerror(errno));
+            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot close file=%s err=%s", rcl_log_value(tmp),
+                          rcl_log_value(strerror(errno)));
             goto done;
         }
     }
     published = rcl_rename_new(tmp, out_path);
     if (published == 1) {
-        fprintf(err,
-                "bundle: %s: the file appeared while the bundle was written; a bundle "
-                "never overwrites a file: give another name\n",
-                out_path);
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: the file appeared while the bundle was written; a bundle never "
+                      "overwrites a file: give another name file=%s",
+                      rcl_log_value(out_path));
         goto done;
     }
     if (published != 0) {
-        fprintf(err, "bundle: %s: cannot move %s into place: %s\n", out_path, tmp, strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot move the file into place file=%s tmp=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(tmp), rcl_log_value(strerror(errno)));
         goto done;
     }
     tmp[0] = '\0';
     if (rcl_dir_sync_of(out_path) != 0) {
-        fprintf(err, "bundle: %s: written, but its folder cannot be synced to disk: %s\n", out_path,
-                strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: written, but its folder cannot be synced to disk file=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         goto done;
     }
     fprintf(out,

@@ -29,9 +29,9 @@
  * file in the same folder, fsync, then renamed into place). An existing
  * out_path is never overwritten: refused before anything is sealed. With
  * nothing pending, says so and writes no file. The result goes to out,
- * problems to err. Returns an enum rcl_school_exit.
+ * problems to the log. Returns an enum rcl_school_exit.
  */
-int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out,
-                      FILE *err);
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
+                      FILE *out);
 
 #endif

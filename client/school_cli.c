@@ -169,7 +169,7 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
 
     db = rcl_school_store_open(path, RCL_DB_EXISTING, err, sizeof(err));
     if (db == NULL) {
-        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
         return NULL;
     }
     /* Taken once the store is known to exist, so no lock file is left beside a wrong path. */
@@ -179,12 +179,12 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
                               a->cmd->store_use == RCL_SCHOOL_STORE_SERVES ? RCL_SCHOOL_LOCK_SERVE
                                                                            : RCL_SCHOOL_LOCK_WRITER,
                               &store_lock, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
         rcl_db_close(&db);
         return NULL;
     }
     if (rcl_school_meta_load(db, m, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "%s: %s: %s db=%s", a->cmd->name, path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
         rcl_db_close(&db);
         return NULL;
     }

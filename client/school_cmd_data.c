@@ -37,18 +37,20 @@ static int cmd_import(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (errors_path != NULL && (opts.errors_sheet = rcl_fopen(errors_path, "wb")) == NULL) {
-        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet %s: %s", errors_path,
-                      strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet file=%s err=%s",
+                      rcl_log_value(errors_path), rcl_log_value(strerror(errno)));
         goto out;
     }
     int imported = rcl_school_import_with(db, &m, a->positional, stderr, &opts, &res);
     if (opts.errors_sheet != NULL &&
         (fflush(opts.errors_sheet) != 0 || ferror(opts.errors_sheet))) {
-        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet %s: %s", errors_path,
-                      strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "import: cannot write the errors sheet file=%s err=%s",
+                      rcl_log_value(errors_path), rcl_log_value(strerror(errno)));
         imported = -1;
     } else if (opts.errors_sheet != NULL && imported != 0) {
-        rcl_log_write(RCL_LOG_INFO, "import: every problem, by line, is in %s", errors_path);
+        rcl_log_write(RCL_LOG_INFO,
+                      "import: every problem, by line, is in the errors sheet file=%s",
+                      rcl_log_value(errors_path));
     }
     if (imported == 0) {
         printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
@@ -56,7 +58,8 @@ static int cmd_import(const struct rcl_school_args *a)
                (unsigned long long)res.added, (unsigned long long)res.changed,
                (unsigned long long)res.unchanged);
         if (res.charset == RCL_CHARSET_GB18030)
-            rcl_log_write(RCL_LOG_INFO, "import: %s: not UTF-8, read as GB18030", a->positional);
+            rcl_log_write(RCL_LOG_INFO, "import: not UTF-8, read as GB18030 file=%s",
+                          rcl_log_value(a->positional));
         rc = RCL_SCHOOL_EXIT_OK;
     }
 out:
@@ -124,7 +127,7 @@ static int cmd_bundle(const struct rcl_school_args *a)
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), stdout, stderr);
+    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), stdout);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

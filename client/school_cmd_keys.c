@@ -94,7 +94,7 @@ static int cmd_init(const struct rcl_school_args *a)
         goto fail_created;
     }
     if (rcl_school_store_init(db, &m, sk, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: %s: %s db=%s", path, err, path);
+        rcl_log_write(RCL_LOG_ERROR, "init: %s db=%s", err, rcl_log_value(path));
         goto fail_created;
     }
     rcl_key_to_hex(m.public_key, hex);
@@ -166,8 +166,8 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_secret_key_load(db, sk) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "rotate-key: %s: the store has no usable secret key db=%s",
-                      rcl_school_opt(a, "db"), rcl_school_opt(a, "db"));
+        rcl_log_write(RCL_LOG_ERROR, "rotate-key: the store has no usable secret key db=%s",
+                      rcl_log_value(rcl_school_opt(a, "db")));
         goto done;
     }
     begun = rcl_outbox_rotate_begin(db, m.school_id, m.public_key, sk, new_pk);
@@ -175,24 +175,24 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     if (begun == 1 && rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
         rcl_log_write(RCL_LOG_ERROR,
-                      "rotate-key: %s: a key rotation is already waiting for the county's "
-                      "acknowledgement (new key %s, change seq %llu); run sync first",
-                      rcl_school_opt(a, "db"), hex, (unsigned long long)rot.seq);
+                      "rotate-key: a key rotation is already waiting for the county's "
+                      "acknowledgement; run sync first db=%s new_key=%s seq=%llu",
+                      rcl_log_value(rcl_school_opt(a, "db")), hex, (unsigned long long)rot.seq);
         goto done;
     }
     if (begun != 0) {
         rcl_log_write(RCL_LOG_ERROR,
-                      "rotate-key: %s: cannot start the key rotation (see the log above) db=%s",
-                      rcl_school_opt(a, "db"), rcl_school_opt(a, "db"));
+                      "rotate-key: cannot start the key rotation (see the log above) db=%s",
+                      rcl_log_value(rcl_school_opt(a, "db")));
         goto done;
     }
     rcl_key_to_hex(new_pk, hex);
     printf("%s\n", hex);
     rcl_log_write(RCL_LOG_INFO,
-                  "rotate-key: new key queued for school %s. It takes effect once the county "
-                  "acknowledges the next sync; until then the current key stays in use. Nothing "
-                  "needs re-enrolling: the county learns the new key from the school.",
-                  m.school_id);
+                  "rotate-key: new key queued. It takes effect once the county acknowledges the "
+                  "next sync; until then the current key stays in use. Nothing needs "
+                  "re-enrolling: the county learns the new key from the school school=%s",
+                  rcl_log_value(m.school_id));
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     rcl_school_meta_wipe(&m);
@@ -246,8 +246,8 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
     }
     if (rcl_school_upstream_set(db, upstream, key_hex != NULL ? key : NULL, err, sizeof(err)) !=
         0) {
-        rcl_log_write(RCL_LOG_ERROR, "set-upstream: %s: %s db=%s", rcl_school_opt(a, "db"), err,
-                      rcl_school_opt(a, "db"));
+        rcl_log_write(RCL_LOG_ERROR, "set-upstream: %s db=%s", err,
+                      rcl_log_value(rcl_school_opt(a, "db")));
         goto done;
     }
     rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);

@@ -66,7 +66,7 @@ static int cmd_serve(const struct rcl_school_args *a)
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_serve(db, &m, &o, stdout, stderr);
+    rc = rcl_school_serve(db, &m, &o, stdout);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     rcl_school_cli_store_release();

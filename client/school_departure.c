@@ -34,7 +34,8 @@ static int exec_id(sqlite3 *db, const char *sql, const char *id, const char *wha
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("school store: %s failed: %s", what, sqlite3_errmsg(db));
+        RCL_ERROR("store: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -58,7 +59,7 @@ static int put_departure(sqlite3 *db, const char *id, const struct rcl_departure
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("school store: recording a departure failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: recording a departure failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -132,7 +133,7 @@ int rcl_school_departures_snapshot(sqlite3 *db)
         memset(&d, 0, sizeof(d));
         if (sqlite3_column_bytes(st, 0) != RCL_PSEUDONYM_BYTES || grade < 0 || grade > 12 ||
             reason < 0 || reason >= RCL_DEPART_REASON_COUNT) {
-            RCL_ERROR("school store: a departures row is damaged");
+            RCL_ERROR("store: a departures row is damaged");
             rc = -1;
             break;
         }
@@ -149,7 +150,7 @@ int rcl_school_departures_snapshot(sqlite3 *db)
             break;
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("school store: reading departures failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading departures failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);

@@ -70,7 +70,7 @@ int rcl_school_profile_load(sqlite3 *db, const struct rcl_school_meta *m,
         out->n_platforms++;
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        RCL_ERROR("school store: reading the platforms failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading the platforms failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -93,7 +93,7 @@ static int put_platforms(sqlite3 *db, const struct rcl_school_profile *p)
         sqlite3_bind_int64(st, 3, p->platforms[i].kind);
         sqlite3_bind_text(st, 4, p->platforms[i].classes, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            RCL_ERROR("school store: writing a platform failed: %s", sqlite3_errmsg(db));
+            RCL_ERROR("store: writing a platform failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
             sqlite3_finalize(st);
             return -1;
         }
@@ -111,7 +111,7 @@ int rcl_school_profile_save(sqlite3 *db, const struct rcl_school_profile *p)
         rcl_meta_set_int(db, "materials_delivered", p->materials_delivered) != 0 ||
         rcl_meta_set_int(db, "materials_total", p->materials_total) != 0 ||
         rcl_meta_set_int(db, "materials_percent", p->materials_percent) != 0) {
-        RCL_ERROR("school store: writing the profile failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: writing the profile failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         return -1;
     }
     if (put_platforms(db, p) != 0)

@@ -249,7 +249,7 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
         optout < 0 || optout >= RCL_OPTOUT_STATUS_COUNT || grade < 1 || grade > 12 ||
         part < 0 || part >= RCL_PARTICIPATION_COUNT ||
         rcl_measures_parse(measures, out->measures, &out->n_measures, bad, sizeof(bad)) != 0) {
-        RCL_ERROR("school store: a students row is damaged");
+        RCL_ERROR("store: a students row is damaged");
         return -1;
     }
     out->grade = (unsigned)grade;
@@ -290,13 +290,14 @@ static int read_details(sqlite3 *db, struct rcl_student *s)
             column_text(st, 3, m->start_date, sizeof(m->start_date)) != 0 ||
             column_text(st, 4, m->end_date, sizeof(m->end_date)) != 0 ||
             column_text(st, 5, m->helper_contact, sizeof(m->helper_contact)) != 0) {
-            RCL_ERROR("school store: a measure_details row of a student is damaged");
+            RCL_ERROR("store: a measure_details row of a student is damaged");
             rc = -1;
             break;
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        RCL_ERROR("school store: reading measure details failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading measure details failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -353,7 +354,8 @@ static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rc
     rc = 0;
 fail:
     if (rc != 0)
-        RCL_ERROR("school store: writing measure details failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: writing measure details failed err=%s",
+                  rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -371,7 +373,7 @@ int rcl_school_student_get(sqlite3 *db, const char *id, struct rcl_student *out)
     else if (step == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("school store: reading a student failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading a student failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -428,7 +430,7 @@ static int put_student(sqlite3 *db, const struct rcl_student *s, const struct rc
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
     else
-        RCL_ERROR("school store: writing a student failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: writing a student failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
     if (rc == 0)
         rc = put_details(db, s, old);
@@ -521,7 +523,7 @@ int rcl_school_students_count(sqlite3 *db, uint64_t *out)
         *out = (uint64_t)sqlite3_column_int64(st, 0);
         rc = 0;
     } else {
-        RCL_ERROR("school store: counting students failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: counting students failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
     }
     sqlite3_finalize(st);
     return rc;
@@ -545,7 +547,7 @@ int rcl_school_students_each(sqlite3 *db, rcl_school_student_fn fn, void *arg)
             goto done;
     }
     if (step != SQLITE_DONE) {
-        RCL_ERROR("school store: reading students failed: %s", sqlite3_errmsg(db));
+        RCL_ERROR("store: reading students failed err=%s", rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
 done:

@@ -375,8 +375,8 @@ static enum MHD_Result sheet_download(struct serve *s, struct MHD_Connection *co
         buf = slurp(path, &len);
     rcl_unlink(path);
     if (buf == NULL) {
-        RCL_ERROR("serve: the %s sheet: %s", export ? "export" : "template",
-                  rc != 0 ? err : "cannot read it back");
+        RCL_ERROR("serve: cannot write the sheet sheet=%s err=%s", export ? "export" : "template",
+                  rcl_log_value(rc != 0 ? err : "cannot read it back"));
         return refuse(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
                       L("无法生成表格，请稍后再试。", "The sheet cannot be written; try again."));
     }
@@ -678,7 +678,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 /* ---- Running ---- */
 
 int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
-                     const struct rcl_school_serve_opts *o, FILE *out, FILE *err)
+                     const struct rcl_school_serve_opts *o, FILE *out)
 {
     struct serve run = {.db = db, .m = m, .o = o, .lang = o->lang}, *s = &run;
     uint8_t raw[TOKEN_BYTES];
@@ -690,12 +690,13 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
     sodium_bin2hex(s->token, sizeof(s->token), raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
     if (rcl_mkdtemp("rollcall-serve", s->dir, sizeof(s->dir)) != 0) {
-        fprintf(err, "serve: cannot make a folder for the sheets (%s): %s\n", s->dir,
-                strerror(errno));
+        RCL_ERROR("serve: cannot make a folder for the sheets dir=%s err=%s", rcl_log_value(s->dir),
+                  rcl_log_value(strerror(errno)));
         return RCL_SCHOOL_EXIT_DATA;
     }
     if ((fd = rcl_listen_loopback(o->port, &s->port)) == RCL_SOCKET_NONE) {
-        fprintf(err, "serve: cannot listen on 127.0.0.1:%u: %s\n", o->port, strerror(errno));
+        RCL_ERROR("serve: cannot listen endpoint=127.0.0.1:%u err=%s", o->port,
+                  rcl_log_value(strerror(errno)));
         goto done;
     }
 
@@ -709,7 +710,7 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(err, "serve: cannot start the web server on 127.0.0.1:%u\n", s->port);
+        RCL_ERROR("serve: cannot start the web server endpoint=127.0.0.1:%u", s->port);
         goto done;
     }
     char url[256];
@@ -718,7 +719,7 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
             L("（关闭本窗口或按 Ctrl-C 即停止）", "(Ctrl-C or closing this window stops it)"));
     fflush(out);
     if (o->open_browser && rcl_open_url(url) != 0)
-        fprintf(err, "serve: cannot open a browser; open the address above yourself\n");
+        RCL_WARN("serve: cannot open a browser; open the address above yourself");
     rcl_stop_wait();
     fprintf(out, "%s\n", L("已停止。", "Stopped."));
     rc = RCL_SCHOOL_EXIT_OK;
@@ -730,7 +731,8 @@ done:
     rcl_stop_unblock();
     /* Every sheet is removed once its request is done. */
     if (rcl_rmdir(s->dir) != 0)
-        RCL_WARN("serve: cannot remove %s: %s", s->dir, strerror(errno));
+        RCL_WARN("serve: cannot remove the folder dir=%s err=%s", rcl_log_value(s->dir),
+                 rcl_log_value(strerror(errno)));
     sodium_memzero(s->token, sizeof(s->token));
     return rc;
 }

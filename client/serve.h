@@ -34,11 +34,11 @@ struct rcl_school_serve_opts {
 
 /*
  * Serves the page for the open store db of school m until SIGINT or
- * SIGTERM. Prints the address to open on out, problems on err. Returns an
+ * SIGTERM. Prints the address to open on out, problems in the log. Returns an
  * exit code (exit_codes.h): 0 after a clean stop, 1 when it cannot start.
  */
 int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
-                     const struct rcl_school_serve_opts *o, FILE *out, FILE *err);
+                     const struct rcl_school_serve_opts *o, FILE *out);
 
 /* ---- The page itself (serve_page.c) ---- */
 

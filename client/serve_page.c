@@ -273,7 +273,8 @@ static int section_students(FILE *out, const struct rcl_serve_view *v)
     if (rcl_memstream_close(&mem) != 0)
         rc = -1;
     if (rc != 0)
-        RCL_ERROR("serve: the list %s: %s", v->list, err);
+        RCL_ERROR("serve: cannot write the list list=%s err=%s", rcl_log_value(v->list),
+                  rcl_log_value(err));
     else
         rc = csv_table(out, "students", mem.buf, mem.len);
     free(mem.buf);

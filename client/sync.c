@@ -50,8 +50,8 @@ static int poll_once(struct sync_run *r)
     item.events = ZMQ_POLLIN;
     rc = zmq_poll(&item, 1, POLL_MS);
     if (rc < 0 && errno != EINTR) {
-        rcl_log_write(RCL_LOG_ERROR, "sync: polling the connection failed: %s",
-                      zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "sync: polling the connection failed err=%s",
+                      rcl_log_value(zmq_strerror(errno)));
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
     if (rc > 0 && (item.revents & ZMQ_POLLIN) && rcl_uplink_receive(r->u) != 0) {
@@ -93,16 +93,15 @@ static int run_until_settled(struct sync_run *r, double deadline)
         }
         state = rcl_uplink_state(r->u);
         if (state == RCL_UPLINK_REFUSED || state == RCL_UPLINK_AUTH_FAILED) {
-            rcl_log_write(RCL_LOG_ERROR, "sync: upstream %s refused: %s upstream=%s",
-                          r->m->upstream, rcl_uplink_reason(r->u), r->m->upstream);
+            rcl_log_write(RCL_LOG_ERROR, "sync: upstream refused upstream=%s reason=%s",
+                          rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
         if (state == RCL_UPLINK_IDLE)
             return RCL_SCHOOL_EXIT_OK;
         if (rcl_stop_caught()) {
             rcl_log_write(RCL_LOG_WARN,
-                          "sync: interrupted; %llu changes kept for the next sync pending=%llu",
-                          (unsigned long long)rcl_uplink_pending(r->u),
+                          "sync: interrupted; changes kept for the next sync pending=%llu",
                           (unsigned long long)rcl_uplink_pending(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
@@ -169,10 +168,9 @@ static int sync_once(struct sync_run *r, int timeout_s)
     }
     if (rc < 0 && after.pending > 0) {
         rcl_log_write(RCL_LOG_ERROR,
-                      "sync: no acknowledgement from %s within %d s; %llu changes kept for the "
-                      "next sync upstream=%s timeout_s=%d pending=%llu",
-                      r->m->upstream, timeout_s, (unsigned long long)after.pending, r->m->upstream,
-                      timeout_s, (unsigned long long)after.pending);
+                      "sync: no acknowledgement in time; changes kept for the next sync "
+                      "upstream=%s timeout_s=%d pending=%llu",
+                      rcl_log_value(r->m->upstream), timeout_s, (unsigned long long)after.pending);
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
     if (probing && after.epoch == before.epoch)
@@ -201,7 +199,8 @@ static int sync_watch(struct sync_run *r)
     uint64_t reported_acked = UINT64_MAX;
     char why[256];
 
-    RCL_INFO("sync: watching; sending changes to %s as they appear (Ctrl-C stops)", r->m->upstream);
+    RCL_INFO("sync: watching; sending changes as they appear (Ctrl-C stops) upstream=%s",
+             rcl_log_value(r->m->upstream));
     rcl_progress_start(&r->progress, r->err, "sync", "changes", 0);
     while (!rcl_stop_caught()) {
         struct rcl_outbox_stats st;
@@ -214,8 +213,8 @@ static int sync_watch(struct sync_run *r)
                 continue;
             }
             if (uplink_open(r, why, sizeof(why)) != 0) {
-                rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect to %s: %s upstream=%s",
-                              r->m->upstream, why, r->m->upstream);
+                rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect upstream=%s err=%s",
+                              rcl_log_value(r->m->upstream), rcl_log_value(why));
                 refused_at = now_seconds();
                 continue;
             }
@@ -225,8 +224,9 @@ static int sync_watch(struct sync_run *r)
         state = rcl_uplink_state(r->u);
         if (state == RCL_UPLINK_REFUSED) {
             rcl_progress_end(&r->progress);
-            RCL_ERROR("sync: upstream %s refused: %s; asking again in %d s", r->m->upstream,
-                      rcl_uplink_reason(r->u), retry_s);
+            RCL_ERROR("sync: upstream refused; asking again upstream=%s reason=%s retry_s=%d",
+                      rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)),
+                      retry_s);
             rcl_uplink_destroy(&r->u);
             refused_at = now_seconds();
             retry_s = retry_s * 2 > WATCH_RETRY_MAX_S ? WATCH_RETRY_MAX_S : retry_s * 2;
@@ -235,7 +235,7 @@ static int sync_watch(struct sync_run *r)
         if (state == RCL_UPLINK_IDLE && rcl_outbox_stats(r->db, &st) == 0 &&
             st.acked_seq != reported_acked) {
             rcl_progress_end(&r->progress);
-            RCL_INFO("sync: all changes acknowledged up to seq %llu (epoch %llu)",
+            RCL_INFO("sync: all changes acknowledged seq=%llu epoch=%llu",
                      (unsigned long long)st.acked_seq, (unsigned long long)st.epoch);
             reported_acked = st.acked_seq;
             retry_s = WATCH_RETRY_S;
@@ -247,7 +247,7 @@ static int sync_watch(struct sync_run *r)
         show_progress(r);
     }
     rcl_progress_end(&r->progress);
-    RCL_INFO("sync: stopping; %llu changes kept for later",
+    RCL_INFO("sync: stopping; changes kept for later pending=%llu",
              (unsigned long long)(r->u != NULL ? rcl_uplink_pending(r->u) : 0));
     return RCL_SCHOOL_EXIT_OK;
 }
@@ -270,7 +270,8 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
 
     r.ctx = zmq_ctx_new();
     if (r.ctx == NULL) {
-        rcl_log_write(RCL_LOG_ERROR, "sync: cannot start ZeroMQ: %s", zmq_strerror(errno));
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot start ZeroMQ err=%s",
+                      rcl_log_value(zmq_strerror(errno)));
         goto done;
     }
     if (o->watch) {
@@ -278,8 +279,8 @@ int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
         goto done;
     }
     if (uplink_open(&r, why, sizeof(why)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect to %s: %s upstream=%s", m->upstream, why,
-                      m->upstream);
+        rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect upstream=%s err=%s",
+                      rcl_log_value(m->upstream), rcl_log_value(why));
         rc = RCL_SCHOOL_EXIT_UPSTREAM;
         goto done;
     }

@@ -200,8 +200,8 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
     }
     /* The rename itself must survive a power cut too. */
     if (rcl_dir_sync_of(out) != 0)
-        RCL_WARN("backup: cannot flush the folder of the copy out=%s error=%s", out,
-                 strerror(errno));
+        RCL_WARN("backup: cannot flush the folder of the copy out=%s err=%s", rcl_log_value(out),
+                 rcl_log_value(strerror(errno)));
     ret = 0;
 done:
     sqlite3_close(dst);

@@ -55,6 +55,8 @@ void rcl_crash_point(const char *name)
     if (--armed_count > 0)
         return;
     /* stderr is unbuffered: this line is the last thing the process says. */
-    fprintf(stderr, "crash point %s reached: killing this process (ROLLCALL_CRASH_AT)\n", name);
+    rcl_log_write(RCL_LOG_ERROR,
+                  "crash: crash point reached: killing this process (ROLLCALL_CRASH_AT) point=%s",
+                  rcl_log_value(name));
     rcl_process_kill_self();
 }

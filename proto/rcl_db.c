@@ -148,7 +148,8 @@ static int migrate(sqlite3 *db, const char *path, const struct rcl_db_schema *s,
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        RCL_INFO("db: migrating store=%s from=%d to=%d backup=%s", path, stored, n, backup);
+        RCL_INFO("db: migrating store=%s from=%d to=%d backup=%s", rcl_log_value(path), stored, n,
+                 rcl_log_value(backup));
     }
     for (int v = version; v < n; v++) {
         if (s->applies && !s->applies(db, v, s->arg))
@@ -176,7 +177,8 @@ static int migrate(sqlite3 *db, const char *path, const struct rcl_db_schema *s,
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto fail_rollback;
     if (backup[0])
-        RCL_INFO("db: migrated store=%s from=%d to=%d backup=%s", path, stored, n, backup);
+        RCL_INFO("db: migrated store=%s from=%d to=%d backup=%s", rcl_log_value(path), stored, n,
+                 rcl_log_value(backup));
     return 0;
 fail_rollback:
     snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
@@ -271,7 +273,8 @@ void rcl_db_close(sqlite3 **db)
     if (db == NULL || *db == NULL)
         return;
     if (sqlite3_close(*db) != SQLITE_OK)
-        RCL_ERROR("db: close: %s (statements left open)", sqlite3_errmsg(*db));
+        RCL_ERROR("db: close failed (statements left open) err=%s",
+                  rcl_log_value(sqlite3_errmsg(*db)));
     *db = NULL;
 }
 
@@ -280,8 +283,9 @@ int rcl_db_exec(sqlite3 *db, const char *sql, const char *what)
     char *msg = NULL;
 
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        RCL_ERROR("db: %s: %s", what != NULL ? what : "exec",
-                  msg != NULL ? msg : sqlite3_errmsg(db));
+        RCL_ERROR("db: statement failed what=%s err=%s",
+                  rcl_log_value(what != NULL ? what : "exec"),
+                  rcl_log_value(msg != NULL ? msg : sqlite3_errmsg(db)));
         sqlite3_free(msg);
         return -1;
     }
@@ -310,7 +314,7 @@ sqlite3_stmt *rcl_db_prepare(sqlite3 *db, const char *sql)
     sqlite3_stmt *st = NULL;
 
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        RCL_ERROR("db: cannot prepare statement: %s", sqlite3_errmsg(db));
+        RCL_ERROR("db: cannot prepare a statement err=%s", rcl_log_value(sqlite3_errmsg(db)));
         sqlite3_finalize(st);
         return NULL;
     }
@@ -328,7 +332,8 @@ static int meta_lookup(sqlite3 *db, const char *key, sqlite3_stmt **st)
     sqlite3_bind_text(*st, 1, key, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(*st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        RCL_ERROR("db: cannot read meta '%s': %s", key, sqlite3_errmsg(db));
+        RCL_ERROR("db: cannot read meta meta=%s err=%s", rcl_log_value(key),
+                  rcl_log_value(sqlite3_errmsg(db)));
     return rc;
 }
 
@@ -402,7 +407,8 @@ static int meta_store(sqlite3 *db, sqlite3_stmt *st, const char *key)
     int rc = 0;
 
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("db: cannot write meta '%s': %s", key, sqlite3_errmsg(db));
+        RCL_ERROR("db: cannot write meta meta=%s err=%s", rcl_log_value(key),
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);

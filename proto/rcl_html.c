@@ -41,5 +41,6 @@ void rcl_http_log(void *prefix, const char *fmt, va_list ap)
     n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    RCL_WARN("%s: %s", (const char *)prefix, line);
+    /* The server's own sentence is its text: one field, quoted. */
+    RCL_WARN("%s: the HTTP server says text=%s", (const char *)prefix, rcl_log_value(line));
 }

@@ -89,7 +89,34 @@ void rcl_log_init(const char *program)
         }
     }
     rcl_log_write(RCL_LOG_WARN,
-                  "log: ROLLCALL_LOG '%.32s' is not one of debug|info|warn|error; using info", env);
+                  "log: ROLLCALL_LOG is not one of debug|info|warn|error; using info value=%s",
+                  rcl_log_value(env));
+}
+
+#define VALUE_SLOTS 8
+#define VALUE_MAX 512
+
+const char *rcl_log_value(const char *value)
+{
+    static _Thread_local char slots[VALUE_SLOTS][VALUE_MAX];
+    static _Thread_local unsigned next;
+    char *out = slots[next++ % VALUE_SLOTS];
+    size_t n = 0;
+
+    if (value == NULL)
+        return "-";
+    if (value[0] != '\0' && strpbrk(value, " \"\\=") == NULL)
+        return value;
+    out[n++] = '"';
+    /* Room kept for an escape pair, the closing quote and the NUL. */
+    for (const char *c = value; *c != '\0' && n + 4 < VALUE_MAX; c++) {
+        if (*c == '"' || *c == '\\')
+            out[n++] = '\\';
+        out[n++] = *c;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    return out;
 }
 
 void rcl_log_write(enum rcl_log_level level, const char *fmt, ...)

@@ -1,5 +1,8 @@
 /*
  * rcl_log.h - one line per event on stderr: "LEVEL area: message key=value".
+ * The message is a short fixed sentence; what varies (an id, a path, an
+ * error text) goes in the key=value fields after it, a value that is not one
+ * plain word written through rcl_log_value.
  *
  * Never pass keys, payloads or student data. RCL_LOG skips formatting when
  * the level is off.
@@ -34,6 +37,14 @@ void rcl_log_status(const char *text);
 
 /* Writes text, a line of a command's own (not a log event), on stderr above the status line. */
 void rcl_log_above(const char *text);
+
+/*
+ * value as a field's value: as it is when it is one plain word, else in
+ * double quotes with " and \\ escaped (NULL is "-"). The text lives in one of
+ * a few buffers of the calling thread, reused in turn: enough for the fields
+ * of one line, not for keeping.
+ */
+const char *rcl_log_value(const char *value);
 
 #define RCL_LOG(level, ...)                                                                        \
     do {                                                                                           \

@@ -71,7 +71,7 @@ static int read_uplink(sqlite3 *db, struct uplink_row *u)
     if (st == NULL)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: cannot read the uplink row: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read the uplink row err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     u->epoch = (uint64_t)sqlite3_column_int64(st, 0);
@@ -79,7 +79,7 @@ static int read_uplink(sqlite3 *db, struct uplink_row *u)
     u->sealed_through = (uint64_t)sqlite3_column_int64(st, 2);
     if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
         if (sqlite3_column_bytes(st, 3) != RCL_DIGEST_BYTES) {
-            RCL_ERROR("outbox: uplink.sealed_digest has %d bytes, want %d",
+            RCL_ERROR("outbox: uplink.sealed_digest has a bad length bytes=%d want=%d",
                       sqlite3_column_bytes(st, 3), RCL_DIGEST_BYTES);
             goto out;
         }
@@ -105,7 +105,8 @@ out:
 static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("outbox: %s: %s", what, sqlite3_errmsg(db));
+        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
         return -1;
     }
     return 0;
@@ -127,7 +128,7 @@ int rcl_outbox_append(sqlite3 *db, const char *entity, struct rcl_change *c)
         goto out;
     c->seq = u.next_seq;
     if (rcl_change_encode(c, &body, &len) != 0) {
-        RCL_ERROR("outbox: cannot encode change seq=%" PRIu64 ": out of memory", c->seq);
+        RCL_ERROR("outbox: cannot encode a change: out of memory seq=%" PRIu64, c->seq);
         goto out;
     }
 
@@ -201,7 +202,7 @@ static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
 
     memset(&h, 0, sizeof h);
     if (strlen(source) > RCL_ID_MAX) {
-        RCL_ERROR("outbox: source id '%s' is longer than %d characters", source, RCL_ID_MAX);
+        RCL_ERROR("outbox: source id too long source=%s max=%d", rcl_log_value(source), RCL_ID_MAX);
         goto out;
     }
     strcpy(h.source, source);
@@ -211,7 +212,7 @@ static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
     h.has_prev = u->sealed_through > 0;
     if (h.has_prev) {
         if (!u->has_sealed_digest) {
-            RCL_ERROR("outbox: no digest stored for the batch ending at seq %" PRIu64,
+            RCL_ERROR("outbox: no digest stored for the batch ending at seq=%" PRIu64,
                       u->sealed_through);
             goto out;
         }
@@ -220,13 +221,14 @@ static int seal_one(sqlite3 *db, struct uplink_row *u, const char *source,
     h.sent_at = (int64_t)time(NULL);
 
     if (rcl_batch_encode(&h, b->changes, b->n, &payload, &payload_len) != 0) {
-        RCL_ERROR("outbox: cannot encode batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
+        RCL_ERROR("outbox: cannot encode a batch seq=%" PRIu64 "..%" PRIu64, h.first_seq,
+                  h.last_seq);
         goto out;
     }
     /* Compressed when that is smaller; the digest is of the bytes signed either way. */
     if (rcl_envelope_seal_batch(source, payload, payload_len, pk, sk, &env, &env_len, digest) !=
         0) {
-        RCL_ERROR("outbox: cannot seal batch %" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
+        RCL_ERROR("outbox: cannot seal a batch seq=%" PRIu64 "..%" PRIu64, h.first_seq, h.last_seq);
         goto out;
     }
 
@@ -301,9 +303,9 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
     /* A stale copy of a rotated key would sign batches the upstream refuses. */
     if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
         memcmp(current, pk, RCL_PK_BYTES) != 0) {
-        RCL_ERROR("outbox: source %s: asked to seal with a key that is not the store's current "
-                  "key (meta public_key; rotated since it was loaded?)",
-                  source);
+        RCL_ERROR("outbox: asked to seal with a key that is not the store's current key (meta "
+                  "public_key; rotated since it was loaded?) source=%s",
+                  rcl_log_value(source));
         goto out;
     }
 
@@ -328,7 +330,7 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
         }
         copy = malloc(len > 0 ? len : 1);
         if (copy == NULL) {
-            RCL_ERROR("outbox: out of memory sealing seq %" PRIu64, seq);
+            RCL_ERROR("outbox: out of memory sealing seq=%" PRIu64, seq);
             goto out;
         }
         if (len > 0)
@@ -340,7 +342,7 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
         b->last_record_seq = seq;
     }
     if (step != SQLITE_DONE) {
-        RCL_ERROR("outbox: cannot read pending changes: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read pending changes err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     sqlite3_finalize(st);
@@ -356,7 +358,7 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
     } else if (u.next_seq - 1 > u.sealed_through) {
         /* Cannot happen (coalescing keeps the newest change of an entity),
          * but if it does, the numbers are simply covered by the next batch. */
-        RCL_WARN("outbox: seq %" PRIu64 "..%" PRIu64 " have no changes; left for the next batch",
+        RCL_WARN("outbox: changes missing; left for the next batch seq=%" PRIu64 "..%" PRIu64,
                  u.sealed_through + 1, u.next_seq - 1);
     }
 
@@ -407,11 +409,11 @@ int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
         goto out;
     }
     if (step != SQLITE_ROW) {
-        RCL_ERROR("outbox: cannot read sealed batches: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     if (sqlite3_column_bytes(st, 2) != RCL_DIGEST_BYTES) {
-        RCL_ERROR("outbox: sealed batch at seq %" PRId64 " has a bad digest",
+        RCL_ERROR("outbox: sealed batch has a bad digest seq=%" PRId64,
                   (int64_t)sqlite3_column_int64(st, 0));
         goto out;
     }
@@ -469,8 +471,8 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
         goto out;
     }
     if (acked_seq > u.sealed_through) {
-        RCL_WARN("outbox: upstream acknowledged seq %" PRIu64 " but only %" PRIu64
-                 " were sealed; nothing deleted",
+        RCL_WARN("outbox: upstream acknowledged more than was sealed; nothing deleted "
+                 "acked=%" PRIu64 " sealed=%" PRIu64,
                  acked_seq, u.sealed_through);
         rc = 1;
         goto out;
@@ -482,14 +484,14 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
     sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
     step = sqlite3_step(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        RCL_ERROR("outbox: cannot read sealed batches: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     if (step == SQLITE_DONE ||
         (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
                             memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
-        RCL_WARN("outbox: upstream acknowledged seq %" PRIu64 " with a batch that is not ours;"
-                 " nothing deleted",
+        RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
+                 "acked=%" PRIu64,
                  acked_seq);
         rc = 1;
         goto out;
@@ -559,7 +561,7 @@ int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out)
     if (st == NULL)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: cannot count pending changes: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot count pending changes err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     out->epoch = u.epoch;
@@ -573,7 +575,7 @@ int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out)
     if (st == NULL)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: cannot read the receipt: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read the receipt err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     out->top_seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -619,8 +621,9 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     if (read_uplink(db, &u) != 0)
         goto out;
     if (epoch <= u.epoch) {
-        RCL_ERROR("outbox: new epoch %" PRIu64 " is not after the current %" PRIu64, epoch,
-                  u.epoch);
+        RCL_ERROR("outbox: new epoch is not after the current one epoch=%" PRIu64
+                  " current=%" PRIu64,
+                  epoch, u.epoch);
         goto out;
     }
     rotating = rcl_outbox_rotation_take(db, &rotation);
@@ -637,7 +640,7 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     if (step_done(db, st, "start the new epoch") != 0)
         goto out;
     if (snapshot(arg, db, &records) != 0) {
-        RCL_ERROR("outbox: cannot write the snapshot of epoch %" PRIu64, epoch);
+        RCL_ERROR("outbox: cannot write the snapshot epoch=%" PRIu64, epoch);
         goto out;
     }
     memset(&end, 0, sizeof end);
@@ -650,8 +653,8 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     RCL_CRASH_POINT("new-epoch-before-commit");
     if (rcl_db_commit(db) != 0)
         goto out;
-    RCL_WARN("outbox: started epoch %" PRIu64 " with a full snapshot of %" PRIu64
-             " records (seq 1..%" PRIu64 ")",
+    RCL_WARN("outbox: started an epoch with a full snapshot epoch=%" PRIu64 " records=%" PRIu64
+             " seq=1..%" PRIu64,
              epoch, records, end.seq);
     rc = 0;
 out:

@@ -57,7 +57,7 @@ static int read_rotation(sqlite3 *db, struct rotation_row *r, bool want_sk)
     if (st == NULL)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: cannot read the uplink row: %s", sqlite3_errmsg(db));
+        RCL_ERROR("outbox: cannot read the uplink row err=%s", rcl_log_value(sqlite3_errmsg(db)));
         goto out;
     }
     for (int i = 0; i < sqlite3_column_count(st); i++) {
@@ -75,8 +75,8 @@ static int read_rotation(sqlite3 *db, struct rotation_row *r, bool want_sk)
     if (r->seq != 0 &&
         (pk_col < 0 || column_exact(st, pk_col, r->pk, RCL_PK_BYTES) != 0 ||
          (want_sk && (sk_col < 0 || column_exact(st, sk_col, r->sk, RCL_SK_BYTES) != 0)))) {
-        RCL_ERROR("outbox: the key rotation pending at seq %" PRIu64
-                  " has no valid new key pair in the uplink row",
+        RCL_ERROR("outbox: the pending key rotation has no valid new key pair in the uplink row "
+                  "seq=%" PRIu64,
                   r->seq);
         goto out;
     }
@@ -94,7 +94,8 @@ static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
     int rc = 0;
 
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("outbox: %s: %s", what, sqlite3_errmsg(db));
+        RCL_ERROR("outbox: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -115,15 +116,15 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     memset(&c, 0, sizeof c);
     memset(new_sk, 0, sizeof new_sk);
     if (source == NULL || strlen(source) > RCL_ID_MAX) {
-        RCL_ERROR("outbox: cannot rotate the key: source id missing or longer than %d characters",
+        RCL_ERROR("outbox: cannot rotate the key: source id missing or too long max=%d",
                   RCL_ID_MAX);
         return -1;
     }
     /* An Ed25519 secret key is seed || public key: the two must be one pair. */
     if (sodium_memcmp(old_sk + RCL_SK_BYTES - RCL_PK_BYTES, old_pk, RCL_PK_BYTES) != 0) {
-        RCL_ERROR("outbox: cannot rotate the key of source %s: the secret key given is not the "
-                  "public key's",
-                  source);
+        RCL_ERROR("outbox: cannot rotate the key: the secret key given is not the public key's "
+                  "source=%s",
+                  rcl_log_value(source));
         return -1;
     }
     if (rcl_db_begin(db) != 0)
@@ -131,9 +132,9 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     if (read_rotation(db, &rot, false) != 0)
         goto out;
     if (!rot.supported) {
-        RCL_ERROR("outbox: cannot rotate the key of source %s: the store lacks the rotation "
-                  "columns of the uplink row (migration RCL_OUTBOX_SQL_V3)",
-                  source);
+        RCL_ERROR("outbox: cannot rotate the key: the store lacks the rotation columns of the "
+                  "uplink row (migration RCL_OUTBOX_SQL_V3) source=%s",
+                  rcl_log_value(source));
         goto out;
     }
     if (rot.seq != 0) {
@@ -142,20 +143,21 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     }
     if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
         sodium_memcmp(current, old_pk, RCL_PK_BYTES) != 0) {
-        RCL_ERROR("outbox: cannot rotate the key of source %s: the key given is not the store's "
-                  "current key (meta public_key)",
-                  source);
+        RCL_ERROR("outbox: cannot rotate the key: the key given is not the store's current key "
+                  "(meta public_key) source=%s",
+                  rcl_log_value(source));
         goto out;
     }
     if (rcl_key_generate(new_pk, new_sk) != 0) {
-        RCL_ERROR("outbox: cannot generate a new key for source %s", source);
+        RCL_ERROR("outbox: cannot generate a new key source=%s", rcl_log_value(source));
         goto out;
     }
     c.kind = RCL_CHANGE_KEY_ROTATION;
     memcpy(c.u.key_rotation.new_key, new_pk, RCL_PK_BYTES);
     n = rcl_key_rotation_message(source, old_pk, new_pk, msg);
     if (rcl_sign(RCL_DOMAIN_ROTATE, msg, n, new_sk, c.u.key_rotation.proof) != 0) {
-        RCL_ERROR("outbox: cannot sign the key rotation of source %s: out of memory", source);
+        RCL_ERROR("outbox: cannot sign the key rotation: out of memory source=%s",
+                  rcl_log_value(source));
         goto out;
     }
     if (rcl_outbox_append(db, RCL_OUTBOX_ROTATION_ENTITY, &c) != 0)
@@ -170,9 +172,9 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     if (run_once(db, st, "keep the new key pending") != 0 || rcl_db_commit(db) != 0)
         goto out;
     memcpy(new_pk_out, new_pk, RCL_PK_BYTES);
-    RCL_INFO("outbox: key rotation of source %s queued as seq %" PRIu64
-             "; it completes when the upstream acknowledges it",
-             source, c.seq);
+    RCL_INFO("outbox: key rotation queued; it completes when the upstream acknowledges it "
+             "source=%s seq=%" PRIu64,
+             rcl_log_value(source), c.seq);
     rc = 0;
 out:
     if (rc != 0)
@@ -247,8 +249,8 @@ int rcl_outbox_rotation_complete(sqlite3 *db, uint64_t acked_seq)
                     "clear the completed key rotation") != 0)
         goto out;
     rcl_key_to_hex(rot.pk, hex);
-    RCL_INFO("outbox: the upstream acknowledged the key rotation (seq %" PRIu64
-             "): %s is now this node's key",
+    RCL_INFO("outbox: the upstream acknowledged the key rotation; the new key is now this "
+             "node's seq=%" PRIu64 " public_key=%s",
              rot.seq, hex);
     rc = 1;
 out:
@@ -273,15 +275,14 @@ int rcl_outbox_rotation_take(sqlite3 *db, struct rcl_change *c)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)rot.seq);
     if (sqlite3_step(st) != SQLITE_ROW) {
-        RCL_ERROR("outbox: the key rotation pending at seq %" PRIu64 " is not in the outbox",
-                  rot.seq);
+        RCL_ERROR("outbox: the pending key rotation is not in the outbox seq=%" PRIu64, rot.seq);
         goto out;
     }
     if (rcl_change_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), c, err,
                           sizeof err) != 0 ||
         c->kind != RCL_CHANGE_KEY_ROTATION ||
         memcmp(c->u.key_rotation.new_key, rot.pk, RCL_PK_BYTES) != 0) {
-        RCL_ERROR("outbox: outbox seq %" PRIu64 " is not the pending key rotation", rot.seq);
+        RCL_ERROR("outbox: the outbox entry is not the pending key rotation seq=%" PRIu64, rot.seq);
         goto out;
     }
     rc = 1;
@@ -302,6 +303,6 @@ int rcl_outbox_rotation_requeue(sqlite3 *db, struct rcl_change *c)
     sqlite3_bind_int64(st, 1, (sqlite3_int64)c->seq);
     if (run_once(db, st, "record the key rotation's new seq") != 0)
         return -1;
-    RCL_INFO("outbox: the pending key rotation follows the snapshot as seq %" PRIu64, c->seq);
+    RCL_INFO("outbox: the pending key rotation follows the snapshot seq=%" PRIu64, c->seq);
     return 0;
 }

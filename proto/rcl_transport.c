@@ -206,7 +206,7 @@ static void zap_reply(void *rep, zmq_msg_t *request_id, const char *code, const 
         zmq_send(rep, code, strlen(code), ZMQ_SNDMORE) < 0 ||
         zmq_send(rep, text, strlen(text), ZMQ_SNDMORE) < 0 ||
         zmq_send(rep, user_id, strlen(user_id), ZMQ_SNDMORE) < 0 || zmq_send(rep, "", 0, 0) < 0)
-        RCL_WARN("zap: cannot send reply: %s", zmq_strerror(errno));
+        RCL_WARN("zap: cannot send a reply err=%s", rcl_log_value(zmq_strerror(errno)));
 }
 
 /*
@@ -310,23 +310,25 @@ struct rcl_zap *rcl_zap_start(void *ctx, rcl_zap_authorize_fn fn, void *arg)
     z->pipe_thread = zmq_socket(ctx, ZMQ_PAIR);
     z->pipe_main = zmq_socket(ctx, ZMQ_PAIR);
     if (z->rep == NULL || z->pipe_thread == NULL || z->pipe_main == NULL) {
-        RCL_ERROR("zap: cannot create sockets: %s", zmq_strerror(errno));
+        RCL_ERROR("zap: cannot create sockets err=%s", rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     set_int(z->rep, ZMQ_LINGER, 0);
     set_int(z->pipe_thread, ZMQ_LINGER, 0);
     set_int(z->pipe_main, ZMQ_LINGER, 0);
     if (zmq_bind(z->rep, RCL_ZAP_ENDPOINT) != 0) {
-        RCL_ERROR("zap: %s: %s", RCL_ZAP_ENDPOINT, zmq_strerror(errno));
+        RCL_ERROR("zap: cannot bind endpoint=%s err=%s", RCL_ZAP_ENDPOINT,
+                  rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     if (zmq_bind(z->pipe_thread, pipe_ep) != 0 || zmq_connect(z->pipe_main, pipe_ep) != 0) {
-        RCL_ERROR("zap: %s: %s", pipe_ep, zmq_strerror(errno));
+        RCL_ERROR("zap: cannot open the pipe endpoint=%s err=%s", pipe_ep,
+                  rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     /* Starting a thread is a full barrier: handing the two sockets to the thread is allowed. */
     if (rcl_thread_start(&z->thread, zap_thread, z) != 0) {
-        RCL_ERROR("zap: cannot start thread");
+        RCL_ERROR("zap: cannot start the thread");
         goto fail;
     }
     return z;
@@ -351,7 +353,7 @@ void rcl_zap_stop(struct rcl_zap **zp)
         return;
     /* The pipe is connected in-process, so this send cannot wait on anything. */
     if (zmq_send(z->pipe_main, "STOP", 4, 0) < 0)
-        RCL_WARN("zap: cannot signal stop: %s", zmq_strerror(errno));
+        RCL_WARN("zap: cannot signal stop err=%s", rcl_log_value(zmq_strerror(errno)));
     rcl_thread_join(z->thread);
     zmq_close(z->pipe_main);
     free(z);
@@ -384,18 +386,20 @@ struct rcl_monitor *rcl_monitor_new(void *ctx, void *socket)
     snprintf(ep, sizeof ep, "inproc://rcl-monitor-%p-%u", socket,
              atomic_fetch_add(&rcl_transport_serial, 1));
     if (zmq_socket_monitor(socket, ep, events) != 0) {
-        RCL_ERROR("monitor: %s: %s", ep, zmq_strerror(errno));
+        RCL_ERROR("monitor: cannot start endpoint=%s err=%s", ep,
+                  rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     m->watched = socket;
     m->pair = zmq_socket(ctx, ZMQ_PAIR);
     if (m->pair == NULL) {
-        RCL_ERROR("monitor: cannot create socket: %s", zmq_strerror(errno));
+        RCL_ERROR("monitor: cannot create a socket err=%s", rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     set_int(m->pair, ZMQ_LINGER, 0);
     if (zmq_connect(m->pair, ep) != 0) {
-        RCL_ERROR("monitor: %s: %s", ep, zmq_strerror(errno));
+        RCL_ERROR("monitor: cannot connect endpoint=%s err=%s", ep,
+                  rcl_log_value(zmq_strerror(errno)));
         goto fail;
     }
     return m;
@@ -531,7 +535,7 @@ int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message
                 continue;
             }
             if (zmq_msg_size(&head) > sizeof msg->routing_id) {
-                RCL_WARN("transport: dropped a message with a %zu-byte routing id",
+                RCL_WARN("transport: dropped a message with a bad routing id bytes=%zu",
                          zmq_msg_size(&head));
                 zmq_msg_close(&head);
                 drain_frames(socket);
@@ -564,7 +568,7 @@ int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message
             msg->len = zmq_msg_size(&data);
             msg->data = malloc(msg->len > 0 ? msg->len : 1);
             if (msg->data == NULL) {
-                RCL_ERROR("transport: out of memory receiving %zu bytes", msg->len);
+                RCL_ERROR("transport: out of memory receiving bytes=%zu", msg->len);
                 zmq_msg_close(&data);
                 memset(msg, 0, sizeof *msg);
                 errno = ENOMEM;

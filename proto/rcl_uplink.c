@@ -126,7 +126,7 @@ static void refuse(struct rcl_uplink *u, const char *reason)
     u->refused = true;
     snprintf(u->reason, sizeof u->reason, "%s", reason);
     u->n_flight = 0;
-    RCL_ERROR("uplink: stopped sending: %s", u->reason);
+    RCL_ERROR("uplink: stopped sending reason=%s", rcl_log_value(u->reason));
 }
 
 /* The next reply time-out: doubled per time-out in a row, with +-25% jitter so
@@ -158,7 +158,8 @@ static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char
         return 0;
     }
     epoch = (upstream_epoch > st.epoch ? upstream_epoch : st.epoch) + 1;
-    RCL_WARN("uplink: %s; starting epoch %" PRIu64 " with a full snapshot", why, epoch);
+    RCL_WARN("uplink: starting an epoch with a full snapshot epoch=%" PRIu64 " reason=%s", epoch,
+             rcl_log_value(why));
     if (u->snapshot == NULL) {
         char reason[sizeof u->reason];
 
@@ -187,12 +188,13 @@ static int reconnect(struct rcl_uplink *u)
     struct rcl_monitor *monitor;
 
     if (socket == NULL) {
-        RCL_ERROR("uplink: cannot reconnect with another key: %s", err);
+        RCL_ERROR("uplink: cannot reconnect with another key err=%s", rcl_log_value(err));
         return -1;
     }
     monitor = rcl_monitor_new(u->ctx, socket);
     if (monitor == NULL) {
-        RCL_ERROR("uplink: %s: cannot monitor the new connection", u->endpoint);
+        RCL_ERROR("uplink: cannot monitor the new connection endpoint=%s",
+                  rcl_log_value(u->endpoint));
         zmq_close(socket);
         return -1;
     }
@@ -226,7 +228,8 @@ static int complete_rotation(struct rcl_uplink *u)
                   "(see the log); the next start uses it");
         return 0;
     }
-    RCL_INFO("uplink: key rotation acknowledged; reconnecting to %s with the new key", u->endpoint);
+    RCL_INFO("uplink: key rotation acknowledged; reconnecting with the new key endpoint=%s",
+             rcl_log_value(u->endpoint));
     return 0;
 }
 
@@ -253,9 +256,9 @@ static int switch_key(struct rcl_uplink *u)
     u->trying_new_key = !u->trying_new_key;
     u->key_switched_ms = now;
     if (u->trying_new_key)
-        RCL_WARN("uplink: upstream refused this node's key while its key rotation (seq %" PRIu64
-                 ") waits for an acknowledgement: trying the new key, in case the upstream "
-                 "applied it and the acknowledgement was lost",
+        RCL_WARN("uplink: upstream refused this node's key while its key rotation waits for an "
+                 "acknowledgement: trying the new key, in case the upstream applied it and the "
+                 "acknowledgement was lost seq=%" PRIu64,
                  rot.seq);
     else
         RCL_WARN("uplink: upstream refused the new key too: back to the current one");
@@ -276,7 +279,7 @@ static void watch_link(struct rcl_uplink *u)
         u->lost_link = true;
     if (ev & RCL_MON_AUTH_FAILED) {
         if (!u->auth_failed)
-            RCL_ERROR("uplink: %s", RCL_UPLINK_AUTH_REASON);
+            RCL_ERROR("uplink: " RCL_UPLINK_AUTH_REASON);
         u->auth_failed = true;
         /* A refused handshake drops the link: whatever we queued is gone. */
         u->lost_link = true;
@@ -365,8 +368,8 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
         snprintf(err, errlen, "%s: cannot monitor the connection", cfg->endpoint);
         goto fail;
     }
-    RCL_INFO("uplink: source=%s upstream=%s window=%u pending=%" PRIu64, u->source, cfg->endpoint,
-             u->window, st.pending);
+    RCL_INFO("uplink: started source=%s upstream=%s window=%u pending=%" PRIu64, u->source,
+             rcl_log_value(cfg->endpoint), u->window, st.pending);
     return u;
 
 fail:
@@ -432,11 +435,10 @@ static int send_probe(struct rcl_uplink *u)
     }
     if (rcl_transport_send(u->socket, NULL, 0, env, env_len) != 0) {
         if (errno != EAGAIN)
-            RCL_WARN("uplink: cannot send a probe: %s", zmq_strerror(errno));
+            RCL_WARN("uplink: cannot send a probe err=%s", rcl_log_value(zmq_strerror(errno)));
         goto out;
     }
-    RCL_DEBUG("uplink: probe sent (epoch %" PRIu64 ", acked %" PRIu64 ")", st.epoch,
-              st.acked_seq);
+    RCL_DEBUG("uplink: probe sent epoch=%" PRIu64 " acked=%" PRIu64, st.epoch, st.acked_seq);
     u->probe_wanted = false;
     u->probe_id = h.probe_id;
     u->probe_epoch = st.epoch;
@@ -504,13 +506,13 @@ int rcl_uplink_pump(struct rcl_uplink *u)
     if (sealed < 0)
         return -1;
     if (u->n_flight > 0 && now - u->flight[0].sent_ms >= u->cur_timeout_ms) {
-        RCL_INFO("uplink: no reply in %d ms, sending %u batches again from seq %" PRIu64,
+        RCL_INFO("uplink: no reply; sending the batches again timeout_ms=%d count=%u from=%" PRIu64,
                  u->cur_timeout_ms, u->n_flight, u->flight[0].first_seq);
         rewind_flight(u);
         back_off(u);
     }
     if (u->probe_sent_ms != 0 && now - u->probe_sent_ms >= u->cur_timeout_ms) {
-        RCL_INFO("uplink: no answer to a probe in %d ms", u->cur_timeout_ms);
+        RCL_INFO("uplink: no answer to a probe timeout_ms=%d", u->cur_timeout_ms);
         u->probe_sent_ms = 0;
         back_off(u);
     }
@@ -533,8 +535,8 @@ int rcl_uplink_pump(struct rcl_uplink *u)
             /* EAGAIN: no connection yet (ZMQ_IMMEDIATE) or the queue is full; the
              * batch is not in flight and goes out on a later pump. */
             if (errno != EAGAIN)
-                RCL_WARN("uplink: cannot send batch seq=%" PRIu64 "..%" PRIu64 ": %s", s.first_seq,
-                         s.last_seq, zmq_strerror(errno));
+                RCL_WARN("uplink: cannot send a batch seq=%" PRIu64 "..%" PRIu64 " err=%s",
+                         s.first_seq, s.last_seq, rcl_log_value(zmq_strerror(errno)));
             rcl_sealed_clear(&s);
             break;
         }
@@ -589,7 +591,7 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
                      r->acked_seq);
             return start_epoch(u, r->epoch, why);
         }
-        RCL_INFO("uplink: acknowledged through seq %" PRIu64 " of %" PRIu64, r->acked_seq,
+        RCL_INFO("uplink: acknowledged through seq=%" PRIu64 " last=%" PRIu64, r->acked_seq,
                  st->last_seq);
         RCL_CRASH_POINT("ack-after-record");
         if (acked == 2 && complete_rotation(u) != 0)
@@ -619,8 +621,8 @@ static int on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
 
     if (r->resend_from == 0 || r->resend_from - 1 < st->acked_seq) {
         /* Most likely an old reply overtaken by a later ack; a probe tells. */
-        RCL_DEBUG("uplink: resend from seq %" PRIu64 " below the acknowledged %" PRIu64
-                  ": asking a probe",
+        RCL_DEBUG("uplink: resend from below the acknowledged seq: asking a probe from=%" PRIu64
+                  " acked=%" PRIu64,
                   r->resend_from, st->acked_seq);
         return rcl_uplink_probe(u);
     }
@@ -636,10 +638,10 @@ static int on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
      * lost too, the reply time-out sends it again.) */
     if (u->rewound_from == r->resend_from && u->n_flight > 0 &&
         u->flight[0].first_seq == r->resend_from) {
-        RCL_DEBUG("uplink: resend from seq %" PRIu64 " already under way", r->resend_from);
+        RCL_DEBUG("uplink: resend already under way from=%" PRIu64, r->resend_from);
         return 0;
     }
-    RCL_INFO("uplink: upstream asks to resend from seq %" PRIu64, r->resend_from);
+    RCL_INFO("uplink: upstream asks to resend from=%" PRIu64, r->resend_from);
     u->n_flight = 0;
     u->send_after = r->resend_from - 1;
     u->rewound_from = r->resend_from;
@@ -696,19 +698,20 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         int judged;
 
         if (got < 0) {
-            RCL_WARN("uplink: cannot receive: %s", zmq_strerror(errno));
+            RCL_WARN("uplink: cannot receive err=%s", rcl_log_value(zmq_strerror(errno)));
             break;
         }
         if (got == 0)
             break;
         if (rcl_reply_decode(m.data, m.len, &r, err, sizeof err) != 0) {
-            RCL_WARN("uplink: ignored a malformed reply: %s", err);
+            RCL_WARN("uplink: ignored a malformed reply err=%s", rcl_log_value(err));
             rcl_transport_message_clear(&m);
             continue;
         }
         rcl_transport_message_clear(&m);
         if (strcmp(r.source, u->source) != 0) {
-            RCL_WARN("uplink: ignored a reply for source '%s'", r.source);
+            RCL_WARN("uplink: ignored a reply for another source source=%s",
+                     rcl_log_value(r.source));
             continue;
         }
         if (u->refused)
@@ -752,12 +755,12 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
             break;
         case RCL_REPLY_BUSY:
-            RCL_WARN("uplink: upstream busy, retrying in %d ms: %s", RCL_UPLINK_BUSY_BACKOFF_MS,
-                     r.reason);
+            RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s",
+                     RCL_UPLINK_BUSY_BACKOFF_MS, rcl_log_value(r.reason));
             u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
             break;
         default:
-            RCL_WARN("uplink: ignored a reply with status %d", (int)r.status);
+            RCL_WARN("uplink: ignored a reply with an unknown status status=%d", (int)r.status);
             break;
         }
         if (rc != 0)

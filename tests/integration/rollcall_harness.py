@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -247,6 +248,62 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
                    "WARNING: ThreadSanitizer")
 
 
+# A log event (rcl_log.h): "TIME program: LEVEL area: sentence key=value ...", or
+# "<N>LEVEL area: ..." when stderr is the journal; a value is one word without
+# a space or a quote, or "quoted" with \" and \\ escaped. The sentence holds
+# no '=': what varies goes in the fields.
+LOG_EVENT_START = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ rollcall-[a-z]+: |<[0-7]>)"
+                             r"(DEBUG|INFO|WARN|ERROR) ")
+LOG_EVENT = re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ rollcall-[a-z]+: |<[0-7]>)"
+                       r"(?:DEBUG|INFO|WARN|ERROR) [a-z][a-z-]*: [^=]*?"
+                       r"((?: [a-z][a-z_]*=(?:\"(?:[^\"\\]|\\.)*\"|[^ \"]+))*)$")
+LOG_FIELD = re.compile(r' ([a-z][a-z_]*)=("(?:[^"\\]|\\.)*"|[^ "]+)')
+
+
+def log_fields(line):
+    """The key=value fields of a log event as a dict (quoted values unescaped); None if the line
+    is a log event that breaks the format. A line that is no log event gives {}."""
+    if not LOG_EVENT_START.match(line):
+        return {}
+    m = LOG_EVENT.match(line)
+    if not m:
+        return None
+    fields = {}
+    for key, value in LOG_FIELD.findall(m.group(1)):
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        fields[key] = value
+    return fields
+
+
+def log_events(text):
+    """(line, fields) of every log event of text, in order; fields as log_fields gives them."""
+    out = []
+    for line in text.split("\n"):
+        line = line.rsplit("\x1b[K", 1)[-1]
+        fields = log_fields(line)
+        if fields is not None and LOG_EVENT_START.match(line):
+            out.append((line, fields))
+    return out
+
+
+def has_log_event(text, words, **fields):
+    """Whether text holds a log event saying words with these field values."""
+    return any(words in line and all(f.get(k) == v for k, v in fields.items())
+               for line, f in log_events(text))
+
+
+def log_format_problem(text):
+    """The first log event of text (a process's stderr) that breaks the format, or None. Lines
+    that are no log event (a command's own lines, usage, stdout in a log file) are skipped; a
+    progress line redrawn in place is cut at its last erase."""
+    for line in text.split("\n"):
+        line = line.rsplit("\x1b[K", 1)[-1]
+        if log_fields(line) is None:
+            return line
+    return None
+
+
 def sanitizer_report(text):
     for mark in SANITIZER_MARKS:
         at = text.find(mark)
@@ -357,6 +414,10 @@ class Harness:
         report = sanitizer_report(p.stderr)
         if report:
             raise CommandFailed("sanitizer error in: %s\n%s" % (" ".join(args), report))
+        bad = log_format_problem(p.stderr)
+        if bad is not None:
+            raise CommandFailed("a log line breaks the format (rcl_log.h) in: %s\n%s"
+                                % (" ".join(args), bad))
         if expect is not None and p.returncode != expect:
             raise CommandFailed(
                 "command exited %d, expected %d: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
@@ -437,11 +498,16 @@ class Harness:
                                  % (label, p.returncode, tail(log)))
         try:
             with open(log, encoding="utf-8", errors="replace") as f:
-                report = sanitizer_report(f.read())
+                text = f.read()
         except OSError:
-            report = None
+            text = ""
+        report = sanitizer_report(text)
         if report:
             raise AssertionError("sanitizer error in %s:\n%s" % (label, report))
+        bad = log_format_problem(text)
+        if bad is not None:
+            raise AssertionError("a log line of %s breaks the format (rcl_log.h):\n%s"
+                                 % (label, bad))
         return p.returncode
 
     def close(self):
@@ -742,6 +808,10 @@ def sync_until_acked(h, schools, attempts=10, timeout=10):
             report = sanitizer_report(text)
             if report:
                 raise AssertionError("sanitizer error in sync of %s:\n%s" % (s.id, report))
+            bad = log_format_problem(text)
+            if bad is not None:
+                raise AssertionError("a log line of the sync of %s breaks the format (rcl_log.h):"
+                                     "\n%s" % (s.id, bad))
             if p.returncode == EXIT_UPSTREAM:
                 pending.append(s)
             elif p.returncode != EXIT_OK:

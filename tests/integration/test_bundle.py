@@ -216,7 +216,8 @@ class OfflineSchool(rh.RollcallTestCase):
         self.bundle(self.stranger, path)
         p = self.import_bundle(path, expect=rh.EXIT_DATA)
         self.assertIn("refused: source %s is not enrolled" % STRANGER_ID, p.stdout)
-        self.assertIn("batch #1", p.stderr)
+        self.assertTrue(rh.has_log_event(p.stderr, "a batch was not applied", batch="1",
+                                         source=STRANGER_ID, file=path), p.stderr)
         self.assertNotIn(STRANGER_ID, rh.county_student_rows(self.county.db))
         # Enrolled but revoked: refused as well.
         self.county.enroll(self.stranger)

@@ -192,6 +192,36 @@ class Logs(rh.RollcallTestCase):
             self.assertRegex(line, PLAIN_LINE)
             self.assertRegex(line, r": (DEBUG|INFO) ", "a warning at start")
 
+    def test_6_every_line_splits_into_fields(self):
+        # The checker the harness applies to every process: a sentence without '=', then
+        # fields; a quoted value may hold spaces, '=' and escaped quotes.
+        good = ('2026-03-01T08:00:00Z rollcall-agg: WARN ingest: batch refused source=410102 '
+                'reason="say \\"no\\" a=b \\\\ end"')
+        self.assertEqual(rh.log_fields(good), {"source": "410102", "reason": 'say "no" a=b \\ end'})
+        self.assertEqual(rh.log_fields("<6>INFO run: stopping"), {})
+        for bad in ("<4>WARN ingest: refused a batch from source=4: epoch 3 is old",
+                    '<4>WARN ingest: batch refused reason="open',
+                    "<4>WARN ingest: batch refused reason=two words",
+                    "<4>WARN school store: reading failed err=x"):
+            self.assertIsNone(rh.log_fields(bad), bad)
+        self.assertEqual(rh.log_fields("students.csv:7: grade '13' is out of range"), {})
+        # Every log line here, at debug level, parses; the county's applied batches are the
+        # school's, from seq 1 on without a hole, each with as many changes as seqs.
+        applied = []
+        for where, line in self.lines():
+            fields = rh.log_fields(line)
+            self.assertIsNotNone(fields, "%s: %r" % (where, line))
+            if where == "agg-410102.log" and "ingest: applied batch " in line:
+                applied.append(fields)
+        self.assertTrue(applied, "the county logged no applied batch")
+        want = 1
+        for f in applied:
+            self.assertEqual(f["source"], self.school.id, f)
+            first, last = (int(x) for x in f["seq"].split(".."))
+            self.assertEqual(first, want, applied)
+            self.assertEqual(int(f["changes"]), last - first + 1, f)
+            want = last + 1
+
     def test_5_a_failing_command_ends_with_an_error_line_of_the_log(self):
         import subprocess
         for args, area in (([rh.AGG, "run", "--db", self.h.path("none-agg.db")], "run"),

@@ -194,7 +194,8 @@ class Rotate(rh.RollcallTestCase):
                            expect=None)
         finally:
             del self.h.env["ROLLCALL_CRASH_AT"]
-        self.assertIn("crash point ack-before-record reached", p.stderr)
+        self.assertTrue(rh.has_log_event(p.stderr, "crash point reached", point="ack-before-record"),
+                        p.stderr)
         self.assertEqual(source_key(self.county, SCHOOL), new, "the county applied the rotation")
         self.assertEqual(self.pubkey(), current)
         self.assertEqual((self.school.status().get("key_rotation") or {}).get("new_public_key"),
@@ -214,7 +215,8 @@ class Rotate(rh.RollcallTestCase):
         new = p.stdout.strip()
         self.assertRegex(new, "^[0-9a-f]{64}$")
         self.assertNotEqual(new, old)
-        self.assertIn("set-upstream --upstream-key %s" % new, p.stderr)
+        self.assertTrue(rh.has_log_event(p.stderr, "set-upstream --upstream-key NEW_KEY", new_key=new),
+                        p.stderr)
         # The running county sends the rotation by itself, then forwards under the new key.
         rh.wait_until(lambda: source_key(self.prov, COUNTY) == new, 20,
                       "the province to hold the county's new key")

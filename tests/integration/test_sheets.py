@@ -462,7 +462,8 @@ class Sheets(rh.RollcallTestCase):
         p = self.school_cmd("import", "--db", school.db, "--errors", sheet, path,
                             expect=rh.EXIT_DATA)
         self.assertIn("... and 50 more", p.stderr)
-        self.assertIn("every problem, by line, is in %s" % sheet, p.stderr)
+        self.assertTrue(rh.has_log_event(p.stderr, "every problem, by line, is in the errors sheet",
+                                         file=sheet), p.stderr)
         with open(sheet, "rb") as f:
             raw = f.read()
         self.assertTrue(raw.startswith(b"\xef\xbb\xbf"))

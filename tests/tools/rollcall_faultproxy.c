@@ -396,9 +396,10 @@ static int load_keys(struct fp *p)
             }
         }
         if (n->has_upstream_key && memcmp(n->upstream_key, p->upstream.pk, RCL_PK_BYTES) != 0)
-            RCL_WARN("faultproxy: %s: node %s trusts another upstream key than %s's; its "
-                     "handshake with this proxy will fail",
-                     p->o.client_dbs[i], n->id, p->upstream.id);
+            RCL_WARN("faultproxy: a node trusts another upstream key than the upstream's; its "
+                     "handshake with this proxy will fail db=%s node=%s upstream=%s",
+                     rcl_log_value(p->o.client_dbs[i]), rcl_log_value(n->id),
+                     rcl_log_value(p->upstream.id));
     }
     return 0;
 }
@@ -416,7 +417,8 @@ static int open_upstreams(struct fp *p)
         c->up = rcl_transport_client_new(p->ctx, p->o.upstream, c->node.sk, p->upstream.pk, err,
                                          sizeof err);
         if (c->up == NULL) {
-            RCL_ERROR("faultproxy: cannot open the upstream socket of %s: %s", c->node.id, err);
+            RCL_ERROR("faultproxy: cannot open the upstream socket node=%s err=%s",
+                      rcl_log_value(c->node.id), rcl_log_value(err));
             return -1;
         }
     }
@@ -438,15 +440,16 @@ static int open_front(struct fp *p, int64_t retry_ms)
         if (p->front != NULL)
             break;
         if (now_ms() >= give_up || stop_requested) {
-            RCL_ERROR("faultproxy: cannot listen on %s: %s", p->o.listen, err);
+            RCL_ERROR("faultproxy: cannot listen endpoint=%s err=%s", rcl_log_value(p->o.listen),
+                      rcl_log_value(err));
             return -1;
         }
         sleep_ms(FP_REBIND_STEP_MS);
     }
     /* Mandatory routing: a reply to a client that left is counted as unsent. */
     if (zmq_setsockopt(p->front, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory) != 0)
-        RCL_WARN("faultproxy: %s: cannot make routing mandatory: %s", p->o.listen,
-                 zmq_strerror(errno));
+        RCL_WARN("faultproxy: cannot make routing mandatory endpoint=%s err=%s",
+                 rcl_log_value(p->o.listen), rcl_log_value(zmq_strerror(errno)));
     return 0;
 }
 
@@ -469,7 +472,7 @@ static int cut(struct fp *p, int64_t now)
     p->cuts++;
     rcl_fault_cut(p->sched, now);
     close_sockets(p);
-    RCL_DEBUG("faultproxy: cut every connection (cut %" PRIu64 ")", p->cuts);
+    RCL_DEBUG("faultproxy: cut every connection cuts=%" PRIu64, p->cuts);
     if (open_upstreams(p) != 0 || open_front(p, FP_REBIND_FOR_MS) != 0)
         return -1;
     return 0;
@@ -502,7 +505,8 @@ static void read_front(struct fp *p, int64_t now)
 
         if (r <= 0) {
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                RCL_WARN("faultproxy: %s: cannot receive: %s", p->o.listen, zmq_strerror(errno));
+                RCL_WARN("faultproxy: cannot receive endpoint=%s err=%s",
+                         rcl_log_value(p->o.listen), rcl_log_value(zmq_strerror(errno)));
             return;
         }
         for (size_t j = 0; j < p->n_clients; j++) {
@@ -510,8 +514,8 @@ static void read_front(struct fp *p, int64_t now)
                 link = j;
         }
         if (link == p->n_clients) {
-            RCL_WARN("faultproxy: %s: dropped a message from unknown user id '%s'", p->o.listen,
-                     m.user_id);
+            RCL_WARN("faultproxy: dropped a message from an unknown user id endpoint=%s user=%s",
+                     rcl_log_value(p->o.listen), rcl_log_value(m.user_id));
         } else {
             struct fp_client *c = &p->clients[link];
 
@@ -532,8 +536,9 @@ static void read_upstream(struct fp *p, size_t link, int64_t now)
 
         if (r <= 0) {
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                RCL_WARN("faultproxy: %s: cannot receive for %s: %s", p->o.upstream,
-                         p->clients[link].node.id, zmq_strerror(errno));
+                RCL_WARN("faultproxy: cannot receive endpoint=%s node=%s err=%s",
+                         rcl_log_value(p->o.upstream), rcl_log_value(p->clients[link].node.id),
+                         rcl_log_value(zmq_strerror(errno)));
             return;
         }
         rcl_fault_accept(p->sched, RCL_FAULT_REPLY, link, m.data, m.len, now);
@@ -575,7 +580,7 @@ static int relay(struct fp *p)
         if (zmq_poll(items, n, wake > now ? (long)(wake - now) : 0) < 0) {
             if (errno == EINTR)
                 continue;
-            RCL_ERROR("faultproxy: polling failed: %s", zmq_strerror(errno));
+            RCL_ERROR("faultproxy: polling failed err=%s", rcl_log_value(zmq_strerror(errno)));
             goto out;
         }
         now = now_ms();
@@ -650,16 +655,17 @@ int main(int argc, char **argv)
     p.zap = rcl_zap_start(p.ctx, zap_authorize, &p);
     if (p.zap == NULL || open_upstreams(&p) != 0 || open_front(&p, 0) != 0)
         goto out;
-    RCL_INFO("faultproxy: %s -> %s (%s) for %zu nodes: drop=%g dup=%g reorder=%g delay=%" PRId64
-             "+%" PRId64 "ms cut-every=%" PRId64 "ms rate=%" PRId64 "B/s seed=%" PRIu64,
-             p.o.listen, p.o.upstream, p.upstream.id, p.n_clients, p.o.k.drop, p.o.k.dup,
-             p.o.k.reorder, p.o.k.delay_ms, p.o.k.jitter_ms, p.o.cut_every_ms, p.o.k.rate_bps,
-             p.o.k.seed);
+    RCL_INFO("faultproxy: relaying endpoint=%s upstream=%s upstream_id=%s nodes=%zu drop=%g dup=%g "
+             "reorder=%g delay_ms=%" PRId64 "+%" PRId64 " cut_every_ms=%" PRId64
+             " rate_bps=%" PRId64 " seed=%" PRIu64,
+             rcl_log_value(p.o.listen), rcl_log_value(p.o.upstream), rcl_log_value(p.upstream.id),
+             p.n_clients, p.o.k.drop, p.o.k.dup, p.o.k.reorder, p.o.k.delay_ms, p.o.k.jitter_ms,
+             p.o.cut_every_ms, p.o.k.rate_bps, p.o.k.seed);
     relayed = true;
     if (relay(&p) != 0)
         goto out;
     rc = FP_EXIT_OK;
-    RCL_INFO("faultproxy: stopping after %" PRIu64 " cuts", p.cuts);
+    RCL_INFO("faultproxy: stopping cuts=%" PRIu64, p.cuts);
 out:
     /* Also after a failure while relaying: what was injected until then still counts. */
     if (relayed) {

@@ -269,7 +269,7 @@ int rcl_fault_accept(struct rcl_fault_sched *s, enum rcl_fault_dir dir, size_t l
     return 0;
 
 no_room:
-    RCL_WARN("faultproxy: no room for a %zu-byte message of link %zu (%zu bytes queued); lost", len,
+    RCL_WARN("faultproxy: no room for a message; lost bytes=%zu link=%zu queued_bytes=%zu", len,
              link, s->queued_bytes);
     c->unsent++;
     return -1;
@@ -312,7 +312,7 @@ void rcl_fault_release(struct rcl_fault_sched *s, int64_t now_ms, rcl_fault_send
         if (m->give_up == 0)
             m->give_up = now_ms + FAULT_RETRY_FOR_MS;
         if (r < 0 || now_ms >= m->give_up) {
-            RCL_DEBUG("faultproxy: a %s of link %zu could not be handed on; lost",
+            RCL_DEBUG("faultproxy: a message could not be handed on; lost what=%s link=%zu",
                       m->dir == RCL_FAULT_REQUEST ? "request" : "reply", m->link);
             c->unsent++;
             msg_free(s, m);

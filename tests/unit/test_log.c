@@ -2,6 +2,8 @@
  * test_log.c - the log's status line (proto/rcl_log.c): a WARN or ERROR line
  * erases the progress line, is printed whole, and the progress line is drawn
  * again; INFO lines wait until the progress line is gone, in their order.
+ * A field's value (rcl_log_value) is one plain word as it is, anything else
+ * quoted with its quotes and backslashes escaped.
  */
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +82,35 @@ static void test_log_lines_never_share_the_progress_line(void)
     }
 }
 
+static void test_a_value_is_quoted_unless_one_plain_word(void)
+{
+    char longer[700];
+    const char *q;
+    size_t n;
+
+    CHECK(strcmp(rcl_log_value("410102"), "410102") == 0);
+    CHECK(strcmp(rcl_log_value("tcp://127.0.0.1:5555"), "tcp://127.0.0.1:5555") == 0);
+    CHECK(strcmp(rcl_log_value("欧阳"), "欧阳") == 0);
+    CHECK(strcmp(rcl_log_value(NULL), "-") == 0);
+    CHECK(strcmp(rcl_log_value(""), "\"\"") == 0);
+    CHECK(strcmp(rcl_log_value("epoch 3 is older than 4"), "\"epoch 3 is older than 4\"") == 0);
+    CHECK(strcmp(rcl_log_value("a=b"), "\"a=b\"") == 0);
+    CHECK(strcmp(rcl_log_value("say \"no\""), "\"say \\\"no\\\"\"") == 0);
+    CHECK(strcmp(rcl_log_value("C:\\dir"), "\"C:\\\\dir\"") == 0);
+    /* Several values of one line stay apart. */
+    q = rcl_log_value("one two");
+    CHECK(strcmp(rcl_log_value("three four"), "\"three four\"") == 0);
+    CHECK(strcmp(q, "\"one two\"") == 0);
+    /* Too long: cut, but still closed, and never in the middle of an escape. */
+    memset(longer, '"', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    q = rcl_log_value(longer);
+    n = strlen(q);
+    CHECK(n > 2 && n < sizeof(longer));
+    CHECK(q[0] == '"' && q[n - 1] == '"' && q[n - 2] == '"' && q[n - 3] == '\\');
+    CHECK((n - 2) % 2 == 0);
+}
+
 int main(void)
 {
     if (rcl_test_tmpdir("log", dir, sizeof(dir)) != 0) {
@@ -88,5 +119,6 @@ int main(void)
     }
     rcl_log_init("test_log");
     RCL_TEST_RUN(test_log_lines_never_share_the_progress_line);
+    RCL_TEST_RUN(test_a_value_is_quoted_unless_one_plain_word);
     return RCL_TEST_RESULT();
 }
