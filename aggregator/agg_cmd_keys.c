@@ -675,8 +675,15 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
         struct rcl_agg_exchange_result res;
 
         rc = rcl_agg_exchange_import(db, &cfg, file, &res, err, sizeof(err));
-        if (rc == 0 && res.digests_file)
+        if (rc == 0 && res.digests_file == 2)
+            printf("%" PRIu64 " digests of %" PRIu64 " counties from %s taken\n", res.digests,
+                   res.units, res.from);
+        else if (rc == 0 && res.digests_file)
             printf("%" PRIu64 " digests of %s taken\n", res.digests, res.from);
+        else if (rc == 0 && cfg.tier == RCL_AGG_CITY)
+            printf("%" PRIu64 " matches from %s for %s kept: hand them down with exchange "
+                   "matches --county %s\n",
+                   res.digests, res.from, res.to, res.to);
         else if (rc == 0)
             printf("%" PRIu64 " matches from %s: %" PRIu64
                    " students of %s are also in another county (list elsewhere)\n",

@@ -155,7 +155,7 @@ class Exchange(rh.RollcallTestCase):
         cases = []
         # A digest changed: the signature no longer holds.
         forged = list(lines)
-        forged[2] = ("0" if forged[2][0] != "0" else "1") + forged[2][1:]
+        forged[3] = ("0" if forged[3][0] != "0" else "1") + forged[3][1:]
         cases.append(("forged.digests", "\n".join(forged), "signature does not verify"))
         # A county the province never enrolled.
         foreign = self.h.path("411681.digests")
@@ -183,7 +183,7 @@ class Exchange(rh.RollcallTestCase):
         self.assertIn("not for this county 411481", p.stderr)
         with open(self.h.path("411381.matches")) as f:
             m = f.read().split("\n")
-        m[3] = m[3][:-1] + ("0" if m[3][-1] != "0" else "1")
+        m[4] = m[4][:-1] + ("0" if m[4][-1] != "0" else "1")
         path = self.h.path("forged.matches")
         with open(path, "w") as f:
             f.write("\n".join(m))
