@@ -23,7 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rollcall_harness as rh  # noqa: E402
 from test_editing import query  # noqa: E402
+from test_dashboard import parse_dom  # noqa: E402
+from test_dashboard_county import table  # noqa: E402
 from test_exchange import student_words_in  # noqa: E402
+from test_metrics import http_get, start_with_http  # noqa: E402
 
 X, Y, Z = "2141010201", "2141010301", "2141138101"
 
@@ -174,6 +177,20 @@ class ExchangeThroughCity(rh.RollcallTestCase):
         self.__class__.down = self.hand_down("1")
         for county in (self.cx, self.cy, self.cz):
             self.assertEqual(self.elsewhere(county), self.want_elsewhere(county), county.id)
+
+    def test_1b_the_county_dashboard_lists_them(self):
+        self.cx.stop()
+        port = start_with_http(self.cx)
+        token = self.h.run([rh.AGG, "dashboard-token", "--db", self.cx.db]).stdout.strip()
+        status, _, body = http_get(port, "/?token=" + token)
+        self.assertEqual(status, 200, body[:500])
+        text = body.decode("utf-8")
+        self.assertIn('<a href="#h-elsewhere">', text)
+        header, got = table(parse_dom(text), "elsewhere")
+        cols = [header.index(h) for h in ("另一区县", "本县状态", "学校代码", "年级", "班级", "姓名")]
+        # As `list elsewhere` lists them, its status in the word the README gives (在读).
+        want = [(c, "在读", s, str(g), k, n) for c, _, s, g, k, n in self.want_elsewhere(self.cx)]
+        self.assertEqual([tuple(r[i] for i in cols) for r in got], want)
 
     def test_2_each_file_from_the_tier_that_hands_it_over(self):
         # A county under the city is not enrolled at the province: its own file is refused.
