@@ -601,13 +601,18 @@ static const char exchange_help[] =
     "key (a county): --new makes the exchange key and writes it to a new file\n"
     "(mode 0600) to hand to the other counties, never to a city or the province;\n"
     "--import takes the key another county made.\n"
-    "digests (a county): writes its students' keyed digests, signed, to --out.\n"
-    "import: at the province (or a city), a county's digests file (the county\n"
-    "must be enrolled here); at a county, the matches file made for it (signed\n"
-    "by its upstream). Nothing changes when a file is refused.\n"
+    "digests (a county): writes its students' keyed digests, signed, to --out;\n"
+    "(a city) writes the latest set of each of its counties, signed by the city.\n"
+    "import: at a city or the province, a county's digests file (the county\n"
+    "must be enrolled here); at the province, a city's file (counties under the\n"
+    "city's code only); at a city, the province's matches for one of its\n"
+    "counties, kept to hand down; at a county, the matches file made for it\n"
+    "(signed by its upstream). Every file carries when it was made: an older\n"
+    "one never replaces a newer. Nothing changes when a file is refused.\n"
     "matches (the province or a city): writes for --county the signed file of\n"
-    "its digests another county's holds too; `list elsewhere` at that county\n"
-    "then names the students. The report counts shared digests per county pair.\n";
+    "its digests another county's holds too (at a city, with those the\n"
+    "province found); `list elsewhere` at that county then names the students.\n"
+    "The report counts shared digests per county pair.\n";
 
 int rcl_agg_cmd_exchange(int argc, char **argv)
 {
@@ -693,8 +698,15 @@ int rcl_agg_cmd_exchange(int argc, char **argv)
         struct rcl_agg_exchange_result res;
 
         rc = rcl_agg_exchange_import(db, &cfg, file, &res, err, sizeof(err));
-        if (rc == 0 && res.digests_file)
+        if (rc == 0 && res.digests_file == 2)
+            printf("%" PRIu64 " digests of %" PRIu64 " counties from %s taken\n", res.digests,
+                   res.units, res.from);
+        else if (rc == 0 && res.digests_file)
             printf("%" PRIu64 " digests of %s taken\n", res.digests, res.from);
+        else if (rc == 0 && cfg.tier == RCL_AGG_CITY)
+            printf("%" PRIu64 " matches from %s for %s kept: hand them down with exchange "
+                   "matches --county %s\n",
+                   res.digests, res.from, res.to, res.to);
         else if (rc == 0)
             printf("%" PRIu64 " matches from %s: %" PRIu64
                    " students of %s are also in another county (list elsewhere)\n",

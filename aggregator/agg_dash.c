@@ -272,6 +272,10 @@ static const struct section county_lists[] = {
     {"platforms", "platforms", "教学平台与教材发放",
      "各校使用的教学平台和教材发放进度；没有填报学校情况的学校也列出。", "没有学校。", "条", NULL,
      NULL},
+    {"elsewhere", "elsewhere", "在其他区县也有学籍的学生",
+     "上级比对各区县的加密摘要后，发现在另一区县也在读（或已从本县转出、在那里入学）的学生，"
+     "按另一区县、学校、年级、班级、姓名排列（最近一次导入的比对结果，exchange import）。",
+     "没有在其他区县发现的学生。", "名", NULL, NULL},
 };
 
 #define N_COUNTY_LISTS (sizeof(county_lists) / sizeof(county_lists[0]))

@@ -44,10 +44,12 @@ int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg
 
 /* What an import did, for the command's one line. */
 struct rcl_agg_exchange_result {
-    int digests_file; /* 1: a county's digests (at the province), 0: matches (at a county) */
+    int digests_file; /* 1: a county's digests, 2: a city's sets of its counties, 0: matches */
     char from[RCL_ID_MAX + 1];
-    uint64_t digests;  /* the digests of the file */
-    uint64_t students; /* a county: its students and transfers found in another county */
+    char to[RCL_ID_MAX + 1]; /* matches: the county they are for */
+    uint64_t units;          /* digests: the counties whose sets the file replaced */
+    uint64_t digests;        /* the digests of the file */
+    uint64_t students;       /* a county: its students and transfers found in another county */
 };
 
 /*

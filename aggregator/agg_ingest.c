@@ -138,12 +138,7 @@ struct apply_state {
     bool recount;
 };
 
-/*
- * Whether child may speak for a school of county: a county (6-digit code)
- * only for its own schools, a city (4-digit code) for schools under its
- * prefix. Children named otherwise are not judged by code.
- */
-static bool child_covers(const char *child, const char *county)
+bool rcl_agg_child_covers(const char *child, const char *county)
 {
     size_t n = strlen(child);
 
@@ -170,7 +165,7 @@ static int apply_summary(void *arg, const struct rcl_summary *s)
     int held;
 
     a->what = "applying summaries";
-    if (!child_covers(a->source, s->county)) {
+    if (!rcl_agg_child_covers(a->source, s->county)) {
         RCL_WARN("ingest: summary skipped: the source does not cover that county school=%s "
                  "county=%s source=%s",
                  rcl_log_value(s->school_id), rcl_log_value(s->county), rcl_log_value(a->source));

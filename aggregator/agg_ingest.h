@@ -54,6 +54,13 @@ struct rcl_agg_ingest_ctx {
 };
 
 /*
+ * Whether child may speak for county: a county (6-digit code) only for
+ * itself, a city (4-digit code) for the counties under its prefix. Children
+ * named otherwise are not judged by code.
+ */
+bool rcl_agg_child_covers(const char *child, const char *county);
+
+/*
  * Handles one received message. zap_user_id is the source id the ZAP
  * handler bound to the connection's CURVE key ("" or NULL: none, which
  * fails rule 2). reply is always filled in. Returns 1 when a batch was

@@ -358,6 +358,16 @@
 #define RCL_AGG_SQL_COUNTY_EXCHANGE                                                                \
     "CREATE TABLE exchange_matches(pseudonym BLOB NOT NULL, county TEXT NOT NULL,"                 \
     " received_at INTEGER NOT NULL, PRIMARY KEY(pseudonym, county)) WITHOUT ROWID;"
+/*
+ * Version 19 -> 20, every store: when each file was made (an older one never
+ * replaces a newer), and at a city the matches its upstream made for its
+ * counties, kept to hand down (agg_exchange.h).
+ */
+#define RCL_AGG_SQL_EXCHANGE_RELAY                                                                 \
+    "ALTER TABLE exchange_units ADD COLUMN made INTEGER NOT NULL DEFAULT 0;"                       \
+    "ALTER TABLE exchange_units ADD COLUMN matches_made INTEGER NOT NULL DEFAULT 0;"               \
+    "CREATE TABLE exchange_relay(county TEXT NOT NULL, other TEXT NOT NULL, digest BLOB NOT NULL," \
+    " PRIMARY KEY(county, other, digest)) WITHOUT ROWID;"
 
 /* ---- exchange ---- */
 /* What a county puts in the exchange: its students, and transfers none of its schools received. */
@@ -371,13 +381,30 @@
 #define RCL_AGG_SQL_EXCHANGE_SET_PUT                                                               \
     "INSERT OR IGNORE INTO exchange_digests(unit, digest) VALUES(?1, ?2)"
 #define RCL_AGG_SQL_EXCHANGE_UNIT_PUT                                                              \
-    "INSERT OR REPLACE INTO exchange_units(unit, digests, received_at) VALUES(?1, ?2, ?3)"
+    "INSERT INTO exchange_units(unit, digests, received_at, made) VALUES(?1, 0, ?2, ?3)"           \
+    " ON CONFLICT(unit) DO UPDATE SET digests = 0, received_at = ?2, made = ?3"
+#define RCL_AGG_SQL_EXCHANGE_UNIT_COUNT                                                            \
+    "UPDATE exchange_units SET digests = (SELECT count(*) FROM exchange_digests WHERE unit = ?1)"  \
+    " WHERE unit = ?1"
+#define RCL_AGG_SQL_EXCHANGE_UNIT_MADE                                                             \
+    "SELECT made, matches_made FROM exchange_units WHERE unit = ?1"
+/* At a city: every county's latest set, a county of none as one row of NULL. */
+#define RCL_AGG_SQL_EXCHANGE_SETS                                                                  \
+    "SELECT u.unit, d.digest FROM exchange_units u"                                                \
+    " LEFT JOIN exchange_digests d ON d.unit = u.unit ORDER BY u.unit, d.digest"
 #define RCL_AGG_SQL_EXCHANGE_PAIRS                                                                 \
     "SELECT a.unit, b.unit, COUNT(*) FROM exchange_digests a JOIN exchange_digests b"              \
     " ON b.digest = a.digest AND b.unit > a.unit GROUP BY a.unit, b.unit ORDER BY a.unit, b.unit"
+/* What this store found for ?1, and at a city what its upstream found for it too. */
 #define RCL_AGG_SQL_EXCHANGE_MATCHES                                                               \
     "SELECT b.unit, a.digest FROM exchange_digests a JOIN exchange_digests b"                      \
-    " ON b.digest = a.digest AND b.unit != a.unit WHERE a.unit = ?1 ORDER BY b.unit, a.digest"
+    " ON b.digest = a.digest AND b.unit != a.unit WHERE a.unit = ?1"                               \
+    " UNION SELECT other, digest FROM exchange_relay WHERE county = ?1 ORDER BY 1, 2"
+#define RCL_AGG_SQL_EXCHANGE_RELAY_CLEAR "DELETE FROM exchange_relay WHERE county = ?1"
+#define RCL_AGG_SQL_EXCHANGE_RELAY_PUT                                                             \
+    "INSERT OR IGNORE INTO exchange_relay(county, other, digest) VALUES(?3, ?1, ?2)"
+#define RCL_AGG_SQL_EXCHANGE_RELAY_MADE                                                            \
+    "UPDATE exchange_units SET matches_made = ?2 WHERE unit = ?1"
 #define RCL_AGG_SQL_EXCHANGE_UNIT_KNOWN "SELECT 1 FROM exchange_units WHERE unit = ?1"
 /* At a county: the file's matches in a temporary table, then the students they are. */
 #define RCL_AGG_SQL_EXCHANGE_INCOMING                                                              \

@@ -31,6 +31,7 @@ enum {
     AGG_COUNTY_FIRST = 12,
     AGG_FOLDED = 16,
     AGG_EXCHANGE = 17,
+    AGG_EXCHANGE_RELAY = 19,
 };
 static const char *const agg_migrations[] = {
     RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
@@ -40,7 +41,9 @@ static const char *const agg_migrations[] = {
     RCL_AGG_SQL_STUDENTS RCL_AGG_SQL_STUDENTS_STAGING, RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2,
     RCL_AGG_SQL_COUNTY_V3, RCL_AGG_SQL_COUNTY_FOLDED, RCL_AGG_SQL_EXCHANGE,
     /* county stores only */
-    RCL_AGG_SQL_COUNTY_EXCHANGE};
+    RCL_AGG_SQL_COUNTY_EXCHANGE,
+    /* every store */
+    RCL_AGG_SQL_EXCHANGE_RELAY};
 #define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 static bool table_exists(sqlite3 *db, const char *name)
@@ -70,7 +73,8 @@ static bool agg_applies(sqlite3 *db, int step, const void *arg)
 
     if (step == AGG_OUTBOX_AGE)
         return !table_exists(db, "outbox_age"); /* the pre-merge numbering had it already */
-    if (step < AGG_COUNTY_FIRST || step == AGG_FOLDED || step == AGG_EXCHANGE)
+    if (step < AGG_COUNTY_FIRST || step == AGG_FOLDED || step == AGG_EXCHANGE ||
+        step == AGG_EXCHANGE_RELAY)
         return true;
     if (rcl_meta_get_text(db, "tier", word, sizeof(word)) == 0 &&
         rcl_agg_tier_parse(word, &tier) != 0)

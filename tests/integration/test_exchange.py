@@ -155,7 +155,7 @@ class Exchange(rh.RollcallTestCase):
         cases = []
         # A digest changed: the signature no longer holds.
         forged = list(lines)
-        forged[2] = ("0" if forged[2][0] != "0" else "1") + forged[2][1:]
+        forged[3] = ("0" if forged[3][0] != "0" else "1") + forged[3][1:]
         cases.append(("forged.digests", "\n".join(forged), "signature does not verify"))
         # A county the province never enrolled.
         foreign = self.h.path("411681.digests")
@@ -183,7 +183,7 @@ class Exchange(rh.RollcallTestCase):
         self.assertIn("not for this county 411481", p.stderr)
         with open(self.h.path("411381.matches")) as f:
             m = f.read().split("\n")
-        m[3] = m[3][:-1] + ("0" if m[3][-1] != "0" else "1")
+        m[4] = m[4][:-1] + ("0" if m[4][-1] != "0" else "1")
         path = self.h.path("forged.matches")
         with open(path, "w") as f:
             f.write("\n".join(m))
@@ -196,33 +196,37 @@ class Exchange(rh.RollcallTestCase):
         self.assertFalse(os.path.exists(self.h.path("none.matches")))
 
     def test_5_the_province_holds_counts_only(self):
+        # The search finds what is there: the county holds its students' pseudonyms.
+        county = dump(self.ca.db)
+        self.assertIn(rh.pseudonym(self.a.rows[0]["student_id"]), county)
+        self.assertIn(self.a.rows[0]["name"].encode("utf-8"), county)
         self.prov.stop()
         try:
-            blob = dump(self.prov.db)
-            for p in [self.prov.db] + [self.prov.db + "-wal"]:
-                if os.path.exists(p):
-                    with open(p, "rb") as f:
-                        blob += f.read()
-            with open(self.key) as f:
-                key = bytes.fromhex(f.read().strip())
-            words = {}
-            for s in (self.a, self.b, self.c):
-                for r in s.rows + [self.mover]:
-                    words["number " + r["student_id"]] = r["student_id"].encode()
-                    words["ID " + r["student_id"]] = r["student_id"][1:].encode()
-                    words["name " + r["name"]] = r["name"].encode("utf-8")
-                    words["pseudonym " + r["student_id"]] = rh.pseudonym(r["student_id"])
-            # The search finds what is there: the county holds its students' pseudonyms.
-            county = dump(self.ca.db)
-            self.assertIn(rh.pseudonym(self.a.rows[0]["student_id"]), county)
-            self.assertIn(self.a.rows[0]["name"].encode("utf-8"), county)
-            words["exchange key"] = key
-            words["exchange key (hex)"] = key.hex().encode()
-            found = sorted(w for w, v in words.items() if v in blob)
+            found = student_words_in(self.prov.db, [self.a.rows, self.b.rows, self.c.rows,
+                                                    [self.mover]], self.key)
             self.assertEqual(found[:10], [], "in the province's store: %d" % len(found))
         finally:
             self.prov.start()
 
+
+def student_words_in(db, row_lists, key_path):
+    """Which student numbers, IDs, names, pseudonyms of the rows, or the exchange key in
+    key_path, the store db (with its -wal) holds, in its tables or its bytes."""
+    blob = dump(db)
+    for p in (db, db + "-wal"):
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                blob += f.read()
+    with open(key_path) as f:
+        key = bytes.fromhex(f.read().strip())
+    words = {"exchange key": key, "exchange key (hex)": key.hex().encode()}
+    for rows in row_lists:
+        for r in rows:
+            words["number " + r["student_id"]] = r["student_id"].encode()
+            words["ID " + r["student_id"]] = r["student_id"][1:].encode()
+            words["name " + r["name"]] = r["name"].encode("utf-8")
+            words["pseudonym " + r["student_id"]] = rh.pseudonym(r["student_id"])
+    return sorted(w for w, v in words.items() if v in blob)
 
 if __name__ == "__main__":
     rh.main()

@@ -202,7 +202,7 @@ static void test_old_county_migrated(void)
                       "DROP TABLE students; DROP TABLE students_staging; DROP TABLE departures;"
                       "DROP TABLE school_profiles; DROP TABLE school_platforms;"
                       "DROP TABLE exchange_units; DROP TABLE exchange_digests;"
-                      "DROP TABLE exchange_matches;"
+                      "DROP TABLE exchange_matches; DROP TABLE exchange_relay;"
                       "DELETE FROM meta WHERE key = 'county_schema'; PRAGMA user_version = 12;",
                       "undoing") == 0);
     CHECK(rcl_db_exec(db, RCL_AGG_SQL_STUDENTS, "old students") == 0);
@@ -224,7 +224,8 @@ static void test_old_county_migrated(void)
                     " 'optout_decided'") == 1);
     /* The county's own count was folded into user_version. */
     CHECK(count(db, "SELECT count(*) FROM meta WHERE key = 'county_schema'") == 0);
-    CHECK(count(db, "PRAGMA user_version") == 19);
+    CHECK(count(db, "PRAGMA user_version") == 20);
+    CHECK(count(db, "SELECT count(*) FROM exchange_relay") == 0);
     CHECK(count(db, "SELECT count(*) FROM exchange_matches") == 0);
     /* Where the student is and who to call, in both tables, empty for the old rows. */
     CHECK(count(db, "SELECT count(*) FROM students WHERE place_county = '' AND place = ''"
