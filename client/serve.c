@@ -569,14 +569,16 @@ static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, str
         given[k].value = f->value;
         k++;
     }
-    if (rcl_school_edit_check(command, action, given, k, why, sizeof(why)) != 0) {
+    if (rcl_school_edit_check(command, action, given, k, s->lang == RCL_SHEET_ZH, why,
+                              sizeof(why)) != 0) {
         n.title = L("填写有误，没有任何改动。", "The form does not fit: nothing changed.");
         n.detail = why;
         return page(s, conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
     }
     if (capture_open(&out) != 0)
         return MHD_NO;
-    rc = rcl_school_edit(s->db, s->m, command, action, given, k, out.f, out.f);
+    rc = rcl_school_edit(s->db, s->m, command, action, given, k, s->lang == RCL_SHEET_ZH, out.f,
+                         out.f);
     capture_close(&out);
     n.ok = rc == RCL_SCHOOL_EXIT_OK;
     n.title =
