@@ -90,6 +90,10 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
     rcl_http_page_headers(r, type,
                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                           "frame-ancestors 'none'; base-uri 'none'");
+    /* With no-referrer a browser sends "Origin: null" with the page's own forms, which the
+     * Origin check must refuse; same-origin names this listener and tells no other site. */
+    MHD_del_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     if (disposition != NULL)
         MHD_add_response_header(r, "Content-Disposition", disposition);
     ret = MHD_queue_response(conn, status, r);

@@ -184,7 +184,7 @@ class Browser:
     """Headless Chromium driven through chromedriver's WebDriver protocol (plain HTTP and
     JSON): a clerk's clicks and typing, the page as it then is, and screenshots."""
 
-    ELEMENT = "element-6066-11e4-a52f-4a7fb73df7"
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
     def __init__(self, h, browser, driver, downloads):
         self.h = h
@@ -215,7 +215,10 @@ class Browser:
         self.s("POST", "/url", {"url": url})
 
     def find(self, css):
-        return self.s("POST", "/element", {"using": "css selector", "value": css})[self.ELEMENT]
+        got = self.s("POST", "/element", {"using": "css selector", "value": css})
+        if self.ELEMENT not in got:
+            raise AssertionError("no %s on the page: %s" % (css, got))
+        return got[self.ELEMENT]
 
     def type(self, css, text):
         e = self.find(css)
@@ -236,7 +239,9 @@ class Browser:
             else:
                 self.type("%s [name=\"%s\"]" % (form, name), value)
         self.click("%s %s" % (form, press))
-        return self.source()
+        # The answer to the form is a new page, with the action's notice at its top.
+        return rh.wait_until(lambda: (lambda t: t if 'id="notice"' in t else None)(
+            self.source()), 120, "the page to answer the form")
 
     def source(self):
         return self.s("GET", "/source")
@@ -249,7 +254,9 @@ class Browser:
     def close(self):
         try:
             self.call("DELETE", "/session/%s" % self.session)
+            self.call("GET", "/shutdown")
         finally:
+            self.proc.wait(30)
             self.h.stop(self.proc)
 
 
@@ -602,6 +609,45 @@ class Serve(rh.RollcallTestCase):
         self.assertEqual(list(zip(column(table, "姓名"), column(table, "紧急程度"))),
                          self.county_blind_spots())
 
+    def browser(self):
+        """Chromium under chromedriver, or the test is skipped saying what is missing."""
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        driver = shutil.which("chromedriver")
+        if chromium is None or driver is None:
+            self.skipTest("chromium and chromedriver are needed to fill the page's forms")
+        downloads = self.h.path("downloads-%d" % time.monotonic_ns())
+        os.makedirs(downloads)
+        b = Browser(self.h, chromium, driver, downloads)
+        self.addCleanup(b.close)
+        return b
+
+    def clerk_errors(self, b, url, lang):
+        """In Chromium: the bad edits typed into the forms, and the bad sheet chosen and
+        uploaded, each shown with its message in the page's language (0 Chinese, 1 English);
+        the store unchanged throughout."""
+        for css, fields, *said in bad_edits():
+            before = self.exported()
+            b.open(url)
+            text = b.fill(css, fields)
+            title, detail = notice(text)
+            self.assertEqual(title, ("没有保存，没有任何改动：", "Not saved, nothing changed:")[lang],
+                             text[:1500])
+            self.assertEqual(detail, [said[lang]])
+            self.assertEqual(self.exported(), before)
+        rows, said = bad_sheet()
+        path = self.h.path("坏表格-%d.csv" % lang)
+        with open(path, "wb") as f:
+            f.write(sheet_bytes(rows))
+        before = self.exported()
+        b.open(url)
+        text = b.fill("#sheets form", [("sheet", path)])
+        self.check_problems(text, said, lang)
+        self.assertEqual(self.exported(), before)
+
+    def test_9b_clerk_errors_in_chromium(self):
+        b = self.browser()
+        self.clerk_errors(b, self.url, 0)
+
     def test_zz_english(self):
         self.h.stop(self.proc)
         # Stopped, serve names no one in its lock file, and the commands that write run again.
@@ -615,6 +661,7 @@ class Serve(rh.RollcallTestCase):
                 text = r.read().decode("utf-8")
             self.assertEqual(Tables(text).lang, "en")
             self.assertIn("Sync with the county", text)
+            self.clerk_errors(self.browser(), url, 1)
         finally:
             self.h.stop(proc)
 
