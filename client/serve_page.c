@@ -211,8 +211,9 @@ static const char *cell_words(const char *cell, const char *const (*words)[2], s
     return cell;
 }
 
-/* Writes the CSV in buf (header first) as an HTML table with the given id, each header cell
- * and each cell of a column named in words said by words (NULL: as written). 0, or -1. */
+/* Writes the CSV in buf (header first) as an HTML table with the given id, a cell that is
+ * one of words' first (a header, a type) said as its second (words NULL: as written).
+ * 0, or -1. */
 static int csv_table(FILE *out, const char *id, const char *buf, size_t len,
                      const char *const (*words)[2], size_t n_words)
 {

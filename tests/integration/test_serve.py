@@ -12,7 +12,10 @@ an opt-out, set the profile, and a bad value changes nothing; while serve
 runs the commands that write and a second serve are refused; Sync reaches
 the county, whose blind-spots list then holds the students the page lists;
 a non-loopback address is refused. With chromium installed, the page is
-also loaded headless and checked. Expected values are computed here from
+also loaded headless and checked; with chromedriver too, a clerk's bad
+edits and a sheet with bad rows are typed into the page's forms in
+Chromium, and each is answered with its message naming what and where (in
+Chinese, and in English with --lang en), the store unchanged. Expected values are computed here from
 this test's own rows.
 """
 
