@@ -40,17 +40,18 @@ static const struct edit_action {
     const char *action;
     const char *allowed;
     int (*run)(struct rcl_edit *e);
+    const char *zh; /* the action as the page names it */
 } actions[] = {
-    {"student", "add", " id" STUDENT_FIELDS, student_add},
-    {"student", "update", " id" STUDENT_FIELDS, student_update},
-    {"student", "remove", " id reason to date ", student_remove},
-    {"measure", "add", " id kind role contact start end ", rcl_edit_measure},
-    {"measure", "plan", " id kind role contact start end ", rcl_edit_measure},
-    {"measure", "end", " id kind role end ", rcl_edit_measure},
-    {"feedback", NULL, " id text ", feedback_set},
-    {"optout", "file", " id reason date ", optout_file},
-    {"optout", "decide", " id status date ", optout_decide},
-    {"profile", "set", " platforms materials contact-role parent ", rcl_edit_profile},
+    {"student", "add", " id" STUDENT_FIELDS, student_add, "新增学生"},
+    {"student", "update", " id" STUDENT_FIELDS, student_update, "修改学生"},
+    {"student", "remove", " id reason to date ", student_remove, "学生离校"},
+    {"measure", "add", " id kind role contact start end ", rcl_edit_measure, "落实帮扶措施"},
+    {"measure", "plan", " id kind role contact start end ", rcl_edit_measure, "计划帮扶措施"},
+    {"measure", "end", " id kind role end ", rcl_edit_measure, "结束帮扶措施"},
+    {"feedback", NULL, " id text ", feedback_set, "家长反馈"},
+    {"optout", "file", " id reason date ", optout_file, "登记不参加申请"},
+    {"optout", "decide", " id status date ", optout_decide, "记录不参加申请的决定"},
+    {"profile", "set", " platforms materials contact-role parent ", rcl_edit_profile, "学校信息"},
 };
 
 static const struct edit_action *find_action(const char *command, const char *action)
@@ -67,21 +68,27 @@ static const struct edit_action *find_action(const char *command, const char *ac
 }
 
 int rcl_school_edit_check(const char *command, const char *action,
-                          const struct rcl_school_edit_opt *opts, size_t n, char *why,
+                          const struct rcl_school_edit_opt *opts, size_t n, bool zh, char *why,
                           size_t whylen)
 {
     const struct edit_action *a = find_action(command, action);
     char word[48];
 
     if (a == NULL) {
-        snprintf(why, whylen, "unknown action '%s'", action != NULL ? action : "");
+        snprintf(why, whylen, zh ? "不认识的操作“%s”" : "unknown action '%s'",
+                 action != NULL ? action : "");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         snprintf(word, sizeof(word), " %s ", opts[i].name);
         if (strstr(a->allowed, word) == NULL) {
-            snprintf(why, whylen, "--%s does not apply to '%s%s%s'", opts[i].name, command,
-                     action != NULL ? " " : "", action != NULL ? action : "");
+            const char *label = zh ? rcl_edit_label_zh(opts[i].name) : NULL;
+            if (zh)
+                snprintf(why, whylen, "“%s”不适用于“%s”", label != NULL ? label : opts[i].name,
+                         a->zh);
+            else
+                snprintf(why, whylen, "--%s does not apply to '%s%s%s'", opts[i].name, command,
+                         action != NULL ? " " : "", action != NULL ? action : "");
             return -1;
         }
     }
@@ -90,16 +97,42 @@ int rcl_school_edit_check(const char *command, const char *action,
 
 /* ---- Helpers shared with edit_records.c ---- */
 
+/* fmt in the edit's language: its Chinese wording has the same conversions (edit_zh.c). */
+static const char *worded(const struct rcl_edit *e, const char *fmt)
+{
+    const char *zh = e->zh ? rcl_edit_reason_zh(fmt) : NULL;
+    return zh != NULL ? zh : fmt;
+}
+
 int rcl_edit_fail(struct rcl_edit *e, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(e->errs, "%s: ", e->where);
+    fprintf(e->errs, e->zh ? "%s：" : "%s: ", e->zh ? e->where_zh : e->where);
     va_start(ap, fmt);
-    vfprintf(e->errs, fmt, ap);
+    vfprintf(e->errs, worded(e, fmt), ap);
     va_end(ap);
     fputc('\n', e->errs);
     return RCL_SCHOOL_EXIT_DATA;
+}
+
+void rcl_edit_done(struct rcl_edit *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfprintf(e->out, worded(e, fmt), ap);
+    va_end(ap);
+}
+
+const char *rcl_edit_label(struct rcl_edit *e, const char *name)
+{
+    const char *zh = e->zh ? rcl_edit_label_zh(name) : NULL;
+
+    if (zh != NULL)
+        return zh;
+    snprintf(e->label, sizeof(e->label), "--%s", name);
+    return e->label;
 }
 
 const char *rcl_edit_opt(const struct rcl_edit *e, const char *name)
@@ -120,15 +153,17 @@ int rcl_edit_text(struct rcl_edit *e, const char *name, bool required, char *out
         return 0;
     len = strlen(v);
     if (required && len == 0) {
-        rcl_edit_fail(e, "--%s is empty", name);
+        rcl_edit_fail(e, "%s is empty", rcl_edit_label(e, name));
         return -1;
     }
     if (len >= cap) {
-        rcl_edit_fail(e, "--%s is %zu bytes long, at most %zu allowed", name, len, cap - 1);
+        rcl_edit_fail(e, "%s is %zu bytes long, at most %zu allowed", rcl_edit_label(e, name),
+                      len, cap - 1);
         return -1;
     }
     if (!rcl_utf8_valid(v, len)) {
-        rcl_edit_fail(e, "--%s is not valid UTF-8 text (or holds control characters)", name);
+        rcl_edit_fail(e, "%s is not valid UTF-8 text (or holds control characters)",
+                      rcl_edit_label(e, name));
         return -1;
     }
     memcpy(out, v, len + 1);
@@ -143,9 +178,9 @@ int rcl_edit_contact(struct rcl_edit *e, const char *name, char out[RCL_CONTACT_
         return 0;
     /* The number is not repeated back: it is personal data, and messages end up in logs. */
     if (v[0] != '\0' && !rcl_contact_valid(v)) {
-        rcl_edit_fail(e, "--%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' "
+        rcl_edit_fail(e, "%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' "
                          "and a leading '+' allowed; at most %d bytes; '' clears it)",
-                      name, RCL_CONTACT_MAX);
+                      rcl_edit_label(e, name), RCL_CONTACT_MAX);
         return -1;
     }
     memcpy(out, v, strlen(v) + 1);
@@ -159,7 +194,7 @@ int rcl_edit_date(struct rcl_edit *e, const char *name, char out[RCL_DATE_LEN + 
     if (v == NULL)
         return 0;
     if (!rcl_date_valid(v)) {
-        rcl_edit_fail(e, "--%s '%s' is not a date written YYYY-MM-DD", name, v);
+        rcl_edit_fail(e, "%s '%s' is not a date written YYYY-MM-DD", rcl_edit_label(e, name), v);
         return -1;
     }
     memcpy(out, v, RCL_DATE_LEN + 1);
@@ -171,12 +206,13 @@ int rcl_edit_date(struct rcl_edit *e, const char *name, char out[RCL_DATE_LEN + 
 int rcl_edit_student(struct rcl_edit *e, struct rcl_student *s)
 {
     const char *id = rcl_edit_opt(e, "id");
-    char why[128];
+    char why[192];
     int found;
 
     memset(s, 0, sizeof(*s));
-    if (id == NULL || rcl_student_id_check(id, strlen(id), why, sizeof(why)) != 0) {
-        rcl_edit_fail(e, "student id '%s': %s", id != NULL ? id : "", id != NULL ? why : "missing");
+    if (id == NULL || rcl_student_id_check_in(id, strlen(id), e->zh, why, sizeof(why)) != 0) {
+        rcl_edit_fail(e, "student id '%s': %s", id != NULL ? id : "",
+                      id != NULL ? why : worded(e, "missing"));
         return -1;
     }
     found = rcl_school_student_get(e->db, id, s);
@@ -195,10 +231,10 @@ int rcl_edit_save(struct rcl_edit *e, struct rcl_student *s, const struct rcl_st
     switch (rcl_school_student_save(e->db, e->m->pseudonym_key, s, old, e->now)) {
     case RCL_SCHOOL_SAVE_NEW:
     case RCL_SCHOOL_SAVE_CHANGED:
-        fprintf(e->out, "student %s: %s\n", s->id, done);
+        rcl_edit_done(e, "student %s: %s\n", s->id, worded(e, done));
         return 0;
     case RCL_SCHOOL_SAVE_UNCHANGED:
-        fprintf(e->out, "student %s: unchanged\n", s->id);
+        rcl_edit_done(e, "student %s: unchanged\n", s->id);
         return 0;
     case RCL_SCHOOL_SAVE_FAILED:
         break;
@@ -226,15 +262,16 @@ static int feedback_text(struct rcl_edit *e, const char *name, char *out, size_t
             ch = ' ';
         }
         if (n + 1 >= cap) {
-            rcl_edit_fail(e, "--%s is %zu bytes long, at most %zu allowed", name, strlen(v),
-                          cap - 1);
+            rcl_edit_fail(e, "%s is %zu bytes long, at most %zu allowed", rcl_edit_label(e, name),
+                          strlen(v), cap - 1);
             return -1;
         }
         out[n++] = ch;
     }
     out[n] = '\0';
     if (!rcl_utf8_valid(out, n)) {
-        rcl_edit_fail(e, "--%s is not valid UTF-8 text (or holds control characters)", name);
+        rcl_edit_fail(e, "%s is not valid UTF-8 text (or holds control characters)",
+                      rcl_edit_label(e, name));
         return -1;
     }
     return 0;
@@ -248,7 +285,7 @@ static void optout_rule(struct rcl_edit *e, struct rcl_student *s, const struct 
     enum rcl_optout_outcome o = rcl_school_optout_rule(s, old, "修改参与情况时申请", e->today);
 
     if (o != RCL_OPTOUT_RULE_KEPT)
-        fprintf(e->errs, "%s: student %s: %s\n", e->where, s->id, rcl_optout_outcome_text(o));
+        rcl_edit_fail(e, "student %s: %s", s->id, worded(e, rcl_optout_outcome_text(o)));
 }
 
 /* Applies every student field option given. Returns 0, or an exit code after saying why. */
@@ -302,7 +339,8 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
             continue;
         if (rcl_set_parse(sets[i].names, sets[i].count, v,
                           (uint32_t *)(void *)((char *)s + sets[i].offset), bad, sizeof(bad)) != 0)
-            return rcl_edit_fail(e, "--%s: unknown value '%s'", sets[i].name, bad);
+            return rcl_edit_fail(e, "%s: unknown value '%s'", rcl_edit_label(e, sets[i].name),
+                                 bad);
     }
     if ((v = rcl_edit_opt(e, "participation")) != NULL) {
         int p = rcl_name_find(rcl_participation_names, RCL_PARTICIPATION_COUNT, v, strlen(v));
@@ -401,8 +439,9 @@ static int student_remove(struct rcl_edit *e)
         1)
         return rcl_edit_fail(e, "cannot remove student %s (see the log above)",
                              rcl_edit_opt(e, "id"));
-    fprintf(e->out, "student %s: removed (%s%s%s, %s)\n", rcl_edit_opt(e, "id"), reason,
-            d.destination[0] ? " to " : "", d.destination, d.left_on);
+    rcl_edit_done(e, "student %s: removed (%s%s%s, %s)\n", rcl_edit_opt(e, "id"),
+                  worded(e, reason), d.destination[0] ? worded(e, " to ") : "", d.destination,
+                  d.left_on);
     return 0;
 }
 
@@ -502,8 +541,8 @@ done:
 /* ---- Running one edit ---- */
 
 int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *command,
-                    const char *action, const struct rcl_school_edit_opt *opts, size_t n, FILE *out,
-                    FILE *errs)
+                    const char *action, const struct rcl_school_edit_opt *opts, size_t n, bool zh,
+                    FILE *out, FILE *errs)
 {
     const struct edit_action *a = find_action(command, action);
     struct rcl_edit e;
@@ -520,6 +559,8 @@ int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *co
     e.errs = errs;
     e.now = (int64_t)t;
     e.action = action;
+    e.zh = zh;
+    e.where_zh = a != NULL ? a->zh : "";
     snprintf(e.where, sizeof(e.where), "%s %s%s%s", PROGRAM, command, action ? " " : "",
              action ? action : "");
     /* "Today" is the school's own calendar day. */
@@ -536,6 +577,6 @@ int rcl_school_edit(sqlite3 *db, const struct rcl_school_meta *m, const char *co
     if (rc != 0)
         rcl_db_rollback(db);
     if (rc == RCL_SCHOOL_EXIT_USAGE)
-        fprintf(errs, "%s: needs %s\n", e.where, e.usage_needs ? e.usage_needs : "other options");
+        rcl_edit_fail(&e, "needs %s", worded(&e, e.usage_needs ? e.usage_needs : "other options"));
     return rc;
 }

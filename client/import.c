@@ -76,6 +76,16 @@ static void report(struct problems *p, unsigned long line, bool error, const cha
     va_list again;
 
     va_copy(again, ap);
+    /* A reason passed whole ("%s": a fixed sentence, the header's or the reader's) is looked up
+     * as itself. */
+    if (zh == NULL && p->sheet != NULL && p->sheet_zh && strcmp(fmt, "%s") == 0) {
+        va_list peek;
+        va_copy(peek, ap);
+        const char *whole = rcl_import_reason_zh(va_arg(peek, const char *));
+        va_end(peek);
+        if (whole != NULL && strchr(whole, '%') == NULL)
+            zh = whole;
+    }
     vsnprintf(what, sizeof(what), fmt, ap);
     if (zh != NULL) {
         char said[1024];
@@ -838,7 +848,11 @@ static int id_cell(struct problems *p, unsigned long line, struct cell c,
         return -1;
     }
     if (rcl_student_id_check(c.s, c.len, why, sizeof(why)) != 0) {
-        problem(p, line, "student_id '%s': %s", shown(c.s, c.len, show, sizeof(show)), why);
+        char why_zh[sizeof(why) * 2];
+        (void)rcl_student_id_check_in(c.s, c.len, true, why_zh, sizeof(why_zh));
+        /* Each wording takes its own reason and passes over the other's (import_zh.c). */
+        problem(p, line, "student_id '%s': %s%.0s", shown(c.s, c.len, show, sizeof(show)), why,
+                why_zh);
         return -1;
     }
     memcpy(id, c.s, RCL_STUDENT_ID_LEN);

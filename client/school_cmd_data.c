@@ -163,12 +163,12 @@ static int cmd_edit(const struct rcl_school_args *a)
             n++;
         }
     }
-    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, why, sizeof(why)) != 0)
+    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, false, why, sizeof(why)) != 0)
         return rcl_school_usage_error(a->cmd, "%s", why);
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, stdout, stderr);
+    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, false, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;

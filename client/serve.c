@@ -28,6 +28,7 @@
 #include "lists.h"
 #include "rcl_html.h"
 #include "rcl_log.h"
+#include "rcl_outbox.h"
 #include "rcl_platform.h"
 #include "sync.h"
 
@@ -89,6 +90,10 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
     rcl_http_page_headers(r, type,
                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                           "frame-ancestors 'none'; base-uri 'none'");
+    /* With no-referrer a browser sends "Origin: null" with the page's own forms, which the
+     * Origin check must refuse; same-origin names this listener and tells no other site. */
+    MHD_del_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     if (disposition != NULL)
         MHD_add_response_header(r, "Content-Disposition", disposition);
     ret = MHD_queue_response(conn, status, r);
@@ -478,6 +483,10 @@ static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, s
     if (first_end != NULL && first_end[1] != '\0') {
         n.problems = sheet.buf;
         n.problems_len = sheet.len;
+        /* The sheet lists every problem, in the page's language; the stream's lines are
+         * English. */
+        if (s->lang == RCL_SHEET_ZH)
+            n.detail = NULL;
     }
     ret =
         page(s, conn, rc == 0 ? MHD_HTTP_OK : MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
@@ -492,11 +501,13 @@ static enum MHD_Result do_sync(struct serve *s, struct MHD_Connection *conn)
 {
     struct rcl_school_sync_opts so = {.timeout_s = s->o->sync_timeout_s, .watch = false};
     struct rcl_serve_notice n = {0};
+    struct rcl_outbox_stats before, after;
     struct rcl_memstream out;
+    char said[256];
     enum MHD_Result ret;
     int rc;
 
-    if (capture_open(&out) != 0)
+    if (rcl_outbox_stats(s->db, &before) != 0 || capture_open(&out) != 0)
         return MHD_NO;
     rc = rcl_school_sync(s->db, s->m, &so, out.f, out.f);
     capture_close(&out);
@@ -510,6 +521,16 @@ static enum MHD_Result do_sync(struct serve *s, struct MHD_Connection *conn)
                       "changes are kept here; press Sync again later.")
                   : L("同步出错，改动保留在本机。", "Sync failed; the changes are kept here.");
     n.detail = out.buf;
+    /* The command's lines are English; in Chinese the figures are said here (the receipt is
+     * the page's own table above). */
+    if (s->lang == RCL_SHEET_ZH) {
+        n.detail = NULL;
+        if (n.ok && rcl_outbox_stats(s->db, &after) == 0) {
+            snprintf(said, sizeof(said), "同步前待上报 %llu 项改动；县里已确认到第 %llu 项。",
+                     (unsigned long long)before.pending, (unsigned long long)after.acked_seq);
+            n.detail = said;
+        }
+    }
     ret = page(s, conn, n.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, "students", NULL, &n);
     free(out.buf);
     return ret;
@@ -569,14 +590,16 @@ static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, str
         given[k].value = f->value;
         k++;
     }
-    if (rcl_school_edit_check(command, action, given, k, why, sizeof(why)) != 0) {
+    if (rcl_school_edit_check(command, action, given, k, s->lang == RCL_SHEET_ZH, why,
+                              sizeof(why)) != 0) {
         n.title = L("填写有误，没有任何改动。", "The form does not fit: nothing changed.");
         n.detail = why;
         return page(s, conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "students", NULL, &n);
     }
     if (capture_open(&out) != 0)
         return MHD_NO;
-    rc = rcl_school_edit(s->db, s->m, command, action, given, k, out.f, out.f);
+    rc = rcl_school_edit(s->db, s->m, command, action, given, k, s->lang == RCL_SHEET_ZH, out.f,
+                         out.f);
     capture_close(&out);
     n.ok = rc == RCL_SCHOOL_EXIT_OK;
     n.title =

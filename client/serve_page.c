@@ -195,8 +195,27 @@ static void section_sheets(FILE *out, const struct rcl_serve_view *v)
 
 /* ---- Tables from CSV (a list, an errors sheet) ---- */
 
-/* Writes the CSV in buf (header first) as an HTML table with the given id. 0, or -1. */
-static int csv_table(FILE *out, const char *id, const char *buf, size_t len)
+/* The errors sheet's Chinese header and types (import.h), as the English page says them. */
+static const char *const PROBLEM_WORDS_EN[][2] = {
+    {"行号", "Line"},    {"学籍号", "Student number"}, {"姓名", "Name"}, {"类型", "Type"},
+    {"问题", "Problem"}, {"错误", "error"},            {"提示", "note"},
+};
+
+/* cell in English when words (pairs, zh then en) has it, else as it is. */
+static const char *cell_words(const char *cell, const char *const (*words)[2], size_t n_words)
+{
+    for (size_t i = 0; i < n_words; i++) {
+        if (strcmp(cell, words[i][0]) == 0)
+            return words[i][1];
+    }
+    return cell;
+}
+
+/* Writes the CSV in buf (header first) as an HTML table with the given id, a cell that is
+ * one of words' first (a header, a type) said as its second (words NULL: as written).
+ * 0, or -1. */
+static int csv_table(FILE *out, const char *id, const char *buf, size_t len,
+                     const char *const (*words)[2], size_t n_words)
 {
     FILE *in = rcl_memreader(buf, len);
     struct rcl_csv_reader *r = in != NULL ? rcl_csv_reader_new(in) : NULL;
@@ -221,7 +240,7 @@ static int csv_table(FILE *out, const char *id, const char *buf, size_t len)
 
             rcl_sheet_cell_unguard(&cell, &n);
             fputs(header ? "<th>" : "<td>", out);
-            put(out, cell);
+            put(out, cell_words(cell, words, n_words));
             fputs(header ? "</th>" : "</td>", out);
         }
         fputs("</tr>\n", out);
@@ -276,7 +295,7 @@ static int section_students(FILE *out, const struct rcl_serve_view *v)
         RCL_ERROR("serve: cannot write the list list=%s err=%s", rcl_log_value(v->list),
                   rcl_log_value(err));
     else
-        rc = csv_table(out, "students", mem.buf, mem.len);
+        rc = csv_table(out, "students", mem.buf, mem.len, NULL, 0);
     free(mem.buf);
     fputs("</section>\n", out);
     return rc;
@@ -441,7 +460,10 @@ static int notice_write(FILE *out, enum rcl_sheet_lang lang, const struct rcl_se
     put(out, n->title);
     fputs("</strong></p>", out);
     if (n->problems != NULL && n->problems_len > 0)
-        rc = csv_table(out, "problems", n->problems, n->problems_len);
+        rc = csv_table(out, "problems", n->problems, n->problems_len,
+                       lang == RCL_SHEET_ZH ? NULL : PROBLEM_WORDS_EN,
+                       lang == RCL_SHEET_ZH ? 0 : sizeof(PROBLEM_WORDS_EN) /
+                                                      sizeof(PROBLEM_WORDS_EN[0]));
     if (n->detail != NULL && n->detail[0] != '\0') {
         fprintf(out, "<details%s><summary>%s</summary><pre id=\"detail\">",
                 n->problems == NULL ? " open" : "", L("详细信息", "Details"));

@@ -9,6 +9,7 @@
 #ifndef RCL_STUDENT_ID_H
 #define RCL_STUDENT_ID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -23,5 +24,8 @@ char rcl_student_id_check_char(const char *digits17);
  * the id: callers add it where they see fit). why is always NUL-terminated.
  */
 int rcl_student_id_check(const char *id, size_t len, char *why, size_t whylen);
+
+/* rcl_student_id_check with the reason in Chinese when zh_words is set. */
+int rcl_student_id_check_in(const char *id, size_t len, bool zh_words, char *why, size_t whylen);
 
 #endif

@@ -12,11 +12,15 @@ an opt-out, set the profile, and a bad value changes nothing; while serve
 runs the commands that write and a second serve are refused; Sync reaches
 the county, whose blind-spots list then holds the students the page lists;
 a non-loopback address is refused. With chromium installed, the page is
-also loaded headless and checked. Expected values are computed here from
+also loaded headless and checked; with chromedriver too, a clerk's bad
+edits and a sheet with bad rows are typed into the page's forms in
+Chromium, and each is answered with its message naming what and where (in
+Chinese, and in English with --lang en), the store unchanged. Expected values are computed here from
 this test's own rows.
 """
 
 import csv
+import html
 import html.parser
 import json
 import os
@@ -74,6 +78,74 @@ def sheet_bytes(rows, encoding="gb18030"):
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
+def bad_sheet():
+    """A sheet with bad rows, and what the page must say of each by line: {line: (Chinese,
+    English)}. Line 1 is the header."""
+    good = sid(8)
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    rows = [list(SHEET[0]), list(SHEET[1]),
+            [sid(7), "新同学", "13", "1班", "", "", "", "", ""],
+            [wrong, "错号", "3", "1班", "", "", "", "", ""],
+            [SHEET[1][0], "李雷又一次", "3", "2班", "", "", "", "", ""],
+            [sid(9), "请假生", "3", "2班", "", "", "", "", "请假"]]
+    rows[0][1] = "王小明改名"
+    said = {
+        "4": ("年级“13”超出 1-12 的范围", "grade '13' is out of range 1-12"),
+        "5": ("学籍号“%s”有误：校验位是“%s”，应为“%s”" % (wrong, wrong[-1], good[-1]),
+              "student_id '%s': check digit is '%s', expected '%s'" % (wrong, wrong[-1],
+                                                                      good[-1])),
+        "6": ("学籍号“%s”重复出现（第一次在第 3 行）" % SHEET[1][0],
+              "student_id '%s' appears again (first on line 3)" % SHEET[1][0]),
+        "7": ("参与情况“请假”不是正常、不规律、缺席、申请不参加之一（留空即正常）",
+              "participation '请假' is not one of active (正常), irregular (不规律), absent (缺席), "
+              "opted_out (申请不参加) (empty means active)"),
+    }
+    return rows, said
+
+
+def bad_edits():
+    """Edits the forms refuse, each with what the page must say: (form css, fields, Chinese,
+    English). They run after test 5: sid(1) has no opt-out application and no measure."""
+    short = "G123"
+    return [
+        ("#edit-optout form:nth-of-type(2)", [("id", sid(1)), ("status", ("approved",))],
+         "记录不参加申请的决定：学生 %s 没有不参加居家学习的申请（请先“登记申请”）" % sid(1),
+         "rollcall-school optout decide: student %s has no opt-out application "
+         "(use 'optout file')" % sid(1)),
+        ("#edit-student form:nth-of-type(1)", [("action", ("update",)), ("id", short),
+                                               ("grade", "3")],
+         "修改学生：学籍号“%s”有误：应为 19 位（G、J 或 L 加 18 位），实际 %d 位"
+         % (short, len(short)),
+         "rollcall-school student update: student id '%s': must be 19 characters (G, J or L "
+         "and 18 more), found %d" % (short, len(short))),
+        ("#edit-student form:nth-of-type(1)", [("action", ("update",)), ("id", sid(1)),
+                                               ("grade", "13")],
+         "修改学生：年级“13”超出 1-12 的范围",
+         "rollcall-school student update: --grade '13' is out of range 1-12"),
+        ("#edit-measure form", [("action", ("end",)), ("id", sid(1)),
+                                ("kind", ("tv_at_village",))],
+         "结束帮扶措施：学生 %s 没有计划中或已落实的措施 tv_at_village" % sid(1),
+         "rollcall-school measure end: student %s has no planned or in-place measure "
+         "tv_at_village" % sid(1)),
+        ("#edit-student form:nth-of-type(1)", [("action", ("add",)), ("id", sid(1)),
+                                               ("name", "重名"), ("grade", "3"), ("class", "1班")],
+         "新增学生：学生 %s 已在名单上（请用“修改学生”）" % sid(1),
+         "rollcall-school student add: student %s is already on the list (use 'student update')"
+         % sid(1)),
+    ]
+
+
+def form_fields(fields):
+    """A form's fields as the page posts them (a select's or box's value as it is)."""
+    return [(k, v[0] if isinstance(v, tuple) else v) for k, v in fields]
+
+
+def form_command(css):
+    return {"#edit-optout form:nth-of-type(2)": ("optout", "decide"),
+            "#edit-measure form": ("measure", None),
+            "#edit-student form:nth-of-type(1)": ("student", None)}[css]
+
+
 class Tables(html.parser.HTMLParser):
     """Every <table id=...> of a page, as lists of rows of cell texts; and hidden inputs."""
 
@@ -109,6 +181,95 @@ class Tables(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
+
+
+class Browser:
+    """Headless Chromium driven through chromedriver's WebDriver protocol (plain HTTP and
+    JSON): a clerk's clicks and typing, the page as it then is, and screenshots."""
+
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+    def __init__(self, h, browser, driver, downloads):
+        self.h = h
+        port = h.reserve_port()
+        self.proc = h.start("chromedriver", [driver, "--port=%d" % port], port=port)
+        self.base = "http://127.0.0.1:%d" % port
+        prefs = {"download.default_directory": downloads, "download.prompt_for_download": False}
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": browser, "prefs": prefs,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1400",
+                     "--lang=zh-CN"]}}}}
+        self.session = self.call("POST", "/session", caps)["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return json.loads(r.read().decode("utf-8"))["value"]
+        except urllib.error.HTTPError as e:
+            raise AssertionError("WebDriver %s %s: %s" % (method, path, e.read()[:2000]))
+
+    def s(self, method, path, body=None):
+        return self.call(method, "/session/%s%s" % (self.session, path), body)
+
+    def open(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def find(self, css):
+        got = self.s("POST", "/element", {"using": "css selector", "value": css})
+        if self.ELEMENT not in got:
+            raise AssertionError("no %s on the page: %s" % (css, got))
+        return got[self.ELEMENT]
+
+    def type(self, css, text):
+        e = self.find(css)
+        self.s("POST", "/element/%s/clear" % e, {})
+        self.s("POST", "/element/%s/value" % e, {"text": text})
+
+    def click(self, css):
+        self.s("POST", "/element/%s/click" % self.find(css), {})
+
+    def fill(self, form, fields, press="button[type=submit]"):
+        """Fills the form at css form (name: text, or name: (option value,) for a select or
+        a box) and presses its button; returns the page it leads to."""
+        for name, value in fields:
+            if isinstance(value, tuple):
+                self.click("%s [name=\"%s\"][value=\"%s\"], %s select[name=\"%s\"] "
+                           "option[value=\"%s\"]" % (form, name, value[0], form, name,
+                                                      value[0]))
+            else:
+                self.type("%s [name=\"%s\"]" % (form, name), value)
+        self.click("%s %s" % (form, press))
+        # The answer to the form is a new page, with the action's notice at its top.
+        return rh.wait_until(lambda: (lambda t: t if 'id="notice"' in t else None)(
+            self.source()), 120, "the page to answer the form")
+
+    def source(self):
+        return self.s("GET", "/source")
+
+    def screenshot(self, path):
+        import base64
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(self.s("GET", "/screenshot")))
+
+    def close(self):
+        try:
+            self.call("DELETE", "/session/%s" % self.session)
+            self.call("GET", "/shutdown")
+        finally:
+            self.proc.wait(30)
+            self.h.stop(self.proc)
+
+
+def notice(text):
+    """The page's notice: its title and its detail lines (plain text)."""
+    title = re.search(r'<div class="notice[^"]*" id="notice"><p><strong>(.*?)</strong>', text,
+                      re.S)
+    detail = re.search(r'<pre id="detail">(.*?)</pre>', text, re.S)
+    return (html.unescape(title.group(1)) if title else None,
+            html.unescape(detail.group(1)).splitlines() if detail else [])
 
 
 def column(table, name):
@@ -269,26 +430,48 @@ class Serve(rh.RollcallTestCase):
                          sorted(w["student_id"] for w in want if rh.condition(w) == "none"))
 
     def test_4_a_bad_sheet_changes_nothing(self):
-        before = self.stored()
-        bad = [list(SHEET[0]), list(SHEET[1]), [sid(7), "新同学", "13", "1班", "", "", "", "", ""],
-               [sid(8)[:-1] + "0" if sid(8)[-1] != "0" else sid(8)[:-1] + "1", "错号", "3", "1班",
-                "", "", "", "", ""]]
-        bad[0][1] = "王小明改名"
-        status, text, _ = self.upload("坏表格.csv", sheet_bytes(bad))
+        before = self.exported()
+        rows, said = bad_sheet()
+        status, text, _ = self.upload("坏表格.csv", sheet_bytes(rows))
         self.assertEqual(status, 422, text[:3000])
-        self.assertIn("没有任何改动", text)
+        self.check_problems(text, said, 0)
+        self.assertEqual(self.exported(), before)
+
+    def check_problems(self, text, said, lang):
+        """The page lists every bad row by line with its reason in the page's language (0
+        Chinese, 1 English), and nothing else is said in the other language."""
+        title, detail = notice(text)
+        self.assertIn(("没有任何改动", "nothing changed")[lang], title)
         problems = Tables(text).tables["problems"]
-        self.assertEqual(problems[0][:2], ["行号", "学籍号"])
-        lines = column(problems, "行号")
-        # Line 1 is the header: the bad rows are lines 4 and 5 of the file.
-        self.assertIn("4", lines)
-        self.assertIn("5", lines)
-        self.assertIn("坏表格.csv:4", text)
-        # The reasons in Chinese, as the import's own reason with the file's value.
-        reasons = dict(zip(lines, column(problems, "问题")))
-        self.assertEqual(reasons["4"], "年级“13”超出 1-12 的范围")
-        self.assertTrue(reasons["5"].startswith("学籍号“%s”有误" % bad[3][0]), reasons["5"])
-        self.assertEqual(self.stored(), before)
+        line, reason, kind = (("行号", "问题", "类型"), ("Line", "Problem", "Type"))[lang]
+        self.assertEqual(problems[0][0], line)
+        errors = {l: r for l, r, k in zip(column(problems, line), column(problems, reason),
+                                          column(problems, kind)) if k == ("错误", "error")[lang]}
+        self.assertEqual(errors, {l: w[lang] for l, w in said.items()})
+        if lang == 0:
+            # The errors stream's English lines are not shown on the Chinese page.
+            self.assertEqual(detail, [])
+            self.assertNotIn("out of range", text)
+
+    def exported(self):
+        """Every student as `export` writes them (the store, read with the command line)."""
+        path = self.h.path("export-%d.csv" % time.monotonic_ns())
+        self.h.run([rh.SCHOOL, "export", "--db", self.school.db, "--out", path, "--lang", "en"])
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+
+    def test_5b_bad_edits_say_what_and_where(self):
+        """Over HTTP as the forms post them: each refused with its Chinese message."""
+        for css, fields, zh, _ in bad_edits():
+            command, action = form_command(css)
+            before = self.exported()
+            form = [("command", command)] + ([("action", action)] if action else [])
+            status, text, _ = self.post("/edit", form + form_fields(fields))
+            self.assertEqual(status, 422, text[:2000])
+            title, detail = notice(text)
+            self.assertEqual(title, "没有保存，没有任何改动：")
+            self.assertEqual(detail, [zh])
+            self.assertEqual(self.exported(), before)
 
     def test_5_forms_edit_as_the_commands_do(self):
         new = rh.student_id(COUNTY, "20150101", 11)
@@ -308,7 +491,7 @@ class Serve(rh.RollcallTestCase):
                                               ("id", new), ("grade", "13")])
         self.assertEqual(status, 422, text[:2000])
         self.assertIn("没有任何改动", text)
-        self.assertIn("grade", text)
+        self.assertEqual(notice(text)[1], ["修改学生：年级“13”超出 1-12 的范围"])
         self.assertEqual(self.stored(), before)
         # A measure planned, then put in place, with its helper.
         for action in ("plan", "add"):
@@ -429,6 +612,45 @@ class Serve(rh.RollcallTestCase):
         self.assertEqual(list(zip(column(table, "姓名"), column(table, "紧急程度"))),
                          self.county_blind_spots())
 
+    def browser(self):
+        """Chromium under chromedriver, or the test is skipped saying what is missing."""
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        driver = shutil.which("chromedriver")
+        if chromium is None or driver is None:
+            self.skipTest("chromium and chromedriver are needed to fill the page's forms")
+        downloads = self.h.path("downloads-%d" % time.monotonic_ns())
+        os.makedirs(downloads)
+        b = Browser(self.h, chromium, driver, downloads)
+        self.addCleanup(b.close)
+        return b
+
+    def clerk_errors(self, b, url, lang):
+        """In Chromium: the bad edits typed into the forms, and the bad sheet chosen and
+        uploaded, each shown with its message in the page's language (0 Chinese, 1 English);
+        the store unchanged throughout."""
+        for css, fields, *said in bad_edits():
+            before = self.exported()
+            b.open(url)
+            text = b.fill(css, fields)
+            title, detail = notice(text)
+            self.assertEqual(title, ("没有保存，没有任何改动：", "Not saved, nothing changed:")[lang],
+                             text[:1500])
+            self.assertEqual(detail, [said[lang]])
+            self.assertEqual(self.exported(), before)
+        rows, said = bad_sheet()
+        path = self.h.path("坏表格-%d.csv" % lang)
+        with open(path, "wb") as f:
+            f.write(sheet_bytes(rows))
+        before = self.exported()
+        b.open(url)
+        text = b.fill("#sheets form", [("sheet", path)])
+        self.check_problems(text, said, lang)
+        self.assertEqual(self.exported(), before)
+
+    def test_9b_clerk_errors_in_chromium(self):
+        b = self.browser()
+        self.clerk_errors(b, self.url, 0)
+
     def test_zz_english(self):
         self.h.stop(self.proc)
         # Stopped, serve names no one in its lock file, and the commands that write run again.
@@ -442,6 +664,7 @@ class Serve(rh.RollcallTestCase):
                 text = r.read().decode("utf-8")
             self.assertEqual(Tables(text).lang, "en")
             self.assertIn("Sync with the county", text)
+            self.clerk_errors(self.browser(), url, 1)
         finally:
             self.h.stop(proc)
 

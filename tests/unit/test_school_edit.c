@@ -69,9 +69,9 @@ static int edit(sqlite3 *db, const struct rcl_school_meta *m, const char *comman
         opts[n].name = names[n];
         opts[n].value = eq + 1;
     }
-    rc = rcl_school_edit_check(command, action, opts, n, printed, sizeof(printed));
+    rc = rcl_school_edit_check(command, action, opts, n, false, printed, sizeof(printed));
     if (rc == 0)
-        rc = rcl_school_edit(db, m, command, action, opts, n, f, f);
+        rc = rcl_school_edit(db, m, command, action, opts, n, false, f, f);
     else
         rc = 2;
     fclose(f);
