@@ -212,7 +212,11 @@ class MetricsTest(rh.RollcallTestCase):
                         "--server-key", self.county.pubkey, "--file", path, "--timeout", "10"],
                        expect=0, timeout=30)
         self.assertIn("malformed", (p.stdout + p.stderr).lower())
-        m = self.scrape()
+        # The reply can reach the sender before the counters are updated: wait for the count.
+        def counted():
+            m = self.scrape()
+            return m if metric(m, "rollcall_batches_refused_total", reason="malformed") else None
+        m = rh.wait_until(counted, 10, "the refusal to be counted")
         self.assertEqual(metric(m, "rollcall_batches_refused_total", reason="malformed"), 1)
         self.assertEqual(sum(v for k, v in m.items() if k[0] == "rollcall_batches_refused_total"),
                          1, "only the one refusal")
