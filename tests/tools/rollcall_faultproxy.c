@@ -427,7 +427,8 @@ static int open_upstreams(struct fp *p)
 
 /*
  * Binds the front ROUTER, retrying for retry_ms: after a cut, the listener
- * just closed may hold the port for a moment. Returns 0, or -1 (logged).
+ * just closed may hold the port for a moment. Returns 0; 1 when asked to stop
+ * meanwhile (a clean stop, not a failure); or -1 (logged).
  */
 static int open_front(struct fp *p, int64_t retry_ms)
 {
@@ -439,7 +440,9 @@ static int open_front(struct fp *p, int64_t retry_ms)
         p->front = rcl_transport_server_new(p->ctx, p->o.listen, p->upstream.sk, err, sizeof err);
         if (p->front != NULL)
             break;
-        if (now_ms() >= give_up || stop_requested) {
+        if (stop_requested)
+            return 1;
+        if (now_ms() >= give_up) {
             RCL_ERROR("faultproxy: cannot listen endpoint=%s err=%s", rcl_log_value(p->o.listen),
                       rcl_log_value(err));
             return -1;
@@ -466,16 +469,19 @@ static void close_sockets(struct fp *p)
     }
 }
 
-/* A cut link: every connection closes with whatever it had queued, then opens again. */
+/*
+ * A cut link: every connection closes with whatever it had queued, then opens
+ * again. Returns 0, 1 when asked to stop meanwhile, or -1 (logged).
+ */
 static int cut(struct fp *p, int64_t now)
 {
     p->cuts++;
     rcl_fault_cut(p->sched, now);
     close_sockets(p);
     RCL_DEBUG("faultproxy: cut every connection cuts=%" PRIu64, p->cuts);
-    if (open_upstreams(p) != 0 || open_front(p, FP_REBIND_FOR_MS) != 0)
+    if (open_upstreams(p) != 0)
         return -1;
-    return 0;
+    return open_front(p, FP_REBIND_FOR_MS);
 }
 
 /* rcl_fault_send_fn: requests go to the client's upstream socket, replies to its connection. */
@@ -594,8 +600,12 @@ static int relay(struct fp *p)
         }
         rcl_fault_release(p->sched, now, send_due, p);
         if (now >= p->next_cut) {
-            if (cut(p, now) != 0)
+            int cut_rc = cut(p, now);
+
+            if (cut_rc < 0)
                 goto out;
+            if (cut_rc > 0)
+                break; /* a stop asked for while the port was still held */
             p->next_cut += p->o.cut_every_ms;
             if (p->next_cut <= now)
                 p->next_cut = now + p->o.cut_every_ms;
