@@ -57,16 +57,21 @@ static int set_common(void *s)
 
 /*
  * Returns a DEALER connected (asynchronously) to endpoint, or NULL with err.
- * The caller closes it with zmq_close.
+ * With monitor non-NULL, *monitor watches it from before the connect, so no
+ * handshake event (a refusal above all) can come before anyone listens. The
+ * caller destroys the monitor, then closes the socket with zmq_close.
  */
 void *rcl_transport_client_new(void *ctx, const char *endpoint, const uint8_t sk[RCL_SK_BYTES],
-                               const uint8_t server_pk[RCL_PK_BYTES], char *err, size_t errlen)
+                               const uint8_t server_pk[RCL_PK_BYTES], struct rcl_monitor **monitor,
+                               char *err, size_t errlen)
 {
     uint8_t curve_sk[RCL_CURVE_KEY_BYTES];
     uint8_t curve_pk[RCL_CURVE_KEY_BYTES];
     uint8_t curve_server[RCL_CURVE_KEY_BYTES];
     void *s = NULL;
 
+    if (monitor != NULL)
+        *monitor = NULL;
     /* sk is seed || public key: the public half gives our CURVE public key. */
     if (rcl_key_curve_secret(sk, curve_sk) != 0 ||
         rcl_key_curve_public(sk + RCL_PK_BYTES, curve_pk) != 0) {
@@ -94,6 +99,10 @@ void *rcl_transport_client_new(void *ctx, const char *endpoint, const uint8_t sk
         snprintf(err, errlen, "%s: cannot set socket options: %s", endpoint, zmq_strerror(errno));
         goto fail;
     }
+    if (monitor != NULL && (*monitor = rcl_monitor_new(ctx, s)) == NULL) {
+        snprintf(err, errlen, "%s: cannot monitor the connection", endpoint);
+        goto fail;
+    }
     if (zmq_connect(s, endpoint) != 0) {
         snprintf(err, errlen, "%s: %s", endpoint, zmq_strerror(errno));
         goto fail;
@@ -103,6 +112,8 @@ void *rcl_transport_client_new(void *ctx, const char *endpoint, const uint8_t sk
 
 fail:
     sodium_memzero(curve_sk, sizeof curve_sk);
+    if (monitor != NULL)
+        rcl_monitor_destroy(monitor);
     if (s != NULL)
         zmq_close(s);
     return NULL;
@@ -368,8 +379,9 @@ struct rcl_monitor {
 };
 
 /*
- * Watches socket's connection events. Create it right after the socket, and
- * destroy it before closing the socket. NULL on failure (logged).
+ * Watches socket's connection events. Create it before the socket connects
+ * (rcl_transport_client_new does), and destroy it before closing the socket.
+ * NULL on failure (logged).
  */
 struct rcl_monitor *rcl_monitor_new(void *ctx, void *socket)
 {

@@ -19,9 +19,15 @@
 
 #define RCL_ZAP_DOMAIN "rollcall"
 
-/* Returns a DEALER connected (asynchronously) to endpoint, or NULL with err. */
+struct rcl_monitor;
+
+/*
+ * Returns a DEALER connected (asynchronously) to endpoint, or NULL with err.
+ * With monitor non-NULL, *monitor watches it from before the connect.
+ */
 void *rcl_transport_client_new(void *ctx, const char *endpoint, const uint8_t sk[RCL_SK_BYTES],
-                               const uint8_t server_pk[RCL_PK_BYTES], char *err, size_t errlen);
+                               const uint8_t server_pk[RCL_PK_BYTES], struct rcl_monitor **monitor,
+                               char *err, size_t errlen);
 
 /* Returns a ROUTER bound to endpoint, or NULL with err ("endpoint: reason"). */
 void *rcl_transport_server_new(void *ctx, const char *endpoint, const uint8_t sk[RCL_SK_BYTES],
@@ -56,8 +62,6 @@ enum {
     RCL_MON_DISCONNECTED = 1 << 2,
     RCL_MON_HANDSHAKE_FAILED = 1 << 3, /* other handshake failure, e.g. wrong server key */
 };
-
-struct rcl_monitor;
 
 /* Watches socket's connection events. NULL on failure. */
 struct rcl_monitor *rcl_monitor_new(void *ctx, void *socket);

@@ -183,19 +183,12 @@ static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char
 static int reconnect(struct rcl_uplink *u)
 {
     char err[256];
-    void *socket =
-        rcl_transport_client_new(u->ctx, u->endpoint, u->sk, u->server_pk, err, sizeof err);
     struct rcl_monitor *monitor;
+    void *socket = rcl_transport_client_new(u->ctx, u->endpoint, u->sk, u->server_pk, &monitor, err,
+                                            sizeof err);
 
     if (socket == NULL) {
         RCL_ERROR("uplink: cannot reconnect with another key err=%s", rcl_log_value(err));
-        return -1;
-    }
-    monitor = rcl_monitor_new(u->ctx, socket);
-    if (monitor == NULL) {
-        RCL_ERROR("uplink: cannot monitor the new connection endpoint=%s",
-                  rcl_log_value(u->endpoint));
-        zmq_close(socket);
         return -1;
     }
     /* The monitor watches the socket: stop it first. */
@@ -358,16 +351,11 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
     }
     u->send_after = st.acked_seq;
 
-    u->socket = rcl_transport_client_new(zmq_ctx, u->endpoint, u->sk, u->server_pk, err, errlen);
+    /* The monitor is there before the connect: a refusal on a fast link is not missed. */
+    u->socket = rcl_transport_client_new(zmq_ctx, u->endpoint, u->sk, u->server_pk, &u->monitor,
+                                         err, errlen);
     if (u->socket == NULL)
         goto fail;
-    /* Right after the socket: the handshake cannot complete before this runs
-     * on any real link, and a missed refusal is seen again on the next retry. */
-    u->monitor = rcl_monitor_new(zmq_ctx, u->socket);
-    if (u->monitor == NULL) {
-        snprintf(err, errlen, "%s: cannot monitor the connection", cfg->endpoint);
-        goto fail;
-    }
     RCL_INFO("uplink: started source=%s upstream=%s window=%u pending=%" PRIu64, u->source,
              rcl_log_value(cfg->endpoint), u->window, st.pending);
     return u;

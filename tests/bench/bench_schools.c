@@ -415,7 +415,7 @@ static int slot_start(struct slot *s, void *ctx, const struct plan_school *p, ui
     s->plan = p;
     if (school_build(s, seed, pkey, sk, t) != 0)
         goto out;
-    s->sock = rcl_transport_client_new(ctx, p->endpoint, sk, p->county_pk, err, sizeof(err));
+    s->sock = rcl_transport_client_new(ctx, p->endpoint, sk, p->county_pk, NULL, err, sizeof(err));
     if (!s->sock) {
         fprintf(stderr, "rollcall-bench-schools: school %s: %s\n", p->id, err);
         goto out;

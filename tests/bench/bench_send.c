@@ -164,7 +164,8 @@ int main(int argc, char **argv)
         batches += s->w.n_batches;
         if (s->w.n_batches == 0)
             done++;
-        s->sock = rcl_transport_client_new(ctx, s->endpoint, s->sk, s->server_pk, err, sizeof(err));
+        s->sock =
+            rcl_transport_client_new(ctx, s->endpoint, s->sk, s->server_pk, NULL, err, sizeof(err));
         if (!s->sock) {
             fprintf(stderr, "rollcall-bench-send: school %s: %s\n", s->id, err);
             goto out;

@@ -414,8 +414,8 @@ static int open_upstreams(struct fp *p)
 
         if (c->up != NULL)
             continue;
-        c->up = rcl_transport_client_new(p->ctx, p->o.upstream, c->node.sk, p->upstream.pk, err,
-                                         sizeof err);
+        c->up = rcl_transport_client_new(p->ctx, p->o.upstream, c->node.sk, p->upstream.pk, NULL,
+                                         err, sizeof err);
         if (c->up == NULL) {
             RCL_ERROR("faultproxy: cannot open the upstream socket node=%s err=%s",
                       rcl_log_value(c->node.id), rcl_log_value(err));

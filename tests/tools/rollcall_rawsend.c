@@ -197,14 +197,11 @@ static int exchange(const char *endpoint, const uint8_t sk[RCL_SK_BYTES],
 
     if (!ctx)
         return EXIT_FAIL;
-    s = rcl_transport_client_new(ctx, endpoint, sk, server_pk, err, sizeof(err));
+    s = rcl_transport_client_new(ctx, endpoint, sk, server_pk, &mon, err, sizeof(err));
     if (!s) {
         fprintf(stderr, "rollcall-rawsend: %s\n", err);
         goto out;
     }
-    mon = rcl_monitor_new(ctx, s);
-    if (!mon)
-        goto out;
     while (now_s() < deadline) {
         zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
         int ev = rcl_monitor_events(mon);

@@ -141,12 +141,11 @@ static void test_curve_admission(void)
     CHECK(strncmp(err, endpoint, strlen(endpoint)) == 0 && err[strlen(endpoint)] == ':');
 
     /* Enrolled key: round trip, User-Id is the source id the handler gave. */
-    good = rcl_transport_client_new(client_ctx, endpoint, good_sk, server_pk, err, sizeof err);
-    CHECK(good != NULL);
+    good = rcl_transport_client_new(client_ctx, endpoint, good_sk, server_pk, &mon_good, err,
+                                    sizeof err);
+    CHECK(good != NULL && mon_good != NULL);
     if (good == NULL)
         goto out;
-    mon_good = rcl_monitor_new(client_ctx, good);
-    CHECK(mon_good != NULL);
     CHECK(send_within(good, "hello", 20000) == 0);
     CHECK(recv_within(server, 1, 20000, &m) == 1);
     CHECK(m.len == 5 && memcmp(m.data, "hello", 5) == 0);
@@ -169,12 +168,11 @@ static void test_curve_admission(void)
     rcl_transport_message_clear(&m);
 
     /* Unknown key: refused at the handshake, nothing gets through. */
-    bad = rcl_transport_client_new(client_ctx, endpoint, bad_sk, server_pk, err, sizeof err);
-    CHECK(bad != NULL);
+    bad = rcl_transport_client_new(client_ctx, endpoint, bad_sk, server_pk, &mon_bad, err,
+                                   sizeof err);
+    CHECK(bad != NULL && mon_bad != NULL);
     if (bad == NULL)
         goto out;
-    mon_bad = rcl_monitor_new(client_ctx, bad);
-    CHECK(mon_bad != NULL);
     ev = events_within(mon_bad, RCL_MON_AUTH_FAILED, 20000);
     CHECK(ev & RCL_MON_AUTH_FAILED);
     CHECK(!(ev & RCL_MON_CONNECTED));
@@ -182,12 +180,11 @@ static void test_curve_admission(void)
     CHECK(recv_within(server, 1, 1000, &m) == 0);
 
     /* Wrong server key: the handshake never completes. */
-    blind = rcl_transport_client_new(client_ctx, endpoint, good_sk, other_pk, err, sizeof err);
-    CHECK(blind != NULL);
+    blind = rcl_transport_client_new(client_ctx, endpoint, good_sk, other_pk, &mon_blind, err,
+                                     sizeof err);
+    CHECK(blind != NULL && mon_blind != NULL);
     if (blind == NULL)
         goto out;
-    mon_blind = rcl_monitor_new(client_ctx, blind);
-    CHECK(mon_blind != NULL);
     CHECK(send_within(blind, "lost", 1000) == -1);
     ev = events_within(mon_blind, RCL_MON_HANDSHAKE_FAILED, 20000);
     CHECK(ev & RCL_MON_HANDSHAKE_FAILED);
@@ -195,8 +192,8 @@ static void test_curve_admission(void)
     CHECK(recv_within(server, 1, 500, &m) == 0);
 
     /* A bad endpoint is reported with the endpoint named. */
-    CHECK(rcl_transport_client_new(client_ctx, "nonsense", good_sk, server_pk, err, sizeof err) ==
-          NULL);
+    CHECK(rcl_transport_client_new(client_ctx, "nonsense", good_sk, server_pk, NULL, err,
+                                   sizeof err) == NULL);
     CHECK(strncmp(err, "nonsense:", 9) == 0);
 
 out:
