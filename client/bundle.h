@@ -10,7 +10,7 @@
  * county acknowledges them at the school's next sync (which then sends
  * nothing twice: the county answers "already held").
  *
- * The file format is in proto/rcl_bundle.h.
+ * The file format is in proto/wire/rcl_bundle.h.
  */
 #ifndef RCL_SCHOOL_BUNDLE_H
 #define RCL_SCHOOL_BUNDLE_H

@@ -14,8 +14,8 @@
 #define rcl_agg_run fuzz_agg_run
 #define rcl_agg_health fuzz_agg_health
 
-#include "../../aggregator/agg_cli.c"
-#include "../../aggregator/agg_cmd_keys.c"
-#include "../../aggregator/agg_cmd_read.c"
-#include "../../aggregator/agg_cmd_service.c"
-#include "../../aggregator/main.c"
+#include "../../aggregator/cli/agg_cli.c"
+#include "../../aggregator/cli/agg_cmd_keys.c"
+#include "../../aggregator/cli/agg_cmd_read.c"
+#include "../../aggregator/cli/agg_cmd_service.c"
+#include "../../aggregator/cli/main.c"

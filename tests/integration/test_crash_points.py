@@ -2,7 +2,7 @@
 """A crash at any step of the protocol loses nothing acknowledged and counts nothing twice.
 
 province 41 ── county 411381 ── schools A and B. For every named crash point
-(proto/rcl_crash.c) of every role, the process of that role is started with
+(proto/store/rcl_crash.c) of every role, the process of that role is started with
 ROLLCALL_CRASH_AT naming the point, so it dies by SIGKILL exactly there
 (after the commit and before the acknowledgement, after the acknowledgement
 and before the sender records it, ...). Then it is started again normally,

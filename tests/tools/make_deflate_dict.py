@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""make_deflate_dict - how proto/rcl_deflate_dict.c (dictionary version 1) was made.
+"""make_deflate_dict - how proto/wire/rcl_deflate_dict.c (dictionary version 1) was made.
 
 The preset dictionary of compressed batches is part of the wire format: it is
 frozen, and this script is kept to show what it holds, not to be run again on
 a released version. It holds, last the most likely (DEFLATE's nearer matches
 cost fewer bits): common surnames and given-name characters, class names,
-then the column form (proto/rcl_columns.h) of a batch of made-up students
+then the column form (proto/wire/rcl_columns.h) of a batch of made-up students
 built of those names, as the school's codec encodes them, without their
 pseudonyms (which never repeat).
 
-  python3 tests/tools/make_deflate_dict.py BIN_DIR > proto/rcl_deflate_dict.c
+  python3 tests/tools/make_deflate_dict.py BIN_DIR > proto/wire/rcl_deflate_dict.c
 """
 
 import os
@@ -90,7 +90,7 @@ def fields(b):
 
 
 def column_form(changes):
-    """The compressed part of a batch's column form (proto/rcl_columns.h), pseudonyms left out."""
+    """The compressed part of a batch's column form (proto/wire/rcl_columns.h), pseudonyms left out."""
     columns, order, shape, prev = {}, [], b"", 0
     for change in changes:
         seq, (body_tag, body) = read_varint(change, 1)[0], fields(change)[1]

@@ -1,5 +1,5 @@
 /*
- * test_config.c - configuration files (proto/rcl_config.c): comments, blanks,
+ * test_config.c - configuration files (proto/base/rcl_config.c): comments, blanks,
  * CRLF, '_' read as '-', and every refusal naming FILE:LINE.
  */
 #include <stdio.h>

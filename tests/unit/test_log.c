@@ -1,5 +1,5 @@
 /*
- * test_log.c - the log's status line (proto/rcl_log.c): a WARN or ERROR line
+ * test_log.c - the log's status line (proto/base/rcl_log.c): a WARN or ERROR line
  * erases the progress line, is printed whole, and the progress line is drawn
  * again; INFO lines wait until the progress line is gone, in their order.
  * A field's value (rcl_log_value) is one plain word as it is, anything else

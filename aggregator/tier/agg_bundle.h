@@ -1,7 +1,7 @@
 /*
  * agg_bundle.h - `rollcall-agg import-bundle`: applying a bundle file that
  * a school without any link carried in (written by `rollcall-school
- * bundle`; the format is specified in proto/rcl_bundle.h).
+ * bundle`; the format is specified in proto/wire/rcl_bundle.h).
  *
  * The whole file is checked first -- header, every batch's framing, the
  * trailer's count and BLAKE2b digest, each envelope's source -- and nothing

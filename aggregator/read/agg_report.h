@@ -61,6 +61,6 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
                          const struct rcl_agg_report_options *opt, FILE *out, char *err,
                          size_t errlen);
 
-/* rcl_agg_html_escape, which the school's page uses too, is in proto/rcl_html.h. */
+/* rcl_agg_html_escape, which the school's page uses too, is in proto/base/rcl_html.h. */
 
 #endif

@@ -4,7 +4,7 @@
  * import-bundle`). Both sides share its definition here.
  *
  * Bundle format, version 1 (integers big-endian), written by client/bundle.c
- * and read by aggregator/agg_bundle.c:
+ * and read by aggregator/tier/agg_bundle.c:
  *
  *   header   "RCLBUNDL"             8 bytes, magic
  *            version                u16, 1
