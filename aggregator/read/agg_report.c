@@ -26,43 +26,10 @@ struct loader {
     size_t n_sources, cap_sources;
 };
 
-const char *const rcl_agg_count_keys[RCL_AGG_COUNTS] = {"students",
-                                                        "condition_online",
-                                                        "condition_tv_only",
-                                                        "condition_none",
-                                                        "blind_spots",
-                                                        "groups.poverty_card",
-                                                        "groups.hardship",
-                                                        "groups.frontline_family",
-                                                        "groups.left_behind",
-                                                        "groups.migrant",
-                                                        "groups.disabled",
-                                                        "groups.other",
-                                                        "measures.tv_at_village",
-                                                        "measures.loaned_device",
-                                                        "measures.data_subsidy",
-                                                        "measures.one_to_one",
-                                                        "measures.paper_materials",
-                                                        "measures.funding",
-                                                        "participation.active",
-                                                        "participation.irregular",
-                                                        "participation.absent",
-                                                        "participation.opted_out"};
-
-void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_AGG_COUNTS])
+void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_COUNTS_N])
 {
-    int i = 0;
-
-    out[i++] = t->students;
-    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
-        out[i++] = t->condition[k];
-    out[i++] = t->blind_spots;
-    for (int k = 0; k < RCL_GROUP_COUNT; k++)
-        out[i++] = t->groups[k];
-    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
-        out[i++] = t->measures[k];
-    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
-        out[i++] = t->participation[k];
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        out[k] = rcl_count_get(t, k);
 }
 
 int rcl_agg_report_format_parse(const char *word, enum rcl_agg_report_format *out)

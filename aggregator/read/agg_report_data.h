@@ -15,6 +15,7 @@
 #include "rcl_list_out.h"
 #include "agg_store.h"
 #include "agg_timeliness.h"
+#include "rcl_counts.h"
 #include "rcl_model.h"
 
 /*
@@ -109,11 +110,9 @@ struct rcl_agg_report {
 /* The scope's English name where known ("" otherwise), for the bilingual page. */
 const char *rcl_agg_scope_name_en(const struct rcl_agg_report *r);
 
-/* The counts of a totals object as one flat list, in RCL_AGG_TOTALS_COLS order. */
-#define RCL_AGG_COUNTS (5 + RCL_GROUP_COUNT + RCL_MEASURE_KIND_COUNT + RCL_PARTICIPATION_COUNT)
-void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_AGG_COUNTS]);
-/* Their CSV column names ("students", "condition_online", ..., "groups.poverty_card", ...). */
-extern const char *const rcl_agg_count_keys[RCL_AGG_COUNTS];
+/* The counts of a totals object as one flat list, in the order of rcl_counts.h (whose
+ * rcl_counts[k] names count k). */
+void rcl_agg_counts_of(const struct rcl_totals *t, uint64_t out[RCL_COUNTS_N]);
 
 /* True when v must not be published: 0 < v < suppress_below. */
 static inline bool rcl_agg_suppressed(const struct rcl_agg_report *r, uint64_t v)

@@ -15,26 +15,13 @@
 
 #include "agg_report_data.h"
 
-/* Chinese label, then English, of each count in rcl_agg_counts_of order. */
-static const char *const count_zh[RCL_AGG_COUNTS] = {
-    "学生数",       "具备在线条件", "仅能收看电视", "不具备条件", "未获帮扶盲点", "建档立卡",
-    "家庭困难",     "一线人员子女", "留守儿童",     "随迁子女",   "残疾",         "其他",
-    "村内电视收看", "借用设备",     "流量补贴",     "一对一帮扶", "纸质材料",     "资助",
-    "正常参与",     "参与不规律",   "缺席",         "申请不参加"};
-static const char *const count_en[RCL_AGG_COUNTS] = {
-    "students",        "online",        "TV only",      "lacking conditions",
-    "blind spots",     "poverty card",  "hardship",     "frontline family",
-    "left-behind",     "migrant",       "disabled",     "other",
-    "TV at village",   "loaned device", "data subsidy", "one-to-one",
-    "paper materials", "funding",       "active",       "irregular",
-    "absent",          "opted out"};
-
-#define FIRST_GROUP 5
-#define FIRST_MEASURE (FIRST_GROUP + RCL_GROUP_COUNT)
-#define FIRST_PART (FIRST_MEASURE + RCL_MEASURE_KIND_COUNT)
-#define I_ONLINE 1
-#define I_TV 2
-#define I_NONE 3
+/* Where the counts the page picks out stand in rcl_agg_counts_of's list (rcl_counts.h). */
+#define FIRST_GROUP RCL_COUNT_groups_poverty_card
+#define FIRST_MEASURE RCL_COUNT_measures_tv_at_village
+#define FIRST_PART RCL_COUNT_participation_active
+#define I_STUDENTS RCL_COUNT_students
+#define I_NONE RCL_COUNT_condition_none
+#define I_BLIND RCL_COUNT_blind_spots
 
 /* Local time with its offset, or "从未 never". */
 static void format_time(int64_t t, char *out, size_t outlen)
@@ -66,15 +53,16 @@ static void unit_label(FILE *out, const char *name, const char *id)
 static void cell(FILE *out, const struct rcl_agg_report *r, int k, uint64_t v, bool suppress)
 {
     if (suppress && rcl_agg_suppressed(r, v))
-        fprintf(out, "<td class=\"n s\" data-k=\"%s\">&lt;%" PRIu64 "</td>", rcl_agg_count_keys[k],
+        fprintf(out, "<td class=\"n s\" data-k=\"%s\">&lt;%" PRIu64 "</td>", rcl_counts[k].name,
                 r->suppress_below);
     else
-        fprintf(out, "<td class=\"n\" data-k=\"%s\">%" PRIu64 "</td>", rcl_agg_count_keys[k], v);
+        fprintf(out, "<td class=\"n\" data-k=\"%s\">%" PRIu64 "</td>", rcl_counts[k].name, v);
 }
 
 static void th_label(FILE *out, int k)
 {
-    fprintf(out, "<th>%s<br/><span class=\"en\">%s</span></th>", count_zh[k], count_en[k]);
+    fprintf(out, "<th>%s<br/><span class=\"en\">%s</span></th>", rcl_counts[k].zh,
+            rcl_counts[k].en);
 }
 
 /* ---- charts ---- */
@@ -206,8 +194,8 @@ static void chart_counts(FILE *out, const uint64_t *v, int first, int n, const c
         char tip[96];
 
         fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s %s</text>", LABEL_W - 6,
-                y + 15, count_zh[k], count_en[k]);
-        snprintf(tip, sizeof(tip), "%s: %" PRIu64, count_en[k], v[k]);
+                y + 15, rcl_counts[k].zh, rcl_counts[k].en);
+        snprintf(tip, sizeof(tip), "%s: %" PRIu64, rcl_counts[k].en, v[k]);
         svg_rect(out, LABEL_W, y, max ? BAR_W * (double)v[k] / (double)max : 0, "measure", tip);
         fprintf(out, "<text x=\"%d\" y=\"%d\">%" PRIu64 "</text>\n", LABEL_W + BAR_W + 8, y + 15,
                 v[k]);
@@ -233,7 +221,7 @@ static void table_head(FILE *out, bool county_cols)
           "<th>过期<br/><span class=\"en\">stale</span></th>"
           "<th>未报告<br/><span class=\"en\">missing</span></th>",
           out);
-    for (int k = 0; k < RCL_AGG_COUNTS; k++)
+    for (int k = 0; k < RCL_COUNTS_N; k++)
         th_label(out, k);
     fputs("</tr>\n</thead>\n<tbody>\n", out);
 }
@@ -251,7 +239,7 @@ static void school_cells(FILE *out, const struct rcl_agg_unit *u)
 static void table_row(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
                       const char *level, bool suppress)
 {
-    uint64_t v[RCL_AGG_COUNTS];
+    uint64_t v[RCL_COUNTS_N];
     char when[64];
     bool county = strcmp(level, "county") == 0;
 
@@ -284,7 +272,7 @@ static void table_row(FILE *out, const struct rcl_agg_report *r, const struct rc
     }
     school_cells(out, u);
     rcl_agg_counts_of(&u->totals, v);
-    for (int k = 0; k < RCL_AGG_COUNTS; k++)
+    for (int k = 0; k < RCL_COUNTS_N; k++)
         cell(out, r, k, v[k], suppress);
     fputs("</tr>\n", out);
 }
@@ -319,10 +307,10 @@ static void table(FILE *out, const struct rcl_agg_report *r, const struct rcl_ag
         fprintf(out, "</td><td>%s</td><td></td><td></td>", total.name);
         school_cells(out, &total);
         {
-            uint64_t v[RCL_AGG_COUNTS];
+            uint64_t v[RCL_COUNTS_N];
 
             rcl_agg_counts_of(&total.totals, v);
-            for (int k = 0; k < RCL_AGG_COUNTS; k++)
+            for (int k = 0; k < RCL_COUNTS_N; k++)
                 cell(out, r, k, v[k], false);
         }
         fputs("</tr>\n", out);
@@ -475,24 +463,24 @@ static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *
           out);
     for (int k = 0; k <= I_NONE; k++) {
         fprintf(out, "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s</span></th>",
-                count_zh[k], count_en[k]);
+                rcl_counts[k].zh, rcl_counts[k].en);
         cell(out, r, k, v[k], false);
-        if (k == 0)
+        if (k == I_STUDENTS)
             fputs("<td></td></tr>\n", out);
         else
-            fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[0]));
+            fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[I_STUDENTS]));
     }
     fprintf(out,
             "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s (no conditions or "
             "absent, and no help in place)</span></th>",
-            count_zh[4], count_en[4]);
-    cell(out, r, 4, v[4], false);
-    fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[4], v[0]));
-    for (int k = FIRST_PART; k < RCL_AGG_COUNTS; k++) {
+            rcl_counts[I_BLIND].zh, rcl_counts[I_BLIND].en);
+    cell(out, r, I_BLIND, v[I_BLIND], false);
+    fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[I_BLIND], v[I_STUDENTS]));
+    for (int k = FIRST_PART; k < RCL_COUNTS_N; k++) {
         fprintf(out, "<tr data-level=\"overall\"><th>%s <span class=\"en\">%s</span></th>",
-                count_zh[k], count_en[k]);
+                rcl_counts[k].zh, rcl_counts[k].en);
         cell(out, r, k, v[k], false);
-        fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[0]));
+        fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", share(v[k], v[I_STUDENTS]));
     }
     if (r->has_counted_twice)
         fprintf(out,
@@ -500,7 +488,7 @@ static void overview(FILE *out, const struct rcl_agg_report *r, const uint64_t *
                 "<span class=\"en\">enrolled at two schools or more (counted twice in the "
                 "totals)</span></th><td class=\"n\" data-k=\"counted_twice\">%" PRIu64
                 "</td><td class=\"n\">%.1f%%</td></tr>\n",
-                r->counted_twice, share(r->counted_twice, v[0]));
+                r->counted_twice, share(r->counted_twice, v[I_STUDENTS]));
     fputs("</tbody>\n</table>\n", out);
 }
 
@@ -622,7 +610,7 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
 {
     const char *tier = rcl_agg_tier_names[r->cfg->tier];
     bool county = r->cfg->tier == RCL_AGG_COUNTY;
-    uint64_t v[RCL_AGG_COUNTS];
+    uint64_t v[RCL_COUNTS_N];
     char when[64];
 
     rcl_agg_counts_of(&r->totals, v);
@@ -665,7 +653,7 @@ void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
             "<p>不具备在线学习条件 lacking conditions: <b data-k=\"condition_none\">%" PRIu64
             "</b> (%.1f%%)；其中仍无帮扶措施或缺席（盲点） blind spots: <b "
             "data-k=\"blind_spots\">%" PRIu64 "</b>.</p>\n",
-            v[I_NONE], share(v[I_NONE], v[0]), v[4]);
+            v[I_NONE], share(v[I_NONE], v[I_STUDENTS]), v[I_BLIND]);
     chart_conditions(out, r, r->counties, r->n_counties,
                      "各县（市、区）在线学习条件 conditions by county");
 

@@ -11,49 +11,11 @@
 
 /* ---- JSON ---- */
 
-/* A count of a child or county: null when suppressed. */
-static void json_count(struct rcl_json *j, const struct rcl_agg_report *r, const char *key,
-                       uint64_t v, bool suppress)
-{
-    rcl_json_key(j, key);
-    if (suppress && rcl_agg_suppressed(r, v))
-        rcl_json_null(j);
-    else
-        rcl_json_uint(j, v);
-}
-
-static void json_set(struct rcl_json *j, const struct rcl_agg_report *r, const char *key,
-                     const char *const *names, const uint64_t *v, int n, bool suppress)
-{
-    rcl_json_key(j, key);
-    rcl_json_object_begin(j);
-    for (int i = 0; i < n; i++)
-        json_count(j, r, names[i], v[i], suppress);
-    rcl_json_object_end(j);
-}
-
 /* The totals object of rcl_json_totals, with suppression when asked. */
 static void json_totals(struct rcl_json *j, const struct rcl_agg_report *r,
                         const struct rcl_totals *t, bool suppress)
 {
-    if (!suppress || r->suppress_below == 0) {
-        rcl_json_totals(j, t);
-        return;
-    }
-    rcl_json_object_begin(j);
-    json_count(j, r, "students", t->students, true);
-    for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
-        char key[32];
-
-        snprintf(key, sizeof(key), "condition_%s", rcl_condition_names[c]);
-        json_count(j, r, key, t->condition[c], true);
-    }
-    json_count(j, r, "blind_spots", t->blind_spots, true);
-    json_set(j, r, "groups", rcl_group_names, t->groups, RCL_GROUP_COUNT, true);
-    json_set(j, r, "measures", rcl_measure_kind_names, t->measures, RCL_MEASURE_KIND_COUNT, true);
-    json_set(j, r, "participation", rcl_participation_names, t->participation,
-             RCL_PARTICIPATION_COUNT, true);
-    rcl_json_object_end(j);
+    rcl_json_totals_suppressed(j, t, suppress ? r->suppress_below : 0);
 }
 
 /* On time and late, when the report has a deadline; null otherwise. */
@@ -328,10 +290,10 @@ void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
 static void csv_counts(FILE *out, const struct rcl_agg_report *r, const struct rcl_agg_unit *u,
                        bool suppress)
 {
-    uint64_t v[RCL_AGG_COUNTS];
+    uint64_t v[RCL_COUNTS_N];
 
     rcl_agg_counts_of(&u->totals, v);
-    for (int i = 0; i < RCL_AGG_COUNTS; i++) {
+    for (int i = 0; i < RCL_COUNTS_N; i++) {
         if (suppress && rcl_agg_suppressed(r, v[i]))
             fprintf(out, ",<%" PRIu64, r->suppress_below);
         else
@@ -414,8 +376,8 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
     /* The byte order mark tells Excel the file is UTF-8 (names are Chinese). */
     fputs("\xEF\xBB\xBF", out);
     fputs("id,name,schools,reported,stale,missing,level,via,city_code,city_name", out);
-    for (int i = 0; i < RCL_AGG_COUNTS; i++)
-        fprintf(out, ",%s", rcl_agg_count_keys[i]);
+    for (int i = 0; i < RCL_COUNTS_N; i++)
+        fprintf(out, ",%s", rcl_counts[i].name);
     fputs(r->deadline > 0 ? ",on_time,late" : "", out);
     fputs(r->has_counted_twice ? ",counted_twice" CSV_EOL : CSV_EOL, out);
     for (size_t i = 0; i < r->n_children; i++)

@@ -12,50 +12,33 @@
 #ifndef RCL_AGG_SQL_H
 #define RCL_AGG_SQL_H
 
-/* The totals columns of a summaries row, in the order rcl_agg_totals_bind uses. */
-#define RCL_AGG_TOTALS_COLS                                                                        \
-    "students, condition_online, condition_tv_only, condition_none, blind_spots, "                 \
-    "groups_poverty_card, groups_hardship, groups_frontline_family, groups_left_behind, "          \
-    "groups_migrant, groups_disabled, groups_other, "                                              \
-    "measures_tv_at_village, measures_loaned_device, measures_data_subsidy, "                      \
-    "measures_one_to_one, measures_paper_materials, measures_funding, "                            \
-    "participation_active, participation_irregular, participation_absent, "                        \
-    "participation_opted_out"
-#define RCL_AGG_TOTALS_NCOLS 22
+#include "rcl_counts.h"
+
 /*
- * Applies X(column, A, B) to every totals column, the results joined by ", ":
- * the per-column SQL of the rollup triggers and the upsert.
+ * The counts' columns of summaries, summaries_staging and rollup, one for each
+ * count of rcl_counts.h and in its order. Each piece below is led by ", ", so
+ * it follows the column before it: RCL_AGG_SQL_COUNT_COLS is ", students,
+ * condition_online, ...", RCL_AGG_SQL_COUNT_PARAMS ",?,?,...".
+ *
+ * The migrations that made these columns (RCL_AGG_SQL_V1 and the rollup's)
+ * are written with the same list, and must go on making the columns every
+ * store has. A new count needs a migration of its own (its column added to
+ * the three tables, the rollup triggers made again), with these kept to the
+ * first RCL_AGG_SQL_V1_COUNTS counts; agg_summary.c asserts the list is that
+ * long, so the first to add a count reads this.
  */
-/* clang-format off */
-#define RCL_AGG_TOTALS_EACH(X, A, B)                                                               \
-    X("students", A, B) ", "                                                                       \
-    X("condition_online", A, B) ", "                                                               \
-    X("condition_tv_only", A, B) ", "                                                              \
-    X("condition_none", A, B) ", "                                                                 \
-    X("blind_spots", A, B) ", "                                                                    \
-    X("groups_poverty_card", A, B) ", "                                                            \
-    X("groups_hardship", A, B) ", "                                                                \
-    X("groups_frontline_family", A, B) ", "                                                        \
-    X("groups_left_behind", A, B) ", "                                                             \
-    X("groups_migrant", A, B) ", "                                                                 \
-    X("groups_disabled", A, B) ", "                                                                \
-    X("groups_other", A, B) ", "                                                                   \
-    X("measures_tv_at_village", A, B) ", "                                                         \
-    X("measures_loaned_device", A, B) ", "                                                         \
-    X("measures_data_subsidy", A, B) ", "                                                          \
-    X("measures_one_to_one", A, B) ", "                                                            \
-    X("measures_paper_materials", A, B) ", "                                                       \
-    X("measures_funding", A, B) ", "                                                               \
-    X("participation_active", A, B) ", "                                                           \
-    X("participation_irregular", A, B) ", "                                                        \
-    X("participation_absent", A, B) ", "                                                           \
-    X("participation_opted_out", A, B)
-/* clang-format on */
-#define RCL_AGG_TOTALS_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+#define RCL_AGG_COL_(column, member) ", " #column
+#define RCL_AGG_PARAM_(column, member) ",?"
+#define RCL_AGG_COL_DEF_(column, member) ", " #column RCL_AGG_INT_COL
+#define RCL_AGG_SQL_COUNT_COLS RCL_SUMMARY_COLUMNS(RCL_AGG_COL_)
+#define RCL_AGG_SQL_COUNT_PARAMS RCL_SUMMARY_COLUMNS(RCL_AGG_PARAM_)
+/* The counts the migrations below make columns for. */
+#define RCL_AGG_SQL_V1_COUNTS 22
 
 #define RCL_AGG_INT_COL " INTEGER NOT NULL DEFAULT 0"
 
 /* Version 0 -> 1: meta, the registry of sources, and the per-school summaries. */
+/* clang-format off */
 #define RCL_AGG_SQL_V1                                                                             \
     RCL_DB_META_SQL                                                                                \
     "CREATE TABLE sources("                                                                        \
@@ -76,19 +59,10 @@
     " name TEXT NOT NULL DEFAULT '',"                                                              \
     " county TEXT NOT NULL DEFAULT '',"                                                            \
     " reported INTEGER NOT NULL DEFAULT 0,"                                                        \
-    " last_sync INTEGER NOT NULL DEFAULT 0,"                                                       \
-    " students" RCL_AGG_INT_COL ", condition_online" RCL_AGG_INT_COL                               \
-    ", condition_tv_only" RCL_AGG_INT_COL ", condition_none" RCL_AGG_INT_COL                       \
-    ", blind_spots" RCL_AGG_INT_COL ", groups_poverty_card" RCL_AGG_INT_COL                        \
-    ", groups_hardship" RCL_AGG_INT_COL ", groups_frontline_family" RCL_AGG_INT_COL                \
-    ", groups_left_behind" RCL_AGG_INT_COL ", groups_migrant" RCL_AGG_INT_COL                      \
-    ", groups_disabled" RCL_AGG_INT_COL ", groups_other" RCL_AGG_INT_COL                           \
-    ", measures_tv_at_village" RCL_AGG_INT_COL ", measures_loaned_device" RCL_AGG_INT_COL          \
-    ", measures_data_subsidy" RCL_AGG_INT_COL ", measures_one_to_one" RCL_AGG_INT_COL              \
-    ", measures_paper_materials" RCL_AGG_INT_COL ", measures_funding" RCL_AGG_INT_COL              \
-    ", participation_active" RCL_AGG_INT_COL ", participation_irregular" RCL_AGG_INT_COL           \
-    ", participation_absent" RCL_AGG_INT_COL ", participation_opted_out" RCL_AGG_INT_COL ");"      \
+    " last_sync INTEGER NOT NULL DEFAULT 0"                                                        \
+    RCL_SUMMARY_COLUMNS(RCL_AGG_COL_DEF_) ");"                                                     \
     "CREATE INDEX summaries_child ON summaries(child);"
+/* clang-format on */
 
 /* Version 1 -> 2 is RCL_OUTBOX_SQL (rcl_outbox.h): the queue toward the upstream;
  * 2 -> 3 is RCL_OUTBOX_SQL_V2, the receipt of the upstream. */
@@ -209,45 +183,43 @@
  * of a report: stale schools and the ids never synced.
  */
 /* clang-format off */
-#define RCL_AGG_ROLLUP_SET(col, sign, row) col " = " col " " sign " " row "." col
-#define RCL_AGG_ROLLUP_SUM(col, a, b) "sum(" col ")"
-#define RCL_AGG_ROLLUP_DEF(col, a, b) col RCL_AGG_INT_COL
-#define RCL_AGG_ROLLUP_SET_ALL(sign, row)                                                          \
-    "schools = schools " sign " 1, reported = reported " sign " (" row ".reported != 0), "         \
-    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SET, sign, row)
-#define RCL_AGG_ROLLUP_ADD(row)                                                                    \
-    "INSERT INTO rollup(child, county) SELECT " row ".child, " row ".county WHERE NOT EXISTS"      \
-    " (SELECT 1 FROM rollup WHERE child = " row ".child AND county = " row ".county);"             \
-    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("+", row)                                          \
-    " WHERE child = " row ".child AND county = " row ".county;"
-#define RCL_AGG_ROLLUP_SUB(row)                                                                    \
-    "UPDATE rollup SET " RCL_AGG_ROLLUP_SET_ALL("-", row)                                          \
-    " WHERE child = " row ".child AND county = " row ".county;"                                    \
-    "DELETE FROM rollup WHERE child = " row ".child AND county = " row ".county"                   \
-    " AND schools <= 0;"
+#define RCL_AGG_ROLLUP_SUM_(column, member) ", sum(" #column ")"
+#define RCL_AGG_ROLLUP_PLUS_NEW_(column, member) ", " #column " = " #column " + NEW." #column
+#define RCL_AGG_ROLLUP_MINUS_OLD_(column, member) ", " #column " = " #column " - OLD." #column
+#define RCL_AGG_ROLLUP_ADD_NEW                                                                     \
+    "INSERT INTO rollup(child, county) SELECT NEW.child, NEW.county WHERE NOT EXISTS"              \
+    " (SELECT 1 FROM rollup WHERE child = NEW.child AND county = NEW.county);"                     \
+    "UPDATE rollup SET schools = schools + 1, reported = reported + (NEW.reported != 0)"           \
+    RCL_SUMMARY_COLUMNS(RCL_AGG_ROLLUP_PLUS_NEW_)                                                  \
+    " WHERE child = NEW.child AND county = NEW.county;"
+#define RCL_AGG_ROLLUP_SUB_OLD                                                                     \
+    "UPDATE rollup SET schools = schools - 1, reported = reported - (OLD.reported != 0)"           \
+    RCL_SUMMARY_COLUMNS(RCL_AGG_ROLLUP_MINUS_OLD_)                                                 \
+    " WHERE child = OLD.child AND county = OLD.county;"                                            \
+    "DELETE FROM rollup WHERE child = OLD.child AND county = OLD.county AND schools <= 0;"
 #define RCL_AGG_SQL_ROLLUP                                                                         \
     "CREATE TABLE rollup(child TEXT NOT NULL, county TEXT NOT NULL,"                               \
-    " schools" RCL_AGG_INT_COL ", reported" RCL_AGG_INT_COL ", "                                   \
-    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_DEF, 0, 0) ", PRIMARY KEY(child, county)) WITHOUT ROWID;"   \
-    "INSERT INTO rollup SELECT child, county, count(*), sum(reported != 0), "                      \
-    RCL_AGG_TOTALS_EACH(RCL_AGG_ROLLUP_SUM, 0, 0) " FROM summaries GROUP BY child, county;"        \
+    " schools" RCL_AGG_INT_COL ", reported" RCL_AGG_INT_COL                                        \
+    RCL_SUMMARY_COLUMNS(RCL_AGG_COL_DEF_) ", PRIMARY KEY(child, county)) WITHOUT ROWID;"           \
+    "INSERT INTO rollup SELECT child, county, count(*), sum(reported != 0)"                        \
+    RCL_SUMMARY_COLUMNS(RCL_AGG_ROLLUP_SUM_) " FROM summaries GROUP BY child, county;"             \
     "CREATE INDEX summaries_sync ON summaries(reported, last_sync, child, county);"                \
     "CREATE INDEX summaries_never ON summaries(reported, school_id);"
 /* Versions 8 -> 9 and 9 -> 10: the triggers (migrations of their own: C strings stay short). */
 #define RCL_AGG_SQL_ROLLUP_TRIGGERS                                                                \
     "CREATE TRIGGER summaries_rollup_insert AFTER INSERT ON summaries BEGIN "                      \
-    RCL_AGG_ROLLUP_ADD("NEW") " END;"                                                              \
+    RCL_AGG_ROLLUP_ADD_NEW " END;"                                                                 \
     "CREATE TRIGGER summaries_rollup_delete AFTER DELETE ON summaries BEGIN "                      \
-    RCL_AGG_ROLLUP_SUB("OLD") " END;"
+    RCL_AGG_ROLLUP_SUB_OLD " END;"
 #define RCL_AGG_SQL_ROLLUP_UPDATE                                                                  \
-    "CREATE TRIGGER summaries_rollup_update AFTER UPDATE OF child, county, reported, "             \
-    RCL_AGG_TOTALS_COLS " ON summaries BEGIN "                                                     \
-    RCL_AGG_ROLLUP_SUB("OLD") RCL_AGG_ROLLUP_ADD("NEW") " END;"
+    "CREATE TRIGGER summaries_rollup_update AFTER UPDATE OF child, county, reported"               \
+    RCL_AGG_SQL_COUNT_COLS " ON summaries BEGIN "                                                  \
+    RCL_AGG_ROLLUP_SUB_OLD RCL_AGG_ROLLUP_ADD_NEW " END;"
 /* clang-format on */
 
 #define RCL_AGG_SQL_ROLLUP_LIST                                                                    \
-    "SELECT child, county, schools, reported, " RCL_AGG_TOTALS_COLS                                \
-    " FROM rollup ORDER BY child, county"
+    "SELECT child, county, schools, reported" RCL_AGG_SQL_COUNT_COLS " FROM rollup"                \
+    " ORDER BY child, county"
 #define RCL_AGG_SQL_ROLLUP_CHECK                                                                   \
     "SELECT (SELECT count(*) FROM summaries), (SELECT coalesce(sum(schools), 0) FROM rollup)"
 /* Schools that reported, but not since ?1. */
@@ -447,22 +419,21 @@
     "UPDATE summaries SET name = ?2 WHERE school_id = ?1 AND reported = 0 AND name != ?2"
 
 /* ---- summaries ---- */
-#define RCL_AGG_SQL_SUMMARY_COLS "school_id, child, name, county, reported, last_sync, "
 /* Every column of a summaries row, in the order rcl_agg_summary_column reads them. */
 #define RCL_AGG_SQL_SUMMARY_ALL                                                                    \
-    RCL_AGG_SQL_SUMMARY_COLS RCL_AGG_TOTALS_COLS ", epoch, through_seq, through_digest, first_sync"
+    "school_id, child, name, county, reported, last_sync" RCL_AGG_SQL_COUNT_COLS                   \
+    ", epoch, through_seq, through_digest, first_sync"
+#define RCL_AGG_SQL_SUMMARY_PARAMS "VALUES(?,?,?,?,?,?" RCL_AGG_SQL_COUNT_PARAMS ",?,?,?,?)"
 #define RCL_AGG_SQL_SUMMARY_PUT_INTO(table)                                                        \
-    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL               \
-    ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS ",?,?,?,?)"
+    "INSERT OR REPLACE INTO " table "(" RCL_AGG_SQL_SUMMARY_ALL ") " RCL_AGG_SQL_SUMMARY_PARAMS
 /* An upsert, so that the rollup triggers see an update (see RCL_AGG_SQL_ROLLUP). */
 /* clang-format off */
-#define RCL_AGG_SQL_SUMMARY_SET(col, a, b) col " = excluded." col
+#define RCL_AGG_SQL_SUMMARY_SET_(column, member) ", " #column " = excluded." #column
 #define RCL_AGG_SQL_SUMMARY_PUT                                                                    \
-    "INSERT INTO summaries(" RCL_AGG_SQL_SUMMARY_ALL ") VALUES(?,?,?,?,?,?," RCL_AGG_TOTALS_PARAMS \
-    ",?,?,?,?) ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                         \
+    "INSERT INTO summaries(" RCL_AGG_SQL_SUMMARY_ALL ") " RCL_AGG_SQL_SUMMARY_PARAMS               \
+    " ON CONFLICT(school_id) DO UPDATE SET child = excluded.child,"                                \
     " name = excluded.name, county = excluded.county, reported = excluded.reported,"               \
-    " last_sync = excluded.last_sync, "                                                            \
-    RCL_AGG_TOTALS_EACH(RCL_AGG_SQL_SUMMARY_SET, 0, 0)                                             \
+    " last_sync = excluded.last_sync" RCL_SUMMARY_COLUMNS(RCL_AGG_SQL_SUMMARY_SET_)                \
     ", epoch = excluded.epoch, through_seq = excluded.through_seq,"                                \
     " through_digest = excluded.through_digest, first_sync = excluded.first_sync"
 /* clang-format on */

@@ -11,14 +11,14 @@
 #include <string.h>
 
 #include "agg_sql.h"
+#include "rcl_counts.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 
-/* The column list in agg_sql.h is written out by hand: keep it in step with the sets. */
-_Static_assert(RCL_AGG_TOTALS_NCOLS ==
-                   5 + RCL_GROUP_COUNT + RCL_MEASURE_KIND_COUNT + RCL_PARTICIPATION_COUNT,
-               "summaries columns out of step with rcl_model.h");
+/* The store's migrations make columns for these counts only: see agg_sql.h for a new one. */
+_Static_assert(RCL_COUNTS_N == RCL_AGG_SQL_V1_COUNTS,
+               "a new count needs a migration adding its columns (agg_sql.h)");
 
 static void copy_text(char *dst, size_t dstlen, const unsigned char *src)
 {
@@ -39,36 +39,17 @@ static uint64_t from_db(sqlite3_stmt *st, int col)
 
 int rcl_agg_totals_bind(sqlite3_stmt *st, int first, const struct rcl_totals *t)
 {
-    int i = first, rc = SQLITE_OK;
+    int rc = SQLITE_OK;
 
-    rc |= sqlite3_bind_int64(st, i++, to_db(t->students));
-    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
-        rc |= sqlite3_bind_int64(st, i++, to_db(t->condition[k]));
-    rc |= sqlite3_bind_int64(st, i++, to_db(t->blind_spots));
-    for (int k = 0; k < RCL_GROUP_COUNT; k++)
-        rc |= sqlite3_bind_int64(st, i++, to_db(t->groups[k]));
-    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
-        rc |= sqlite3_bind_int64(st, i++, to_db(t->measures[k]));
-    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
-        rc |= sqlite3_bind_int64(st, i++, to_db(t->participation[k]));
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        rc |= sqlite3_bind_int64(st, first + (int)k, to_db(rcl_count_get(t, k)));
     return rc == SQLITE_OK ? 0 : -1;
 }
 
 void rcl_agg_totals_column(sqlite3_stmt *st, int first, struct rcl_totals *t)
 {
-    int i = first;
-
-    memset(t, 0, sizeof(*t));
-    t->students = from_db(st, i++);
-    for (int k = 0; k < RCL_CONDITION_COUNT; k++)
-        t->condition[k] = from_db(st, i++);
-    t->blind_spots = from_db(st, i++);
-    for (int k = 0; k < RCL_GROUP_COUNT; k++)
-        t->groups[k] = from_db(st, i++);
-    for (int k = 0; k < RCL_MEASURE_KIND_COUNT; k++)
-        t->measures[k] = from_db(st, i++);
-    for (int k = 0; k < RCL_PARTICIPATION_COUNT; k++)
-        t->participation[k] = from_db(st, i++);
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        *rcl_count_at(t, k) = from_db(st, first + (int)k);
 }
 
 void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[RCL_ID_MAX + 1])
@@ -82,14 +63,13 @@ void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[
     s->reported = sqlite3_column_int(st, 4) != 0;
     s->last_sync = sqlite3_column_int64(st, 5);
     rcl_agg_totals_column(st, 6, &s->totals);
-    s->epoch = from_db(st, 6 + RCL_AGG_TOTALS_NCOLS);
-    s->through_seq = from_db(st, 7 + RCL_AGG_TOTALS_NCOLS);
-    if (sqlite3_column_bytes(st, 8 + RCL_AGG_TOTALS_NCOLS) == RCL_DIGEST_BYTES) {
-        memcpy(s->through_digest, sqlite3_column_blob(st, 8 + RCL_AGG_TOTALS_NCOLS),
-               RCL_DIGEST_BYTES);
+    s->epoch = from_db(st, 6 + RCL_COUNTS_N);
+    s->through_seq = from_db(st, 7 + RCL_COUNTS_N);
+    if (sqlite3_column_bytes(st, 8 + RCL_COUNTS_N) == RCL_DIGEST_BYTES) {
+        memcpy(s->through_digest, sqlite3_column_blob(st, 8 + RCL_COUNTS_N), RCL_DIGEST_BYTES);
         s->has_through_digest = true;
     }
-    s->first_sync = sqlite3_column_int64(st, 9 + RCL_AGG_TOTALS_NCOLS);
+    s->first_sync = sqlite3_column_int64(st, 9 + RCL_COUNTS_N);
 }
 
 /* Binds s and child to st (a put statement), runs it and resets it. 0, or -1 logged. */
@@ -107,12 +87,12 @@ static int summary_put_step(sqlite3 *db, sqlite3_stmt *st, const struct rcl_summ
         sqlite3_bind_int(st, 5, s->reported ? 1 : 0) != SQLITE_OK ||
         sqlite3_bind_int64(st, 6, s->last_sync) != SQLITE_OK ||
         rcl_agg_totals_bind(st, 7, &s->totals) != 0 ||
-        sqlite3_bind_int64(st, 7 + RCL_AGG_TOTALS_NCOLS, to_db(s->epoch)) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 8 + RCL_AGG_TOTALS_NCOLS, to_db(s->through_seq)) != SQLITE_OK ||
-        (s->has_through_digest ? sqlite3_bind_blob(st, 9 + RCL_AGG_TOTALS_NCOLS, s->through_digest,
+        sqlite3_bind_int64(st, 7 + RCL_COUNTS_N, to_db(s->epoch)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 8 + RCL_COUNTS_N, to_db(s->through_seq)) != SQLITE_OK ||
+        (s->has_through_digest ? sqlite3_bind_blob(st, 9 + RCL_COUNTS_N, s->through_digest,
                                                    RCL_DIGEST_BYTES, SQLITE_STATIC)
-                               : sqlite3_bind_null(st, 9 + RCL_AGG_TOTALS_NCOLS)) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 10 + RCL_AGG_TOTALS_NCOLS, s->first_sync) != SQLITE_OK)
+                               : sqlite3_bind_null(st, 9 + RCL_COUNTS_N)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 10 + RCL_COUNTS_N, s->first_sync) != SQLITE_OK)
         goto fail;
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
@@ -269,20 +249,12 @@ static bool shift_one(uint64_t base, uint64_t in, uint64_t gone, uint64_t *out)
 int rcl_agg_totals_shift(const struct rcl_totals *base, const struct rcl_totals *in,
                          const struct rcl_totals *gone, struct rcl_totals *out)
 {
-    bool ok = shift_one(base->students, in->students, gone->students, &out->students) &&
-              shift_one(base->blind_spots, in->blind_spots, gone->blind_spots, &out->blind_spots);
-
-    for (int k = 0; ok && k < RCL_CONDITION_COUNT; k++)
-        ok =
-            shift_one(base->condition[k], in->condition[k], gone->condition[k], &out->condition[k]);
-    for (int k = 0; ok && k < RCL_GROUP_COUNT; k++)
-        ok = shift_one(base->groups[k], in->groups[k], gone->groups[k], &out->groups[k]);
-    for (int k = 0; ok && k < RCL_MEASURE_KIND_COUNT; k++)
-        ok = shift_one(base->measures[k], in->measures[k], gone->measures[k], &out->measures[k]);
-    for (int k = 0; ok && k < RCL_PARTICIPATION_COUNT; k++)
-        ok = shift_one(base->participation[k], in->participation[k], gone->participation[k],
-                       &out->participation[k]);
-    return ok ? 0 : -1;
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++) {
+        if (!shift_one(rcl_count_get(base, k), rcl_count_get(in, k), rcl_count_get(gone, k),
+                       rcl_count_at(out, k)))
+            return -1;
+    }
+    return 0;
 }
 
 int rcl_agg_summary_queue(sqlite3 *db, const struct rcl_summary *s)

@@ -3,7 +3,8 @@
  * school below it and sends upward.
  *
  * A summaries row is (school_id, child, name, county, reported, last_sync,
- * totals columns): child is the unit through which the school is counted
+ * the counts of rcl_counts.h, epoch, through_seq, through_digest,
+ * first_sync): child is the unit through which the school is counted
  * here (the school itself at a county; the sending aggregator above).
  */
 #ifndef RCL_AGG_SUMMARY_H
@@ -14,15 +15,15 @@
 #include "rcl_codec.h"
 #include "rcl_model.h"
 
-/* Binds t to the RCL_AGG_TOTALS_NCOLS parameters starting at index first (1-based). */
+/* Binds t to the RCL_COUNTS_N parameters starting at index first (1-based). */
 int rcl_agg_totals_bind(sqlite3_stmt *st, int first, const struct rcl_totals *t);
 
-/* Reads the RCL_AGG_TOTALS_NCOLS columns starting at column first (0-based) into t. */
+/* Reads the RCL_COUNTS_N columns starting at column first (0-based) into t. */
 void rcl_agg_totals_column(sqlite3_stmt *st, int first, struct rcl_totals *t);
 
 /*
- * Reads a summaries row (columns RCL_AGG_SQL_SUMMARY_COLS then the totals)
- * from the current row of st into s, and its child into child.
+ * Reads a summaries row (columns RCL_AGG_SQL_SUMMARY_ALL) from the current
+ * row of st into s, and its child into child.
  */
 void rcl_agg_summary_column(sqlite3_stmt *st, struct rcl_summary *s, char child[RCL_ID_MAX + 1]);
 

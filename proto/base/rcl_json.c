@@ -7,6 +7,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "rcl_counts.h"
+
 void rcl_json_init(struct rcl_json *j, FILE *out)
 {
     j->out = out;
@@ -143,65 +145,52 @@ void rcl_json_null(struct rcl_json *j)
     fputs("null", j->out);
 }
 
-static void json_counts(struct rcl_json *j, const char *key, const char *const *names,
-                        const uint64_t *v, int count)
+void rcl_json_totals_suppressed(struct rcl_json *j, const struct rcl_totals *t,
+                                uint64_t suppress_below)
 {
-    rcl_json_key(j, key);
+    const char *open_set = NULL; /* the set whose object is open */
+
     rcl_json_object_begin(j);
-    for (int i = 0; i < count; i++) {
-        rcl_json_key(j, names[i]);
-        rcl_json_uint(j, v[i]);
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++) {
+        const struct rcl_count_info *c = &rcl_counts[k];
+        uint64_t v = rcl_count_get(t, k);
+
+        if (open_set != NULL && (c->set == NULL || strcmp(c->set, open_set) != 0)) {
+            rcl_json_object_end(j);
+            open_set = NULL;
+        }
+        if (c->set != NULL && open_set == NULL) {
+            rcl_json_key(j, c->set);
+            rcl_json_object_begin(j);
+            open_set = c->set;
+        }
+        rcl_json_key(j, c->key);
+        if (v > 0 && v < suppress_below)
+            rcl_json_null(j);
+        else
+            rcl_json_uint(j, v);
     }
+    if (open_set != NULL)
+        rcl_json_object_end(j);
     rcl_json_object_end(j);
 }
 
 void rcl_json_totals(struct rcl_json *j, const struct rcl_totals *t)
 {
-    rcl_json_object_begin(j);
-    rcl_json_key(j, "students");
-    rcl_json_uint(j, t->students);
-    for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
-        char key[32];
-        snprintf(key, sizeof(key), "condition_%s", rcl_condition_names[c]);
-        rcl_json_key(j, key);
-        rcl_json_uint(j, t->condition[c]);
-    }
-    rcl_json_key(j, "blind_spots");
-    rcl_json_uint(j, t->blind_spots);
-    json_counts(j, "groups", rcl_group_names, t->groups, RCL_GROUP_COUNT);
-    json_counts(j, "measures", rcl_measure_kind_names, t->measures, RCL_MEASURE_KIND_COUNT);
-    json_counts(j, "participation", rcl_participation_names, t->participation,
-                RCL_PARTICIPATION_COUNT);
-    rcl_json_object_end(j);
+    rcl_json_totals_suppressed(j, t, 0);
 }
 
 void rcl_csv_totals_header(FILE *out)
 {
-    fputs("students", out);
-    for (int c = 0; c < RCL_CONDITION_COUNT; c++)
-        fprintf(out, ",condition_%s", rcl_condition_names[c]);
-    fputs(",blind_spots", out);
-    for (int i = 0; i < RCL_GROUP_COUNT; i++)
-        fprintf(out, ",groups.%s", rcl_group_names[i]);
-    for (int i = 0; i < RCL_MEASURE_KIND_COUNT; i++)
-        fprintf(out, ",measures.%s", rcl_measure_kind_names[i]);
-    for (int i = 0; i < RCL_PARTICIPATION_COUNT; i++)
-        fprintf(out, ",participation.%s", rcl_participation_names[i]);
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        fprintf(out, "%s%s", k > 0 ? "," : "", rcl_counts[k].name);
     fputc('\n', out);
 }
 
 void rcl_csv_totals_row(FILE *out, const struct rcl_totals *t)
 {
-    fprintf(out, "%" PRIu64, t->students);
-    for (int c = 0; c < RCL_CONDITION_COUNT; c++)
-        fprintf(out, ",%" PRIu64, t->condition[c]);
-    fprintf(out, ",%" PRIu64, t->blind_spots);
-    for (int i = 0; i < RCL_GROUP_COUNT; i++)
-        fprintf(out, ",%" PRIu64, t->groups[i]);
-    for (int i = 0; i < RCL_MEASURE_KIND_COUNT; i++)
-        fprintf(out, ",%" PRIu64, t->measures[i]);
-    for (int i = 0; i < RCL_PARTICIPATION_COUNT; i++)
-        fprintf(out, ",%" PRIu64, t->participation[i]);
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        fprintf(out, "%s%" PRIu64, k > 0 ? "," : "", rcl_count_get(t, k));
     fputc('\n', out);
 }
 

@@ -35,11 +35,13 @@ void rcl_json_bool(struct rcl_json *j, bool v);
 void rcl_json_null(struct rcl_json *j);
 
 /*
- * Writes the contract's totals object: students, condition_online,
- * condition_tv_only, condition_none, blind_spots, and groups, measures and
- * participation with every key of their set.
+ * Writes the contract's totals object: the counts of rcl_counts.h, those of a
+ * set (groups, measures, participation) in an object of their own.
  */
 void rcl_json_totals(struct rcl_json *j, const struct rcl_totals *t);
+/* The same with null for every count v that must not be published: 0 < v < suppress_below. */
+void rcl_json_totals_suppressed(struct rcl_json *j, const struct rcl_totals *t,
+                                uint64_t suppress_below);
 
 /* CSV: the totals' column names, and one row of values, in the same order. */
 void rcl_csv_totals_header(FILE *out);

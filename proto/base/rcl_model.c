@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "rcl_counts.h"
+
 /* The words of the CSV and the reports. Wire bit numbers are these indexes:
  * never reorder, only append. */
 const char *const rcl_network_names[RCL_NETWORK_COUNT] = {"broadband", "mobile", "cable_tv"};
@@ -413,16 +415,8 @@ void rcl_totals_add_student(struct rcl_totals *t, const struct rcl_student *s)
 
 void rcl_totals_add(struct rcl_totals *dst, const struct rcl_totals *src)
 {
-    dst->students += src->students;
-    for (int i = 0; i < RCL_CONDITION_COUNT; i++)
-        dst->condition[i] += src->condition[i];
-    dst->blind_spots += src->blind_spots;
-    for (int i = 0; i < RCL_GROUP_COUNT; i++)
-        dst->groups[i] += src->groups[i];
-    for (int i = 0; i < RCL_MEASURE_KIND_COUNT; i++)
-        dst->measures[i] += src->measures[i];
-    for (int i = 0; i < RCL_PARTICIPATION_COUNT; i++)
-        dst->participation[i] += src->participation[i];
+    for (enum rcl_count k = 0; k < RCL_COUNTS_N; k++)
+        *rcl_count_at(dst, k) += rcl_count_get(src, k);
 }
 
 bool rcl_utf8_valid(const char *s, size_t len)

@@ -18,27 +18,50 @@
 
 #include "rcl_codec_check.h"
 #include "rcl_codec_record.h"
+#include "rcl_counts.h"
 #include "rollcall.pb-c.h"
 
 /* ---- Summary counts ---- */
 
-static int take_counts(const char *field, const uint64_t *v, size_t n, uint64_t *dst, int want,
-                       uint64_t students, char *err, size_t errlen)
+/*
+ * The copies between message Counts and struct rcl_totals, one for each count
+ * of rcl_counts.h. A repeated field points at its set's array in t (every
+ * count of the set points it there alike); on the way in, each count of a
+ * set is checked before it is taken.
+ */
+#define ONE_TO_WIRE(w, name, member, zh, en) (w)->name = t->member;
+#define SET_TO_WIRE(w, set, key, index, zh, en)                                                    \
+    (w)->set = t->set;                                                                             \
+    (w)->n_##set = sizeof(t->set) / sizeof(t->set[0]);
+#define ONE_FROM_WIRE(w, name, member, zh, en) t->member = (w)->name;
+#define SET_FROM_WIRE(w, set, key, index, zh, en)                                                  \
+    ok = ok && take_count(#set, (w)->set, (w)->n_##set, sizeof(t->set) / sizeof(t->set[0]),        \
+                          (index), t->students, &t->set[index], err, errlen);
+#define SKIP_COUNT(...)
+
+/* Message Counts of t; its repeated fields point into t, which must outlive w. */
+static void counts_to_wire(struct rcl_totals *t, Rollcall__Counts *w)
 {
-    if (n != (size_t)want) {
-        codec_err(err, errlen, "summary.counts.%s has %zu entries, want %d", field, n, want);
-        return -1;
+    RCL_SUMMARY_COUNTS(ONE_TO_WIRE, SET_TO_WIRE, w)
+}
+
+/* Takes entry i of a repeated field of n entries (want: one for each count of its set), which
+ * must be at most the students. */
+static bool take_count(const char *field, const uint64_t *v, size_t n, size_t want, int i,
+                       uint64_t students, uint64_t *dst, char *err, size_t errlen)
+{
+    if (n != want) {
+        codec_err(err, errlen, "summary.counts.%s has %zu entries, want %zu", field, n, want);
+        return false;
     }
-    for (int i = 0; i < want; i++) {
-        if (v[i] > students) {
-            codec_err(err, errlen,
-                    "summary.counts.%s[%d] = %" PRIu64 " exceeds the %" PRIu64 " students", field,
-                    i, v[i], students);
-            return -1;
-        }
-        dst[i] = v[i];
+    if (v[i] > students) {
+        codec_err(err, errlen,
+                  "summary.counts.%s[%d] = %" PRIu64 " exceeds the %" PRIu64 " students", field, i,
+                  v[i], students);
+        return false;
     }
-    return 0;
+    *dst = v[i];
+    return true;
 }
 
 /* Counts must be what rcl_totals_add_student could have made: each student in
@@ -47,6 +70,7 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
                             size_t errlen)
 {
     uint64_t sum;
+    bool ok = true;
 
     memset(t, 0, sizeof(*t));
     if (w == NULL) {
@@ -60,11 +84,7 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
                 w->students, RCL_SCHOOL_STUDENTS_MAX);
         return -1;
     }
-    t->students = w->students;
-    t->condition[RCL_COND_ONLINE] = w->condition_online;
-    t->condition[RCL_COND_TV_ONLY] = w->condition_tv_only;
-    t->condition[RCL_COND_NONE] = w->condition_none;
-    t->blind_spots = w->blind_spots;
+    RCL_SUMMARY_COUNTS(ONE_FROM_WIRE, SKIP_COUNT, w)
     sum = 0;
     for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
         if (t->condition[c] > t->students) {
@@ -91,12 +111,8 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
         codec_err(err, errlen, "summary.counts.blind_spots exceeds the students");
         return -1;
     }
-    if (take_counts("groups", w->groups, w->n_groups, t->groups, RCL_GROUP_COUNT, t->students, err,
-                    errlen) != 0 ||
-        take_counts("measures", w->measures, w->n_measures, t->measures, RCL_MEASURE_KIND_COUNT,
-                    t->students, err, errlen) != 0 ||
-        take_counts("participation", w->participation, w->n_participation, t->participation,
-                    RCL_PARTICIPATION_COUNT, t->students, err, errlen) != 0)
+    RCL_SUMMARY_COUNTS(SKIP_COUNT, SET_FROM_WIRE, w)
+    if (!ok)
         return -1;
     sum = 0;
     for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++) {
@@ -164,9 +180,7 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
     Rollcall__SnapshotEnd se = ROLLCALL__SNAPSHOT_END__INIT;
     Rollcall__SchoolRemoved sr = ROLLCALL__SCHOOL_REMOVED__INIT;
     Rollcall__KeyRotation kr = ROLLCALL__KEY_ROTATION__INIT;
-    /* Copies: protobuf-c wants non-const pointers. */
-    uint64_t groups[RCL_GROUP_COUNT], measures[RCL_MEASURE_KIND_COUNT],
-        participation[RCL_PARTICIPATION_COUNT];
+    /* A copy: protobuf-c wants non-const pointers. */
     struct rcl_change copy = *c;
     uint8_t *buf;
     size_t n;
@@ -188,28 +202,14 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         w.body_case = ROLLCALL__CHANGE__BODY_SCHOOL;
         w.school = &sp;
         break;
-    case RCL_CHANGE_SUMMARY: {
-        const struct rcl_totals *t = &c->u.summary.totals;
+    case RCL_CHANGE_SUMMARY:
         su.school_id = copy.u.summary.school_id;
         su.name = copy.u.summary.name;
         su.county = copy.u.summary.county;
         su.reported = c->u.summary.reported;
         su.last_sync = c->u.summary.last_sync;
         su.first_sync = c->u.summary.first_sync;
-        co.students = t->students;
-        co.condition_online = t->condition[RCL_COND_ONLINE];
-        co.condition_tv_only = t->condition[RCL_COND_TV_ONLY];
-        co.condition_none = t->condition[RCL_COND_NONE];
-        co.blind_spots = t->blind_spots;
-        memcpy(groups, t->groups, sizeof(groups));
-        memcpy(measures, t->measures, sizeof(measures));
-        memcpy(participation, t->participation, sizeof(participation));
-        co.n_groups = RCL_GROUP_COUNT;
-        co.groups = groups;
-        co.n_measures = RCL_MEASURE_KIND_COUNT;
-        co.measures = measures;
-        co.n_participation = RCL_PARTICIPATION_COUNT;
-        co.participation = participation;
+        counts_to_wire(&copy.u.summary.totals, &co);
         su.counts = &co;
         su.epoch = c->u.summary.epoch;
         su.through_seq = c->u.summary.through_seq;
@@ -220,7 +220,6 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         w.body_case = ROLLCALL__CHANGE__BODY_SUMMARY;
         w.summary = &su;
         break;
-    }
     case RCL_CHANGE_SNAPSHOT_END:
         se.records = c->u.snapshot_records;
         w.body_case = ROLLCALL__CHANGE__BODY_SNAPSHOT_END;

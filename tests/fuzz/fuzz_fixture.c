@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agg_ingest.h"
+#include "agg_sql.h"
 #include "import.h"
 #include "pseudonym.h"
 #include "rcl_db.h"
@@ -394,17 +395,13 @@ void fuzz_agg_state_read(struct fuzz_agg *w, struct fuzz_agg_state *out)
 static void check_summaries(struct fuzz_agg *w)
 {
     static const char sql[] =
-        "SELECT school_id FROM summaries WHERE students < 0"
-        " OR condition_online + condition_tv_only + condition_none != students"
+        "SELECT school_id FROM summaries WHERE"
+        " condition_online + condition_tv_only + condition_none != students"
         " OR participation_active + participation_irregular + participation_absent"
         "    + participation_opted_out != students"
-        " OR max(blind_spots, groups_poverty_card, groups_hardship, groups_frontline_family,"
-        "        groups_left_behind, groups_migrant, groups_disabled, groups_other,"
-        "        measures_tv_at_village, measures_loaned_device, measures_data_subsidy,"
-        "        measures_one_to_one, measures_paper_materials, measures_funding) > students"
-        " OR min(condition_online, condition_tv_only, condition_none, blind_spots,"
-        "        participation_active, participation_irregular, participation_absent,"
-        "        participation_opted_out) < 0"
+        /* every count of rcl_counts.h: none above the students, none below zero */
+        " OR max(0" RCL_AGG_SQL_COUNT_COLS ") > students"
+        " OR min(0" RCL_AGG_SQL_COUNT_COLS ") < 0"
         " LIMIT 1";
     sqlite3_stmt *st = NULL;
     int rc;

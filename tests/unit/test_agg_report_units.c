@@ -43,9 +43,9 @@ static size_t occurrences(const char *text, const char *what)
 static bool rollup_exact(sqlite3 *db)
 {
 #define SUMS                                                                                       \
-    "SELECT child, county, count(*), sum(reported != 0), " RCL_AGG_TOTALS_EACH(                    \
-        RCL_AGG_ROLLUP_SUM, 0, 0) " FROM summaries GROUP BY child, county"
-#define ROWS "SELECT child, county, schools, reported, " RCL_AGG_TOTALS_COLS " FROM rollup"
+    "SELECT child, county, count(*), sum(reported != 0)" RCL_SUMMARY_COLUMNS(                      \
+        RCL_AGG_ROLLUP_SUM_) " FROM summaries GROUP BY child, county"
+#define ROWS "SELECT child, county, schools, reported" RCL_AGG_SQL_COUNT_COLS " FROM rollup"
     sqlite3_stmt *st = NULL;
     bool exact = false;
 
