@@ -80,11 +80,11 @@ static int write_bundle(struct bundle_writer *w, sqlite3 *db, const char *source
     put_be(w, (uint64_t)(int64_t)time(NULL), 8);
     for (;;) {
         struct rcl_sealed s;
-        int found = rcl_outbox_next_sealed(db, after, &s);
+        enum rcl_outbox_found found = rcl_outbox_next_sealed(db, after, &s);
 
-        if (found < 0)
+        if (found == RCL_OUTBOX_FAILED)
             return -1;
-        if (found == 0)
+        if (found == RCL_OUTBOX_NONE)
             break;
         if (s.envelope_len == 0 || s.envelope_len > RCL_MESSAGE_BYTES_MAX) {
             RCL_ERROR("bundle: sealed batch of a bad size seq=%" PRIu64 "..%" PRIu64

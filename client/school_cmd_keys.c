@@ -160,7 +160,8 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     struct rcl_outbox_rotation rot;
     uint8_t sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
-    int rc = RCL_SCHOOL_EXIT_DATA, begun;
+    enum rcl_outbox_rotate_result begun;
+    int rc = RCL_SCHOOL_EXIT_DATA;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
 
     if (db == NULL)
@@ -172,7 +173,7 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     }
     begun = rcl_outbox_rotate_begin(db, m.school_id, m.public_key, sk, new_pk);
     sodium_memzero(sk, sizeof(sk));
-    if (begun == 1 && rcl_outbox_rotation(db, &rot) == 0) {
+    if (begun == RCL_OUTBOX_ROTATE_PENDING && rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
         rcl_log_write(RCL_LOG_ERROR,
                       "rotate-key: a key rotation is already waiting for the county's "
@@ -180,7 +181,7 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
                       rcl_log_value(rcl_school_opt(a, "db")), hex, (unsigned long long)rot.seq);
         goto done;
     }
-    if (begun != 0) {
+    if (begun != RCL_OUTBOX_ROTATE_BEGUN) {
         rcl_log_write(RCL_LOG_ERROR,
                       "rotate-key: cannot start the key rotation (see the log above) db=%s",
                       rcl_log_value(rcl_school_opt(a, "db")));

@@ -13,15 +13,13 @@
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_platform.h"
+#include "rcl_retry.h"
 #include "rcl_uplink.h"
 #include "receipt.h"
 
 #define POLL_MS 100
 /* With nothing to send, a one-shot sync waits this long at most for a receipt. */
 #define PROBE_WAIT_S 10
-/* Watch mode: after a refusal, ask again after this long, doubling up to the maximum. */
-#define WATCH_RETRY_S 60
-#define WATCH_RETRY_MAX_S 900
 
 static double now_seconds(void)
 {
@@ -39,8 +37,8 @@ struct sync_run {
     uint64_t start_acked; /* the acked seq when the progress line started */
 };
 
-/* Waits for replies up to POLL_MS and handles them. Returns 0, or an exit code. */
-static int poll_once(struct sync_run *r)
+/* Waits for replies up to POLL_MS and handles them. OK, or the exit code of a failure (logged). */
+static enum rcl_school_exit poll_once(struct sync_run *r)
 {
     zmq_pollitem_t item;
     int rc;
@@ -59,7 +57,7 @@ static int poll_once(struct sync_run *r)
                                      "(see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
-    return 0;
+    return RCL_SCHOOL_EXIT_OK;
 }
 
 /* Redraws the progress line: changes acknowledged since it started, of those pending then and now.
@@ -77,38 +75,44 @@ static void show_progress(struct sync_run *r)
 }
 
 /*
- * Runs the uplink until everything is acknowledged, it gives up, or the
- * deadline passes, saying why on err. Returns an enum rcl_school_exit.
+ * Runs the uplink until everything is acknowledged (OK), it gives up (the
+ * exit code, said on err), or the deadline passes: OK with *late set, for the
+ * caller to word.
  */
-static int run_until_settled(struct sync_run *r, double deadline)
+static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadline, bool *late)
 {
+    *late = false;
     for (;;) {
-        enum rcl_uplink_state state;
-        int rc;
+        enum rcl_school_exit rc;
 
         if (rcl_uplink_pump(r->u) != 0) {
             rcl_log_write(RCL_LOG_ERROR,
                           "sync: the store failed while sending (see the log above)");
             return RCL_SCHOOL_EXIT_DATA;
         }
-        state = rcl_uplink_state(r->u);
-        if (state == RCL_UPLINK_REFUSED || state == RCL_UPLINK_AUTH_FAILED) {
+        switch (rcl_uplink_state(r->u)) {
+        case RCL_UPLINK_REFUSED:
+        case RCL_UPLINK_AUTH_FAILED:
             rcl_log_write(RCL_LOG_ERROR, "sync: upstream refused upstream=%s reason=%s",
                           rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)));
             return RCL_SCHOOL_EXIT_UPSTREAM;
-        }
-        if (state == RCL_UPLINK_IDLE)
+        case RCL_UPLINK_IDLE:
             return RCL_SCHOOL_EXIT_OK;
+        case RCL_UPLINK_SENDING:
+            break;
+        }
         if (rcl_stop_caught()) {
             rcl_log_write(RCL_LOG_WARN,
                           "sync: interrupted; changes kept for the next sync pending=%llu",
                           (unsigned long long)rcl_uplink_pending(r->u));
             return RCL_SCHOOL_EXIT_UPSTREAM;
         }
-        if (now_seconds() >= deadline)
-            return -1; /* the caller words it */
+        if (now_seconds() >= deadline) {
+            *late = true;
+            return RCL_SCHOOL_EXIT_OK;
+        }
         rc = poll_once(r);
-        if (rc != 0)
+        if (rc != RCL_SCHOOL_EXIT_OK)
             return rc;
         show_progress(r);
     }
@@ -138,12 +142,12 @@ static int uplink_open(struct sync_run *r, char *why, size_t whylen)
 }
 
 /* One sync: everything pending acknowledged, or a receipt when nothing is. */
-static int sync_once(struct sync_run *r, int timeout_s)
+static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
 {
     struct rcl_outbox_stats before, after;
     double start = now_seconds();
-    bool probing;
-    int rc;
+    bool probing, late;
+    enum rcl_school_exit rc;
 
     if (rcl_outbox_stats(r->db, &before) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "sync: cannot read the outbox (see the log above)");
@@ -157,16 +161,16 @@ static int sync_once(struct sync_run *r, int timeout_s)
     }
     r->start_acked = before.acked_seq;
     rcl_progress_start(&r->progress, r->err, "sync", "changes", before.pending);
-    rc = run_until_settled(r, start +
-                                  (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s));
+    rc = run_until_settled(
+        r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s), &late);
     rcl_progress_end(&r->progress);
-    if (rc > 0)
+    if (rc != RCL_SCHOOL_EXIT_OK)
         return rc;
     if (rcl_outbox_stats(r->db, &after) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "sync: cannot read the outbox (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
     }
-    if (rc < 0 && after.pending > 0) {
+    if (late && after.pending > 0) {
         rcl_log_write(RCL_LOG_ERROR,
                       "sync: no acknowledgement in time; changes kept for the next sync "
                       "upstream=%s timeout_s=%d pending=%llu",
@@ -176,7 +180,7 @@ static int sync_once(struct sync_run *r, int timeout_s)
     if (probing && after.epoch == before.epoch)
         fprintf(r->out, "synced: nothing to send; all changes acknowledged up to seq %llu%s\n",
                 (unsigned long long)after.acked_seq,
-                rc < 0 ? " (the upstream did not answer, receipt not refreshed)" : "");
+                late ? " (the upstream did not answer, receipt not refreshed)" : "");
     else
         fprintf(
             r->out, "synced: all %llu changes acknowledged up to seq %llu\n",
@@ -191,13 +195,14 @@ static int sync_once(struct sync_run *r, int timeout_s)
     return RCL_SCHOOL_EXIT_OK;
 }
 
-/* Watch: until a signal, keep sending; after a refusal, try again later. */
-static int sync_watch(struct sync_run *r)
+/* Watch: until a signal, keep sending; after a refusal, try again later (rcl_retry.h). */
+static enum rcl_school_exit sync_watch(struct sync_run *r)
 {
-    int retry_s = WATCH_RETRY_S;
-    double refused_at = 0;
+    struct rcl_retry retry;
     uint64_t reported_acked = UINT64_MAX;
     char why[256];
+
+    rcl_retry_init(&retry);
 
     RCL_INFO("sync: watching; sending changes as they appear (Ctrl-C stops) upstream=%s",
              rcl_log_value(r->m->upstream));
@@ -205,17 +210,16 @@ static int sync_watch(struct sync_run *r)
     while (!rcl_stop_caught()) {
         struct rcl_outbox_stats st;
         enum rcl_uplink_state state;
-        int rc;
 
         if (r->u == NULL) {
-            if (now_seconds() - refused_at < retry_s) {
+            if (!rcl_retry_due(&retry, rcl_mono_ms())) {
                 rcl_sleep_ms(POLL_MS);
                 continue;
             }
             if (uplink_open(r, why, sizeof(why)) != 0) {
                 rcl_log_write(RCL_LOG_ERROR, "sync: cannot connect upstream=%s err=%s",
                               rcl_log_value(r->m->upstream), rcl_log_value(why));
-                refused_at = now_seconds();
+                rcl_retry_wait(&retry, rcl_mono_ms());
                 continue;
             }
         }
@@ -226,10 +230,11 @@ static int sync_watch(struct sync_run *r)
             rcl_progress_end(&r->progress);
             RCL_ERROR("sync: upstream refused; asking again upstream=%s reason=%s retry_s=%d",
                       rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)),
-                      retry_s);
+                      retry.delay_s);
             rcl_uplink_destroy(&r->u);
-            refused_at = now_seconds();
-            retry_s = retry_s * 2 > WATCH_RETRY_MAX_S ? WATCH_RETRY_MAX_S : retry_s * 2;
+            rcl_retry_wait(&retry, rcl_mono_ms());
+            /* Doubled before the wait: it lasts twice what the line above says. */
+            rcl_retry_double(&retry);
             continue;
         }
         if (state == RCL_UPLINK_IDLE && rcl_outbox_stats(r->db, &st) == 0 &&
@@ -238,11 +243,10 @@ static int sync_watch(struct sync_run *r)
             RCL_INFO("sync: all changes acknowledged seq=%llu epoch=%llu",
                      (unsigned long long)st.acked_seq, (unsigned long long)st.epoch);
             reported_acked = st.acked_seq;
-            retry_s = WATCH_RETRY_S;
+            rcl_retry_reset(&retry);
             r->start_acked = st.acked_seq;
         }
-        rc = poll_once(r);
-        if (rc == RCL_SCHOOL_EXIT_DATA)
+        if (poll_once(r) == RCL_SCHOOL_EXIT_DATA)
             RCL_ERROR("sync: will retry recording acknowledgements");
         show_progress(r);
     }
@@ -252,12 +256,12 @@ static int sync_watch(struct sync_run *r)
     return RCL_SCHOOL_EXIT_OK;
 }
 
-int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
-                    const struct rcl_school_sync_opts *o, FILE *out, FILE *err)
+enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
+                                     const struct rcl_school_sync_opts *o, FILE *out, FILE *err)
 {
     struct sync_run r;
     char why[256] = "";
-    int rc = RCL_SCHOOL_EXIT_DATA;
+    enum rcl_school_exit rc = RCL_SCHOOL_EXIT_DATA;
 
     memset(&r, 0, sizeof(r));
     r.db = db;

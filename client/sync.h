@@ -28,9 +28,9 @@ struct rcl_school_sync_opts {
  * commands) as they appear and retries after refusals and outages, until
  * SIGINT/SIGTERM; returns OK then.
  *
- * Returns an enum rcl_school_exit.
+ * Returns the command's exit code.
  */
-int rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
-                    const struct rcl_school_sync_opts *o, FILE *out, FILE *err);
+enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
+                                     const struct rcl_school_sync_opts *o, FILE *out, FILE *err);
 
 #endif

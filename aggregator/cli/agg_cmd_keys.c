@@ -213,8 +213,9 @@ int rcl_agg_cmd_rotate_key(int argc, char **argv)
     uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
     sqlite3 *db;
-    int begun, rc = rcl_agg_opts_result(rcl_agg_opts_parse("rotate-key", argc, argv, opts, 1),
-                                        rotate_key_help);
+    enum rcl_outbox_rotate_result begun;
+    int rc =
+        rcl_agg_opts_result(rcl_agg_opts_parse("rotate-key", argc, argv, opts, 1), rotate_key_help);
 
     if (rc != -2)
         return rc;
@@ -233,14 +234,15 @@ int rcl_agg_cmd_rotate_key(int argc, char **argv)
     } else if (rcl_agg_store_keys(db, pk, sk) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "rotate-key: the identity key is missing from meta db=%s",
                       rcl_log_value(path));
-    } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) == 1 &&
+    } else if ((begun = rcl_outbox_rotate_begin(db, cfg.id, pk, sk, new_pk)) ==
+                   RCL_OUTBOX_ROTATE_PENDING &&
                rcl_outbox_rotation(db, &rot) == 0) {
         rcl_key_to_hex(rot.new_pk, hex);
         rcl_log_write(RCL_LOG_ERROR,
                       "rotate-key: a key rotation is already waiting for the upstream's "
                       "acknowledgement db=%s new_key=%s seq=%llu",
                       rcl_log_value(path), hex, (unsigned long long)rot.seq);
-    } else if (begun != 0) {
+    } else if (begun != RCL_OUTBOX_ROTATE_BEGUN) {
         rcl_log_write(RCL_LOG_ERROR,
                       "rotate-key: cannot start the key rotation (see the log above) db=%s",
                       rcl_log_value(path));

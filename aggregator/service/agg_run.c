@@ -38,6 +38,7 @@
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
+#include "rcl_retry.h"
 #include "rcl_transport.h"
 #include "rcl_uplink.h"
 
@@ -45,11 +46,8 @@
 #define RUN_BURST 64     /* messages served before the uplink gets a turn */
 #define RUN_GROUP_MAX 16 /* batches applied in one transaction, at most */
 #define RUN_ZAP_BUSY_MS 2000
-/* An upstream that refused a batch is asked again after this long (doubling up to the
- * maximum): the operator may have fixed the cause (un-revoked this node) meanwhile. A key
- * refused at the handshake needs nothing from us: ZeroMQ reconnects and the uplink notices. */
-#define RUN_RETRY_REFUSED_S 60
-#define RUN_RETRY_REFUSED_MAX_S 900
+/* An upstream that refused a batch is asked again later (rcl_retry.h). A key refused at
+ * the handshake needs nothing from us: ZeroMQ reconnects and the uplink notices. */
 #define RUN_WATCH_S 1
 
 static volatile sig_atomic_t stop_requested;
@@ -155,7 +153,7 @@ struct run {
     struct rcl_uplink *up;
     enum rcl_uplink_state up_state;
     time_t up_state_since, watched_at;
-    int retry_s;
+    struct rcl_retry retry; /* after a refusal, or an uplink that could not be made */
     struct rcl_agg_ingest_ctx ingest;
     struct rcl_agg_pipeline *pipeline; /* NULL: each message is prepared on this thread */
     struct rcl_agg_limits *limits;
@@ -194,7 +192,8 @@ static int uplink_open(struct run *r)
     r->up_state_since = time(NULL);
     if (!r->up) {
         RCL_ERROR("uplink: cannot connect; trying again upstream=%s err=%s retry_s=%d",
-                  rcl_log_value(r->cfg.upstream), rcl_log_value(err), r->retry_s);
+                  rcl_log_value(r->cfg.upstream), rcl_log_value(err), r->retry.delay_s);
+        rcl_retry_wait(&r->retry, (int64_t)r->up_state_since * 1000);
         return -1;
     }
     return 0;
@@ -216,18 +215,18 @@ static void uplink_watch(struct run *r)
         if (r->up && r->up_state != RCL_UPLINK_REFUSED) {
             RCL_WARN("uplink: upstream refused this node's batches; trying again upstream=%s "
                      "retry_s=%d",
-                     rcl_log_value(r->cfg.upstream), r->retry_s);
+                     rcl_log_value(r->cfg.upstream), r->retry.delay_s);
             r->up_state = RCL_UPLINK_REFUSED;
             r->up_state_since = now;
+            rcl_retry_wait(&r->retry, (int64_t)now * 1000);
             return;
         }
-        if (now - r->up_state_since < r->retry_s)
+        if (!rcl_retry_due(&r->retry, (int64_t)now * 1000))
             return;
         RCL_INFO("uplink: trying again upstream=%s", rcl_log_value(r->cfg.upstream));
         if (r->up)
             rcl_uplink_destroy(&r->up);
-        r->retry_s =
-            r->retry_s * 2 > RUN_RETRY_REFUSED_MAX_S ? RUN_RETRY_REFUSED_MAX_S : r->retry_s * 2;
+        rcl_retry_double(&r->retry);
         uplink_open(r);
         return;
     }
@@ -238,8 +237,8 @@ static void uplink_watch(struct run *r)
     }
     /* A link that has worked for a while earns a quick retry next time. */
     if ((st == RCL_UPLINK_IDLE || st == RCL_UPLINK_SENDING) &&
-        now - r->up_state_since >= RUN_RETRY_REFUSED_S)
-        r->retry_s = RUN_RETRY_REFUSED_S;
+        now - r->up_state_since >= RCL_RETRY_FIRST_S)
+        rcl_retry_reset(&r->retry);
 }
 
 static void uplink_pump(struct run *r)
@@ -607,7 +606,7 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
     }
     if (listen_all(&r, opt) != 0)
         goto out;
-    r.retry_s = RUN_RETRY_REFUSED_S;
+    rcl_retry_init(&r.retry);
     if (r.cfg.has_upstream && uplink_open(&r) == 0)
         RCL_INFO("run: forwarding summaries upstream=%s", rcl_log_value(r.cfg.upstream));
 

@@ -389,11 +389,11 @@ out:
     return rc;
 }
 
-/* Reads the first sealed batch with last_seq > after. Returns 1 found, 0 none, -1 error. */
-int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
+/* Reads the first sealed batch with last_seq > after. */
+enum rcl_outbox_found rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
 {
     sqlite3_stmt *st;
-    int rc = -1;
+    enum rcl_outbox_found rc = RCL_OUTBOX_FAILED;
     int step;
     size_t len;
 
@@ -401,11 +401,11 @@ int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
     st = rcl_db_prepare(db, "SELECT first_seq, last_seq, digest, envelope FROM sealed"
                             " WHERE last_seq > ?1 ORDER BY last_seq LIMIT 1");
     if (st == NULL)
-        return -1;
+        return RCL_OUTBOX_FAILED;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
     step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
-        rc = 0;
+        rc = RCL_OUTBOX_NONE;
         goto out;
     }
     if (step != SQLITE_ROW) {
@@ -429,11 +429,11 @@ int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out)
     if (len > 0)
         memcpy(out->envelope, sqlite3_column_blob(st, 3), len);
     out->envelope_len = len;
-    rc = 1;
+    rc = RCL_OUTBOX_FOUND;
 
 out:
     sqlite3_finalize(st);
-    if (rc != 1)
+    if (rc != RCL_OUTBOX_FOUND)
         memset(out, 0, sizeof *out);
     return rc;
 }
@@ -451,30 +451,31 @@ void rcl_sealed_clear(struct rcl_sealed *s)
  * changes and batches, in one transaction. An ack that does not end one of
  * our batches, or names other bytes (digest), or goes beyond what was sealed
  * shows the upstream holds a history that is not ours: nothing is deleted on
- * its word and 1 is returned. Returns 0, 1, or -1 logged.
+ * its word (NOT_OURS).
  */
-int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
+enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
 {
     struct uplink_row u;
     sqlite3_stmt *st = NULL;
     bool in_tx = false;
-    int rc = -1;
-    int step, rotated;
+    enum rcl_outbox_ack_result rc = RCL_OUTBOX_ACK_FAILED;
+    enum rcl_outbox_rotation_step rotated;
+    int step;
 
     if (rcl_db_begin(db) != 0)
-        return -1;
+        return RCL_OUTBOX_ACK_FAILED;
     in_tx = true;
     if (read_uplink(db, &u) != 0)
         goto out;
     if (acked_seq <= u.acked_seq) {
-        rc = 0; /* old news */
+        rc = RCL_OUTBOX_ACK_RECORDED; /* old news */
         goto out;
     }
     if (acked_seq > u.sealed_through) {
         RCL_WARN("outbox: upstream acknowledged more than was sealed; nothing deleted "
                  "acked=%" PRIu64 " sealed=%" PRIu64,
                  acked_seq, u.sealed_through);
-        rc = 1;
+        rc = RCL_OUTBOX_ACK_NOT_OURS;
         goto out;
     }
 
@@ -493,7 +494,7 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
         RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
                  "acked=%" PRIu64,
                  acked_seq);
-        rc = 1;
+        rc = RCL_OUTBOX_ACK_NOT_OURS;
         goto out;
     }
     sqlite3_finalize(st);
@@ -531,13 +532,14 @@ int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
     st = NULL;
     /* With the ack of a key rotation, the new key takes over in the same commit. */
     rotated = rcl_outbox_rotation_complete(db, acked_seq);
-    if (rotated < 0)
+    if (rotated == RCL_OUTBOX_ROTATION_FAILED)
         goto out;
 
     if (rcl_db_commit(db) != 0)
         goto out;
     in_tx = false;
-    rc = rotated == 1 ? 2 : 0;
+    rc =
+        rotated == RCL_OUTBOX_ROTATION_COMPLETED ? RCL_OUTBOX_ACK_ROTATED : RCL_OUTBOX_ACK_RECORDED;
 
 out:
     sqlite3_finalize(st);
@@ -614,7 +616,8 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     struct rcl_change end, rotation;
     uint64_t records = 0;
     sqlite3_stmt *st = NULL;
-    int rc = -1, rotating;
+    enum rcl_outbox_found rotating;
+    int rc = -1;
 
     if (rcl_db_begin(db) != 0)
         return -1;
@@ -627,7 +630,7 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
         goto out;
     }
     rotating = rcl_outbox_rotation_take(db, &rotation);
-    if (rotating < 0)
+    if (rotating == RCL_OUTBOX_FAILED)
         goto out;
     if (rcl_db_exec(db, "DELETE FROM outbox; DELETE FROM sealed;", "drop the old epoch") != 0)
         goto out;
@@ -648,7 +651,7 @@ int rcl_outbox_new_epoch(sqlite3 *db, uint64_t epoch, rcl_snapshot_fn snapshot, 
     end.u.snapshot_records = records;
     if (rcl_outbox_append(db, NULL, &end) != 0)
         goto out;
-    if (rotating == 1 && rcl_outbox_rotation_requeue(db, &rotation) != 0)
+    if (rotating == RCL_OUTBOX_FOUND && rcl_outbox_rotation_requeue(db, &rotation) != 0)
         goto out;
     RCL_CRASH_POINT("new-epoch-before-commit");
     if (rcl_db_commit(db) != 0)

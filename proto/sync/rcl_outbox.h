@@ -60,21 +60,36 @@ struct rcl_sealed {
     size_t envelope_len;
 };
 
-/* Reads the first sealed batch with last_seq > after. Returns 1 found, 0 none, -1 error. */
-int rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out);
+/* Whether a look-up found what it looked for (the values are the 1/0/-1 of before). */
+enum rcl_outbox_found {
+    RCL_OUTBOX_FAILED = -1, /* logged */
+    RCL_OUTBOX_NONE = 0,
+    RCL_OUTBOX_FOUND = 1,
+};
+
+/* Reads the first sealed batch with last_seq > after into out (FOUND), or finds none. */
+enum rcl_outbox_found rcl_outbox_next_sealed(sqlite3 *db, uint64_t after, struct rcl_sealed *out);
 void rcl_sealed_clear(struct rcl_sealed *s);
+
+/* What recording an acknowledgement did. */
+enum rcl_outbox_ack_result {
+    RCL_OUTBOX_ACK_FAILED = -1,  /* logged; nothing changed */
+    RCL_OUTBOX_ACK_RECORDED = 0, /* recorded, or old news (at or below the recorded one) */
+    RCL_OUTBOX_ACK_NOT_OURS = 1, /* matches no batch this node sealed; nothing deleted */
+    RCL_OUTBOX_ACK_ROTATED = 2,  /* recorded, and it completed a pending key rotation */
+};
 
 /*
  * Records the upstream's acknowledgement of everything up to acked_seq
  * (digest: the upstream's digest of the batch ending there, may be NULL):
  * deletes those changes and batches, in one transaction. An ack at or below
- * the recorded one changes nothing. Returns 0; 2 when the ack also reached a
+ * the recorded one changes nothing. ROTATED when the ack also reached a
  * pending key rotation, which completed in the same transaction (meta
- * public_key/secret_key now hold the new pair); 1 when the ack does not match
- * a batch this node sealed (beyond them, not ending one, other digest: the
- * upstream holds another history, nothing is deleted); or -1 logged.
+ * public_key/secret_key now hold the new pair); NOT_OURS when the ack does
+ * not match a batch this node sealed (beyond them, not ending one, other
+ * digest: the upstream holds another history).
  */
-int rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
+enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
 
 /*
  * Appends (rcl_outbox_append with a NULL entity) every entity the node holds
@@ -121,6 +136,12 @@ int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);
 /* The outbox entity of the KEY_ROTATION change. */
 #define RCL_OUTBOX_ROTATION_ENTITY "key-rotation"
 
+enum rcl_outbox_rotate_result {
+    RCL_OUTBOX_ROTATE_FAILED = -1, /* logged; nothing changed */
+    RCL_OUTBOX_ROTATE_BEGUN = 0,
+    RCL_OUTBOX_ROTATE_PENDING = 1, /* one already waits (rcl_outbox_rotation tells which) */
+};
+
 /*
  * Starts replacing this node's identity key (old_pk, old_sk: its current
  * pair, meta public_key when the store holds one), in one transaction: makes
@@ -128,12 +149,14 @@ int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);
  * change {new key, proof signed by the new key (rcl_keys.h)}, which goes out
  * signed by the old key. The upstream's acknowledgement of it completes the
  * rotation (rcl_outbox_ack); the source's sequence and history go on.
- * Returns 0 with the new public key in new_pk_out; 1 when a rotation is
- * already pending (nothing changed; rcl_outbox_rotation tells which); or -1
- * logged. The new secret key is never returned: it stays in the store.
+ * BEGUN with the new public key in new_pk_out; PENDING when a rotation
+ * already waits (nothing changed). The new secret key is never returned: it
+ * stays in the store.
  */
-int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_pk[RCL_PK_BYTES],
-                            const uint8_t old_sk[RCL_SK_BYTES], uint8_t new_pk_out[RCL_PK_BYTES]);
+enum rcl_outbox_rotate_result rcl_outbox_rotate_begin(sqlite3 *db, const char *source,
+                                                      const uint8_t old_pk[RCL_PK_BYTES],
+                                                      const uint8_t old_sk[RCL_SK_BYTES],
+                                                      uint8_t new_pk_out[RCL_PK_BYTES]);
 
 struct rcl_outbox_rotation {
     bool pending;
@@ -149,9 +172,10 @@ int rcl_outbox_rotation(sqlite3 *db, struct rcl_outbox_rotation *out);
  * wipes sk): the current one (meta public_key/secret_key), or with pending
  * the new pair of a pending rotation -- for a sender whose upstream may have
  * applied the rotation while its acknowledgement was lost, and so admits
- * only the new key. pk and sk are written only when found. Returns 1 copied,
- * 0 none (no key in meta, no rotation pending), -1 logged.
+ * only the new key. pk and sk are written only when FOUND; NONE: no key in
+ * meta, or no rotation pending.
  */
-int rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES]);
+enum rcl_outbox_found rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES],
+                                      uint8_t sk[RCL_SK_BYTES]);
 
 #endif

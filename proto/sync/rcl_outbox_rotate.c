@@ -102,8 +102,10 @@ static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
-int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_pk[RCL_PK_BYTES],
-                            const uint8_t old_sk[RCL_SK_BYTES], uint8_t new_pk_out[RCL_PK_BYTES])
+enum rcl_outbox_rotate_result rcl_outbox_rotate_begin(sqlite3 *db, const char *source,
+                                                      const uint8_t old_pk[RCL_PK_BYTES],
+                                                      const uint8_t old_sk[RCL_SK_BYTES],
+                                                      uint8_t new_pk_out[RCL_PK_BYTES])
 {
     struct rotation_row rot;
     struct rcl_change c;
@@ -111,24 +113,24 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     uint8_t msg[RCL_KEY_ROTATION_MESSAGE_MAX];
     sqlite3_stmt *st;
     size_t n;
-    int rc = -1;
+    enum rcl_outbox_rotate_result rc = RCL_OUTBOX_ROTATE_FAILED;
 
     memset(&c, 0, sizeof c);
     memset(new_sk, 0, sizeof new_sk);
     if (source == NULL || strlen(source) > RCL_ID_MAX) {
         RCL_ERROR("outbox: cannot rotate the key: source id missing or too long max=%d",
                   RCL_ID_MAX);
-        return -1;
+        return RCL_OUTBOX_ROTATE_FAILED;
     }
     /* An Ed25519 secret key is seed || public key: the two must be one pair. */
     if (sodium_memcmp(old_sk + RCL_SK_BYTES - RCL_PK_BYTES, old_pk, RCL_PK_BYTES) != 0) {
         RCL_ERROR("outbox: cannot rotate the key: the secret key given is not the public key's "
                   "source=%s",
                   rcl_log_value(source));
-        return -1;
+        return RCL_OUTBOX_ROTATE_FAILED;
     }
     if (rcl_db_begin(db) != 0)
-        return -1;
+        return RCL_OUTBOX_ROTATE_FAILED;
     if (read_rotation(db, &rot, false) != 0)
         goto out;
     if (!rot.supported) {
@@ -138,7 +140,7 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
         goto out;
     }
     if (rot.seq != 0) {
-        rc = 1; /* the caller says which one waits (rcl_outbox_rotation) */
+        rc = RCL_OUTBOX_ROTATE_PENDING; /* the caller says which one waits (rcl_outbox_rotation) */
         goto out;
     }
     if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
@@ -175,9 +177,9 @@ int rcl_outbox_rotate_begin(sqlite3 *db, const char *source, const uint8_t old_p
     RCL_INFO("outbox: key rotation queued; it completes when the upstream acknowledges it "
              "source=%s seq=%" PRIu64,
              rcl_log_value(source), c.seq);
-    rc = 0;
+    rc = RCL_OUTBOX_ROTATE_BEGUN;
 out:
-    if (rc != 0)
+    if (rc != RCL_OUTBOX_ROTATE_BEGUN)
         rcl_db_rollback(db);
     sodium_memzero(new_sk, sizeof new_sk);
     return rc;
@@ -196,15 +198,16 @@ int rcl_outbox_rotation(sqlite3 *db, struct rcl_outbox_rotation *out)
     return 0;
 }
 
-int rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES], uint8_t sk[RCL_SK_BYTES])
+enum rcl_outbox_found rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES],
+                                      uint8_t sk[RCL_SK_BYTES])
 {
     struct rotation_row rot;
-    int found;
+    bool found;
 
     memset(&rot, 0, sizeof rot);
     if (pending) {
         if (read_rotation(db, &rot, true) != 0)
-            return -1;
+            return RCL_OUTBOX_FAILED;
         found = rot.seq != 0;
     } else {
         found = rcl_meta_get_blob(db, "public_key", rot.pk, RCL_PK_BYTES) == 0 &&
@@ -215,7 +218,7 @@ int rcl_outbox_keys(sqlite3 *db, bool pending, uint8_t pk[RCL_PK_BYTES], uint8_t
         memcpy(sk, rot.sk, RCL_SK_BYTES);
     }
     sodium_memzero(&rot, sizeof rot);
-    return found;
+    return found ? RCL_OUTBOX_FOUND : RCL_OUTBOX_NONE;
 }
 
 int rcl_outbox_rotation_stop(sqlite3 *db, uint64_t *seq)
@@ -229,16 +232,16 @@ int rcl_outbox_rotation_stop(sqlite3 *db, uint64_t *seq)
     return 0;
 }
 
-int rcl_outbox_rotation_complete(sqlite3 *db, uint64_t acked_seq)
+enum rcl_outbox_rotation_step rcl_outbox_rotation_complete(sqlite3 *db, uint64_t acked_seq)
 {
     struct rotation_row rot;
     char hex[RCL_PK_HEX_LEN + 1];
-    int rc = -1;
+    enum rcl_outbox_rotation_step rc = RCL_OUTBOX_ROTATION_FAILED;
 
     if (read_rotation(db, &rot, true) != 0)
-        return -1;
+        return RCL_OUTBOX_ROTATION_FAILED;
     if (rot.seq == 0 || acked_seq < rot.seq) {
-        rc = 0;
+        rc = RCL_OUTBOX_ROTATION_UNTOUCHED;
         goto out;
     }
     if (rcl_meta_set_blob(db, "public_key", rot.pk, RCL_PK_BYTES) != 0 ||
@@ -252,27 +255,27 @@ int rcl_outbox_rotation_complete(sqlite3 *db, uint64_t acked_seq)
     RCL_INFO("outbox: the upstream acknowledged the key rotation; the new key is now this "
              "node's seq=%" PRIu64 " public_key=%s",
              rot.seq, hex);
-    rc = 1;
+    rc = RCL_OUTBOX_ROTATION_COMPLETED;
 out:
     sodium_memzero(&rot, sizeof rot);
     return rc;
 }
 
-int rcl_outbox_rotation_take(sqlite3 *db, struct rcl_change *c)
+enum rcl_outbox_found rcl_outbox_rotation_take(sqlite3 *db, struct rcl_change *c)
 {
     struct rotation_row rot;
     sqlite3_stmt *st;
     char err[160];
-    int rc = -1;
+    enum rcl_outbox_found rc = RCL_OUTBOX_FAILED;
 
     memset(c, 0, sizeof *c);
     if (read_rotation(db, &rot, false) != 0)
-        return -1;
+        return RCL_OUTBOX_FAILED;
     if (rot.seq == 0)
-        return 0;
+        return RCL_OUTBOX_NONE;
     st = rcl_db_prepare(db, "SELECT body FROM outbox WHERE seq = ?1");
     if (st == NULL)
-        return -1;
+        return RCL_OUTBOX_FAILED;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)rot.seq);
     if (sqlite3_step(st) != SQLITE_ROW) {
         RCL_ERROR("outbox: the pending key rotation is not in the outbox seq=%" PRIu64, rot.seq);
@@ -285,7 +288,7 @@ int rcl_outbox_rotation_take(sqlite3 *db, struct rcl_change *c)
         RCL_ERROR("outbox: the outbox entry is not the pending key rotation seq=%" PRIu64, rot.seq);
         goto out;
     }
-    rc = 1;
+    rc = RCL_OUTBOX_FOUND;
 out:
     sqlite3_finalize(st);
     return rc;

@@ -512,32 +512,33 @@ int rcl_transport_send(void *socket, const void *routing_id, size_t routing_len,
     return 0;
 }
 
-/* 1 read, 0 nothing waiting, -1 failed (errno). */
-static int recv_frame(void *socket, zmq_msg_t *m)
+/* One frame into m; FAILED with errno. */
+static enum rcl_transport_received recv_frame(void *socket, zmq_msg_t *m)
 {
     if (zmq_msg_recv(m, socket, ZMQ_DONTWAIT) >= 0)
-        return 1;
-    return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        return RCL_TRANSPORT_RECV_GOT;
+    return errno == EAGAIN || errno == EINTR ? RCL_TRANSPORT_RECV_NONE : RCL_TRANSPORT_RECV_FAILED;
 }
 
 /*
- * Receives without blocking. Returns 1 with msg filled (msg->data is
- * malloc'd; free with rcl_transport_message_clear), 0 when nothing valid
- * was waiting, -1 on error. Malformed messages are dropped with a warning.
+ * Receives without blocking: GOT with msg filled (msg->data is malloc'd; free
+ * with rcl_transport_message_clear). Malformed messages are dropped with a
+ * warning.
  */
-int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message *msg)
+enum rcl_transport_received rcl_transport_recv(void *socket, int is_router,
+                                               struct rcl_transport_message *msg)
 {
     memset(msg, 0, sizeof *msg);
     for (;;) {
         zmq_msg_t head, data;
-        int r;
+        enum rcl_transport_received r;
         const char *uid;
         bool bad = false;
 
         if (is_router) {
             zmq_msg_init(&head);
             r = recv_frame(socket, &head);
-            if (r <= 0) {
+            if (r != RCL_TRANSPORT_RECV_GOT) {
                 zmq_msg_close(&head);
                 return r;
             }
@@ -560,7 +561,7 @@ int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message
 
         zmq_msg_init(&data);
         r = recv_frame(socket, &data);
-        if (r <= 0) {
+        if (r != RCL_TRANSPORT_RECV_GOT) {
             /* The rest of a multipart message is always there once its head is. */
             zmq_msg_close(&data);
             memset(msg, 0, sizeof *msg);
@@ -584,13 +585,13 @@ int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message
                 zmq_msg_close(&data);
                 memset(msg, 0, sizeof *msg);
                 errno = ENOMEM;
-                return -1;
+                return RCL_TRANSPORT_RECV_FAILED;
             }
             memcpy(msg->data, zmq_msg_data(&data), msg->len);
         }
         zmq_msg_close(&data);
         if (!bad)
-            return 1;
+            return RCL_TRANSPORT_RECV_GOT;
         memset(msg, 0, sizeof *msg);
     }
 }

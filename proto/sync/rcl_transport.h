@@ -89,9 +89,16 @@ struct rcl_transport_message {
     size_t len;
 };
 
-/* Receives without blocking. Returns 1 when a message was read, 0 when none
- * was waiting, -1 on error. Malformed multipart messages are dropped. */
-int rcl_transport_recv(void *socket, int is_router, struct rcl_transport_message *msg);
+/* What a receive got (the values are the 1/0/-1 of before). */
+enum rcl_transport_received {
+    RCL_TRANSPORT_RECV_FAILED = -1, /* errno set */
+    RCL_TRANSPORT_RECV_NONE = 0,    /* nothing (valid) was waiting */
+    RCL_TRANSPORT_RECV_GOT = 1,     /* msg filled */
+};
+
+/* Receives without blocking. Malformed multipart messages are dropped. */
+enum rcl_transport_received rcl_transport_recv(void *socket, int is_router,
+                                               struct rcl_transport_message *msg);
 void rcl_transport_message_clear(struct rcl_transport_message *msg);
 
 #endif

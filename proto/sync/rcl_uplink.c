@@ -36,6 +36,7 @@
  */
 #include "rcl_uplink.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,6 +69,77 @@
 #define RCL_UPLINK_AUTH_REASON                                                                     \
     "upstream refused this node's key at the handshake (not enrolled, or revoked)"
 
+/*
+ * The sender's state: one at a time, changed by set_state alone. What is in
+ * flight (flight, n_flight), the probe (probe_wanted, probe_sent_ms) and the
+ * key the link uses (trying_new_key) are the data the states are about; the
+ * link's condition (auth_failed, lost_link) is what the monitor last showed,
+ * kept beside the state (watch_link).
+ *
+ *   IDLE      Nothing waits for an answer: no batch in flight, no probe
+ *             wanted or out. pump seals and sends what appears, and probes
+ *             now and then (a heartbeat, or a receipt still to come).
+ *   SENDING   Batches are in flight, waiting for acknowledgements; a probe
+ *             may be out beside them.
+ *   PROBING   No batch in flight; a probe is wanted (sent once the link
+ *             allows) or waits for its answer.
+ *   PAUSED    The upstream answered BUSY: nothing is sent, and nothing times
+ *             out, before busy_until_ms. Replies are still applied.
+ *   NEW_KEY   A key rotation waits for its acknowledgement and the upstream
+ *             refused the current key at the handshake: linked with the new
+ *             key, probes only, until an answer completes the rotation or the
+ *             new key is refused too.
+ *   REFUSED   Stopped for good (reason says why): the upstream refused a
+ *             batch, or the uplink cannot go on. Later replies are ignored;
+ *             the caller may make a new uplink later (rcl_retry.h).
+ *
+ * Events (in pump, receive and probe, and the link's events as watch_link
+ * reads them), and where they lead:
+ *
+ *   a batch sent                           IDLE, PROBING -> SENDING
+ *   a probe asked for or sent              IDLE -> PROBING (SENDING stays)
+ *   the last batch in flight acknowledged, SENDING -> PROBING (a probe out) or
+ *     or rewound (no reply in time, a       IDLE
+ *     RESEND, the link back after a loss,
+ *     a reconnect with another key)
+ *   the probe answered, or no answer       PROBING -> IDLE
+ *     in time
+ *   a new epoch started (full snapshot,    IDLE, SENDING, PROBING -> IDLE
+ *     one transaction)
+ *   BUSY                                   any but REFUSED -> PAUSED
+ *   the pause over (what was in flight     PAUSED -> NEW_KEY (trying_new_key),
+ *     rewound)                               PROBING or IDLE
+ *   our key refused at the handshake       IDLE, SENDING, PROBING -> NEW_KEY
+ *     while a sealed rotation waits
+ *   the new key refused too                NEW_KEY -> IDLE
+ *   an ack through the rotation            NEW_KEY -> IDLE or PROBING
+ *     (reconnected with the new key)
+ *   REFUSED; an epoch to start without a   any -> REFUSED
+ *     snapshot, or on the new key; cannot
+ *     reconnect
+ *
+ * While PAUSED, the same events change the key, the flight and the probe, and
+ * the state stays PAUSED until the pause is over. rcl_uplink_state gives the
+ * caller a coarser view: REFUSED; AUTH_FAILED while the link's key is
+ * refused; IDLE when nothing waits for an answer and the outbox was empty at
+ * the end of the last pump; SENDING otherwise.
+ */
+enum sender_state {
+    SENDER_IDLE,
+    SENDER_SENDING,
+    SENDER_PROBING,
+    SENDER_PAUSED,
+    SENDER_NEW_KEY,
+    SENDER_REFUSED,
+};
+
+/* What an event found in a reply leaves for the rest of receive to do. */
+enum reply_verdict {
+    REPLY_GO_ON,        /* handle it by its status */
+    REPLY_HANDLED,      /* nothing more to do with it */
+    REPLY_STORE_FAILED, /* logged */
+};
+
 struct in_flight {
     uint64_t first_seq;
     uint64_t last_seq;
@@ -84,6 +156,7 @@ struct rcl_uplink {
     uint8_t server_pk[RCL_PK_BYTES];
     uint8_t pk[RCL_PK_BYTES];
     uint8_t sk[RCL_SK_BYTES];
+    enum sender_state state;
     bool trying_new_key;     /* linked with a pending rotation's new key: probes only */
     int64_t key_switched_ms; /* the last switch between the current and the new key */
     unsigned window;
@@ -96,7 +169,7 @@ struct rcl_uplink {
     unsigned n_flight;
     uint64_t send_after;
 
-    int64_t busy_until_ms; /* 0: not backing off */
+    int64_t busy_until_ms; /* PAUSED: when the pause is over */
     bool probe_wanted;     /* rcl_uplink_probe asked for one, not sent yet */
     int64_t probe_sent_ms; /* 0: no probe waits for its answer */
     uint64_t probe_id;     /* the probe waiting for its answer */
@@ -104,13 +177,60 @@ struct rcl_uplink {
     uint64_t probe_acked;
     int64_t quiet_since_ms; /* last send or reply: when the next idle probe is due from */
     uint64_t epochs_started;
-    bool refused;
+    bool outbox_empty; /* no change pending, as of the end of the last pump */
     bool auth_failed;
     bool warned_handshake;
     bool lost_link;        /* disconnected since the batches in flight were sent */
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
     char reason[512]; /* room for a refusal quoted inside our own words */
 };
+
+#ifndef NDEBUG
+/* Whether the state machine above has an event that moves from into to. */
+static bool legal_transition(enum sender_state from, enum sender_state to)
+{
+    switch (from) {
+    case SENDER_IDLE:
+    case SENDER_SENDING:
+    case SENDER_PROBING:
+        return true;
+    case SENDER_PAUSED:
+    case SENDER_NEW_KEY:
+        /* Their way out rewinds the flight, or never had one: no batch in flight yet. */
+        return to != SENDER_SENDING;
+    case SENDER_REFUSED:
+        return to == SENDER_REFUSED;
+    }
+    return false;
+}
+#endif
+
+/* The one place the state changes; a debug build checks the move is one of those above. */
+static void set_state(struct rcl_uplink *u, enum sender_state to)
+{
+    assert(to == u->state || legal_transition(u->state, to));
+    u->state = to;
+}
+
+/* The state the data shows once no pause or refusal holds the sender. */
+static enum sender_state resting_state(const struct rcl_uplink *u)
+{
+    if (u->trying_new_key)
+        return SENDER_NEW_KEY;
+    if (u->n_flight > 0)
+        return SENDER_SENDING;
+    if (u->probe_wanted || u->probe_sent_ms != 0)
+        return SENDER_PROBING;
+    return SENDER_IDLE;
+}
+
+/* After an event changed the flight, the probe or the key: the state follows,
+ * unless a pause or a refusal holds it (they end by their own events). */
+static void settle(struct rcl_uplink *u)
+{
+    if (u->state != SENDER_PAUSED && u->state != SENDER_REFUSED)
+        set_state(u, resting_state(u));
+}
 
 /* Forgets what is in flight so that pump sends it again, from the store. */
 static void rewind_flight(struct rcl_uplink *u)
@@ -123,7 +243,7 @@ static void rewind_flight(struct rcl_uplink *u)
 
 static void refuse(struct rcl_uplink *u, const char *reason)
 {
-    u->refused = true;
+    set_state(u, SENDER_REFUSED);
     snprintf(u->reason, sizeof u->reason, "%s", reason);
     u->n_flight = 0;
     RCL_ERROR("uplink: stopped sending reason=%s", rcl_log_value(u->reason));
@@ -175,6 +295,7 @@ static int start_epoch(struct rcl_uplink *u, uint64_t upstream_epoch, const char
     u->probe_sent_ms = 0;
     u->probe_wanted = false;
     u->epochs_started++;
+    settle(u);
     return 0;
 }
 
@@ -201,6 +322,7 @@ static int reconnect(struct rcl_uplink *u)
     u->lost_link = false;
     u->auth_failed = false;
     u->warned_handshake = false;
+    settle(u);
     return 0;
 }
 
@@ -211,12 +333,12 @@ static int reconnect(struct rcl_uplink *u)
  */
 static int complete_rotation(struct rcl_uplink *u)
 {
-    int loaded = rcl_outbox_keys(u->db, false, u->pk, u->sk);
+    enum rcl_outbox_found loaded = rcl_outbox_keys(u->db, false, u->pk, u->sk);
 
-    if (loaded < 0)
+    if (loaded == RCL_OUTBOX_FAILED)
         return -1;
     u->trying_new_key = false;
-    if (loaded == 0 || reconnect(u) != 0) {
+    if (loaded == RCL_OUTBOX_NONE || reconnect(u) != 0) {
         refuse(u, "the key rotation completed, but the uplink cannot reconnect with the new key "
                   "(see the log); the next start uses it");
         return 0;
@@ -231,21 +353,22 @@ static int complete_rotation(struct rcl_uplink *u)
  * that was sealed (so maybe sent) and not acknowledged, the upstream may
  * have applied it while its acknowledgement got lost, and then admits only
  * the new key: reconnects with the other key of the two, at most every
- * RCL_UPLINK_KEY_SWITCH_MS. Returns 1 switched, 0 not (a plain refusal).
+ * RCL_UPLINK_KEY_SWITCH_MS. Returns true when it switched, false for a plain
+ * refusal.
  */
-static int switch_key(struct rcl_uplink *u)
+static bool switch_key(struct rcl_uplink *u)
 {
     struct rcl_outbox_rotation rot;
     struct rcl_outbox_stats st;
     int64_t now = rcl_mono_ms();
 
     if (u->key_switched_ms != 0 && now - u->key_switched_ms < RCL_UPLINK_KEY_SWITCH_MS)
-        return 0;
+        return false;
     if (rcl_outbox_rotation(u->db, &rot) != 0 || !rot.pending ||
         rcl_outbox_stats(u->db, &st) != 0 || st.sealed_through < rot.seq)
-        return 0;
-    if (rcl_outbox_keys(u->db, !u->trying_new_key, u->pk, u->sk) != 1)
-        return 0;
+        return false;
+    if (rcl_outbox_keys(u->db, !u->trying_new_key, u->pk, u->sk) != RCL_OUTBOX_FOUND)
+        return false;
     u->trying_new_key = !u->trying_new_key;
     u->key_switched_ms = now;
     if (u->trying_new_key)
@@ -258,7 +381,8 @@ static int switch_key(struct rcl_uplink *u)
     if (reconnect(u) != 0)
         refuse(u, "cannot reconnect with another key (see the log)");
     u->probe_wanted = u->trying_new_key; /* its answer completes the rotation (on_ack) */
-    return 1;
+    settle(u);
+    return true;
 }
 
 /* Applies the connection events seen since the last look. */
@@ -266,7 +390,7 @@ static void watch_link(struct rcl_uplink *u)
 {
     int ev = rcl_monitor_events(u->monitor);
 
-    if ((ev & RCL_MON_AUTH_FAILED) && switch_key(u) == 1)
+    if ((ev & RCL_MON_AUTH_FAILED) && switch_key(u))
         ev = 0; /* a new connection, with the other key: the old one's events are moot */
     if (ev & RCL_MON_DISCONNECTED)
         u->lost_link = true;
@@ -294,8 +418,9 @@ static void watch_link(struct rcl_uplink *u)
             rewind_flight(u);
         u->lost_link = false;
     }
-    if (!u->refused)
+    if (u->state != SENDER_REFUSED)
         snprintf(u->reason, sizeof u->reason, "%s", u->auth_failed ? RCL_UPLINK_AUTH_REASON : "");
+    settle(u);
 }
 
 /* Connects (asynchronously). NULL with err on failure. db stays the caller's. */
@@ -350,6 +475,7 @@ struct rcl_uplink *rcl_uplink_new(void *zmq_ctx, sqlite3 *db, const struct rcl_u
         goto fail;
     }
     u->send_after = st.acked_seq;
+    u->outbox_empty = st.pending == 0;
 
     /* The monitor is there before the connect: a refusal on a fast link is not missed. */
     u->socket = rcl_transport_client_new(zmq_ctx, u->endpoint, u->sk, u->server_pk, &u->monitor,
@@ -441,12 +567,16 @@ out:
 
 int rcl_uplink_probe(struct rcl_uplink *u)
 {
+    int rc;
+
     watch_link(u);
-    if (u->refused || u->probe_sent_ms != 0)
+    if (u->state == SENDER_REFUSED || u->probe_sent_ms != 0)
         return 0;
     /* Sent as soon as the link is up (now, or from pump). */
     u->probe_wanted = true;
-    return send_probe(u);
+    rc = send_probe(u);
+    settle(u);
+    return rc;
 }
 
 /* An idle link probes now and then: often while a receipt is still to come. */
@@ -468,24 +598,20 @@ static int idle_probe(struct rcl_uplink *u, int64_t now)
     return send_probe(u);
 }
 
-/*
- * Seals new changes and sends batches while the window allows; rewinds and
- * re-sends after a time-out or a BUSY pause; probes when idle. Returns 0, or
- * -1 (store failure).
- */
-int rcl_uplink_pump(struct rcl_uplink *u)
+/* rcl_uplink_pump but for what it records for rcl_uplink_state at its end. */
+static int pump_once(struct rcl_uplink *u)
 {
     int64_t now = rcl_mono_ms();
     int sealed;
 
     watch_link(u);
-    if (u->refused)
+    if (u->state == SENDER_REFUSED)
         return 0;
-    if (u->busy_until_ms != 0) {
+    if (u->state == SENDER_PAUSED) {
         if (now < u->busy_until_ms)
             return 0;
-        u->busy_until_ms = 0;
         rewind_flight(u);
+        set_state(u, resting_state(u));
     }
     /* Seal only with a link to send on: until then, edits of the same student
      * keep replacing each other in the outbox, so a school offline for weeks
@@ -504,7 +630,7 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         u->probe_sent_ms = 0;
         back_off(u);
     }
-    if (u->trying_new_key) {
+    if (u->state == SENDER_NEW_KEY) {
         /* Probes only, now and then: every sealed batch bears the old key. */
         if (u->probe_sent_ms == 0 && now - u->quiet_since_ms >= RCL_UPLINK_PROBE_RECEIPT_MS)
             u->probe_wanted = true;
@@ -513,11 +639,11 @@ int rcl_uplink_pump(struct rcl_uplink *u)
 
     while (u->n_flight < u->window && writable(u)) {
         struct rcl_sealed s;
-        int r = rcl_outbox_next_sealed(u->db, u->send_after, &s);
+        enum rcl_outbox_found r = rcl_outbox_next_sealed(u->db, u->send_after, &s);
 
-        if (r < 0)
+        if (r == RCL_OUTBOX_FAILED)
             return -1;
-        if (r == 0)
+        if (r == RCL_OUTBOX_NONE)
             break;
         if (rcl_transport_send(u->socket, NULL, 0, s.envelope, s.envelope_len) != 0) {
             /* EAGAIN: no connection yet (ZMQ_IMMEDIATE) or the queue is full; the
@@ -537,9 +663,30 @@ int rcl_uplink_pump(struct rcl_uplink *u)
         u->send_after = s.last_seq;
         u->quiet_since_ms = rcl_mono_ms();
         rcl_sealed_clear(&s);
+        set_state(u, SENDER_SENDING);
         RCL_CRASH_POINT("uplink-after-send");
     }
     return idle_probe(u, rcl_mono_ms());
+}
+
+/*
+ * Seals new changes and sends batches while the window allows; rewinds and
+ * re-sends after a time-out or a BUSY pause; probes when idle. Then takes the
+ * link's latest events and, when nothing else waits for an answer, whether
+ * the outbox is empty: what rcl_uplink_state shows until the next pump.
+ * Returns 0, or -1 (store failure).
+ */
+int rcl_uplink_pump(struct rcl_uplink *u)
+{
+    struct rcl_outbox_stats st;
+    int rc = pump_once(u);
+
+    watch_link(u);
+    settle(u);
+    /* On a store failure, assume changes wait. */
+    if (u->state != SENDER_REFUSED && u->n_flight == 0 && u->probe_sent_ms == 0 && !u->probe_wanted)
+        u->outbox_empty = rcl_outbox_stats(u->db, &st) == 0 && st.pending == 0;
+    return rc;
 }
 
 /* True when r answers the probe we are waiting for (not an old or duplicated answer). */
@@ -565,14 +712,14 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
         return start_epoch(u, r->epoch, why);
     }
     if (r->acked_seq > st->acked_seq) {
-        int acked;
+        enum rcl_outbox_ack_result acked;
 
         RCL_CRASH_POINT("ack-before-record");
         acked = rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL);
 
-        if (acked < 0)
+        if (acked == RCL_OUTBOX_ACK_FAILED)
             return -1;
-        if (acked == 1) {
+        if (acked == RCL_OUTBOX_ACK_NOT_OURS) {
             snprintf(why, sizeof why,
                      "upstream acknowledged seq %" PRIu64 " with a batch this node did not seal"
                      " (this store restored from an older backup?)",
@@ -582,7 +729,7 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
         RCL_INFO("uplink: acknowledged through seq=%" PRIu64 " last=%" PRIu64, r->acked_seq,
                  st->last_seq);
         RCL_CRASH_POINT("ack-after-record");
-        if (acked == 2 && complete_rotation(u) != 0)
+        if (acked == RCL_OUTBOX_ACK_ROTATED && complete_rotation(u) != 0)
             return -1;
     }
     while (done < u->n_flight && u->flight[done].last_seq <= r->acked_seq)
@@ -636,43 +783,49 @@ static int on_resend(struct rcl_uplink *u, const struct rcl_reply *r,
     return 0;
 }
 
+/* HANDLED after rc, a step that returns 0 or -1 (store failure). */
+static enum reply_verdict handled_unless_failed(int rc)
+{
+    return rc == 0 ? REPLY_HANDLED : REPLY_STORE_FAILED;
+}
+
 /*
- * Judges the epoch a reply names against ours. Returns 1 when the reply is
- * handled (a new epoch started, or an answer about an epoch we left), 0 to go
- * on with it, -1 on a store failure.
+ * Judges the epoch a reply names against ours: HANDLED when a new epoch
+ * started or the reply is about an epoch we left (or one the upstream has not
+ * seen from us yet), GO_ON to handle it by its status.
  */
-static int check_epoch(struct rcl_uplink *u, const struct rcl_reply *r,
-                       const struct rcl_outbox_stats *st)
+static enum reply_verdict check_epoch(struct rcl_uplink *u, const struct rcl_reply *r,
+                                      const struct rcl_outbox_stats *st)
 {
     char why[256];
 
     /* 0: a reply that could not name the source's epoch (a refusal before the look-up). */
     if (r->epoch == 0 || r->epoch == st->epoch || r->status == RCL_REPLY_BUSY)
-        return 0;
+        return REPLY_GO_ON;
     if (r->epoch > st->epoch) {
         snprintf(why, sizeof why,
                  "upstream holds epoch %" PRIu64 " of this node, newer than ours (%" PRIu64
                  "): this store was restored from an older backup",
                  r->epoch, st->epoch);
-        return start_epoch(u, r->epoch, why) == 0 ? 1 : -1;
+        return handled_unless_failed(start_epoch(u, r->epoch, why));
     }
     if (st->acked_seq > 0) {
         /* An old reply, or an upstream that lost our epoch: only a fresh probe answer,
          * sent after it acknowledged part of this epoch, proves the latter. */
         if (!answers_our_probe(u, r) || u->probe_epoch != st->epoch || u->probe_acked == 0)
-            return rcl_uplink_probe(u) == 0 ? 1 : -1;
+            return handled_unless_failed(rcl_uplink_probe(u));
         snprintf(why, sizeof why,
                  "upstream holds only epoch %" PRIu64 " of this node, older than ours (%" PRIu64
                  ") that it acknowledged (restored from an older backup?)",
                  r->epoch, st->epoch);
-        return start_epoch(u, r->epoch, why) == 0 ? 1 : -1;
+        return handled_unless_failed(start_epoch(u, r->epoch, why));
     }
     /* It has not seen our epoch yet: only a RESEND (from 1) matters. */
-    return r->status == RCL_REPLY_RESEND ? 0 : 1;
+    return r->status == RCL_REPLY_RESEND ? REPLY_GO_ON : REPLY_HANDLED;
 }
 
-/* Handles every reply waiting on the socket. Returns 0, or -1 (store failure). */
-int rcl_uplink_receive(struct rcl_uplink *u)
+/* rcl_uplink_receive but for settling the state once the replies are handled. */
+static int receive_all(struct rcl_uplink *u)
 {
     int rc = 0;
 
@@ -682,14 +835,14 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         struct rcl_reply r;
         struct rcl_outbox_stats st;
         char err[256];
-        int got = rcl_transport_recv(u->socket, 0, &m);
-        int judged;
+        enum rcl_transport_received got = rcl_transport_recv(u->socket, 0, &m);
+        enum reply_verdict judged;
 
-        if (got < 0) {
+        if (got == RCL_TRANSPORT_RECV_FAILED) {
             RCL_WARN("uplink: cannot receive err=%s", rcl_log_value(zmq_strerror(errno)));
             break;
         }
-        if (got == 0)
+        if (got == RCL_TRANSPORT_RECV_NONE)
             break;
         if (rcl_reply_decode(m.data, m.len, &r, err, sizeof err) != 0) {
             RCL_WARN("uplink: ignored a malformed reply err=%s", rcl_log_value(err));
@@ -702,7 +855,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
                      rcl_log_value(r.source));
             continue;
         }
-        if (u->refused)
+        if (u->state == SENDER_REFUSED)
             continue; /* stopped: later replies change nothing */
         u->quiet_since_ms = rcl_mono_ms();
         u->cur_timeout_ms = u->timeout_ms;
@@ -713,11 +866,11 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             break;
         }
         judged = check_epoch(u, &r, &st);
-        if (judged < 0) {
+        if (judged == REPLY_STORE_FAILED) {
             rc = -1;
             break;
         }
-        if (judged > 0)
+        if (judged == REPLY_HANDLED)
             continue;
 
         switch (r.status) {
@@ -746,6 +899,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s",
                      RCL_UPLINK_BUSY_BACKOFF_MS, rcl_log_value(r.reason));
             u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
+            set_state(u, SENDER_PAUSED);
             break;
         default:
             RCL_WARN("uplink: ignored a reply with an unknown status status=%d", (int)r.status);
@@ -757,18 +911,38 @@ int rcl_uplink_receive(struct rcl_uplink *u)
     return rc;
 }
 
-enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u)
+/* Handles every reply waiting on the socket. Returns 0, or -1 (store failure). */
+int rcl_uplink_receive(struct rcl_uplink *u)
 {
-    watch_link(u);
-    if (u->refused)
+    int rc = receive_all(u);
+
+    settle(u);
+    return rc;
+}
+
+/* Nothing waits for an answer, and no change waited in the outbox at the last pump. */
+static bool nothing_waits(const struct rcl_uplink *u)
+{
+    return u->n_flight == 0 && u->probe_sent_ms == 0 && !u->probe_wanted && u->outbox_empty;
+}
+
+enum rcl_uplink_state rcl_uplink_state(const struct rcl_uplink *u)
+{
+    if (u->state == SENDER_REFUSED)
         return RCL_UPLINK_REFUSED;
     if (u->auth_failed)
         return RCL_UPLINK_AUTH_FAILED;
-    /* In flight first: counting the outbox is the expensive part. */
-    if (u->n_flight == 0 && u->probe_sent_ms == 0 && !u->probe_wanted &&
-        rcl_uplink_pending(u) == 0)
-        return RCL_UPLINK_IDLE;
-    return RCL_UPLINK_SENDING;
+    switch (u->state) {
+    case SENDER_SENDING:
+    case SENDER_PROBING:
+        return RCL_UPLINK_SENDING;
+    case SENDER_IDLE:
+    case SENDER_PAUSED:
+    case SENDER_NEW_KEY:
+    case SENDER_REFUSED:
+        break;
+    }
+    return nothing_waits(u) ? RCL_UPLINK_IDLE : RCL_UPLINK_SENDING;
 }
 
 const char *rcl_uplink_reason(struct rcl_uplink *u)
@@ -776,12 +950,12 @@ const char *rcl_uplink_reason(struct rcl_uplink *u)
     return u->reason;
 }
 
-/* Changes not yet acknowledged; on a store failure (logged) assumes some are. */
 uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u)
 {
     return u->epochs_started;
 }
 
+/* Changes not yet acknowledged; on a store failure (logged) assumes some are. */
 uint64_t rcl_uplink_pending(struct rcl_uplink *u)
 {
     struct rcl_outbox_stats st;

@@ -52,6 +52,8 @@ int rcl_uplink_pump(struct rcl_uplink *u);
 /* Handles every reply waiting on the socket. Returns 0, or -1 (store failure, logged). */
 int rcl_uplink_receive(struct rcl_uplink *u);
 
+/* What the caller acts on; the uplink's own states, and what moves it
+ * between them, are described in rcl_uplink.c. */
 enum rcl_uplink_state {
     RCL_UPLINK_IDLE,        /* nothing waits for an acknowledgement */
     RCL_UPLINK_SENDING,     /* changes (or a probe) wait for an acknowledgement */
@@ -59,7 +61,9 @@ enum rcl_uplink_state {
     RCL_UPLINK_AUTH_FAILED, /* the upstream refused our key at the handshake */
 };
 
-enum rcl_uplink_state rcl_uplink_state(struct rcl_uplink *u);
+/* The state as of the last pump, receive or probe; reading it changes nothing
+ * (call rcl_uplink_pump first for a current one). */
+enum rcl_uplink_state rcl_uplink_state(const struct rcl_uplink *u);
 
 /* Why the upstream refused, or "" . Owned by the uplink. */
 const char *rcl_uplink_reason(struct rcl_uplink *u);

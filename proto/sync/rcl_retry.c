@@ -1,0 +1,30 @@
+/*
+ * rcl_retry.c - the retry-after-refusal policy (rcl_retry.h).
+ */
+#include "rcl_retry.h"
+
+void rcl_retry_init(struct rcl_retry *r)
+{
+    r->delay_s = RCL_RETRY_FIRST_S;
+    r->since_ms = 0;
+}
+
+void rcl_retry_wait(struct rcl_retry *r, int64_t now_ms)
+{
+    r->since_ms = now_ms;
+}
+
+bool rcl_retry_due(const struct rcl_retry *r, int64_t now_ms)
+{
+    return now_ms - r->since_ms >= (int64_t)r->delay_s * 1000;
+}
+
+void rcl_retry_double(struct rcl_retry *r)
+{
+    r->delay_s = r->delay_s * 2 > RCL_RETRY_MAX_S ? RCL_RETRY_MAX_S : r->delay_s * 2;
+}
+
+void rcl_retry_reset(struct rcl_retry *r)
+{
+    r->delay_s = RCL_RETRY_FIRST_S;
+}
