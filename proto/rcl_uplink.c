@@ -108,6 +108,7 @@ struct rcl_uplink {
     bool auth_failed;
     bool warned_handshake;
     bool lost_link;        /* disconnected since the batches in flight were sent */
+    bool linked;           /* a connection is up (handshake done) */
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
     char reason[512]; /* room for a refusal quoted inside our own words */
 };
@@ -199,6 +200,7 @@ static int reconnect(struct rcl_uplink *u)
     rewind_flight(u);
     u->probe_sent_ms = 0;
     u->lost_link = false;
+    u->linked = false; /* the new connection's handshake is still to come */
     u->auth_failed = false;
     u->warned_handshake = false;
     return 0;
@@ -268,14 +270,17 @@ static void watch_link(struct rcl_uplink *u)
 
     if ((ev & RCL_MON_AUTH_FAILED) && switch_key(u) == 1)
         ev = 0; /* a new connection, with the other key: the old one's events are moot */
-    if (ev & RCL_MON_DISCONNECTED)
+    if (ev & RCL_MON_DISCONNECTED) {
         u->lost_link = true;
+        u->linked = false;
+    }
     if (ev & RCL_MON_AUTH_FAILED) {
         if (!u->auth_failed)
             RCL_ERROR("uplink: " RCL_UPLINK_AUTH_REASON);
         u->auth_failed = true;
         /* A refused handshake drops the link: whatever we queued is gone. */
         u->lost_link = true;
+        u->linked = false;
     }
     if ((ev & RCL_MON_HANDSHAKE_FAILED) && !u->warned_handshake) {
         /* Once: libzmq retries every few seconds and each try fails alike. */
@@ -293,6 +298,7 @@ static void watch_link(struct rcl_uplink *u)
         if (u->lost_link)
             rewind_flight(u);
         u->lost_link = false;
+        u->linked = true;
     }
     if (!u->refused)
         snprintf(u->reason, sizeof u->reason, "%s", u->auth_failed ? RCL_UPLINK_AUTH_REASON : "");
@@ -704,6 +710,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
         }
         if (u->refused)
             continue; /* stopped: later replies change nothing */
+        u->linked = true; /* a reply proves the link, whether or not the monitor said so yet */
         u->quiet_since_ms = rcl_mono_ms();
         u->cur_timeout_ms = u->timeout_ms;
         if (r.probe && r.probe_id == u->probe_id)
@@ -780,6 +787,14 @@ const char *rcl_uplink_reason(struct rcl_uplink *u)
 uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u)
 {
     return u->epochs_started;
+}
+
+void rcl_uplink_progress(struct rcl_uplink *u, struct rcl_uplink_progress *p)
+{
+    watch_link(u);
+    p->linked = u->linked;
+    p->in_flight = u->n_flight;
+    p->sent_through = u->send_after;
 }
 
 uint64_t rcl_uplink_pending(struct rcl_uplink *u)
