@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "optout.h"
 #include "progress.h"
+#include "reason.h"
 #include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
@@ -69,32 +70,13 @@ static void sheet_line(const struct problems *p, unsigned long line, bool error,
     sheet_cell(p->sheet, what, strlen(what), true);
 }
 
-static void report(struct problems *p, unsigned long line, bool error, const char *fmt, va_list ap)
+/* One problem or note: what in the stream (English), what_zh (or what, when NULL) in a Chinese
+ * errors sheet. */
+static void say(struct problems *p, unsigned long line, bool error, const char *what,
+                const char *what_zh)
 {
-    char what[1024];
-    const char *zh = p->sheet != NULL && p->sheet_zh ? rcl_import_reason_zh(fmt) : NULL;
-    va_list again;
-
-    va_copy(again, ap);
-    /* A reason passed whole ("%s": a fixed sentence, the header's or the reader's) is looked up
-     * as itself. */
-    if (zh == NULL && p->sheet != NULL && p->sheet_zh && strcmp(fmt, "%s") == 0) {
-        va_list peek;
-        va_copy(peek, ap);
-        const char *whole = rcl_import_reason_zh(va_arg(peek, const char *));
-        va_end(peek);
-        if (whole != NULL && strchr(whole, '%') == NULL)
-            zh = whole;
-    }
-    vsnprintf(what, sizeof(what), fmt, ap);
-    if (zh != NULL) {
-        char said[1024];
-        vsnprintf(said, sizeof(said), zh, again);
-        sheet_line(p, line, error, said);
-    } else if (p->sheet != NULL) {
-        sheet_line(p, line, error, what);
-    }
-    va_end(again);
+    if (p->sheet != NULL)
+        sheet_line(p, line, error, p->sheet_zh && what_zh != NULL ? what_zh : what);
     if (error && ++p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
         return;
     char said[1280];
@@ -107,6 +89,35 @@ static void report(struct problems *p, unsigned long line, bool error, const cha
         rcl_log_above(said);
     else
         fprintf(p->out, "%s\n", said);
+}
+
+static void report(struct problems *p, unsigned long line, bool error, const char *fmt, va_list ap)
+{
+    char what[1024], said[1024];
+    const char *zh = p->sheet != NULL && p->sheet_zh ? rcl_import_reason_zh(fmt) : NULL;
+    va_list again;
+
+    va_copy(again, ap);
+    /* A reason passed whole ("%s": a fixed sentence, the header's) is looked up as itself. */
+    if (zh == NULL && p->sheet != NULL && p->sheet_zh && strcmp(fmt, "%s") == 0) {
+        va_list peek;
+        va_copy(peek, ap);
+        const char *whole = rcl_import_reason_zh(va_arg(peek, const char *));
+        va_end(peek);
+        if (whole != NULL && strchr(whole, '%') == NULL)
+            zh = whole;
+    }
+    vsnprintf(what, sizeof(what), fmt, ap);
+    if (zh != NULL)
+        rcl_vsnprintf_zh(said, sizeof(said), zh, again);
+    va_end(again);
+    say(p, line, error, what, zh != NULL ? said : NULL);
+}
+
+/* A reason nothing is imported, built by a reader in both languages. */
+static void problem_why(struct problems *p, unsigned long line, const struct rcl_reason *why)
+{
+    say(p, line, true, why->en, why->zh);
 }
 
 static void problem(struct problems *p, unsigned long line, const char *fmt, ...)
@@ -240,6 +251,10 @@ static void trim(const char **s, size_t *len)
 /* At most this many title rows above the header are passed over. */
 #define TITLE_ROWS_MAX 3
 
+/* A column as a message names it: the sheet's own name (a pointer into its table, so that the
+ * Chinese errors sheet says it in Chinese: reason.h). */
+#define COL(c) rcl_sheet_column_name(c, RCL_SHEET_EN)
+
 /*
  * True when the current record is a title above the header, as sheets
  * often have ("2020年春季学期学生居家学习情况表" in the first cell, the
@@ -371,13 +386,16 @@ static int text_cell(struct problems *p, unsigned long line, const char *what, s
     return 0;
 }
 
+#define UNKNOWN_VALUE "%s: unknown value '%s' (accepted: %s; separate several with ';' or '、')"
+
 static int set_cell(struct problems *p, unsigned long line, const char *what, struct cell c,
                     enum rcl_sheet_list kind, const char *const *names, int count, uint32_t *out)
 {
     char text[512];
     char bad[64];
     char show[64];
-    char accepted[512];
+    char accepted[512], accepted_zh[512];
+    struct rcl_reason why;
 
     if (rcl_sheet_list_normalize(kind, c.s, c.len, text, sizeof(text)) != 0) {
         problem(p, line, "%s is %zu bytes long, too long for a list of values", what, c.len);
@@ -385,9 +403,12 @@ static int set_cell(struct problems *p, unsigned long line, const char *what, st
     }
     if (rcl_set_parse(names, count, text, out, bad, sizeof(bad)) == 0)
         return 0;
-    rcl_sheet_list_accepted(kind, accepted, sizeof(accepted));
-    problem(p, line, "%s: unknown value '%s' (accepted: %s; separate several with ';' or '、')",
-            what, shown(bad, strlen(bad), show, sizeof(show)), accepted);
+    rcl_sheet_list_accepted(kind, RCL_SHEET_EN, accepted, sizeof(accepted));
+    rcl_sheet_list_accepted(kind, RCL_SHEET_ZH, accepted_zh, sizeof(accepted_zh));
+    shown(bad, strlen(bad), show, sizeof(show));
+    rcl_reason_en(&why, UNKNOWN_VALUE, what, show, accepted);
+    rcl_reason_zh(&why, UNKNOWN_VALUE, what, show, accepted_zh);
+    problem_why(p, line, &why);
     return -1;
 }
 
@@ -424,13 +445,18 @@ static int grade_cell(struct problems *p, unsigned long line, struct cell c, uns
     return 0;
 }
 
+#define UNKNOWN_MEASURE                                                                            \
+    "assistance: unknown measure '%s' (kinds: %s; add ':planned' or ':ended', '：计划' or "    \
+    "'：已结束', when not in place)"
+
 static int assistance_cell(struct problems *p, unsigned long line, struct cell c,
                            struct rcl_student *s)
 {
     char text[1024];
     char bad[64];
     char show[64];
-    char accepted[512];
+    char accepted[512], accepted_zh[512];
+    struct rcl_reason why;
 
     if (rcl_sheet_list_normalize(RCL_LIST_MEASURES, c.s, c.len, text, sizeof(text)) != 0) {
         problem(p, line, "assistance is %zu bytes long, too long for a list of measures", c.len);
@@ -451,11 +477,12 @@ static int assistance_cell(struct problems *p, unsigned long line, struct cell c
     }
     if (rcl_measures_parse(text, s->measures, &s->n_measures, bad, sizeof(bad)) == 0)
         return 0;
-    rcl_sheet_list_accepted(RCL_LIST_MEASURES, accepted, sizeof(accepted));
-    problem(p, line,
-            "assistance: unknown measure '%s' (kinds: %s; add ':planned' or ':ended', "
-            "'：计划' or '：已结束', when not in place)",
-            shown(bad, strlen(bad), show, sizeof(show)), accepted);
+    rcl_sheet_list_accepted(RCL_LIST_MEASURES, RCL_SHEET_EN, accepted, sizeof(accepted));
+    rcl_sheet_list_accepted(RCL_LIST_MEASURES, RCL_SHEET_ZH, accepted_zh, sizeof(accepted_zh));
+    shown(bad, strlen(bad), show, sizeof(show));
+    rcl_reason_en(&why, UNKNOWN_MEASURE, show, accepted);
+    rcl_reason_zh(&why, UNKNOWN_MEASURE, show, accepted_zh);
+    problem_why(p, line, &why);
     return -1;
 }
 
@@ -504,7 +531,7 @@ static int feedback_cell(struct problems *p, unsigned long line, struct cell c, 
     }
     text[n] = '\0';
     struct cell fixed = {text, n, true};
-    return text_cell(p, line, "feedback", fixed, false, out, outlen);
+    return text_cell(p, line, COL(RCL_COL_FEEDBACK), fixed, false, out, outlen);
 }
 
 /*
@@ -647,11 +674,11 @@ static void place_cells(struct rcl_csv_reader *r, const struct layout *lay, stru
             memcpy(s->place_county, code, sizeof(code));
     }
     if ((c = cell_of(r, lay, RCL_COL_PLACE)).present)
-        (void)text_cell(p, line, "place", c, false, s->place, sizeof(s->place));
+        (void)text_cell(p, line, COL(RCL_COL_PLACE), c, false, s->place, sizeof(s->place));
     if ((c = cell_of(r, lay, RCL_COL_GUARDIAN_CONTACT)).present)
-        (void)contact_cell(p, line, "guardian_contact", c, s->guardian_contact);
+        (void)contact_cell(p, line, COL(RCL_COL_GUARDIAN_CONTACT), c, s->guardian_contact);
     if ((c = cell_of(r, lay, RCL_COL_HELPER_CONTACTS)).present)
-        (void)per_measure_cell(p, line, "helper_contacts", c, s, put_contact);
+        (void)per_measure_cell(p, line, COL(RCL_COL_HELPER_CONTACTS), c, s, put_contact);
 }
 
 /* The measures' roles and dates, when the sheet has those columns (export writes them). */
@@ -661,11 +688,11 @@ static void measure_details(struct rcl_csv_reader *r, const struct layout *lay, 
     struct cell c;
 
     if ((c = cell_of(r, lay, RCL_COL_HELPER_ROLES)).present)
-        (void)per_measure_cell(p, line, "helper_roles", c, s, put_role);
+        (void)per_measure_cell(p, line, COL(RCL_COL_HELPER_ROLES), c, s, put_role);
     if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE_START)).present)
-        (void)per_measure_cell(p, line, "assistance_start", c, s, put_start);
+        (void)per_measure_cell(p, line, COL(RCL_COL_ASSISTANCE_START), c, s, put_start);
     if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE_END)).present)
-        (void)per_measure_cell(p, line, "assistance_end", c, s, put_end);
+        (void)per_measure_cell(p, line, COL(RCL_COL_ASSISTANCE_END), c, s, put_end);
     for (size_t i = 0; i < s->n_measures; i++) {
         const struct rcl_measure *m = &s->measures[i];
         if (m->start_date[0] && m->end_date[0] && strcmp(m->end_date, m->start_date) < 0)
@@ -704,14 +731,14 @@ static void optout_cells(struct rcl_csv_reader *r, const struct layout *lay, str
             s->optout_reason[0] = s->optout_filed[0] = s->optout_decided[0] = '\0';
     }
     if ((c = cell_of(r, lay, RCL_COL_OPTOUT_REASON)).present &&
-        text_cell(p, line, "optout_reason", c, false, s->optout_reason, sizeof(s->optout_reason)) !=
+        text_cell(p, line, COL(RCL_COL_OPTOUT_REASON), c, false, s->optout_reason, sizeof(s->optout_reason)) !=
             0)
         return;
     if ((c = cell_of(r, lay, RCL_COL_OPTOUT_FILED)).present &&
-        date_cell(p, line, "optout_filed", c, s->optout_filed) != 0)
+        date_cell(p, line, COL(RCL_COL_OPTOUT_FILED), c, s->optout_filed) != 0)
         return;
     if ((c = cell_of(r, lay, RCL_COL_OPTOUT_DECIDED)).present &&
-        date_cell(p, line, "optout_decided", c, s->optout_decided) != 0)
+        date_cell(p, line, COL(RCL_COL_OPTOUT_DECIDED), c, s->optout_decided) != 0)
         return;
     switch (s->optout_status) {
     case RCL_OPTOUT_NONE:
@@ -759,7 +786,7 @@ static void class_cell(struct problems *p, unsigned long line, struct cell c, st
         problem(p, line, "class '%s' is of grade %u but grade is %u",
                 shown(c.s, c.len, show, sizeof(show)), grade, s->grade);
     struct cell fixed = {name, strlen(name), true};
-    (void)text_cell(p, line, "class", fixed, true, s->class_name, sizeof(s->class_name));
+    (void)text_cell(p, line, COL(RCL_COL_CLASS), fixed, true, s->class_name, sizeof(s->class_name));
 }
 
 /*
@@ -776,7 +803,7 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
         *s = *old;
 
     c = cell_of(r, lay, RCL_COL_NAME);
-    (void)text_cell(p, line, "name", c, true, s->name, sizeof(s->name));
+    (void)text_cell(p, line, COL(RCL_COL_NAME), c, true, s->name, sizeof(s->name));
     c = cell_of(r, lay, RCL_COL_GRADE);
     {
         /* An empty grade is the one the class names ("三（1）班"), if it names one. */
@@ -793,13 +820,13 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
     }
     class_cell(p, line, cell_of(r, lay, RCL_COL_CLASS), s);
     if ((c = cell_of(r, lay, RCL_COL_NETWORK)).present)
-        (void)set_cell(p, line, "network", c, RCL_LIST_NETWORK, rcl_network_names,
+        (void)set_cell(p, line, COL(RCL_COL_NETWORK), c, RCL_LIST_NETWORK, rcl_network_names,
                        RCL_NETWORK_COUNT, &s->network);
     if ((c = cell_of(r, lay, RCL_COL_DEVICES)).present)
-        (void)set_cell(p, line, "devices", c, RCL_LIST_DEVICES, rcl_device_names, RCL_DEVICE_COUNT,
+        (void)set_cell(p, line, COL(RCL_COL_DEVICES), c, RCL_LIST_DEVICES, rcl_device_names, RCL_DEVICE_COUNT,
                        &s->devices);
     if ((c = cell_of(r, lay, RCL_COL_GROUPS)).present)
-        (void)set_cell(p, line, "groups", c, RCL_LIST_GROUPS, rcl_group_names, RCL_GROUP_COUNT,
+        (void)set_cell(p, line, COL(RCL_COL_GROUPS), c, RCL_LIST_GROUPS, rcl_group_names, RCL_GROUP_COUNT,
                        &s->groups);
     if ((c = cell_of(r, lay, RCL_COL_ASSISTANCE)).present) {
         (void)assistance_cell(p, line, c, s);
@@ -810,7 +837,7 @@ static uint64_t check_row(struct rcl_csv_reader *r, const struct layout *lay, st
     if ((c = cell_of(r, lay, RCL_COL_PARTICIPATION)).present)
         (void)participation_cell(p, line, c, &s->participation);
     if ((c = cell_of(r, lay, RCL_COL_PLATFORM)).present)
-        (void)text_cell(p, line, "platform", c, false, s->platform, sizeof(s->platform));
+        (void)text_cell(p, line, COL(RCL_COL_PLATFORM), c, false, s->platform, sizeof(s->platform));
     if ((c = cell_of(r, lay, RCL_COL_FEEDBACK)).present)
         (void)feedback_cell(p, line, c, s->feedback, sizeof(s->feedback));
     if (p->count == before)
@@ -1023,7 +1050,7 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
     int rc = -1;
     FILE *f = NULL;
     FILE *text = NULL; /* f, or f converted to UTF-8 */
-    char why[320];
+    struct rcl_reason why;
     unsigned long why_line;
 
     memset(&run, 0, sizeof(run));
@@ -1053,9 +1080,9 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
         problem(&run.problems, 0, "cannot open: %s", strerror(errno));
         goto done;
     }
-    text = rcl_charset_to_utf8(f, &res->charset, &why_line, why, sizeof(why));
+    text = rcl_charset_to_utf8(f, &res->charset, &why_line, &why);
     if (text == NULL) {
-        problem(&run.problems, why_line, "%s", why);
+        problem_why(&run.problems, why_line, &why);
         goto done;
     }
     uint64_t records = count_records(text);
@@ -1074,15 +1101,15 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
         before_rows++;
     }
     if (got == RCL_CSV_END) {
-        problem(&run.problems, 0,
-                "%s (expected a header row such as "
-                "student_id,name,grade,class,network,devices,groups,assistance,participation)",
-                titled ? "no header row" : "file is empty");
+        if (titled)
+            problem(&run.problems, 0, "no header row" RCL_IMPORT_EXPECTED_HEADER);
+        else
+            problem(&run.problems, 0, "file is empty" RCL_IMPORT_EXPECTED_HEADER);
         goto done;
     }
     if (got != RCL_CSV_RECORD) {
-        problem(&run.problems, rcl_csv_reader_error_line(run.reader), "%s",
-                rcl_csv_reader_error(run.reader));
+        problem_why(&run.problems, rcl_csv_reader_error_line(run.reader),
+                    rcl_csv_reader_reason(run.reader));
         goto done;
     }
     if (read_header(run.reader, &run.problems, opts->ignore_unknown, &run.layout) != 0)
@@ -1108,13 +1135,13 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
         /* The row's student number and name go beside its problems in the errors sheet. */
         run.problems.row = got == RCL_CSV_RECORD ? run.reader : NULL;
         if (got == RCL_CSV_FATAL) {
-            problem(&run.problems, rcl_csv_reader_error_line(run.reader), "%s",
-                    rcl_csv_reader_error(run.reader));
+            problem_why(&run.problems, rcl_csv_reader_error_line(run.reader),
+                        rcl_csv_reader_reason(run.reader));
             break;
         }
         if (got == RCL_CSV_BAD) {
-            problem(&run.problems, rcl_csv_reader_error_line(run.reader), "%s",
-                    rcl_csv_reader_error(run.reader));
+            problem_why(&run.problems, rcl_csv_reader_error_line(run.reader),
+                        rcl_csv_reader_reason(run.reader));
             continue;
         }
         if (import_row(&run) != 0)

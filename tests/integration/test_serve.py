@@ -128,7 +128,7 @@ def bad_edits():
          "rollcall-school student update: --grade '13' is out of range 1-12"),
         ("#edit-measure form", [("action", ("end",)), ("id", sid(1)),
                                 ("kind", ("tv_at_village",))],
-         "结束帮扶措施：学生 %s 没有计划中或已落实的措施 tv_at_village" % sid(1),
+         "结束帮扶措施：学生 %s 没有计划中或已落实的措施“村集中收看”" % sid(1),
          "rollcall-school measure end: student %s has no planned or in-place measure "
          "tv_at_village" % sid(1)),
         ("#edit-student form:nth-of-type(1)", [("action", ("add",)), ("id", sid(1)),
@@ -286,6 +286,24 @@ def sync_ended(text):
     None."""
     return text if 'id="sync-run"' in text and REFRESH not in text and 'id="notice"' in text \
         else None
+
+
+# Latin words the Chinese page may show, each a name the clerk meets as it is written: the
+# sheet's format and character sets, as Excel's "Save as" list and the page's file chooser name
+# them (CSV, UTF-8, UTF-16, GB18030), and "none", the value typed into the parent-school field
+# of the profile to say there is none. Student numbers (G + digits) and codes of digits have no
+# run of three letters.
+LATIN_ALLOWED = {"CSV", "UTF", "none"}
+# The profile's platforms as test 5 types them into the form: the page shows the classes part
+# as the clerk typed it.
+PLATFORMS = "空中课堂:tv:all"
+
+
+def latin_words(text):
+    """The runs of three or more Latin letters in text that are neither in LATIN_ALLOWED nor
+    typed by the clerk (PLATFORMS)."""
+    typed = set(re.findall(r"[A-Za-z]{3,}", PLATFORMS))
+    return sorted(set(re.findall(r"[A-Za-z]{3,}", text)) - LATIN_ALLOWED - typed)
 
 
 def county_address(agg):
@@ -543,7 +561,7 @@ class Serve(rh.RollcallTestCase):
         self.assertEqual(exported[sid(6)]["optout_status"], "approved")
         # The profile.
         status, text, _ = self.post("/edit", [("command", "profile"), ("action", "set"),
-                                              ("platforms", "空中课堂:tv:all"),
+                                              ("platforms", PLATFORMS),
                                               ("materials", "120/300")])
         self.assertEqual(status, 200, text[:2000])
         self.assertRegex(text, r"id=\"platforms\">空中课堂")
@@ -757,6 +775,70 @@ class Serve(rh.RollcallTestCase):
     def test_9b_clerk_errors_in_chromium(self):
         b = self.browser()
         self.clerk_errors(b, self.url, 0)
+
+    def visible_text(self, b):
+        """The page's text as Chromium renders it (what the clerk reads)."""
+        return b.s("GET", "/element/%s/text" % b.find("body"))
+
+    def test_9c_no_english_on_the_chinese_page(self):
+        """Sheets the reader refuses as a whole and an edit naming a measure: each said in
+        Chinese, exactly; and the page the clerk reads holds no English word, there or on the
+        page itself, the status page of a sync, or the lists."""
+        b = self.browser()
+        for kind in ("students", "lacking", "blind-spots", "special-groups", "plans"):
+            b.open(self.url + "&list=" + kind)
+            self.assertEqual(latin_words(self.visible_text(b)), [], kind)
+        b.open(self.base + "/sync/status?t=" + self.token)
+        self.assertEqual(latin_words(self.visible_text(b)), [])
+        header_zh = "（第一行应是表头，如 学籍号,姓名,年级,班级,家庭网络,学习终端,特殊群体,帮扶措施,参与情况）"
+        gb_row = ",".join(SHEET[0]).encode("gb18030")
+        bad_at = len("a,b\r\nc,")
+        unknown = list(SHEET[0])
+        unknown[4] = "卫星"
+        sheets = [
+            # (file name, bytes, {line: the Chinese reason})
+            ("空表格.csv", b"\xef\xbb\xbf", {"": "表格是空的" + header_zh}),
+            ("只有标题.csv", "中原区第一小学学生名单\r\n".encode("utf-8"),
+             {"": "表格开头只有标题行，没有表头" + header_zh}),
+            ("乱码.csv", b"a,b\r\nc,\xff\r\n",
+             {"2": "文件既不是 UTF-8 编码（字节 FF（十六进制，第 %d 字节处）），也不是 GB18030 编码（字节 "
+                   "FF（十六进制，第 %d 字节处）），无法读取：请另存为“CSV UTF-8（逗号分隔）”"
+                   % (bad_at, bad_at)}),
+            ("损坏.csv", b"\xef\xbb\xbf" + gb_row,
+             {"1": "文件不是有效的 UTF-8 编码（字节 %02X（十六进制，第 %d 字节处）），但文件开头标明是 "
+                   "UTF-8 编码：文件可能已损坏；请重新另存为“CSV UTF-8（逗号分隔）”"
+                   % (gb_row[len(SHEET[0][0]) + 1], 3 + len(SHEET[0][0]) + 1)}),
+            ("未闭合.csv", ",".join(ZH_HEADER).encode("utf-8") + b'\r\n"' +
+             ",".join(SHEET[0]).encode("utf-8"), {"2": "第 2 行开始的引号一直没有闭合"}),
+            ("取值.csv", sheet_bytes([unknown]),
+             {"2": "家庭网络：不认识的取值“卫星”（可填：宽带、移动网络、有线电视；多个取值用“；”"
+                   "或“、”隔开）"}),
+        ]
+        for name, content, said in sheets:
+            before = self.exported()
+            path = self.h.path(name)
+            with open(path, "wb") as f:
+                f.write(content)
+            b.open(self.url)
+            text = b.fill("#sheets form", [("sheet", path)])
+            problems = Tables(text).tables.get("problems")
+            self.assertIsNotNone(problems, (name, notice(text)))
+            self.assertEqual({l: r for l, r in zip(column(problems, "行号"),
+                                                   column(problems, "问题"))}, said, name)
+            self.assertEqual(latin_words(self.visible_text(b)), [], name)
+            self.assertEqual(self.exported(), before)
+        # An empty file is not sent to the import at all.
+        path = self.h.path("零字节.csv")
+        open(path, "wb").close()
+        b.open(self.url)
+        self.assertEqual(notice(b.fill("#sheets form", [("sheet", path)]))[0],
+                         "请先选择要上传的表格文件（不能是空文件）。")
+        self.assertEqual(latin_words(self.visible_text(b)), [])
+        # An edit naming a measure: the measure said in Chinese.
+        css, fields, zh, _ = [e for e in bad_edits() if e[0] == "#edit-measure form"][0]
+        b.open(self.url)
+        self.assertEqual(notice(b.fill(css, fields))[1], [zh])
+        self.assertEqual(latin_words(self.visible_text(b)), [])
 
     def test_zz_english(self):
         self.h.stop(self.proc)
