@@ -228,18 +228,17 @@ static void byte_text(const struct bad_byte *b, struct rcl_reason *out)
         rcl_reason_set(out, "a character cut short at the end, offset %llu",
                        (unsigned long long)b->offset);
     else
-        rcl_reason_set(out, "byte 0x%02X at offset %llu", b->value,
-                       (unsigned long long)b->offset);
+        rcl_reason_set(out, "byte 0x%02X at offset %llu", b->value, (unsigned long long)b->offset);
 }
 
 #define DAMAGED_UTF8                                                                               \
-    "not valid UTF-8 text (%s), though %s: the file looks damaged; save the sheet again as "     \
+    "not valid UTF-8 text (%s), though %s: the file looks damaged; save the sheet again as "       \
     "\"CSV UTF-8 (Comma delimited)\""
 #define NO_GB18030                                                                                 \
-    "not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the sheet as \"CSV "       \
+    "not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the sheet as \"CSV "         \
     "UTF-8 (Comma delimited)\""
 #define NEITHER                                                                                    \
-    "neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "       \
+    "neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "         \
     "delimited)\""
 
 /* rcl_charset_to_utf8 for an input that can be rewound. */

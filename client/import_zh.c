@@ -114,10 +114,12 @@ const struct rcl_import_reason_zh rcl_import_reasons_zh[] = {
      "文件不是有效的 UTF-8 编码（%s），但%s：文件可能已损坏；请重新另存为“CSV UTF-8（逗号分隔）”"},
     {"not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the sheet as \"CSV "
      "UTF-8 (Comma delimited)\"",
-     "文件不是 UTF-8 编码（%s），本机又无法按 GB18030 编码读取%.0s：请另存为“CSV UTF-8（逗号分隔）”"},
+     "文件不是 UTF-8 编码（%s），本机又无法按 GB18030 编码读取%.0s：请另存为“CSV "
+     "UTF-8（逗号分隔）”"},
     {"neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "
      "delimited)\"",
-     "文件既不是 UTF-8 编码（%s），也不是 GB18030 编码（%s），无法读取：请另存为“CSV UTF-8（逗号分隔）”"},
+     "文件既不是 UTF-8 编码（%s），也不是 GB18030 编码（%s），无法读取：请另存为“CSV "
+     "UTF-8（逗号分隔）”"},
     {"record is longer than %d bytes", "这一行超过 %d 字节，太长"},
     {"record has more than %d fields", "这一行超过 %d 格，太多"},
     {"quoted field opened on line %lu is never closed", "第 %lu 行开始的引号一直没有闭合"},

@@ -151,8 +151,7 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name)
 
 #define OPT_SECONDS_MAX (7 * 24 * 3600)
 
-int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, int deflt,
-                           int *out)
+int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, int deflt, int *out)
 {
     const char *t = rcl_school_opt(a, name);
     char *end = NULL;

@@ -62,8 +62,8 @@ static int cmd_serve(const struct rcl_school_args *a)
         o.port = (unsigned)p;
     }
     if ((rc = serve_lang(a, &o.lang)) >= 0 ||
-        (rc = rcl_school_opt_seconds(a, "sync-timeout", SERVE_SYNC_TIMEOUT_S,
-                                     &o.sync_timeout_s)) >= 0)
+        (rc = rcl_school_opt_seconds(a, "sync-timeout", SERVE_SYNC_TIMEOUT_S, &o.sync_timeout_s)) >=
+            0)
         return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)

@@ -51,10 +51,10 @@ struct serve {
     const struct rcl_school_serve_opts *o;
     enum rcl_sheet_lang lang;
     char token[TOKEN_HEX + 1];
-    char dir[1024];   /* this run's folder for sheets */
-    unsigned port;    /* as bound */
-    unsigned counter; /* names the files in dir */
-    struct rcl_mutex *store;    /* held by whoever uses db: a request, or the sync */
+    char dir[1024];              /* this run's folder for sheets */
+    unsigned port;               /* as bound */
+    unsigned counter;            /* names the files in dir */
+    struct rcl_mutex *store;     /* held by whoever uses db: a request, or the sync */
     struct rcl_serve_sync *sync; /* the Sync button's */
 };
 

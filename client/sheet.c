@@ -408,8 +408,7 @@ void rcl_sheet_list_accepted(enum rcl_sheet_list kind, enum rcl_sheet_lang lang,
         if (lang == RCL_SHEET_ZH)
             snprintf(one, sizeof(one), "%s%s", i > 0 ? "、" : "", v->zh[i][0]);
         else
-            snprintf(one, sizeof(one), "%s%s (%s)", i > 0 ? ", " : "", v->english[i],
-                     v->zh[i][0]);
+            snprintf(one, sizeof(one), "%s%s (%s)", i > 0 ? ", " : "", v->english[i], v->zh[i][0]);
         if (put_str(out, outlen, &pos, one) != 0)
             return;
     }

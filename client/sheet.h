@@ -70,8 +70,8 @@ enum rcl_sheet_column {
     "(帮扶结束日期), optout_status (不参加申请状态), optout_reason (不参加申请理由), "       \
     "optout_filed (申请日期), optout_decided (审批日期)"
 /* The same in Chinese. */
-#define RCL_SHEET_COLUMNS_ACCEPTED_ZH                                                              \
-    "学籍号、姓名、年级、班级、家庭网络、学习终端、特殊群体、帮扶措施、参与情况、学习平台、"     \
+#define RCL_SHEET_COLUMNS_ACCEPTED_ZH                                                                                                            \
+    "学籍号、姓名、年级、班级、家庭网络、学习终端、特殊群体、帮扶措施、参与情况、学习平台、"          \
     "家长反馈、帮扶责任人、帮扶开始日期、帮扶结束日期、不参加申请状态、不参加申请理由、申请日期、" \
     "审批日期"
 

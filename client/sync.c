@@ -36,7 +36,7 @@ struct sync_run {
     FILE *out;
     FILE *err;
     struct rcl_progress progress;
-    uint64_t start_acked; /* the acked seq when the progress line started */
+    uint64_t start_acked;                      /* the acked seq when the progress line started */
     const struct rcl_school_sync_hooks *hooks; /* NULL: none */
     struct rcl_school_sync_stage stage;        /* as last told to hooks */
 };
@@ -101,7 +101,7 @@ static void tell_stage(struct sync_run *r)
         st->sent = sent > st->total ? st->total : sent < done ? done : sent;
         st->linked_once = st->linked_once || p.linked;
     }
-    st->step = !p.linked            ? RCL_SCHOOL_SYNC_CONNECTING
+    st->step = !p.linked              ? RCL_SCHOOL_SYNC_CONNECTING
                : st->sent < st->total ? RCL_SCHOOL_SYNC_SENDING
                                       : RCL_SCHOOL_SYNC_WAITING;
     r->hooks->stage(r->hooks->arg, st);

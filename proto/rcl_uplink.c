@@ -110,7 +110,7 @@ struct rcl_uplink {
     bool lost_link;        /* disconnected since the batches in flight were sent */
     bool linked;           /* a connection is up (handshake done) */
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
-    char reason[512]; /* room for a refusal quoted inside our own words */
+    char reason[512];      /* room for a refusal quoted inside our own words */
 };
 
 /* Forgets what is in flight so that pump sends it again, from the store. */
@@ -709,7 +709,7 @@ int rcl_uplink_receive(struct rcl_uplink *u)
             continue;
         }
         if (u->refused)
-            continue; /* stopped: later replies change nothing */
+            continue;     /* stopped: later replies change nothing */
         u->linked = true; /* a reply proves the link, whether or not the monitor said so yet */
         u->quiet_since_ms = rcl_mono_ms();
         u->cur_timeout_ms = u->timeout_ms;

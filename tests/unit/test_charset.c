@@ -210,17 +210,21 @@ static void test_neither_is_refused(void)
         /* A GB18030 lead byte with a trail byte that cannot follow it. */
         {"x\ny\nz\n\x81\x20,1\n", 11, 4,
          "neither UTF-8 text (byte 0x81 at offset 6) nor GB18030 text (byte 0x81 at offset 6)",
-         "文件既不是 UTF-8 编码（字节 81（十六进制，第 6 字节处）），也不是 GB18030 编码（字节 81（十六进制，第 6 "
+         "文件既不是 UTF-8 编码（字节 81（十六进制，第 6 字节处）），也不是 GB18030 编码（字节 "
+         "81（十六进制，第 6 "
          "字节处））"},
         /* A UTF-8 surrogate is not UTF-8, and its bytes are not GB18030 either. */
         {"n\r\n\xED\xA0\x80\n", 7, 2,
          "(byte 0xED at offset 3) nor GB18030 text (byte 0x80 at offset 5)",
-         "（字节 ED（十六进制，第 3 字节处）），也不是 GB18030 编码（字节 80（十六进制，第 5 字节处））"},
+         "（字节 ED（十六进制，第 3 字节处）），也不是 GB18030 编码（字节 80（十六进制，第 5 "
+         "字节处））"},
         /* Cut short at the end: the last line is named. */
-        {"name\nG1,\xE5", 9, 2, "cut short at the end, offset 8", "文件末尾（第 8 字节处）有半个字符"},
+        {"name\nG1,\xE5", 9, 2, "cut short at the end, offset 8",
+         "文件末尾（第 8 字节处）有半个字符"},
         /* Mostly UTF-8 with one character cut short: damaged, never guessed to be GB18030. */
         {"姓名,班级\n张三,一班\n李\xE5\xBC,二班\n", 41, 3, "byte 0xE5 at offset 31",
-         "文件不是有效的 UTF-8 编码（字节 E5（十六进制，第 31 字节处）），但大部分内容是 UTF-8 编码"},
+         "文件不是有效的 UTF-8 编码（字节 E5（十六进制，第 31 字节处）），但大部分内容是 UTF-8 "
+         "编码"},
         {"\xEF\xBB\xBF\xD5\xC5\xC8\xFD\n", 8, 1, "byte order mark", "但文件开头标明是 UTF-8 编码"},
         {"\xFF\xFE"
          "a\0,\0",
