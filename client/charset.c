@@ -221,32 +221,41 @@ static enum convert_result convert(struct rcl_conv *cd, FILE *in, FILE *out, str
     return rc;
 }
 
-static const char *byte_text(const struct bad_byte *b, char *out, size_t outlen)
+/* Where the first byte a charset cannot read is. */
+static void byte_text(const struct bad_byte *b, struct rcl_reason *out)
 {
     if (b->value == 256)
-        snprintf(out, outlen, "a character cut short at the end, offset %llu",
-                 (unsigned long long)b->offset);
+        rcl_reason_set(out, "a character cut short at the end, offset %llu",
+                       (unsigned long long)b->offset);
     else
-        snprintf(out, outlen, "byte 0x%02X at offset %llu", b->value,
-                 (unsigned long long)b->offset);
-    return out;
+        rcl_reason_set(out, "byte 0x%02X at offset %llu", b->value, (unsigned long long)b->offset);
 }
 
+#define DAMAGED_UTF8                                                                               \
+    "not valid UTF-8 text (%s), though %s: the file looks damaged; save the sheet again as "       \
+    "\"CSV UTF-8 (Comma delimited)\""
+#define NO_GB18030                                                                                 \
+    "not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the sheet as \"CSV "         \
+    "UTF-8 (Comma delimited)\""
+#define NEITHER                                                                                    \
+    "neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "         \
+    "delimited)\""
+
 /* rcl_charset_to_utf8 for an input that can be rewound. */
-static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
-                              size_t errlen)
+static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line,
+                              struct rcl_reason *why)
 {
     struct utf8_scan scan;
     struct bad_byte not_gb = {0, 0};
     unsigned char head[2] = {0, 0};
-    char a[80], b[80];
+    struct rcl_reason a, b, marked;
     FILE *out = NULL;
     struct rcl_conv *cd;
 
     *line = 0;
-    err[0] = '\0';
+    why->en[0] = why->zh[0] = '\0';
     if (utf8_scan(in, &scan) != 0) {
-        snprintf(err, errlen, "read error: %s", strerror(errno));
+        rcl_reason_set(why, "read error: %s", strerror(errno));
         return NULL;
     }
     if (scan.valid) {
@@ -259,11 +268,11 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
     if (fread(head, 1, 2, in) == 2 &&
         ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
         *line = 1;
-        snprintf(err, errlen,
-                 "the file is UTF-16 (Excel's \"Unicode Text\"), which is not read: save the "
-                 "sheet as \"CSV UTF-8 (Comma delimited)\"");
+        rcl_reason_set(why, "the file is UTF-16 (Excel's \"Unicode Text\"), which is not read: "
+                            "save the sheet as \"CSV UTF-8 (Comma delimited)\"");
         return NULL;
     }
+    byte_text(&not_utf8, &a);
     /*
      * A file marked as UTF-8, or mostly made of UTF-8 characters, is damaged
      * UTF-8: read as GB18030 it would import garbled names without a word.
@@ -273,27 +282,26 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
      */
     if (scan.bom || scan.utf8_bytes * 5 >= scan.high_bytes * 4) {
         *line = line_at(in, not_utf8.offset);
-        snprintf(err, errlen,
-                 "not valid UTF-8 text (%s), though %s: the file looks damaged; save the sheet "
-                 "again as \"CSV UTF-8 (Comma delimited)\"",
-                 byte_text(&not_utf8, a, sizeof(a)),
-                 scan.bom ? "it starts with a UTF-8 byte order mark" : "most of it is UTF-8");
+        if (scan.bom)
+            rcl_reason_set(&marked, "it starts with a UTF-8 byte order mark");
+        else
+            rcl_reason_set(&marked, "most of it is UTF-8");
+        rcl_reason_en(why, DAMAGED_UTF8, a.en, marked.en);
+        rcl_reason_zh(why, DAMAGED_UTF8, a.zh, marked.zh);
         return NULL;
     }
 
     cd = rcl_conv_open(RCL_CODEPAGE_UTF8, RCL_CODEPAGE_GB18030);
     if (cd == NULL) {
         *line = line_at(in, not_utf8.offset);
-        snprintf(err, errlen,
-                 "not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the "
-                 "sheet as \"CSV UTF-8 (Comma delimited)\"",
-                 byte_text(&not_utf8, a, sizeof(a)), strerror(errno));
+        rcl_reason_en(why, NO_GB18030, a.en, strerror(errno));
+        rcl_reason_zh(why, NO_GB18030, a.zh, strerror(errno));
         return NULL;
     }
     out = rcl_tmpfile();
     if (out == NULL) {
-        snprintf(err, errlen, "cannot make a temporary file to convert GB18030 text: %s",
-                 strerror(errno));
+        rcl_reason_set(why, "cannot make a temporary file to convert GB18030 text: %s",
+                       strerror(errno));
         goto fail;
     }
     rewind(in);
@@ -305,17 +313,16 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
         return out;
     case CONVERT_BAD_INPUT:
         *line = line_at(in, not_utf8.offset);
-        snprintf(err, errlen,
-                 "neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 "
-                 "(Comma delimited)\"",
-                 byte_text(&not_utf8, a, sizeof(a)), byte_text(&not_gb, b, sizeof(b)));
+        byte_text(&not_gb, &b);
+        rcl_reason_en(why, NEITHER, a.en, b.en);
+        rcl_reason_zh(why, NEITHER, a.zh, b.zh);
         break;
     case CONVERT_READ_ERROR:
-        snprintf(err, errlen, "read error: %s", strerror(errno));
+        rcl_reason_set(why, "read error: %s", strerror(errno));
         break;
     case CONVERT_WRITE_ERROR:
-        snprintf(err, errlen, "cannot write the converted text to a temporary file: %s",
-                 strerror(errno));
+        rcl_reason_set(why, "cannot write the converted text to a temporary file: %s",
+                       strerror(errno));
         break;
     }
 fail:
@@ -325,26 +332,29 @@ fail:
     return NULL;
 }
 
-/* All of in copied into a new temporary file, rewound; NULL with the reason in err. */
-static FILE *spool(FILE *in, char *err, size_t errlen)
+/* All of in copied into a new temporary file, rewound; NULL with the reason in why. */
+static FILE *spool(FILE *in, struct rcl_reason *why)
 {
     char buf[CHUNK];
     size_t n;
     FILE *copy = rcl_tmpfile();
 
     if (copy == NULL) {
-        snprintf(err, errlen, "cannot make a temporary file to read a pipe: %s", strerror(errno));
+        rcl_reason_set(why, "cannot make a temporary file to read a pipe: %s", strerror(errno));
         return NULL;
     }
     while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
         if (fwrite(buf, 1, n, copy) != n) {
-            snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
+            rcl_reason_set(why, "cannot write a temporary file: %s", strerror(errno));
             fclose(copy);
             return NULL;
         }
     }
     if (ferror(in) || fflush(copy) != 0) {
-        snprintf(err, errlen, "%s error: %s", ferror(in) ? "read" : "write", strerror(errno));
+        if (ferror(in))
+            rcl_reason_set(why, "read error: %s", strerror(errno));
+        else
+            rcl_reason_set(why, "write error: %s", strerror(errno));
         fclose(copy);
         return NULL;
     }
@@ -352,19 +362,19 @@ static FILE *spool(FILE *in, char *err, size_t errlen)
     return copy;
 }
 
-FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
-                          size_t errlen)
+FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line,
+                          struct rcl_reason *why)
 {
     FILE *copy = NULL;
 
     /* The bytes are read twice (check, then parse): a pipe's are kept in a temporary file. */
     if (fseek(in, 0, SEEK_SET) != 0) {
         *line = 0;
-        copy = spool(in, err, errlen);
+        copy = spool(in, why);
         if (copy == NULL)
             return NULL;
     }
-    FILE *text = seekable_to_utf8(copy != NULL ? copy : in, found, line, err, errlen);
+    FILE *text = seekable_to_utf8(copy != NULL ? copy : in, found, line, why);
     if (copy != NULL && text != copy)
         fclose(copy);
     return text;
@@ -373,7 +383,7 @@ FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line
 int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, size_t errlen)
 {
     struct bad_byte bad = {0, 0};
-    char a[80];
+    struct rcl_reason a;
     int rc = -1;
 
     struct rcl_conv *cd = rcl_conv_open(charset_codepage[to], RCL_CODEPAGE_UTF8);
@@ -386,8 +396,8 @@ int rcl_charset_from_utf8(FILE *in, FILE *out, enum rcl_charset to, char *err, s
         rc = 0;
         break;
     case CONVERT_BAD_INPUT:
-        snprintf(err, errlen, "text cannot be written in %s (%s)", charset_name[to],
-                 byte_text(&bad, a, sizeof(a)));
+        byte_text(&bad, &a);
+        snprintf(err, errlen, "text cannot be written in %s (%s)", charset_name[to], a.en);
         break;
     case CONVERT_READ_ERROR:
         snprintf(err, errlen, "read error: %s", strerror(errno));

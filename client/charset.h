@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "reason.h"
+
 enum rcl_charset { RCL_CHARSET_UTF8, RCL_CHARSET_GB18030 };
 
 /* "utf-8" or "gb18030" as an option names it; 0, or -1 for anything else. */
@@ -23,11 +25,11 @@ int rcl_charset_parse(const char *name, enum rcl_charset *out);
  * when they are valid GB18030, a new temporary file holding them converted
  * to UTF-8 is returned rewound. The caller closes what is returned when it
  * is not in, and still closes in. *found says which. NULL when they are neither, or
- * on a read error: err says why, *line is the line (1-based) of the first
+ * on a read error: why says why (reason.h), *line is the line (1-based) of the first
  * byte that is not UTF-8, 0 when no line applies.
  */
-FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line, char *err,
-                          size_t errlen);
+FILE *rcl_charset_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line,
+                          struct rcl_reason *why);
 
 /*
  * Copies the UTF-8 text in (from where it stands) to out in charset to.

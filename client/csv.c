@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rcl_platform.h"
+
 #define READ_CHUNK 65536
 #define END_OF_INPUT (-1)
 #define READ_FAILED (-2)
@@ -30,7 +32,7 @@ struct rcl_csv_reader {
     size_t n_fields;
 
     bool discard; /* the record is bad: parse on to its end, keep nothing */
-    char error[160];
+    struct rcl_reason error;
     unsigned long error_line;
 };
 
@@ -99,14 +101,21 @@ static int peek_byte(struct rcl_csv_reader *r)
     return c;
 }
 
-static void fail(struct rcl_csv_reader *r, unsigned long line, const char *why)
+static void fail(struct rcl_csv_reader *r, unsigned long line, const char *fmt, ...)
+    RCL_PRINTF_LIKE(3, 4);
+
+static void fail(struct rcl_csv_reader *r, unsigned long line, const char *fmt, ...)
 {
+    va_list ap;
+
     /* The first problem in a record is the one worth reporting. */
     if (r->discard)
         return;
     r->discard = true;
     r->error_line = line;
-    snprintf(r->error, sizeof(r->error), "%s", why);
+    va_start(ap, fmt);
+    rcl_reason_vset(&r->error, fmt, ap);
+    va_end(ap);
 }
 
 static void append(struct rcl_csv_reader *r, int c)
@@ -114,9 +123,7 @@ static void append(struct rcl_csv_reader *r, int c)
     if (r->discard)
         return;
     if (r->buf_len >= RCL_CSV_RECORD_BYTES_MAX + r->n_fields) {
-        char why[96];
-        snprintf(why, sizeof(why), "record is longer than %d bytes", RCL_CSV_RECORD_BYTES_MAX);
-        fail(r, r->record_line, why);
+        fail(r, r->record_line, "record is longer than %d bytes", RCL_CSV_RECORD_BYTES_MAX);
         return;
     }
     r->buf[r->buf_len++] = (char)c;
@@ -127,9 +134,7 @@ static void end_field(struct rcl_csv_reader *r, size_t start)
     if (r->discard)
         return;
     if (r->n_fields >= RCL_CSV_FIELDS_MAX) {
-        char why[96];
-        snprintf(why, sizeof(why), "record has more than %d fields", RCL_CSV_FIELDS_MAX);
-        fail(r, r->record_line, why);
+        fail(r, r->record_line, "record has more than %d fields", RCL_CSV_FIELDS_MAX);
         return;
     }
     r->starts[r->n_fields] = start;
@@ -159,21 +164,19 @@ static enum rcl_csv_result parse_record(struct rcl_csv_reader *r, bool *blank)
     bool consumed = false;
     bool any_quote = false;
     unsigned long quote_line = 0;
-    char why[128];
 
     r->buf_len = 0;
     r->n_fields = 0;
     r->discard = false;
-    r->error[0] = '\0';
+    r->error.en[0] = r->error.zh[0] = '\0';
     r->error_line = 0;
     r->record_line = r->line;
 
     for (;;) {
         int c = next_byte(r);
         if (c == READ_FAILED) {
-            snprintf(why, sizeof(why), "read error: %s", strerror(r->read_errno));
             r->discard = false;
-            fail(r, r->line, why);
+            fail(r, r->line, "read error: %s", strerror(r->read_errno));
             return RCL_CSV_FATAL;
         }
         if (c == END_OF_INPUT && !consumed)
@@ -202,10 +205,8 @@ static enum rcl_csv_result parse_record(struct rcl_csv_reader *r, bool *blank)
             break;
         case QUOTED:
             if (c == END_OF_INPUT) {
-                snprintf(why, sizeof(why), "quoted field opened on line %lu is never closed",
-                         quote_line);
                 r->discard = false;
-                fail(r, quote_line, why);
+                fail(r, quote_line, "quoted field opened on line %lu is never closed", quote_line);
                 return RCL_CSV_FATAL;
             }
             if (c == '"') {
@@ -283,7 +284,12 @@ const char *rcl_csv_reader_get(const struct rcl_csv_reader *r, size_t i, size_t 
 
 const char *rcl_csv_reader_error(const struct rcl_csv_reader *r)
 {
-    return r->error;
+    return r->error.en;
+}
+
+const struct rcl_reason *rcl_csv_reader_reason(const struct rcl_csv_reader *r)
+{
+    return &r->error;
 }
 
 unsigned long rcl_csv_reader_error_line(const struct rcl_csv_reader *r)

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "reason.h"
+
 /* One record may hold at most this many bytes and fields. */
 #define RCL_CSV_RECORD_BYTES_MAX (64 * 1024)
 #define RCL_CSV_FIELDS_MAX 256
@@ -50,6 +52,8 @@ const char *rcl_csv_reader_get(const struct rcl_csv_reader *r, size_t i, size_t 
 
 /* Why the last call failed ("" when it did not), and on which physical line. */
 const char *rcl_csv_reader_error(const struct rcl_csv_reader *r);
+/* The same, in English and Chinese (reason.h). */
+const struct rcl_reason *rcl_csv_reader_reason(const struct rcl_csv_reader *r);
 unsigned long rcl_csv_reader_error_line(const struct rcl_csv_reader *r);
 
 #endif

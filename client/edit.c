@@ -16,6 +16,7 @@
 #include "edit_internal.h"
 #include "exit_codes.h"
 #include "optout.h"
+#include "reason.h"
 #include "sheet.h"
 #include "rcl_db.h"
 #include "rcl_platform.h"
@@ -104,13 +105,27 @@ static const char *worded(const struct rcl_edit *e, const char *fmt)
     return zh != NULL ? zh : fmt;
 }
 
+/* vfprintf of fmt worded so, the codes among its arguments said as their Chinese words in
+ * Chinese (reason.h). */
+static void said(const struct rcl_edit *e, FILE *to, const char *fmt, va_list ap)
+{
+    char text[1024];
+
+    if (!e->zh) {
+        vfprintf(to, fmt, ap);
+        return;
+    }
+    rcl_vsnprintf_zh(text, sizeof(text), worded(e, fmt), ap);
+    fputs(text, to);
+}
+
 int rcl_edit_fail(struct rcl_edit *e, const char *fmt, ...)
 {
     va_list ap;
 
     fprintf(e->errs, e->zh ? "%s：" : "%s: ", e->zh ? e->where_zh : e->where);
     va_start(ap, fmt);
-    vfprintf(e->errs, worded(e, fmt), ap);
+    said(e, e->errs, fmt, ap);
     va_end(ap);
     fputc('\n', e->errs);
     return RCL_SCHOOL_EXIT_DATA;
@@ -121,7 +136,7 @@ void rcl_edit_done(struct rcl_edit *e, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vfprintf(e->out, worded(e, fmt), ap);
+    said(e, e->out, fmt, ap);
     va_end(ap);
 }
 

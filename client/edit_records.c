@@ -8,6 +8,7 @@
 
 #include "edit_internal.h"
 #include "exit_codes.h"
+#include "reason.h"
 
 /* ---- Measures ---- */
 
@@ -54,12 +55,13 @@ int rcl_edit_measure(struct rcl_edit *e)
     if (strcmp(action, "end") == 0) {
         if (i < 0) {
             rc = rcl_edit_fail(e, "student %s has no planned or in-place measure %s", s.id,
-                               kind_word);
+                               rcl_measure_kind_names[kind]);
             goto done;
         }
     } else if (i >= 0 && strcmp(action, "plan") == 0 &&
                s.measures[i].status == RCL_STATUS_IN_PLACE) {
-        rc = rcl_edit_fail(e, "student %s already has measure %s in place", s.id, kind_word);
+        rc = rcl_edit_fail(e, "student %s already has measure %s in place", s.id,
+                           rcl_measure_kind_names[kind]);
         goto done;
     } else if (i < 0) {
         if (s.n_measures >= RCL_MEASURES_MAX) {
@@ -254,6 +256,6 @@ int rcl_edit_profile(struct rcl_edit *e)
     rcl_edit_done(e,
             "profile of %s: %zu platform%s, materials %u%%, contact role '%s', parent school %s\n",
             p.school_id, p.n_platforms, p.n_platforms == 1 ? "" : "s", p.materials_percent,
-            p.contact_role, p.parent_school[0] ? p.parent_school : "none");
+            p.contact_role, p.parent_school[0] ? p.parent_school : rcl_word_none);
     return 0;
 }

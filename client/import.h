@@ -68,7 +68,15 @@ int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const c
 
 /* ---- The reasons in Chinese (import_zh.c) ---- */
 
-/* An English format of import.c and its Chinese wording, with the same conversions in order. */
+/* What ends the reason a sheet has no header row. */
+#define RCL_IMPORT_EXPECTED_HEADER                                                                 \
+    " (expected a header row such as "                                                             \
+    "student_id,name,grade,class,network,devices,groups,assistance,participation)"
+#define RCL_IMPORT_EXPECTED_HEADER_ZH                                                              \
+    "（第一行应是表头，如 学籍号,姓名,年级,班级,家庭网络,学习终端,特殊群体,帮扶措施,参与情况）"
+
+/* An English format of import.c, or of the sheet's readers (charset.c, csv.c, through
+ * reason.h), and its Chinese wording, with the same conversions in order. */
 struct rcl_import_reason_zh {
     const char *en, *zh;
 };

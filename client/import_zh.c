@@ -19,7 +19,7 @@ const struct rcl_import_reason_zh rcl_import_reasons_zh[] = {
      "第 %zu 列“%s”不导入，该列内容已跳过"},
     {"unknown column '%s' (accepted: " RCL_SHEET_COLUMNS_ACCEPTED
      "; import --ignore-unknown passes such columns over)",
-     "不认识的列“%s”（可用的列：" RCL_SHEET_COLUMNS_ACCEPTED
+     "不认识的列“%s”（可用的列：" RCL_SHEET_COLUMNS_ACCEPTED_ZH
      "；勾选“跳过不认识的列”可跳过这样的列）"},
     {"column '%s' appears twice (columns %d and %zu)", "列“%s”出现了两次（第 %d 列和第 %zu 列）"},
     {"missing required column '%s' (required: student_id, name, grade, class; or 学籍号, 姓名, "
@@ -88,13 +88,41 @@ const struct rcl_import_reason_zh rcl_import_reasons_zh[] = {
      "文件是 UTF-16 编码（Excel 的“Unicode 文本”），无法读取：请另存为“CSV UTF-8（逗号分隔）”"},
     {"student_id '%s' appears again (first on line %ld)",
      "学籍号“%s”重复出现（第一次在第 %ld 行）"},
-    {"cannot open: %s", "无法打开：%s"},
-    {"%s (expected a header row such as "
-     "student_id,name,grade,class,network,devices,groups,assistance,participation)",
-     "%s（第一行应是表头，如 学籍号,姓名,年级,班级,家庭网络,学习终端,特殊群体,帮扶措施,参与情况）"},
-    {"the store is busy or unwritable: %s", "数据库正忙或无法写入：%s"},
-    {"store failure while importing: %s", "导入时数据库出错：%s"},
-    {"cannot commit the import: %s", "无法完成导入：%s"},
+    {"cannot open: %s", "无法打开表格文件%.0s"},
+    {"file is empty" RCL_IMPORT_EXPECTED_HEADER, "表格是空的" RCL_IMPORT_EXPECTED_HEADER_ZH},
+    {"no header row" RCL_IMPORT_EXPECTED_HEADER,
+     "表格开头只有标题行，没有表头" RCL_IMPORT_EXPECTED_HEADER_ZH},
+    /* The system's and the store's own words (English) stay on the command line and in the
+     * log: "%.0s" leaves them out of the Chinese. */
+    {"the store is busy or unwritable: %s", "数据库正忙或无法写入，没有导入%.0s"},
+    {"store failure while importing: %s", "导入时数据库出错，没有导入%.0s"},
+    {"cannot commit the import: %s", "无法完成导入（数据库出错）%.0s"},
+    /* The sheet's readers: the character set (charset.c) and the CSV (csv.c). */
+    {"read error: %s", "读取表格文件出错%.0s"},
+    {"write error: %s", "写入临时文件出错%.0s"},
+    {"cannot make a temporary file to read a pipe: %s", "无法建立临时文件来读取表格%.0s"},
+    {"cannot write a temporary file: %s", "写入临时文件出错%.0s"},
+    {"cannot make a temporary file to convert GB18030 text: %s",
+     "无法建立临时文件来转换 GB18030 编码的表格%.0s"},
+    {"cannot write the converted text to a temporary file: %s", "写入临时文件出错%.0s"},
+    {"a character cut short at the end, offset %llu", "文件末尾（第 %llu 字节处）有半个字符"},
+    {"byte 0x%02X at offset %llu", "字节 %02X（十六进制，第 %llu 字节处）"},
+    {"it starts with a UTF-8 byte order mark", "文件开头标明是 UTF-8 编码"},
+    {"most of it is UTF-8", "大部分内容是 UTF-8 编码"},
+    {"not valid UTF-8 text (%s), though %s: the file looks damaged; save the sheet again as "
+     "\"CSV UTF-8 (Comma delimited)\"",
+     "文件不是有效的 UTF-8 编码（%s），但%s：文件可能已损坏；请重新另存为“CSV UTF-8（逗号分隔）”"},
+    {"not UTF-8 text (%s), and GB18030 cannot be tried here (%s): save the sheet as \"CSV "
+     "UTF-8 (Comma delimited)\"",
+     "文件不是 UTF-8 编码（%s），本机又无法按 GB18030 编码读取%.0s：请另存为“CSV "
+     "UTF-8（逗号分隔）”"},
+    {"neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "
+     "delimited)\"",
+     "文件既不是 UTF-8 编码（%s），也不是 GB18030 编码（%s），无法读取：请另存为“CSV "
+     "UTF-8（逗号分隔）”"},
+    {"record is longer than %d bytes", "这一行超过 %d 字节，太长"},
+    {"record has more than %d fields", "这一行超过 %d 格，太多"},
+    {"quoted field opened on line %lu is never closed", "第 %lu 行开始的引号一直没有闭合"},
 };
 
 const size_t rcl_import_reasons_zh_count =

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exit_codes.h"
@@ -146,6 +147,25 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name)
 {
     int o = find_option(a->cmd, name, strlen(name));
     return o < 0 ? NULL : a->values[o];
+}
+
+#define OPT_SECONDS_MAX (7 * 24 * 3600)
+
+int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, int deflt, int *out)
+{
+    const char *t = rcl_school_opt(a, name);
+    char *end = NULL;
+    long v;
+
+    *out = deflt;
+    if (t == NULL)
+        return -1;
+    v = strtol(t, &end, 10);
+    if (t[0] < '0' || t[0] > '9' || *end != '\0' || v < 1 || v > OPT_SECONDS_MAX)
+        return rcl_school_usage_error(
+            a->cmd, "--%s '%s' must be a whole number of seconds, 1 or more", name, t);
+    *out = (int)v;
+    return -1;
 }
 
 /* The store lock of this run's command (school_store.h), or NULL. */

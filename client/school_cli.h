@@ -65,6 +65,12 @@ int rcl_school_opts_parse(const struct rcl_school_command *cmd, int argc, char *
 const char *rcl_school_opt(const struct rcl_school_args *a, const char *name);
 
 /*
+ * Reads option name as whole seconds, 1 up to a week, into *out (deflt when not given).
+ * Returns -1 when it fits, else the usage exit code after saying why.
+ */
+int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, int deflt, int *out);
+
+/*
  * Says what is wrong with the command line, and how it should look, on
  * stderr. Returns the usage exit code.
  */

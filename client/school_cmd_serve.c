@@ -61,7 +61,9 @@ static int cmd_serve(const struct rcl_school_args *a)
             return rcl_school_usage_error(a->cmd, "--port '%s' is not a port (0-65535)", port);
         o.port = (unsigned)p;
     }
-    if ((rc = serve_lang(a, &o.lang)) >= 0)
+    if ((rc = serve_lang(a, &o.lang)) >= 0 ||
+        (rc = rcl_school_opt_seconds(a, "sync-timeout", SERVE_SYNC_TIMEOUT_S, &o.sync_timeout_s)) >=
+            0)
         return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
@@ -75,7 +77,8 @@ static int cmd_serve(const struct rcl_school_args *a)
 
 const struct rcl_school_command rcl_school_cmd_serve = {
     "serve",
-    "--db FILE [--port N] [--no-open] [--lang zh|en] [--address 127.0.0.1]",
+    "--db FILE [--port N] [--no-open] [--lang zh|en] [--address 127.0.0.1] "
+    "[--sync-timeout SECONDS]",
     "Shows the school's work as a page in the browser, for whoever does not use\n"
     "command lines: download the template, upload a filled-in sheet (imported as\n"
     "'import' does: every problem by line, nothing changed when it is refused), the\n"
@@ -83,7 +86,10 @@ const struct rcl_school_command rcl_school_cmd_serve = {
     "assistance measures; by class), adding, updating and removing a student,\n"
     "planning, putting in place and ending a measure, the family's feedback, opt-out\n"
     "applications, the school's profile, a Sync button, and how far the data has\n"
-    "travelled (as 'status' shows it), in local time.\n"
+    "travelled (as 'status' shows it), in local time. Sync runs in the background\n"
+    "and leads to a page that shows its progress (connecting, sending, waiting for\n"
+    "the county's acknowledgement) and its outcome; it waits --sync-timeout seconds\n"
+    "(30) at most for the county. One runs at a time: pressing Sync again shows it.\n"
     "It listens on 127.0.0.1 only (--address takes nothing else), on --port N (0,\n"
     "the default, lets the system choose), prints the address (which holds a token\n"
     "made for this run: every request needs it) and opens it in the default browser\n"
@@ -96,7 +102,8 @@ const struct rcl_school_command rcl_school_cmd_serve = {
      {"port", "N", false},
      {"no-open", NULL, false},
      {"lang", "zh|en", false},
-     {"address", "127.0.0.1", false}},
+     {"address", "127.0.0.1", false},
+     {"sync-timeout", "SECONDS", false}},
     NULL,
     cmd_serve,
     RCL_SCHOOL_STORE_SERVES};

@@ -17,27 +17,19 @@
 #include "sync.h"
 
 #define DEFAULT_TIMEOUT_S 30
-#define MAX_TIMEOUT_S (7 * 24 * 3600)
 
 static int cmd_sync(const struct rcl_school_args *a)
 {
-    const char *t = rcl_school_opt(a, "timeout");
-    long timeout = DEFAULT_TIMEOUT_S;
     struct rcl_school_meta m;
     sqlite3 *db = NULL;
-    int rc;
+    int timeout, rc;
 
-    if (t != NULL) {
-        char *end = NULL;
-        timeout = strtol(t, &end, 10);
-        if (t[0] < '0' || t[0] > '9' || *end != '\0' || timeout < 1 || timeout > MAX_TIMEOUT_S)
-            return rcl_school_usage_error(
-                a->cmd, "--timeout '%s' must be a whole number of seconds, 1 or more", t);
-    }
+    if ((rc = rcl_school_opt_seconds(a, "timeout", DEFAULT_TIMEOUT_S, &timeout)) >= 0)
+        return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    struct rcl_school_sync_opts so = {.timeout_s = (int)timeout,
+    struct rcl_school_sync_opts so = {.timeout_s = timeout,
                                       .watch = rcl_school_opt(a, "watch") != NULL};
     rc = rcl_school_sync(db, &m, &so, stdout, stderr);
     rcl_school_meta_wipe(&m);

@@ -3,10 +3,13 @@
  * 127.0.0.1, the checks every request passes, the forms read into fields,
  * and each action handed to the function its command runs.
  *
- * One thread serves every request in turn (libmicrohttpd's internal one),
- * so the one store connection is only ever used from there; the main
- * thread waits to be asked to stop (rcl_stop_wait: SIGINT, SIGTERM, Ctrl-C). A Sync holds the page
- * until the county answers or sync_timeout_s pass: the clerk waits for its outcome.
+ * One thread serves every request in turn (libmicrohttpd's internal one);
+ * the Sync button's sync runs on a thread of its own (serve_sync.c), and the
+ * one store connection is used by either only while holding the store mutex,
+ * which the sync lets go while it waits for the county. The page answers
+ * meanwhile: Sync leads to a status page that reloads itself until the sync
+ * ends. The main thread waits to be asked to stop (rcl_stop_wait: SIGINT,
+ * SIGTERM, Ctrl-C).
  *
  * Uploaded sheets and the sheets offered for download pass through a
  * folder of this run only (mode 0700), removed when serve stops.
@@ -48,9 +51,11 @@ struct serve {
     const struct rcl_school_serve_opts *o;
     enum rcl_sheet_lang lang;
     char token[TOKEN_HEX + 1];
-    char dir[1024];   /* this run's folder for sheets */
-    unsigned port;    /* as bound */
-    unsigned counter; /* names the files in dir */
+    char dir[1024];              /* this run's folder for sheets */
+    unsigned port;               /* as bound */
+    unsigned counter;            /* names the files in dir */
+    struct rcl_mutex *store;     /* held by whoever uses db: a request, or the sync */
+    struct rcl_serve_sync *sync; /* the Sync button's */
 };
 
 /* One form field; a name given again (ticked boxes) joins its values with ';'. */
@@ -497,43 +502,50 @@ static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, s
     return ret;
 }
 
+/* POST /sync: a sync starts (unless one runs: a second press shows it, never starts two), and
+ * the browser is sent to its status page. */
 static enum MHD_Result do_sync(struct serve *s, struct MHD_Connection *conn)
 {
-    struct rcl_school_sync_opts so = {.timeout_s = s->o->sync_timeout_s, .watch = false};
-    struct rcl_serve_notice n = {0};
-    struct rcl_outbox_stats before, after;
-    struct rcl_memstream out;
-    char said[256];
+    char where[128];
+    struct MHD_Response *r;
     enum MHD_Result ret;
+
+    if (rcl_serve_sync_start(s->sync) < 0)
+        return refuse(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      L("无法开始同步，改动保留在本机。", "The sync cannot start; the changes "
+                                                          "are kept here."));
+    snprintf(where, sizeof(where), "/sync/status?t=%s", s->token);
+    r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, where);
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    ret = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* GET /sync/status: what the sync does, or what it came to. */
+static enum MHD_Result sync_status(struct serve *s, struct MHD_Connection *conn)
+{
+    struct rcl_serve_view v = {s->db, s->m, s->lang, s->token, "students", NULL};
+    struct rcl_serve_sync_words w;
+    struct rcl_memstream mem;
+    bool running = rcl_serve_sync_said(s->sync, s->lang, &w);
+    struct rcl_serve_notice n = {w.ok, w.title, w.detail[0] != '\0' ? w.detail : NULL, NULL, 0};
     int rc;
 
-    if (rcl_outbox_stats(s->db, &before) != 0 || capture_open(&out) != 0)
+    if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
-    rc = rcl_school_sync(s->db, s->m, &so, out.f, out.f);
-    capture_close(&out);
-    n.ok = rc == RCL_SCHOOL_EXIT_OK;
-    n.title = rc == RCL_SCHOOL_EXIT_OK ? L("同步完成：县里已确认收到全部改动。",
-                                           "Synced: the county acknowledged every change.")
-              : rc == RCL_SCHOOL_EXIT_UPSTREAM
-                  ? L("没有同步成功：连不上县里，或县里没有确认。改动都保留在本机，稍后再按一次“同"
-                      "步到县里”。",
-                      "Not synced: the county cannot be reached or did not acknowledge. The "
-                      "changes are kept here; press Sync again later.")
-                  : L("同步出错，改动保留在本机。", "Sync failed; the changes are kept here.");
-    n.detail = out.buf;
-    /* The command's lines are English; in Chinese the figures are said here (the receipt is
-     * the page's own table above). */
-    if (s->lang == RCL_SHEET_ZH) {
-        n.detail = NULL;
-        if (n.ok && rcl_outbox_stats(s->db, &after) == 0) {
-            snprintf(said, sizeof(said), "同步前待上报 %llu 项改动；县里已确认到第 %llu 项。",
-                     (unsigned long long)before.pending, (unsigned long long)after.acked_seq);
-            n.detail = said;
-        }
+    rc = rcl_serve_page_sync(&v, &n, running, w.run, mem.f);
+    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
+        free(mem.buf);
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      L("读取学生数据出错，请关闭后重新打开本页面。",
+                        "The store cannot be read; close and start serve again."));
     }
-    ret = page(s, conn, n.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, "students", NULL, &n);
-    free(out.buf);
-    return ret;
+    return respond(conn, running || w.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY,
+                   "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
 
 /* Whether a set field (network, devices, groups) ticked "none": it stands for the empty set. */
@@ -622,6 +634,8 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *conn, 
         return sheet_download(s, conn, false);
     if (strcmp(url, "/export.csv") == 0)
         return sheet_download(s, conn, true);
+    if (strcmp(url, "/sync/status") == 0)
+        return sync_status(s, conn);
     if (strcmp(url, "/") != 0)
         return refuse(s, conn, MHD_HTTP_NOT_FOUND, L("没有这个页面。", "No such page."));
     if (list == NULL || list[0] == '\0')
@@ -633,9 +647,10 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *conn, 
     return page(s, conn, MHD_HTTP_OK, list, class_name, NULL);
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle_locked(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
 {
     struct serve *s = cls;
     struct request *rq = *con_cls;
@@ -698,6 +713,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return refuse(s, conn, MHD_HTTP_NOT_FOUND, L("没有这个页面。", "No such page."));
 }
 
+/* Every request holds the store while it is handled: the Sync button's sync uses it too. */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct serve *s = cls;
+    enum MHD_Result ret;
+
+    rcl_mutex_lock(s->store);
+    ret = handle_locked(cls, conn, url, method, version, upload_data, upload_data_size, con_cls);
+    rcl_mutex_unlock(s->store);
+    return ret;
+}
+
 /* ---- Running ---- */
 
 int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
@@ -709,12 +738,20 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
     rcl_socket fd = RCL_SOCKET_NONE;
     int rc = RCL_SCHOOL_EXIT_DATA;
 
+    if ((s->store = rcl_mutex_new()) == NULL ||
+        (s->sync = rcl_serve_sync_new(db, m, o->sync_timeout_s, s->store)) == NULL) {
+        RCL_ERROR("serve: out of memory");
+        rcl_mutex_destroy(&s->store);
+        return RCL_SCHOOL_EXIT_DATA;
+    }
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(s->token, sizeof(s->token), raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
     if (rcl_mkdtemp("rollcall-serve", s->dir, sizeof(s->dir)) != 0) {
         RCL_ERROR("serve: cannot make a folder for the sheets dir=%s err=%s", rcl_log_value(s->dir),
                   rcl_log_value(strerror(errno)));
+        rcl_serve_sync_destroy(&s->sync);
+        rcl_mutex_destroy(&s->store);
         return RCL_SCHOOL_EXIT_DATA;
     }
     if ((fd = rcl_listen_loopback(o->port, &s->port)) == RCL_SOCKET_NONE) {
@@ -749,6 +786,9 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
 done:
     if (d != NULL)
         MHD_stop_daemon(d);
+    /* No request uses the store any more: a sync still running stops, its changes kept. */
+    rcl_serve_sync_destroy(&s->sync);
+    rcl_mutex_destroy(&s->store);
     if (fd != RCL_SOCKET_NONE)
         rcl_socket_close(fd);
     rcl_stop_unblock();

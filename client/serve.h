@@ -68,4 +68,42 @@ int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_
 /* Writes a short page that says only title (a refusal), to out. */
 void rcl_serve_page_refusal(enum rcl_sheet_lang lang, const char *title, FILE *out);
 
+/*
+ * Writes the sync's status page: notice (what it is doing, or what it came
+ * to), how far the data has travelled and the Sync button; while running it
+ * reloads itself every second (a meta refresh: the page has no script).
+ * Returns 0, or -1 (logged).
+ */
+int rcl_serve_page_sync(const struct rcl_serve_view *v, const struct rcl_serve_notice *notice,
+                        bool running, unsigned run, FILE *out);
+
+/* ---- The Sync button's sync (serve_sync.c) ---- */
+
+struct rcl_mutex;
+struct rcl_serve_sync;
+
+/* One sync at a time of the store db (used only while holding store) with timeout_s. */
+struct rcl_serve_sync *rcl_serve_sync_new(sqlite3 *db, const struct rcl_school_meta *m,
+                                          int timeout_s, struct rcl_mutex *store);
+
+/* Starts a sync on a thread of its own, called holding store. 1 started, 0 one already runs
+ * (it goes on alone), -1 (logged). */
+int rcl_serve_sync_start(struct rcl_serve_sync *j);
+
+/* What the sync does or came to, in the page's language. */
+struct rcl_serve_sync_words {
+    bool ok;      /* running, or ended well */
+    unsigned run; /* syncs started since serve started (0: none yet) */
+    char title[512];
+    char detail[2048]; /* "" when none */
+};
+
+/* Fills w; returns whether the sync still runs. */
+bool rcl_serve_sync_said(struct rcl_serve_sync *j, enum rcl_sheet_lang lang,
+                         struct rcl_serve_sync_words *w);
+
+/* Asks a running sync to stop (its changes stay pending), waits for it, and frees j. Called
+ * without holding store. */
+void rcl_serve_sync_destroy(struct rcl_serve_sync **j);
+
 #endif

@@ -42,19 +42,20 @@ static const char STYLE[] =
     ".bad{background:#fdecea;border:1px solid #c33}.notice{padding:.6em 1em;margin:1em 0}"
     "pre{white-space:pre-wrap}.muted{color:#666}nav a{margin-right:1em}";
 
-static void page_head(FILE *out, enum rcl_sheet_lang lang, const char *title)
+/* refresh: the page reloads itself every second (it shows something under way). */
+static void page_head(FILE *out, enum rcl_sheet_lang lang, const char *title, bool refresh)
 {
     fprintf(out,
-            "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+            "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">%s"
             "<meta name=\"viewport\" content=\"width=device-width\"><title>",
-            L("zh-CN", "en"));
+            L("zh-CN", "en"), refresh ? "<meta http-equiv=\"refresh\" content=\"1\">" : "");
     put(out, title);
     fprintf(out, "</title><style>%s</style></head><body>\n", STYLE);
 }
 
 void rcl_serve_page_refusal(enum rcl_sheet_lang lang, const char *title, FILE *out)
 {
-    page_head(out, lang, title);
+    page_head(out, lang, title, false);
     fputs("<div class=\"notice bad\"><p>", out);
     put(out, title);
     fputs("</p></div></body></html>\n", out);
@@ -163,8 +164,9 @@ static int section_status(FILE *out, const struct rcl_serve_view *v)
             "<p><button type=\"submit\" id=\"sync\">%s</button> <span "
             "class=\"muted\">%s</span></p></form></section>\n",
             L("同步到县里", "Sync with the county"),
-            L("把改动发给县里并等待确认，最多等一会儿。",
-              "sends the changes and waits for the county's acknowledgement."));
+            L("把改动发给县里并等待确认；按下后会显示进度。",
+              "sends the changes and waits for the county's acknowledgement, showing how far "
+              "it is."));
     return 0;
 }
 
@@ -479,7 +481,7 @@ int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_
 {
     enum rcl_sheet_lang lang = v->lang;
 
-    page_head(out, lang, v->m->name);
+    page_head(out, lang, v->m->name, false);
     fputs("<header><h1>", out);
     put(out, v->m->name);
     fprintf(out, "</h1><p class=\"muted\">%s %s · %s %s</p>", L("学校代码", "School"),
@@ -505,6 +507,29 @@ int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_
     section_optout(out, v);
     if (section_profile(out, v) != 0)
         return -1;
+    fputs("</body></html>\n", out);
+    return 0;
+}
+
+int rcl_serve_page_sync(const struct rcl_serve_view *v, const struct rcl_serve_notice *notice,
+                        bool running, unsigned run, FILE *out)
+{
+    enum rcl_sheet_lang lang = v->lang;
+
+    page_head(out, lang, L("同步到县里", "Sync with the county"), running);
+    fputs("<header><h1>", out);
+    put(out, v->m->name);
+    fprintf(out, "</h1><p class=\"muted\" id=\"sync-run\" data-run=\"%u\">", run);
+    if (run > 0)
+        fprintf(out, L("本次打开页面以来第 %u 次同步", "sync %u since serve started"), run);
+    fprintf(out, "</p><nav><a href=\"/?t=%s\">%s</a></nav></header>\n", v->token,
+            L("返回学校页面", "Back to the school's page"));
+    if (notice_write(out, lang, notice) != 0 || section_status(out, v) != 0)
+        return -1;
+    if (running)
+        fprintf(out, "<p class=\"muted\">%s</p>",
+                L("本页每秒自动更新，可以一直开着；关掉本页也不会中断同步。",
+                  "This page updates itself every second; closing it does not stop the sync."));
     fputs("</body></html>\n", out);
     return 0;
 }

@@ -394,7 +394,8 @@ int rcl_sheet_list_normalize(enum rcl_sheet_list kind, const char *cell, size_t 
     }
 }
 
-void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen)
+void rcl_sheet_list_accepted(enum rcl_sheet_list kind, enum rcl_sheet_lang lang, char *out,
+                             size_t outlen)
 {
     const struct vocabulary *v = &lists[kind];
     size_t pos = 0;
@@ -404,7 +405,10 @@ void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen)
     out[0] = '\0';
     for (int i = 0; i < v->count; i++) {
         char one[96];
-        snprintf(one, sizeof(one), "%s%s (%s)", i > 0 ? ", " : "", v->english[i], v->zh[i][0]);
+        if (lang == RCL_SHEET_ZH)
+            snprintf(one, sizeof(one), "%s%s", i > 0 ? "、" : "", v->zh[i][0]);
+        else
+            snprintf(one, sizeof(one), "%s%s (%s)", i > 0 ? ", " : "", v->english[i], v->zh[i][0]);
         if (put_str(out, outlen, &pos, one) != 0)
             return;
     }

@@ -69,6 +69,11 @@ enum rcl_sheet_column {
     "helper_roles (帮扶责任人), assistance_start (帮扶开始日期), assistance_end "                     \
     "(帮扶结束日期), optout_status (不参加申请状态), optout_reason (不参加申请理由), "       \
     "optout_filed (申请日期), optout_decided (审批日期)"
+/* The same in Chinese. */
+#define RCL_SHEET_COLUMNS_ACCEPTED_ZH                                                                                                            \
+    "学籍号、姓名、年级、班级、家庭网络、学习终端、特殊群体、帮扶措施、参与情况、学习平台、"          \
+    "家长反馈、帮扶责任人、帮扶开始日期、帮扶结束日期、不参加申请状态、不参加申请理由、申请日期、" \
+    "审批日期"
 
 /*
  * The student number of the example row template writes. No real number
@@ -125,8 +130,10 @@ enum rcl_sheet_list { RCL_LIST_NETWORK, RCL_LIST_DEVICES, RCL_LIST_GROUPS, RCL_L
 int rcl_sheet_list_normalize(enum rcl_sheet_list kind, const char *cell, size_t len, char *out,
                              size_t outlen);
 
-/* Writes the words a list cell accepts, "broadband (宽带), ...", into out. */
-void rcl_sheet_list_accepted(enum rcl_sheet_list kind, char *out, size_t outlen);
+/* Writes the words a list cell accepts into out: "broadband (宽带), ..." in English, "宽带、..."
+ * in Chinese. */
+void rcl_sheet_list_accepted(enum rcl_sheet_list kind, enum rcl_sheet_lang lang, char *out,
+                             size_t outlen);
 
 /* The participation a word (len bytes, not empty) names, or -1. */
 int rcl_sheet_participation_find(const char *cell, size_t len);

@@ -34,7 +34,9 @@ struct sync_run {
     FILE *out;
     FILE *err;
     struct rcl_progress progress;
-    uint64_t start_acked; /* the acked seq when the progress line started */
+    uint64_t start_acked;                      /* the acked seq when the progress line started */
+    const struct rcl_school_sync_hooks *hooks; /* NULL: none */
+    struct rcl_school_sync_stage stage;        /* as last told to hooks */
 };
 
 /* Waits for replies up to POLL_MS and handles them. OK, or the exit code of a failure (logged). */
@@ -46,7 +48,11 @@ static enum rcl_school_exit poll_once(struct sync_run *r)
     memset(&item, 0, sizeof(item));
     item.socket = rcl_uplink_socket(r->u);
     item.events = ZMQ_POLLIN;
+    if (r->hooks != NULL && r->hooks->wait_begin != NULL)
+        r->hooks->wait_begin(r->hooks->arg);
     rc = zmq_poll(&item, 1, POLL_MS);
+    if (r->hooks != NULL && r->hooks->wait_end != NULL)
+        r->hooks->wait_end(r->hooks->arg);
     if (rc < 0 && errno != EINTR) {
         rcl_log_write(RCL_LOG_ERROR, "sync: polling the connection failed err=%s",
                       rcl_log_value(zmq_strerror(errno)));
@@ -74,6 +80,37 @@ static void show_progress(struct sync_run *r)
     rcl_progress_update(&r->progress, done, done + st.pending);
 }
 
+/* Tells the hooks where the sync is: connecting until a link is up, then sending until every
+ * change pending (now or at the start) has left, then waiting for the acknowledgement. */
+static void tell_stage(struct sync_run *r)
+{
+    struct rcl_school_sync_stage *st = &r->stage;
+    struct rcl_uplink_progress p = {0};
+    struct rcl_outbox_stats ob;
+
+    if (r->hooks == NULL || r->hooks->stage == NULL)
+        return;
+    if (r->u != NULL && rcl_outbox_stats(r->db, &ob) == 0) {
+        rcl_uplink_progress(r->u, &p);
+        /* Sequence numbers count coalesced changes too (as show_progress): bounded by total. */
+        uint64_t done = ob.acked_seq > r->start_acked ? ob.acked_seq - r->start_acked : 0;
+        uint64_t sent = p.sent_through > r->start_acked ? p.sent_through - r->start_acked : 0;
+        st->total = done + ob.pending;
+        st->sent = sent > st->total ? st->total : sent < done ? done : sent;
+        st->linked_once = st->linked_once || p.linked;
+    }
+    st->step = !p.linked              ? RCL_SCHOOL_SYNC_CONNECTING
+               : st->sent < st->total ? RCL_SCHOOL_SYNC_SENDING
+                                      : RCL_SCHOOL_SYNC_WAITING;
+    r->hooks->stage(r->hooks->arg, st);
+}
+
+static bool stop_asked(const struct sync_run *r)
+{
+    return rcl_stop_caught() ||
+           (r->hooks != NULL && r->hooks->stop != NULL && r->hooks->stop(r->hooks->arg));
+}
+
 /*
  * Runs the uplink until everything is acknowledged (OK), it gives up (the
  * exit code, said on err), or the deadline passes: OK with *late set, for the
@@ -93,6 +130,8 @@ static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadlin
         switch (rcl_uplink_state(r->u)) {
         case RCL_UPLINK_REFUSED:
         case RCL_UPLINK_AUTH_FAILED:
+            r->stage.refused = true;
+            tell_stage(r);
             rcl_log_write(RCL_LOG_ERROR, "sync: upstream refused upstream=%s reason=%s",
                           rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)));
             return RCL_SCHOOL_EXIT_UPSTREAM;
@@ -101,7 +140,7 @@ static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadlin
         case RCL_UPLINK_SENDING:
             break;
         }
-        if (rcl_stop_caught()) {
+        if (stop_asked(r)) {
             rcl_log_write(RCL_LOG_WARN,
                           "sync: interrupted; changes kept for the next sync pending=%llu",
                           (unsigned long long)rcl_uplink_pending(r->u));
@@ -115,6 +154,7 @@ static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadlin
         if (rc != RCL_SCHOOL_EXIT_OK)
             return rc;
         show_progress(r);
+        tell_stage(r);
     }
 }
 
@@ -161,6 +201,7 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
     }
     r->start_acked = before.acked_seq;
     rcl_progress_start(&r->progress, r->err, "sync", "changes", before.pending);
+    tell_stage(r);
     rc = run_until_settled(
         r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s), &late);
     rcl_progress_end(&r->progress);
@@ -268,6 +309,7 @@ enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *
     r.m = m;
     r.out = out;
     r.err = err;
+    r.hooks = o->watch ? NULL : o->hooks;
 
     /* Stop cleanly on Ctrl-C: unacknowledged changes stay in the outbox either way. */
     rcl_stop_catch();

@@ -7,14 +7,44 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exit_codes.h"
 #include "school_store.h"
 
+/* Where a one-shot sync is, for a display of progress (serve's status page). */
+enum rcl_school_sync_step {
+    RCL_SCHOOL_SYNC_CONNECTING, /* no connection to the upstream yet */
+    RCL_SCHOOL_SYNC_SENDING,    /* sending changes */
+    RCL_SCHOOL_SYNC_WAITING,    /* all sent (or a probe): waiting for the acknowledgement */
+};
+
+struct rcl_school_sync_stage {
+    enum rcl_school_sync_step step;
+    uint64_t sent;    /* changes sent so far, of total */
+    uint64_t total;   /* changes to send in this sync (it grows with edits made meanwhile) */
+    bool linked_once; /* a connection to the upstream was up at some point */
+    bool refused;     /* the upstream refused this school's batches or key */
+};
+
+/* A caller that does other work while the sync runs on a thread of its own. */
+struct rcl_school_sync_hooks {
+    void *arg;
+    /* The sync moved on; called with the store in use (between wait_end and wait_begin). */
+    void (*stage)(void *arg, const struct rcl_school_sync_stage *st);
+    /* Around each wait for the network: the store is not used from wait_begin to wait_end,
+     * so the caller may use it meanwhile. */
+    void (*wait_begin)(void *arg);
+    void (*wait_end)(void *arg);
+    /* True to give up now, as on SIGINT (the changes stay pending). */
+    bool (*stop)(void *arg);
+};
+
 struct rcl_school_sync_opts {
     int timeout_s; /* one-shot: give up after this long */
     bool watch;    /* run until SIGINT/SIGTERM, sending whenever there is something to send */
+    const struct rcl_school_sync_hooks *hooks; /* one-shot only; NULL: none */
 };
 
 /*

@@ -134,6 +134,13 @@ int rcl_thread_start(struct rcl_thread **t, void *(*fn)(void *), void *arg);
 /* Waits for the thread to end and frees it. */
 void rcl_thread_join(struct rcl_thread *t);
 
+struct rcl_mutex;
+/* A mutex (not recursive). NULL when out of memory. */
+struct rcl_mutex *rcl_mutex_new(void);
+void rcl_mutex_lock(struct rcl_mutex *m);
+void rcl_mutex_unlock(struct rcl_mutex *m);
+void rcl_mutex_destroy(struct rcl_mutex **m);
+
 /* ---- Being asked to stop (Ctrl-C, SIGTERM, the console window closed) ---- */
 
 /* From now on a stop request sets a flag instead of ending the process. */

@@ -390,6 +390,40 @@ void rcl_thread_join(struct rcl_thread *t)
     free(t);
 }
 
+struct rcl_mutex {
+    pthread_mutex_t m;
+};
+
+struct rcl_mutex *rcl_mutex_new(void)
+{
+    struct rcl_mutex *m = malloc(sizeof(*m));
+
+    if (m != NULL && pthread_mutex_init(&m->m, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void rcl_mutex_lock(struct rcl_mutex *m)
+{
+    pthread_mutex_lock(&m->m);
+}
+
+void rcl_mutex_unlock(struct rcl_mutex *m)
+{
+    pthread_mutex_unlock(&m->m);
+}
+
+void rcl_mutex_destroy(struct rcl_mutex **m)
+{
+    if (*m == NULL)
+        return;
+    pthread_mutex_destroy(&(*m)->m);
+    free(*m);
+    *m = NULL;
+}
+
 /* ---- Being asked to stop ---- */
 
 static volatile sig_atomic_t stop_caught;

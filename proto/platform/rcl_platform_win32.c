@@ -693,6 +693,35 @@ void rcl_thread_join(struct rcl_thread *t)
     free(t);
 }
 
+struct rcl_mutex {
+    SRWLOCK lock;
+};
+
+struct rcl_mutex *rcl_mutex_new(void)
+{
+    struct rcl_mutex *m = malloc(sizeof(*m));
+
+    if (m != NULL)
+        InitializeSRWLock(&m->lock);
+    return m;
+}
+
+void rcl_mutex_lock(struct rcl_mutex *m)
+{
+    AcquireSRWLockExclusive(&m->lock);
+}
+
+void rcl_mutex_unlock(struct rcl_mutex *m)
+{
+    ReleaseSRWLockExclusive(&m->lock);
+}
+
+void rcl_mutex_destroy(struct rcl_mutex **m)
+{
+    free(*m);
+    *m = NULL;
+}
+
 /* ---- Being asked to stop ---- */
 
 static volatile LONG stop_caught;

@@ -181,8 +181,9 @@ struct rcl_uplink {
     bool auth_failed;
     bool warned_handshake;
     bool lost_link;        /* disconnected since the batches in flight were sent */
+    bool linked;           /* a connection is up (handshake done) */
     uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
-    char reason[512]; /* room for a refusal quoted inside our own words */
+    char reason[512];      /* room for a refusal quoted inside our own words */
 };
 
 #ifndef NDEBUG
@@ -320,6 +321,7 @@ static int reconnect(struct rcl_uplink *u)
     rewind_flight(u);
     u->probe_sent_ms = 0;
     u->lost_link = false;
+    u->linked = false; /* the new connection's handshake is still to come */
     u->auth_failed = false;
     u->warned_handshake = false;
     settle(u);
@@ -392,14 +394,17 @@ static void watch_link(struct rcl_uplink *u)
 
     if ((ev & RCL_MON_AUTH_FAILED) && switch_key(u))
         ev = 0; /* a new connection, with the other key: the old one's events are moot */
-    if (ev & RCL_MON_DISCONNECTED)
+    if (ev & RCL_MON_DISCONNECTED) {
         u->lost_link = true;
+        u->linked = false;
+    }
     if (ev & RCL_MON_AUTH_FAILED) {
         if (!u->auth_failed)
             RCL_ERROR("uplink: " RCL_UPLINK_AUTH_REASON);
         u->auth_failed = true;
         /* A refused handshake drops the link: whatever we queued is gone. */
         u->lost_link = true;
+        u->linked = false;
     }
     if ((ev & RCL_MON_HANDSHAKE_FAILED) && !u->warned_handshake) {
         /* Once: libzmq retries every few seconds and each try fails alike. */
@@ -417,6 +422,7 @@ static void watch_link(struct rcl_uplink *u)
         if (u->lost_link)
             rewind_flight(u);
         u->lost_link = false;
+        u->linked = true;
     }
     if (u->state != SENDER_REFUSED)
         snprintf(u->reason, sizeof u->reason, "%s", u->auth_failed ? RCL_UPLINK_AUTH_REASON : "");
@@ -856,7 +862,8 @@ static int receive_all(struct rcl_uplink *u)
             continue;
         }
         if (u->state == SENDER_REFUSED)
-            continue; /* stopped: later replies change nothing */
+            continue;     /* stopped: later replies change nothing */
+        u->linked = true; /* a reply proves the link, whether or not the monitor said so yet */
         u->quiet_since_ms = rcl_mono_ms();
         u->cur_timeout_ms = u->timeout_ms;
         if (r.probe && r.probe_id == u->probe_id)
@@ -953,6 +960,14 @@ const char *rcl_uplink_reason(struct rcl_uplink *u)
 uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u)
 {
     return u->epochs_started;
+}
+
+/* As of the last pump, which reads the link's events: like the state, it changes nothing. */
+void rcl_uplink_progress(const struct rcl_uplink *u, struct rcl_uplink_progress *p)
+{
+    p->linked = u->linked;
+    p->in_flight = u->n_flight;
+    p->sent_through = u->send_after;
 }
 
 /* Changes not yet acknowledged; on a store failure (logged) assumes some are. */

@@ -80,6 +80,15 @@ int rcl_uplink_probe(struct rcl_uplink *u);
 /* New epochs this uplink started since it was made (each with a full snapshot). */
 uint64_t rcl_uplink_epochs_started(const struct rcl_uplink *u);
 
+/* Where the uplink is, for a display of progress. */
+struct rcl_uplink_progress {
+    bool linked;           /* a connection to the upstream is up (its handshake done) */
+    unsigned in_flight;    /* batches sent and waiting for their acknowledgement */
+    uint64_t sent_through; /* the last seq sent (acknowledged or in flight) */
+};
+
+void rcl_uplink_progress(const struct rcl_uplink *u, struct rcl_uplink_progress *p);
+
 /* Changes not yet acknowledged (sealed or not). */
 uint64_t rcl_uplink_pending(struct rcl_uplink *u);
 

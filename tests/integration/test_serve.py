@@ -40,6 +40,10 @@ import rollcall_harness as rh  # noqa: E402
 
 COUNTY = "410102"
 SCHOOL = "4101020001"
+# A second county, started only once its school's Sync is under way, and its school.
+COUNTY2 = "410103"
+SCHOOL2 = "4101030001"
+REFRESH = '<meta http-equiv="refresh" content="1">'
 
 # The sheet as a clerk fills it in: Chinese headers and words, saved by Excel as GB18030.
 ZH_HEADER = ["学籍号", "姓名", "年级", "班级", "家庭网络", "学习终端", "特殊群体", "帮扶措施",
@@ -124,7 +128,7 @@ def bad_edits():
          "rollcall-school student update: --grade '13' is out of range 1-12"),
         ("#edit-measure form", [("action", ("end",)), ("id", sid(1)),
                                 ("kind", ("tv_at_village",))],
-         "结束帮扶措施：学生 %s 没有计划中或已落实的措施 tv_at_village" % sid(1),
+         "结束帮扶措施：学生 %s 没有计划中或已落实的措施“村集中收看”" % sid(1),
          "rollcall-school measure end: student %s has no planned or in-place measure "
          "tv_at_village" % sid(1)),
         ("#edit-student form:nth-of-type(1)", [("action", ("add",)), ("id", sid(1)),
@@ -272,6 +276,41 @@ def notice(text):
             html.unescape(detail.group(1)).splitlines() if detail else [])
 
 
+def sync_run(text):
+    """The number of the sync a status page shows (serve counts the syncs it started)."""
+    return int(re.search(r'id="sync-run" data-run="(\d+)"', text).group(1))
+
+
+def sync_ended(text):
+    """text, when it is a status page of a sync that has ended (no longer reloading), else
+    None."""
+    return text if 'id="sync-run"' in text and REFRESH not in text and 'id="notice"' in text \
+        else None
+
+
+# Latin words the Chinese page may show, each a name the clerk meets as it is written: the
+# sheet's format and character sets, as Excel's "Save as" list and the page's file chooser name
+# them (CSV, UTF-8, UTF-16, GB18030), and "none", the value typed into the parent-school field
+# of the profile to say there is none. Student numbers (G + digits) and codes of digits have no
+# run of three letters.
+LATIN_ALLOWED = {"CSV", "UTF", "none"}
+# The profile's platforms as test 5 types them into the form: the page shows the classes part
+# as the clerk typed it.
+PLATFORMS = "空中课堂:tv:all"
+
+
+def latin_words(text):
+    """The runs of three or more Latin letters in text that are neither in LATIN_ALLOWED nor
+    typed by the clerk (PLATFORMS)."""
+    typed = set(re.findall(r"[A-Za-z]{3,}", PLATFORMS))
+    return sorted(set(re.findall(r"[A-Za-z]{3,}", text)) - LATIN_ALLOWED - typed)
+
+
+def county_address(agg):
+    """The county as the status page names it: host and port."""
+    return agg.endpoint.split("://", 1)[1]
+
+
 def column(table, name):
     i = table[0].index(name)
     return [r[i] for r in table[1:]]
@@ -297,8 +336,8 @@ class Serve(rh.RollcallTestCase):
         cls.token = urllib.parse.parse_qs(u.query)["t"][0]
 
     @classmethod
-    def start_serve(cls, h, extra, label="serve"):
-        proc = h.start(label, [rh.SCHOOL, "serve", "--db", cls.school.db, "--no-open",
+    def start_serve(cls, h, extra, label="serve", db=None):
+        proc = h.start(label, [rh.SCHOOL, "serve", "--db", db or cls.school.db, "--no-open",
                                "--port", "0"] + extra)
         log = h.path("%s.log" % label)
 
@@ -522,7 +561,7 @@ class Serve(rh.RollcallTestCase):
         self.assertEqual(exported[sid(6)]["optout_status"], "approved")
         # The profile.
         status, text, _ = self.post("/edit", [("command", "profile"), ("action", "set"),
-                                              ("platforms", "空中课堂:tv:all"),
+                                              ("platforms", PLATFORMS),
                                               ("materials", "120/300")])
         self.assertEqual(status, 200, text[:2000])
         self.assertRegex(text, r"id=\"platforms\">空中课堂")
@@ -547,9 +586,17 @@ class Serve(rh.RollcallTestCase):
         self.h.run([rh.SCHOOL, "status", "--db", self.school.db])
 
     def test_7_sync_reaches_the_county(self):
+        last_seq = self.school.status()["last_seq"]
+        pending = self.school.status()["pending"]
+        # The button's answer is its status page (after a 303); it reloads until the sync ends.
         status, text, _ = self.post("/sync", [])
         self.assertEqual(status, 200, text[:3000])
-        self.assertIn("同步完成", text)
+        self.assertIn('id="sync-run"', text)
+        text = rh.wait_until(lambda: sync_ended(self.request("/sync/status?t=" + self.token)[1]),
+                             120, "the sync to end")
+        self.assertEqual(notice(text), ("同步完成：县里已确认收到全部改动。",
+                                        ["同步前待上报 %d 项改动；县里已确认到第 %d 项。"
+                                         % (pending, last_seq)]))
         self.assertIn("无，全部改动县里都已确认收到", text)
         # The acknowledgement in local time, with its offset.
         self.assertRegex(text, r"id=\"acked\">\d{4}-\d\d-\d\d \d\d:\d\d %s" %
@@ -574,6 +621,84 @@ class Serve(rh.RollcallTestCase):
 
         got = rh.wait_until(county_list, 30, "the county to list the school's blind spots")
         self.assertEqual(got, on_page)
+
+    def test_7b_sync_progress_in_chromium(self):
+        """A school whose county is down, then comes up while its Sync waits: the status page
+        reloads itself saying what the sync is doing, a second press starts no second sync,
+        the POST checks hold, and the page ends saying the county's acknowledgement (or, with
+        the county down, that it cannot be reached, the changes kept)."""
+        b = self.browser()
+        county = rh.Aggregator(self.h, COUNTY2, "county")
+        school = rh.School(self.h, SCHOOL2, COUNTY2, county, name="二七区实验小学")
+        county.enroll(school)
+        made = school.status()  # init's own change (the school's profile)
+        school.generate(7, seed=3)
+        before = school.status()
+        # Each student imported is one change more, none acknowledged yet.
+        self.assertEqual((before["pending"], before["last_seq"], before["acked_seq"]),
+                         (made["pending"] + len(school.rows), made["last_seq"] + len(school.rows),
+                          0))
+
+        def sync_in_chromium(url):
+            b.open(url)
+            b.click("#sync")
+            return rh.wait_until(lambda: (lambda t: t if 'id="sync-run"' in t else None)(
+                b.source()), 120, "the status page")
+
+        # The county is down (nothing listens on its port): a clear failure, nothing lost.
+        proc, url = self.start_serve(self.h, ["--sync-timeout", "2"], label="serve-down",
+                                     db=school.db)
+        try:
+            sync_in_chromium(url)
+            text = rh.wait_until(lambda: sync_ended(b.source()), 120, "the sync to fail")
+            self.assertEqual(notice(text), (
+                "没有同步成功：连不上县里（%s）。改动都保留在本机，共 %d 项待上报；请稍后再按一次"
+                "“同步到县里”。" % (county_address(county), before["pending"]), []))
+            self.assertEqual(school.status()["pending"], before["pending"])
+            self.assertIn("%d 项，等待下次同步" % before["pending"], text)
+        finally:
+            self.h.stop(proc)
+
+        proc, url = self.start_serve(self.h, ["--sync-timeout", "600"], label="serve-up",
+                                     db=school.db)
+        try:
+            base = url.split("/?", 1)[0]
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["t"][0]
+            text = sync_in_chromium(url)
+            # Under way (the county is not up yet): it says so, and reloads itself.
+            self.assertIn(REFRESH, text)
+            self.assertEqual(notice(text)[0], "第 1 步，共 3 步：正在连接县里（%s）……"
+                             % county_address(county))
+            self.assertEqual(sync_run(text), 1)
+            # A second press shows the running sync; a POST without the token or from another
+            # site is refused, as every POST.
+            form = urllib.parse.urlencode([("t", token)]).encode()
+            for headers, status in (({}, 200), ({"Origin": "http://evil.example"}, 403)):
+                req = urllib.request.Request(base + "/sync", form, headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        got, again = r.status, r.read().decode("utf-8")
+                except urllib.error.HTTPError as e:
+                    got, again = e.code, e.read().decode("utf-8")
+                self.assertEqual(got, status, again[:2000])
+            self.assertEqual(sync_run(b.source()), 1)
+            req = urllib.request.Request(base + "/sync", b"t=" + b"0" * 48)
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(req, timeout=60)
+            self.assertEqual(refused.exception.code, 403)
+            county.start()
+            text = rh.wait_until(lambda: sync_ended(b.source()), 120, "the sync to end")
+            self.assertEqual(notice(text), ("同步完成：县里已确认收到全部改动。",
+                                            ["同步前待上报 %d 项改动；县里已确认到第 %d 项。"
+                                             % (before["pending"], before["last_seq"])]))
+            self.assertEqual(sync_run(text), 1)
+            after = school.status()
+            self.assertEqual((after["pending"], after["acked_seq"]), (0, before["last_seq"]))
+            with open(self.h.path("serve-up.log"), encoding="utf-8") as f:
+                self.assertEqual(f.read().count("serve: sync started"), 1)
+        finally:
+            self.h.stop(proc)
+            county.stop()
 
     def county_blind_spots(self):
         """(name, urgency) of this school's rows in the county's `list blind-spots`, in order."""
@@ -651,6 +776,70 @@ class Serve(rh.RollcallTestCase):
         b = self.browser()
         self.clerk_errors(b, self.url, 0)
 
+    def visible_text(self, b):
+        """The page's text as Chromium renders it (what the clerk reads)."""
+        return b.s("GET", "/element/%s/text" % b.find("body"))
+
+    def test_9c_no_english_on_the_chinese_page(self):
+        """Sheets the reader refuses as a whole and an edit naming a measure: each said in
+        Chinese, exactly; and the page the clerk reads holds no English word, there or on the
+        page itself, the status page of a sync, or the lists."""
+        b = self.browser()
+        for kind in ("students", "lacking", "blind-spots", "special-groups", "plans"):
+            b.open(self.url + "&list=" + kind)
+            self.assertEqual(latin_words(self.visible_text(b)), [], kind)
+        b.open(self.base + "/sync/status?t=" + self.token)
+        self.assertEqual(latin_words(self.visible_text(b)), [])
+        header_zh = "（第一行应是表头，如 学籍号,姓名,年级,班级,家庭网络,学习终端,特殊群体,帮扶措施,参与情况）"
+        gb_row = ",".join(SHEET[0]).encode("gb18030")
+        bad_at = len("a,b\r\nc,")
+        unknown = list(SHEET[0])
+        unknown[4] = "卫星"
+        sheets = [
+            # (file name, bytes, {line: the Chinese reason})
+            ("空表格.csv", b"\xef\xbb\xbf", {"": "表格是空的" + header_zh}),
+            ("只有标题.csv", "中原区第一小学学生名单\r\n".encode("utf-8"),
+             {"": "表格开头只有标题行，没有表头" + header_zh}),
+            ("乱码.csv", b"a,b\r\nc,\xff\r\n",
+             {"2": "文件既不是 UTF-8 编码（字节 FF（十六进制，第 %d 字节处）），也不是 GB18030 编码（字节 "
+                   "FF（十六进制，第 %d 字节处）），无法读取：请另存为“CSV UTF-8（逗号分隔）”"
+                   % (bad_at, bad_at)}),
+            ("损坏.csv", b"\xef\xbb\xbf" + gb_row,
+             {"1": "文件不是有效的 UTF-8 编码（字节 %02X（十六进制，第 %d 字节处）），但文件开头标明是 "
+                   "UTF-8 编码：文件可能已损坏；请重新另存为“CSV UTF-8（逗号分隔）”"
+                   % (gb_row[len(SHEET[0][0]) + 1], 3 + len(SHEET[0][0]) + 1)}),
+            ("未闭合.csv", ",".join(ZH_HEADER).encode("utf-8") + b'\r\n"' +
+             ",".join(SHEET[0]).encode("utf-8"), {"2": "第 2 行开始的引号一直没有闭合"}),
+            ("取值.csv", sheet_bytes([unknown]),
+             {"2": "家庭网络：不认识的取值“卫星”（可填：宽带、移动网络、有线电视；多个取值用“；”"
+                   "或“、”隔开）"}),
+        ]
+        for name, content, said in sheets:
+            before = self.exported()
+            path = self.h.path(name)
+            with open(path, "wb") as f:
+                f.write(content)
+            b.open(self.url)
+            text = b.fill("#sheets form", [("sheet", path)])
+            problems = Tables(text).tables.get("problems")
+            self.assertIsNotNone(problems, (name, notice(text)))
+            self.assertEqual({l: r for l, r in zip(column(problems, "行号"),
+                                                   column(problems, "问题"))}, said, name)
+            self.assertEqual(latin_words(self.visible_text(b)), [], name)
+            self.assertEqual(self.exported(), before)
+        # An empty file is not sent to the import at all.
+        path = self.h.path("零字节.csv")
+        open(path, "wb").close()
+        b.open(self.url)
+        self.assertEqual(notice(b.fill("#sheets form", [("sheet", path)]))[0],
+                         "请先选择要上传的表格文件（不能是空文件）。")
+        self.assertEqual(latin_words(self.visible_text(b)), [])
+        # An edit naming a measure: the measure said in Chinese.
+        css, fields, zh, _ = [e for e in bad_edits() if e[0] == "#edit-measure form"][0]
+        b.open(self.url)
+        self.assertEqual(notice(b.fill(css, fields))[1], [zh])
+        self.assertEqual(latin_words(self.visible_text(b)), [])
+
     def test_zz_english(self):
         self.h.stop(self.proc)
         # Stopped, serve names no one in its lock file, and the commands that write run again.
@@ -665,6 +854,22 @@ class Serve(rh.RollcallTestCase):
             self.assertEqual(Tables(text).lang, "en")
             self.assertIn("Sync with the county", text)
             self.clerk_errors(self.browser(), url, 1)
+            # Sync, in English: the command's own result lines under the outcome.
+            before = self.school.status()
+            base = url.split("/?", 1)[0]
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["t"][0]
+            req = urllib.request.Request(base + "/sync", ("t=" + token).encode())
+            with urllib.request.urlopen(req, timeout=60) as r:
+                self.assertIn('id="sync-run"', r.read().decode("utf-8"))
+
+            def ended():
+                with urllib.request.urlopen(base + "/sync/status?t=" + token, timeout=60) as r:
+                    return sync_ended(r.read().decode("utf-8"))
+
+            title, detail = notice(rh.wait_until(ended, 120, "the sync to end"))
+            self.assertEqual(title, "Synced: the county acknowledged every change.")
+            self.assertEqual(detail[0], "synced: all %d changes acknowledged up to seq %d"
+                             % (before["pending"], before["last_seq"]))
         finally:
             self.h.stop(proc)
 

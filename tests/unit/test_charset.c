@@ -67,7 +67,7 @@ struct opened {
     FILE *text;
     enum rcl_charset found;
     unsigned long line;
-    char err[400];
+    struct rcl_reason err;
 };
 
 static void open_bytes(struct opened *o, const char *bytes, size_t len)
@@ -75,7 +75,7 @@ static void open_bytes(struct opened *o, const char *bytes, size_t len)
     memset(o, 0, sizeof(*o));
     o->in = fmemopen((void *)bytes, len, "rb");
     if (o->in != NULL)
-        o->text = rcl_charset_to_utf8(o->in, &o->found, &o->line, o->err, sizeof(o->err));
+        o->text = rcl_charset_to_utf8(o->in, &o->found, &o->line, &o->err);
 }
 
 static void close_opened(struct opened *o)
@@ -203,33 +203,44 @@ static void test_neither_is_refused(void)
         const char *bytes;
         size_t len;
         unsigned long line;
-        const char *says;
+        const char *says, *says_zh;
     } cases[] = {
         /* 0xFF is neither UTF-8 nor GB18030; offsets count from 0. */
-        {"a,b\r\nc,\xFF\r\n", 10, 2, "byte 0xFF at offset 7"},
+        {"a,b\r\nc,\xFF\r\n", 10, 2, "byte 0xFF at offset 7", "字节 FF（十六进制，第 7 字节处）"},
         /* A GB18030 lead byte with a trail byte that cannot follow it. */
         {"x\ny\nz\n\x81\x20,1\n", 11, 4,
-         "neither UTF-8 text (byte 0x81 at offset 6) nor GB18030 text (byte 0x81 at offset 6)"},
+         "neither UTF-8 text (byte 0x81 at offset 6) nor GB18030 text (byte 0x81 at offset 6)",
+         "文件既不是 UTF-8 编码（字节 81（十六进制，第 6 字节处）），也不是 GB18030 编码（字节 "
+         "81（十六进制，第 6 "
+         "字节处））"},
         /* A UTF-8 surrogate is not UTF-8, and its bytes are not GB18030 either. */
         {"n\r\n\xED\xA0\x80\n", 7, 2,
-         "(byte 0xED at offset 3) nor GB18030 text (byte 0x80 at offset 5)"},
+         "(byte 0xED at offset 3) nor GB18030 text (byte 0x80 at offset 5)",
+         "（字节 ED（十六进制，第 3 字节处）），也不是 GB18030 编码（字节 80（十六进制，第 5 "
+         "字节处））"},
         /* Cut short at the end: the last line is named. */
-        {"name\nG1,\xE5", 9, 2, "cut short at the end, offset 8"},
+        {"name\nG1,\xE5", 9, 2, "cut short at the end, offset 8",
+         "文件末尾（第 8 字节处）有半个字符"},
         /* Mostly UTF-8 with one character cut short: damaged, never guessed to be GB18030. */
-        {"姓名,班级\n张三,一班\n李\xE5\xBC,二班\n", 41, 3, "byte 0xE5 at offset 31"},
-        {"\xEF\xBB\xBF\xD5\xC5\xC8\xFD\n", 8, 1, "byte order mark"},
+        {"姓名,班级\n张三,一班\n李\xE5\xBC,二班\n", 41, 3, "byte 0xE5 at offset 31",
+         "文件不是有效的 UTF-8 编码（字节 E5（十六进制，第 31 字节处）），但大部分内容是 UTF-8 "
+         "编码"},
+        {"\xEF\xBB\xBF\xD5\xC5\xC8\xFD\n", 8, 1, "byte order mark", "但文件开头标明是 UTF-8 编码"},
         {"\xFF\xFE"
          "a\0,\0",
-         6, 1, "UTF-16"},
+         6, 1, "UTF-16", "文件是 UTF-16 编码"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct opened o;
         open_bytes(&o, cases[i].bytes, cases[i].len);
         CHECK(o.text == NULL);
         CHECK(o.line == cases[i].line);
-        if (strstr(o.err, cases[i].says) == NULL || o.line != cases[i].line)
-            fprintf(stderr, "case %zu: line %lu: %s\n", i, o.line, o.err);
-        CHECK(strstr(o.err, cases[i].says) != NULL);
+        if (strstr(o.err.en, cases[i].says) == NULL || o.line != cases[i].line ||
+            strstr(o.err.zh, cases[i].says_zh) == NULL)
+            fprintf(stderr, "case %zu: line %lu: %s / %s\n", i, o.line, o.err.en, o.err.zh);
+        CHECK(strstr(o.err.en, cases[i].says) != NULL);
+        /* The same reason in Chinese, for the page (reason.h). */
+        CHECK(strstr(o.err.zh, cases[i].says_zh) != NULL);
         close_opened(&o);
     }
 }
@@ -247,13 +258,13 @@ static void test_pipes(void)
         int fds[2];
         enum rcl_charset found = RCL_CHARSET_UTF8;
         unsigned long line = 0;
-        char err[200] = "";
+        struct rcl_reason err;
 
         CHECK(pipe(fds) == 0);
         CHECK(write(fds[1], bytes, len) == (ssize_t)len);
         close(fds[1]);
         FILE *in = fdopen(fds[0], "rb");
-        FILE *got = in != NULL ? rcl_charset_to_utf8(in, &found, &line, err, sizeof(err)) : NULL;
+        FILE *got = in != NULL ? rcl_charset_to_utf8(in, &found, &line, &err) : NULL;
         CHECK(got != NULL && got != in);
         CHECK(found == (i == 0 ? RCL_CHARSET_UTF8 : RCL_CHARSET_GB18030));
         if (got != NULL) {

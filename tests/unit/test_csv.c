@@ -151,6 +151,8 @@ static void test_unterminated_quote(void)
     CHECK(rcl_csv_reader_next(rd.r) == RCL_CSV_FATAL);
     CHECK(rcl_csv_reader_error_line(rd.r) == 3);
     CHECK_STR(rcl_csv_reader_error(rd.r), "quoted field opened on line 3 is never closed");
+    /* The same in Chinese, for the page (reason.h). */
+    CHECK_STR(rcl_csv_reader_reason(rd.r)->zh, "第 3 行开始的引号一直没有闭合");
     close_reader(&rd);
 }
 

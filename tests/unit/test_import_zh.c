@@ -10,6 +10,9 @@
 
 #include "edit_internal.h"
 #include "import.h"
+#include "rcl_model.h"
+#include "reason.h"
+#include "sheet.h"
 #include "rcl_test.h"
 
 /* The conversions of fmt, each as its length modifier and letter ("zu", "s", "ld"), joined by
@@ -77,9 +80,33 @@ static void test_found(void)
     CHECK(strcmp(rcl_edit_label_zh("guardian-contact"), "监护人电话") == 0);
 }
 
+/* A reason in both languages: codes of ours said as their Chinese words, by pointer, never
+ * the same letters a clerk typed. */
+static void test_reasons(void)
+{
+    struct rcl_reason r;
+    char typed[] = "tv_at_village";
+
+    rcl_reason_set(&r, "measure %zu (%s) ends %s, before it starts (%s)", (size_t)2,
+                   rcl_measure_kind_names[RCL_MEASURE_TV_AT_VILLAGE], "2020-03-01", "2020-03-02");
+    CHECK_STR(r.en, "measure 2 (tv_at_village) ends 2020-03-01, before it starts (2020-03-02)");
+    CHECK_STR(r.zh, "第 2 项措施（村集中收看）的结束日期 2020-03-01 早于开始日期（2020-03-02）");
+    rcl_reason_set(&r, "grade '%s' is out of range 1-12", typed);
+    CHECK_STR(r.zh, "年级“tv_at_village”超出 1-12 的范围");
+    rcl_reason_set(&r, "%s is empty", rcl_sheet_column_name(RCL_COL_NETWORK, RCL_SHEET_EN));
+    CHECK_STR(r.en, "network is empty");
+    CHECK_STR(r.zh, "家庭网络 为空");
+    rcl_reason_set(&r, "byte 0x%02X at offset %llu", 0x81u, 6ull);
+    CHECK_STR(r.zh, "字节 81（十六进制，第 6 字节处）");
+    /* A format without a Chinese wording is said in English in both. */
+    rcl_reason_set(&r, "no wording %d%%", 5);
+    CHECK_STR(r.zh, "no wording 5%");
+}
+
 int main(void)
 {
     RCL_TEST_RUN(test_same_arguments);
     RCL_TEST_RUN(test_found);
+    RCL_TEST_RUN(test_reasons);
     return RCL_TEST_RESULT();
 }

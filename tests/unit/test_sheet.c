@@ -122,8 +122,10 @@ static void test_list_values(void)
                         sizeof(bad)) == 0);
     CHECK(set == (RCL_BIT(RCL_DEV_SMARTPHONE) | RCL_BIT(RCL_DEV_TV)));
 
-    rcl_sheet_list_accepted(RCL_LIST_NETWORK, out, sizeof(out));
+    rcl_sheet_list_accepted(RCL_LIST_NETWORK, RCL_SHEET_EN, out, sizeof(out));
     CHECK_STR(out, "broadband (宽带), mobile (移动网络), cable_tv (有线电视)");
+    rcl_sheet_list_accepted(RCL_LIST_NETWORK, RCL_SHEET_ZH, out, sizeof(out));
+    CHECK_STR(out, "宽带、移动网络、有线电视");
 }
 
 static void test_participation_and_grades(void)

@@ -313,6 +313,7 @@ struct outcome {
     struct rcl_outbox_stats stats;
     int64_t sealed_rows;
     int64_t elapsed_ms;
+    struct rcl_uplink_progress progress; /* where the uplink said it was, at the end */
     struct receiver r;
 };
 
@@ -397,6 +398,7 @@ static int run_case(enum mode mode, const uint8_t *node_sk_used, int limit_ms, s
     o->elapsed_ms = now_ms() - start;
     snprintf(o->reason, sizeof o->reason, "%s", rcl_uplink_reason(up));
     o->pending_after = rcl_uplink_pending(up);
+    rcl_uplink_progress(up, &o->progress);
     if (rcl_outbox_stats(db, &o->stats) != 0)
         goto out;
     {
@@ -449,6 +451,9 @@ static void test_all_acknowledged(void)
     CHECK(run_case(MODE_ACK, node_sk, 15000, &o) == 0);
     check_delivered("ack", &o);
     CHECK(o.r.duplicates == 0 && o.r.resends == 0);
+    /* Its progress: linked, everything sent, nothing left in flight. */
+    CHECK(o.progress.linked && o.progress.in_flight == 0);
+    CHECK(o.progress.sent_through == o.stats.last_seq);
 }
 
 static void test_lost_batch_is_resent(void)
@@ -519,6 +524,8 @@ static void test_unknown_key_auth_failed(void)
     CHECK_STR(o.reason,
               "upstream refused this node's key at the handshake (not enrolled, or revoked)");
     CHECK(o.r.seen == 0 && o.pending_after == o.pending_before);
+    /* Never linked: a page showing its progress says it is still connecting. */
+    CHECK(!o.progress.linked && o.progress.sent_through == 0);
 }
 
 int main(void)
