@@ -202,7 +202,7 @@ static int pack_change(struct packer *pk, const uint8_t *c, size_t len, uint64_t
             has_seq = true;
         } else if ((tag & 7) == WIRE_LEN && body == NULL) {
             size_t j = 0;
-            uint64_t n;
+            uint64_t n = 0; /* get_value checked this length already */
             get_varint(val, vlen, &j, &n);
             body_tag = tag;
             body = val + j;
@@ -233,7 +233,7 @@ static int pack_change(struct packer *pk, const uint8_t *c, size_t len, uint64_t
         put_varint(shape, tag);
         if ((tag & 7) == WIRE_LEN) {
             size_t j = 0;
-            uint64_t n;
+            uint64_t n = 0; /* get_value checked this length already */
             get_varint(val, vlen, &j, &n);
             put(&col->meta, val, j);
             put(&col->bytes, val + j, (size_t)n);
@@ -264,7 +264,7 @@ int rcl_columns_pack(const uint8_t *batch, size_t len, struct rcl_columns *out)
             goto done;
         if (tag == TAG_CHANGES) {
             size_t j = 0;
-            uint64_t n;
+            uint64_t n = 0; /* get_value checked this length already */
             get_varint(val, vlen, &j, &n);
             if (pack_change(pk, val + j, (size_t)n, &prev, &shape) != 0)
                 goto done;
