@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "agg_report_data.h"
+#include "agg_tier.h"
 
 /* Chinese label, then English, of each count in rcl_agg_counts_of order. */
 static const char *const count_zh[RCL_AGG_COUNTS] = {
@@ -565,7 +566,7 @@ static void timely_row(FILE *out, const struct rcl_agg_report *r, const struct r
 /* Expected, reported (on time and late against the deadline), never, per child and overall. */
 static void completeness_section(FILE *out, const struct rcl_agg_report *r)
 {
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     struct rcl_agg_unit total;
     char when[48];
 
@@ -621,7 +622,7 @@ static void completeness_section(FILE *out, const struct rcl_agg_report *r)
 void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
 {
     const char *tier = rcl_agg_tier_names[r->cfg->tier];
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     uint64_t v[RCL_AGG_COUNTS];
     char when[64];
 
