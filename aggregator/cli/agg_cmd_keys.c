@@ -22,6 +22,7 @@
 #include "agg_monitor.h"
 #include "agg_release.h"
 #include "agg_store.h"
+#include "agg_tier.h"
 #include "agg_timeliness.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
@@ -465,7 +466,7 @@ int rcl_agg_cmd_enroll(int argc, char **argv)
     if (!db)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_DATA;
-    if (expect && cfg.tier == RCL_AGG_COUNTY) {
+    if (expect && rcl_agg_holds_students(&cfg)) {
         rcl_log_write(RCL_LOG_ERROR,
                       "enroll: --expect is for the aggregators a city or the province enrolls; the "
                       "sources of a county aggregator are schools, each expected by enrolling it "
@@ -552,7 +553,7 @@ int rcl_agg_cmd_revoke(int argc, char **argv)
     db = rcl_agg_cli_store_open("revoke", path, &cfg);
     if (!db)
         return RCL_AGG_EXIT_DATA;
-    if (release && cfg.tier == RCL_AGG_COUNTY) {
+    if (release && rcl_agg_holds_students(&cfg)) {
         rcl_agg_usage_error("revoke", "--release-schools is for a city or the province (a county "
                                       "counts its schools from their own rows)");
         rcl_db_close(&db);

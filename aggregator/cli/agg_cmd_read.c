@@ -15,6 +15,7 @@
 #include "agg_report.h"
 #include "agg_status.h"
 #include "agg_store.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 
@@ -88,7 +89,7 @@ int rcl_agg_cmd_report(int argc, char **argv)
     if (!db)
         return RCL_AGG_EXIT_DATA;
     rc = RCL_AGG_EXIT_OK;
-    if (per_school && cfg.tier != RCL_AGG_COUNTY) {
+    if (per_school && !rcl_agg_holds_students(&cfg)) {
         rcl_log_write(RCL_LOG_ERROR,
                       "report: --per-school: only a county holds its schools' profiles and "
                       "students db=%s tier=%s",

@@ -16,6 +16,7 @@
 #include "agg_report.h"
 #include "agg_sql.h"
 #include "agg_summary.h"
+#include "agg_tier.h"
 #include "agg_timeliness.h"
 #include "rcl_model.h"
 
@@ -72,7 +73,7 @@ static int load_units(sqlite3 *db, struct dash *d)
     sqlite3_stmt *st = NULL;
     struct rcl_summary s;
     char child[RCL_ID_MAX + 1];
-    bool county = d->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(d->cfg);
     int rc, ret = -1;
 
     if (sqlite3_prepare_v2(db, RCL_AGG_SQL_SUMMARY_LIST, -1, &st, NULL) != SQLITE_OK)
@@ -285,7 +286,7 @@ void rcl_agg_dash_lists(const struct rcl_agg_config *cfg, char *out, size_t outl
     size_t used = 0;
 
     snprintf(out, outlen, "none");
-    for (size_t i = 0; cfg->tier == RCL_AGG_COUNTY && i < N_COUNTY_LISTS; i++) {
+    for (size_t i = 0; rcl_agg_holds_students(cfg) && i < N_COUNTY_LISTS; i++) {
         int n = snprintf(out + used, outlen - used, "%s%s", i ? "," : "", county_lists[i].kind);
 
         if (n < 0 || (size_t)n >= outlen - used)
@@ -303,7 +304,7 @@ static void heading(FILE *out, const char *id, const char *title)
 
 static void write_head(struct dash *d)
 {
-    bool county = d->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(d->cfg);
     FILE *out = d->out;
 
     fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -439,7 +440,7 @@ out:
 
 static int write_units(struct dash *d)
 {
-    bool county = d->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(d->cfg);
     const struct rcl_agg_col late = list_col("schools", "status");
     const struct rcl_agg_col unit_cols[] = {{"unit", RCL_AGG_COL_TEXT, "单位代码", NULL},
                                             {"name", RCL_AGG_COL_TEXT, "名称", NULL}};
@@ -488,7 +489,7 @@ out:
 /* County only: the lists of students, measures and schools, each as its kind lists it. */
 static int write_lists(struct dash *d, sqlite3 *db, char *err, size_t errlen)
 {
-    if (d->cfg->tier != RCL_AGG_COUNTY) {
+    if (!rcl_agg_holds_students(d->cfg)) {
         heading(d->out, "blind-spots", "盲点学生");
         fputs("<p class=\"note\">学生名单在各区县：区县的看板列出学生姓名，这里只有各校的汇总数。</p>\n",
               d->out);
@@ -539,7 +540,7 @@ int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t no
     in_tx = true;
     if (load_units(db, &d) != 0)
         goto fail;
-    if (cfg->tier != RCL_AGG_COUNTY && rcl_agg_source_each(db, source_name, &d) != 0)
+    if (!rcl_agg_holds_students(cfg) && rcl_agg_source_each(db, source_name, &d) != 0)
         goto fail;
     write_head(&d);
     write_figures(&d);

@@ -16,6 +16,7 @@
 
 #include "agg_departures.h"
 #include "agg_sql.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 
 struct list_ctx {
@@ -1326,7 +1327,7 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     k = &kinds[opt->kind];
     t->cols = k->cols;
     t->ncols = k->ncols;
-    if (k->holds && cfg->tier != RCL_AGG_COUNTY) {
+    if (k->holds && !rcl_agg_holds_students(cfg)) {
         snprintf(err, errlen,
                  "the %s list is made of %s, and %s aggregator %s holds none (only per-school "
                  "summaries; a county holds its schools' records): run it on a county store",

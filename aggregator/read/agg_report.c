@@ -16,6 +16,7 @@
 #include "agg_report_data.h"
 #include "agg_sql.h"
 #include "agg_summary.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 
@@ -127,7 +128,7 @@ static struct rcl_agg_unit *child_of(struct loader *l, const char *id)
         c->is_source = true;
         c->revoked = src->revoked;
         snprintf(c->name, sizeof(c->name), "%s", src->name);
-        c->last_sync = r->cfg->tier == RCL_AGG_COUNTY ? 0 : src->last_batch_at;
+        c->last_sync = rcl_agg_holds_students(r->cfg) ? 0 : src->last_batch_at;
     }
     return c;
 }
@@ -181,7 +182,7 @@ static const char *text_at(sqlite3_stmt *st, int col)
 static int load_summaries(sqlite3 *db, struct loader *l)
 {
     struct rcl_agg_report *r = l->r;
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_SUMMARY_LIST);
     struct rcl_summary s;
     char child[RCL_ID_MAX + 1];
@@ -299,7 +300,7 @@ static int load_rollup(sqlite3 *db, struct loader *l)
 /* The schools that first reported by the deadline, by child and county. 0, or -1. */
 static int load_on_time(sqlite3 *db, struct rcl_agg_report *r)
 {
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     sqlite3_stmt *st = rcl_db_prepare(db, RCL_AGG_SQL_ON_TIME_COUNTS);
     int rc;
 
@@ -491,13 +492,13 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
     if (rcl_agg_source_each(db, collect_source, &l) != 0)
         goto fail;
     /* Every enrolled aggregator is a child above county level, even one that never synced. */
-    if (r->cfg->tier != RCL_AGG_COUNTY) {
+    if (!rcl_agg_holds_students(r->cfg)) {
         for (size_t i = 0; i < l.n_sources; i++) {
             if (!child_of(&l, l.sources[i].id))
                 goto fail;
         }
     }
-    if (r->cfg->tier != RCL_AGG_COUNTY && !recount) {
+    if (!rcl_agg_holds_students(r->cfg) && !recount) {
         done = rollup_complete(db);
         if (done < 0)
             goto fail;
@@ -520,18 +521,18 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
     }
     if (!done && load_summaries(db, &l) != 0)
         goto fail;
-    if (r->cfg->tier != RCL_AGG_COUNTY && count_silent(&l) != 0)
+    if (!rcl_agg_holds_students(r->cfg) && count_silent(&l) != 0)
         goto fail;
-    if (r->cfg->tier == RCL_AGG_COUNTY && load_counted_twice(db, r) != 0)
+    if (rcl_agg_holds_students(r->cfg) && load_counted_twice(db, r) != 0)
         goto fail;
-    if (r->cfg->tier != RCL_AGG_COUNTY) {
+    if (!rcl_agg_holds_students(r->cfg)) {
         if (rcl_agg_exchange_pairs(db, add_pair, r) != 0)
             goto fail;
         r->has_exchange = true;
     }
     /* Inside the same transaction (the list code reads in the caller's), so the schools'
      * figures are of the same moment as the totals. */
-    if (r->cfg->tier == RCL_AGG_COUNTY && load_schools(db, r, err, errlen) != 0)
+    if (rcl_agg_holds_students(r->cfg) && load_schools(db, r, err, errlen) != 0)
         goto out;
     if (r->deadline > 0 && load_on_time(db, r) != 0)
         goto fail;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "agg_report_data.h"
+#include "agg_tier.h"
 
 /* Where the counts the page picks out stand in rcl_agg_counts_of's list (rcl_counts.h). */
 #define FIRST_GROUP RCL_COUNT_groups_poverty_card
@@ -553,7 +554,7 @@ static void timely_row(FILE *out, const struct rcl_agg_report *r, const struct r
 /* Expected, reported (on time and late against the deadline), never, per child and overall. */
 static void completeness_section(FILE *out, const struct rcl_agg_report *r)
 {
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     struct rcl_agg_unit total;
     char when[48];
 
@@ -609,7 +610,7 @@ static void completeness_section(FILE *out, const struct rcl_agg_report *r)
 void rcl_agg_report_html(const struct rcl_agg_report *r, FILE *out)
 {
     const char *tier = rcl_agg_tier_names[r->cfg->tier];
-    bool county = r->cfg->tier == RCL_AGG_COUNTY;
+    bool county = rcl_agg_holds_students(r->cfg);
     uint64_t v[RCL_COUNTS_N];
     char when[64];
 

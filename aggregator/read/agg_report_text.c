@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agg_report_data.h"
+#include "agg_tier.h"
 #include "rcl_json.h"
 
 /* ---- JSON ---- */
@@ -381,7 +382,7 @@ void rcl_agg_report_csv(const struct rcl_agg_report *r, FILE *out)
     fputs(r->deadline > 0 ? ",on_time,late" : "", out);
     fputs(r->has_counted_twice ? ",counted_twice" CSV_EOL : CSV_EOL, out);
     for (size_t i = 0; i < r->n_children; i++)
-        csv_unit(out, r, &r->children[i], r->cfg->tier == RCL_AGG_COUNTY ? "school" : "unit");
+        csv_unit(out, r, &r->children[i], rcl_agg_holds_students(r->cfg) ? "school" : "unit");
     for (size_t i = 0; i < r->n_counties; i++)
         csv_unit(out, r, &r->counties[i], "county");
     memset(&total, 0, sizeof(total));

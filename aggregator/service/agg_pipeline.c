@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "agg_ingest.h"
 #include "rcl_log.h"
 
 /* More than the serve loop ever has in flight (a group): submit never fails in practice. */
@@ -30,7 +31,7 @@ struct rcl_agg_pipeline {
     size_t head, count; /* under lock */
     /* Applied messages to free: wiping a batch's changes (megabytes) is no work for the
      * writer. Under lock. */
-    struct rcl_agg_prepared discards[PIPELINE_QUEUE];
+    struct rcl_recv_prepared discards[PIPELINE_QUEUE];
     size_t discard_head, discard_count;
     bool stop; /* under lock */
 };
@@ -56,15 +57,12 @@ static sqlite3 *pipeline_db(struct rcl_agg_pipeline *pl)
 /* The envelope, then -- with the key held for its source as last committed -- the payload. */
 static void prepare(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline_job *job)
 {
-    struct rcl_agg_source src;
-    sqlite3 *db;
+    struct rcl_agg_ingest_ctx ro = {.db = pipeline_db(pl), .cfg = pl->cfg};
 
-    if (rcl_agg_prepare_envelope(&job->prepared, job->buf, job->len) != 0)
-        return;
-    db = pipeline_db(pl);
-    /* Not enrolled, revoked, or unreadable: the writer judges it by its own look-up. */
-    if (db && rcl_agg_source_get(db, job->prepared.env->source, &src) == 1 && !src.revoked)
-        rcl_agg_prepare_payload(&job->prepared, pl->cfg, src.public_key);
+    if (ro.db)
+        rcl_recv_prepare(&job->prepared, &rcl_agg_recv_ops, &ro, job->buf, job->len);
+    else
+        rcl_recv_prepare_envelope(&job->prepared, job->buf, job->len);
 }
 
 static void *pipeline_main(void *arg)
@@ -83,12 +81,12 @@ static void *pipeline_main(void *arg)
             pthread_cond_wait(&pl->work, &pl->lock);
         if (pl->count == 0 && pl->discard_count > 0) {
             /* Nothing to prepare: free what the writer is done with. */
-            struct rcl_agg_prepared p = pl->discards[pl->discard_head];
+            struct rcl_recv_prepared p = pl->discards[pl->discard_head];
 
             pl->discard_head = (pl->discard_head + 1) % PIPELINE_QUEUE;
             pl->discard_count--;
             pthread_mutex_unlock(&pl->lock);
-            rcl_agg_prepared_clear(&p);
+            rcl_recv_prepared_clear(&p);
             continue;
         }
         if (pl->count == 0) { /* stopping, nothing left */
@@ -169,7 +167,7 @@ void rcl_agg_pipeline_wait(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline_
     pthread_mutex_unlock(&pl->lock);
 }
 
-void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_agg_prepared *p)
+void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_recv_prepared *p)
 {
     bool taken = false;
 
@@ -184,7 +182,7 @@ void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_agg_prepar
     if (taken)
         memset(p, 0, sizeof(*p));
     else
-        rcl_agg_prepared_clear(p);
+        rcl_recv_prepared_clear(p);
 }
 
 void rcl_agg_pipeline_destroy(struct rcl_agg_pipeline **plp)

@@ -1,12 +1,12 @@
 /*
  * agg_pipeline.h - a second thread that prepares received messages
- * (agg_prepare.h: envelope decoded, signature checked, batch and changes
+ * (rcl_recv_prepare: envelope decoded, signature checked, batch and changes
  * decoded) while the serve loop's thread applies the ones before them.
  *
  * The thread looks the source's key up on its own read-only connection,
- * which sees the last commit; the writer checks the key it holds in its
- * transaction against the one used here, and verifies again itself when
- * they differ (a key rotated by an earlier batch of the same group, an
+ * which sees the last commit; the receiver checks the key it holds in its
+ * transaction against the one used here, and verifies again itself only
+ * when they differ (a key rotated by an earlier batch of the same group, an
  * enrolment meanwhile). So what the writer decides, and when it
  * acknowledges, is as without the thread.
  */
@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agg_prepare.h"
 #include "agg_store.h"
+#include "rcl_receiver.h"
 
 struct rcl_agg_pipeline;
 
@@ -25,7 +25,7 @@ struct rcl_agg_pipeline;
 struct rcl_agg_pipeline_job {
     const uint8_t *buf;
     size_t len;
-    struct rcl_agg_prepared prepared; /* out: the caller clears it (rcl_agg_prepared_clear) */
+    struct rcl_recv_prepared prepared; /* out: the caller clears it (rcl_recv_prepared_clear) */
     int done;                         /* private to agg_pipeline.c */
 };
 
@@ -51,7 +51,7 @@ void rcl_agg_pipeline_wait(struct rcl_agg_pipeline *pl, struct rcl_agg_pipeline_
  * when it has nothing to prepare, and zeroes *p. Clears it here when the
  * thread's list of those is full.
  */
-void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_agg_prepared *p);
+void rcl_agg_pipeline_discard(struct rcl_agg_pipeline *pl, struct rcl_recv_prepared *p);
 
 /* Stops the thread (every submitted job must have been waited for) and frees *pl. */
 void rcl_agg_pipeline_destroy(struct rcl_agg_pipeline **pl);

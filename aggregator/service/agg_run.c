@@ -34,7 +34,6 @@
 #include "agg_pipeline.h"
 #include "agg_snapshot.h"
 #include "rcl_codec.h"
-#include "rcl_crash.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
@@ -44,7 +43,7 @@
 
 #define RUN_POLL_MS 200
 #define RUN_BURST 64     /* messages served before the uplink gets a turn */
-#define RUN_GROUP_MAX 16 /* batches applied in one transaction, at most */
+#define RUN_GROUP_MAX RCL_RECV_GROUP_MAX /* messages served in one transaction, at most */
 #define RUN_ZAP_BUSY_MS 2000
 /* An upstream that refused a batch is asked again later (rcl_retry.h). A key refused at
  * the handshake needs nothing from us: ZeroMQ reconnects and the uplink notices. */
@@ -132,9 +131,10 @@ out:
 struct served {
     struct rcl_transport_message msg;
     struct rcl_reply reply;
-    int applied;                     /* rcl_agg_ingest applied a batch */
-    bool limited;                    /* answered BUSY by the rate limit, nothing else done */
-    size_t applied_changes;          /* the changes of the applied batch, for the metrics */
+    /* What the receiver made of it (in the group, final once it committed); NULL when
+     * the rate limit answered it BUSY, with nothing else done. */
+    const struct rcl_recv_result *res;
+    bool limited;
     double received_at;              /* for the metrics' receive-to-ack latency */
     struct rcl_agg_pipeline_job job; /* its preparation (agg_pipeline.h) */
     bool submitted;                  /* job is with the preparing thread */
@@ -158,6 +158,7 @@ struct run {
     struct rcl_agg_pipeline *pipeline; /* NULL: each message is prepared on this thread */
     struct rcl_agg_limits *limits;
     struct served group[RUN_GROUP_MAX]; /* the messages of one transaction */
+    struct rcl_recv_group batches;      /* the receiver's side of it */
     struct rcl_agg_metrics metrics;
     struct rcl_agg_http *http;         /* the dashboard, and /metrics without metrics_http */
     struct rcl_agg_http *metrics_http; /* /metrics alone (--metrics) */
@@ -289,7 +290,7 @@ static int receive_one(struct run *r, struct served *sv)
     return 1;
 }
 
-/* Answers a received message (into sv->reply, not sent): applies it, once prepared. */
+/* Adds a received message to the group, once prepared. */
 static void apply_one(struct run *r, struct served *sv)
 {
     if (sv->limited)
@@ -297,14 +298,13 @@ static void apply_one(struct run *r, struct served *sv)
     if (sv->submitted)
         rcl_agg_pipeline_wait(r->pipeline, &sv->job);
     else
-        rcl_agg_prepare_envelope(&sv->job.prepared, sv->msg.data, sv->msg.len);
-    sv->applied = rcl_agg_ingest_prepared(&r->ingest, &sv->job.prepared, sv->msg.data, sv->msg.len,
-                                          sv->msg.user_id, &sv->reply);
-    sv->applied_changes = r->ingest.applied_changes;
+        rcl_recv_prepare_envelope(&sv->job.prepared, sv->msg.data, sv->msg.len);
+    sv->res = rcl_recv_group_add(&r->batches, &sv->job.prepared, sv->msg.data, sv->msg.len,
+                                 sv->msg.user_id);
     if (r->pipeline)
         rcl_agg_pipeline_discard(r->pipeline, &sv->job.prepared);
     else
-        rcl_agg_prepared_clear(&sv->job.prepared);
+        rcl_recv_prepared_clear(&sv->job.prepared);
 }
 
 static void reply_send(struct run *r, struct served *sv)
@@ -325,36 +325,17 @@ static void reply_send(struct run *r, struct served *sv)
     rcl_transport_message_clear(&sv->msg);
 }
 
-/*
- * Commits a group's transaction. If that fails nothing of the group is
- * durable: every ACK it would have sent (applied batches, and answers that
- * may name them) becomes BUSY, and the senders send again.
- */
-static void group_commit(struct run *r, struct served *group, int n)
+/* Sends a served message's reply, final now that its group is committed, and counts it. */
+static bool settle(struct run *r, struct served *sv)
 {
-    int applied = 0;
+    bool applied = sv->res && sv->res->applied;
 
-    for (int i = 0; i < n; i++)
-        applied += group[i].applied;
-    if (applied)
-        RCL_CRASH_POINT("ingest-before-commit");
-    if (!sqlite3_get_autocommit(r->db) && rcl_db_commit(r->db) == 0) {
-        if (applied)
-            RCL_CRASH_POINT("ingest-after-commit");
-        return;
-    }
-    RCL_ERROR("run: committing the batches failed; their senders are told to retry db=%s "
-              "count=%d err=%s",
-              rcl_log_value(r->path), applied, rcl_log_value(sqlite3_errmsg(r->db)));
-    rcl_db_rollback(r->db);
-    for (int i = 0; i < n; i++) {
-        if (group[i].reply.status != RCL_REPLY_ACK)
-            continue;
-        group[i].applied = 0;
-        group[i].reply.status = RCL_REPLY_BUSY;
-        snprintf(group[i].reply.reason, sizeof(group[i].reply.reason),
-                 "aggregator store failure while committing; retry later");
-    }
+    if (sv->res)
+        sv->reply = sv->res->reply;
+    reply_send(r, sv);
+    rcl_agg_metrics_count(&r->metrics, &sv->reply, applied, applied ? sv->res->changes : 0,
+                          sv->limited, now_s() - sv->received_at);
+    return applied;
 }
 
 /*
@@ -382,31 +363,18 @@ static void serve(struct run *r)
             break;
         while (done < n) {
             int first = done, applied = 0;
-            /* BEGIN IMMEDIATE fails only when another process holds the store (enroll):
-             * then each batch waits for it in a transaction of its own, as ever. */
-            bool grouped = rcl_db_begin(r->db) == 0;
 
-            r->ingest.grouped = grouped;
+            rcl_agg_group_begin(&r->ingest, &r->batches);
+            /* Ungrouped, a store failure, or SQLite ended the transaction: settle now, and
+             * the rest in a group of their own. */
             while (done < n) {
-                struct served *sv = &group[done++];
-
-                apply_one(r, sv);
-                /* Ungrouped, a store failure, or SQLite ended the transaction: settle now,
-                 * and the rest in a transaction of their own. */
-                if (!grouped || (sv->reply.status == RCL_REPLY_BUSY && !sv->limited) ||
-                    sqlite3_get_autocommit(r->db))
+                apply_one(r, &group[done++]);
+                if (!rcl_recv_group_open(&r->batches))
                     break;
             }
-            r->ingest.grouped = false;
-            if (grouped)
-                group_commit(r, group + first, done - first);
-            for (int i = first; i < done; i++) {
-                applied += group[i].applied;
-                reply_send(r, &group[i]);
-                rcl_agg_metrics_count(&r->metrics, &group[i].reply, group[i].applied == 1,
-                                      group[i].applied == 1 ? group[i].applied_changes : 0,
-                                      group[i].limited, now_s() - group[i].received_at);
-            }
+            rcl_agg_group_commit(&r->ingest);
+            for (int i = first; i < done; i++)
+                applied += settle(r, &group[i]);
             if (applied)
                 uplink_pump(r);
         }

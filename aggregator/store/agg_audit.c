@@ -9,6 +9,7 @@
 
 #include "agg_sql.h"
 #include "agg_summary.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 #include "rcl_json.h"
 #include "rcl_log.h"
@@ -183,7 +184,7 @@ static int check_source(void *arg, const struct rcl_agg_source *s)
                 " with another digest",
                 s->epoch, s->applied_seq, epoch, last);
     /* At a county, the school's summary names the batch it includes. */
-    if (a->cfg->tier == RCL_AGG_COUNTY && s->applied_seq > 0 && !s->snapshot_open) {
+    if (rcl_agg_holds_students(a->cfg) && s->applied_seq > 0 && !s->snapshot_open) {
         struct rcl_summary sum;
 
         if (rcl_agg_summary_get(a->db, s->id, &sum, NULL) != 1)

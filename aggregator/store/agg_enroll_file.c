@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "agg_tier.h"
 #include "rcl_codec.h"
 #include "rcl_db.h"
 #include "rcl_keys.h"
@@ -138,7 +139,7 @@ static int parse_line(char *text, unsigned long line, const struct rcl_agg_confi
                 words[0]);
         return 0;
     }
-    if (cfg->tier == RCL_AGG_COUNTY && !rcl_agg_school_code_valid(words[0])) {
+    if (rcl_agg_holds_students(cfg) && !rcl_agg_school_code_valid(words[0])) {
         problem(p, line,
                 "source '%s' is not a 10-digit school code (the sources of county aggregator %s "
                 "are schools)",

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "agg_sql.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
@@ -163,7 +164,7 @@ void rcl_agg_default_county(const struct rcl_agg_config *cfg, char out[RCL_COUNT
     size_t n = 0;
 
     out[0] = '\0';
-    if (cfg->tier != RCL_AGG_COUNTY)
+    if (!rcl_agg_holds_students(cfg))
         return;
     for (; cfg->id[n]; n++) {
         if (!isdigit((unsigned char)cfg->id[n]))
@@ -563,7 +564,7 @@ int rcl_agg_enroll_in_tx(sqlite3 *db, const struct rcl_agg_config *cfg, const ch
     struct rcl_agg_source cur;
 
     other_source[0] = '\0';
-    if (cfg->tier == RCL_AGG_COUNTY && !rcl_agg_school_code_valid(source)) {
+    if (rcl_agg_holds_students(cfg) && !rcl_agg_school_code_valid(source)) {
         *result = RCL_AGG_NOT_A_SCHOOL;
         return 0;
     }
@@ -596,7 +597,7 @@ int rcl_agg_enroll_in_tx(sqlite3 *db, const struct rcl_agg_config *cfg, const ch
     } else {
         *result = RCL_AGG_UNCHANGED;
     }
-    if (cfg->tier == RCL_AGG_COUNTY && county_expect_school(db, cfg, source, county) != 0)
+    if (rcl_agg_holds_students(cfg) && county_expect_school(db, cfg, source, county) != 0)
         goto store_error;
     return 0;
 store_error:
@@ -635,7 +636,7 @@ static int source_describe(sqlite3 *db, const struct rcl_agg_config *cfg, const 
     if (who->expect_schools >= 0 &&
         source_set(db, RCL_AGG_SQL_SOURCE_EXPECT, source, NULL, who->expect_schools) != 0)
         return -1;
-    if (cfg->tier != RCL_AGG_COUNTY || !who->name)
+    if (!rcl_agg_holds_students(cfg) || !who->name)
         return 0;
     if (source_set(db, RCL_AGG_SQL_SUMMARY_NAME_UNREPORTED, source, who->name, 0) != 0)
         return -1;

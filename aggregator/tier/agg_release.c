@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "agg_snapshot.h"
+#include "agg_tier.h"
 #include "rcl_db.h"
 #include "rcl_log.h"
 
@@ -20,7 +21,7 @@ int rcl_agg_release_schools(sqlite3 *db, const struct rcl_agg_config *cfg, const
     char school[RCL_ID_MAX + 1];
     int found, step, n = 0;
 
-    if (cfg->tier == RCL_AGG_COUNTY) {
+    if (rcl_agg_holds_students(cfg)) {
         snprintf(err, errlen,
                  "a county counts its schools from their own rows; releasing is for "
                  "a city or the province");

@@ -3,6 +3,7 @@
  * (see agg_snapshot.h).
  */
 #include "agg_snapshot.h"
+#include "agg_tier.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -209,10 +210,8 @@ int rcl_agg_epoch_open(sqlite3 *db, const struct rcl_agg_config *cfg, const char
     sqlite3_finalize(st);
     if (rc != 0 || exec_for(db, RCL_AGG_SQL_FORWARDS_CLEAR, source, "clearing receipts") != 0)
         return -1;
-    return exec_for(db,
-                    cfg->tier == RCL_AGG_COUNTY ? RCL_AGG_SQL_STUDENTS_STAGING_CLEAR
-                                                : RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR,
-                    source, "clearing the snapshot staging");
+    return exec_for(db, rcl_agg_tier_of(cfg)->staging_clear_sql, source,
+                    "clearing the snapshot staging");
 }
 
 int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
@@ -238,10 +237,7 @@ int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const 
 int rcl_agg_snapshot_staged(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                             uint64_t *n)
 {
-    return count_for(db,
-                     cfg->tier == RCL_AGG_COUNTY ? RCL_AGG_SQL_STUDENTS_STAGED
-                                                 : RCL_AGG_SQL_SUMMARIES_STAGED,
-                     source, n);
+    return count_for(db, rcl_agg_tier_of(cfg)->staged_sql, source, n);
 }
 
 int rcl_agg_school_remove(sqlite3 *db, const struct rcl_agg_config *cfg, const char *school_id)
@@ -320,20 +316,22 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
     return rc;
 }
 
-int rcl_agg_snapshot_end(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
-                         int (*apply)(void *arg, const struct rcl_summary *s), void *arg)
+int rcl_agg_snapshot_rows_in(sqlite3 *db, const char *source)
 {
-    if (cfg->tier == RCL_AGG_COUNTY) {
-        if (exec_for(db, RCL_AGG_SQL_STUDENTS_DROP, source, "dropping the old rows") != 0 ||
-            exec_for(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") !=
-                0 ||
-            exec_for(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
-            return -1;
-    } else if (replace_summaries(db, cfg, source, apply, arg) != 0 ||
-               exec_for(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source, "clearing the staging") !=
-                   0) {
+    if (exec_for(db, RCL_AGG_SQL_STUDENTS_DROP, source, "dropping the old rows") != 0 ||
+        exec_for(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") != 0 ||
+        exec_for(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
         return -1;
-    }
+    return exec_for(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
+}
+
+int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
+                                  const char *source,
+                                  int (*apply)(void *arg, const struct rcl_summary *s), void *arg)
+{
+    if (replace_summaries(db, cfg, source, apply, arg) != 0 ||
+        exec_for(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source, "clearing the staging") != 0)
+        return -1;
     return exec_for(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
 }
 
@@ -388,8 +386,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
     return rc;
 }
 
-void rcl_agg_receipt(sqlite3 *db, const struct rcl_agg_config *cfg,
-                     const struct rcl_agg_source *src, int64_t now, struct rcl_reply *reply)
+void rcl_agg_receipt(sqlite3 *db, const struct rcl_agg_config *cfg, const char *id,
+                     const struct rcl_recv_source *src, int64_t now, struct rcl_reply *reply)
 {
     struct rcl_outbox_stats own;
     sqlite3_stmt *st;
@@ -407,7 +405,7 @@ void rcl_agg_receipt(sqlite3 *db, const struct rcl_agg_config *cfg,
     st = rcl_db_prepare(db, RCL_AGG_SQL_FORWARD_TOP);
     if (st == NULL)
         return;
-    sqlite3_bind_text(st, 1, src->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)own.top_seq);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
         sqlite3_int64 v = sqlite3_column_int64(st, 0);

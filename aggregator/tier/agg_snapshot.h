@@ -18,6 +18,7 @@
 
 #include "agg_store.h"
 #include "rcl_codec.h"
+#include "rcl_receiver.h"
 
 /*
  * The student statements of one batch, each prepared at its first use and
@@ -61,14 +62,20 @@ int rcl_agg_snapshot_staged(sqlite3 *db, const struct rcl_agg_config *cfg, const
                             uint64_t *n);
 
 /*
- * Ends source's snapshot: its staged rows replace its rows. At a county the
- * caller then recomputes and queues the school's summary; above, every
- * school the snapshot dropped is deleted and a SCHOOL_REMOVED queued, and
- * every staged summary is applied and queued as an ordinary one would be
- * (apply is the caller's rule for one summary). 0, or -1 logged.
+ * Ends source's snapshot at a county: its staged rows replace its rows (the
+ * caller then recomputes and queues the school's summary). 0, or -1 logged.
  */
-int rcl_agg_snapshot_end(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
-                         int (*apply)(void *arg, const struct rcl_summary *s), void *arg);
+int rcl_agg_snapshot_rows_in(sqlite3 *db, const char *source);
+
+/*
+ * Ends source's snapshot above a county: every school the snapshot dropped
+ * is deleted and a SCHOOL_REMOVED queued, and every staged summary is
+ * applied and queued as an ordinary one would be (apply is the caller's
+ * rule for one summary). 0, or -1 logged.
+ */
+int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
+                                  const char *source,
+                                  int (*apply)(void *arg, const struct rcl_summary *s), void *arg);
 
 /* Deletes school_id's summary and queues SCHOOL_REMOVED upstream when there is one. 0/-1. */
 int rcl_agg_school_remove(sqlite3 *db, const struct rcl_agg_config *cfg, const char *school_id);
@@ -84,8 +91,8 @@ int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)
  * Fills reply's receipt for source: how far its changes are in the totals at
  * the top of the chain (this aggregator, when it has no upstream).
  */
-void rcl_agg_receipt(sqlite3 *db, const struct rcl_agg_config *cfg,
-                     const struct rcl_agg_source *src, int64_t now, struct rcl_reply *reply);
+void rcl_agg_receipt(sqlite3 *db, const struct rcl_agg_config *cfg, const char *id,
+                     const struct rcl_recv_source *src, int64_t now, struct rcl_reply *reply);
 
 /*
  * The aggregator's own snapshot, for its uplink's new epoch (an

@@ -1,7 +1,7 @@
 /*
  * make_corpus.c - writes the seed inputs of fuzz_batch and fuzz_envelope:
  * real batches and envelopes made by the codec with the fixture's keys, one
- * for each rule of agg_ingest.h, and says what the aggregator answers to each
+ * for each rule of rcl_receiver.h, and says what the aggregator answers to each
  * so a seed that stopped doing what its name says is noticed.
  *
  *   fuzz_make_corpus OUT_DIR    (writes OUT_DIR/batch/seed-NAME, OUT_DIR/envelope/seed-NAME,

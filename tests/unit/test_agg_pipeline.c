@@ -89,7 +89,7 @@ static void test_prepared_ahead(void)
      * the new one: the writer verifies again with the key it holds, and applies it. */
     free(env[0]);
     env[0] = student_batch(1, NULL, &other, &len[0], d1);
-    CHECK(rcl_agg_prepare_envelope(&jobs[0].prepared, env[0], len[0]) == 0);
+    CHECK(rcl_recv_prepare_envelope(&jobs[0].prepared, env[0], len[0]) == 0);
     CHECK(rcl_agg_prepare_payload(&jobs[0].prepared, &cfg, school.pk) == -1);
     CHECK(!jobs[0].prepared.verified);
     CHECK(rcl_agg_ingest_prepared(&ctx, &jobs[0].prepared, env[0], len[0], SCHOOL, &r) == 1 &&
@@ -106,19 +106,19 @@ static void test_prepared_ahead(void)
         memset(&b, 0, sizeof(b));
         add_summary(&b, 1, SCHOOL, true, 3);
         bad = seal(SCHOOL, 1, 1, 1, NULL, &b, NULL, &other, &bad_len, NULL);
-        CHECK(rcl_agg_prepare_envelope(&jobs[0].prepared, bad, bad_len) == 0);
+        CHECK(rcl_recv_prepare_envelope(&jobs[0].prepared, bad, bad_len) == 0);
         CHECK(rcl_agg_prepare_payload(&jobs[0].prepared, &cfg, other.pk) == 0);
         CHECK(jobs[0].prepared.changes_bad);
         CHECK(rcl_agg_ingest_prepared(&ctx, &jobs[0].prepared, bad, bad_len, SCHOOL, &r) == 0 &&
               r.status == RCL_REPLY_ACK && r.acked_seq == 1);
-        rcl_agg_prepared_clear(&jobs[0].prepared);
+        rcl_recv_prepared_clear(&jobs[0].prepared);
         free(bad);
         b.changes[0].seq = 2;
         bad = seal(SCHOOL, 1, 2, 2, d1, &b, NULL, &other, &bad_len, NULL);
-        CHECK(rcl_agg_prepare_envelope(&jobs[0].prepared, bad, bad_len) == 0);
+        CHECK(rcl_recv_prepare_envelope(&jobs[0].prepared, bad, bad_len) == 0);
         CHECK(rcl_agg_ingest_prepared(&ctx, &jobs[0].prepared, bad, bad_len, SCHOOL, &r) == 0 &&
               r.status == RCL_REPLY_REFUSED && reason_has(&r, "not accepted at a county"));
-        rcl_agg_prepared_clear(&jobs[0].prepared);
+        rcl_recv_prepared_clear(&jobs[0].prepared);
         free(bad);
     }
     CHECK(query_int(db, "SELECT count(*) FROM students") == 1);

@@ -1,6 +1,6 @@
 /*
  * test_ingest_group.c - batches applied together in the caller's
- * transaction (ctx.grouped, as `run` does): each batch judges by what the
+ * transaction (a group, as `run` makes): each batch judges by what the
  * batches before it in the group applied; nothing is held until the
  * caller commits, and a rolled-back group leaves the store as it was; a bad
  * batch inside a group is refused without undoing its neighbours.
@@ -38,6 +38,7 @@ static void test_grouped(void)
     struct rcl_agg_config cfg;
     struct node school, upstream;
     struct rcl_agg_ingest_ctx ctx;
+    struct rcl_recv_group group;
     struct rcl_reply r;
     struct rcl_summary sum;
     struct batch b1, b2;
@@ -62,8 +63,7 @@ static void test_grouped(void)
 
     /* A group the caller rolls back: the second batch chained on the first's
      * uncommitted state, a duplicate was answered with it -- and none of it is held. */
-    CHECK(rcl_db_begin(db) == 0);
-    ctx.grouped = true;
+    CHECK(rcl_agg_group_begin(&ctx, &group) == 0);
     CHECK(put(&ctx, 1, 3, NULL, &b1, &school, d1, &r) == 1);
     CHECK(r.status == RCL_REPLY_ACK && r.acked_seq == 3);
     CHECK(put(&ctx, 4, 5, d1, &b2, &school, d2, &r) == 1);
@@ -72,24 +72,21 @@ static void test_grouped(void)
     CHECK(r.status == RCL_REPLY_ACK && r.acked_seq == 5);
     CHECK(query_int(db, STUDENTS_OF_SCHOOL) == 3);
     CHECK(!sqlite3_get_autocommit(db)); /* the caller's transaction is still open */
-    rcl_db_rollback(db);
-    ctx.grouped = false;
+    rcl_agg_group_rollback(&ctx);
     CHECK(query_int(db, APPLIED_SEQ) == 0);
     CHECK(query_int(db, STUDENTS_OF_SCHOOL) == 0);
     CHECK(query_int(db, "SELECT count(*) FROM batch_log") == 0);
 
     /* A group the caller commits, with a chain break between its two good batches:
      * refused alone, the others held once the commit is made. */
-    CHECK(rcl_db_begin(db) == 0);
-    ctx.grouped = true;
+    CHECK(rcl_agg_group_begin(&ctx, &group) == 0);
     CHECK(put(&ctx, 1, 3, NULL, &b1, &school, d1, &r) == 1);
     CHECK(put(&ctx, 4, 5, d2, &b2, &school, NULL, &r) == 0);
     CHECK(r.status == RCL_REPLY_REFUSED && reason_has(&r, "chain break at seq 4"));
     CHECK(put(&ctx, 4, 5, d1, &b2, &school, d2, &r) == 1);
     CHECK(r.status == RCL_REPLY_ACK && r.acked_seq == 5 &&
           memcmp(r.acked_digest, d2, RCL_DIGEST_BYTES) == 0);
-    CHECK(rcl_db_commit(db) == 0);
-    ctx.grouped = false;
+    CHECK(rcl_agg_group_commit(&ctx) == 0);
     CHECK(query_int(db, APPLIED_SEQ) == 5);
     CHECK(query_int(db, STUDENTS_OF_SCHOOL) == 3);
     CHECK(query_int(db, "SELECT count(*) FROM batch_log") == 2);

@@ -206,6 +206,7 @@ static void test_summary_follows_every_change(void)
     struct rcl_agg_config cfg;
     struct node upstream;
     struct rcl_agg_ingest_ctx ctx;
+    struct rcl_recv_group group;
     struct rcl_reply r;
     struct school_run runs[SCHOOLS];
     struct batch b, b2, last;
@@ -251,16 +252,13 @@ static void test_summary_follows_every_change(void)
             /* A group rolled back by the caller (its commit failed): nothing of it holds. */
             random_batch(sr, &b);
             env = seal_next(sr, &b, &len, d);
-            CHECK(rcl_db_begin(db) == 0);
-            ctx.grouped = true;
+            CHECK(rcl_agg_group_begin(&ctx, &group) == 0);
             CHECK(ingest(&ctx, env, len, sr->id, &r) == 1 && r.status == RCL_REPLY_ACK);
-            rcl_db_rollback(db);
-            ctx.grouped = false;
+            rcl_agg_group_rollback(&ctx);
         } else if (step % 9 == 8) {
             /* A committed group: two batches, and between them one refused (a broken
              * chain) that must not undo the first's summary. */
-            CHECK(rcl_db_begin(db) == 0);
-            ctx.grouped = true;
+            CHECK(rcl_agg_group_begin(&ctx, &group) == 0);
             random_batch(sr, &b);
             send_batch(&ctx, sr, &b);
             random_batch(sr, &b2);
@@ -269,8 +267,7 @@ static void test_summary_follows_every_change(void)
                        &len, NULL);
             CHECK(ingest(&ctx, env, len, sr->id, &r) == 0 && r.status == RCL_REPLY_REFUSED);
             send_batch(&ctx, sr, &b2);
-            CHECK(rcl_db_commit(db) == 0);
-            ctx.grouped = false;
+            CHECK(rcl_agg_group_commit(&ctx) == 0);
         } else {
             random_batch(sr, &b);
             if (sr == &runs[0]) {
