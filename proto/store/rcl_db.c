@@ -196,8 +196,7 @@ fail:
 sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const *migrations,
                      int n_migrations, char *err, size_t errlen)
 {
-    struct rcl_db_step *steps =
-        calloc(n_migrations > 0 ? (size_t)n_migrations : 1, sizeof(*steps));
+    struct rcl_db_step *steps = calloc(n_migrations > 0 ? (size_t)n_migrations : 1, sizeof(*steps));
     struct rcl_db_schema s = {.steps = steps, .n_steps = n_migrations};
     sqlite3 *db;
 
