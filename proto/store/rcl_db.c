@@ -330,38 +330,38 @@ sqlite3_stmt *rcl_db_prepare(sqlite3 *db, const char *sql)
     return st;
 }
 
+/* Steps st (bound by the caller) once, wanting no rows, and finalizes it. 0, or -1 logged. */
+static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = 0;
+
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int rcl_db_run_id(sqlite3 *db, const char *sql, const char *id, const char *what)
 {
     sqlite3_stmt *st = rcl_db_prepare(db, sql);
-    int rc = -1;
 
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = 0;
-    else
-        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
-                  rcl_log_value(sqlite3_errmsg(db)));
-    sqlite3_finalize(st);
-    return rc;
+    return run_once(db, st, what);
 }
 
 int rcl_db_run_int(sqlite3 *db, const char *sql, int64_t value, const char *what)
 {
     sqlite3_stmt *st = rcl_db_prepare(db, sql);
-    int rc = -1;
 
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, value);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = 0;
-    else
-        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
-                  rcl_log_value(sqlite3_errmsg(db)));
-    sqlite3_finalize(st);
-    return rc;
+    return run_once(db, st, what);
 }
 
 sqlite3 *rcl_db_open_readonly(const char *path, int busy_ms, char *err, size_t errlen)
