@@ -185,7 +185,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     }
     /* One read transaction: the batches written are those the counts describe, even if a
      * sync records an acknowledgement meanwhile (WAL: it does not wait for us). */
-    if (rcl_db_exec(db, "BEGIN", "starting a read of the sealed batches") != 0) {
+    if (rcl_db_read_begin(db) != 0) {
         rcl_log_write(RCL_LOG_ERROR,
                       "bundle: cannot read the store (see the log above); nothing written");
         return RCL_SCHOOL_EXIT_DATA;
@@ -269,7 +269,7 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     if (in_read)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* it only read */
+        rcl_db_read_end(db);
     if (w.f != NULL)
         fclose(w.f);
     if (tmp[0] != '\0')

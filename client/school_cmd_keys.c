@@ -19,17 +19,6 @@
 #include "school_cmd.h"
 #include "school_store.h"
 
-/* Removes a store that init created but could not finish, so init can be run again. */
-static void remove_store(const char *path)
-{
-    char side[4096];
-    rcl_unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    rcl_unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    rcl_unlink(side);
-}
-
 static int cmd_init(const struct rcl_school_args *a)
 {
     const char *path = rcl_school_opt(a, "db");
@@ -103,7 +92,7 @@ static int cmd_init(const struct rcl_school_args *a)
     goto done;
 fail_created:
     rcl_db_close(&db);
-    remove_store(path);
+    rcl_db_remove_files(path); /* so init can be run again */
 done:
     sodium_memzero(sk, sizeof(sk));
     rcl_school_meta_wipe(&m);

@@ -22,24 +22,6 @@
     "SELECT pseudonym, name, grade, class, reason, destination, left_on FROM departures"           \
     " ORDER BY student_id"
 
-/* Runs sql with id as ?1. 0, or -1 logged with what. */
-static int exec_id(sqlite3 *db, const char *sql, const char *id, const char *what)
-{
-    sqlite3_stmt *st = rcl_db_prepare(db, sql);
-    int rc = -1;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = 0;
-    else
-        RCL_ERROR("store: statement failed what=%s err=%s", rcl_log_value(what),
-                  rcl_log_value(sqlite3_errmsg(db)));
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static int put_departure(sqlite3 *db, const char *id, const struct rcl_departure *d, int64_t now)
 {
     sqlite3_stmt *st = rcl_db_prepare(db, SQL_DEPARTURE_PUT);
@@ -96,8 +78,8 @@ int rcl_school_student_remove(sqlite3 *db,
     snprintf(t.name, sizeof(t.name), "%s", s.name);
     snprintf(t.class_name, sizeof(t.class_name), "%s", s.class_name);
     t.grade = s.grade;
-    if (exec_id(db, SQL_STUDENT_DELETE, id, "removing a student") != 0 ||
-        exec_id(db, SQL_DETAILS_DELETE, id, "removing a student's measure details") != 0 ||
+    if (rcl_db_run_id(db, SQL_STUDENT_DELETE, id, "removing a student") != 0 ||
+        rcl_db_run_id(db, SQL_DETAILS_DELETE, id, "removing a student's measure details") != 0 ||
         put_departure(db, id, &t, now) != 0 || append_tombstone(db, &t, true) != 0)
         goto done;
     rc = 1;
@@ -109,7 +91,7 @@ done:
 
 int rcl_school_departure_forget(sqlite3 *db, const char *id)
 {
-    return exec_id(db, SQL_DEPARTURE_DELETE, id, "forgetting a departure");
+    return rcl_db_run_id(db, SQL_DEPARTURE_DELETE, id, "forgetting a departure");
 }
 
 static void column_copy(sqlite3_stmt *st, int col, char *out, size_t outlen)

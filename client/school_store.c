@@ -325,13 +325,8 @@ static int put_details(sqlite3 *db, const struct rcl_student *s, const struct rc
     /* Most students have no details: then neither the delete nor the inserts are needed. */
     if (!any_details(old) && !any_details(s))
         return 0;
-    st = rcl_db_prepare(db, SQL_DETAILS_CLEAR);
-    if (st == NULL)
+    if (rcl_db_run_id(db, SQL_DETAILS_CLEAR, s->id, "clearing a student's measure details") != 0)
         return -1;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    sqlite3_finalize(st);
     st = rcl_db_prepare(db, SQL_DETAILS_PUT);
     if (st == NULL)
         return -1;

@@ -16,6 +16,8 @@
 
 /* ---- Tables ---- */
 
+/* One column a line, however long its Chinese names. */
+/* clang-format off */
 static const struct {
     const char *english;
     bool required;
@@ -44,6 +46,7 @@ static const struct {
     [RCL_COL_GUARDIAN_CONTACT] = {"guardian_contact", false, {"监护人电话", "家长电话", "联系电话", "家长联系方式", "监护人联系电话", "联系方式"}},
     [RCL_COL_HELPER_CONTACTS] = {"helper_contacts", false, {"帮扶人电话"}},
 };
+/* clang-format on */
 
 static const char *const grade_zh[12][WORDS_MAX] = {
     {"一年级", "小学一年级"},

@@ -18,6 +18,7 @@
 #include "agg_summary.h"
 #include "agg_tier.h"
 #include "agg_timeliness.h"
+#include "rcl_db.h"
 #include "rcl_model.h"
 
 /* A unit reporting directly here (a school at a county) and what is counted through it. */
@@ -535,7 +536,7 @@ int rcl_agg_dash_write(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t no
      * too (rcl_agg_list_fill reads in the caller's). */
     if (rcl_agg_gauges_read(db, cfg, now, &d.g, err, errlen) != 0)
         return -1;
-    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    if (rcl_db_read_begin(db) != 0)
         goto fail;
     in_tx = true;
     if (load_units(db, &d) != 0)
@@ -557,7 +558,7 @@ fail:
     snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
 out:
     if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rcl_db_read_end(db);
     free(d.units);
     return ret;
 }

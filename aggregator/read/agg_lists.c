@@ -1340,7 +1340,7 @@ int rcl_agg_list_fill(sqlite3 *db, const struct rcl_agg_config *cfg,
     /* One read transaction: every row is of the same moment while `run` writes. A caller
      * reading more than one list (the dashboard) holds its own, so they agree too. */
     own_tx = sqlite3_get_autocommit(db) != 0;
-    if (own_tx && sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    if (own_tx && rcl_db_read_begin(db) != 0)
         return store_error(&x);
     if (opt->school) {
         st = rcl_db_prepare(db, RCL_AGG_SQL_LIST_SCHOOL_KNOWN);
@@ -1365,7 +1365,7 @@ out:
     sqlite3_finalize(x.details);
     sqlite3_finalize(st);
     if (own_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rcl_db_read_end(db);
     return ret;
 }
 

@@ -486,7 +486,7 @@ static int report_load(sqlite3 *db, struct rcl_agg_report *r, bool recount, char
     int ret = -1, done = 0;
     bool in_tx = false;
 
-    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    if (rcl_db_read_begin(db) != 0)
         goto fail;
     in_tx = true;
     if (rcl_agg_source_each(db, collect_source, &l) != 0)
@@ -551,7 +551,7 @@ fail:
     snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
 out:
     if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rcl_db_read_end(db);
     free(l.sources);
     return ret;
 }

@@ -50,7 +50,7 @@ int rcl_agg_gauges_read(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t n
 
     memset(g, 0, sizeof(*g));
     memset(&ob, 0, sizeof(ob));
-    if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    if (rcl_db_read_begin(db) != 0)
         goto fail;
     if (read_ints(db, SQL_SCHOOLS, true, now - stale_s, v, 5) != 0)
         goto fail;
@@ -83,7 +83,7 @@ int rcl_agg_gauges_read(sqlite3 *db, const struct rcl_agg_config *cfg, int64_t n
 fail:
     snprintf(err, errlen, "reading the store failed: %s", sqlite3_errmsg(db));
 out:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rcl_db_read_end(db);
     return ret;
 }
 
@@ -211,16 +211,9 @@ failed:
 int rcl_agg_user_token_revoke(sqlite3 *db, const char *name)
 {
     char key[sizeof(USER_TOKEN_PREFIX) + RCL_ID_MAX];
-    sqlite3_stmt *st = rcl_db_prepare(db, "DELETE FROM meta WHERE key = ?1");
-    int rc;
 
-    if (!st)
-        return -1;
     snprintf(key, sizeof(key), USER_TOKEN_PREFIX "%s", name);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    if (rcl_db_run_id(db, "DELETE FROM meta WHERE key = ?1", key, "revoking a user's token") != 0)
         return -1;
     return sqlite3_changes(db) == 1 ? 0 : 1;
 }

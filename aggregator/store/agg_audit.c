@@ -71,11 +71,9 @@ int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
         goto out;
     }
     sqlite3_finalize(st);
-    st = rcl_db_prepare(db, RCL_AGG_SQL_REFUSED_PRUNE);
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, RCL_AGG_REFUSED_KEEP_ROWS);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    st = NULL;
+    if (rcl_db_run_int(db, RCL_AGG_SQL_REFUSED_PRUNE, RCL_AGG_REFUSED_KEEP_ROWS,
+                       "pruning the refused batches") != 0)
         goto out;
     if (own)
         rc = rcl_db_commit(db) == 0 ? 0 : -1;

@@ -1,13 +1,14 @@
 /*
  * agg_sql.h - the aggregator store's schema and statements, kept together.
  *
- * Migrations are numbered by PRAGMA user_version (see rcl_db.h): entry i
- * takes version i to i+1. Never edit a released migration; append one.
+ * Migrations are numbered by PRAGMA user_version (see rcl_db.h): step i
+ * of agg_steps (agg_store.c) takes version i to i+1 and names the stores
+ * that take it. Never edit a released migration; append one.
  *
- * The students table is not part of the migrations: `init` creates it only
- * in a county store (RCL_AGG_SQL_STUDENTS). A city or province store has no
- * table that could hold a student, which is the privacy boundary of
- * DESIGN.md made structural.
+ * The students table and what goes with it are steps only a county store
+ * takes (RCL_AGG_SQL_STUDENTS on). A city or province store has no table
+ * that could hold a student, which is the privacy boundary of DESIGN.md
+ * made structural.
  */
 #ifndef RCL_AGG_SQL_H
 #define RCL_AGG_SQL_H
@@ -255,7 +256,7 @@
  * County stores only: versions 13 -> 14, 14 -> 15 and 15 -> 16. Before
  * version 17 they were counted apart, by meta 'county_schema' (0 to 3), and
  * are still listed on their own for rollcall-bench-raw. Never edit a
- * released one; append to agg_migrations (agg_store.c).
+ * released one; append to agg_steps (agg_store.c).
  *
  * County version 0 -> 1: the full record. Each student row gains its measures'
  * helper roles and dates (measure_details: a JSON array, one object per

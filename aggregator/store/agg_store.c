@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -21,31 +20,6 @@
 
 const char *const rcl_agg_tier_names[RCL_AGG_TIER_COUNT] = {"county", "city", "province"};
 const char *const rcl_agg_tier_zh[RCL_AGG_TIER_COUNT] = {"区县", "市", "省"};
-
-/*
- * Every aggregator store's schema, one step per user_version. Steps
- * AGG_COUNTY_FIRST on are a county's own tables (students and what goes
- * with them): a city or province store passes over them.
- */
-enum {
-    AGG_OUTBOX_AGE = 10,
-    AGG_COUNTY_FIRST = 12,
-    AGG_FOLDED = 16,
-    AGG_EXCHANGE = 17,
-    AGG_EXCHANGE_RELAY = 19,
-};
-static const char *const agg_migrations[] = {
-    RCL_AGG_SQL_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, RCL_AGG_SQL_V4, RCL_AGG_SQL_V5,
-    RCL_AGG_SQL_AUDIT, RCL_OUTBOX_SQL_V3, RCL_AGG_SQL_ROLLUP, RCL_AGG_SQL_ROLLUP_TRIGGERS,
-    RCL_AGG_SQL_ROLLUP_UPDATE, RCL_AGG_SQL_OUTBOX_AGE, RCL_AGG_SQL_TIMELINESS,
-    /* AGG_COUNTY_FIRST: county stores only from here, but for AGG_FOLDED and AGG_EXCHANGE */
-    RCL_AGG_SQL_STUDENTS RCL_AGG_SQL_STUDENTS_STAGING, RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2,
-    RCL_AGG_SQL_COUNTY_V3, RCL_AGG_SQL_COUNTY_FOLDED, RCL_AGG_SQL_EXCHANGE,
-    /* county stores only */
-    RCL_AGG_SQL_COUNTY_EXCHANGE,
-    /* every store */
-    RCL_AGG_SQL_EXCHANGE_RELAY};
-#define AGG_N_MIGRATIONS ((int)(sizeof(agg_migrations) / sizeof(agg_migrations[0])))
 
 static bool table_exists(sqlite3 *db, const char *name)
 {
@@ -60,32 +34,70 @@ static bool table_exists(sqlite3 *db, const char *name)
     return found;
 }
 
-/*
- * Whether this store takes step: the store's own tier, or for a store being
- * created the tier it is made for (*arg). Before version AGG_FOLDED a county
- * counted its own tables' steps in meta 'county_schema'; those already
- * applied are passed over.
- */
-static bool agg_applies(sqlite3 *db, int step, const void *arg)
+/* A county store: the store's own tier, or for a store being created the tier it is made for. */
+static bool county_store(sqlite3 *db, int version, const void *arg)
 {
     enum rcl_agg_tier tier = *(const enum rcl_agg_tier *)arg;
     char word[16];
-    int64_t county_schema = 0;
 
-    if (step == AGG_OUTBOX_AGE)
-        return !table_exists(db, "outbox_age"); /* the pre-merge numbering had it already */
-    if (step < AGG_COUNTY_FIRST || step == AGG_FOLDED || step == AGG_EXCHANGE ||
-        step == AGG_EXCHANGE_RELAY)
-        return true;
+    (void)version;
     if (rcl_meta_get_text(db, "tier", word, sizeof(word)) == 0 &&
         rcl_agg_tier_parse(word, &tier) != 0)
         return false;
-    if (tier != RCL_AGG_COUNTY)
+    return tier == RCL_AGG_COUNTY;
+}
+
+/* The first of the county's own steps that meta 'county_schema' counted (0 to 3) before
+ * version 17: a county passes over those it counted as applied. */
+#define AGG_COUNTY_COUNTED_FIRST 13
+
+static bool county_uncounted(sqlite3 *db, int version, const void *arg)
+{
+    int64_t county_schema = 0;
+
+    if (!county_store(db, version, arg))
         return false;
     if (rcl_meta_get_int(db, "county_schema", &county_schema) != 0 || county_schema < 0)
         county_schema = 0;
-    return step == AGG_COUNTY_FIRST || county_schema < step - AGG_COUNTY_FIRST;
+    return county_schema <= version - AGG_COUNTY_COUNTED_FIRST;
 }
+
+/* The pre-merge numbering (agg_recognise) had made outbox_age already. */
+static bool lacks_outbox_age(sqlite3 *db, int version, const void *arg)
+{
+    (void)version;
+    (void)arg;
+    return !table_exists(db, "outbox_age");
+}
+
+/*
+ * Every aggregator store's schema, one step per user_version, in order,
+ * each naming the stores that take it (NULL: every store). A county's own
+ * tables (students and what goes with them) are county_store steps: a city
+ * or province store has no table that could hold a student.
+ */
+static const struct rcl_db_step agg_steps[] = {
+    {RCL_AGG_SQL_V1, NULL},                                            /* 0 -> 1 */
+    {RCL_OUTBOX_SQL, NULL},                                            /* 1 -> 2 */
+    {RCL_OUTBOX_SQL_V2, NULL},                                         /* 2 -> 3 */
+    {RCL_AGG_SQL_V4, NULL},                                            /* 3 -> 4 */
+    {RCL_AGG_SQL_V5, NULL},                                            /* 4 -> 5 */
+    {RCL_AGG_SQL_AUDIT, NULL},                                         /* 5 -> 6 */
+    {RCL_OUTBOX_SQL_V3, NULL},                                         /* 6 -> 7 */
+    {RCL_AGG_SQL_ROLLUP, NULL},                                        /* 7 -> 8 */
+    {RCL_AGG_SQL_ROLLUP_TRIGGERS, NULL},                               /* 8 -> 9 */
+    {RCL_AGG_SQL_ROLLUP_UPDATE, NULL},                                 /* 9 -> 10 */
+    {RCL_AGG_SQL_OUTBOX_AGE, lacks_outbox_age},                        /* 10 -> 11 */
+    {RCL_AGG_SQL_TIMELINESS, NULL},                                    /* 11 -> 12 */
+    {RCL_AGG_SQL_STUDENTS RCL_AGG_SQL_STUDENTS_STAGING, county_store}, /* 12 -> 13 */
+    {RCL_AGG_SQL_COUNTY_V1, county_uncounted},                         /* 13 -> 14 */
+    {RCL_AGG_SQL_COUNTY_V2, county_uncounted},                         /* 14 -> 15 */
+    {RCL_AGG_SQL_COUNTY_V3, county_uncounted},                         /* 15 -> 16 */
+    {RCL_AGG_SQL_COUNTY_FOLDED, NULL},                                 /* 16 -> 17 */
+    {RCL_AGG_SQL_EXCHANGE, NULL},                                      /* 17 -> 18 */
+    {RCL_AGG_SQL_COUNTY_EXCHANGE, county_store},                       /* 18 -> 19 */
+    {RCL_AGG_SQL_EXCHANGE_RELAY, NULL},                                /* 19 -> 20 */
+};
 
 /*
  * Stores of the branch that brought /metrics, before its merge, numbered
@@ -103,9 +115,8 @@ static int agg_recognise(sqlite3 *db, int user_version, const void *arg)
 static sqlite3 *agg_db_open(const char *path, enum rcl_db_mode mode, enum rcl_agg_tier tier,
                             char *err, size_t errlen)
 {
-    const struct rcl_db_schema s = {.steps = agg_migrations,
-                                    .n_steps = AGG_N_MIGRATIONS,
-                                    .applies = agg_applies,
+    const struct rcl_db_schema s = {.steps = agg_steps,
+                                    .n_steps = (int)(sizeof(agg_steps) / sizeof(agg_steps[0])),
                                     .recognise = agg_recognise,
                                     .arg = &tier};
 
@@ -174,19 +185,6 @@ void rcl_agg_default_county(const struct rcl_agg_config *cfg, char out[RCL_COUNT
         memcpy(out, cfg->id, RCL_COUNTY_LEN + 1);
 }
 
-static void remove_store_files(const char *path)
-{
-    char side[4096];
-
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-journal", path);
-    unlink(side);
-}
-
 int rcl_agg_store_create(const char *path, const struct rcl_agg_config *cfg,
                          uint8_t pk[RCL_PK_BYTES], char *err, size_t errlen)
 {
@@ -231,7 +229,7 @@ out:
         rcl_db_rollback(db);
     rcl_db_close(&db);
     if (ret != 0 && created)
-        remove_store_files(path);
+        rcl_db_remove_files(path);
     return ret;
 }
 
@@ -246,9 +244,9 @@ static int check_foreign(const char *path, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     int ret = 0, has_tier = 0, has_school = 0, rc;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    db = rcl_db_open_readonly(path, AGG_BUSY_TIMEOUT_MS, NULL, 0);
+    if (db == NULL)
         goto out;
-    sqlite3_busy_timeout(db, AGG_BUSY_TIMEOUT_MS);
     /* Version 0 is an empty file: opening it must not turn it into a store. */
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0) {
@@ -294,7 +292,7 @@ sqlite3 *rcl_agg_store_open(const char *path, struct rcl_agg_config *cfg, char *
     memset(cfg, 0, sizeof(*cfg));
     if (check_foreign(path, err, errlen) != 0)
         return NULL;
-    /* The tier is the store's own (agg_applies reads it); this one is never used. */
+    /* The tier is the store's own (county_store reads it); this one is never used. */
     db = agg_db_open(path, RCL_DB_EXISTING, RCL_AGG_COUNTY, err, errlen);
     if (!db)
         return NULL;

@@ -1,28 +1,8 @@
 /*
- * agg_exchange.c - the cross-county exchange of keyed digests (agg_exchange.h).
- *
- * The files are text, one line each, so an officer can see what is handed on:
- *
- *   rollcall-exchange digests 2        rollcall-exchange matches 2
- *   from 411381                        from 41
- *   made <seconds since 1970>          to 411381
- *   <64 hex: a digest>...              made <seconds since 1970>
- *   signature <128 hex>                <county> <64 hex: a digest>...
- *                                      signature <128 hex>
- *
- * A city passes its counties' latest sets up in a file of its own:
- *
- *   rollcall-exchange city-digests 1
- *   from 4101
- *   made <seconds since 1970>
- *   <county> <64 hex: a digest>...     (<county> - : a county of no digests)
- *   signature <128 hex>
- *
- * and hands the matches its upstream made for a county down re-signed as its
- * own, so every file is verified against the key of the tier that hands it
- * over. The signature is rcl_sign over every byte before its line, under a
- * domain of its own for each kind, so none can pass for another or for a
- * batch. Files of version 1 (no made line) count as made before any dated one.
+ * agg_exchange.c - the cross-county exchange of keyed digests (agg_exchange.h):
+ * a county's key and digests, taking in a county's or a city's sets, the
+ * matches made for a county, a city relaying them down. The files
+ * themselves are agg_exchange_file.c's.
  */
 #include "agg_exchange.h"
 
@@ -35,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "agg_exchange_file.h"
 #include "agg_ingest.h"
 #include "agg_sql.h"
 #include "rcl_db.h"
@@ -43,16 +24,8 @@
 #include "rcl_platform.h"
 #include "rcl_time.h"
 
-#define DIGESTS_HEADER "rollcall-exchange digests 2\n"
-#define MATCHES_HEADER "rollcall-exchange matches 2\n"
-#define CITY_HEADER "rollcall-exchange city-digests 1\n"
-#define DOMAIN_DIGESTS "rollcall/v1/exchange-digests"
-#define DOMAIN_MATCHES "rollcall/v1/exchange-matches"
-#define DOMAIN_CITY "rollcall/v1/exchange-city-digests"
 #define META_MATCHES_MADE "exchange_matches_made"
 #define META_KEY "exchange_key"
-/* A county of a million students and transfers, as hex lines, with room to spare. */
-#define FILE_MAX (256u << 20)
 
 static int store_error(sqlite3 *db, char *err, size_t errlen)
 {
@@ -85,30 +58,6 @@ static int key_store(sqlite3 *db, const uint8_t key[RCL_SECRET_KEY_BYTES], char 
     return 0;
 }
 
-/* Writes len bytes to the new file path (mode 0600; an existing file is refused). */
-static int write_new_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-    FILE *f = rcl_fopen_new(path);
-
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path,
-                 errno == EEXIST ? "exists already; give a new file" : strerror(errno));
-        return -1;
-    }
-    if (fwrite(data, 1, len, f) != len || rcl_file_sync(f) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        fclose(f);
-        rcl_unlink(path);
-        return -1;
-    }
-    if (fclose(f) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        rcl_unlink(path);
-        return -1;
-    }
-    return 0;
-}
-
 int rcl_agg_exchange_key_new(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
                              char *err, size_t errlen)
 {
@@ -121,7 +70,7 @@ int rcl_agg_exchange_key_new(sqlite3 *db, const struct rcl_agg_config *cfg, cons
     randombytes_buf(key, sizeof(key));
     sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
     strcat(hex, "\n");
-    if (write_new_file(path, hex, strlen(hex), err, errlen) == 0) {
+    if (rcl_agg_exchange_file_new(path, hex, strlen(hex), err, errlen) == 0) {
         rc = key_store(db, key, err, errlen);
         if (rc != 0)
             rcl_unlink(path);
@@ -185,95 +134,10 @@ static void digest_function_drop(sqlite3 *db)
                             NULL, NULL, NULL);
 }
 
-/* ---- signed files ---- */
-
-/* Appends "signature <hex>\n" over the m->len bytes written so far, and closes m. */
-static int sign_close(sqlite3 *db, struct rcl_memstream *m, const char *domain, char *err,
-                      size_t errlen)
-{
-    uint8_t pk[RCL_PK_BYTES], sk[RCL_SK_BYTES], sig[RCL_SIG_BYTES];
-    char hex[2 * RCL_SIG_BYTES + 1];
-    int rc = -1;
-
-    if (rcl_memstream_close(m) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (rcl_agg_store_keys(db, pk, sk) != 0) {
-        snprintf(err, errlen, "the store's key cannot be read");
-        return -1;
-    }
-    if (rcl_sign(domain, (const uint8_t *)m->buf, m->len, sk, sig) == 0) {
-        char *grown = realloc(m->buf, m->len + sizeof(hex) + 16);
-
-        if (grown) {
-            m->buf = grown;
-            sodium_bin2hex(hex, sizeof(hex), sig, sizeof(sig));
-            m->len += (size_t)sprintf(m->buf + m->len, "signature %s\n", hex);
-            rc = 0;
-        }
-    }
-    sodium_memzero(sk, sizeof(sk));
-    if (rc != 0)
-        snprintf(err, errlen, "out of memory");
-    return rc;
-}
-
-static void put_hex_line(FILE *f, const char *prefix, const void *blob, int len)
-{
-    char hex[2 * RCL_DIGEST_BYTES + 1];
-
-    sodium_bin2hex(hex, sizeof(hex), blob, (size_t)len);
-    fprintf(f, "%s%s\n", prefix, hex);
-}
-
-/*
- * Writes head, then a line per row of st (with_unit: "UNIT HEX" of columns 0
- * and 1, "UNIT -" for a NULL digest, else "HEX" of column 0), signed under
- * domain, to the new file path. *n gets the digest lines. 0, or -1 with err.
- */
-static int write_signed(sqlite3 *db, sqlite3_stmt *st, const char *head, bool with_unit,
-                        const char *domain, const char *path, uint64_t *n, char *err, size_t errlen)
-{
-    struct rcl_memstream m = {0};
-    int rc, ret = -1;
-
-    if (rcl_memstream_open(&m) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    fputs(head, m.f);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char prefix[RCL_ID_MAX + 2] = "";
-        int col = with_unit ? 1 : 0;
-
-        if (with_unit)
-            snprintf(prefix, sizeof(prefix), "%s ", (const char *)sqlite3_column_text(st, 0));
-        if (with_unit && sqlite3_column_type(st, col) == SQLITE_NULL) {
-            fprintf(m.f, "%s-\n", prefix);
-            continue;
-        }
-        if (sqlite3_column_bytes(st, col) != RCL_DIGEST_BYTES)
-            continue;
-        put_hex_line(m.f, prefix, sqlite3_column_blob(st, col), RCL_DIGEST_BYTES);
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE)
-        store_error(db, err, errlen);
-    else if (sign_close(db, &m, domain, err, errlen) == 0 &&
-             write_new_file(path, m.buf, m.len, err, errlen) == 0)
-        ret = 0;
-    if (m.f)
-        rcl_memstream_close(&m);
-    free(m.buf);
-    return ret;
-}
-
 int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
                                    uint64_t *n, char *err, size_t errlen)
 {
     uint8_t key[RCL_SECRET_KEY_BYTES];
-    char head[sizeof(CITY_HEADER) + RCL_ID_MAX + 40];
     sqlite3_stmt *st = NULL;
     bool city = cfg->tier == RCL_AGG_CITY;
     int ret = -1;
@@ -293,10 +157,9 @@ int rcl_agg_exchange_digests_write(sqlite3 *db, const struct rcl_agg_config *cfg
         store_error(db, err, errlen);
         goto out;
     }
-    snprintf(head, sizeof(head), "%sfrom %s\nmade %" PRId64 "\n",
-             city ? CITY_HEADER : DIGESTS_HEADER, cfg->id, (int64_t)time(NULL));
     ret =
-        write_signed(db, st, head, city, city ? DOMAIN_CITY : DOMAIN_DIGESTS, path, n, err, errlen);
+        rcl_agg_exchange_file_write(db, st, city ? RCL_AGG_EXCHANGE_CITY : RCL_AGG_EXCHANGE_DIGESTS,
+                                    cfg->id, NULL, (int64_t)time(NULL), path, n, err, errlen);
 out:
     sqlite3_finalize(st);
     if (!city) {
@@ -310,7 +173,6 @@ int rcl_agg_exchange_matches_write(sqlite3 *db, const struct rcl_agg_config *cfg
                                    const char *county, const char *path, uint64_t *n, char *err,
                                    size_t errlen)
 {
-    char head[sizeof(MATCHES_HEADER) + 2 * RCL_ID_MAX + 40];
     sqlite3_stmt *st = NULL;
     int rc;
 
@@ -333,228 +195,10 @@ int rcl_agg_exchange_matches_write(sqlite3 *db, const struct rcl_agg_config *cfg
     if (!(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_MATCHES)))
         return store_error(db, err, errlen);
     sqlite3_bind_text(st, 1, county, -1, SQLITE_STATIC);
-    snprintf(head, sizeof(head), MATCHES_HEADER "from %s\nto %s\nmade %" PRId64 "\n", cfg->id,
-             county, (int64_t)time(NULL));
-    rc = write_signed(db, st, head, true, DOMAIN_MATCHES, path, n, err, errlen);
+    rc = rcl_agg_exchange_file_write(db, st, RCL_AGG_EXCHANGE_MATCHES, cfg->id, county,
+                                     (int64_t)time(NULL), path, n, err, errlen);
     sqlite3_finalize(st);
     return rc;
-}
-
-/* ---- reading a file ---- */
-
-enum file_kind { KIND_DIGESTS, KIND_MATCHES, KIND_CITY };
-
-/* Every header read: the current ones and those of version 1, which carry no made line. */
-static const struct {
-    const char *head;
-    enum file_kind kind;
-    bool dated;
-} headers[] = {
-    {DIGESTS_HEADER, KIND_DIGESTS, true},
-    {MATCHES_HEADER, KIND_MATCHES, true},
-    {CITY_HEADER, KIND_CITY, true},
-    {"rollcall-exchange digests 1\n", KIND_DIGESTS, false},
-    {"rollcall-exchange matches 1\n", KIND_MATCHES, false},
-};
-
-struct exchange_file {
-    char *buf;
-    size_t len; /* the signed part: every byte before the signature line */
-    uint8_t sig[RCL_SIG_BYTES];
-    enum file_kind kind;
-    int64_t made; /* seconds since 1970; 0 for a file of version 1 */
-    char from[RCL_ID_MAX + 1], to[RCL_ID_MAX + 1];
-    size_t body;        /* where the digest lines start */
-    unsigned body_line; /* the line number of the first of them */
-};
-
-/* The text of line (up to its newline) as a C string in out; false when it does not fit. */
-static bool line_text(const char *p, const char *end, char *out, size_t outlen)
-{
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = (size_t)((nl ? nl : end) - p);
-
-    if (n >= outlen)
-        return false;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return true;
-}
-
-static bool hex32(const char *s, size_t n, uint8_t out[RCL_DIGEST_BYTES])
-{
-    size_t got = 0;
-    const char *end = NULL;
-
-    return n == 2 * RCL_DIGEST_BYTES &&
-           sodium_hex2bin(out, RCL_DIGEST_BYTES, s, n, NULL, &got, &end) == 0 &&
-           got == RCL_DIGEST_BYTES && end == s + n;
-}
-
-/* "WORD DIGITS" on the line at *p, which moves past it; what names the digits in err. */
-static int id_line(const char **p, const char *end, const char *word, const char *what, char *out,
-                   const char *path, unsigned line, char *err, size_t errlen)
-{
-    char text[RCL_ID_MAX + 16];
-    size_t w = strlen(word);
-
-    if (!line_text(*p, end, text, sizeof(text)) || strncmp(text, word, w) != 0 || text[w] != ' ' ||
-        !text[w + 1] || strlen(text + w + 1) > RCL_ID_MAX ||
-        strspn(text + w + 1, "0123456789") != strlen(text + w + 1)) {
-        snprintf(err, errlen, "%s:%u: expected '%s %s'", path, line, word, what);
-        return -1;
-    }
-    snprintf(out, RCL_ID_MAX + 1, "%s", text + w + 1);
-    *p += strlen(text) + 1;
-    return 0;
-}
-
-/* Reads path whole and checks its shape: header, from (and to), made, a final signature line. */
-static int file_read(const char *path, struct exchange_file *x, char *err, size_t errlen)
-{
-    FILE *f = rcl_fopen(path, "rb");
-    size_t cap = 0, n = 0;
-    const char *p, *end, *last;
-    unsigned line = 2;
-
-    memset(x, 0, sizeof(*x));
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *grown = cap < FILE_MAX ? realloc(x->buf, cap ? 2 * cap : 65536) : NULL;
-
-            if (!grown) {
-                snprintf(err, errlen, "%s: %s", path,
-                         cap < FILE_MAX ? "out of memory" : "larger than any exchange file");
-                fclose(f);
-                return -1;
-            }
-            x->buf = grown;
-            cap = cap ? 2 * cap : 65536;
-        }
-        size_t got = fread(x->buf + n, 1, cap - n, f);
-
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    end = x->buf + n;
-    {
-        size_t k = 0, nk = sizeof(headers) / sizeof(headers[0]);
-
-        while (k < nk && (n < strlen(headers[k].head) ||
-                          memcmp(x->buf, headers[k].head, strlen(headers[k].head)) != 0))
-            k++;
-        if (k == nk) {
-            snprintf(err, errlen, "%s:1: not an exchange file (expected '%.*s', '%.*s' or '%.*s')",
-                     path, (int)strlen(DIGESTS_HEADER) - 1, DIGESTS_HEADER,
-                     (int)strlen(MATCHES_HEADER) - 1, MATCHES_HEADER, (int)strlen(CITY_HEADER) - 1,
-                     CITY_HEADER);
-            return -1;
-        }
-        x->kind = headers[k].kind;
-        p = x->buf + strlen(headers[k].head);
-        if (id_line(&p, end, "from", "ID (the code of a unit)", x->from, path, line++, err,
-                    errlen) != 0 ||
-            (x->kind == KIND_MATCHES && id_line(&p, end, "to", "ID (the code of a unit)", x->to,
-                                                path, line++, err, errlen) != 0))
-            return -1;
-        if (headers[k].dated) {
-            char made[RCL_ID_MAX + 1];
-
-            if (id_line(&p, end, "made", "SECONDS (since 1970)", made, path, line++, err, errlen) !=
-                0)
-                return -1;
-            x->made = strtoll(made, NULL, 10);
-        }
-    }
-    x->body = (size_t)(p - x->buf);
-    x->body_line = line;
-    /* The signature line is the last, and ends the file. */
-    if (n < 2 || x->buf[n - 1] != '\n') {
-        snprintf(err, errlen, "%s: cut short: no signature line at its end", path);
-        return -1;
-    }
-    last = end - 1;
-    while (last > p && last[-1] != '\n')
-        last--;
-    if (last < p || (size_t)(end - last) != strlen("signature ") + 2 * RCL_SIG_BYTES + 1 ||
-        memcmp(last, "signature ", strlen("signature ")) != 0) {
-        snprintf(err, errlen, "%s: cut short: no signature line at its end", path);
-        return -1;
-    }
-    {
-        size_t got = 0;
-        const char *hend = NULL;
-        const char *h = last + strlen("signature ");
-
-        if (sodium_hex2bin(x->sig, sizeof(x->sig), h, 2 * RCL_SIG_BYTES, NULL, &got, &hend) != 0 ||
-            got != RCL_SIG_BYTES || hend != h + 2 * RCL_SIG_BYTES) {
-            snprintf(err, errlen, "%s: the signature line is not 128 hex characters", path);
-            return -1;
-        }
-    }
-    x->len = (size_t)(last - x->buf);
-    return 0;
-}
-
-/*
- * Calls fn for each digest line of the signed part: "HEX" (a county's
- * digests), "COUNTY HEX" (matches, a city's sets) or "COUNTY -" (a city's
- * county of no digests: digest NULL). fn may say why it refused a line in why.
- */
-static int each_line(const struct exchange_file *x, const char *path,
-                     int (*fn)(void *arg, const char *county, const uint8_t *digest, char *why,
-                               size_t whylen),
-                     void *arg, uint64_t *n, char *err, size_t errlen)
-{
-    const char *p = x->buf + x->body, *end = x->buf + x->len;
-    unsigned line = x->body_line;
-
-    for (; p < end; line++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = (size_t)(nl - p);
-        char county[RCL_ID_MAX + 1] = "", why[384] = "the store failed";
-        const char *hex = p;
-        uint8_t d[RCL_DIGEST_BYTES];
-        bool none = false;
-
-        if (x->kind != KIND_DIGESTS) {
-            const char *sp = memchr(p, ' ', len);
-            size_t clen = sp ? (size_t)(sp - p) : 0;
-
-            if (!sp || clen == 0 || clen > RCL_ID_MAX || strspn(p, "0123456789") != clen) {
-                snprintf(err, errlen, "%s:%u: expected 'COUNTY DIGEST'", path, line);
-                return -1;
-            }
-            memcpy(county, p, clen);
-            county[clen] = '\0';
-            hex = sp + 1;
-            len -= clen + 1;
-            none = x->kind == KIND_CITY && len == 1 && hex[0] == '-';
-        }
-        if (!none && !hex32(hex, len, d)) {
-            snprintf(err, errlen, "%s:%u: expected 64 hex characters (a digest)", path, line);
-            return -1;
-        }
-        if (fn(arg, county, none ? NULL : d, why, sizeof(why)) != 0) {
-            snprintf(err, errlen, "%s:%u: %s", path, line, why);
-            return -1;
-        }
-        if (!none)
-            (*n)++;
-        p = nl + 1;
-    }
-    return 0;
 }
 
 /* The refusal of a file older than what is held of unit: nothing changes. */
@@ -593,7 +237,7 @@ static int64_t unit_made(sqlite3 *db, const char *unit, int col)
 /* Sets being replaced: the unit whose lines come now, and the statements for them. */
 struct sets_ctx {
     sqlite3 *db;
-    const struct exchange_file *x;
+    const struct rcl_agg_exchange_file *x;
     char unit[RCL_ID_MAX + 1];
     sqlite3_stmt *clear, *unit_put, *put, *count;
     uint64_t units;
@@ -612,10 +256,10 @@ static int set_done(struct sets_ctx *c)
 /* The first line of unit's set: may this file speak for it, and is it newer than what is held? */
 static int set_open(struct sets_ctx *c, const char *unit, char *why, size_t whylen)
 {
-    const struct exchange_file *x = c->x;
+    const struct rcl_agg_exchange_file *x = c->x;
     int64_t held;
 
-    if (x->kind == KIND_CITY) {
+    if (x->kind == RCL_AGG_EXCHANGE_CITY) {
         struct rcl_agg_source src;
         int found;
 
@@ -680,13 +324,12 @@ static int put_set_line(void *arg, const char *county, const uint8_t *digest, ch
  * At a city or the province: a county's set (its own file), or at the
  * province a city's sets of its counties; each replaces the unit's last one.
  */
-static int import_sets(sqlite3 *db, const struct exchange_file *x, const char *path,
+static int import_sets(sqlite3 *db, const struct rcl_agg_exchange_file *x, const char *path,
                        struct rcl_agg_exchange_result *res, char *err, size_t errlen)
 {
     struct rcl_agg_source src;
     struct sets_ctx c = {.db = db, .x = x};
     int found = rcl_agg_source_get(db, x->from, &src), ret = -1;
-    const char *domain = x->kind == KIND_CITY ? DOMAIN_CITY : DOMAIN_DIGESTS;
 
     if (found < 0)
         return store_error(db, err, errlen);
@@ -695,7 +338,7 @@ static int import_sets(sqlite3 *db, const struct exchange_file *x, const char *p
                  found == 0 ? "not enrolled" : "revoked");
         return -1;
     }
-    if (rcl_verify(domain, (const uint8_t *)x->buf, x->len, x->sig, src.public_key) != 0) {
+    if (rcl_agg_exchange_file_verify(x, src.public_key) != 0) {
         snprintf(err, errlen,
                  "%s: the signature does not verify under the key enrolled for %s: "
                  "the file is not %s's as written",
@@ -712,7 +355,7 @@ static int import_sets(sqlite3 *db, const struct exchange_file *x, const char *p
         goto out;
     }
     /* A county's own file of no digests still replaces its set with none. */
-    if (x->kind == KIND_DIGESTS) {
+    if (x->kind == RCL_AGG_EXCHANGE_DIGESTS) {
         char why[384] = "the store failed";
 
         if (set_open(&c, x->from, why, sizeof(why)) != 0) {
@@ -720,7 +363,7 @@ static int import_sets(sqlite3 *db, const struct exchange_file *x, const char *p
             goto out;
         }
     }
-    if (each_line(x, path, put_set_line, &c, &res->digests, err, errlen) != 0)
+    if (rcl_agg_exchange_file_each_line(x, path, put_set_line, &c, &res->digests, err, errlen) != 0)
         goto out;
     if (set_done(&c) != 0 || rcl_db_commit(db) != 0) {
         store_error(db, err, errlen);
@@ -740,11 +383,10 @@ out:
 
 /* Matches verified against the upstream's key, for this county or (at a city) one of its own. */
 static int matches_check(sqlite3 *db, const struct rcl_agg_config *cfg,
-                         const struct exchange_file *x, const char *path, int64_t held, char *err,
-                         size_t errlen)
+                         const struct rcl_agg_exchange_file *x, const char *path, int64_t held,
+                         char *err, size_t errlen)
 {
-    if (!cfg->has_upstream || rcl_verify(DOMAIN_MATCHES, (const uint8_t *)x->buf, x->len, x->sig,
-                                         cfg->upstream_key) != 0) {
+    if (!cfg->has_upstream || rcl_agg_exchange_file_verify(x, cfg->upstream_key) != 0) {
         snprintf(err, errlen,
                  "%s: the signature does not verify under the upstream's key of %s "
                  "(set-upstream): the file is not %s's as written",
@@ -785,7 +427,7 @@ static int put_match(void *arg, const char *county, const uint8_t *digest, char 
 
 /* At a city: the matches its upstream made for one of its counties, kept to hand down. */
 static int relay_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
-                         const struct exchange_file *x, const char *path,
+                         const struct rcl_agg_exchange_file *x, const char *path,
                          struct rcl_agg_exchange_result *res, char *err, size_t errlen)
 {
     struct put_ctx c = {NULL, x->to};
@@ -811,19 +453,13 @@ static int relay_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
         return -1;
     if (rcl_db_begin(db) != 0)
         return store_error(db, err, errlen);
-    if (!(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_RELAY_CLEAR))) {
-        store_error(db, err, errlen);
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, x->to, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE ||
+    if (rcl_db_run_id(db, RCL_AGG_SQL_EXCHANGE_RELAY_CLEAR, x->to, "exchange") != 0 ||
         !(c.st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_RELAY_PUT))) {
         store_error(db, err, errlen);
         goto out;
     }
-    if (each_line(x, path, put_match, &c, &res->digests, err, errlen) != 0)
+    if (rcl_agg_exchange_file_each_line(x, path, put_match, &c, &res->digests, err, errlen) != 0)
         goto out;
-    sqlite3_finalize(st);
     if (!(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_RELAY_MADE))) {
         store_error(db, err, errlen);
         goto out;
@@ -845,12 +481,11 @@ out:
 
 /* At a county: the students the upstream found elsewhere replace the last such list. */
 static int import_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
-                          const struct exchange_file *x, const char *path,
+                          const struct rcl_agg_exchange_file *x, const char *path,
                           struct rcl_agg_exchange_result *res, char *err, size_t errlen)
 {
     uint8_t key[RCL_SECRET_KEY_BYTES];
     struct put_ctx c = {NULL, NULL};
-    sqlite3_stmt *st = NULL;
     int64_t held = 0;
     int ret = -1;
 
@@ -874,15 +509,11 @@ static int import_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
         store_error(db, err, errlen);
         goto out;
     }
-    if (each_line(x, path, put_match, &c, &res->digests, err, errlen) != 0)
+    if (rcl_agg_exchange_file_each_line(x, path, put_match, &c, &res->digests, err, errlen) != 0)
         goto out;
     if (rcl_db_exec(db, RCL_AGG_SQL_EXCHANGE_MATCHES_CLEAR, "exchange") != 0 ||
-        !(st = rcl_db_prepare(db, RCL_AGG_SQL_EXCHANGE_MATCHES_PUT))) {
-        store_error(db, err, errlen);
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE) {
+        rcl_db_run_int(db, RCL_AGG_SQL_EXCHANGE_MATCHES_PUT, (int64_t)time(NULL), "exchange") !=
+            0) {
         store_error(db, err, errlen);
         goto out;
     }
@@ -896,7 +527,6 @@ static int import_matches(sqlite3 *db, const struct rcl_agg_config *cfg,
 out:
     if (ret != 0)
         rcl_db_rollback(db);
-    sqlite3_finalize(st);
     sqlite3_finalize(c.st);
 wipe:
     digest_function_drop(db);
@@ -907,29 +537,30 @@ wipe:
 int rcl_agg_exchange_import(sqlite3 *db, const struct rcl_agg_config *cfg, const char *path,
                             struct rcl_agg_exchange_result *res, char *err, size_t errlen)
 {
-    struct exchange_file x;
+    struct rcl_agg_exchange_file x;
     const char *tier = rcl_agg_tier_names[cfg->tier];
     int rc = -1;
 
     memset(res, 0, sizeof(*res));
-    if (file_read(path, &x, err, errlen) == 0) {
+    if (rcl_agg_exchange_file_read(path, &x, err, errlen) == 0) {
         snprintf(res->from, sizeof(res->from), "%s", x.from);
         snprintf(res->to, sizeof(res->to), "%s", x.to);
-        res->digests_file = x.kind == KIND_CITY ? 2 : x.kind == KIND_DIGESTS;
-        if (x.kind == KIND_MATCHES && cfg->tier == RCL_AGG_PROVINCE)
+        res->digests_file =
+            x.kind == RCL_AGG_EXCHANGE_CITY ? 2 : x.kind == RCL_AGG_EXCHANGE_DIGESTS;
+        if (x.kind == RCL_AGG_EXCHANGE_MATCHES && cfg->tier == RCL_AGG_PROVINCE)
             snprintf(err, errlen, "%s: a file of matches is for a county (or its city); %s is a %s",
                      path, cfg->id, tier);
-        else if (x.kind == KIND_DIGESTS && cfg->tier == RCL_AGG_COUNTY)
+        else if (x.kind == RCL_AGG_EXCHANGE_DIGESTS && cfg->tier == RCL_AGG_COUNTY)
             snprintf(err, errlen,
                      "%s: a county's digests go to its upstream (a city or the province); "
                      "%s is a county",
                      path, cfg->id);
-        else if (x.kind == KIND_CITY && cfg->tier != RCL_AGG_PROVINCE)
+        else if (x.kind == RCL_AGG_EXCHANGE_CITY && cfg->tier != RCL_AGG_PROVINCE)
             snprintf(err, errlen, "%s: a city's digests go to the province; %s is a %s", path,
                      cfg->id, tier);
-        else if (x.kind == KIND_MATCHES && cfg->tier == RCL_AGG_CITY)
+        else if (x.kind == RCL_AGG_EXCHANGE_MATCHES && cfg->tier == RCL_AGG_CITY)
             rc = relay_matches(db, cfg, &x, path, res, err, errlen);
-        else if (x.kind == KIND_MATCHES)
+        else if (x.kind == RCL_AGG_EXCHANGE_MATCHES)
             rc = import_matches(db, cfg, &x, path, res, err, errlen);
         else
             rc = import_sets(db, &x, path, res, err, errlen);

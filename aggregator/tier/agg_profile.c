@@ -30,13 +30,10 @@ int rcl_agg_profile_put(sqlite3 *db, const struct rcl_school_profile *p, int64_t
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
     sqlite3_finalize(st);
-    st = rcl_db_prepare(db, RCL_AGG_SQL_PLATFORMS_CLEAR);
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, p->school_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    st = NULL;
+    if (rcl_db_run_id(db, RCL_AGG_SQL_PLATFORMS_CLEAR, p->school_id,
+                      "clearing a school's platforms") != 0)
         goto fail;
-    sqlite3_finalize(st);
     st = rcl_db_prepare(db, RCL_AGG_SQL_PLATFORM_PUT);
     if (st == NULL)
         return -1;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rcl_db.h"
 #include "rcl_log.h"
 #include "rcl_platform.h"
 
@@ -17,18 +18,6 @@
 /* A busy destination (it is ours alone, so hardly ever) is retried this often. */
 #define BACKUP_BUSY_RETRIES 200
 #define BACKUP_BUSY_SLEEP_MS 25
-
-/* Removes a half-written copy and the journal files SQLite may have made beside it. */
-static void remove_copy(const char *tmp)
-{
-    static const char *const sides[] = {"", "-journal", "-wal", "-shm"};
-    char path[4200];
-
-    for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
-        snprintf(path, sizeof(path), "%s%s", tmp, sides[i]);
-        rcl_unlink(path);
-    }
-}
 
 /* Flushes the file at path through to the disk. 0, or -1 with errno. */
 static int sync_path(const char *path)
@@ -87,16 +76,16 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_backup_result *res,
 
     /* One read transaction for the whole copy: every step sees the same snapshot,
      * so the writer's commits in between neither restart the copy nor wait for it. */
-    if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL) !=
-        SQLITE_OK) {
+    if (rcl_db_read_begin(src) != 0 ||
+        sqlite3_exec(src, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot start reading the store: %s", sqlite3_errmsg(src));
-        sqlite3_exec(src, "ROLLBACK", NULL, NULL, NULL);
+        rcl_db_read_end(src);
         return -1;
     }
     b = sqlite3_backup_init(dst, "main", src, "main");
     if (b == NULL) {
         snprintf(err, errlen, "cannot start the backup: %s", sqlite3_errmsg(dst));
-        sqlite3_exec(src, "ROLLBACK", NULL, NULL, NULL);
+        rcl_db_read_end(src);
         return -1;
     }
     do {
@@ -112,7 +101,7 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, struct rcl_backup_result *res,
     res->pages = sqlite3_backup_pagecount(b);
     if (sqlite3_backup_finish(b) != SQLITE_OK && rc == SQLITE_DONE)
         rc = sqlite3_errcode(dst);
-    sqlite3_exec(src, "ROLLBACK", NULL, NULL, NULL);
+    rcl_db_read_end(src);
     if (rc != SQLITE_DONE) {
         snprintf(err, errlen, "copying pages failed: %s", sqlite3_errstr(rc));
         return -1;
@@ -206,6 +195,6 @@ int rcl_backup(sqlite3 *src, const char *src_path, const char *out, bool force,
 done:
     sqlite3_close(dst);
     if (ret != 0)
-        remove_copy(tmp);
+        rcl_db_remove_files(tmp); /* a half-written copy and the journals beside it */
     return ret;
 }

@@ -1,7 +1,8 @@
 /*
- * rcl_db.c - opening a store (WAL, synchronous=FULL), numbered migrations
- * from PRAGMA user_version (backed up first, all or nothing), transactions
- * and the meta table.
+ * rcl_db.c - opening a store (WAL, synchronous=FULL; or read-only),
+ * numbered migrations from PRAGMA user_version (backed up first, all or
+ * nothing), statements, transactions (read ones too), the meta table and
+ * removing a store's files.
  */
 #include "rcl_db.h"
 
@@ -88,10 +89,10 @@ static int backup_store(const char *path, int version, char *out, size_t outlen,
     int rc;
 
     snprintf(out, outlen, "%s.v%d.bak", path, version);
-    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    src = rcl_db_open_readonly(path, 0, why, sizeof(why));
+    if (src == NULL) {
         snprintf(err, errlen, "%s: cannot read the store to copy it before migrating: %s", path,
-                 src ? sqlite3_errmsg(src) : "out of memory");
-        sqlite3_close(src);
+                 why);
         return -1;
     }
     /* An earlier attempt's copy is of the same version: replacing it loses nothing. */
@@ -152,9 +153,11 @@ static int migrate(sqlite3 *db, const char *path, const struct rcl_db_schema *s,
                  rcl_log_value(backup));
     }
     for (int v = version; v < n; v++) {
-        if (s->applies && !s->applies(db, v, s->arg))
+        const struct rcl_db_step *step = &s->steps[v];
+
+        if (step->applies && !step->applies(db, v, s->arg))
             continue;
-        if (sqlite3_exec(db, s->steps[v], NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_exec(db, step->sql, NULL, NULL, &msg) != SQLITE_OK) {
             if (backup[0])
                 snprintf(err, errlen,
                          "%s: migration to version %d failed: %s; the store is unchanged "
@@ -193,9 +196,20 @@ fail:
 sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const *migrations,
                      int n_migrations, char *err, size_t errlen)
 {
-    const struct rcl_db_schema s = {.steps = migrations, .n_steps = n_migrations};
+    struct rcl_db_step *steps = calloc(n_migrations > 0 ? (size_t)n_migrations : 1, sizeof(*steps));
+    struct rcl_db_schema s = {.steps = steps, .n_steps = n_migrations};
+    sqlite3 *db;
 
-    return rcl_db_open_schema(path, mode, &s, err, errlen);
+    if (steps == NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    for (int i = 0; i < n_migrations; i++)
+        steps[i].sql = migrations[i];
+    db = rcl_db_open_schema(path, mode, &s, err, errlen);
+    free(steps);
+    return db;
 }
 
 sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
@@ -258,12 +272,7 @@ fail:
     sqlite3_close(db);
     if (created) {
         /* A half-made store would block the next init: remove it and its WAL files. */
-        char side[4096];
-        rcl_unlink(path);
-        snprintf(side, sizeof(side), "%s-wal", path);
-        rcl_unlink(side);
-        snprintf(side, sizeof(side), "%s-shm", path);
-        rcl_unlink(side);
+        rcl_db_remove_files(path);
     }
     return NULL;
 }
@@ -319,6 +328,77 @@ sqlite3_stmt *rcl_db_prepare(sqlite3 *db, const char *sql)
         return NULL;
     }
     return st;
+}
+
+/* Steps st (bound by the caller) once, wanting no rows, and finalizes it. 0, or -1 logged. */
+static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = 0;
+
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
+                  rcl_log_value(sqlite3_errmsg(db)));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rcl_db_run_id(sqlite3 *db, const char *sql, const char *id, const char *what)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    return run_once(db, st, what);
+}
+
+int rcl_db_run_int(sqlite3 *db, const char *sql, int64_t value, const char *what)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, value);
+    return run_once(db, st, what);
+}
+
+sqlite3 *rcl_db_open_readonly(const char *path, int busy_ms, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s", db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (busy_ms > 0)
+        sqlite3_busy_timeout(db, busy_ms);
+    return db;
+}
+
+int rcl_db_read_begin(sqlite3 *db)
+{
+    return rcl_db_exec(db, "BEGIN DEFERRED", "begin a read");
+}
+
+void rcl_db_read_end(sqlite3 *db)
+{
+    /* It only read: rolling back gives nothing up. */
+    rcl_db_rollback(db);
+}
+
+void rcl_db_remove_files(const char *path)
+{
+    static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+    char side[4200];
+
+    for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+        rcl_unlink(side);
+    }
 }
 
 /* Prepares the lookup of key; returns SQLITE_ROW, SQLITE_DONE (absent) or an error code. */

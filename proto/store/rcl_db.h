@@ -1,5 +1,6 @@
 /*
- * rcl_db.h - opening a store and running its numbered migrations.
+ * rcl_db.h - opening a store and running its numbered migrations; the
+ * statements, transactions and meta table every store uses.
  *
  * Every store runs in WAL mode (readers never block the writer, so `report`
  * works while `run` is running) with synchronous=FULL (an ack is a promise
@@ -19,15 +20,21 @@ enum rcl_db_mode {
 };
 
 /*
- * A store's schema: steps[i] is the SQL that takes user_version i to i+1.
+ * One step of a store's schema: steps[i].sql takes user_version i to i+1.
  * Released steps are never edited; new ones are appended.
  */
+struct rcl_db_step {
+    const char *sql;
+    /* NULL (every store takes it), or whether this store does: a table only one kind of store
+     * has, or one an older numbering made already. It sees the store inside the migration's
+     * transaction; version is the step's index, arg the schema's. */
+    bool (*applies)(sqlite3 *db, int version, const void *arg);
+};
+
+/* A store's schema: its steps in order. */
 struct rcl_db_schema {
-    const char *const *steps;
+    const struct rcl_db_step *steps;
     int n_steps;
-    /* NULL, or whether this store takes step i (a table only one kind of store has); it sees the
-     * store inside the migration's transaction. */
-    bool (*applies)(sqlite3 *db, int step, const void *arg);
     /* NULL, or the version a store is really at, from its tables (a numbering that changed). */
     int (*recognise)(sqlite3 *db, int user_version, const void *arg);
     const void *arg;
@@ -43,7 +50,7 @@ struct rcl_db_schema {
  */
 sqlite3 *rcl_db_open_schema(const char *path, enum rcl_db_mode mode,
                             const struct rcl_db_schema *schema, char *err, size_t errlen);
-/* rcl_db_open_schema with every one of migrations[0..n) applying to every store. */
+/* rcl_db_open_schema with steps migrations[0..n) that every store takes. */
 sqlite3 *rcl_db_open(const char *path, enum rcl_db_mode mode, const char *const *migrations,
                      int n_migrations, char *err, size_t errlen);
 
@@ -61,6 +68,36 @@ void rcl_db_rollback(sqlite3 *db);
 
 /* Prepares sql, logging failures. Returns NULL on error. */
 sqlite3_stmt *rcl_db_prepare(sqlite3 *db, const char *sql);
+
+/*
+ * Runs sql (no rows wanted) with ?1 bound to id (run_id: text, copied; run_int: an integer).
+ * Returns 0, or -1 after logging the error with 'what'; sqlite3_changes() then says how many
+ * rows it touched.
+ */
+int rcl_db_run_id(sqlite3 *db, const char *sql, const char *id, const char *what);
+int rcl_db_run_int(sqlite3 *db, const char *sql, int64_t value, const char *what);
+
+/* ---- Reading a store another process may be writing ---- */
+
+/*
+ * Opens an existing store read-only: no pragma, migration or lock is taken,
+ * so it is a look that never changes the file. busy_ms > 0 waits that long
+ * for a writer's commit. Returns NULL with the reason alone in err (the
+ * caller names the file). Close with rcl_db_close().
+ */
+sqlite3 *rcl_db_open_readonly(const char *path, int busy_ms, char *err, size_t errlen);
+
+/*
+ * A read transaction: every read between begin and end sees the same
+ * commit (the first read's), while a writer goes on (WAL). begin returns 0,
+ * or -1 logged with nothing open (sqlite3_errmsg still says why). end
+ * writes nothing and is safe when no transaction is open.
+ */
+int rcl_db_read_begin(sqlite3 *db);
+void rcl_db_read_end(sqlite3 *db);
+
+/* Removes a store's files: path and the -wal, -shm and -journal SQLite keeps beside it. */
+void rcl_db_remove_files(const char *path);
 
 /*
  * The meta(key TEXT PRIMARY KEY, value BLOB) table every store has.

@@ -151,10 +151,11 @@ def main():
           "\n * (common names, class names, then the column form of a batch of made-up"
           "\n * students, without their pseudonyms).\n */" % len(d))
     print('#include "rcl_deflate.h"\n')
+    print("/* Twelve bytes a line, as make_deflate_dict.py writes them. */\n/* clang-format off */")
     print("const uint8_t rcl_deflate_dict[] = {")
     for i in range(0, len(d), 12):
         print("    " + " ".join("0x%02x," % b for b in d[i:i + 12]))
-    print("};\n\nconst size_t rcl_deflate_dict_len = sizeof(rcl_deflate_dict);")
+    print("};\n/* clang-format on */\n\nconst size_t rcl_deflate_dict_len = sizeof(rcl_deflate_dict);")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@
 #include <zmq.h>
 
 #include "rcl_codec.h"
+#include "rcl_db.h"
 #include "rcl_envelope.h"
 #include "rcl_keys.h"
 #include "rcl_log.h"
@@ -94,9 +95,9 @@ static int make_probe(const char *path, const uint8_t sk[RCL_SK_BYTES], uint32_t
     int n, rc = -1;
 
     memset(&h, 0, sizeof(h));
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    db = rcl_db_open_readonly(path, 5000, NULL, 0);
+    if (db == NULL)
         goto out;
-    sqlite3_busy_timeout(db, 5000);
     n = meta_value(db, "school_id", h.source, RCL_ID_MAX);
     if (n < 0)
         n = meta_value(db, "id", h.source, RCL_ID_MAX);
@@ -124,13 +125,14 @@ static int load_secret_key(const char *path, uint8_t sk[RCL_SK_BYTES])
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    char why[256];
     int rc = -1;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "rollcall-rawsend: %s: %s\n", path, db ? sqlite3_errmsg(db) : "no memory");
+    db = rcl_db_open_readonly(path, 5000, why, sizeof(why));
+    if (db == NULL) {
+        fprintf(stderr, "rollcall-rawsend: %s: %s\n", path, why);
         goto out;
     }
-    sqlite3_busy_timeout(db, 5000);
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'secret_key'", -1, &st, NULL) !=
             SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != RCL_SK_BYTES) {

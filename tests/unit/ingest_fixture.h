@@ -48,13 +48,7 @@ static inline void make_tmpdir(const char *test)
 
 static inline void remove_store(const char *path)
 {
-    char p[700];
-
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-    unlink(path);
+    rcl_db_remove_files(path);
 }
 
 /* Creates and opens a store of tier in the temporary folder. */

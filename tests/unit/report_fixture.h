@@ -34,13 +34,7 @@ static inline void make_tmpdir(const char *name)
 
 static inline void remove_store(const char *path)
 {
-    char p[700];
-
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-    unlink(path);
+    rcl_db_remove_files(path);
 }
 
 static inline sqlite3 *make_store(const char *name, const char *id, enum rcl_agg_tier tier,

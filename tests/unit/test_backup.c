@@ -27,12 +27,10 @@ static int count_files(const char *part)
 
 static int64_t sources_in(const char *path)
 {
-    sqlite3 *db = NULL;
-    int64_t n = -1;
+    sqlite3 *db = rcl_db_open_readonly(path, 0, NULL, 0);
+    int64_t n = db != NULL ? query_int(db, "SELECT count(*) FROM sources") : -1;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
-        n = query_int(db, "SELECT count(*) FROM sources");
-    sqlite3_close(db);
+    rcl_db_close(&db);
     return n;
 }
 

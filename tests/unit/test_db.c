@@ -2,9 +2,13 @@
  * test_db.c - opening stores: create refuses an existing file and makes it
  * 0600, existing refuses a missing one, migrations run once each and
  * atomically, a newer store is refused, the pragmas hold, transactions and
- * the meta table behave.
+ * the meta table behave; a schema's steps are taken by the stores they name;
+ * the one-id statements, read-only opens, read transactions and removing a
+ * store's files.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,16 +30,6 @@ static void path_of(char *out, size_t len, const char *name)
     snprintf(out, len, "%s/%s", dir, name);
 }
 
-static void remove_store(const char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
-}
-
 static int64_t query_int(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
@@ -53,7 +47,7 @@ static void test_create_and_existing(void)
     sqlite3 *db;
 
     path_of(path, sizeof(path), "a.db");
-    remove_store(path);
+    rcl_db_remove_files(path);
 
     /* Existing mode refuses a missing store, and does not create it. */
     err[0] = '\0';
@@ -109,7 +103,7 @@ static void test_create_and_existing(void)
         CHECK_STR(v, "v");
     }
     rcl_db_close(&db);
-    remove_store(path);
+    rcl_db_remove_files(path);
 
     /* A file that is not a database is refused with a message. */
     path_of(path, sizeof(path), "junk.db");
@@ -126,7 +120,7 @@ static void test_create_and_existing(void)
     err[0] = '\0';
     CHECK(rcl_db_open(path, RCL_DB_EXISTING, migrations, 2, err, sizeof(err)) == NULL);
     CHECK(strncmp(err, path, strlen(path)) == 0 && strlen(err) > strlen(path) + 2);
-    remove_store(path);
+    rcl_db_remove_files(path);
 
     /* A folder that does not exist. */
     path_of(path, sizeof(path), "no/such/dir.db");
@@ -143,7 +137,7 @@ static void test_migrations(void)
     path_of(path, sizeof(path), "m.db");
     snprintf(backup, sizeof(backup), "%s.v1.bak", path);
     unlink(backup);
-    remove_store(path);
+    rcl_db_remove_files(path);
     db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
     CHECK(db != NULL);
     CHECK(query_int(db, "PRAGMA user_version") == 1);
@@ -208,7 +202,7 @@ static void test_migrations(void)
         CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 't4'") == 0);
         rcl_db_close(&db);
     }
-    remove_store(path);
+    rcl_db_remove_files(path);
 
     /* A create that fails leaves no half-made store behind, so init can be retried. */
     {
@@ -227,7 +221,7 @@ static void test_transactions(void)
     sqlite3 *db;
 
     path_of(path, sizeof(path), "t.db");
-    remove_store(path);
+    rcl_db_remove_files(path);
     db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
     CHECK(db != NULL);
     if (db == NULL)
@@ -261,7 +255,7 @@ static void test_transactions(void)
     CHECK(rcl_db_exec(db, "INSERT INTO nowhere VALUES (1)", "bad insert") == -1);
     CHECK(rcl_db_prepare(db, "SELEKT 1") == NULL);
     rcl_db_close(&db);
-    remove_store(path);
+    rcl_db_remove_files(path);
 }
 
 static void test_meta(void)
@@ -272,7 +266,7 @@ static void test_meta(void)
     sqlite3 *db;
 
     path_of(path, sizeof(path), "meta.db");
-    remove_store(path);
+    rcl_db_remove_files(path);
     db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
     CHECK(db != NULL);
     if (db == NULL)
@@ -327,7 +321,151 @@ static void test_meta(void)
     if (db != NULL)
         CHECK(rcl_meta_get_int(db, "stale_seconds", &v) == 0 && v == 604800);
     rcl_db_close(&db);
-    remove_store(path);
+    rcl_db_remove_files(path);
+}
+
+/* A step's applies sees its own index and the schema's arg; a step it declines is passed over. */
+static bool skip_listed(sqlite3 *db, int version, const void *arg)
+{
+    (void)db;
+    return version != *(const int *)arg;
+}
+
+static void test_schema_steps(void)
+{
+    static const struct rcl_db_step steps[] = {
+        {RCL_DB_META_SQL "CREATE TABLE runs(n INTEGER);", NULL},
+        {"INSERT INTO runs VALUES (1);", skip_listed},
+        {"INSERT INTO runs VALUES (2);", skip_listed},
+    };
+    char path[600], err[700];
+    int skip = 1;
+    const struct rcl_db_schema s = {.steps = steps, .n_steps = 3, .arg = &skip};
+    sqlite3 *db;
+
+    path_of(path, sizeof(path), "steps.db");
+    rcl_db_remove_files(path);
+    db = rcl_db_open_schema(path, RCL_DB_CREATE, &s, err, sizeof(err));
+    CHECK(db != NULL);
+    if (db == NULL)
+        return;
+    CHECK(query_int(db, "PRAGMA user_version") == 3);
+    CHECK(query_int(db, "SELECT count(*) FROM runs") == 1);
+    CHECK(query_int(db, "SELECT n FROM runs") == 2);
+    rcl_db_close(&db);
+    rcl_db_remove_files(path);
+}
+
+/* run_id and run_int bind ?1, run once, and say -1 for a statement that fails. */
+static void test_run_one_id(void)
+{
+    char path[600], err[700];
+    sqlite3 *db;
+
+    path_of(path, sizeof(path), "run.db");
+    rcl_db_remove_files(path);
+    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
+    CHECK(db != NULL);
+    if (db == NULL)
+        return;
+    CHECK(rcl_db_exec(db, "CREATE TABLE ids(id TEXT PRIMARY KEY, n INTEGER)", "create") == 0);
+    CHECK(rcl_db_run_id(db, "INSERT INTO ids VALUES (?1, 0)", "a", "insert a") == 0);
+    CHECK(rcl_db_run_id(db, "INSERT INTO ids VALUES (?1, 0)", "b", "insert b") == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM ids") == 2);
+    /* A duplicate key fails, and nothing is added. */
+    CHECK(rcl_db_run_id(db, "INSERT INTO ids VALUES (?1, 0)", "a", "insert a again") == -1);
+    CHECK(query_int(db, "SELECT count(*) FROM ids") == 2);
+    CHECK(rcl_db_run_int(db, "UPDATE ids SET n = ?1 WHERE id = 'b'", -7, "update") == 0);
+    CHECK(sqlite3_changes(db) == 1);
+    CHECK(query_int(db, "SELECT n FROM ids WHERE id = 'b'") == -7);
+    CHECK(rcl_db_run_id(db, "DELETE FROM ids WHERE id = ?1", "a", "delete a") == 0);
+    CHECK(sqlite3_changes(db) == 1);
+    CHECK(rcl_db_run_id(db, "DELETE FROM ids WHERE id = ?1", "a", "delete a again") == 0);
+    CHECK(sqlite3_changes(db) == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM ids") == 1);
+    /* A statement that does not prepare. */
+    CHECK(rcl_db_run_id(db, "DELETE FROM nowhere WHERE id = ?1", "a", "bad") == -1);
+    CHECK(rcl_db_run_int(db, "DELETE FROM nowhere WHERE n = ?1", 1, "bad") == -1);
+    rcl_db_close(&db);
+    rcl_db_remove_files(path);
+}
+
+/* A read-only look never creates or changes a store; a read transaction keeps one snapshot. */
+static void test_read_only(void)
+{
+    char path[600], err[700];
+    struct stat sb;
+    sqlite3 *db, *ro;
+
+    path_of(path, sizeof(path), "ro.db");
+    rcl_db_remove_files(path);
+    err[0] = '\0';
+    CHECK(rcl_db_open_readonly(path, 0, err, sizeof(err)) == NULL);
+    CHECK(err[0] != '\0');
+    CHECK(stat(path, &sb) != 0);
+    CHECK(rcl_db_open_readonly(path, 0, NULL, 0) == NULL);
+
+    db = rcl_db_open(path, RCL_DB_CREATE, migrations, 1, err, sizeof(err));
+    CHECK(db != NULL);
+    if (db == NULL)
+        return;
+    ro = rcl_db_open_readonly(path, 1000, err, sizeof(err));
+    CHECK(ro != NULL);
+    if (ro == NULL) {
+        rcl_db_close(&db);
+        return;
+    }
+    CHECK(query_int(ro, "SELECT count(*) FROM runs") == 1);
+    CHECK(sqlite3_exec(ro, "INSERT INTO runs VALUES (5)", NULL, NULL, NULL) == SQLITE_READONLY);
+
+    /* The writer commits during the read: the reader sees it only after the read ends. */
+    CHECK(rcl_db_read_begin(ro) == 0);
+    CHECK(query_int(ro, "SELECT count(*) FROM runs") == 1);
+    CHECK(rcl_db_exec(db, "INSERT INTO runs VALUES (6)", "insert") == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM runs") == 2);
+    CHECK(query_int(ro, "SELECT count(*) FROM runs") == 1);
+    CHECK(rcl_db_read_begin(ro) == -1); /* one at a time */
+    CHECK(query_int(ro, "SELECT count(*) FROM runs") == 1);
+    rcl_db_read_end(ro);
+    CHECK(sqlite3_get_autocommit(ro) != 0);
+    CHECK(query_int(ro, "SELECT count(*) FROM runs") == 2);
+    rcl_db_read_end(ro); /* none open: harmless */
+    CHECK(sqlite3_get_autocommit(ro) != 0);
+    rcl_db_close(&ro);
+    CHECK(ro == NULL);
+    rcl_db_close(&db);
+    rcl_db_remove_files(path);
+}
+
+/* Removing a store takes its -wal, -shm and -journal and nothing else beside it. */
+static void test_remove_files(void)
+{
+    static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+    char path[600], side[700], keep[700];
+    struct stat sb;
+    FILE *f;
+
+    path_of(path, sizeof(path), "gone.db");
+    snprintf(keep, sizeof(keep), "%s.v3.bak", path);
+    for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+        f = fopen(side, "w");
+        CHECK(f != NULL);
+        if (f != NULL)
+            fclose(f);
+    }
+    f = fopen(keep, "w");
+    CHECK(f != NULL);
+    if (f != NULL)
+        fclose(f);
+    rcl_db_remove_files(path);
+    for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+        CHECK(stat(side, &sb) != 0 && errno == ENOENT);
+    }
+    CHECK(stat(keep, &sb) == 0);
+    unlink(keep);
+    rcl_db_remove_files(path); /* already gone: harmless */
 }
 
 int main(void)
@@ -340,6 +478,10 @@ int main(void)
     RCL_TEST_RUN(test_migrations);
     RCL_TEST_RUN(test_transactions);
     RCL_TEST_RUN(test_meta);
+    RCL_TEST_RUN(test_schema_steps);
+    RCL_TEST_RUN(test_run_one_id);
+    RCL_TEST_RUN(test_read_only);
+    RCL_TEST_RUN(test_remove_files);
     rmdir(dir);
     return RCL_TEST_RESULT();
 }

@@ -80,13 +80,10 @@ static sqlite3 *make_store(const char *name, const char *id, enum rcl_agg_tier t
 
 static void remove_store(const char *name)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
     char p[800];
 
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s/%s%s", tmpdir, name, suffixes[i]);
-        unlink(p);
-    }
+    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+    rcl_db_remove_files(p);
 }
 
 static int64_t query_int(sqlite3 *db, const char *sql)

@@ -58,11 +58,7 @@ static void remove_store(sqlite3 **db, const char *path)
     char *slash;
 
     rcl_db_close(db);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    unlink(path);
+    rcl_db_remove_files(path);
     snprintf(p, sizeof p, "%s", path);
     slash = strrchr(p, '/');
     if (slash != NULL) {

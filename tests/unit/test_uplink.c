@@ -252,11 +252,7 @@ static void remove_store(const char *path)
     char p[640];
     char *slash;
 
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    unlink(path);
+    rcl_db_remove_files(path);
     snprintf(p, sizeof p, "%s", path);
     slash = strrchr(p, '/');
     if (slash != NULL) {
