@@ -274,8 +274,7 @@ static enum rcl_school_exit sync_watch(struct sync_run *r)
                       retry.delay_s);
             rcl_uplink_destroy(&r->u);
             rcl_retry_wait(&retry, rcl_mono_ms());
-            /* Doubled before the wait: it lasts twice what the line above says. */
-            rcl_retry_double(&retry);
+            rcl_retry_double(&retry); /* for the next refusal: this wait is what was logged */
             continue;
         }
         if (state == RCL_UPLINK_IDLE && rcl_outbox_stats(r->db, &st) == 0 &&

@@ -6,17 +6,17 @@
 void rcl_retry_init(struct rcl_retry *r)
 {
     r->delay_s = RCL_RETRY_FIRST_S;
-    r->since_ms = 0;
+    r->due_ms = (int64_t)RCL_RETRY_FIRST_S * 1000;
 }
 
 void rcl_retry_wait(struct rcl_retry *r, int64_t now_ms)
 {
-    r->since_ms = now_ms;
+    r->due_ms = now_ms + (int64_t)r->delay_s * 1000;
 }
 
 bool rcl_retry_due(const struct rcl_retry *r, int64_t now_ms)
 {
-    return now_ms - r->since_ms >= (int64_t)r->delay_s * 1000;
+    return now_ms >= r->due_ms;
 }
 
 void rcl_retry_double(struct rcl_retry *r)

@@ -19,14 +19,14 @@
 #define RCL_RETRY_MAX_S 900
 
 struct rcl_retry {
-    int delay_s;      /* the wait before the next try */
-    int64_t since_ms; /* when the wait started */
+    int delay_s;    /* the wait a refusal starts now */
+    int64_t due_ms; /* when the wait started last ends: doubling later leaves it */
 };
 
 /* The first delay, no wait started. */
 void rcl_retry_init(struct rcl_retry *r);
 
-/* Starts waiting delay_s from now_ms (a refusal, a failed try). */
+/* Starts waiting delay_s from now_ms (a refusal, a failed try): what the caller logs. */
 void rcl_retry_wait(struct rcl_retry *r, int64_t now_ms);
 
 /* Whether the wait started by rcl_retry_wait is over at now_ms. */

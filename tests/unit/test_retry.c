@@ -43,6 +43,22 @@ static void test_wait_ends_after_the_delay(void)
     CHECK(rcl_retry_due(&r, start + 10 + (int64_t)r.delay_s * 1000));
 }
 
+/* Doubling while a wait runs is for the next refusal: this wait ends when it said it would. */
+static void test_double_during_a_wait(void)
+{
+    struct rcl_retry r;
+    const int64_t start = 7000000;
+    int logged;
+
+    rcl_retry_init(&r);
+    logged = r.delay_s;
+    rcl_retry_wait(&r, start);
+    rcl_retry_double(&r);
+    CHECK(r.delay_s == 2 * logged);
+    CHECK(!rcl_retry_due(&r, start + (int64_t)logged * 1000 - 1));
+    CHECK(rcl_retry_due(&r, start + (int64_t)logged * 1000));
+}
+
 /* Before any wait, a try is due as soon as a first delay has passed on the clock. */
 static void test_no_wait_yet(void)
 {
@@ -56,6 +72,7 @@ static void test_no_wait_yet(void)
 int main(void)
 {
     RCL_TEST_RUN(test_doubles_up_to_the_maximum);
+    RCL_TEST_RUN(test_double_during_a_wait);
     RCL_TEST_RUN(test_wait_ends_after_the_delay);
     RCL_TEST_RUN(test_no_wait_yet);
     return RCL_TEST_RESULT();
