@@ -19,24 +19,6 @@
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 
-/* Runs sql with source (or a school id) as ?1. 0, or -1 logged with what. */
-static int exec_for(sqlite3 *db, const char *sql, const char *id, const char *what)
-{
-    sqlite3_stmt *st = rcl_db_prepare(db, sql);
-    int rc = -1;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = 0;
-    else
-        RCL_ERROR("store: statement failed what=%s source=%s err=%s", rcl_log_value(what),
-                  rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* A count(*) with id as ?1. 0, or -1 logged. */
 static int count_for(sqlite3 *db, const char *sql, const char *id, uint64_t *n)
 {
@@ -208,9 +190,9 @@ int rcl_agg_epoch_open(sqlite3 *db, const struct rcl_agg_config *cfg, const char
         RCL_ERROR("store: opening an epoch failed epoch=%" PRIu64 " source=%s err=%s", epoch,
                   rcl_log_value(source), rcl_log_value(sqlite3_errmsg(db)));
     sqlite3_finalize(st);
-    if (rc != 0 || exec_for(db, RCL_AGG_SQL_FORWARDS_CLEAR, source, "clearing receipts") != 0)
+    if (rc != 0 || rcl_db_run_id(db, RCL_AGG_SQL_FORWARDS_CLEAR, source, "clearing receipts") != 0)
         return -1;
-    return exec_for(db, rcl_agg_tier_of(cfg)->staging_clear_sql, source,
+    return rcl_db_run_id(db, rcl_agg_tier_of(cfg)->staging_clear_sql, source,
                     "clearing the snapshot staging");
 }
 
@@ -244,7 +226,7 @@ int rcl_agg_school_remove(sqlite3 *db, const struct rcl_agg_config *cfg, const c
 {
     struct rcl_change c;
 
-    if (exec_for(db, RCL_AGG_SQL_SUMMARY_DELETE, school_id, "removing the summary") != 0)
+    if (rcl_db_run_id(db, RCL_AGG_SQL_SUMMARY_DELETE, school_id, "removing the summary") != 0)
         return -1;
     if (!cfg->has_upstream)
         return 0;
@@ -318,11 +300,11 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
 
 int rcl_agg_snapshot_rows_in(sqlite3 *db, const char *source)
 {
-    if (exec_for(db, RCL_AGG_SQL_STUDENTS_DROP, source, "dropping the old rows") != 0 ||
-        exec_for(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") != 0 ||
-        exec_for(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
+    if (rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_DROP, source, "dropping the old rows") != 0 ||
+        rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") != 0 ||
+        rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
         return -1;
-    return exec_for(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
+    return rcl_db_run_id(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
 }
 
 int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
@@ -330,9 +312,9 @@ int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
                                   int (*apply)(void *arg, const struct rcl_summary *s), void *arg)
 {
     if (replace_summaries(db, cfg, source, apply, arg) != 0 ||
-        exec_for(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source, "clearing the staging") != 0)
+        rcl_db_run_id(db, RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR, source, "clearing the staging") != 0)
         return -1;
-    return exec_for(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
+    return rcl_db_run_id(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
 }
 
 int rcl_agg_forward_record(sqlite3 *db, const char *source, uint64_t source_seq)

@@ -331,13 +331,18 @@ sqlite3_stmt *rcl_db_prepare(sqlite3 *db, const char *sql)
 }
 
 /* Steps st (bound by the caller) once, wanting no rows, and finalizes it. 0, or -1 logged. */
-static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what)
+/* id, when not NULL, is logged as the row the statement was for. */
+static int run_once(sqlite3 *db, sqlite3_stmt *st, const char *what, const char *id)
 {
     int rc = 0;
 
     if (sqlite3_step(st) != SQLITE_DONE) {
-        RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
-                  rcl_log_value(sqlite3_errmsg(db)));
+        if (id != NULL)
+            RCL_ERROR("db: statement failed what=%s id=%s err=%s", rcl_log_value(what),
+                      rcl_log_value(id), rcl_log_value(sqlite3_errmsg(db)));
+        else
+            RCL_ERROR("db: statement failed what=%s err=%s", rcl_log_value(what),
+                      rcl_log_value(sqlite3_errmsg(db)));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -351,7 +356,7 @@ int rcl_db_run_id(sqlite3 *db, const char *sql, const char *id, const char *what
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    return run_once(db, st, what);
+    return run_once(db, st, what, id);
 }
 
 int rcl_db_run_int(sqlite3 *db, const char *sql, int64_t value, const char *what)
@@ -361,7 +366,7 @@ int rcl_db_run_int(sqlite3 *db, const char *sql, int64_t value, const char *what
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, value);
-    return run_once(db, st, what);
+    return run_once(db, st, what, NULL);
 }
 
 sqlite3 *rcl_db_open_readonly(const char *path, int busy_ms, char *err, size_t errlen)
