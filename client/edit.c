@@ -32,7 +32,7 @@ static int optout_file(struct rcl_edit *e);
 static int optout_decide(struct rcl_edit *e);
 
 #define STUDENT_FIELDS                                                                             \
-    " name grade class network devices groups platform participation feedback place-county place "  \
+    " name grade class network devices groups platform participation feedback place-county place " \
     "guardian-contact "
 
 /* Which options each action takes (space-separated, with a blank at each end). */
@@ -172,8 +172,8 @@ int rcl_edit_text(struct rcl_edit *e, const char *name, bool required, char *out
         return -1;
     }
     if (len >= cap) {
-        rcl_edit_fail(e, "%s is %zu bytes long, at most %zu allowed", rcl_edit_label(e, name),
-                      len, cap - 1);
+        rcl_edit_fail(e, "%s is %zu bytes long, at most %zu allowed", rcl_edit_label(e, name), len,
+                      cap - 1);
         return -1;
     }
     if (!rcl_utf8_valid(v, len)) {
@@ -193,8 +193,9 @@ int rcl_edit_contact(struct rcl_edit *e, const char *name, char out[RCL_CONTACT_
         return 0;
     /* The number is not repeated back: it is personal data, and messages end up in logs. */
     if (v[0] != '\0' && !rcl_contact_valid(v)) {
-        rcl_edit_fail(e, "%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' "
-                         "and a leading '+' allowed; at most %d bytes; '' clears it)",
+        rcl_edit_fail(e,
+                      "%s is not a phone number (5 to 20 digits, with blanks, '-', '(', ')' "
+                      "and a leading '+' allowed; at most %d bytes; '' clears it)",
                       rcl_edit_label(e, name), RCL_CONTACT_MAX);
         return -1;
     }
@@ -338,8 +339,8 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
     }
     if ((v = rcl_edit_opt(e, "place-county")) != NULL) {
         if (v[0] != '\0' && !rcl_digits_only(v, RCL_COUNTY_LEN))
-            return rcl_edit_fail(e, "--place-county '%s' is not a 6-digit county code ('' clears it)",
-                                 v);
+            return rcl_edit_fail(
+                e, "--place-county '%s' is not a 6-digit county code ('' clears it)", v);
         snprintf(s->place_county, sizeof(s->place_county), "%s", v);
     }
     if ((v = rcl_edit_opt(e, "grade")) != NULL) {
@@ -354,8 +355,7 @@ static int student_fields(struct rcl_edit *e, struct rcl_student *s)
             continue;
         if (rcl_set_parse(sets[i].names, sets[i].count, v,
                           (uint32_t *)(void *)((char *)s + sets[i].offset), bad, sizeof(bad)) != 0)
-            return rcl_edit_fail(e, "%s: unknown value '%s'", rcl_edit_label(e, sets[i].name),
-                                 bad);
+            return rcl_edit_fail(e, "%s: unknown value '%s'", rcl_edit_label(e, sets[i].name), bad);
     }
     if ((v = rcl_edit_opt(e, "participation")) != NULL) {
         int p = rcl_name_find(rcl_participation_names, RCL_PARTICIPATION_COUNT, v, strlen(v));
@@ -454,9 +454,8 @@ static int student_remove(struct rcl_edit *e)
         1)
         return rcl_edit_fail(e, "cannot remove student %s (see the log above)",
                              rcl_edit_opt(e, "id"));
-    rcl_edit_done(e, "student %s: removed (%s%s%s, %s)\n", rcl_edit_opt(e, "id"),
-                  worded(e, reason), d.destination[0] ? worded(e, " to ") : "", d.destination,
-                  d.left_on);
+    rcl_edit_done(e, "student %s: removed (%s%s%s, %s)\n", rcl_edit_opt(e, "id"), worded(e, reason),
+                  d.destination[0] ? worded(e, " to ") : "", d.destination, d.left_on);
     return 0;
 }
 

@@ -253,9 +253,9 @@ int rcl_edit_profile(struct rcl_edit *e)
     }
     if (rcl_school_profile_save(e->db, &p) != 0)
         return rcl_edit_fail(e, "cannot save the profile (see the log above)");
-    rcl_edit_done(e,
-            "profile of %s: %zu platform%s, materials %u%%, contact role '%s', parent school %s\n",
-            p.school_id, p.n_platforms, p.n_platforms == 1 ? "" : "s", p.materials_percent,
-            p.contact_role, p.parent_school[0] ? p.parent_school : rcl_word_none);
+    rcl_edit_done(
+        e, "profile of %s: %zu platform%s, materials %u%%, contact role '%s', parent school %s\n",
+        p.school_id, p.n_platforms, p.n_platforms == 1 ? "" : "s", p.materials_percent,
+        p.contact_role, p.parent_school[0] ? p.parent_school : rcl_word_none);
     return 0;
 }

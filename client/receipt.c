@@ -37,7 +37,8 @@ void rcl_receipt_print(const struct rcl_outbox_stats *st, FILE *out)
         fprintf(out, "in totals:  every acknowledged change is in the totals of %s as of %s\n",
                 st->top_id, when);
     else
-        fprintf(out, "in totals:  changes through seq %llu are in the totals of %s as of %s; "
-                     "later ones are on their way\n",
+        fprintf(out,
+                "in totals:  changes through seq %llu are in the totals of %s as of %s; "
+                "later ones are on their way\n",
                 (unsigned long long)st->top_seq, st->top_id, when);
 }

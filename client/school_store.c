@@ -67,13 +67,15 @@
     "ALTER TABLE measure_details ADD COLUMN helper_contact TEXT NOT NULL DEFAULT '';"
 
 static const char *const school_migrations[] = {
-    SCHOOL_SCHEMA_V1, RCL_OUTBOX_SQL, RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
-    RCL_OUTBOX_SQL_V3, SCHOOL_SCHEMA_V5, SCHOOL_SCHEMA_V6,
+    SCHOOL_SCHEMA_V1,  RCL_OUTBOX_SQL,
+    RCL_OUTBOX_SQL_V2, /* a separate step: it is a run-time string, not a literal */
+    RCL_OUTBOX_SQL_V3, SCHOOL_SCHEMA_V5,
+    SCHOOL_SCHEMA_V6,
 };
 
 #define STUDENT_COLUMNS                                                                            \
     "student_id, name, grade, class, network, devices, platform, \"groups\", participation, "      \
-    "measures, feedback, optout_status, optout_reason, optout_filed, optout_decided, "            \
+    "measures, feedback, optout_status, optout_reason, optout_filed, optout_decided, "             \
     "place_county, place, guardian_contact"
 
 #define SQL_STUDENT_GET "SELECT " STUDENT_COLUMNS " FROM students WHERE student_id = ?1"
@@ -246,8 +248,8 @@ static int read_student_row(sqlite3_stmt *st, struct rcl_student *out)
         column_text(st, 15, out->place_county, sizeof(out->place_county)) != 0 ||
         column_text(st, 16, out->place, sizeof(out->place)) != 0 ||
         column_text(st, 17, out->guardian_contact, sizeof(out->guardian_contact)) != 0 ||
-        optout < 0 || optout >= RCL_OPTOUT_STATUS_COUNT || grade < 1 || grade > 12 ||
-        part < 0 || part >= RCL_PARTICIPATION_COUNT ||
+        optout < 0 || optout >= RCL_OPTOUT_STATUS_COUNT || grade < 1 || grade > 12 || part < 0 ||
+        part >= RCL_PARTICIPATION_COUNT ||
         rcl_measures_parse(measures, out->measures, &out->n_measures, bad, sizeof(bad)) != 0) {
         RCL_ERROR("store: a students row is damaged");
         return -1;

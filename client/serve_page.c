@@ -199,8 +199,9 @@ static void section_sheets(FILE *out, const struct rcl_serve_view *v)
 
 /* The errors sheet's Chinese header and types (import.h), as the English page says them. */
 static const char *const PROBLEM_WORDS_EN[][2] = {
-    {"行号", "Line"},    {"学籍号", "Student number"}, {"姓名", "Name"}, {"类型", "Type"},
-    {"问题", "Problem"}, {"错误", "error"},            {"提示", "note"},
+    {"行号", "Line"}, {"学籍号", "Student number"}, {"姓名", "Name"},
+    {"类型", "Type"}, {"问题", "Problem"},          {"错误", "error"},
+    {"提示", "note"},
 };
 
 /* cell in English when words (pairs, zh then en) has it, else as it is. */
@@ -462,10 +463,10 @@ static int notice_write(FILE *out, enum rcl_sheet_lang lang, const struct rcl_se
     put(out, n->title);
     fputs("</strong></p>", out);
     if (n->problems != NULL && n->problems_len > 0)
-        rc = csv_table(out, "problems", n->problems, n->problems_len,
-                       lang == RCL_SHEET_ZH ? NULL : PROBLEM_WORDS_EN,
-                       lang == RCL_SHEET_ZH ? 0 : sizeof(PROBLEM_WORDS_EN) /
-                                                      sizeof(PROBLEM_WORDS_EN[0]));
+        rc = csv_table(
+            out, "problems", n->problems, n->problems_len,
+            lang == RCL_SHEET_ZH ? NULL : PROBLEM_WORDS_EN,
+            lang == RCL_SHEET_ZH ? 0 : sizeof(PROBLEM_WORDS_EN) / sizeof(PROBLEM_WORDS_EN[0]));
     if (n->detail != NULL && n->detail[0] != '\0') {
         fprintf(out, "<details%s><summary>%s</summary><pre id=\"detail\">",
                 n->problems == NULL ? " open" : "", L("详细信息", "Details"));

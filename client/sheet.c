@@ -104,8 +104,9 @@ static size_t blank_at(const char *s, size_t len)
 static size_t fold_at(const char *s, size_t len, char *c)
 {
     const unsigned char *u = (const unsigned char *)s;
-    if (len >= 3 && u[0] == 0xEF && ((u[1] == 0xBC && u[2] >= 0x81 && u[2] <= 0xBF) ||
-                                     (u[1] == 0xBD && u[2] >= 0x80 && u[2] <= 0x9E))) {
+    if (len >= 3 && u[0] == 0xEF &&
+        ((u[1] == 0xBC && u[2] >= 0x81 && u[2] <= 0xBF) ||
+         (u[1] == 0xBD && u[2] >= 0x80 && u[2] <= 0x9E))) {
         unsigned cp = ((unsigned)(u[1] & 0x3F) << 6 | (u[2] & 0x3F)) + 0xF000;
         *c = (char)(0x21 + (cp - 0xFF01));
         return 3;
@@ -224,11 +225,11 @@ bool rcl_sheet_column_required(enum rcl_sheet_column c)
  * warning, instead of refusing the sheet.
  */
 static const char *const ignored_columns[] = {
-    "序号",     "编号",     "性别",     "民族",     "出生日期", "出生年月", "年龄",
-    "身份证号", "身份证号码", "家庭住址", "家庭地址", "住址",     "户籍所在地", "备注",
-    "学校",     "学校名称", "所在学校", "监护人",   "监护人姓名", "家长姓名", "班主任",
-    "填表人",   "no",       "gender",   "sex",      "birthday", "address",  "remarks",
-    "note",     "notes",
+    "序号",       "编号",     "性别",       "民族",     "出生日期", "出生年月",
+    "年龄",       "身份证号", "身份证号码", "家庭住址", "家庭地址", "住址",
+    "户籍所在地", "备注",     "学校",       "学校名称", "所在学校", "监护人",
+    "监护人姓名", "家长姓名", "班主任",     "填表人",   "no",       "gender",
+    "sex",        "birthday", "address",    "remarks",  "note",     "notes",
 };
 
 static int column_named(const char *cell, size_t len)
@@ -256,10 +257,8 @@ static bool drop_note(const char *cell, size_t *len)
 {
     static const struct {
         const char *open, *close;
-    } pairs[] = {{"(", ")"},
-                 {"\xEF\xBC\x88", "\xEF\xBC\x89"},
-                 {"[", "]"},
-                 {"\xE3\x80\x90", "\xE3\x80\x91"}};
+    } pairs[] = {
+        {"(", ")"}, {"\xEF\xBC\x88", "\xEF\xBC\x89"}, {"[", "]"}, {"\xE3\x80\x90", "\xE3\x80\x91"}};
 
     for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
         size_t cl = strlen(pairs[k].close), ol = strlen(pairs[k].open);
@@ -349,7 +348,8 @@ static int put_word(const struct vocabulary *v, const char *s, size_t len, char 
 /* True when a list item says "none": a sheet's way of writing an empty cell. */
 static bool is_nothing(const char *s, size_t len)
 {
-    static const char *const words[] = {"无", "没有", "暂无", "无网络", "无设备", "否", "none", "/"};
+    static const char *const words[] = {"无",     "没有", "暂无", "无网络",
+                                        "无设备", "否",   "none", "/"};
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (word_equal(words[i], s, len))
             return true;
@@ -457,7 +457,8 @@ unsigned rcl_sheet_grade_word(const char *raw, size_t rawlen)
 /* The number 1-99 written at s in digits or Chinese numerals (一 … 十九, 二十…); 0 when none. */
 static unsigned number_at(const char *s, size_t len, size_t *used)
 {
-    static const char *const digits[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+    static const char *const digits[] = {"零", "一", "二", "三", "四",
+                                         "五", "六", "七", "八", "九"};
     unsigned v = 0;
     size_t i = 0;
 
@@ -491,7 +492,8 @@ static unsigned number_at(const char *s, size_t len, size_t *used)
     return ten ? tens * 10 + ones : ones;
 }
 
-/* The length of the grade word that starts s ("三年级", "初一", "3年级", "高2"), its grade in *g. */
+/* The length of the grade word that starts s ("三年级", "初一", "3年级", "高2"), its grade in *g.
+ */
 static size_t grade_prefix(const char *s, size_t len, unsigned *g)
 {
     size_t best = 0;

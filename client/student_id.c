@@ -44,7 +44,8 @@ int rcl_student_id_check_in(const char *id, size_t len, bool zh_words, char *why
     if (whylen > 0)
         why[0] = '\0';
     if (len != RCL_STUDENT_ID_LEN) {
-        snprintf(why, whylen, W("must be %d characters (G, J or L and 18 more), found %zu",
+        snprintf(why, whylen,
+                 W("must be %d characters (G, J or L and 18 more), found %zu",
                    "应为 %d 位（G、J 或 L 加 18 位），实际 %zu 位"),
                  RCL_STUDENT_ID_LEN, len);
         return -1;
@@ -64,7 +65,8 @@ int rcl_student_id_check_in(const char *id, size_t len, bool zh_words, char *why
             if (id[18] == 'x')
                 snprintf(why, whylen, W("check digit must be upper-case 'X'", "校验位应为大写“X”"));
             else
-                snprintf(why, whylen, W("check digit is '%c', expected '%c'", "校验位是“%c”，应为“%c”"),
+                snprintf(why, whylen,
+                         W("check digit is '%c', expected '%c'", "校验位是“%c”，应为“%c”"),
                          (id[18] > 0x20 && id[18] < 0x7f) ? id[18] : '?', want);
             return -1;
         }
@@ -73,7 +75,8 @@ int rcl_student_id_check_in(const char *id, size_t len, bool zh_words, char *why
     if (id[0] == 'J' || id[0] == 'L') {
         for (int i = 1; i < RCL_STUDENT_ID_LEN; i++) {
             if (!is_upper_alnum(id[i])) {
-                snprintf(why, whylen, W("character %d must be a digit or an upper-case letter A-Z",
+                snprintf(why, whylen,
+                         W("character %d must be a digit or an upper-case letter A-Z",
                            "第 %d 位应是数字或大写字母 A-Z"),
                          i + 1);
                 return -1;

@@ -256,8 +256,8 @@ struct section {
     const char *kind; /* the list's kind */
     const char *id;   /* the table's id; its heading's is "h-" id */
     const char *title, *note, *none;
-    const char *counter;                /* 名 for students, 条 for other rows */
-    const char *only_col, *only_code;   /* only the rows with this code there, or NULL */
+    const char *counter;              /* 名 for students, 条 for other rows */
+    const char *only_col, *only_code; /* only the rows with this code there, or NULL */
 };
 
 static const struct section county_lists[] = {
@@ -265,10 +265,11 @@ static const struct section county_lists[] = {
      "缺少居家学习条件或缺席、且没有已落实帮扶措施的学生。全县各校一起排序，最紧急的在前"
      "（紧急程度 1：缺少条件且属特殊群体；2：缺少条件；3：缺席且属特殊群体；4：缺席）。",
      "没有盲点学生。", "名", NULL, NULL},
-    {"optouts", "optouts", "待审批的不参加申请", "家长申请不参加线上学习、尚未审批的，申请最早的在前。",
-     "没有待审批的申请。", "名", "status", "pending"},
-    {"feedback", "feedback", "家长反馈与需求", "家长说明的困难和需要，按学校、年级、班级、姓名排列。",
-     "没有家长反馈。", "名", NULL, NULL},
+    {"optouts", "optouts", "待审批的不参加申请",
+     "家长申请不参加线上学习、尚未审批的，申请最早的在前。", "没有待审批的申请。", "名", "status",
+     "pending"},
+    {"feedback", "feedback", "家长反馈与需求",
+     "家长说明的困难和需要，按学校、年级、班级、姓名排列。", "没有家长反馈。", "名", NULL, NULL},
     {"plans", "plans", "帮扶计划", "每项帮扶措施一行：措施、状态、帮扶人、开始和结束日期。",
      "还没有帮扶措施。", "条", NULL, NULL},
     {"platforms", "platforms", "教学平台与教材发放",
@@ -367,8 +368,10 @@ static void write_figures(struct dash *d)
     rcl_agg_time_local(d->now, when, sizeof(when));
     fputs("<h1>居家学习情况看板：", out);
     esc(out, d->cfg->id);
-    fprintf(out, "（%s级）</h1>\n<p class=\"note\">截至 <span id=\"as-of\">%s</span>（本地时间）。只读。</p>\n",
-            rcl_agg_tier_zh[d->cfg->tier], when);
+    fprintf(
+        out,
+        "（%s级）</h1>\n<p class=\"note\">截至 <span id=\"as-of\">%s</span>（本地时间）。只读。</p>\n",
+        rcl_agg_tier_zh[d->cfg->tier], when);
 
     heading(out, "totals", "合计");
     fputs("<div class=\"cards\">\n", out);
@@ -388,8 +391,7 @@ static void write_figures(struct dash *d)
             "<p class=\"note\">超过 %" PRId64
             " 天没有同步即为超期。上级：%s；<span id=\"upstream-pending\">%" PRIu64
             "</span> 项变更待上报，最早的已等待 %" PRId64 " 秒。</p>\n",
-            d->stale_s / 86400, d->cfg->has_upstream ? "已设置" : "无", g->pending,
-            g->lag_seconds);
+            d->stale_s / 86400, d->cfg->has_upstream ? "已设置" : "无", g->pending, g->lag_seconds);
 
     fputs("<div class=\"charts\">\n", out);
     svg_bars(out, "chart-conditions", "居家学习条件", cond_labels, t->condition, cond_colours,
@@ -404,8 +406,10 @@ static void write_figures(struct dash *d)
 static int write_attention(struct dash *d, sqlite3 *db)
 {
     const struct rcl_agg_col cols[] = {
-        list_col("schools", "school_id"),       list_col("schools", "school_name"),
-        list_col("schools", "reports_through"), list_col("schools", "status"),
+        list_col("schools", "school_id"),
+        list_col("schools", "school_name"),
+        list_col("schools", "reports_through"),
+        list_col("schools", "status"),
         last_sync_col,
     };
     struct rcl_agg_table t = {.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0])};
@@ -492,8 +496,9 @@ static int write_lists(struct dash *d, sqlite3 *db, char *err, size_t errlen)
 {
     if (!rcl_agg_holds_students(d->cfg)) {
         heading(d->out, "blind-spots", "盲点学生");
-        fputs("<p class=\"note\">学生名单在各区县：区县的看板列出学生姓名，这里只有各校的汇总数。</p>\n",
-              d->out);
+        fputs(
+            "<p class=\"note\">学生名单在各区县：区县的看板列出学生姓名，这里只有各校的汇总数。</p>\n",
+            d->out);
         return 0;
     }
     for (size_t i = 0; i < N_COUNTY_LISTS; i++) {
@@ -508,8 +513,8 @@ static int write_lists(struct dash *d, sqlite3 *db, char *err, size_t errlen)
         esc(d->out, sec->note);
         fputs("</p>\n", d->out);
         rc = rcl_agg_list_fill(db, d->cfg, &opt, &t, err, errlen);
-        if (rc == 0 && write_table(d->out, sec->id, &t, sec->only_col, sec->only_code,
-                                   sec->counter, sec->none) != 0) {
+        if (rc == 0 && write_table(d->out, sec->id, &t, sec->only_col, sec->only_code, sec->counter,
+                                   sec->none) != 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }

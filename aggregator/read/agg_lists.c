@@ -117,7 +117,8 @@ static int read_record(struct list_ctx *x, sqlite3_stmt *st, struct row *r)
     column_text(st, 17, r->s.place_county, sizeof(r->s.place_county));
     column_text(st, 18, r->s.place, sizeof(r->s.place));
     column_text(st, 19, r->s.guardian_contact, sizeof(r->s.guardian_contact));
-    status = rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
+    status =
+        rcl_name_find(rcl_optout_status_names, RCL_OPTOUT_STATUS_COUNT, optout, strlen(optout));
     if (status < 0) {
         snprintf(x->err, x->errlen,
                  "school %s: the stored opt-out status '%s' of student '%s' is unknown",
@@ -367,9 +368,9 @@ static int list_blind_spots(struct list_ctx *x, struct rcl_agg_table *t)
         qsort(sp.v, sp.n, sizeof(*sp.v), cmp_spot);
     for (size_t i = 0; i < sp.n; i++) {
         const struct spot *p = &sp.v[i];
-        const char *cells[11] = {urgency, p->school_id,  p->school_name,
-                                 grade,   p->class_name, p->name,
-                                 why,     groups,        rcl_participation_names[p->participation],
+        const char *cells[11] = {urgency,  p->school_id,  p->school_name,
+                                 grade,    p->class_name, p->name,
+                                 why,      groups,        rcl_participation_names[p->participation],
                                  measures, others};
 
         snprintf(urgency, sizeof(urgency), "%d", p->u.level);
@@ -563,7 +564,7 @@ static int transfer_row(void *arg, const struct rcl_agg_departure *row)
 {
     struct transfer_walk *w = arg;
     char grade[16];
-    const char *cells[6] = {row->school_id, row->d.name,         grade,
+    const char *cells[6] = {row->school_id,    row->d.name,    grade,
                             row->d.class_name, row->d.left_on, row->d.destination};
 
     if (w->x->opt->school && strcmp(w->x->opt->school, row->school_id) != 0)
@@ -930,15 +931,15 @@ static const struct rcl_agg_col helper_cols[] = {
 static void helper_row(const struct pick *e, const char **cells, char *grade)
 {
     const char *row[10] = {e->m.helper_role,
-                          e->school_id,
-                          e->school_name,
-                          grade,
-                          e->class_name,
-                          e->name,
-                          rcl_measure_kind_names[e->m.kind],
-                          rcl_measure_status_names[e->m.status],
-                          e->m.start_date,
-                          e->m.helper_contact};
+                           e->school_id,
+                           e->school_name,
+                           grade,
+                           e->class_name,
+                           e->name,
+                           rcl_measure_kind_names[e->m.kind],
+                           rcl_measure_status_names[e->m.status],
+                           e->m.start_date,
+                           e->m.helper_contact};
 
     memcpy(cells, row, sizeof(row));
 }
@@ -1142,9 +1143,9 @@ out:
 
 struct list_kind {
     const char *name;
-    const char *help;    /* one line of --help */
-    const char *holds;   /* what only a county holds that it reads ("student rows"), or NULL */
-    bool uses_window;    /* --stale-days means something to it */
+    const char *help;  /* one line of --help */
+    const char *holds; /* what only a county holds that it reads ("student rows"), or NULL */
+    bool uses_window;  /* --stale-days means something to it */
     const struct rcl_agg_col *cols;
     size_t ncols;
     int (*fill)(struct list_ctx *x, struct rcl_agg_table *t);

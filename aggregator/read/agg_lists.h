@@ -25,9 +25,9 @@ struct rcl_agg_list_options {
     int kind; /* from rcl_agg_list_kind_find */
     enum rcl_agg_list_format format;
     enum rcl_agg_list_lang lang; /* text and CSV: Chinese (0) or English */
-    int64_t stale_seconds; /* the schools list; <= 0: the store's setting */
-    const char *school;    /* only this school's rows, or NULL for all */
-    int64_t now;           /* unix seconds the list is as of; 0 reads the clock */
+    int64_t stale_seconds;       /* the schools list; <= 0: the store's setting */
+    const char *school;          /* only this school's rows, or NULL for all */
+    int64_t now;                 /* unix seconds the list is as of; 0 reads the clock */
 };
 
 /* Index of the kind named word, or -1. */

@@ -624,7 +624,9 @@ int rcl_agg_report_write(sqlite3 *db, const struct rcl_agg_config *cfg,
     if (r.stale_seconds <= 0)
         r.stale_seconds = RCL_AGG_STALE_DEFAULT;
     r.suppress_below = opt->suppress_below;
-    r.deadline = opt->deadline > 0 ? opt->deadline : opt->deadline == 0 ? rcl_agg_deadline_get(db) : 0;
+    r.deadline = opt->deadline > 0    ? opt->deadline
+                 : opt->deadline == 0 ? rcl_agg_deadline_get(db)
+                                      : 0;
     if (opt->divisions_path &&
         rcl_agg_divisions_load(opt->divisions_path, &divisions, err, errlen) != 0)
         return -1;

@@ -49,7 +49,7 @@ struct rcl_agg_missing {
  * upper tiers hold no student row (DESIGN.md).
  */
 struct rcl_agg_school {
-    size_t first, n_rows;    /* its rows of rcl_agg_report.platforms, at least one */
+    size_t first, n_rows;     /* its rows of rcl_agg_report.platforms, at least one */
     uint64_t optouts_pending; /* opt-out applications not yet decided */
     uint64_t feedback;        /* students with a family feedback record */
 };

@@ -341,7 +341,8 @@ void rcl_agg_report_csv_schools(const struct rcl_agg_report *r, FILE *out)
 
     fputs("\xEF\xBB\xBF", out);
     fputs("id,name,profile,platforms,materials_delivered,materials_total,"
-          "materials_percent,optouts_pending,feedback" CSV_EOL, out);
+          "materials_percent,optouts_pending,feedback" CSV_EOL,
+          out);
     for (size_t i = 0; i < r->n_schools; i++) {
         const struct rcl_agg_school *sc = &r->schools[i];
         size_t f = sc->first, len = 0;
@@ -354,9 +355,9 @@ void rcl_agg_report_csv_schools(const struct rcl_agg_report *r, FILE *out)
 
             if (!name[0])
                 continue;
-            n = snprintf(platforms + len, sizeof(platforms) - len, "%s%s (%s%s%s)",
-                         len ? "; " : "", name, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND),
-                         classes[0] ? ": " : "", classes);
+            n = snprintf(platforms + len, sizeof(platforms) - len, "%s%s (%s%s%s)", len ? "; " : "",
+                         name, rcl_agg_platform_cell(t, k, RCL_AGG_PL_KIND), classes[0] ? ": " : "",
+                         classes);
             len += n > 0 ? (size_t)n : 0;
         }
         for (int col = RCL_AGG_PL_ID; col <= RCL_AGG_PL_PROFILE; col++) {

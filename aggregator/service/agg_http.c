@@ -183,8 +183,7 @@ static const char *offered_token(struct MHD_Connection *conn)
  * Whose token the request carries: 1 with who set to the user's name, or to
  * "(shared)" for the operator token (names are ids: no parenthesis); 0 none.
  */
-static int authorized(struct rcl_agg_http *h, struct MHD_Connection *conn,
-                      char who[RCL_ID_MAX + 1])
+static int authorized(struct rcl_agg_http *h, struct MHD_Connection *conn, char who[RCL_ID_MAX + 1])
 {
     char token[RCL_AGG_TOKEN_HEX_LEN + 1];
     const char *offered = offered_token(conn);
@@ -305,8 +304,9 @@ static char *read_tls_file(const char *path, const char *what, bool secret, size
         goto fail;
     }
     if (!sb.regular || sb.size > 1024 * 1024) {
-        snprintf(err, errlen, "the TLS %s %s is not a PEM file (not a regular file of at most 1 MiB)",
-                 what, path);
+        snprintf(err, errlen,
+                 "the TLS %s %s is not a PEM file (not a regular file of at most 1 MiB)", what,
+                 path);
         goto fail;
     }
     if (secret && rcl_file_private_check(&sb, path, "the TLS key", err, errlen) != 0)
@@ -354,8 +354,8 @@ static void free_tls(struct rcl_agg_http *h)
     free(h->tls_cert);
 }
 
-struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt,
-                                        const char *db_path, const struct rcl_agg_config *cfg,
+struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt, const char *db_path,
+                                        const struct rcl_agg_config *cfg,
                                         struct rcl_agg_metrics *metrics, char *err, size_t errlen)
 {
     struct rcl_agg_http *h;
@@ -406,8 +406,8 @@ struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt,
         (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)HTTP_PER_IP_MAX, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_MAX,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-        h->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->tls_key,
-        MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert, MHD_OPTION_END);
+        h->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->tls_key, MHD_OPTION_HTTPS_MEM_CERT,
+        h->tls_cert, MHD_OPTION_END);
     if (!h->daemon) {
         if (h->tls)
             snprintf(err, errlen,

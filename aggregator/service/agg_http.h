@@ -58,8 +58,7 @@ bool rcl_agg_http_tls(const struct rcl_agg_http *h);
  * when the address does not parse or cannot be bound, or a TLS file is
  * missing, unreadable, not PEM or (the key) readable by others.
  */
-struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt,
-                                        const char *db_path,
+struct rcl_agg_http *rcl_agg_http_start(const struct rcl_agg_http_options *opt, const char *db_path,
                                         const struct rcl_agg_config *cfg,
                                         struct rcl_agg_metrics *metrics, char *err, size_t errlen);
 

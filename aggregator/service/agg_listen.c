@@ -74,8 +74,7 @@ static int write_listen_file(const char *db_path, const char *sync_endpoint, con
 }
 
 int rcl_agg_listen_record(sqlite3 *db, const char *db_path, const char *sync_endpoint,
-                          const char *http_addr, const char *metrics_addr, char *err,
-                          size_t errlen)
+                          const char *http_addr, const char *metrics_addr, char *err, size_t errlen)
 {
     if (rcl_db_begin(db) != 0)
         goto store_failed;

@@ -22,8 +22,8 @@ bool rcl_agg_listen_port_is_wild(const char *addr);
 
 /*
  * Writes into out the address to try first for `configured` (meta key `key`:
- * "listen_bound", "http_bound" or "metrics_bound"): the configured one with the port bound last time
- * when its port is wild and one was recorded, else `configured` itself.
+ * "listen_bound", "http_bound" or "metrics_bound"): the configured one with the port bound last
+ * time when its port is wild and one was recorded, else `configured` itself.
  */
 void rcl_agg_listen_first_try(sqlite3 *db, const char *key, const char *configured, char *out,
                               size_t outlen);

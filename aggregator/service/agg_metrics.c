@@ -212,8 +212,8 @@ int rcl_agg_metrics_write(const struct rcl_agg_metrics *m, sqlite3 *db,
     /* Ids are [0-9A-Za-z_.-] (rcl_id_valid): nothing in them needs escaping in a label. */
     help(out, "rollcall_info", "gauge",
          "This aggregator's id, tier, program version and protocol version.");
-    fprintf(out, "rollcall_info{id=\"%s\",tier=\"%s\",version=\"%s\",protocol=\"%u\"} 1\n",
-            cfg->id, rcl_agg_tier_names[cfg->tier], RCL_VERSION, RCL_PROTOCOL_VERSION);
+    fprintf(out, "rollcall_info{id=\"%s\",tier=\"%s\",version=\"%s\",protocol=\"%u\"} 1\n", cfg->id,
+            rcl_agg_tier_names[cfg->tier], RCL_VERSION, RCL_PROTOCOL_VERSION);
     if (m)
         write_counters(m, out);
     gauge(out, "rollcall_store_readable", "1 when the store could be read for this scrape.",

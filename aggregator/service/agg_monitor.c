@@ -15,7 +15,7 @@
 #include "rcl_outbox.h"
 
 #define SQL_SCHOOLS                                                                                \
-    "SELECT count(*) + " RCL_AGG_SQL_SILENT_EXPECTED ", coalesce(sum(reported != 0), 0),"         \
+    "SELECT count(*) + " RCL_AGG_SQL_SILENT_EXPECTED ", coalesce(sum(reported != 0), 0),"          \
     " coalesce(sum(reported != 0 AND last_sync < ?1), 0),"                                         \
     " coalesce(sum(students), 0), coalesce(sum(blind_spots), 0) FROM summaries"
 #define SQL_SOURCES "SELECT count(*), coalesce(sum(revoked != 0), 0) FROM sources"
@@ -95,8 +95,8 @@ int rcl_agg_heartbeat_beat(sqlite3 *db, int64_t pid, int64_t started_at, int64_t
         return -1;
     if (rcl_meta_set_int(db, "run_pid", pid) != 0 ||
         rcl_meta_set_int(db, "run_started_at", started_at) != 0 ||
-        rcl_meta_set_int(db, "run_heartbeat_at", now) != 0 ||
-        rcl_agg_series_note(db, now) != 0 || rcl_db_commit(db) != 0) {
+        rcl_meta_set_int(db, "run_heartbeat_at", now) != 0 || rcl_agg_series_note(db, now) != 0 ||
+        rcl_db_commit(db) != 0) {
         rcl_db_rollback(db);
         return -1;
     }
@@ -166,7 +166,7 @@ bool rcl_agg_token_matches(const char token[RCL_AGG_TOKEN_HEX_LEN + 1], const ch
 #define USER_TOKEN_PREFIX "user_token:"
 /* Every key with the prefix, in name order: ';' follows ':' in ASCII. */
 #define SQL_USER_TOKENS                                                                            \
-    "SELECT substr(key, 12), value FROM meta WHERE key >= 'user_token:' AND key < 'user_token;'"  \
+    "SELECT substr(key, 12), value FROM meta WHERE key >= 'user_token:' AND key < 'user_token;'"   \
     " ORDER BY key"
 #define USER_TOKEN_HASH_BYTES 32
 

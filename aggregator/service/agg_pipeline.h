@@ -26,7 +26,7 @@ struct rcl_agg_pipeline_job {
     const uint8_t *buf;
     size_t len;
     struct rcl_recv_prepared prepared; /* out: the caller clears it (rcl_recv_prepared_clear) */
-    int done;                         /* private to agg_pipeline.c */
+    int done;                          /* private to agg_pipeline.c */
 };
 
 /*

@@ -42,7 +42,7 @@
 #include "rcl_uplink.h"
 
 #define RUN_POLL_MS 200
-#define RUN_BURST 64     /* messages served before the uplink gets a turn */
+#define RUN_BURST 64                     /* messages served before the uplink gets a turn */
 #define RUN_GROUP_MAX RCL_RECV_GROUP_MAX /* messages served in one transaction, at most */
 #define RUN_ZAP_BUSY_MS 2000
 /* An upstream that refused a batch is asked again later (rcl_retry.h). A key refused at

@@ -43,8 +43,8 @@ int rcl_agg_batch_log(sqlite3 *db, const struct rcl_batch_header *h,
     return rc;
 }
 
-int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
-                         const uint8_t *buf, size_t len, int64_t now)
+int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason, const uint8_t *buf,
+                         size_t len, int64_t now)
 {
     sqlite3_stmt *st;
     int rc = -1;
@@ -62,8 +62,8 @@ int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
     /* Enough to see what it was; a flood of huge messages must not fill the disk. */
-    sqlite3_bind_blob(st, 5, buf, (int)(len < RCL_AGG_REFUSED_KEEP_BYTES ? len
-                                                                        : RCL_AGG_REFUSED_KEEP_BYTES),
+    sqlite3_bind_blob(st, 5, buf,
+                      (int)(len < RCL_AGG_REFUSED_KEEP_BYTES ? len : RCL_AGG_REFUSED_KEEP_BYTES),
                       SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         RCL_ERROR("store: keeping a refused batch failed source=%s err=%s", rcl_log_value(source),
@@ -154,13 +154,16 @@ static int check_source(void *arg, const struct rcl_agg_source *s)
             have_digest = false;
         }
         if (first != last + 1)
-            problem(a, s->id, "epoch %" PRIu64 ": batch %" PRIu64 "..%" PRIu64
-                    " does not follow seq %" PRIu64, e, first, end, last);
+            problem(a, s->id,
+                    "epoch %" PRIu64 ": batch %" PRIu64 "..%" PRIu64
+                    " does not follow seq %" PRIu64,
+                    e, first, end, last);
         else if (last > 0 && (!has_prev || !have_digest ||
                               memcmp(sqlite3_column_blob(st, 4), digest, RCL_DIGEST_BYTES) != 0))
-            problem(a, s->id, "epoch %" PRIu64 ": batch %" PRIu64 "..%" PRIu64
-                    " does not name the digest of the batch before it (chain break)", e, first,
-                    end);
+            problem(a, s->id,
+                    "epoch %" PRIu64 ": batch %" PRIu64 "..%" PRIu64
+                    " does not name the digest of the batch before it (chain break)",
+                    e, first, end);
         last = end;
         have_digest = sqlite3_column_bytes(st, 3) == RCL_DIGEST_BYTES;
         if (have_digest)
@@ -178,8 +181,7 @@ static int check_source(void *arg, const struct rcl_agg_source *s)
          memcmp(digest, s->applied_digest, RCL_DIGEST_BYTES) != 0))
         problem(a, s->id,
                 "the registry has epoch %" PRIu64 " applied through seq %" PRIu64
-                ", but the batch log ends at epoch %" PRIu64 " seq %" PRIu64
-                " with another digest",
+                ", but the batch log ends at epoch %" PRIu64 " seq %" PRIu64 " with another digest",
                 s->epoch, s->applied_seq, epoch, last);
     /* At a county, the school's summary names the batch it includes. */
     if (rcl_agg_holds_students(a->cfg) && s->applied_seq > 0 && !s->snapshot_open) {

@@ -29,8 +29,8 @@ int rcl_agg_batch_log(sqlite3 *db, const struct rcl_batch_header *h,
 
 /* Keeps a refused message and its reason: its own transaction, or a savepoint in the
  * caller's when one is open (`run` applies batches in groups). 0, or -1 logged. */
-int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason,
-                         const uint8_t *buf, size_t len, int64_t now);
+int rcl_agg_refused_keep(sqlite3 *db, const char *source, const char *reason, const uint8_t *buf,
+                         size_t len, int64_t now);
 
 /*
  * Checks every source's chain of applied batches and, at a county, that each

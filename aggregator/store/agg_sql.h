@@ -147,9 +147,10 @@
 #define RCL_AGG_SQL_SERIES_NOTE                                                                    \
     "INSERT INTO completeness_daily(day, expected, reported, updated_at) SELECT ?1,"               \
     " coalesce(sum(schools), 0) + " RCL_AGG_SQL_SILENT_EXPECTED ", coalesce(sum(reported), 0), ?2" \
-    " FROM rollup WHERE true ON CONFLICT(day) DO UPDATE SET expected = excluded.expected,"        \
+    " FROM rollup WHERE true ON CONFLICT(day) DO UPDATE SET expected = excluded.expected,"         \
     " reported = excluded.reported, updated_at = excluded.updated_at"
-#define RCL_AGG_SQL_SERIES_LIST "SELECT day, expected, reported FROM completeness_daily ORDER BY day"
+#define RCL_AGG_SQL_SERIES_LIST                                                                    \
+    "SELECT day, expected, reported FROM completeness_daily ORDER BY day"
 /* Schools that first reported by ?1, by (child, county). */
 #define RCL_AGG_SQL_ON_TIME_COUNTS                                                                 \
     "SELECT child, county, count(*) FROM summaries WHERE reported = 1 AND first_sync > 0"          \
@@ -313,7 +314,9 @@
     RCL_AGG_SQL_COUNTY_PLACE_COLS("students") RCL_AGG_SQL_COUNTY_PLACE_COLS("students_staging")
 
 #define RCL_AGG_COUNTY_MIGRATIONS                                                                  \
-    {RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2, RCL_AGG_SQL_COUNTY_V3}
+    {                                                                                              \
+        RCL_AGG_SQL_COUNTY_V1, RCL_AGG_SQL_COUNTY_V2, RCL_AGG_SQL_COUNTY_V3                        \
+    }
 /* Version 16 -> 17, every store: the county's own count is user_version's now. */
 #define RCL_AGG_SQL_COUNTY_FOLDED "DELETE FROM meta WHERE key = 'county_schema';"
 
@@ -380,7 +383,7 @@
     "UPDATE exchange_units SET matches_made = ?2 WHERE unit = ?1"
 #define RCL_AGG_SQL_EXCHANGE_UNIT_KNOWN "SELECT 1 FROM exchange_units WHERE unit = ?1"
 /* At a county: the file's matches in a temporary table, then the students they are. */
-#define RCL_AGG_SQL_EXCHANGE_INCOMING                                                              \
+#define RCL_AGG_SQL_EXCHANGE_INCOMING                                                                \
     "CREATE TEMP TABLE IF NOT EXISTS exchange_incoming(county TEXT NOT NULL, digest BLOB NOT NULL);" \
     "DELETE FROM temp.exchange_incoming;"
 #define RCL_AGG_SQL_EXCHANGE_INCOMING_PUT                                                          \
@@ -388,7 +391,7 @@
 #define RCL_AGG_SQL_EXCHANGE_MATCHES_CLEAR "DELETE FROM exchange_matches"
 #define RCL_AGG_SQL_EXCHANGE_MATCHES_PUT                                                           \
     "INSERT OR IGNORE INTO exchange_matches(pseudonym, county, received_at)"                       \
-    " SELECT p.pseudonym, i.county, ?1 FROM (" RCL_AGG_SQL_EXCHANGE_PSEUDONYMS ") p"                \
+    " SELECT p.pseudonym, i.county, ?1 FROM (" RCL_AGG_SQL_EXCHANGE_PSEUDONYMS ") p"               \
     " JOIN temp.exchange_incoming i ON i.digest = exchange_digest(p.pseudonym)"
 
 /* ---- sources ---- */
@@ -445,8 +448,7 @@
 #define RCL_AGG_SQL_SUMMARY_GET                                                                    \
     "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries WHERE school_id = ?1"
 #define RCL_AGG_SQL_SUMMARY_LIST                                                                   \
-    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
-    " FROM summaries ORDER BY child, school_id"
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries ORDER BY child, school_id"
 #define RCL_AGG_SQL_SUMMARY_CHILD "SELECT child FROM summaries WHERE school_id = ?1"
 
 /* ---- students (county) ---- */
@@ -469,9 +471,9 @@
     " destination, left_on, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 /* Transferred out, and enrolled at no school of the county. The subquery is not correlated:
  * SQLite builds the set of pseudonyms once (students has no index on them). */
-#define RCL_AGG_SQL_DEPARTURES_UNRECEIVED                                                          \
+#define RCL_AGG_SQL_DEPARTURES_UNRECEIVED                                                           \
     "SELECT school_id, pseudonym, name, grade, class, reason, destination, left_on FROM departures" \
-    " WHERE reason = 'transferred_out' AND pseudonym NOT IN (SELECT pseudonym FROM students)"      \
+    " WHERE reason = 'transferred_out' AND pseudonym NOT IN (SELECT pseudonym FROM students)"       \
     " ORDER BY school_id, left_on, name"
 #define RCL_AGG_SQL_PROFILE_PUT                                                                    \
     "INSERT OR REPLACE INTO school_profiles(school_id, parent_school, contact_role,"               \
@@ -493,13 +495,13 @@
     " FROM students s LEFT JOIN summaries m ON m.school_id = s.school_id"                          \
     " WHERE ?1 IS NULL OR s.school_id = ?1"
 /* The county's students (and transfers) its upstream found in another county (agg_exchange.h). */
-#define RCL_AGG_SQL_LIST_ELSEWHERE                                                                 \
-    "SELECT x.county, 'enrolled', s.school_id, coalesce(m.name, ''), s.grade, s.class, s.name"     \
-    " FROM exchange_matches x JOIN students s ON s.pseudonym = x.pseudonym"                        \
-    " LEFT JOIN summaries m ON m.school_id = s.school_id WHERE ?1 IS NULL OR s.school_id = ?1"     \
-    " UNION ALL SELECT x.county, 'transferred_out', d.school_id, coalesce(m.name, ''), d.grade,"   \
-    " d.class, d.name FROM exchange_matches x JOIN departures d ON d.pseudonym = x.pseudonym"      \
-    " AND d.reason = 'transferred_out' LEFT JOIN summaries m ON m.school_id = d.school_id"         \
+#define RCL_AGG_SQL_LIST_ELSEWHERE                                                                    \
+    "SELECT x.county, 'enrolled', s.school_id, coalesce(m.name, ''), s.grade, s.class, s.name"        \
+    " FROM exchange_matches x JOIN students s ON s.pseudonym = x.pseudonym"                           \
+    " LEFT JOIN summaries m ON m.school_id = s.school_id WHERE ?1 IS NULL OR s.school_id = ?1"        \
+    " UNION ALL SELECT x.county, 'transferred_out', d.school_id, coalesce(m.name, ''), d.grade,"      \
+    " d.class, d.name FROM exchange_matches x JOIN departures d ON d.pseudonym = x.pseudonym"         \
+    " AND d.reason = 'transferred_out' LEFT JOIN summaries m ON m.school_id = d.school_id"            \
     " WHERE (?1 IS NULL OR d.school_id = ?1) AND d.pseudonym NOT IN (SELECT pseudonym FROM students)" \
     " ORDER BY 1, 3, 5, 6, 7"
 /* One student's measure_details, an element a row. */
@@ -561,8 +563,7 @@
 #define RCL_AGG_SQL_SUMMARIES_STAGED "SELECT count(*) FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_CLEAR "DELETE FROM summaries_staging WHERE child = ?1"
 #define RCL_AGG_SQL_SUMMARIES_STAGING_LIST                                                         \
-    "SELECT " RCL_AGG_SQL_SUMMARY_ALL                                         \
-    " FROM summaries_staging WHERE child = ?1 ORDER BY school_id"
+    "SELECT " RCL_AGG_SQL_SUMMARY_ALL " FROM summaries_staging WHERE child = ?1 ORDER BY school_id"
 /* Schools counted through a child that its snapshot no longer holds. */
 #define RCL_AGG_SQL_SUMMARIES_GONE                                                                 \
     "SELECT school_id FROM summaries WHERE child = ?1 AND school_id NOT IN"                        \

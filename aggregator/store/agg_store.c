@@ -499,8 +499,7 @@ int rcl_agg_source_rotate(sqlite3 *db, const char *source, const uint8_t old_pk[
         return 1;
     }
     if (rcl_verify(RCL_DOMAIN_ROTATE, msg, n, proof, new_pk) != 0) {
-        snprintf(why, whylen, "the key rotation of source %s is not signed by its new key",
-                 source);
+        snprintf(why, whylen, "the key rotation of source %s is not signed by its new key", source);
         return 1;
     }
     st = rcl_db_prepare(db, RCL_AGG_SQL_SOURCE_BY_CURVE);
@@ -657,9 +656,8 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
 
 int rcl_agg_enroll_described(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                              const uint8_t pk[RCL_PK_BYTES], const struct rcl_agg_enrollee *who,
-                             enum rcl_agg_enroll_result *result,
-                             char other_source[RCL_ID_MAX + 1], int64_t now, char *err,
-                             size_t errlen)
+                             enum rcl_agg_enroll_result *result, char other_source[RCL_ID_MAX + 1],
+                             int64_t now, char *err, size_t errlen)
 {
     if (rcl_db_begin(db) != 0) {
         snprintf(err, errlen, "could not enroll source %s: %s", source, sqlite3_errmsg(db));

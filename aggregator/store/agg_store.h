@@ -77,7 +77,7 @@ struct rcl_agg_source {
     int64_t enrolled_at;
     char name[RCL_NAME_MAX + 1];
     char county[RCL_COUNTY_LEN + 1];
-    bool snapshot_open; /* a snapshot of a new epoch is arriving (agg_snapshot.h) */
+    bool snapshot_open;      /* a snapshot of a new epoch is arriving (agg_snapshot.h) */
     uint64_t expect_schools; /* an aggregator: the schools it is to bring (0: not said) */
 };
 
@@ -112,16 +112,16 @@ int rcl_agg_enroll(sqlite3 *db, const struct rcl_agg_config *cfg, const char *so
                    char other_source[RCL_ID_MAX + 1], int64_t now, char *err, size_t errlen);
 /* What an operator may say of a source when enrolling it. */
 struct rcl_agg_enrollee {
-    const char *name;       /* NULL: keep; a never-reported school is listed by it */
-    int64_t expect_schools; /* an aggregator's schools, counted missing while it is silent; -1 keep */
+    const char *name; /* NULL: keep; a never-reported school is listed by it */
+    int64_t
+        expect_schools; /* an aggregator's schools, counted missing while it is silent; -1 keep */
 };
 
 /* rcl_agg_enroll, also recording who's name and expected schools (in the same transaction). */
 int rcl_agg_enroll_described(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                              const uint8_t pk[RCL_PK_BYTES], const struct rcl_agg_enrollee *who,
-                             enum rcl_agg_enroll_result *result,
-                             char other_source[RCL_ID_MAX + 1], int64_t now, char *err,
-                             size_t errlen);
+                             enum rcl_agg_enroll_result *result, char other_source[RCL_ID_MAX + 1],
+                             int64_t now, char *err, size_t errlen);
 /* The same inside the caller's transaction, for enrolling many at once (agg_enroll_file.h). */
 int rcl_agg_enroll_in_tx(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                          const uint8_t pk[RCL_PK_BYTES], enum rcl_agg_enroll_result *result,

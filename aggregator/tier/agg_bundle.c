@@ -89,8 +89,7 @@ static size_t parse_header(struct rcl_agg_bundle *b, const char *name, char *err
     size_t src_len;
     uint64_t version;
 
-    if (b->size < RCL_BUNDLE_MAGIC_LEN ||
-        memcmp(d, RCL_BUNDLE_MAGIC, RCL_BUNDLE_MAGIC_LEN) != 0) {
+    if (b->size < RCL_BUNDLE_MAGIC_LEN || memcmp(d, RCL_BUNDLE_MAGIC, RCL_BUNDLE_MAGIC_LEN) != 0) {
         fail(err, errlen, "%s: 0: not a rollcall bundle (it does not start with %s)", name,
              RCL_BUNDLE_MAGIC);
         return 0;

@@ -84,8 +84,7 @@ static int end_snapshot(struct rcl_agg_apply *a, const struct rcl_change *c, cha
 }
 
 /* KEY_ROTATION: the source's next key, proven by the one it signed this batch with. */
-static int rotate_key(struct rcl_agg_apply *a, const struct rcl_change *c, char *why,
-                      size_t whylen)
+static int rotate_key(struct rcl_agg_apply *a, const struct rcl_change *c, char *why, size_t whylen)
 {
     char reason[160];
     int rc;
@@ -194,8 +193,8 @@ const struct rcl_recv_ops rcl_agg_recv_ops = {
 
 struct rcl_receiver *rcl_agg_receiver(struct rcl_agg_ingest_ctx *ctx)
 {
-    ctx->rv = (struct rcl_receiver){
-        .db = ctx->db, .ops = &rcl_agg_recv_ops, .arg = ctx, .now = ctx->now};
+    ctx->rv =
+        (struct rcl_receiver){.db = ctx->db, .ops = &rcl_agg_recv_ops, .arg = ctx, .now = ctx->now};
     return &ctx->rv;
 }
 

@@ -193,7 +193,7 @@ int rcl_agg_epoch_open(sqlite3 *db, const struct rcl_agg_config *cfg, const char
     if (rc != 0 || rcl_db_run_id(db, RCL_AGG_SQL_FORWARDS_CLEAR, source, "clearing receipts") != 0)
         return -1;
     return rcl_db_run_id(db, rcl_agg_tier_of(cfg)->staging_clear_sql, source,
-                    "clearing the snapshot staging");
+                         "clearing the snapshot staging");
 }
 
 int rcl_agg_snapshot_stage(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
@@ -301,14 +301,14 @@ static int replace_summaries(sqlite3 *db, const struct rcl_agg_config *cfg, cons
 int rcl_agg_snapshot_rows_in(sqlite3 *db, const char *source)
 {
     if (rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_DROP, source, "dropping the old rows") != 0 ||
-        rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") != 0 ||
+        rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_FROM_STAGING, source, "moving the snapshot in") !=
+            0 ||
         rcl_db_run_id(db, RCL_AGG_SQL_STUDENTS_STAGING_CLEAR, source, "clearing the staging") != 0)
         return -1;
     return rcl_db_run_id(db, RCL_AGG_SQL_SNAPSHOT_CLOSE, source, "closing the snapshot");
 }
 
-int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
-                                  const char *source,
+int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                                   int (*apply)(void *arg, const struct rcl_summary *s), void *arg)
 {
     if (replace_summaries(db, cfg, source, apply, arg) != 0 ||

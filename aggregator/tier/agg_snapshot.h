@@ -73,8 +73,7 @@ int rcl_agg_snapshot_rows_in(sqlite3 *db, const char *source);
  * applied and queued as an ordinary one would be (apply is the caller's
  * rule for one summary). 0, or -1 logged.
  */
-int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg,
-                                  const char *source,
+int rcl_agg_snapshot_summaries_in(sqlite3 *db, const struct rcl_agg_config *cfg, const char *source,
                                   int (*apply)(void *arg, const struct rcl_summary *s), void *arg);
 
 /* Deletes school_id's summary and queues SCHOOL_REMOVED upstream when there is one. 0/-1. */

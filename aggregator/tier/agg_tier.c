@@ -28,7 +28,7 @@ const char *rcl_agg_change_words(enum rcl_change_kind kind)
     };
 
     return (size_t)kind < sizeof(words) / sizeof(words[0]) && words[kind] ? words[kind]
-                                                                           : "a change";
+                                                                          : "a change";
 }
 
 bool rcl_agg_child_covers(const char *child, const char *county)

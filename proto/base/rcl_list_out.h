@@ -71,9 +71,9 @@ struct rcl_agg_list_head {
     const char *kind;
     const char *scope; /* this aggregator's id */
     const char *tier;
-    const char *school;    /* the --school filter, or NULL */
-    int64_t generated_at;  /* unix seconds */
-    int64_t stale_seconds; /* > 0: written (the schools list) */
+    const char *school;          /* the --school filter, or NULL */
+    int64_t generated_at;        /* unix seconds */
+    int64_t stale_seconds;       /* > 0: written (the schools list) */
     enum rcl_agg_list_lang lang; /* text and CSV */
 };
 

@@ -22,8 +22,8 @@ const char *const rcl_participation_names[RCL_PARTICIPATION_COUNT] = {"active", 
 const char *const rcl_condition_names[RCL_CONDITION_COUNT] = {"online", "tv_only", "none"};
 const char *const rcl_condition_zh[RCL_CONDITION_COUNT][RCL_ZH_WORDS] = {
     {"可在线学习"}, {"仅电视"}, {"无条件"}};
-const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT] = {"none", "pending",
-                                                                      "approved", "rejected"};
+const char *const rcl_optout_status_names[RCL_OPTOUT_STATUS_COUNT] = {"none", "pending", "approved",
+                                                                      "rejected"};
 const char *const rcl_departure_reason_names[RCL_DEPART_REASON_COUNT] = {
     "other", "left", "graduated", "transferred_out"};
 const char *const rcl_platform_kind_names[RCL_PLATFORM_KIND_COUNT] = {"live", "recorded", "tv",
@@ -43,9 +43,11 @@ const char *const rcl_device_zh[RCL_DEVICE_COUNT][RCL_ZH_WORDS] = {
 };
 
 const char *const rcl_group_zh[RCL_GROUP_COUNT][RCL_ZH_WORDS] = {
-    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户", "建档立卡贫困户", "贫困户", "建档立卡贫困家庭"},
+    [RCL_GROUP_POVERTY_CARD] = {"建档立卡", "建档立卡户", "建档立卡贫困户", "贫困户",
+                                "建档立卡贫困家庭"},
     [RCL_GROUP_HARDSHIP] = {"困难", "家庭困难", "经济困难", "低保", "低保户"},
-    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女", "抗疫一线人员子女", "一线人员子女"},
+    [RCL_GROUP_FRONTLINE_FAMILY] = {"一线医务人员子女", "医务人员子女", "抗疫一线人员子女",
+                                    "一线人员子女"},
     [RCL_GROUP_LEFT_BEHIND] = {"留守", "留守儿童"},
     [RCL_GROUP_MIGRANT] = {"随迁", "随迁子女", "进城务工人员随迁子女"},
     [RCL_GROUP_DISABLED] = {"残疾", "残疾学生", "残疾儿童"},

@@ -23,8 +23,8 @@
 #define RCL_FEEDBACK_MAX 600
 #define RCL_MEASURES_MAX 12
 #define RCL_PSEUDONYM_BYTES 32
-#define RCL_ROLE_MAX 48           /* a helper's or contact's role, e.g. 班主任 */
-#define RCL_DATE_LEN 10           /* YYYY-MM-DD */
+#define RCL_ROLE_MAX 48 /* a helper's or contact's role, e.g. 班主任 */
+#define RCL_DATE_LEN 10 /* YYYY-MM-DD */
 #define RCL_OPTOUT_REASON_MAX 300
 #define RCL_PLACE_MAX 96   /* a village or community, e.g. 某某镇某某村 */
 #define RCL_CONTACT_MAX 32 /* a phone number as written, e.g. +86 138-0000-0000 */
@@ -33,7 +33,13 @@
 
 /* ---- Enumerations and sets ---- */
 enum rcl_network { RCL_NET_BROADBAND, RCL_NET_MOBILE, RCL_NET_CABLE_TV, RCL_NETWORK_COUNT };
-enum rcl_device { RCL_DEV_COMPUTER, RCL_DEV_TABLET, RCL_DEV_SMARTPHONE, RCL_DEV_TV, RCL_DEVICE_COUNT };
+enum rcl_device {
+    RCL_DEV_COMPUTER,
+    RCL_DEV_TABLET,
+    RCL_DEV_SMARTPHONE,
+    RCL_DEV_TV,
+    RCL_DEVICE_COUNT
+};
 enum rcl_group {
     RCL_GROUP_POVERTY_CARD,
     RCL_GROUP_HARDSHIP,
@@ -138,8 +144,8 @@ struct rcl_measure {
     uint8_t kind;   /* enum rcl_measure_kind */
     uint8_t status; /* enum rcl_measure_status */
     char helper_role[RCL_ROLE_MAX + 1];
-    char start_date[RCL_DATE_LEN + 1]; /* YYYY-MM-DD or empty */
-    char end_date[RCL_DATE_LEN + 1];   /* YYYY-MM-DD or empty */
+    char start_date[RCL_DATE_LEN + 1];        /* YYYY-MM-DD or empty */
+    char end_date[RCL_DATE_LEN + 1];          /* YYYY-MM-DD or empty */
     char helper_contact[RCL_CONTACT_MAX + 1]; /* a phone number (rcl_contact_valid) or empty */
 };
 
@@ -175,9 +181,9 @@ struct rcl_student {
 /* A student who left a school: what the tombstone carries to the county. */
 struct rcl_departure {
     uint8_t pseudonym[RCL_PSEUDONYM_BYTES];
-    unsigned reason;                    /* enum rcl_departure_reason */
-    char destination[RCL_ID_MAX + 1];   /* school code (transferred_out), or empty */
-    char left_on[RCL_DATE_LEN + 1];     /* YYYY-MM-DD or empty */
+    unsigned reason;                  /* enum rcl_departure_reason */
+    char destination[RCL_ID_MAX + 1]; /* school code (transferred_out), or empty */
+    char left_on[RCL_DATE_LEN + 1];   /* YYYY-MM-DD or empty */
     char name[RCL_NAME_MAX + 1];
     unsigned grade; /* 1-12, 0 when not known */
     char class_name[RCL_CLASS_MAX + 1];

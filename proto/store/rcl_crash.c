@@ -27,7 +27,7 @@ const char *const rcl_crash_points[] = {
     NULL,
 };
 
-static const char *armed;    /* the point named in the environment, "" for none */
+static const char *armed; /* the point named in the environment, "" for none */
 static char armed_name[64];
 static long armed_count = 1; /* die on this passage */
 

@@ -119,13 +119,13 @@ int rcl_outbox_receipt(sqlite3 *db, uint64_t top_seq, int64_t top_at, const char
 
 struct rcl_outbox_stats {
     uint64_t epoch;
-    uint64_t last_seq;       /* highest sequence number given out, 0 if none */
-    uint64_t sealed_through; /* highest sequence number sealed into a batch */
-    uint64_t acked_seq;      /* highest acknowledged by the upstream */
-    int64_t acked_at;        /* unix seconds of that acknowledgement, 0 if never */
-    uint64_t pending;        /* changes not yet acknowledged */
-    uint64_t top_seq;        /* changes through here are in the top tier's totals */
-    int64_t top_at;          /* as of then (unix seconds), 0 if never */
+    uint64_t last_seq;           /* highest sequence number given out, 0 if none */
+    uint64_t sealed_through;     /* highest sequence number sealed into a batch */
+    uint64_t acked_seq;          /* highest acknowledged by the upstream */
+    int64_t acked_at;            /* unix seconds of that acknowledgement, 0 if never */
+    uint64_t pending;            /* changes not yet acknowledged */
+    uint64_t top_seq;            /* changes through here are in the top tier's totals */
+    int64_t top_at;              /* as of then (unix seconds), 0 if never */
     char top_id[RCL_ID_MAX + 1]; /* the top tier's id, "" if never heard */
 };
 

@@ -105,8 +105,8 @@ static void clear_payload(struct rcl_recv_prepared *p)
     p->too_long = p->changes_bad = p->out_of_memory = false;
 }
 
-int rcl_recv_prepare_payload(struct rcl_recv_prepared *p, const struct rcl_recv_ops *ops,
-                             void *arg, const uint8_t key[RCL_PK_BYTES])
+int rcl_recv_prepare_payload(struct rcl_recv_prepared *p, const struct rcl_recv_ops *ops, void *arg,
+                             const uint8_t key[RCL_PK_BYTES])
 {
     char err[RCL_RECV_ERR_MAX];
     const struct rcl_batch *b;
@@ -583,9 +583,8 @@ void rcl_recv_group_begin(struct rcl_recv_group *g, struct rcl_receiver *rv)
 }
 
 const struct rcl_recv_result *rcl_recv_group_add(struct rcl_recv_group *g,
-                                                 struct rcl_recv_prepared *p,
-                                                 const uint8_t *buf, size_t len,
-                                                 const char *zap_user_id)
+                                                 struct rcl_recv_prepared *p, const uint8_t *buf,
+                                                 size_t len, const char *zap_user_id)
 {
     /* Past a full group (the caller commits first) the last result is reused. */
     struct rcl_recv_result *res =

@@ -45,7 +45,7 @@
 #include "rcl_envelope.h"
 #include "rcl_keys.h"
 
-#define RCL_RECV_ERR_MAX 256 /* as a reply's reason */
+#define RCL_RECV_ERR_MAX 256  /* as a reply's reason */
 #define RCL_RECV_GROUP_MAX 16 /* batches applied in one transaction, at most */
 
 /* What the store holds of a source, as the rules judge it. */
@@ -85,8 +85,7 @@ struct rcl_recv_ops {
     /* A newer epoch of the source: nothing applied, its snapshot to come. */
     int (*epoch_open)(void *arg, const char *id, uint64_t epoch);
     /* Applies b's changes: 0, -1 a store failure (*what says in which step), -2 refused (why). */
-    int (*apply)(void *arg, struct rcl_recv_batch *b, char *why, size_t whylen,
-                 const char **what);
+    int (*apply)(void *arg, struct rcl_recv_batch *b, char *why, size_t whylen, const char **what);
     /* The batch's effect is settled (no snapshot half staged): for receipts. */
     int (*settled)(void *arg, const char *id, uint64_t seq);
     /* The new applied seq and digest, and the batch in the audit log. */
@@ -145,8 +144,8 @@ int rcl_recv_prepare_envelope(struct rcl_recv_prepared *p, const uint8_t *buf, s
  * the tier; a probe and a batch of too many changes keep none). 0 when
  * verified (whatever the payload holds), -1 when not.
  */
-int rcl_recv_prepare_payload(struct rcl_recv_prepared *p, const struct rcl_recv_ops *ops,
-                             void *arg, const uint8_t key[RCL_PK_BYTES]);
+int rcl_recv_prepare_payload(struct rcl_recv_prepared *p, const struct rcl_recv_ops *ops, void *arg,
+                             const uint8_t key[RCL_PK_BYTES]);
 
 /*
  * The envelope, then -- with the key ops->source_get finds for its source
@@ -193,9 +192,8 @@ void rcl_recv_group_begin(struct rcl_recv_group *g, struct rcl_receiver *rv);
  * next begin.
  */
 const struct rcl_recv_result *rcl_recv_group_add(struct rcl_recv_group *g,
-                                                 struct rcl_recv_prepared *p,
-                                                 const uint8_t *buf, size_t len,
-                                                 const char *zap_user_id);
+                                                 struct rcl_recv_prepared *p, const uint8_t *buf,
+                                                 size_t len, const char *zap_user_id);
 
 /* Whether the group takes another batch: grouped, room left, and its transaction still open. */
 bool rcl_recv_group_open(const struct rcl_recv_group *g);

@@ -74,8 +74,8 @@ void rcl_monitor_destroy(struct rcl_monitor **m);
  * routing_id on a ROUTER (routing_id NULL for a DEALER). Non-blocking:
  * returns 0, or -1 when it could not be queued (errno set).
  */
-int rcl_transport_send(void *socket, const void *routing_id, size_t routing_len, const uint8_t *data,
-                       size_t len);
+int rcl_transport_send(void *socket, const void *routing_id, size_t routing_len,
+                       const uint8_t *data, size_t len);
 
 /*
  * A received message: on a ROUTER the peer's routing id and the ZAP user id

@@ -160,8 +160,8 @@ struct rcl_uplink {
     bool trying_new_key;     /* linked with a pending rotation's new key: probes only */
     int64_t key_switched_ms; /* the last switch between the current and the new key */
     unsigned window;
-    int timeout_ms;      /* the configured reply time-out */
-    int cur_timeout_ms;  /* grows with repeated time-outs, back to timeout_ms on a reply */
+    int timeout_ms;     /* the configured reply time-out */
+    int cur_timeout_ms; /* grows with repeated time-outs, back to timeout_ms on a reply */
     rcl_snapshot_fn snapshot;
     void *snapshot_arg;
 

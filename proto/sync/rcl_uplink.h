@@ -19,10 +19,10 @@
 #include "rcl_outbox.h"
 
 struct rcl_uplink_config {
-    const char *source;   /* this node's id */
-    const char *endpoint; /* upstream, e.g. tcp://127.0.0.1:7100 */
-    const uint8_t *pk;    /* this node's identity key, RCL_PK_BYTES */
-    const uint8_t *sk;    /* RCL_SK_BYTES; copied, wiped on destroy */
+    const char *source;       /* this node's id */
+    const char *endpoint;     /* upstream, e.g. tcp://127.0.0.1:7100 */
+    const uint8_t *pk;        /* this node's identity key, RCL_PK_BYTES */
+    const uint8_t *sk;        /* RCL_SK_BYTES; copied, wiped on destroy */
     const uint8_t *server_pk; /* the upstream's identity key */
     unsigned window;          /* batches in flight; 0 means the default (8) */
     int reply_timeout_ms;     /* 0 means the default (5000) */

@@ -80,8 +80,9 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
     /* Far above any school (the largest hold about 15,000), and low enough that
      * totals over every school of a province can never overflow. */
     if (w->students > RCL_SCHOOL_STUDENTS_MAX) {
-        codec_err(err, errlen, "summary.counts.students %" PRIu64 " is more than a school holds (%d)",
-                w->students, RCL_SCHOOL_STUDENTS_MAX);
+        codec_err(err, errlen,
+                  "summary.counts.students %" PRIu64 " is more than a school holds (%d)",
+                  w->students, RCL_SCHOOL_STUDENTS_MAX);
         return -1;
     }
     RCL_SUMMARY_COUNTS(ONE_FROM_WIRE, SKIP_COUNT, w)
@@ -89,22 +90,22 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
     for (int c = 0; c < RCL_CONDITION_COUNT; c++) {
         if (t->condition[c] > t->students) {
             codec_err(err, errlen, "summary.counts.condition_%s exceeds the students",
-                    rcl_condition_names[c]);
+                      rcl_condition_names[c]);
             return -1;
         }
         /* The sum stays <= students, so it cannot wrap around to match them. */
         if (t->condition[c] > t->students - sum) {
             codec_err(err, errlen,
-                    "summary.counts conditions add up to more than the %" PRIu64 " students",
-                    t->students);
+                      "summary.counts conditions add up to more than the %" PRIu64 " students",
+                      t->students);
             return -1;
         }
         sum += t->condition[c];
     }
     if (sum != t->students) {
         codec_err(err, errlen,
-                "summary.counts conditions add up to %" PRIu64 ", not the %" PRIu64 " students",
-                sum, t->students);
+                  "summary.counts conditions add up to %" PRIu64 ", not the %" PRIu64 " students",
+                  sum, t->students);
         return -1;
     }
     if (t->blind_spots > t->students) {
@@ -118,16 +119,17 @@ static int counts_from_wire(const Rollcall__Counts *w, struct rcl_totals *t, cha
     for (int p = 0; p < RCL_PARTICIPATION_COUNT; p++) {
         if (t->participation[p] > t->students - sum) {
             codec_err(err, errlen,
-                    "summary.counts participation adds up to more than the %" PRIu64 " students",
-                    t->students);
+                      "summary.counts participation adds up to more than the %" PRIu64 " students",
+                      t->students);
             return -1;
         }
         sum += t->participation[p];
     }
     if (sum != t->students) {
         codec_err(err, errlen,
-                "summary.counts participation adds up to %" PRIu64 ", not the %" PRIu64 " students",
-                sum, t->students);
+                  "summary.counts participation adds up to %" PRIu64 ", not the %" PRIu64
+                  " students",
+                  sum, t->students);
         return -1;
     }
     return 0;
@@ -138,7 +140,7 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
 {
     memset(s, 0, sizeof(*s));
     if (codec_take_id("summary.school_id", w->school_id, s->school_id, sizeof(s->school_id), err,
-                errlen) != 0 ||
+                      errlen) != 0 ||
         codec_take_string("summary.name", w->name, s->name, sizeof(s->name), err, errlen) != 0 ||
         codec_take_county("summary.county", w->county, s->county, err, errlen) != 0)
         return -1;
@@ -159,7 +161,7 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
     s->through_seq = w->through_seq;
     if (w->through_digest.len != 0) {
         if (codec_take_bytes("summary.through_digest", &w->through_digest, s->through_digest,
-                       RCL_DIGEST_BYTES, err, errlen) != 0)
+                             RCL_DIGEST_BYTES, err, errlen) != 0)
             return -1;
         s->has_through_digest = true;
     }
@@ -305,15 +307,15 @@ int rcl_change_decode(const uint8_t *buf, size_t len, struct rcl_change *c, char
     case ROLLCALL__CHANGE__BODY_SCHOOL_REMOVED:
         c->kind = RCL_CHANGE_SCHOOL_REMOVED;
         if (codec_take_id("school_removed.school_id", w->school_removed->school_id,
-                    c->u.school_removed, sizeof(c->u.school_removed), err, errlen) != 0)
+                          c->u.school_removed, sizeof(c->u.school_removed), err, errlen) != 0)
             goto done;
         break;
     case ROLLCALL__CHANGE__BODY_KEY_ROTATION:
         c->kind = RCL_CHANGE_KEY_ROTATION;
         if (codec_take_bytes("key_rotation.new_key", &w->key_rotation->new_key,
-                       c->u.key_rotation.new_key, RCL_PK_BYTES, err, errlen) != 0 ||
+                             c->u.key_rotation.new_key, RCL_PK_BYTES, err, errlen) != 0 ||
             codec_take_bytes("key_rotation.proof", &w->key_rotation->proof, c->u.key_rotation.proof,
-                       RCL_SIG_BYTES, err, errlen) != 0)
+                             RCL_SIG_BYTES, err, errlen) != 0)
             goto done;
         break;
     default:
@@ -401,7 +403,8 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
         codec_err(err, errlen, "out of memory decoding a batch");
         goto done;
     }
-    if (codec_take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) != 0)
+    if (codec_take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) !=
+        0)
         goto done;
     if (w->epoch == 0) {
         codec_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
@@ -411,27 +414,27 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
         /* A probe: valid, and nothing more to check in the range. */
     } else if (w->first_seq == 0 || w->first_seq > w->last_seq) {
         codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
-                w->last_seq);
+                  w->last_seq);
         goto done;
     }
     if (w->last_seq - w->first_seq >= UINT64_C(1) << 32) {
         codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
-                w->last_seq);
+                  w->last_seq);
         goto done;
     }
     if (w->prev_digest.len != 0 && w->prev_digest.len != RCL_DIGEST_BYTES) {
-        codec_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none", w->prev_digest.len,
-                RCL_DIGEST_BYTES);
+        codec_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none",
+                  w->prev_digest.len, RCL_DIGEST_BYTES);
         goto done;
     }
     if (w->n_changes > RCL_BATCH_RECORDS_MAX) {
         codec_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
-                RCL_BATCH_RECORDS_MAX);
+                  RCL_BATCH_RECORDS_MAX);
         goto done;
     }
     if (w->n_changes > w->last_seq - w->first_seq + 1) {
         codec_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
-                w->n_changes, w->last_seq - w->first_seq + 1);
+                  w->n_changes, w->last_seq - w->first_seq + 1);
         goto done;
     }
     b->h.epoch = w->epoch;
@@ -484,8 +487,8 @@ void rcl_batch_destroy(struct rcl_batch **b)
 /* ---- Envelope ---- */
 
 static int envelope_encode(const char *source, const uint8_t key_id[RCL_KEY_ID_BYTES],
-                           const uint8_t sig[RCL_SIG_BYTES], bool deflated,
-                           const uint8_t *payload, size_t len, uint8_t **out, size_t *outlen)
+                           const uint8_t sig[RCL_SIG_BYTES], bool deflated, const uint8_t *payload,
+                           size_t len, uint8_t **out, size_t *outlen)
 {
     Rollcall__Envelope w = ROLLCALL__ENVELOPE__INIT;
     char src[RCL_ID_MAX + 1];
@@ -553,10 +556,12 @@ int rcl_envelope_decode(const uint8_t *buf, size_t len, struct rcl_envelope **ou
         codec_err(err, errlen, "out of memory decoding an envelope");
         goto done;
     }
-    if (codec_take_id("envelope.source", w->source, e->source, sizeof(e->source), err, errlen) != 0 ||
-        codec_take_bytes("envelope.key_id", &w->key_id, e->key_id, RCL_KEY_ID_BYTES, err, errlen) != 0 ||
-        codec_take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err, errlen) !=
-            0)
+    if (codec_take_id("envelope.source", w->source, e->source, sizeof(e->source), err, errlen) !=
+            0 ||
+        codec_take_bytes("envelope.key_id", &w->key_id, e->key_id, RCL_KEY_ID_BYTES, err, errlen) !=
+            0 ||
+        codec_take_bytes("envelope.signature", &w->signature, e->signature, RCL_SIG_BYTES, err,
+                         errlen) != 0)
         goto done;
     if (w->payload.len != 0 && w->payload_deflated.len != 0) {
         codec_err(err, errlen, "envelope carries both payload and payload_deflated");
@@ -677,8 +682,9 @@ int rcl_reply_decode(const uint8_t *buf, size_t len, struct rcl_reply *r, char *
         codec_take_id("reply.source", w->source, r->source, sizeof(r->source), err, errlen) != 0)
         goto done;
     r->acked_seq = w->acked_seq;
-    if (w->acked_digest.len != 0 && codec_take_bytes("reply.acked_digest", &w->acked_digest,
-                                               r->acked_digest, RCL_DIGEST_BYTES, err, errlen) != 0)
+    if (w->acked_digest.len != 0 &&
+        codec_take_bytes("reply.acked_digest", &w->acked_digest, r->acked_digest, RCL_DIGEST_BYTES,
+                         err, errlen) != 0)
         goto done;
     r->has_digest = w->acked_digest.len == RCL_DIGEST_BYTES;
     r->resend_from = w->resend_from;

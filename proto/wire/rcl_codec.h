@@ -74,7 +74,7 @@ struct rcl_change {
     uint64_t seq;
     enum rcl_change_kind kind;
     union {
-        struct rcl_student student; /* id is not encoded: only the pseudonym travels */
+        struct rcl_student student;   /* id is not encoded: only the pseudonym travels */
         struct rcl_departure removed; /* RCL_CHANGE_REMOVED: the tombstone */
         struct rcl_school_profile school;
         struct rcl_summary summary;
@@ -188,8 +188,8 @@ struct rcl_reply {
     uint8_t acked_digest[RCL_DIGEST_BYTES];
     uint64_t resend_from;
     char reason[256];
-    uint64_t epoch; /* the epoch the receiver holds for the source */
-    bool probe;     /* the answer to a probe */
+    uint64_t epoch;    /* the epoch the receiver holds for the source */
+    bool probe;        /* the answer to a probe */
     uint64_t probe_id; /* which probe: the answer echoes its id */
     /* Receipt: changes through top_seq are in top_id's totals as of top_at. */
     uint64_t top_seq;

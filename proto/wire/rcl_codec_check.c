@@ -47,7 +47,7 @@ bool rcl_id_valid(const char *id)
  * after checking its length and UTF-8. 'field' names it in the error.
  */
 int codec_take_string(const char *field, const char *s, char *dst, size_t cap, char *err,
-                       size_t errlen)
+                      size_t errlen)
 {
     size_t n;
 
@@ -66,12 +66,11 @@ int codec_take_string(const char *field, const char *s, char *dst, size_t cap, c
     return 0;
 }
 
-int codec_take_id(const char *field, const char *s, char *dst, size_t cap, char *err,
-                   size_t errlen)
+int codec_take_id(const char *field, const char *s, char *dst, size_t cap, char *err, size_t errlen)
 {
     if (s == NULL || !rcl_id_valid(s)) {
         codec_err(err, errlen, "%s is not a valid id (1-%d characters of [0-9A-Za-z_.-])", field,
-                RCL_ID_MAX);
+                  RCL_ID_MAX);
         return -1;
     }
     return codec_take_string(field, s, dst, cap, err, errlen);
@@ -143,7 +142,7 @@ int codec_take_school_code(const char *field, const char *s, char dst[RCL_ID_MAX
 }
 
 int codec_take_bytes(const char *field, const ProtobufCBinaryData *b, uint8_t *dst, size_t want,
-                      char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
     if (b->len != want || (want > 0 && b->data == NULL)) {
         codec_err(err, errlen, "%s is %zu bytes, want %zu", field, b->len, want);

@@ -27,7 +27,8 @@ static int measure_from_wire(const Rollcall__Measure *m, struct rcl_measure *out
                           sizeof(out->helper_role), err, errlen) != 0 ||
         codec_take_date("student.measures.start_date", m->start_date, out->start_date, err,
                         errlen) != 0 ||
-        codec_take_date("student.measures.end_date", m->end_date, out->end_date, err, errlen) != 0 ||
+        codec_take_date("student.measures.end_date", m->end_date, out->end_date, err, errlen) !=
+            0 ||
         codec_take_contact("student.measures.helper_contact", m->helper_contact,
                            out->helper_contact, err, errlen) != 0)
         return -1;
@@ -118,8 +119,8 @@ int codec_student_from_wire(const Rollcall__Student *w, struct rcl_student *s, c
     s->n_measures = w->n_measures;
     if (codec_take_string("student.feedback", w->feedback, s->feedback, sizeof(s->feedback), err,
                           errlen) != 0 ||
-        codec_take_county("student.place_county", w->place_county, s->place_county, err,
-                          errlen) != 0 ||
+        codec_take_county("student.place_county", w->place_county, s->place_county, err, errlen) !=
+            0 ||
         codec_take_string("student.place", w->place, s->place, sizeof(s->place), err, errlen) !=
             0 ||
         codec_take_contact("student.guardian_contact", w->guardian_contact, s->guardian_contact,

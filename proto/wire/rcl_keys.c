@@ -209,8 +209,7 @@ int rcl_secret_key_file_read(const char *path, const char *what, uint8_t out[RCL
                      text[e - 1] == '\n'))
         e--;
     if (n == sizeof(text) - 1 || e - b != 2 * RCL_SECRET_KEY_BYTES ||
-        sodium_hex2bin(out, RCL_SECRET_KEY_BYTES, text + b, e - b, NULL, &bin_len,
-                       &end) != 0 ||
+        sodium_hex2bin(out, RCL_SECRET_KEY_BYTES, text + b, e - b, NULL, &bin_len, &end) != 0 ||
         bin_len != RCL_SECRET_KEY_BYTES || end != text + e) {
         snprintf(err, errlen, "%s: expected 64 hex characters (a 32-byte %s)", path, what);
         sodium_memzero(out, RCL_SECRET_KEY_BYTES);

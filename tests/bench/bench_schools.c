@@ -285,8 +285,8 @@ static int seal_pending(struct slot *s, struct pending *b, uint64_t last_seq, bo
         goto out;
     /* As the school's outbox seals: compressed when smaller, digest of the bytes signed. */
     if (rcl_envelope_seal_batch(h.source, payload, payload_len, pk, sk,
-                                &s->w.batches[s->w.n_batches].envelope, &s->w.batches[s->w.n_batches].envelope_len,
-                                prev) != 0)
+                                &s->w.batches[s->w.n_batches].envelope,
+                                &s->w.batches[s->w.n_batches].envelope_len, prev) != 0)
         goto out;
     *has_prev = true;
     s->w.batches[s->w.n_batches].last_seq = last_seq;

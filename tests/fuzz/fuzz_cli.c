@@ -104,9 +104,8 @@ int fuzz_agg_run(const char *path, const struct rcl_agg_run_options *opt)
     return -1;
 }
 
-enum rcl_agg_health_result fuzz_agg_health(const char *path,
-                                           const struct rcl_agg_health_options *o, char *line,
-                                           size_t linelen)
+enum rcl_agg_health_result fuzz_agg_health(const char *path, const struct rcl_agg_health_options *o,
+                                           char *line, size_t linelen)
 {
     (void)path;
     (void)o;

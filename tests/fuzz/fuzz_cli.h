@@ -60,9 +60,8 @@ struct rcl_agg_run_options;
 int fuzz_agg_run(const char *path, const struct rcl_agg_run_options *opt);
 
 /* Stand-in for rcl_agg_health: opens nothing. Returns RCL_AGG_UNHEALTHY. */
-enum rcl_agg_health_result fuzz_agg_health(const char *path,
-                                           const struct rcl_agg_health_options *o, char *line,
-                                           size_t linelen);
+enum rcl_agg_health_result fuzz_agg_health(const char *path, const struct rcl_agg_health_options *o,
+                                           char *line, size_t linelen);
 
 /*
  * Guards for the file calls the command-line files make themselves (today

@@ -63,7 +63,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Reads one value of a rollcall store's meta into out (at most len bytes). Returns its size or -1. */
+/* Reads one value of a rollcall store's meta into out (at most len bytes). Returns its size or -1.
+ */
 static int meta_value(sqlite3 *db, const char *key, void *out, int len)
 {
     sqlite3_stmt *st = NULL;

@@ -94,9 +94,23 @@ struct wstudent {
 
 static inline struct wstudent good_wstudent(void)
 {
-    struct wstudent w = {
-        RCL_PSEUDONYM_BYTES,    "\xE6\x9D\x8E\xE5\x9B\x9B", 3, "3-1", 1, 4, "CCTV", 1, 0, 1, 1, 1,
-        "needs a loaned tablet", NULL, NULL, NULL, NULL};
+    struct wstudent w = {RCL_PSEUDONYM_BYTES,
+                         "\xE6\x9D\x8E\xE5\x9B\x9B",
+                         3,
+                         "3-1",
+                         1,
+                         4,
+                         "CCTV",
+                         1,
+                         0,
+                         1,
+                         1,
+                         1,
+                         "needs a loaned tablet",
+                         NULL,
+                         NULL,
+                         NULL,
+                         NULL};
     return w;
 }
 
@@ -286,7 +300,8 @@ static inline bool change_equal(const struct rcl_change *a, const struct rcl_cha
             strcmp(a->u.school.parent_school, b->u.school.parent_school) != 0)
             return false;
         for (size_t i = 0; i < a->u.school.n_platforms; i++) {
-            const struct rcl_platform *x = &a->u.school.platforms[i], *y = &b->u.school.platforms[i];
+            const struct rcl_platform *x = &a->u.school.platforms[i],
+                                      *y = &b->u.school.platforms[i];
             if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
                 strcmp(x->classes, y->classes) != 0)
                 return false;
@@ -336,6 +351,5 @@ static inline bool reply_equal(const struct rcl_reply *a, const struct rcl_reply
            a->top_at == b->top_at && strcmp(a->top_id, b->top_id) == 0 &&
            a->probe_id == b->probe_id;
 }
-
 
 #endif

@@ -53,8 +53,8 @@ static inline void remove_store(const char *path)
 
 /* Creates and opens a store of tier in the temporary folder. */
 static inline sqlite3 *make_store(const char *name, const char *id, enum rcl_agg_tier tier,
-                           const uint8_t *upstream_key, struct rcl_agg_config *cfg, char *path,
-                           size_t pathlen)
+                                  const uint8_t *upstream_key, struct rcl_agg_config *cfg,
+                                  char *path, size_t pathlen)
 {
     uint8_t pk[RCL_PK_BYTES];
     char err[512];
@@ -98,8 +98,8 @@ struct batch {
     size_t n;
 };
 
-static inline void add_student(struct batch *b, uint64_t seq, int who, uint32_t network, uint32_t devices,
-                        unsigned participation, bool loaned_device)
+static inline void add_student(struct batch *b, uint64_t seq, int who, uint32_t network,
+                               uint32_t devices, unsigned participation, bool loaned_device)
 {
     struct rcl_change *c = &b->changes[b->n++];
 
@@ -144,7 +144,7 @@ static inline void add_profile(struct batch *b, uint64_t seq, const char *school
 }
 
 static inline void add_summary(struct batch *b, uint64_t seq, const char *school, bool reported,
-                        uint64_t students)
+                               uint64_t students)
 {
     struct rcl_change *c = &b->changes[b->n++];
 
@@ -167,8 +167,9 @@ static inline void add_summary(struct batch *b, uint64_t seq, const char *school
  * the payload digest. Returns the malloc'd envelope.
  */
 static inline uint8_t *seal(const char *source, uint64_t epoch, uint64_t first, uint64_t last,
-                     const uint8_t *prev, const struct batch *b, const struct rcl_blob *extra,
-                     const struct node *signer, size_t *len, uint8_t digest[RCL_DIGEST_BYTES])
+                            const uint8_t *prev, const struct batch *b,
+                            const struct rcl_blob *extra, const struct node *signer, size_t *len,
+                            uint8_t digest[RCL_DIGEST_BYTES])
 {
     struct rcl_batch_header h;
     struct rcl_blob blobs[10];
@@ -208,7 +209,7 @@ out:
 
 /* Ingests an envelope as if it came over a connection authenticated as user. */
 static inline int ingest(struct rcl_agg_ingest_ctx *ctx, uint8_t *env, size_t len, const char *user,
-                  struct rcl_reply *r)
+                         struct rcl_reply *r)
 {
     int rc;
 
@@ -271,6 +272,5 @@ static inline void add_school_removed(struct batch *b, uint64_t seq, const char 
     c->kind = RCL_CHANGE_SCHOOL_REMOVED;
     snprintf(c->u.school_removed, sizeof(c->u.school_removed), "%s", school);
 }
-
 
 #endif

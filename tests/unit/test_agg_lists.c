@@ -423,8 +423,8 @@ static void test_writers(sqlite3 *db, const struct rcl_agg_config *cfg)
     CHECK(csv && strstr(csv, "\xEF\xBB\xBF"
                              "urgency,school_id,school_name,grade,class,name,why,"
                              "groups,participation,measures,also_at\r\n1," SCHOOL ",第一小学,3,"
-                             "3-1,甲,lacking_conditions,poverty_card;left_behind,active,," SCHOOL2 "\r\n") ==
-                     csv);
+                             "3-1,甲,lacking_conditions,poverty_card;left_behind,active,," SCHOOL2
+                             "\r\n") == csv);
     /* A name a spreadsheet would run is quoted and led by an apostrophe. */
     CHECK(csv && strstr(csv, ",2-1,\"'=SUM(A1)\",lacking_conditions;absent,") != NULL);
     CHECK(json && strncmp(json,

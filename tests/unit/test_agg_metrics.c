@@ -302,8 +302,7 @@ static void test_http_addresses(void)
 
     CHECK(parse4("127.0.0.1:9100", &a) == 0 && ntohs(a.sin_port) == 9100);
     CHECK(parse4("9100", &a) == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-    CHECK(parse4("localhost:1", &a) == 0 &&
-          a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    CHECK(parse4("localhost:1", &a) == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
     CHECK(parse4("0.0.0.0:65535", &a) == 0 && a.sin_addr.s_addr == 0);
     /* Port 0: the system chooses, and run records what it bound (agg_listen.h). */
     CHECK(parse4("127.0.0.1:0", &a) == 0 && a.sin_port == 0);

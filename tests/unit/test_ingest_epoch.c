@@ -97,8 +97,7 @@ static void test_county_epochs(void)
     add_student(&b, 3, 4, 0, 0, RCL_PART_ACTIVE, true);
     add_snapshot_end(&b, 4, 2);
     env = seal(SCHOOL, 2, 3, 4, d2, &b, NULL, &school, &len, d3);
-    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 1 && r.status == RCL_REPLY_ACK &&
-          r.acked_seq == 4);
+    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 1 && r.status == RCL_REPLY_ACK && r.acked_seq == 4);
     CHECK(query_int(db, "SELECT count(*) FROM students") == 2);
     CHECK(query_int(db, "SELECT count(*) FROM students_staging") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM students WHERE network = 1 AND devices = 1") == 1);
@@ -118,8 +117,7 @@ static void test_county_epochs(void)
     add_student(&b, 3, 4, 0, 0, RCL_PART_ACTIVE, true);
     add_snapshot_end(&b, 4, 2);
     env = seal(SCHOOL, 2, 3, 4, d2, &b, NULL, &school, &len, NULL);
-    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 0 && r.status == RCL_REPLY_ACK &&
-          r.acked_seq == 4);
+    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 0 && r.status == RCL_REPLY_ACK && r.acked_seq == 4);
     CHECK(rcl_outbox_stats(db, &ob) == 0 && ob.last_seq == queued + 1);
 
     /* An end with no snapshot open is refused. */
@@ -134,8 +132,8 @@ static void test_county_epochs(void)
     memset(&b, 0, sizeof(b));
     add_student(&b, 5, 9, 0, 0, RCL_PART_ACTIVE, false);
     env = seal(SCHOOL, 1, 5, 5, d1, &b, NULL, &school, &len, NULL);
-    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 0 && r.status == RCL_REPLY_ACK &&
-          r.epoch == 2 && r.acked_seq == 4);
+    CHECK(ingest(&ctx, env, len, SCHOOL, &r) == 0 && r.status == RCL_REPLY_ACK && r.epoch == 2 &&
+          r.acked_seq == 4);
     CHECK(query_int(db, "SELECT count(*) FROM students") == 2);
 
     rcl_db_close(&db);
@@ -187,8 +185,7 @@ static void test_city_epochs(void)
     env = seal(COUNTY, 1, 4, 5, d1, &b, NULL, &county, &len, d2);
     CHECK(ingest(&ctx, env, len, COUNTY, &r) == 1);
     CHECK(query_int(db, "SELECT count(*) FROM summaries") == 2);
-    CHECK(query_int(db, "SELECT count(*) FROM outbox WHERE entity = 'summary:" STRANGER "'") ==
-          1);
+    CHECK(query_int(db, "SELECT count(*) FROM outbox WHERE entity = 'summary:" STRANGER "'") == 1);
 
     /* The county restored: its snapshot holds school 1 (changed) only. */
     memset(&b, 0, sizeof(b));

@@ -110,8 +110,7 @@ static int open_sealed(const struct rcl_sealed *s, struct opened *o)
         fprintf(stderr, "stored digest is not the payload's\n");
         return -1;
     }
-    if (rcl_envelope_open_batch(o->env, &o->batch, err, sizeof err) !=
-        0) {
+    if (rcl_envelope_open_batch(o->env, &o->batch, err, sizeof err) != 0) {
         fprintf(stderr, "batch: %s\n", err);
         return -1;
     }

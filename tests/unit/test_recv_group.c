@@ -54,15 +54,14 @@ static void test_commit_lost(void)
         rcl_recv_prepare_envelope(&p, env[i], len[i]);
         res[i] = rcl_recv_group_add(&group, &p, env[i], len[i], SCHOOL);
         rcl_recv_prepared_clear(&p);
-        CHECK(res[i]->applied && res[i]->changes == 1 &&
-              res[i]->reply.status == RCL_REPLY_ACK && res[i]->reply.acked_seq == (uint64_t)i + 1);
+        CHECK(res[i]->applied && res[i]->changes == 1 && res[i]->reply.status == RCL_REPLY_ACK &&
+              res[i]->reply.acked_seq == (uint64_t)i + 1);
     }
     CHECK(query_int(db, STUDENTS_OF_SCHOOL) == 2);
     CHECK(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(rcl_recv_group_commit(&group) == -1);
     for (int i = 0; i < 2; i++)
-        CHECK(!res[i]->applied && res[i]->changes == 0 &&
-              res[i]->reply.status == RCL_REPLY_BUSY &&
+        CHECK(!res[i]->applied && res[i]->changes == 0 && res[i]->reply.status == RCL_REPLY_BUSY &&
               reason_has(&res[i]->reply, "committing; retry later"));
     CHECK(query_int(db, APPLIED_SEQ) == 0);
     CHECK(query_int(db, STUDENTS_OF_SCHOOL) == 0);
@@ -112,15 +111,15 @@ static void test_tier_table(void)
         struct rcl_agg_config cfg = {.tier = (enum rcl_agg_tier)t};
 
         CHECK(rcl_agg_holds_students(&cfg) == (t == RCL_AGG_COUNTY));
-        CHECK(rcl_agg_tier_of(&cfg) == (t == RCL_AGG_COUNTY ? &rcl_agg_tier_county
-                                                            : &rcl_agg_tier_upper));
+        CHECK(rcl_agg_tier_of(&cfg) ==
+              (t == RCL_AGG_COUNTY ? &rcl_agg_tier_county : &rcl_agg_tier_upper));
     }
     /* A county: student rows from its schools; no summaries, no other school's profile. */
     CHECK(accepts(RCL_AGG_COUNTY, &b.changes[0], why, sizeof(why)) == 0);
-    CHECK(accepts(RCL_AGG_COUNTY, &b.changes[1], why, sizeof(why)) == -1 &&
-          strstr(why, "seq 2") && strstr(why, rcl_agg_change_words(RCL_CHANGE_SUMMARY)));
-    CHECK(accepts(RCL_AGG_COUNTY, &b.changes[2], why, sizeof(why)) == -1 &&
-          strstr(why, SCHOOL2) && strstr(why, SCHOOL));
+    CHECK(accepts(RCL_AGG_COUNTY, &b.changes[1], why, sizeof(why)) == -1 && strstr(why, "seq 2") &&
+          strstr(why, rcl_agg_change_words(RCL_CHANGE_SUMMARY)));
+    CHECK(accepts(RCL_AGG_COUNTY, &b.changes[2], why, sizeof(why)) == -1 && strstr(why, SCHOOL2) &&
+          strstr(why, SCHOOL));
     CHECK(accepts(RCL_AGG_COUNTY, &b.changes[3], why, sizeof(why)) == -1 &&
           strstr(why, rcl_agg_change_words(RCL_CHANGE_SCHOOL_REMOVED)));
     /* Above: summaries and school removals only, the refusal naming the tier. */

@@ -114,8 +114,7 @@ static int open_next(sqlite3 *db, uint64_t after, const uint8_t pk[RCL_PK_BYTES]
     if (rcl_envelope_decode(s.envelope, s.envelope_len, &env, err, sizeof err) != 0)
         goto out;
     o->verified = rcl_envelope_verify(env, pk, err, sizeof err) == 0;
-    if (rcl_envelope_open_batch(env, &b, err, sizeof err) != 0 ||
-        b->n_changes == 0)
+    if (rcl_envelope_open_batch(env, &b, err, sizeof err) != 0 || b->n_changes == 0)
         goto out;
     o->first_seq = b->h.first_seq;
     o->last_seq = b->h.last_seq;

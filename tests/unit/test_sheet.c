@@ -262,7 +262,7 @@ static void test_sheets_as_filled(void)
     CHECK(find("学籍号(必填)") == RCL_COL_STUDENT_ID);
     CHECK(find("*学籍号【19位】") == RCL_COL_STUDENT_ID);
     CHECK(find("学习终端[可多选]（必填）") == RCL_COL_DEVICES);
-    CHECK(find("姓名\n（必填）") == RCL_COL_NAME);   /* Alt+Enter in the header cell */
+    CHECK(find("姓名\n（必填）") == RCL_COL_NAME);  /* Alt+Enter in the header cell */
     CHECK(find("所在村（社区）") == RCL_COL_PLACE); /* brackets that are the name's own */
     CHECK(find("ｎａｍｅ") == RCL_COL_NAME);
     CHECK(find("联系电话") == RCL_COL_GUARDIAN_CONTACT);
@@ -302,15 +302,15 @@ static void test_class_names(void)
         unsigned grade;
         bool in_stage;
     } cases[] = {
-        {"1班", "1班", 0, false},        {"01班", "1班", 0, false},
-        {"1", "1班", 0, false},          {"１２", "12班", 0, false},
-        {"一班", "1班", 0, false},       {"十二班", "12班", 0, false},
-        {"二十一班", "21班", 0, false},  {"(1)班", "1班", 0, false},
-        {"三（1）班", "1班", 3, true},   {"3(2)班", "2班", 3, true},
-        {"３（２）", "2班", 3, true},    {"三年级1班", "1班", 3, false},
-        {"初一2班", "2班", 7, false},    {"初一（2）班", "2班", 7, false},
-        {"高二3班", "3班", 11, false},   {"七年级(4)班", "4班", 7, false},
-        {"火箭班", "火箭班", 0, false},  {"7(1)班, 东校区", "7(1)班, 东校区", 0, false},
+        {"1班", "1班", 0, false},         {"01班", "1班", 0, false},
+        {"1", "1班", 0, false},           {"１２", "12班", 0, false},
+        {"一班", "1班", 0, false},        {"十二班", "12班", 0, false},
+        {"二十一班", "21班", 0, false},   {"(1)班", "1班", 0, false},
+        {"三（1）班", "1班", 3, true},    {"3(2)班", "2班", 3, true},
+        {"３（２）", "2班", 3, true},     {"三年级1班", "1班", 3, false},
+        {"初一2班", "2班", 7, false},     {"初一（2）班", "2班", 7, false},
+        {"高二3班", "3班", 11, false},    {"七年级(4)班", "4班", 7, false},
+        {"火箭班", "火箭班", 0, false},   {"7(1)班, 东校区", "7(1)班, 东校区", 0, false},
         {"实验1班", "实验1班", 0, false}, {"三（1", "三（1", 0, false},
     };
     char out[64];
