@@ -2,9 +2,10 @@
  * agg_lists.h - `rollcall-agg list KIND`: the lists a bureau acts on, one row
  * per student, school, group or measure to follow up.
  *
- * Each kind is one entry of a table in agg_lists.c (its name, a line of help,
- * whether it needs student rows, its columns and the function that fills
- * them); the help text and the usage errors are made from that table.
+ * Each kind is a definition in its family's file (agg_lists_students.c,
+ * agg_lists_follow.c, agg_lists_schools.c: its name, a line of help, whether
+ * it needs student rows, its columns and the function that fills them) and a
+ * line in agg_lists.c's table; the help text and usage errors are made from it.
  *
  * Kinds reading student rows work at a county only: a city or province holds
  * per-school summaries and no student (DESIGN.md), and says so. `schools`
