@@ -104,180 +104,232 @@ static void json_schools(struct rcl_json *j, const struct rcl_agg_report *r)
     rcl_json_array_end(j);
 }
 
+/* The scope the report is of, its totals, and at a county the students counted twice. */
+static void json_scope(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "scope");
+    rcl_json_string(j, r->cfg->id);
+    rcl_json_key(j, "tier");
+    rcl_json_string(j, rcl_agg_tier_names[r->cfg->tier]);
+    rcl_json_key(j, "generated_at");
+    rcl_json_int(j, r->now);
+    rcl_json_key(j, "scope_name");
+    rcl_json_string(j, r->scope_name);
+    rcl_json_key(j, "suppress_below");
+    rcl_json_uint(j, r->suppress_below);
+    rcl_json_key(j, "totals");
+    rcl_json_totals(j, &r->totals);
+    if (r->has_counted_twice) {
+        rcl_json_key(j, "counted_twice");
+        rcl_json_uint(j, r->counted_twice);
+    }
+}
+
+/* "children": each unit reporting directly here, with its completeness and totals. */
+static void json_children(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "children");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_children; i++) {
+        const struct rcl_agg_unit *c = &r->children[i];
+
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "id");
+        rcl_json_string(j, c->id);
+        rcl_json_key(j, "name");
+        rcl_json_string(j, c->name);
+        json_completeness(j, c);
+        rcl_json_key(j, "last_sync");
+        rcl_json_int(j, c->last_sync);
+        rcl_json_key(j, "enrolled");
+        rcl_json_bool(j, c->is_source);
+        rcl_json_key(j, "revoked");
+        rcl_json_bool(j, c->revoked);
+        rcl_json_key(j, "totals");
+        json_totals(j, r, &c->totals, true);
+        json_timeliness(j, r, c->reported, c->on_time);
+        rcl_json_key(j, "silent");
+        rcl_json_bool(j, c->silent);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* "counties": each county code as counted through one child (via), with its city. */
+static void json_counties(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "counties");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_counties; i++) {
+        const struct rcl_agg_unit *k = &r->counties[i];
+
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "code");
+        rcl_json_string(j, k->id);
+        rcl_json_key(j, "name");
+        rcl_json_string(j, k->name);
+        rcl_json_key(j, "city_code");
+        rcl_json_string(j, k->city_code);
+        rcl_json_key(j, "city_name");
+        rcl_json_string(j, k->city_name);
+        rcl_json_key(j, "via");
+        rcl_json_string(j, k->via);
+        json_completeness(j, k);
+        rcl_json_key(j, "totals");
+        json_totals(j, r, &k->totals, true);
+        json_timeliness(j, r, k->reported, k->on_time);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* Above a county, "exchange": the digests each pair of counties shares (agg_exchange.h). */
+static void json_exchange(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "exchange");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_pairs; i++) {
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "a");
+        rcl_json_string(j, r->pairs[i].a);
+        rcl_json_key(j, "b");
+        rcl_json_string(j, r->pairs[i].b);
+        rcl_json_key(j, "shared");
+        rcl_json_uint(j, r->pairs[i].shared);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* "never_reported": each school never reported, by id and name. */
+static void json_never_reported(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "never_reported");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_missing; i++) {
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "id");
+        rcl_json_string(j, r->missing[i].id);
+        rcl_json_key(j, "name");
+        rcl_json_string(j, r->missing[i].name);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* "silent": each enrolled aggregator that has sent nothing, and the schools expected of it. */
+static void json_silent(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "silent");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_children; i++) {
+        const struct rcl_agg_unit *c = &r->children[i];
+
+        if (!c->silent)
+            continue;
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "id");
+        rcl_json_string(j, c->id);
+        rcl_json_key(j, "name");
+        rcl_json_string(j, c->name);
+        rcl_json_key(j, "expected");
+        rcl_json_uint(j, c->schools);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* "deadline" and "deadline_local", both null without a deadline. */
+static void json_deadline(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "deadline");
+    if (r->deadline > 0)
+        rcl_json_int(j, r->deadline);
+    else
+        rcl_json_null(j);
+    rcl_json_key(j, "deadline_local");
+    if (r->deadline > 0) {
+        char when[48];
+
+        rcl_agg_time_local(r->deadline, when, sizeof(when));
+        rcl_json_string(j, when);
+    } else {
+        rcl_json_null(j);
+    }
+}
+
+/* "series": completeness by day (agg_timeliness.h), oldest first. */
+static void json_series(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "series");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_series; i++) {
+        rcl_json_object_begin(j);
+        rcl_json_key(j, "day");
+        rcl_json_string(j, r->series[i].day);
+        rcl_json_key(j, "expected");
+        rcl_json_uint(j, r->series[i].expected);
+        rcl_json_key(j, "reported");
+        rcl_json_uint(j, r->series[i].reported);
+        rcl_json_object_end(j);
+    }
+    rcl_json_array_end(j);
+}
+
+/* Beside completeness, whose keys are a contract of their own. */
+static void json_timeliness_section(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "timeliness");
+    rcl_json_object_begin(j);
+    rcl_json_key(j, "expected");
+    rcl_json_uint(j, r->expected);
+    rcl_json_key(j, "reported");
+    rcl_json_uint(j, r->reported);
+    json_never_reported(j, r);
+    rcl_json_key(j, "never");
+    rcl_json_uint(j, r->expected - r->reported);
+    json_silent(j, r);
+    json_deadline(j, r);
+    json_timeliness(j, r, r->reported, r->on_time);
+    json_series(j, r);
+    rcl_json_object_end(j);
+}
+
+static void json_completeness_section(struct rcl_json *j, const struct rcl_agg_report *r)
+{
+    rcl_json_key(j, "completeness");
+    rcl_json_object_begin(j);
+    rcl_json_key(j, "expected");
+    rcl_json_uint(j, r->expected);
+    rcl_json_key(j, "reported");
+    rcl_json_uint(j, r->reported);
+    rcl_json_key(j, "stale");
+    rcl_json_uint(j, r->stale);
+    rcl_json_key(j, "missing");
+    rcl_json_array_begin(j);
+    for (size_t i = 0; i < r->n_missing; i++)
+        rcl_json_string(j, r->missing[i].id);
+    rcl_json_array_end(j);
+    rcl_json_key(j, "stale_seconds");
+    rcl_json_int(j, r->stale_seconds);
+    rcl_json_object_end(j);
+}
+
 void rcl_agg_report_json(const struct rcl_agg_report *r, FILE *out)
 {
     struct rcl_json j;
 
     rcl_json_init(&j, out);
     rcl_json_object_begin(&j);
-    rcl_json_key(&j, "scope");
-    rcl_json_string(&j, r->cfg->id);
-    rcl_json_key(&j, "tier");
-    rcl_json_string(&j, rcl_agg_tier_names[r->cfg->tier]);
-    rcl_json_key(&j, "generated_at");
-    rcl_json_int(&j, r->now);
-    rcl_json_key(&j, "scope_name");
-    rcl_json_string(&j, r->scope_name);
-    rcl_json_key(&j, "suppress_below");
-    rcl_json_uint(&j, r->suppress_below);
-    rcl_json_key(&j, "totals");
-    rcl_json_totals(&j, &r->totals);
-    if (r->has_counted_twice) {
-        rcl_json_key(&j, "counted_twice");
-        rcl_json_uint(&j, r->counted_twice);
-    }
-
-    rcl_json_key(&j, "children");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_children; i++) {
-        const struct rcl_agg_unit *c = &r->children[i];
-
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "id");
-        rcl_json_string(&j, c->id);
-        rcl_json_key(&j, "name");
-        rcl_json_string(&j, c->name);
-        json_completeness(&j, c);
-        rcl_json_key(&j, "last_sync");
-        rcl_json_int(&j, c->last_sync);
-        rcl_json_key(&j, "enrolled");
-        rcl_json_bool(&j, c->is_source);
-        rcl_json_key(&j, "revoked");
-        rcl_json_bool(&j, c->revoked);
-        rcl_json_key(&j, "totals");
-        json_totals(&j, r, &c->totals, true);
-        json_timeliness(&j, r, c->reported, c->on_time);
-        rcl_json_key(&j, "silent");
-        rcl_json_bool(&j, c->silent);
-        rcl_json_object_end(&j);
-    }
-    rcl_json_array_end(&j);
-
-    rcl_json_key(&j, "counties");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_counties; i++) {
-        const struct rcl_agg_unit *k = &r->counties[i];
-
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "code");
-        rcl_json_string(&j, k->id);
-        rcl_json_key(&j, "name");
-        rcl_json_string(&j, k->name);
-        rcl_json_key(&j, "city_code");
-        rcl_json_string(&j, k->city_code);
-        rcl_json_key(&j, "city_name");
-        rcl_json_string(&j, k->city_name);
-        rcl_json_key(&j, "via");
-        rcl_json_string(&j, k->via);
-        json_completeness(&j, k);
-        rcl_json_key(&j, "totals");
-        json_totals(&j, r, &k->totals, true);
-        json_timeliness(&j, r, k->reported, k->on_time);
-        rcl_json_object_end(&j);
-    }
-    rcl_json_array_end(&j);
-
+    json_scope(&j, r);
+    json_children(&j, r);
+    json_counties(&j, r);
     if (r->has_schools)
         json_schools(&j, r);
-    if (r->has_exchange) {
-        rcl_json_key(&j, "exchange");
-        rcl_json_array_begin(&j);
-        for (size_t i = 0; i < r->n_pairs; i++) {
-            rcl_json_object_begin(&j);
-            rcl_json_key(&j, "a");
-            rcl_json_string(&j, r->pairs[i].a);
-            rcl_json_key(&j, "b");
-            rcl_json_string(&j, r->pairs[i].b);
-            rcl_json_key(&j, "shared");
-            rcl_json_uint(&j, r->pairs[i].shared);
-            rcl_json_object_end(&j);
-        }
-        rcl_json_array_end(&j);
-    }
-
-    /* Beside completeness, whose keys are a contract of their own. */
-    rcl_json_key(&j, "timeliness");
-    rcl_json_object_begin(&j);
-    rcl_json_key(&j, "expected");
-    rcl_json_uint(&j, r->expected);
-    rcl_json_key(&j, "reported");
-    rcl_json_uint(&j, r->reported);
-    rcl_json_key(&j, "never_reported");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_missing; i++) {
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "id");
-        rcl_json_string(&j, r->missing[i].id);
-        rcl_json_key(&j, "name");
-        rcl_json_string(&j, r->missing[i].name);
-        rcl_json_object_end(&j);
-    }
-    rcl_json_array_end(&j);
-    rcl_json_key(&j, "never");
-    rcl_json_uint(&j, r->expected - r->reported);
-    rcl_json_key(&j, "silent");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_children; i++) {
-        const struct rcl_agg_unit *c = &r->children[i];
-
-        if (!c->silent)
-            continue;
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "id");
-        rcl_json_string(&j, c->id);
-        rcl_json_key(&j, "name");
-        rcl_json_string(&j, c->name);
-        rcl_json_key(&j, "expected");
-        rcl_json_uint(&j, c->schools);
-        rcl_json_object_end(&j);
-    }
-    rcl_json_array_end(&j);
-    rcl_json_key(&j, "deadline");
-    if (r->deadline > 0)
-        rcl_json_int(&j, r->deadline);
-    else
-        rcl_json_null(&j);
-    rcl_json_key(&j, "deadline_local");
-    if (r->deadline > 0) {
-        char when[48];
-
-        rcl_agg_time_local(r->deadline, when, sizeof(when));
-        rcl_json_string(&j, when);
-    } else {
-        rcl_json_null(&j);
-    }
-    json_timeliness(&j, r, r->reported, r->on_time);
-    rcl_json_key(&j, "series");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_series; i++) {
-        rcl_json_object_begin(&j);
-        rcl_json_key(&j, "day");
-        rcl_json_string(&j, r->series[i].day);
-        rcl_json_key(&j, "expected");
-        rcl_json_uint(&j, r->series[i].expected);
-        rcl_json_key(&j, "reported");
-        rcl_json_uint(&j, r->series[i].reported);
-        rcl_json_object_end(&j);
-    }
-    rcl_json_array_end(&j);
-    rcl_json_object_end(&j);
-
-    rcl_json_key(&j, "completeness");
-    rcl_json_object_begin(&j);
-    rcl_json_key(&j, "expected");
-    rcl_json_uint(&j, r->expected);
-    rcl_json_key(&j, "reported");
-    rcl_json_uint(&j, r->reported);
-    rcl_json_key(&j, "stale");
-    rcl_json_uint(&j, r->stale);
-    rcl_json_key(&j, "missing");
-    rcl_json_array_begin(&j);
-    for (size_t i = 0; i < r->n_missing; i++)
-        rcl_json_string(&j, r->missing[i].id);
-    rcl_json_array_end(&j);
-    rcl_json_key(&j, "stale_seconds");
-    rcl_json_int(&j, r->stale_seconds);
-    rcl_json_object_end(&j);
+    if (r->has_exchange)
+        json_exchange(&j, r);
+    json_timeliness_section(&j, r);
+    json_completeness_section(&j, r);
     rcl_json_object_end(&j);
     fputc('\n', out);
 }

@@ -518,75 +518,81 @@ static int listen_all(struct run *r, const struct rcl_agg_run_options *opt)
     return 0;
 }
 
-int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
+/*
+ * Signals, the store and its keys, ingest, the preparing thread (agg_pipeline.h) and the
+ * rate limits. Returns 0, or -1 having said why.
+ */
+static int run_open(struct run *r)
 {
-    struct run r;
     char err[512];
-    int ret = 1;
-    memset(&r, 0, sizeof(r));
-    r.started_at = time(NULL);
-    rcl_agg_metrics_init(&r.metrics, (int64_t)r.started_at);
-    r.path = db_path;
-    r.zl.path = db_path;
-    stop_requested = 0;
-    sqlite_tune();
+
     if (install_signals() != 0) {
         rcl_log_write(RCL_LOG_ERROR, "run: cannot install signal handlers err=%s",
                       rcl_log_value(strerror(errno)));
-        goto out;
+        return -1;
     }
-    r.db = rcl_agg_store_open(db_path, &r.cfg, err, sizeof(err));
-    if (!r.db) {
-        rcl_log_write(RCL_LOG_ERROR, "run: %s db=%s", err, db_path);
-        goto out;
+    r->db = rcl_agg_store_open(r->path, &r->cfg, err, sizeof(err));
+    if (!r->db) {
+        rcl_log_write(RCL_LOG_ERROR, "run: %s db=%s", err, r->path);
+        return -1;
     }
-    if (rcl_agg_store_keys(r.db, r.pk, r.sk) != 0) {
+    if (rcl_agg_store_keys(r->db, r->pk, r->sk) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "run: the identity key is missing from meta db=%s",
-                      rcl_log_value(db_path));
-        goto out;
+                      rcl_log_value(r->path));
+        return -1;
     }
-    if (r.cfg.listen[0] == '\0') {
+    if (r->cfg.listen[0] == '\0') {
         rcl_log_write(RCL_LOG_ERROR, "run: no listen endpoint in meta db=%s",
-                      rcl_log_value(db_path));
-        goto out;
+                      rcl_log_value(r->path));
+        return -1;
     }
-    r.ingest.db = r.db;
-    r.ingest.cfg = &r.cfg;
-    r.pipeline = rcl_agg_pipeline_new(db_path, &r.cfg);
-    r.limits = malloc(sizeof(*r.limits));
-    if (!r.limits) {
+    r->ingest.db = r->db;
+    r->ingest.cfg = &r->cfg;
+    r->pipeline = rcl_agg_pipeline_new(r->path, &r->cfg);
+    r->limits = malloc(sizeof(*r->limits));
+    if (!r->limits) {
         rcl_log_write(RCL_LOG_ERROR, "run: out of memory");
-        goto out;
+        return -1;
     }
-    rcl_agg_limits_init(r.limits);
+    rcl_agg_limits_init(r->limits);
+    return 0;
+}
 
-    r.ctx = zmq_ctx_new();
-    if (!r.ctx) {
+/* ZeroMQ, the ZAP handler, the listeners and the uplink. Returns 0, or -1 having said why. */
+static int run_start(struct run *r, const struct rcl_agg_run_options *opt)
+{
+    r->ctx = zmq_ctx_new();
+    if (!r->ctx) {
         rcl_log_write(RCL_LOG_ERROR, "run: cannot create a ZeroMQ context err=%s",
                       rcl_log_value(zmq_strerror(errno)));
-        goto out;
+        return -1;
     }
     /* Without a ZAP handler a CURVE server admits any key: start it before binding. */
-    r.zap = rcl_zap_start(r.ctx, zap_authorize, &r.zl);
-    if (!r.zap) {
+    r->zap = rcl_zap_start(r->ctx, zap_authorize, &r->zl);
+    if (!r->zap) {
         rcl_log_write(RCL_LOG_ERROR, "run: cannot start the ZAP handler");
-        goto out;
+        return -1;
     }
-    if (listen_all(&r, opt) != 0)
-        goto out;
-    rcl_retry_init(&r.retry);
-    if (r.cfg.has_upstream && uplink_open(&r) == 0)
-        RCL_INFO("run: forwarding summaries upstream=%s", rcl_log_value(r.cfg.upstream));
+    if (listen_all(r, opt) != 0)
+        return -1;
+    rcl_retry_init(&r->retry);
+    if (r->cfg.has_upstream && uplink_open(r) == 0)
+        RCL_INFO("run: forwarding summaries upstream=%s", rcl_log_value(r->cfg.upstream));
+    return 0;
+}
 
+/* Polls the sources and the uplink until a signal asks to stop: 0, or -1 when polling failed. */
+static int run_loop(struct run *r)
+{
     while (!stop_requested) {
         zmq_pollitem_t items[2];
         int n = 1, rc;
 
         memset(items, 0, sizeof(items));
-        items[0].socket = r.server;
+        items[0].socket = r->server;
         items[0].events = ZMQ_POLLIN;
-        if (r.up) {
-            items[1].socket = rcl_uplink_socket(r.up);
+        if (r->up) {
+            items[1].socket = rcl_uplink_socket(r->up);
             items[1].events = ZMQ_POLLIN;
             n = 2;
         }
@@ -595,39 +601,60 @@ int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
             if (errno == EINTR)
                 continue;
             RCL_ERROR("run: polling failed err=%s", rcl_log_value(zmq_strerror(errno)));
-            goto out;
+            return -1;
         }
         if (items[0].revents & ZMQ_POLLIN)
-            serve(&r);
-        if (r.up && (items[1].revents & ZMQ_POLLIN) && rcl_uplink_receive(r.up) != 0)
+            serve(r);
+        if (r->up && (items[1].revents & ZMQ_POLLIN) && rcl_uplink_receive(r->up) != 0)
             RCL_ERROR("uplink: recording an acknowledgement failed; will retry");
-        uplink_pump(&r);
-        if (r.cfg.has_upstream)
-            uplink_watch(&r);
-        heartbeat(&r);
+        uplink_pump(r);
+        if (r->cfg.has_upstream)
+            uplink_watch(r);
+        heartbeat(r);
     }
     RCL_INFO("run: stopping");
-    ret = 0;
-out:
-    if (r.listen_recorded)
-        rcl_agg_listen_withdraw(db_path);
+    return 0;
+}
+
+/* Releases what run_open and run_start acquired, also when they stopped halfway. */
+static void run_close(struct run *r)
+{
+    if (r->listen_recorded)
+        rcl_agg_listen_withdraw(r->path);
     /* The listeners read the counters: they stop first. */
-    rcl_agg_http_stop(&r.http);
-    rcl_agg_http_stop(&r.metrics_http);
-    if (r.beat_at && rcl_agg_heartbeat_stop(r.db, (int64_t)time(NULL)) != 0)
-        RCL_WARN("run: cannot record the clean stop db=%s", rcl_log_value(db_path));
-    if (r.up)
-        rcl_uplink_destroy(&r.up);
-    if (r.server)
-        zmq_close(r.server);
-    rcl_zap_stop(&r.zap);
-    if (r.ctx)
-        zmq_ctx_term(r.ctx);
-    rcl_agg_pipeline_destroy(&r.pipeline);
+    rcl_agg_http_stop(&r->http);
+    rcl_agg_http_stop(&r->metrics_http);
+    if (r->beat_at && rcl_agg_heartbeat_stop(r->db, (int64_t)time(NULL)) != 0)
+        RCL_WARN("run: cannot record the clean stop db=%s", rcl_log_value(r->path));
+    if (r->up)
+        rcl_uplink_destroy(&r->up);
+    if (r->server)
+        zmq_close(r->server);
+    rcl_zap_stop(&r->zap);
+    if (r->ctx)
+        zmq_ctx_term(r->ctx);
+    rcl_agg_pipeline_destroy(&r->pipeline);
     /* The ZAP thread is gone: its connection can be closed from here. */
-    zap_close(&r.zl);
-    rcl_db_close(&r.db);
-    free(r.limits);
-    sodium_memzero(r.sk, sizeof(r.sk));
+    zap_close(&r->zl);
+    rcl_db_close(&r->db);
+    free(r->limits);
+    sodium_memzero(r->sk, sizeof(r->sk));
+}
+
+int rcl_agg_run(const char *db_path, const struct rcl_agg_run_options *opt)
+{
+    struct run r;
+    int ret = 1;
+
+    memset(&r, 0, sizeof(r));
+    r.started_at = time(NULL);
+    rcl_agg_metrics_init(&r.metrics, (int64_t)r.started_at);
+    r.path = db_path;
+    r.zl.path = db_path;
+    stop_requested = 0;
+    sqlite_tune();
+    if (run_open(&r) == 0 && run_start(&r, opt) == 0 && run_loop(&r) == 0)
+        ret = 0;
+    run_close(&r);
     return ret;
 }
