@@ -81,22 +81,24 @@ static void show_progress(struct sync_run *r)
 }
 
 /* Tells the hooks where the sync is: connecting until a link is up, then sending until every
- * change pending (now or at the start) has left, then waiting for the acknowledgement. */
+ * change pending (now or at the start) has left, then waiting for the acknowledgement. Changes
+ * are counted as rows of the outbox, not by sequence numbers, which have gaps where an edit
+ * replaced a change not yet sent. */
 static void tell_stage(struct sync_run *r)
 {
     struct rcl_school_sync_stage *st = &r->stage;
     struct rcl_uplink_progress p = {0};
     struct rcl_outbox_stats ob;
+    uint64_t in_flight;
 
     if (r->hooks == NULL || r->hooks->stage == NULL)
         return;
     if (r->u != NULL && rcl_outbox_stats(r->db, &ob) == 0) {
         rcl_uplink_progress(r->u, &p);
-        /* Sequence numbers count coalesced changes too (as show_progress): bounded by total. */
-        uint64_t done = ob.acked_seq > r->start_acked ? ob.acked_seq - r->start_acked : 0;
-        uint64_t sent = p.sent_through > r->start_acked ? p.sent_through - r->start_acked : 0;
-        st->total = done + ob.pending;
-        st->sent = sent > st->total ? st->total : sent < done ? done : sent;
+        if (rcl_outbox_pending_through(r->db, p.sent_through, &in_flight) == 0) {
+            st->total = p.acked + ob.pending;
+            st->sent = p.acked + in_flight;
+        }
         st->linked_once = st->linked_once || p.linked;
     }
     st->step = !p.linked              ? RCL_SCHOOL_SYNC_CONNECTING

@@ -591,6 +591,24 @@ out:
     return rc;
 }
 
+int rcl_outbox_pending_through(sqlite3 *db, uint64_t seq, uint64_t *n)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, "SELECT count(*) FROM outbox WHERE seq <= ?1");
+    int rc = -1;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        RCL_ERROR("outbox: cannot count pending changes err=%s", rcl_log_value(sqlite3_errmsg(db)));
+    } else {
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int rcl_outbox_receipt(sqlite3 *db, uint64_t top_seq, int64_t top_at, const char *top_id)
 {
     /* Receipts can arrive out of order: keep the furthest. A snapshot's new

@@ -131,6 +131,9 @@ struct rcl_outbox_stats {
 
 int rcl_outbox_stats(sqlite3 *db, struct rcl_outbox_stats *out);
 
+/* Sets *n to the pending changes with a sequence number up to seq. Returns 0, or -1 logged. */
+int rcl_outbox_pending_through(sqlite3 *db, uint64_t seq, uint64_t *n);
+
 /* ---- Key rotation ---- */
 
 /* The outbox entity of the KEY_ROTATION change. */

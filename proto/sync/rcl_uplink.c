@@ -180,10 +180,11 @@ struct rcl_uplink {
     bool outbox_empty; /* no change pending, as of the end of the last pump */
     bool auth_failed;
     bool warned_handshake;
-    bool lost_link;        /* disconnected since the batches in flight were sent */
-    bool linked;           /* a connection is up (handshake done) */
-    uint64_t rewound_from; /* the last RESEND acted on, 0: none since progress */
-    char reason[512];      /* room for a refusal quoted inside our own words */
+    bool lost_link;         /* disconnected since the batches in flight were sent */
+    bool linked;            /* a connection is up (handshake done) */
+    uint64_t rewound_from;  /* the last RESEND acted on, 0: none since progress */
+    uint64_t acked_changes; /* changes the acknowledgements removed from the outbox */
+    char reason[512];       /* room for a refusal quoted inside our own words */
 };
 
 #ifndef NDEBUG
@@ -719,12 +720,19 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
     }
     if (r->acked_seq > st->acked_seq) {
         enum rcl_outbox_ack_result acked;
+        uint64_t changes = 0;
 
+        /* Counted before the ack deletes them: sequence numbers have gaps where changes were
+         * coalesced. */
+        if (rcl_outbox_pending_through(u->db, r->acked_seq, &changes) != 0)
+            return -1;
         RCL_CRASH_POINT("ack-before-record");
         acked = rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL);
 
         if (acked == RCL_OUTBOX_ACK_FAILED)
             return -1;
+        if (acked != RCL_OUTBOX_ACK_NOT_OURS)
+            u->acked_changes += changes;
         if (acked == RCL_OUTBOX_ACK_NOT_OURS) {
             snprintf(why, sizeof why,
                      "upstream acknowledged seq %" PRIu64 " with a batch this node did not seal"
@@ -968,6 +976,7 @@ void rcl_uplink_progress(const struct rcl_uplink *u, struct rcl_uplink_progress 
     p->linked = u->linked;
     p->in_flight = u->n_flight;
     p->sent_through = u->send_after;
+    p->acked = u->acked_changes;
 }
 
 /* Changes not yet acknowledged; on a store failure (logged) assumes some are. */

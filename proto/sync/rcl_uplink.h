@@ -85,6 +85,8 @@ struct rcl_uplink_progress {
     bool linked;           /* a connection to the upstream is up (its handshake done) */
     unsigned in_flight;    /* batches sent and waiting for their acknowledgement */
     uint64_t sent_through; /* the last seq sent (acknowledged or in flight) */
+    uint64_t acked;        /* changes acknowledged since the uplink was made (coalesced
+                            * ones not counted: a change replaced before it was sent is none) */
 };
 
 void rcl_uplink_progress(const struct rcl_uplink *u, struct rcl_uplink_progress *p);

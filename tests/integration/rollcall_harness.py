@@ -756,6 +756,85 @@ def main():
     unittest.main(verbosity=2, failfast=True)
 
 
+# ---------------------------------------------------------------- a bad link: rollcall-faultproxy
+
+FAULTPROXY = os.path.join(BIN, "rollcall-faultproxy")
+
+
+def start_with_stdout(h, label, args, port=None):
+    """Like Harness.start, but stdout goes to <label>.out on its own (stderr to <label>.log)."""
+    out, log = h.path("%s.out" % label), h.path("%s.log" % label)
+    with open(out, "wb") as outf, open(log, "ab") as logf:
+        proc = subprocess.Popen(args, stdout=outf, stderr=logf, stdin=subprocess.DEVNULL,
+                                env=h.env, cwd=h.dir, preexec_fn=_die_with_parent)
+    h.procs.append((label, proc, log))
+    if port is not None:
+        h.wait_listening(label, proc, log, port)
+    return proc
+
+
+class Via:
+    """What a node is initialised with to reach `upstream` through a proxy: the proxy's
+    endpoint, and the upstream's own key (the proxy serves with the upstream's key)."""
+
+    def __init__(self, endpoint, upstream):
+        self.endpoint = endpoint
+        self.pubkey = upstream.pubkey
+
+
+class FaultProxy:
+    """A rollcall-faultproxy between the nodes added with add() and `upstream` (an Aggregator).
+
+    Make it before the nodes (they are initialised with via()), add them, then start()."""
+
+    def __init__(self, h, label, upstream):
+        if not os.access(FAULTPROXY, os.X_OK):
+            raise AssertionError("%s is missing or not executable (set ROLLCALL_BIN)"
+                                 % FAULTPROXY)
+        self.h, self.label, self.upstream = h, label, upstream
+        self.port = h.reserve_port()
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.nodes = []
+        self.proc = None
+        self.counters = None
+
+    def via(self):
+        return Via(self.endpoint, self.upstream)
+
+    def add(self, node):
+        self.nodes.append(node)
+        return node
+
+    def start(self, seed=1, **knobs):
+        """knobs: drop, dup, reorder, reorder_max_ms, delay_ms, jitter_ms, cut_every_ms,
+        rate_bps (the proxy's options, with '_' for '-')."""
+        args = [FAULTPROXY, "--listen", self.endpoint, "--upstream", self.upstream.endpoint,
+                "--upstream-db", self.upstream.db, "--seed", str(seed)]
+        for node in self.nodes:
+            args += ["--client-db", node.db]
+        for k, v in sorted(knobs.items()):
+            args += ["--" + k.replace("_", "-"), str(v)]
+        self.proc = start_with_stdout(self.h, self.label, args, port=self.port)
+        return self
+
+    def stop(self):
+        """Stops it (it must exit 0) and returns its counters (the JSON line it printed)."""
+        if self.proc is not None:
+            self.h.stop(self.proc)
+            self.proc = None
+            with open(self.h.path("%s.out" % self.label), encoding="utf-8") as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+            if not lines:
+                raise AssertionError("%s printed no counters on stdout; log:\n%s"
+                                     % (self.label, tail(self.h.path("%s.log" % self.label))))
+            try:
+                self.counters = json.loads(lines[-1])
+            except ValueError as e:
+                raise AssertionError("%s: counters are not JSON (%s): %r"
+                                     % (self.label, e, lines[-1])) from None
+        return self.counters
+
+
 # ---------------------------------------------------------------- syncing and checking stores
 
 import hashlib  # noqa: E402

@@ -22,10 +22,8 @@ before the final checks. ctest never sets it; run a soak by hand:
     ROLLCALL_BIN=build/bin ROLLCALL_SOAK_SECONDS=600 python3 tests/integration/test_faults.py
 """
 
-import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -72,83 +70,8 @@ def full_log(agg):
 
 # ---- the bad link: rollcall-faultproxy
 
-FAULTPROXY = os.path.join(rh.BIN, "rollcall-faultproxy")
 FAULT_COUNTERS = ("dropped", "duplicated", "held", "reordered", "delayed", "throttled",
                   "lost_in_cuts", "unsent", "cuts")
-
-
-def start_with_stdout(h, label, args, port=None):
-    """Like Harness.start, but stdout goes to <label>.out on its own (stderr to <label>.log)."""
-    out, log = h.path("%s.out" % label), h.path("%s.log" % label)
-    with open(out, "wb") as outf, open(log, "ab") as logf:
-        proc = subprocess.Popen(args, stdout=outf, stderr=logf, stdin=subprocess.DEVNULL,
-                                env=h.env, cwd=h.dir, preexec_fn=rh._die_with_parent)
-    h.procs.append((label, proc, log))
-    if port is not None:
-        h.wait_listening(label, proc, log, port)
-    return proc
-
-
-class Via:
-    """What a node is initialised with to reach `upstream` through a proxy: the proxy's
-    endpoint, and the upstream's own key (the proxy serves with the upstream's key)."""
-
-    def __init__(self, endpoint, upstream):
-        self.endpoint = endpoint
-        self.pubkey = upstream.pubkey
-
-
-class FaultProxy:
-    """A rollcall-faultproxy between the nodes added with add() and `upstream` (an Aggregator).
-
-    Make it before the nodes (they are initialised with via()), add them, then start()."""
-
-    def __init__(self, h, label, upstream):
-        if not os.access(FAULTPROXY, os.X_OK):
-            raise AssertionError("%s is missing or not executable (set ROLLCALL_BIN)"
-                                 % FAULTPROXY)
-        self.h, self.label, self.upstream = h, label, upstream
-        self.port = h.reserve_port()
-        self.endpoint = "tcp://127.0.0.1:%d" % self.port
-        self.nodes = []
-        self.proc = None
-        self.counters = None
-
-    def via(self):
-        return Via(self.endpoint, self.upstream)
-
-    def add(self, node):
-        self.nodes.append(node)
-        return node
-
-    def start(self, seed=1, **knobs):
-        """knobs: drop, dup, reorder, reorder_max_ms, delay_ms, jitter_ms, cut_every_ms,
-        rate_bps (the proxy's options, with '_' for '-')."""
-        args = [FAULTPROXY, "--listen", self.endpoint, "--upstream", self.upstream.endpoint,
-                "--upstream-db", self.upstream.db, "--seed", str(seed)]
-        for node in self.nodes:
-            args += ["--client-db", node.db]
-        for k, v in sorted(knobs.items()):
-            args += ["--" + k.replace("_", "-"), str(v)]
-        self.proc = start_with_stdout(self.h, self.label, args, port=self.port)
-        return self
-
-    def stop(self):
-        """Stops it (it must exit 0) and returns its counters (the JSON line it printed)."""
-        if self.proc is not None:
-            self.h.stop(self.proc)
-            self.proc = None
-            with open(self.h.path("%s.out" % self.label), encoding="utf-8") as f:
-                lines = [line for line in f.read().splitlines() if line.strip()]
-            if not lines:
-                raise AssertionError("%s printed no counters on stdout; log:\n%s"
-                                     % (self.label, rh.tail(self.h.path("%s.log" % self.label))))
-            try:
-                self.counters = json.loads(lines[-1])
-            except ValueError as e:
-                raise AssertionError("%s: counters are not JSON (%s): %r"
-                                     % (self.label, e, lines[-1])) from None
-        return self.counters
 
 
 # ---- the schools' changes
@@ -220,12 +143,12 @@ class Faults(rh.RollcallTestCase):
     def build(cls):
         h = cls.h
         cls.prov = rh.Aggregator(h, "41", "province")
-        cls.p_city = FaultProxy(h, "proxy-city-province", cls.prov)
+        cls.p_city = rh.FaultProxy(h, "proxy-city-province", cls.prov)
         cls.city = cls.p_city.add(rh.Aggregator(h, "4101", "city", upstream=cls.p_city.via()))
-        cls.p_county = FaultProxy(h, "proxy-county-city", cls.city)
+        cls.p_county = rh.FaultProxy(h, "proxy-county-city", cls.city)
         cls.county = cls.p_county.add(
             rh.Aggregator(h, COUNTY, "county", upstream=cls.p_county.via()))
-        cls.p_schools = FaultProxy(h, "proxy-schools-county", cls.county)
+        cls.p_schools = rh.FaultProxy(h, "proxy-schools-county", cls.county)
         cls.schools = []
         for sid, _, _ in PLAN:
             s = rh.School(h, sid, COUNTY, cls.county, endpoint=cls.p_schools.endpoint)
