@@ -241,38 +241,26 @@ static void byte_text(const struct bad_byte *b, struct rcl_reason *out)
     "neither UTF-8 text (%s) nor GB18030 text (%s): save the sheet as \"CSV UTF-8 (Comma "         \
     "delimited)\""
 
-/* rcl_charset_to_utf8 for an input that can be rewound. */
-static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line,
-                              struct rcl_reason *why)
+/* True when in starts with a UTF-16 byte order mark, in either byte order. */
+static bool starts_as_utf16(FILE *in)
 {
-    struct utf8_scan scan;
-    struct bad_byte not_gb = {0, 0};
     unsigned char head[2] = {0, 0};
-    struct rcl_reason a, b, marked;
-    FILE *out = NULL;
-    struct rcl_conv *cd;
 
-    *line = 0;
-    why->en[0] = why->zh[0] = '\0';
-    if (utf8_scan(in, &scan) != 0) {
-        rcl_reason_set(why, "read error: %s", strerror(errno));
-        return NULL;
-    }
-    if (scan.valid) {
-        rewind(in);
-        *found = RCL_CHARSET_UTF8;
-        return in;
-    }
-    const struct bad_byte not_utf8 = scan.bad;
     rewind(in);
-    if (fread(head, 1, 2, in) == 2 &&
-        ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
-        *line = 1;
-        rcl_reason_set(why, "the file is UTF-16 (Excel's \"Unicode Text\"), which is not read: "
-                            "save the sheet as \"CSV UTF-8 (Comma delimited)\"");
-        return NULL;
-    }
-    byte_text(&not_utf8, &a);
+    return fread(head, 1, 2, in) == 2 &&
+           ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF));
+}
+
+/*
+ * True when in, which scan found not valid UTF-8 (a: where), is damaged UTF-8
+ * rather than another character set; the reason is then in why, its line in
+ * *line.
+ */
+static bool damaged_utf8(FILE *in, const struct utf8_scan *scan, const struct rcl_reason *a,
+                         unsigned long *line, struct rcl_reason *why)
+{
+    struct rcl_reason marked;
+
     /*
      * A file marked as UTF-8, or mostly made of UTF-8 characters, is damaged
      * UTF-8: read as GB18030 it would import garbled names without a word.
@@ -280,22 +268,36 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
      * characters, rarely more than 60% even in a sheet of one row; a damaged
      * UTF-8 file has nearly all of them so.
      */
-    if (scan.bom || scan.utf8_bytes * 5 >= scan.high_bytes * 4) {
-        *line = line_at(in, not_utf8.offset);
-        if (scan.bom)
-            rcl_reason_set(&marked, "it starts with a UTF-8 byte order mark");
-        else
-            rcl_reason_set(&marked, "most of it is UTF-8");
-        rcl_reason_en(why, DAMAGED_UTF8, a.en, marked.en);
-        rcl_reason_zh(why, DAMAGED_UTF8, a.zh, marked.zh);
-        return NULL;
-    }
+    if (!scan->bom && scan->utf8_bytes * 5 < scan->high_bytes * 4)
+        return false;
+    *line = line_at(in, scan->bad.offset);
+    if (scan->bom)
+        rcl_reason_set(&marked, "it starts with a UTF-8 byte order mark");
+    else
+        rcl_reason_set(&marked, "most of it is UTF-8");
+    rcl_reason_en(why, DAMAGED_UTF8, a->en, marked.en);
+    rcl_reason_zh(why, DAMAGED_UTF8, a->zh, marked.zh);
+    return true;
+}
+
+/*
+ * in, which is not UTF-8 (not_utf8: its first bad byte, a: where), read as
+ * GB18030 into a new temporary file, rewound. NULL with the reason in why
+ * (and its line in *line when it is in the file).
+ */
+static FILE *gb18030_to_utf8(FILE *in, const struct bad_byte *not_utf8, const struct rcl_reason *a,
+                             unsigned long *line, struct rcl_reason *why)
+{
+    struct bad_byte not_gb = {0, 0};
+    struct rcl_reason b;
+    FILE *out = NULL;
+    struct rcl_conv *cd;
 
     cd = rcl_conv_open(RCL_CODEPAGE_UTF8, RCL_CODEPAGE_GB18030);
     if (cd == NULL) {
-        *line = line_at(in, not_utf8.offset);
-        rcl_reason_en(why, NO_GB18030, a.en, strerror(errno));
-        rcl_reason_zh(why, NO_GB18030, a.zh, strerror(errno));
+        *line = line_at(in, not_utf8->offset);
+        rcl_reason_en(why, NO_GB18030, a->en, strerror(errno));
+        rcl_reason_zh(why, NO_GB18030, a->zh, strerror(errno));
         return NULL;
     }
     out = rcl_tmpfile();
@@ -309,13 +311,12 @@ static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *
     case CONVERT_OK:
         rcl_conv_close(cd);
         rewind(out);
-        *found = RCL_CHARSET_GB18030;
         return out;
     case CONVERT_BAD_INPUT:
-        *line = line_at(in, not_utf8.offset);
+        *line = line_at(in, not_utf8->offset);
         byte_text(&not_gb, &b);
-        rcl_reason_en(why, NEITHER, a.en, b.en);
-        rcl_reason_zh(why, NEITHER, a.zh, b.zh);
+        rcl_reason_en(why, NEITHER, a->en, b.en);
+        rcl_reason_zh(why, NEITHER, a->zh, b.zh);
         break;
     case CONVERT_READ_ERROR:
         rcl_reason_set(why, "read error: %s", strerror(errno));
@@ -330,6 +331,39 @@ fail:
         fclose(out);
     rcl_conv_close(cd);
     return NULL;
+}
+
+/* rcl_charset_to_utf8 for an input that can be rewound. */
+static FILE *seekable_to_utf8(FILE *in, enum rcl_charset *found, unsigned long *line,
+                              struct rcl_reason *why)
+{
+    struct utf8_scan scan;
+    struct rcl_reason a;
+
+    *line = 0;
+    why->en[0] = why->zh[0] = '\0';
+    if (utf8_scan(in, &scan) != 0) {
+        rcl_reason_set(why, "read error: %s", strerror(errno));
+        return NULL;
+    }
+    if (scan.valid) {
+        rewind(in);
+        *found = RCL_CHARSET_UTF8;
+        return in;
+    }
+    if (starts_as_utf16(in)) {
+        *line = 1;
+        rcl_reason_set(why, "the file is UTF-16 (Excel's \"Unicode Text\"), which is not read: "
+                            "save the sheet as \"CSV UTF-8 (Comma delimited)\"");
+        return NULL;
+    }
+    byte_text(&scan.bad, &a);
+    if (damaged_utf8(in, &scan, &a, line, why))
+        return NULL;
+    FILE *out = gb18030_to_utf8(in, &scan.bad, &a, line, why);
+    if (out != NULL)
+        *found = RCL_CHARSET_GB18030;
+    return out;
 }
 
 /* All of in copied into a new temporary file, rewound; NULL with the reason in why. */

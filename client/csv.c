@@ -153,17 +153,85 @@ static void end_line(struct rcl_csv_reader *r, int c)
 
 enum field_state { FIELD_START, UNQUOTED, QUOTED, AFTER_QUOTE };
 
+/* Where parse_record stands in the record. */
+struct record_state {
+    enum field_state state;
+    size_t start; /* the current field's first byte in buf */
+    bool any_quote;
+    unsigned long quote_line; /* where the open quoted field began */
+};
+
+/* What field_byte made of a byte. */
+enum byte_use {
+    BYTE_TAKEN,          /* the byte is used up */
+    BYTE_OUTSIDE_QUOTES, /* outside quotes: the byte ends the field, ends the record, or is data */
+    BYTE_UNCLOSED        /* the input ended inside a quoted field: fatal */
+};
+
+/* Takes byte c (or END_OF_INPUT) as the current field's state has it. */
+static enum byte_use field_byte(struct rcl_csv_reader *r, struct record_state *st, int c)
+{
+    switch (st->state) {
+    case FIELD_START:
+        st->start = r->buf_len;
+        if (c == '"') {
+            st->state = QUOTED;
+            st->any_quote = true;
+            st->quote_line = r->line;
+            return BYTE_TAKEN;
+        }
+        /* The byte belongs to an unquoted field. */
+        st->state = UNQUOTED;
+        /* fall through */
+    case UNQUOTED:
+        if (c == '"') {
+            fail(r, r->line,
+                 "quote inside an unquoted field (quote the whole field and double the quote)");
+            append(r, c);
+            return BYTE_TAKEN;
+        }
+        break;
+    case QUOTED:
+        if (c == END_OF_INPUT) {
+            r->discard = false;
+            fail(r, st->quote_line, "quoted field opened on line %lu is never closed",
+                 st->quote_line);
+            return BYTE_UNCLOSED;
+        }
+        if (c == '"') {
+            if (peek_byte(r) == '"') {
+                (void)next_byte(r);
+                append(r, '"');
+            } else {
+                st->state = AFTER_QUOTE;
+            }
+            return BYTE_TAKEN;
+        }
+        append(r, c);
+        /* A CR of a CRLF is counted by its LF. */
+        if (c == '\n' || (c == '\r' && peek_byte(r) != '\n'))
+            r->line++;
+        return BYTE_TAKEN;
+    case AFTER_QUOTE:
+        if (c != ',' && c != '\r' && c != '\n' && c != END_OF_INPUT) {
+            fail(r, r->line, "unexpected character after a closing quote");
+            append(r, c);
+            st->state = UNQUOTED;
+            return BYTE_TAKEN;
+        }
+        break;
+    }
+    return BYTE_OUTSIDE_QUOTES;
+}
+
 /*
  * Parses one physical record. Returns RCL_CSV_RECORD (possibly a blank line,
  * see *blank), RCL_CSV_END, RCL_CSV_BAD or RCL_CSV_FATAL.
  */
 static enum rcl_csv_result parse_record(struct rcl_csv_reader *r, bool *blank)
 {
-    enum field_state state = FIELD_START;
-    size_t start = 0;
+    struct record_state st = {FIELD_START, 0, false, 0};
     bool consumed = false;
-    bool any_quote = false;
-    unsigned long quote_line = 0;
 
     r->buf_len = 0;
     r->n_fields = 0;
@@ -183,67 +251,26 @@ static enum rcl_csv_result parse_record(struct rcl_csv_reader *r, bool *blank)
             return RCL_CSV_END;
         consumed = true;
 
-        switch (state) {
-        case FIELD_START:
-            start = r->buf_len;
-            if (c == '"') {
-                state = QUOTED;
-                any_quote = true;
-                quote_line = r->line;
-                continue;
-            }
-            /* The byte belongs to an unquoted field. */
-            state = UNQUOTED;
-            /* fall through */
-        case UNQUOTED:
-            if (c == '"') {
-                fail(r, r->line,
-                     "quote inside an unquoted field (quote the whole field and double the quote)");
-                append(r, c);
-                continue;
-            }
-            break;
-        case QUOTED:
-            if (c == END_OF_INPUT) {
-                r->discard = false;
-                fail(r, quote_line, "quoted field opened on line %lu is never closed", quote_line);
-                return RCL_CSV_FATAL;
-            }
-            if (c == '"') {
-                if (peek_byte(r) == '"') {
-                    (void)next_byte(r);
-                    append(r, '"');
-                } else {
-                    state = AFTER_QUOTE;
-                }
-                continue;
-            }
-            append(r, c);
-            /* A CR of a CRLF is counted by its LF. */
-            if (c == '\n' || (c == '\r' && peek_byte(r) != '\n'))
-                r->line++;
+        switch (field_byte(r, &st, c)) {
+        case BYTE_TAKEN:
             continue;
-        case AFTER_QUOTE:
-            if (c != ',' && c != '\r' && c != '\n' && c != END_OF_INPUT) {
-                fail(r, r->line, "unexpected character after a closing quote");
-                append(r, c);
-                state = UNQUOTED;
-                continue;
-            }
+        case BYTE_UNCLOSED:
+            return RCL_CSV_FATAL;
+        case BYTE_OUTSIDE_QUOTES:
             break;
         }
 
         /* Here the byte ends the field, ends the record, or is plain data. */
         if (c == ',') {
-            end_field(r, start);
-            state = FIELD_START;
+            end_field(r, st.start);
+            st.state = FIELD_START;
             continue;
         }
         if (c == '\r' || c == '\n' || c == END_OF_INPUT) {
-            end_field(r, start);
+            end_field(r, st.start);
             if (c != END_OF_INPUT)
                 end_line(r, c);
-            *blank = !any_quote && r->n_fields == 1 && r->lens[0] == 0;
+            *blank = !st.any_quote && r->n_fields == 1 && r->lens[0] == 0;
             return r->discard ? RCL_CSV_BAD : RCL_CSV_RECORD;
         }
         append(r, c);
