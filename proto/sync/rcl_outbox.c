@@ -494,6 +494,86 @@ void rcl_sealed_clear(struct rcl_sealed *s)
 }
 
 /*
+ * Finds the batch we sealed that ends at acked_seq with the bytes digest
+ * names (NULL: any). Returns FOUND, NONE (warned: the ack is not ours) or
+ * FAILED logged.
+ */
+static enum rcl_outbox_found find_acked_batch(sqlite3 *db, uint64_t acked_seq,
+                                              const uint8_t *digest)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
+    enum rcl_outbox_found rc = RCL_OUTBOX_FAILED;
+    int step;
+
+    if (st == NULL)
+        return RCL_OUTBOX_FAILED;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        goto out;
+    }
+    if (step == SQLITE_DONE ||
+        (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
+                            memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
+        RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
+                 "acked=%" PRIu64,
+                 acked_seq);
+        rc = RCL_OUTBOX_NONE;
+        goto out;
+    }
+    rc = RCL_OUTBOX_FOUND;
+
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql (no rows) with ?1 bound to seq. Returns 0, or -1 logged with what. */
+static int run_with_seq(sqlite3 *db, const char *sql, uint64_t seq, const char *what)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    rc = step_done(db, st, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Deletes the changes and batches through acked_seq and records the ack (digest:
+ * NULL when the upstream named none). Returns 0, or -1 logged.
+ */
+static int record_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (run_with_seq(db, "DELETE FROM outbox WHERE seq <= ?1", acked_seq,
+                     "delete acknowledged changes") != 0 ||
+        run_with_seq(db, "DELETE FROM sealed WHERE last_seq <= ?1", acked_seq,
+                     "delete acknowledged batches") != 0)
+        return -1;
+
+    st = rcl_db_prepare(db, "UPDATE uplink SET acked_seq = ?1, acked_digest = ?2, acked_at = ?3"
+                            " WHERE id = 1");
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    if (digest != NULL)
+        sqlite3_bind_blob(st, 2, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    rc = step_done(db, st, "record acknowledgement");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
  * Records the upstream's ack of everything up to acked_seq and deletes those
  * changes and batches, in one transaction. An ack that does not end one of
  * our batches, or names other bytes (digest), or goes beyond what was sealed
@@ -503,11 +583,10 @@ void rcl_sealed_clear(struct rcl_sealed *s)
 enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
 {
     struct uplink_row u;
-    sqlite3_stmt *st = NULL;
     bool in_tx = false;
     enum rcl_outbox_ack_result rc = RCL_OUTBOX_ACK_FAILED;
+    enum rcl_outbox_found found;
     enum rcl_outbox_rotation_step rotated;
-    int step;
 
     if (rcl_db_begin(db) != 0)
         return RCL_OUTBOX_ACK_FAILED;
@@ -525,58 +604,14 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
         rc = RCL_OUTBOX_ACK_NOT_OURS;
         goto out;
     }
-
-    st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
-        goto out;
-    }
-    if (step == SQLITE_DONE ||
-        (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
-                            memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
-        RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
-                 "acked=%" PRIu64,
-                 acked_seq);
+    found = find_acked_batch(db, acked_seq, digest);
+    if (found == RCL_OUTBOX_NONE)
         rc = RCL_OUTBOX_ACK_NOT_OURS;
+    if (found != RCL_OUTBOX_FOUND)
         goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
 
-    st = rcl_db_prepare(db, "DELETE FROM outbox WHERE seq <= ?1");
-    if (st == NULL)
+    if (record_ack(db, acked_seq, digest) != 0)
         goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (step_done(db, st, "delete acknowledged changes") != 0)
-        goto out;
-    sqlite3_finalize(st);
-
-    st = rcl_db_prepare(db, "DELETE FROM sealed WHERE last_seq <= ?1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (step_done(db, st, "delete acknowledged batches") != 0)
-        goto out;
-    sqlite3_finalize(st);
-
-    st = rcl_db_prepare(db, "UPDATE uplink SET acked_seq = ?1, acked_digest = ?2, acked_at = ?3"
-                            " WHERE id = 1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (digest != NULL)
-        sqlite3_bind_blob(st, 2, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-    if (step_done(db, st, "record acknowledgement") != 0)
-        goto out;
-    sqlite3_finalize(st);
-    st = NULL;
     /* With the ack of a key rotation, the new key takes over in the same commit. */
     rotated = rcl_outbox_rotation_complete(db, acked_seq);
     if (rotated == RCL_OUTBOX_ROTATION_FAILED)
@@ -589,7 +624,6 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
         rotated == RCL_OUTBOX_ROTATION_COMPLETED ? RCL_OUTBOX_ACK_ROTATED : RCL_OUTBOX_ACK_RECORDED;
 
 out:
-    sqlite3_finalize(st);
     if (in_tx) {
         /* The early returns changed nothing; rollback also ends the transaction. */
         rcl_db_rollback(db);
