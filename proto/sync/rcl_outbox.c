@@ -257,6 +257,119 @@ out:
     return rc;
 }
 
+/* Refuses to seal with pk unless it is the store's current key. Returns 0, or -1 logged. */
+static int check_current_key(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYTES])
+{
+    uint8_t current[RCL_PK_BYTES];
+
+    /* A stale copy of a rotated key would sign batches the upstream refuses. */
+    if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
+        memcmp(current, pk, RCL_PK_BYTES) != 0) {
+        RCL_ERROR("outbox: asked to seal with a key that is not the store's current key (meta "
+                  "public_key; rotated since it was loaded?) source=%s",
+                  rcl_log_value(source));
+        return -1;
+    }
+    return 0;
+}
+
+/* Adds a malloc'd copy of the change seq (len bytes at data) to b. Returns 0, or -1 logged. */
+static int pending_add(struct pending_batch *b, uint64_t seq, const void *data, size_t len)
+{
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+
+    if (copy == NULL) {
+        RCL_ERROR("outbox: out of memory sealing seq=%" PRIu64, seq);
+        return -1;
+    }
+    if (len > 0)
+        memcpy(copy, data, len);
+    b->changes[b->n].data = copy;
+    b->changes[b->n].len = len;
+    b->n++;
+    b->bytes += len;
+    b->last_record_seq = seq;
+    return 0;
+}
+
+/*
+ * Seals the changes after u->sealed_through (up to stop, when not 0) into
+ * batches, collecting each in b, and advances u (the caller writes u back).
+ * Returns the number of batches sealed, or -1 logged.
+ */
+static int seal_pending(sqlite3 *db, struct uplink_row *u, const char *source,
+                        const uint8_t pk[RCL_PK_BYTES], const uint8_t sk[RCL_SK_BYTES],
+                        struct pending_batch *b, uint64_t stop)
+{
+    sqlite3_stmt *st;
+    int sealed = 0;
+    int rc = -1;
+    int step;
+
+    st = rcl_db_prepare(db,
+                        "SELECT seq, body FROM outbox WHERE seq > ?1 AND seq <= ?2 ORDER BY seq");
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)u->sealed_through);
+    sqlite3_bind_int64(st, 2, stop != 0 ? (sqlite3_int64)stop : INT64_MAX);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        const void *data = sqlite3_column_blob(st, 1);
+
+        if (b->n == RCL_BATCH_RECORDS_MAX || (b->n > 0 && b->bytes + len > RCL_BATCH_BYTES_MAX)) {
+            /* Cut here: the batch ends at its last record, the next starts right after. */
+            if (seal_one(db, u, source, pk, sk, b, b->last_record_seq) != 0)
+                goto out;
+            sealed++;
+            pending_clear(b);
+        }
+        if (pending_add(b, seq, data, len) != 0)
+            goto out;
+    }
+    if (step != SQLITE_DONE) {
+        RCL_ERROR("outbox: cannot read pending changes err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if (b->n > 0) {
+        /* The last batch reaches next_seq - 1 so that it also covers any
+         * numbers whose changes were coalesced away at the end; or it ends
+         * with the rotation, the last change this key signs. */
+        if (seal_one(db, u, source, pk, sk, b, stop != 0 ? stop : u->next_seq - 1) != 0)
+            goto out;
+        sealed++;
+    } else if (u->next_seq - 1 > u->sealed_through) {
+        /* Cannot happen (coalescing keeps the newest change of an entity),
+         * but if it does, the numbers are simply covered by the next batch. */
+        RCL_WARN("outbox: changes missing; left for the next batch seq=%" PRIu64 "..%" PRIu64,
+                 u->sealed_through + 1, u->next_seq - 1);
+    }
+    rc = sealed;
+
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes u's sealed_through and sealed_digest back to the uplink row. Returns 0, or -1 logged. */
+static int write_sealed_through(sqlite3 *db, const struct uplink_row *u)
+{
+    sqlite3_stmt *st = rcl_db_prepare(
+        db, "UPDATE uplink SET sealed_through = ?1, sealed_digest = ?2 WHERE id = 1");
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)u->sealed_through);
+    sqlite3_bind_blob(st, 2, u->sealed_digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    rc = step_done(db, st, "advance sealed_through");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /*
  * Seals every unsealed change into batches of at most RCL_BATCH_RECORDS_MAX
  * changes and about 1 MiB. Returns the number of batches sealed, or -1 logged
@@ -267,13 +380,10 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
 {
     struct uplink_row u;
     struct pending_batch *b = NULL;
-    sqlite3_stmt *st = NULL;
-    uint8_t current[RCL_PK_BYTES];
     uint64_t stop = 0; /* a pending key rotation: the last seq this key may seal */
     bool in_tx = false;
     int sealed = 0;
     int rc = -1;
-    int step;
 
     /* Cheap check first, without taking the write lock: pump calls this often. */
     if (read_uplink(db, &u) != 0)
@@ -300,76 +410,14 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
         rc = 0;
         goto out;
     }
-    /* A stale copy of a rotated key would sign batches the upstream refuses. */
-    if (rcl_meta_get_blob(db, "public_key", current, RCL_PK_BYTES) == 0 &&
-        memcmp(current, pk, RCL_PK_BYTES) != 0) {
-        RCL_ERROR("outbox: asked to seal with a key that is not the store's current key (meta "
-                  "public_key; rotated since it was loaded?) source=%s",
-                  rcl_log_value(source));
+    if (check_current_key(db, source, pk) != 0)
         goto out;
-    }
 
-    st = rcl_db_prepare(db,
-                        "SELECT seq, body FROM outbox WHERE seq > ?1 AND seq <= ?2 ORDER BY seq");
-    if (st == NULL)
+    sealed = seal_pending(db, &u, source, pk, sk, b, stop);
+    if (sealed < 0)
         goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)u.sealed_through);
-    sqlite3_bind_int64(st, 2, stop != 0 ? (sqlite3_int64)stop : INT64_MAX);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        const void *data = sqlite3_column_blob(st, 1);
-        uint8_t *copy;
-
-        if (b->n == RCL_BATCH_RECORDS_MAX || (b->n > 0 && b->bytes + len > RCL_BATCH_BYTES_MAX)) {
-            /* Cut here: the batch ends at its last record, the next starts right after. */
-            if (seal_one(db, &u, source, pk, sk, b, b->last_record_seq) != 0)
-                goto out;
-            sealed++;
-            pending_clear(b);
-        }
-        copy = malloc(len > 0 ? len : 1);
-        if (copy == NULL) {
-            RCL_ERROR("outbox: out of memory sealing seq=%" PRIu64, seq);
-            goto out;
-        }
-        if (len > 0)
-            memcpy(copy, data, len);
-        b->changes[b->n].data = copy;
-        b->changes[b->n].len = len;
-        b->n++;
-        b->bytes += len;
-        b->last_record_seq = seq;
-    }
-    if (step != SQLITE_DONE) {
-        RCL_ERROR("outbox: cannot read pending changes err=%s", rcl_log_value(sqlite3_errmsg(db)));
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-
-    if (b->n > 0) {
-        /* The last batch reaches next_seq - 1 so that it also covers any
-         * numbers whose changes were coalesced away at the end; or it ends
-         * with the rotation, the last change this key signs. */
-        if (seal_one(db, &u, source, pk, sk, b, stop != 0 ? stop : u.next_seq - 1) != 0)
-            goto out;
-        sealed++;
-    } else if (u.next_seq - 1 > u.sealed_through) {
-        /* Cannot happen (coalescing keeps the newest change of an entity),
-         * but if it does, the numbers are simply covered by the next batch. */
-        RCL_WARN("outbox: changes missing; left for the next batch seq=%" PRIu64 "..%" PRIu64,
-                 u.sealed_through + 1, u.next_seq - 1);
-    }
-
     if (sealed > 0) {
-        st = rcl_db_prepare(
-            db, "UPDATE uplink SET sealed_through = ?1, sealed_digest = ?2 WHERE id = 1");
-        if (st == NULL)
-            goto out;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)u.sealed_through);
-        sqlite3_bind_blob(st, 2, u.sealed_digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
-        if (step_done(db, st, "advance sealed_through") != 0)
+        if (write_sealed_through(db, &u) != 0)
             goto out;
         RCL_CRASH_POINT("seal-before-commit");
     }
@@ -379,7 +427,6 @@ int rcl_outbox_seal(sqlite3 *db, const char *source, const uint8_t pk[RCL_PK_BYT
     rc = sealed;
 
 out:
-    sqlite3_finalize(st);
     if (in_tx)
         rcl_db_rollback(db);
     if (b != NULL) {
@@ -447,6 +494,86 @@ void rcl_sealed_clear(struct rcl_sealed *s)
 }
 
 /*
+ * Finds the batch we sealed that ends at acked_seq with the bytes digest
+ * names (NULL: any). Returns FOUND, NONE (warned: the ack is not ours) or
+ * FAILED logged.
+ */
+static enum rcl_outbox_found find_acked_batch(sqlite3 *db, uint64_t acked_seq,
+                                              const uint8_t *digest)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
+    enum rcl_outbox_found rc = RCL_OUTBOX_FAILED;
+    int step;
+
+    if (st == NULL)
+        return RCL_OUTBOX_FAILED;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
+        goto out;
+    }
+    if (step == SQLITE_DONE ||
+        (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
+                            memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
+        RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
+                 "acked=%" PRIu64,
+                 acked_seq);
+        rc = RCL_OUTBOX_NONE;
+        goto out;
+    }
+    rc = RCL_OUTBOX_FOUND;
+
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql (no rows) with ?1 bound to seq. Returns 0, or -1 logged with what. */
+static int run_with_seq(sqlite3 *db, const char *sql, uint64_t seq, const char *what)
+{
+    sqlite3_stmt *st = rcl_db_prepare(db, sql);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    rc = step_done(db, st, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Deletes the changes and batches through acked_seq and records the ack (digest:
+ * NULL when the upstream named none). Returns 0, or -1 logged.
+ */
+static int record_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (run_with_seq(db, "DELETE FROM outbox WHERE seq <= ?1", acked_seq,
+                     "delete acknowledged changes") != 0 ||
+        run_with_seq(db, "DELETE FROM sealed WHERE last_seq <= ?1", acked_seq,
+                     "delete acknowledged batches") != 0)
+        return -1;
+
+    st = rcl_db_prepare(db, "UPDATE uplink SET acked_seq = ?1, acked_digest = ?2, acked_at = ?3"
+                            " WHERE id = 1");
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
+    if (digest != NULL)
+        sqlite3_bind_blob(st, 2, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    rc = step_done(db, st, "record acknowledgement");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
  * Records the upstream's ack of everything up to acked_seq and deletes those
  * changes and batches, in one transaction. An ack that does not end one of
  * our batches, or names other bytes (digest), or goes beyond what was sealed
@@ -456,11 +583,10 @@ void rcl_sealed_clear(struct rcl_sealed *s)
 enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
 {
     struct uplink_row u;
-    sqlite3_stmt *st = NULL;
     bool in_tx = false;
     enum rcl_outbox_ack_result rc = RCL_OUTBOX_ACK_FAILED;
+    enum rcl_outbox_found found;
     enum rcl_outbox_rotation_step rotated;
-    int step;
 
     if (rcl_db_begin(db) != 0)
         return RCL_OUTBOX_ACK_FAILED;
@@ -478,58 +604,14 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
         rc = RCL_OUTBOX_ACK_NOT_OURS;
         goto out;
     }
-
-    st = rcl_db_prepare(db, "SELECT digest FROM sealed WHERE last_seq = ?1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        RCL_ERROR("outbox: cannot read sealed batches err=%s", rcl_log_value(sqlite3_errmsg(db)));
-        goto out;
-    }
-    if (step == SQLITE_DONE ||
-        (digest != NULL && (sqlite3_column_bytes(st, 0) != RCL_DIGEST_BYTES ||
-                            memcmp(sqlite3_column_blob(st, 0), digest, RCL_DIGEST_BYTES) != 0))) {
-        RCL_WARN("outbox: upstream acknowledged a batch that is not ours; nothing deleted "
-                 "acked=%" PRIu64,
-                 acked_seq);
+    found = find_acked_batch(db, acked_seq, digest);
+    if (found == RCL_OUTBOX_NONE)
         rc = RCL_OUTBOX_ACK_NOT_OURS;
+    if (found != RCL_OUTBOX_FOUND)
         goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
 
-    st = rcl_db_prepare(db, "DELETE FROM outbox WHERE seq <= ?1");
-    if (st == NULL)
+    if (record_ack(db, acked_seq, digest) != 0)
         goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (step_done(db, st, "delete acknowledged changes") != 0)
-        goto out;
-    sqlite3_finalize(st);
-
-    st = rcl_db_prepare(db, "DELETE FROM sealed WHERE last_seq <= ?1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (step_done(db, st, "delete acknowledged batches") != 0)
-        goto out;
-    sqlite3_finalize(st);
-
-    st = rcl_db_prepare(db, "UPDATE uplink SET acked_seq = ?1, acked_digest = ?2, acked_at = ?3"
-                            " WHERE id = 1");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)acked_seq);
-    if (digest != NULL)
-        sqlite3_bind_blob(st, 2, digest, RCL_DIGEST_BYTES, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-    if (step_done(db, st, "record acknowledgement") != 0)
-        goto out;
-    sqlite3_finalize(st);
-    st = NULL;
     /* With the ack of a key rotation, the new key takes over in the same commit. */
     rotated = rcl_outbox_rotation_complete(db, acked_seq);
     if (rotated == RCL_OUTBOX_ROTATION_FAILED)
@@ -542,7 +624,6 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
         rotated == RCL_OUTBOX_ROTATION_COMPLETED ? RCL_OUTBOX_ACK_ROTATED : RCL_OUTBOX_ACK_RECORDED;
 
 out:
-    sqlite3_finalize(st);
     if (in_tx) {
         /* The early returns changed nothing; rollback also ends the transaction. */
         rcl_db_rollback(db);

@@ -838,6 +838,75 @@ static enum reply_verdict check_epoch(struct rcl_uplink *u, const struct rcl_rep
     return r->status == RCL_REPLY_RESEND ? REPLY_GO_ON : REPLY_HANDLED;
 }
 
+/* REFUSED: stops for good, with the upstream's reason. */
+static void on_refused(struct rcl_uplink *u, const struct rcl_reply *r)
+{
+    if (r->protocol != RCL_PROTOCOL_VERSION) {
+        /* The upstream's reason is in its own words: say the versions in ours. */
+        char why[sizeof(r->reason) + 160];
+
+        snprintf(why, sizeof(why),
+                 "the upstream speaks protocol version %u, this node version %u "
+                 "(rollcall %s): %s",
+                 r->protocol, RCL_PROTOCOL_VERSION, RCL_VERSION,
+                 r->reason[0] != '\0' ? r->reason : "refused without a reason");
+        refuse(u, why);
+        return;
+    }
+    refuse(u, r->reason[0] != '\0' ? r->reason : "upstream refused without a reason");
+}
+
+/* BUSY: sends nothing for a while. */
+static void on_busy(struct rcl_uplink *u, const struct rcl_reply *r)
+{
+    RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s", RCL_UPLINK_BUSY_BACKOFF_MS,
+             rcl_log_value(r->reason));
+    u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
+    set_state(u, SENDER_PAUSED);
+}
+
+/*
+ * Handles one reply for this node: notes that the link works, judges the
+ * epoch it names, then acts on its status. Returns 0, or -1 (store failure).
+ */
+static int handle_reply(struct rcl_uplink *u, const struct rcl_reply *r)
+{
+    struct rcl_outbox_stats st;
+    enum reply_verdict judged;
+
+    if (u->state == SENDER_REFUSED)
+        return 0;     /* stopped: later replies change nothing */
+    u->linked = true; /* a reply proves the link, whether or not the monitor said so yet */
+    u->quiet_since_ms = rcl_mono_ms();
+    u->cur_timeout_ms = u->timeout_ms;
+    if (r->probe && r->probe_id == u->probe_id)
+        u->probe_sent_ms = 0;
+    if (rcl_outbox_stats(u->db, &st) != 0)
+        return -1;
+    judged = check_epoch(u, r, &st);
+    if (judged == REPLY_STORE_FAILED)
+        return -1;
+    if (judged == REPLY_HANDLED)
+        return 0;
+
+    switch (r->status) {
+    case RCL_REPLY_ACK:
+        return on_ack(u, r, &st);
+    case RCL_REPLY_RESEND:
+        return on_resend(u, r, &st);
+    case RCL_REPLY_REFUSED:
+        on_refused(u, r);
+        break;
+    case RCL_REPLY_BUSY:
+        on_busy(u, r);
+        break;
+    default:
+        RCL_WARN("uplink: ignored a reply with an unknown status status=%d", (int)r->status);
+        break;
+    }
+    return 0;
+}
+
 /* rcl_uplink_receive but for settling the state once the replies are handled. */
 static int receive_all(struct rcl_uplink *u)
 {
@@ -847,10 +916,8 @@ static int receive_all(struct rcl_uplink *u)
     for (;;) {
         struct rcl_transport_message m;
         struct rcl_reply r;
-        struct rcl_outbox_stats st;
         char err[256];
         enum rcl_transport_received got = rcl_transport_recv(u->socket, 0, &m);
-        enum reply_verdict judged;
 
         if (got == RCL_TRANSPORT_RECV_FAILED) {
             RCL_WARN("uplink: cannot receive err=%s", rcl_log_value(zmq_strerror(errno)));
@@ -869,57 +936,7 @@ static int receive_all(struct rcl_uplink *u)
                      rcl_log_value(r.source));
             continue;
         }
-        if (u->state == SENDER_REFUSED)
-            continue;     /* stopped: later replies change nothing */
-        u->linked = true; /* a reply proves the link, whether or not the monitor said so yet */
-        u->quiet_since_ms = rcl_mono_ms();
-        u->cur_timeout_ms = u->timeout_ms;
-        if (r.probe && r.probe_id == u->probe_id)
-            u->probe_sent_ms = 0;
-        if (rcl_outbox_stats(u->db, &st) != 0) {
-            rc = -1;
-            break;
-        }
-        judged = check_epoch(u, &r, &st);
-        if (judged == REPLY_STORE_FAILED) {
-            rc = -1;
-            break;
-        }
-        if (judged == REPLY_HANDLED)
-            continue;
-
-        switch (r.status) {
-        case RCL_REPLY_ACK:
-            rc = on_ack(u, &r, &st);
-            break;
-        case RCL_REPLY_RESEND:
-            rc = on_resend(u, &r, &st);
-            break;
-        case RCL_REPLY_REFUSED:
-            if (r.protocol != RCL_PROTOCOL_VERSION) {
-                /* The upstream's reason is in its own words: say the versions in ours. */
-                char why[sizeof(r.reason) + 160];
-
-                snprintf(why, sizeof(why),
-                         "the upstream speaks protocol version %u, this node version %u "
-                         "(rollcall %s): %s",
-                         r.protocol, RCL_PROTOCOL_VERSION, RCL_VERSION,
-                         r.reason[0] != '\0' ? r.reason : "refused without a reason");
-                refuse(u, why);
-                break;
-            }
-            refuse(u, r.reason[0] != '\0' ? r.reason : "upstream refused without a reason");
-            break;
-        case RCL_REPLY_BUSY:
-            RCL_WARN("uplink: upstream busy, retrying retry_ms=%d reason=%s",
-                     RCL_UPLINK_BUSY_BACKOFF_MS, rcl_log_value(r.reason));
-            u->busy_until_ms = rcl_mono_ms() + RCL_UPLINK_BUSY_BACKOFF_MS;
-            set_state(u, SENDER_PAUSED);
-            break;
-        default:
-            RCL_WARN("uplink: ignored a reply with an unknown status status=%d", (int)r.status);
-            break;
-        }
+        rc = handle_reply(u, &r);
         if (rc != 0)
             break;
     }

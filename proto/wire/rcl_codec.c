@@ -170,6 +170,25 @@ static int summary_from_wire(const Rollcall__SchoolSummary *w, struct rcl_summar
 
 /* ---- Change ---- */
 
+/* Message SchoolSummary of s, its counts in co; both point into s, which must outlive them. */
+static void summary_to_wire(struct rcl_summary *s, Rollcall__SchoolSummary *w, Rollcall__Counts *co)
+{
+    w->school_id = s->school_id;
+    w->name = s->name;
+    w->county = s->county;
+    w->reported = s->reported;
+    w->last_sync = s->last_sync;
+    w->first_sync = s->first_sync;
+    counts_to_wire(&s->totals, co);
+    w->counts = co;
+    w->epoch = s->epoch;
+    w->through_seq = s->through_seq;
+    if (s->has_through_digest) {
+        w->through_digest.data = s->through_digest;
+        w->through_digest.len = RCL_DIGEST_BYTES;
+    }
+}
+
 int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
 {
     Rollcall__Change w = ROLLCALL__CHANGE__INIT;
@@ -205,20 +224,7 @@ int rcl_change_encode(const struct rcl_change *c, uint8_t **out, size_t *len)
         w.school = &sp;
         break;
     case RCL_CHANGE_SUMMARY:
-        su.school_id = copy.u.summary.school_id;
-        su.name = copy.u.summary.name;
-        su.county = copy.u.summary.county;
-        su.reported = c->u.summary.reported;
-        su.last_sync = c->u.summary.last_sync;
-        su.first_sync = c->u.summary.first_sync;
-        counts_to_wire(&copy.u.summary.totals, &co);
-        su.counts = &co;
-        su.epoch = c->u.summary.epoch;
-        su.through_seq = c->u.summary.through_seq;
-        if (c->u.summary.has_through_digest) {
-            su.through_digest.data = copy.u.summary.through_digest;
-            su.through_digest.len = RCL_DIGEST_BYTES;
-        }
+        summary_to_wire(&copy.u.summary, &su, &co);
         w.body_case = ROLLCALL__CHANGE__BODY_SUMMARY;
         w.summary = &su;
         break;
@@ -383,6 +389,46 @@ done:
     return rc;
 }
 
+/*
+ * Checks what a batch says about itself: its epoch, the range of seqs it
+ * covers, prev_digest and the number of its changes. Returns 0, or -1 with err.
+ */
+static int check_batch_header(const Rollcall__Batch *w, char *err, size_t errlen)
+{
+    if (w->epoch == 0) {
+        codec_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
+        return -1;
+    }
+    if (w->first_seq == 0 && w->last_seq == 0 && w->n_changes == 0) {
+        /* A probe: valid, and nothing more to check in the range. */
+    } else if (w->first_seq == 0 || w->first_seq > w->last_seq) {
+        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
+                  w->last_seq);
+        return -1;
+    }
+    if (w->last_seq - w->first_seq >= UINT64_C(1) << 32) {
+        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
+                  w->last_seq);
+        return -1;
+    }
+    if (w->prev_digest.len != 0 && w->prev_digest.len != RCL_DIGEST_BYTES) {
+        codec_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none",
+                  w->prev_digest.len, RCL_DIGEST_BYTES);
+        return -1;
+    }
+    if (w->n_changes > RCL_BATCH_RECORDS_MAX) {
+        codec_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
+                  RCL_BATCH_RECORDS_MAX);
+        return -1;
+    }
+    if (w->n_changes > w->last_seq - w->first_seq + 1) {
+        codec_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
+                  w->n_changes, w->last_seq - w->first_seq + 1);
+        return -1;
+    }
+    return 0;
+}
+
 int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, char *err,
                      size_t errlen)
 {
@@ -406,37 +452,8 @@ int rcl_batch_decode(const uint8_t *buf, size_t len, struct rcl_batch **out, cha
     if (codec_take_id("batch.source", w->source, b->h.source, sizeof(b->h.source), err, errlen) !=
         0)
         goto done;
-    if (w->epoch == 0) {
-        codec_err(err, errlen, "batch.epoch is 0 (epochs start at 1)");
+    if (check_batch_header(w, err, errlen) != 0)
         goto done;
-    }
-    if (w->first_seq == 0 && w->last_seq == 0 && w->n_changes == 0) {
-        /* A probe: valid, and nothing more to check in the range. */
-    } else if (w->first_seq == 0 || w->first_seq > w->last_seq) {
-        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is not valid", w->first_seq,
-                  w->last_seq);
-        goto done;
-    }
-    if (w->last_seq - w->first_seq >= UINT64_C(1) << 32) {
-        codec_err(err, errlen, "batch range %" PRIu64 "..%" PRIu64 " is too wide", w->first_seq,
-                  w->last_seq);
-        goto done;
-    }
-    if (w->prev_digest.len != 0 && w->prev_digest.len != RCL_DIGEST_BYTES) {
-        codec_err(err, errlen, "batch.prev_digest is %zu bytes, want %d or none",
-                  w->prev_digest.len, RCL_DIGEST_BYTES);
-        goto done;
-    }
-    if (w->n_changes > RCL_BATCH_RECORDS_MAX) {
-        codec_err(err, errlen, "batch has %zu changes, limit %d", w->n_changes,
-                  RCL_BATCH_RECORDS_MAX);
-        goto done;
-    }
-    if (w->n_changes > w->last_seq - w->first_seq + 1) {
-        codec_err(err, errlen, "batch has %zu changes for the %" PRIu64 " seqs it covers",
-                  w->n_changes, w->last_seq - w->first_seq + 1);
-        goto done;
-    }
     b->h.epoch = w->epoch;
     b->h.first_seq = w->first_seq;
     b->h.last_seq = w->last_seq;
