@@ -1,7 +1,7 @@
 /*
  * serve.c - the listener of `serve` (see serve.h): libmicrohttpd on
- * 127.0.0.1, the checks every request passes, the forms read into fields,
- * and each action handed to the function its command runs.
+ * 127.0.0.1, the checks every request passes, and each action handed to the
+ * function its command runs; the forms are read into fields by serve_form.c.
  *
  * One thread serves every request in turn (libmicrohttpd's internal one);
  * the Sync button's sync runs on a thread of its own (serve_sync.c), and the
@@ -33,13 +33,11 @@
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_platform.h"
+#include "serve_form.h"
 #include "sync.h"
 
 #define SERVE_CONNECTIONS_MAX 16
 #define SERVE_TIMEOUT_S 60
-#define SERVE_UPLOAD_MAX (32u * 1024 * 1024) /* a sheet larger than this is refused */
-#define SERVE_FIELDS_MAX 48
-#define SERVE_FIELD_MAX 4096 /* one form field (not the sheet) */
 #define TOKEN_BYTES 24
 #define TOKEN_HEX (TOKEN_BYTES * 2)
 
@@ -56,27 +54,6 @@ struct serve {
     unsigned counter;            /* names the files in dir */
     struct rcl_mutex *store;     /* held by whoever uses db: a request, or the sync */
     struct rcl_serve_sync *sync; /* the Sync button's */
-};
-
-/* One form field; a name given again (ticked boxes) joins its values with ';'. */
-struct field {
-    char name[32];
-    char *value;
-    size_t len;
-};
-
-/* A POST being read. */
-struct request {
-    struct serve *s;
-    struct MHD_PostProcessor *pp;
-    struct field fields[SERVE_FIELDS_MAX];
-    size_t n_fields;
-    bool takes_sheet;      /* /import */
-    char sheet_dir[1056];  /* a folder in dir for the uploaded sheet, "" when none */
-    char sheet_path[1280]; /* the sheet in it under its own name, "" when none */
-    FILE *sheet;
-    uint64_t sheet_bytes;
-    bool too_big, bad_form;
 };
 
 /* ---- Answers ---- */
@@ -171,168 +148,6 @@ static bool addressed_here(const struct serve *s, struct MHD_Connection *conn)
     return origin == NULL || strcmp(origin, oa) == 0 || strcmp(origin, ob) == 0;
 }
 
-static const char *field(const struct request *rq, const char *name)
-{
-    for (size_t i = 0; i < rq->n_fields; i++) {
-        if (strcmp(rq->fields[i].name, name) == 0)
-            return rq->fields[i].value;
-    }
-    return NULL;
-}
-
-/* ---- Reading a form ---- */
-
-/* The uploaded file's own name, made safe to be a file name in dir (it is named in messages). */
-static void sheet_name(const char *filename, char *out, size_t outlen)
-{
-    const char *base = filename;
-    size_t n = 0;
-
-    for (const char *p = filename; *p != '\0'; p++) {
-        if (*p == '/' || *p == '\\')
-            base = p + 1;
-    }
-    for (const char *p = base; *p != '\0' && n + 1 < outlen; p++)
-        out[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '_' : *p;
-    /* Do not end inside a multi-byte character. */
-    while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80 && n + 1 >= outlen)
-        n--;
-    out[n] = '\0';
-    if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-        snprintf(out, outlen, "students.csv");
-}
-
-/*
- * Opens a new file for the sheet under its own name (as the import's
- * messages name it), in a folder of its own in dir. 0, or -1.
- */
-static int sheet_open(struct request *rq, const char *filename)
-{
-    char name[128];
-
-    if (rq->sheet_path[0] != '\0')
-        return -1; /* a second sheet in one form */
-    snprintf(rq->sheet_dir, sizeof(rq->sheet_dir), "%s/%u", rq->s->dir, ++rq->s->counter);
-    if (rcl_mkdir_private(rq->sheet_dir) != 0) {
-        rq->sheet_dir[0] = '\0';
-        return -1;
-    }
-    sheet_name(filename, name, sizeof(name));
-    snprintf(rq->sheet_path, sizeof(rq->sheet_path), "%s/%s", rq->sheet_dir, name);
-    rq->sheet = rcl_fopen_new(rq->sheet_path);
-    if (rq->sheet == NULL) {
-        rq->sheet_path[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-static int append(struct field *f, const char *data, size_t size)
-{
-    char *p;
-
-    if (f->len + size > SERVE_FIELD_MAX)
-        return -1;
-    p = realloc(f->value, f->len + size + 1);
-    if (p == NULL)
-        return -1;
-    memcpy(p + f->len, data, size);
-    f->len += size;
-    p[f->len] = '\0';
-    f->value = p;
-    return 0;
-}
-
-static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *filename, const char *content_type,
-                                  const char *transfer_encoding, const char *data, uint64_t off,
-                                  size_t size)
-{
-    struct request *rq = cls;
-    struct field *f = NULL;
-
-    (void)kind;
-    (void)content_type;
-    (void)transfer_encoding;
-    if (strcmp(key, "sheet") == 0 && filename != NULL) {
-        if (filename[0] == '\0')
-            return MHD_YES; /* the form was sent without a file chosen */
-        if (!rq->takes_sheet || (rq->sheet == NULL && off > 0))
-            return MHD_YES; /* a sheet sent where none is read */
-        if (rq->sheet == NULL && sheet_open(rq, filename) != 0) {
-            rq->bad_form = true;
-            return MHD_NO;
-        }
-        if (rq->sheet_bytes + size > SERVE_UPLOAD_MAX) {
-            rq->too_big = true;
-            return MHD_NO;
-        }
-        if (size > 0 && fwrite(data, 1, size, rq->sheet) != size) {
-            rq->bad_form = true;
-            return MHD_NO;
-        }
-        rq->sheet_bytes += size;
-        return MHD_YES;
-    }
-    if (strlen(key) >= sizeof(rq->fields[0].name)) {
-        rq->bad_form = true;
-        return MHD_NO;
-    }
-    for (size_t i = rq->n_fields; i > 0; i--) {
-        if (strcmp(rq->fields[i - 1].name, key) == 0) {
-            f = &rq->fields[i - 1];
-            break;
-        }
-    }
-    if (f == NULL) {
-        if (rq->n_fields == SERVE_FIELDS_MAX) {
-            rq->bad_form = true;
-            return MHD_NO;
-        }
-        f = &rq->fields[rq->n_fields++];
-        snprintf(f->name, sizeof(f->name), "%s", key);
-        if (append(f, "", 0) != 0) {
-            rq->bad_form = true;
-            return MHD_NO;
-        }
-    } else if (off == 0 && append(f, ";", 1) != 0) {
-        rq->bad_form = true;
-        return MHD_NO;
-    }
-    if (size > 0 && append(f, data, size) != 0) {
-        rq->bad_form = true;
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
-
-static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct request *rq = *con_cls;
-
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (rq == NULL)
-        return;
-    if (rq->pp != NULL)
-        MHD_destroy_post_processor(rq->pp);
-    if (rq->sheet != NULL)
-        fclose(rq->sheet);
-    if (rq->sheet_path[0] != '\0')
-        rcl_unlink(rq->sheet_path);
-    if (rq->sheet_dir[0] != '\0')
-        rcl_rmdir(rq->sheet_dir);
-    for (size_t i = 0; i < rq->n_fields; i++) {
-        if (rq->fields[i].value != NULL)
-            sodium_memzero(rq->fields[i].value, rq->fields[i].len);
-        free(rq->fields[i].value);
-    }
-    free(rq);
-    *con_cls = NULL;
-}
-
 /* ---- Actions ---- */
 
 /* Reads the file at path into memory. Returns it (the caller frees it), or NULL. */
@@ -412,7 +227,7 @@ static void capture_close(struct rcl_memstream *c)
 }
 
 /* Drops the sheet's folder from the messages: they name the uploaded sheet by its own name. */
-static void drop_dir(const struct request *rq, char *text)
+static void drop_dir(const struct rcl_serve_request *rq, char *text)
 {
     char prefix[sizeof(rq->sheet_dir) + 1];
     size_t n = (size_t)snprintf(prefix, sizeof(prefix), "%s/", rq->sheet_dir);
@@ -422,9 +237,11 @@ static void drop_dir(const struct request *rq, char *text)
         memmove(p, p + n, strlen(p + n) + 1);
 }
 
-static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn, struct request *rq)
+static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn,
+                                 struct rcl_serve_request *rq)
 {
-    struct rcl_school_import_options opts = {NULL, field(rq, "ignore-unknown") != NULL,
+    struct rcl_school_import_options opts = {NULL,
+                                             rcl_serve_form_field(rq, "ignore-unknown") != NULL,
                                              s->lang == RCL_SHEET_ZH, s->lang != RCL_SHEET_ZH};
     struct rcl_school_import_result res;
     struct rcl_serve_notice n = {0};
@@ -569,10 +386,12 @@ static void set_none(char *v)
     }
 }
 
-static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, struct request *rq)
+static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn,
+                               struct rcl_serve_request *rq)
 {
     struct rcl_school_edit_opt given[SERVE_FIELDS_MAX];
-    const char *command = field(rq, "command"), *action = field(rq, "action");
+    const char *command = rcl_serve_form_field(rq, "command"),
+               *action = rcl_serve_form_field(rq, "action");
     struct rcl_serve_notice n = {0};
     struct rcl_memstream out;
     size_t k = 0;
@@ -590,7 +409,7 @@ static enum MHD_Result do_edit(struct serve *s, struct MHD_Connection *conn, str
     /* An empty field was left blank: not given, as an option not typed (feedback's text is
      * the one whose empty value means something: clear it). */
     for (size_t i = 0; i < rq->n_fields; i++) {
-        struct field *f = &rq->fields[i];
+        struct rcl_serve_field *f = &rq->fields[i];
         if (strcmp(f->name, "t") == 0 || strcmp(f->name, "command") == 0 ||
             strcmp(f->name, "action") == 0)
             continue;
@@ -653,7 +472,7 @@ static enum MHD_Result handle_locked(void *cls, struct MHD_Connection *conn, con
                                      void **con_cls)
 {
     struct serve *s = cls;
-    struct request *rq = *con_cls;
+    struct rcl_serve_request *rq = *con_cls;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
     (void)version;
@@ -678,9 +497,10 @@ static enum MHD_Result handle_locked(void *cls, struct MHD_Connection *conn, con
         if ((rq = calloc(1, sizeof(*rq))) == NULL)
             return MHD_NO;
         *con_cls = rq;
-        rq->s = s;
+        rq->dir = s->dir;
+        rq->counter = &s->counter;
         rq->takes_sheet = strcmp(url, "/import") == 0;
-        rq->pp = MHD_create_post_processor(conn, 64 * 1024, post_field, rq);
+        rq->pp = MHD_create_post_processor(conn, 64 * 1024, rcl_serve_form_post, rq);
         if (rq->pp == NULL)
             return refuse(s, conn, MHD_HTTP_BAD_REQUEST,
                           L("无法读取提交的表单，没有任何改动。",
@@ -694,7 +514,7 @@ static enum MHD_Result handle_locked(void *cls, struct MHD_Connection *conn, con
         return MHD_YES;
     }
     /* The whole body is read: nothing is done without this run's token. */
-    if (!token_matches(s, field(rq, "t")))
+    if (!token_matches(s, rcl_serve_form_field(rq, "t")))
         return refuse(s, conn, MHD_HTTP_FORBIDDEN,
                       L("拒绝：页面口令不对或已过期（可能是 serve 重新启动过）。请从 serve "
                         "打开的地址重新进入。没有任何改动。",
@@ -764,11 +584,12 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
     rcl_stop_block();
 
     /* The logger first: libmicrohttpd logs the options after it through it. */
-    d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
-        MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve", MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+    d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, rcl_http_log, (void *)"serve",
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)SERVE_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)SERVE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+                         rcl_serve_form_done, NULL, MHD_OPTION_END);
     if (d == NULL) {
         RCL_ERROR("serve: cannot start the web server endpoint=127.0.0.1:%u", s->port);
         goto done;
