@@ -547,14 +547,16 @@ static int run_with_seq(sqlite3 *db, const char *sql, uint64_t seq, const char *
  * Deletes the changes and batches through acked_seq and records the ack (digest:
  * NULL when the upstream named none). Returns 0, or -1 logged.
  */
-static int record_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
+static int record_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest, uint64_t *removed)
 {
     sqlite3_stmt *st;
     int rc;
 
     if (run_with_seq(db, "DELETE FROM outbox WHERE seq <= ?1", acked_seq,
-                     "delete acknowledged changes") != 0 ||
-        run_with_seq(db, "DELETE FROM sealed WHERE last_seq <= ?1", acked_seq,
+                     "delete acknowledged changes") != 0)
+        return -1;
+    *removed = (uint64_t)sqlite3_changes(db);
+    if (run_with_seq(db, "DELETE FROM sealed WHERE last_seq <= ?1", acked_seq,
                      "delete acknowledged batches") != 0)
         return -1;
 
@@ -582,7 +584,14 @@ static int record_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
  */
 enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest)
 {
+    return rcl_outbox_ack_counted(db, acked_seq, digest, NULL);
+}
+
+enum rcl_outbox_ack_result rcl_outbox_ack_counted(sqlite3 *db, uint64_t acked_seq,
+                                                  const uint8_t *digest, uint64_t *removed)
+{
     struct uplink_row u;
+    uint64_t deleted = 0;
     bool in_tx = false;
     enum rcl_outbox_ack_result rc = RCL_OUTBOX_ACK_FAILED;
     enum rcl_outbox_found found;
@@ -610,7 +619,7 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
     if (found != RCL_OUTBOX_FOUND)
         goto out;
 
-    if (record_ack(db, acked_seq, digest) != 0)
+    if (record_ack(db, acked_seq, digest, &deleted) != 0)
         goto out;
     /* With the ack of a key rotation, the new key takes over in the same commit. */
     rotated = rcl_outbox_rotation_complete(db, acked_seq);
@@ -620,6 +629,8 @@ enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const
     if (rcl_db_commit(db) != 0)
         goto out;
     in_tx = false;
+    if (removed != NULL)
+        *removed = deleted;
     rc =
         rotated == RCL_OUTBOX_ROTATION_COMPLETED ? RCL_OUTBOX_ACK_ROTATED : RCL_OUTBOX_ACK_RECORDED;
 

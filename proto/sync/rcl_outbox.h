@@ -91,6 +91,11 @@ enum rcl_outbox_ack_result {
  */
 enum rcl_outbox_ack_result rcl_outbox_ack(sqlite3 *db, uint64_t acked_seq, const uint8_t *digest);
 
+/* The same, setting *removed (when not NULL) to the changes the committed ack deleted: fewer
+ * than the sequence numbers it covers where changes were coalesced. Untouched otherwise. */
+enum rcl_outbox_ack_result rcl_outbox_ack_counted(sqlite3 *db, uint64_t acked_seq,
+                                                  const uint8_t *digest, uint64_t *removed);
+
 /*
  * Appends (rcl_outbox_append with a NULL entity) every entity the node holds
  * -- a school: its profile and every student; an aggregator: every summary --

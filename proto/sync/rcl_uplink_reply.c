@@ -49,17 +49,12 @@ static int on_ack(struct rcl_uplink *u, const struct rcl_reply *r,
         enum rcl_outbox_ack_result acked;
         uint64_t changes = 0;
 
-        /* Counted before the ack deletes them: sequence numbers have gaps where changes were
-         * coalesced. */
-        if (rcl_outbox_pending_through(u->db, r->acked_seq, &changes) != 0)
-            return -1;
         RCL_CRASH_POINT("ack-before-record");
-        acked = rcl_outbox_ack(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL);
-
+        acked = rcl_outbox_ack_counted(u->db, r->acked_seq, r->has_digest ? r->acked_digest : NULL,
+                                       &changes);
         if (acked == RCL_OUTBOX_ACK_FAILED)
             return -1;
-        if (acked != RCL_OUTBOX_ACK_NOT_OURS)
-            u->acked_changes += changes;
+        u->acked_changes += changes; /* 0 unless the ack deleted changes */
         if (acked == RCL_OUTBOX_ACK_NOT_OURS) {
             snprintf(why, sizeof why,
                      "upstream acknowledged seq %" PRIu64 " with a batch this node did not seal"
