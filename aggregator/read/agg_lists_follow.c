@@ -374,32 +374,37 @@ const struct list_kind list_kind_plans = {
     .help = "one row per measure: who helps, since and until when, by school, class, name",
     .holds = LIST_STUDENT_ROWS,
     COLS(plan_cols),
-    .fill = list_plans};
+    .fill = list_plans,
+};
 
 const struct list_kind list_kind_helpers = {
     .name = "helpers",
     .help = "the open measures by helper role: each helper's students, a block each",
     .holds = LIST_STUDENT_ROWS,
     COLS(helper_cols),
-    .fill = list_helpers};
+    .fill = list_helpers,
+};
 
 const struct list_kind list_kind_feedback = {
     .name = "feedback",
     .help = "students whose family said what they need, by school, class, name",
     .holds = LIST_STUDENT_ROWS,
     COLS(feedback_cols),
-    .fill = list_feedback};
+    .fill = list_feedback,
+};
 
 const struct list_kind list_kind_optouts = {
     .name = "optouts",
     .help = "opt-out applications: pending first (oldest first), approved, rejected",
     .holds = LIST_STUDENT_ROWS,
     COLS(optout_cols),
-    .fill = list_optouts};
+    .fill = list_optouts,
+};
 
 const struct list_kind list_kind_places = {
     .name = "places",
     .help = "students away from home, by the county and village they are in, with whom to call",
     .holds = LIST_STUDENT_ROWS,
     COLS(place_cols),
-    .fill = list_places};
+    .fill = list_places,
+};

@@ -185,11 +185,13 @@ const struct list_kind list_kind_schools = {
     .help = "schools never synced, or silent longer than the window",
     .uses_window = true,
     COLS(school_cols),
-    .fill = list_schools};
+    .fill = list_schools,
+};
 
 const struct list_kind list_kind_platforms = {
     .name = "platforms",
     .help = "per school platform: kind and classes; materials delivered; contact role",
     .holds = "school profiles",
     COLS(platform_cols),
-    .fill = list_platforms};
+    .fill = list_platforms,
+};

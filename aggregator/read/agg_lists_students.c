@@ -404,37 +404,45 @@ const struct list_kind list_kind_blind_spots = {
     .help = "students missed and not helped, most urgent first",
     .holds = LIST_STUDENT_ROWS,
     COLS(blind_spot_cols),
-    .fill = list_blind_spots};
+    .fill = list_blind_spots,
+};
 
-const struct list_kind list_kind_duplicates = {.name = "duplicates",
-                                               .help = "students enrolled at two schools or more",
-                                               .holds = LIST_STUDENT_ROWS,
-                                               COLS(duplicate_cols),
-                                               .fill = list_duplicates};
+const struct list_kind list_kind_duplicates = {
+    .name = "duplicates",
+    .help = "students enrolled at two schools or more",
+    .holds = LIST_STUDENT_ROWS,
+    COLS(duplicate_cols),
+    .fill = list_duplicates,
+};
 
-const struct list_kind list_kind_groups = {.name = "groups",
-                                           .help =
-                                               "per special group: students, lacking, blind spots",
-                                           .holds = LIST_STUDENT_ROWS,
-                                           COLS(group_cols),
-                                           .fill = list_groups};
+const struct list_kind list_kind_groups = {
+    .name = "groups",
+    .help = "per special group: students, lacking, blind spots",
+    .holds = LIST_STUDENT_ROWS,
+    COLS(group_cols),
+    .fill = list_groups,
+};
 
-const struct list_kind list_kind_measures = {.name = "measures",
-                                             .help = "per measure kind and status: students",
-                                             .holds = LIST_STUDENT_ROWS,
-                                             COLS(measure_cols),
-                                             .fill = list_measures};
+const struct list_kind list_kind_measures = {
+    .name = "measures",
+    .help = "per measure kind and status: students",
+    .holds = LIST_STUDENT_ROWS,
+    COLS(measure_cols),
+    .fill = list_measures,
+};
 
 const struct list_kind list_kind_transfers = {
     .name = "transfers",
     .help = "students transferred out and received by no school of the county",
     .holds = LIST_STUDENT_ROWS,
     COLS(transfer_cols),
-    .fill = list_transfers};
+    .fill = list_transfers,
+};
 
 const struct list_kind list_kind_elsewhere = {
     .name = "elsewhere",
     .help = "students the province found in another county too (exchange import)",
     .holds = LIST_STUDENT_ROWS,
     COLS(elsewhere_cols),
-    .fill = list_elsewhere};
+    .fill = list_elsewhere,
+};
