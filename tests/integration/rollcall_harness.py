@@ -363,6 +363,11 @@ class Harness:
         self.ports = {}  # reserved port -> its lock file's descriptor
         self.env = dict(os.environ)
         self.env.setdefault("ROLLCALL_LOG", "info")
+        # A locale that asks for no language, whoever runs the suite: the commands speak
+        # English (which the tests read) and the page Chinese. A test wanting another sets it.
+        for k in ("LC_ALL", "LC_MESSAGES"):
+            self.env.pop(k, None)
+        self.env["LANG"] = "C.UTF-8"
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)

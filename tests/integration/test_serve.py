@@ -322,10 +322,6 @@ class Serve(rh.RollcallTestCase):
     @classmethod
     def build(cls):
         h = cls.h
-        # Chinese by default: no English locale for the page to follow.
-        for k in ("LC_ALL", "LC_MESSAGES"):
-            h.env.pop(k, None)
-        h.env["LANG"] = "C.UTF-8"
         cls.county = rh.Aggregator(h, COUNTY, "county")
         cls.school = rh.School(h, SCHOOL, COUNTY, cls.county, name="中原区第一小学")
         cls.county.enroll(cls.school)

@@ -62,9 +62,6 @@ class ServeProgress(rh.RollcallTestCase):
     @classmethod
     def build(cls):
         h = cls.h
-        for k in ("LC_ALL", "LC_MESSAGES"):
-            h.env.pop(k, None)
-        h.env["LANG"] = "C.UTF-8"
         cls.county = rh.Aggregator(h, COUNTY, "county")
         cls.proxy = rh.FaultProxy(h, "proxy", cls.county)
         cls.school = cls.proxy.add(rh.School(h, SCHOOL, COUNTY, cls.county, name="中原区第一小学",
