@@ -135,7 +135,8 @@ static int seal_pending(sqlite3 *db, const struct rcl_school_meta *m)
     return sealed < 0 ? -1 : 0;
 }
 
-int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path, FILE *out)
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
+                      enum rcl_sheet_lang lang, FILE *out)
 {
     struct bundle_writer w;
     struct bundle_counts c;
@@ -172,8 +173,10 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
     }
     if (st.pending == 0) {
         fprintf(out,
-                "bundle: nothing pending: every change is acknowledged up to seq %" PRIu64
-                "; no file written\n",
+                lang == RCL_SHEET_ZH
+                    ? "没有待上报的改动：县里已确认到第 %" PRIu64 " 项改动；没有写出文件\n"
+                    : "bundle: nothing pending: every change is acknowledged up to seq %" PRIu64
+                      "; no file written\n",
                 st.acked_seq);
         return RCL_SCHOOL_EXIT_OK;
     }
@@ -259,13 +262,20 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
                       rcl_log_value(out_path), rcl_log_value(strerror(errno)));
         goto done;
     }
-    fprintf(out,
-            "bundled %" PRIu64 " batch%s (%" PRIu64 " change%s, seq %" PRIu64 "..%" PRIu64
-            ") of school %s into %s (%" PRIu64 " bytes)\n",
-            c.batches, c.batches == 1 ? "" : "es", st.pending, st.pending == 1 ? "" : "s",
-            c.first_seq, c.last_seq, m->school_id, out_path, w.bytes);
-    fprintf(out, "bundle: the changes stay pending until the county acknowledges them (at the "
-                 "next sync after it imported the bundle)\n");
+    if (lang == RCL_SHEET_ZH)
+        fprintf(out,
+                "已把本校（%s）的 %" PRIu64 " 项改动（第 %" PRIu64 "–%" PRIu64 " 项，%" PRIu64
+                " 批）写入 %s（%" PRIu64 " 字节）\n"
+                "县里导入这个文件后，下次同步时确认收到；在此之前这些改动仍算待上报\n",
+                m->school_id, st.pending, c.first_seq, c.last_seq, c.batches, out_path, w.bytes);
+    else
+        fprintf(out,
+                "bundled %" PRIu64 " batch%s (%" PRIu64 " change%s, seq %" PRIu64 "..%" PRIu64
+                ") of school %s into %s (%" PRIu64 " bytes)\n"
+                "bundle: the changes stay pending until the county acknowledges them (at the "
+                "next sync after it imported the bundle)\n",
+                c.batches, c.batches == 1 ? "" : "es", st.pending, st.pending == 1 ? "" : "s",
+                c.first_seq, c.last_seq, m->school_id, out_path, w.bytes);
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     if (in_read)

@@ -20,6 +20,7 @@
 
 #include "exit_codes.h"
 #include "school_store.h"
+#include "sheet.h"
 
 #include "rcl_bundle.h"
 
@@ -28,10 +29,10 @@
  * sealed batch not yet acknowledged to out_path, atomically (a temporary
  * file in the same folder, fsync, then renamed into place). An existing
  * out_path is never overwritten: refused before anything is sealed. With
- * nothing pending, says so and writes no file. The result goes to out,
- * problems to the log. Returns an enum rcl_school_exit.
+ * nothing pending, says so and writes no file. The result goes to out in
+ * lang, problems to the log. Returns an enum rcl_school_exit.
  */
 int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
-                      FILE *out);
+                      enum rcl_sheet_lang lang, FILE *out);
 
 #endif

@@ -230,7 +230,7 @@ static int import_row(struct import_run *run)
 int rcl_school_import(sqlite3 *db, const struct rcl_school_meta *m, const char *path, FILE *errors,
                       struct rcl_school_import_result *res)
 {
-    const struct rcl_school_import_options none = {NULL, false, false, false};
+    const struct rcl_school_import_options none = {NULL, false, false, false, false};
     return rcl_school_import_with(db, m, path, errors, &none, res);
 }
 
@@ -254,6 +254,22 @@ static uint64_t count_records(FILE *text)
     return fseek(text, at, SEEK_SET) == 0 ? n : 0;
 }
 
+void rcl_school_import_said(const struct rcl_school_import_result *res, enum rcl_sheet_lang lang,
+                            char *out, size_t outlen)
+{
+    bool zh = lang == RCL_SHEET_ZH;
+
+    snprintf(out, outlen,
+             zh ? "已导入 %llu 名学生（新增 %llu，修改 %llu，未变 %llu）%s"
+                : "imported %llu students (%llu new, %llu changed, %llu unchanged)%s",
+             (unsigned long long)(res->added + res->changed + res->unchanged),
+             (unsigned long long)res->added, (unsigned long long)res->changed,
+             (unsigned long long)res->unchanged,
+             res->charset != RCL_CHARSET_GB18030 ? ""
+             : zh                                ? "；表格按 GB18030 编码读取"
+                                                 : "; read as GB18030");
+}
+
 /*
  * The run's start for rcl_school_import_with: nothing read, the errors
  * sheet's header written, the clock read once for every row.
@@ -271,6 +287,7 @@ static void run_start(struct import_run *run, sqlite3 *db, const struct rcl_scho
     run->problems.path = path;
     run->problems.sheet = opts->errors_sheet;
     run->problems.sheet_zh = opts->reasons_zh;
+    run->problems.out_zh = opts->problems_zh;
     run->problems.id_field = run->problems.name_field = -1;
     if (opts->errors_sheet != NULL)
         fputs("\xEF\xBB\xBF\"行号\",\"学籍号\",\"姓名\",\"类型\",\"问题\"\r\n", opts->errors_sheet);
@@ -429,11 +446,16 @@ done:
         rcl_db_rollback(db);
     if (rc != 0) {
         res->added = res->changed = res->unchanged = 0;
+        bool zh = opts->problems_zh;
         if (run.problems.count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
-            fprintf(errors, "... and %llu more\n",
+            fprintf(errors, zh ? "……另有 %llu 个问题\n" : "... and %llu more\n",
                     (unsigned long long)(run.problems.count - RCL_SCHOOL_IMPORT_ERRORS_SHOWN));
-        fprintf(errors, "%s: %llu problem%s; nothing was imported\n", path,
-                (unsigned long long)run.problems.count, run.problems.count == 1 ? "" : "s");
+        if (zh)
+            fprintf(errors, "%s：%llu 个问题，一名学生都没有导入\n", path,
+                    (unsigned long long)run.problems.count);
+        else
+            fprintf(errors, "%s: %llu problem%s; nothing was imported\n", path,
+                    (unsigned long long)run.problems.count, run.problems.count == 1 ? "" : "s");
     }
     res->errors = run.problems.count;
     rcl_csv_reader_destroy(&run.reader);

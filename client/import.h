@@ -27,6 +27,7 @@
 
 #include "charset.h"
 #include "school_store.h"
+#include "sheet.h"
 
 /* At most this many problems are printed, then "... and N more". */
 #define RCL_SCHOOL_IMPORT_ERRORS_SHOWN 100
@@ -59,7 +60,15 @@ struct rcl_school_import_options {
     bool reasons_zh;
     /* The progress line on a terminal in English (--lang en), not Chinese. */
     bool progress_en;
+    /* The problems on the errors stream in Chinese too, where import_zh.c words them (still
+     * FILE:LINE: reason). */
+    bool problems_zh;
 };
+
+/* What an import that went through did, in lang: "imported 3 students (2 new, 1 changed,
+ * 0 unchanged)", and that the sheet was read as GB18030 when it was. */
+void rcl_school_import_said(const struct rcl_school_import_result *res, enum rcl_sheet_lang lang,
+                            char *out, size_t outlen);
 
 /* rcl_school_import with options. */
 int rcl_school_import_with(sqlite3 *db, const struct rcl_school_meta *m, const char *path,

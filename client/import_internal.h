@@ -31,6 +31,7 @@ struct rcl_import_problems {
     struct rcl_csv_reader *row; /* the row being read, or NULL */
     int id_field, name_field;   /* their fields in the row, or -1 */
     bool sheet_zh;              /* the sheet's reasons in Chinese where known (import_zh.c) */
+    bool out_zh;                /* and those on out */
 };
 
 /* A reason nothing is imported. */

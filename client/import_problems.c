@@ -1,7 +1,7 @@
 /*
  * import_problems.c - the import's problems and notes: on the errors stream
- * as FILE:LINE: reason (English), and in the errors sheet a clerk reads (in
- * Chinese where import_zh.c words them). See import_internal.h.
+ * as FILE:LINE: reason, and in the errors sheet a clerk reads, each in English
+ * or in Chinese where import_zh.c words them. See import_internal.h.
  */
 #include "import_internal.h"
 
@@ -46,8 +46,8 @@ static void sheet_line(const struct rcl_import_problems *p, unsigned long line, 
     sheet_cell(p->sheet, what, strlen(what), true);
 }
 
-/* One problem or note: what in the stream (English), what_zh (or what, when NULL) in a Chinese
- * errors sheet. */
+/* One problem or note: what in English, what_zh (or what, when NULL) where Chinese is asked
+ * for. */
 static void say(struct rcl_import_problems *p, unsigned long line, bool error, const char *what,
                 const char *what_zh)
 {
@@ -56,6 +56,8 @@ static void say(struct rcl_import_problems *p, unsigned long line, bool error, c
     if (error && ++p->count > RCL_SCHOOL_IMPORT_ERRORS_SHOWN)
         return;
     char said[1280];
+    if (p->out_zh && what_zh != NULL)
+        what = what_zh;
     if (line > 0)
         snprintf(said, sizeof(said), "%s:%lu: %s", p->path, line, what);
     else
@@ -71,12 +73,13 @@ static void report(struct rcl_import_problems *p, unsigned long line, bool error
                    va_list ap)
 {
     char what[1024], said[1024];
-    const char *zh = p->sheet != NULL && p->sheet_zh ? rcl_import_reason_zh(fmt) : NULL;
+    bool want_zh = (p->sheet != NULL && p->sheet_zh) || p->out_zh;
+    const char *zh = want_zh ? rcl_import_reason_zh(fmt) : NULL;
     va_list again;
 
     va_copy(again, ap);
     /* A reason passed whole ("%s": a fixed sentence, the header's) is looked up as itself. */
-    if (zh == NULL && p->sheet != NULL && p->sheet_zh && strcmp(fmt, "%s") == 0) {
+    if (zh == NULL && want_zh && strcmp(fmt, "%s") == 0) {
         va_list peek;
         va_copy(peek, ap);
         const char *whole = rcl_import_reason_zh(va_arg(peek, const char *));

@@ -51,7 +51,10 @@ static void print_usage(FILE *out)
             "Every command also takes --config FILE (default %s when it exists):\n"
             "'key = value' lines naming the command's options without the dashes (db,\n"
             "school, county, name, upstream, upstream-key, pseudonym-key-file, timeout)\n"
-            "and log-level; options on the command line win.\n",
+            "and log-level; options on the command line win.\n"
+            "What a command says is in Chinese with --lang zh, or when the locale (LC_ALL,\n"
+            "LC_MESSAGES, LANG; on Windows the display language) is Chinese, else in\n"
+            "English; log lines (time, level, what, key=value) are English either way.\n",
             RCL_SCHOOL_CONF_DEFAULT);
 }
 

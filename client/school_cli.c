@@ -168,6 +168,47 @@ int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, in
     return -1;
 }
 
+enum rcl_sheet_lang rcl_school_locale_lang(enum rcl_sheet_lang unsaid)
+{
+    const char *env[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    const char *v = NULL;
+
+    for (size_t i = 0; i < sizeof(env) / sizeof(env[0]) && v == NULL; i++) {
+        v = getenv(env[i]);
+        if (v != NULL && v[0] == '\0')
+            v = NULL;
+    }
+    if (v == NULL)
+        v = rcl_ui_language();
+    if (v != NULL && strncmp(v, "zh", 2) == 0)
+        return RCL_SHEET_ZH;
+    if (v != NULL && strncmp(v, "en", 2) == 0)
+        return RCL_SHEET_EN;
+    return unsaid;
+}
+
+int rcl_school_opt_lang(const struct rcl_school_args *a, enum rcl_sheet_lang deflt,
+                        enum rcl_sheet_lang *out)
+{
+    const char *lang = rcl_school_opt(a, "lang");
+
+    *out = deflt;
+    if (lang == NULL)
+        return -1;
+    if (strcmp(lang, "zh") == 0)
+        *out = RCL_SHEET_ZH;
+    else if (strcmp(lang, "en") == 0)
+        *out = RCL_SHEET_EN;
+    else
+        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    return -1;
+}
+
+int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *out)
+{
+    return rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_EN), out);
+}
+
 /* The store lock of this run's command (school_store.h), or NULL. */
 static struct rcl_lock *store_lock;
 

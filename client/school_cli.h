@@ -13,6 +13,7 @@
 
 #include "rcl_platform.h"
 #include "school_store.h"
+#include "sheet.h"
 
 #define RCL_SCHOOL_PROGRAM "rollcall-school"
 #define RCL_SCHOOL_OPTS_MAX 20
@@ -69,6 +70,27 @@ const char *rcl_school_opt(const struct rcl_school_args *a, const char *name);
  * Returns -1 when it fits, else the usage exit code after saying why.
  */
 int rcl_school_opt_seconds(const struct rcl_school_args *a, const char *name, int deflt, int *out);
+
+/*
+ * The language the locale asks for: the first of LC_ALL, LC_MESSAGES and LANG that is set
+ * (else, on Windows, the user's display language) Chinese when it starts with "zh", English
+ * with "en"; unsaid when it is neither (C, POSIX) or nothing is set.
+ */
+enum rcl_sheet_lang rcl_school_locale_lang(enum rcl_sheet_lang unsaid);
+
+/*
+ * Reads --lang (zh or en) into *out, deflt when not given. Returns -1 when fine, else the
+ * usage exit code after saying why.
+ */
+int rcl_school_opt_lang(const struct rcl_school_args *a, enum rcl_sheet_lang deflt,
+                        enum rcl_sheet_lang *out);
+
+/*
+ * The language of what a command says on its output and errors (not its log lines, always
+ * English): --lang, else the locale's, else English, which operators' scripts read.
+ * rcl_school_opt_lang's returns.
+ */
+int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *out);
 
 /*
  * Says what is wrong with the command line, and how it should look, on

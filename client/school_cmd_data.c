@@ -25,14 +25,18 @@ static int cmd_import(const struct rcl_school_args *a)
     struct rcl_school_meta m;
     struct rcl_school_import_result res;
     struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
-                                             false, false};
+                                             false, false, false};
     const char *errors_path = rcl_school_opt(a, "errors");
-    struct rcl_sheet_format format;
-    int rc = sheet_format(a, &format);
-    if (rc >= 0)
+    enum rcl_sheet_lang progress, says;
+    char said[256];
+    /* The progress line is Chinese unless asked otherwise; the lines scripts read follow the
+     * locale (English when it says neither). */
+    int rc = rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_ZH), &progress);
+    if (rc >= 0 || (rc = rcl_school_opt_says(a, &says)) >= 0)
         return rc;
     rc = RCL_SCHOOL_EXIT_DATA;
-    opts.progress_en = format.lang == RCL_SHEET_EN;
+    opts.progress_en = progress == RCL_SHEET_EN;
+    opts.problems_zh = opts.reasons_zh = says == RCL_SHEET_ZH;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
@@ -53,13 +57,11 @@ static int cmd_import(const struct rcl_school_args *a)
                       rcl_log_value(errors_path));
     }
     if (imported == 0) {
-        printf("imported %llu students (%llu new, %llu changed, %llu unchanged)\n",
-               (unsigned long long)(res.added + res.changed + res.unchanged),
-               (unsigned long long)res.added, (unsigned long long)res.changed,
-               (unsigned long long)res.unchanged);
         if (res.charset == RCL_CHARSET_GB18030)
             rcl_log_write(RCL_LOG_INFO, "import: not UTF-8, read as GB18030 file=%s",
                           rcl_log_value(a->positional));
+        rcl_school_import_said(&res, says, said, sizeof(said));
+        printf("%s\n", said);
         rc = RCL_SCHOOL_EXIT_OK;
     }
 out:
@@ -111,7 +113,9 @@ const struct rcl_school_command rcl_school_cmd_import = {
     "optout_reason, else 导入时申请) and keeps the participation the student had,\n"
     "saying so as FILE:LINE. Leaving opted_out clears the approved application.\n"
     "On a terminal a progress line shows rows done of the total, percent and time\n"
-    "left, in Chinese; --lang en shows it in English.",
+    "left, in Chinese; --lang en, or an English locale, shows it in English. The\n"
+    "problems (still FILE:LINE: reason), the errors sheet's reasons and the result\n"
+    "line are Chinese with --lang zh or a Chinese locale, else English.",
     {{"db", "FILE", true},
      {"errors", "SHEET.csv", false},
      {"ignore-unknown", NULL, false},
@@ -123,11 +127,14 @@ const struct rcl_school_command rcl_school_cmd_import = {
 static int cmd_bundle(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
-    int rc;
+    enum rcl_sheet_lang says;
+    int rc = rcl_school_opt_says(a, &says);
+    if (rc >= 0)
+        return rc;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), stdout);
+    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), says, stdout);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;
@@ -135,13 +142,13 @@ static int cmd_bundle(const struct rcl_school_args *a)
 
 const struct rcl_school_command rcl_school_cmd_bundle = {
     "bundle",
-    "--db FILE --out FILE",
+    "--db FILE --out FILE [--lang zh|en]",
     "For a school without any link: seals the pending changes and writes every batch\n"
     "not yet acknowledged into the new file --out (never overwritten), for the county\n"
     "to apply with 'rollcall-agg import-bundle'. The changes stay pending until the\n"
     "county acknowledges them at the next sync, which sends nothing twice. With\n"
     "nothing pending it says so and writes no file.",
-    {{"db", "FILE", true}, {"out", "FILE", true}},
+    {{"db", "FILE", true}, {"out", "FILE", true}, {"lang", "zh|en", false}},
     NULL,
     cmd_bundle,
     RCL_SCHOOL_STORE_WRITES};
@@ -154,21 +161,27 @@ static int cmd_edit(const struct rcl_school_args *a)
     char why[160];
     size_t n = 0;
     sqlite3 *db;
-    int rc;
+    enum rcl_sheet_lang says;
+    int rc = rcl_school_opt_says(a, &says);
+    bool zh = says == RCL_SHEET_ZH;
 
+    if (rc >= 0)
+        return rc;
+    /* What the edit is given: every option but where the store is and the language. */
     for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && a->cmd->opts[o].name != NULL; o++) {
-        if (a->values[o] != NULL && strcmp(a->cmd->opts[o].name, "db") != 0) {
+        if (a->values[o] != NULL && strcmp(a->cmd->opts[o].name, "db") != 0 &&
+            strcmp(a->cmd->opts[o].name, "lang") != 0) {
             given[n].name = a->cmd->opts[o].name;
             given[n].value = a->values[o];
             n++;
         }
     }
-    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, false, why, sizeof(why)) != 0)
+    if (rcl_school_edit_check(a->cmd->name, a->positional, given, n, zh, why, sizeof(why)) != 0)
         return rcl_school_usage_error(a->cmd, "%s", why);
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, false, stdout, stderr);
+    rc = rcl_school_edit(db, &m, a->cmd->name, a->positional, given, n, zh, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;
@@ -179,7 +192,7 @@ const struct rcl_school_command rcl_school_cmd_student = {
     "add|update|remove --db FILE --id ID [--name NAME] [--grade 1-12] [--class CLASS] "
     "[--network SET] [--devices SET] [--groups SET] [--platform TEXT] [--participation P] "
     "[--feedback TEXT] [--place-county CODE] [--place TEXT] [--guardian-contact PHONE] "
-    "[--reason R] [--to SCHOOL] [--date YYYY-MM-DD]",
+    "[--reason R] [--to SCHOOL] [--date YYYY-MM-DD] [--lang zh|en]",
     "Edits one student, in one transaction queued for the next sync like an import.\n"
     "  add     a new student: --name, --grade and --class are required, the rest optional\n"
     "  update  changes only the fields given\n"
@@ -211,7 +224,8 @@ const struct rcl_school_command rcl_school_cmd_student = {
      {"guardian-contact", "PHONE", false},
      {"reason", "R", false},
      {"to", "SCHOOL", false},
-     {"date", "YYYY-MM-DD", false}},
+     {"date", "YYYY-MM-DD", false},
+     {"lang", "zh|en", false}},
     "add|update|remove",
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
@@ -219,7 +233,7 @@ const struct rcl_school_command rcl_school_cmd_student = {
 const struct rcl_school_command rcl_school_cmd_measure = {
     "measure",
     "add|plan|end --db FILE --id ID --kind KIND [--role ROLE] [--contact PHONE] "
-    "[--start YYYY-MM-DD] [--end YYYY-MM-DD]",
+    "[--start YYYY-MM-DD] [--end YYYY-MM-DD] [--lang zh|en]",
     "Records an assistance measure of one student (\"one person, one policy\").\n"
     "  add   the measure is in place (start date today unless --start)\n"
     "  plan  the measure is planned\n"
@@ -234,17 +248,18 @@ const struct rcl_school_command rcl_school_cmd_measure = {
      {"role", "ROLE", false},
      {"contact", "PHONE", false},
      {"start", "YYYY-MM-DD", false},
-     {"end", "YYYY-MM-DD", false}},
+     {"end", "YYYY-MM-DD", false},
+     {"lang", "zh|en", false}},
     "add|plan|end",
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
 
 const struct rcl_school_command rcl_school_cmd_feedback = {
     "feedback",
-    "--db FILE --id ID --text TEXT",
+    "--db FILE --id ID --text TEXT [--lang zh|en]",
     "Sets the family's feedback or need for one student (free text, at most 600 bytes;\n"
     "empty clears it).",
-    {{"db", "FILE", true}, {"id", "ID", true}, {"text", "TEXT", false}},
+    {{"db", "FILE", true}, {"id", "ID", true}, {"text", "TEXT", false}, {"lang", "zh|en", false}},
     NULL,
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
@@ -252,7 +267,7 @@ const struct rcl_school_command rcl_school_cmd_feedback = {
 const struct rcl_school_command rcl_school_cmd_optout = {
     "optout",
     "file|decide --db FILE --id ID [--reason TEXT] [--status approved|rejected] "
-    "[--date YYYY-MM-DD]",
+    "[--date YYYY-MM-DD] [--lang zh|en]",
     "Records a family's application to opt out of home teaching.\n"
     "  file    --reason TEXT: the application is pending, filed --date (today)\n"
     "  decide  --status approved|rejected, decided --date (today). Approval sets the\n"
@@ -262,7 +277,8 @@ const struct rcl_school_command rcl_school_cmd_optout = {
      {"id", "ID", true},
      {"reason", "TEXT", false},
      {"status", "approved|rejected", false},
-     {"date", "YYYY-MM-DD", false}},
+     {"date", "YYYY-MM-DD", false},
+     {"lang", "zh|en", false}},
     "file|decide",
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
@@ -270,7 +286,7 @@ const struct rcl_school_command rcl_school_cmd_optout = {
 const struct rcl_school_command rcl_school_cmd_profile = {
     "profile",
     "set --db FILE [--platforms LIST] [--materials D/T|P%] [--contact-role ROLE] "
-    "[--parent SCHOOL|none]",
+    "[--parent SCHOOL|none] [--lang zh|en]",
     "Sets the school's profile; fields not given keep their value.\n"
     "  --platforms     the teaching platforms in use, 'NAME:KIND[:CLASSES];...' with KIND\n"
     "                  live, recorded, tv or other (e.g. '空中课堂:tv:all;钉钉:live:3-1,3-2');\n"
@@ -283,7 +299,8 @@ const struct rcl_school_command rcl_school_cmd_profile = {
      {"platforms", "LIST", false},
      {"materials", "D/T|P%", false},
      {"contact-role", "ROLE", false},
-     {"parent", "SCHOOL|none", false}},
+     {"parent", "SCHOOL|none", false},
+     {"lang", "zh|en", false}},
     "set",
     cmd_edit,
     RCL_SCHOOL_STORE_WRITES};
@@ -292,32 +309,40 @@ const struct rcl_school_command rcl_school_cmd_profile = {
  * the usage exit code. */
 static int sheet_format(const struct rcl_school_args *a, struct rcl_sheet_format *f)
 {
-    const char *lang = rcl_school_opt(a, "lang");
     const char *encoding = rcl_school_opt(a, "encoding");
+    int rc;
 
-    f->lang = RCL_SHEET_ZH;
     f->charset = RCL_CHARSET_UTF8;
-    if (lang != NULL && strcmp(lang, "en") == 0)
-        f->lang = RCL_SHEET_EN;
-    else if (lang != NULL && strcmp(lang, "zh") != 0)
-        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    if ((rc = rcl_school_opt_lang(a, RCL_SHEET_ZH, &f->lang)) >= 0)
+        return rc;
     if (encoding != NULL && rcl_charset_parse(encoding, &f->charset) != 0)
         return rcl_school_usage_error(a->cmd, "unknown encoding '%s' (utf-8 or gb18030)", encoding);
     return -1;
 }
 
+/* What template and export say: the locale's language (English when it names none), as
+ * their --lang is the sheet's. */
+static enum rcl_sheet_lang sheet_says(void)
+{
+    return rcl_school_locale_lang(RCL_SHEET_EN);
+}
+
 static int cmd_template(const struct rcl_school_args *a)
 {
     struct rcl_sheet_format f;
+    enum rcl_sheet_lang says;
     char err[512];
     int rc = sheet_format(a, &f);
     if (rc >= 0)
         return rc;
+    says = sheet_says();
     if (rcl_school_template(rcl_school_opt(a, "out"), &f, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "template: %s", err);
         return RCL_SCHOOL_EXIT_DATA;
     }
-    printf("wrote %s: fill in one row per student, delete the example row, then import it\n",
+    printf(says == RCL_SHEET_ZH ? "已写出 %s：每名学生填一行，删掉示例行，然后导入\n"
+                                : "wrote %s: fill in one row per student, delete the example "
+                                  "row, then import it\n",
            rcl_school_opt(a, "out"));
     return RCL_SCHOOL_EXIT_OK;
 }
@@ -328,7 +353,8 @@ const struct rcl_school_command rcl_school_cmd_template = {
     "Writes an empty students sheet to the new file --out (never overwritten): the\n"
     "headers and one example row showing how each column is filled in. Delete the\n"
     "example row before importing: import refuses it. Chinese headers and words by\n"
-    "default; UTF-8 with a byte order mark by default, so Excel opens it right.",
+    "default; UTF-8 with a byte order mark by default, so Excel opens it right.\n"
+    "--lang is the sheet's language; the line it prints follows the locale.",
     {{"out", "FILE", true}, {"lang", "zh|en", false}, {"encoding", "utf-8|gb18030", false}},
     NULL,
     cmd_template,
@@ -338,11 +364,13 @@ static int cmd_export(const struct rcl_school_args *a)
 {
     struct rcl_sheet_format f;
     struct rcl_school_meta m;
+    enum rcl_sheet_lang says;
     uint64_t rows = 0;
     char err[512];
     int rc = sheet_format(a, &f);
     if (rc >= 0)
         return rc;
+    says = sheet_says();
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
@@ -351,8 +379,9 @@ static int cmd_export(const struct rcl_school_args *a)
         rcl_log_write(RCL_LOG_ERROR, "export: %s", err);
         rc = RCL_SCHOOL_EXIT_DATA;
     } else {
-        printf("exported %llu students to %s\n", (unsigned long long)rows,
-               rcl_school_opt(a, "out"));
+        printf(says == RCL_SHEET_ZH ? "已导出 %llu 名学生到 %s\n"
+                                    : "exported %llu students to %s\n",
+               (unsigned long long)rows, rcl_school_opt(a, "out"));
     }
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
@@ -369,7 +398,8 @@ const struct rcl_school_command rcl_school_cmd_export = {
     "per measure, in the order of assistance), optout_status, optout_reason,\n"
     "optout_filed, optout_decided. Chinese headers and words by default; UTF-8 with a\n"
     "byte order mark by default. A cell starting with = + - @ is led by an apostrophe\n"
-    "so that a spreadsheet shows it as text; import drops the apostrophe again.",
+    "so that a spreadsheet shows it as text; import drops the apostrophe again.\n"
+    "--lang is the sheet's language; the line it prints follows the locale.",
     {{"db", "FILE", true},
      {"out", "FILE", true},
      {"lang", "zh|en", false},

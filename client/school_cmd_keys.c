@@ -27,6 +27,7 @@ static int cmd_init(const struct rcl_school_args *a)
     const char *name = rcl_school_opt(a, "name");
     const char *upstream = rcl_school_opt(a, "upstream");
     const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
+    enum rcl_sheet_lang says;
     struct rcl_school_meta m;
     uint8_t sk[RCL_SK_BYTES];
     char err[512];
@@ -36,6 +37,9 @@ static int cmd_init(const struct rcl_school_args *a)
 
     memset(&m, 0, sizeof(m));
     memset(sk, 0, sizeof(sk));
+    if ((rc = rcl_school_opt_says(a, &says)) >= 0)
+        return rc;
+    rc = RCL_SCHOOL_EXIT_DATA;
     if (!rcl_digits_only(school, RCL_SCHOOL_ID_LEN))
         return rcl_school_usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)",
                                       school);
@@ -88,6 +92,10 @@ static int cmd_init(const struct rcl_school_args *a)
     }
     rcl_key_to_hex(m.public_key, hex);
     printf("%s\n", hex);
+    /* The key alone on the output, which scripts take; the clerk's sentence beside it. */
+    if (says == RCL_SHEET_ZH)
+        fprintf(stderr, "已建立%s（%s）的数据：%s。上面一行是本校的公钥，请交给县里登记。\n", name,
+                school, path);
     rc = RCL_SCHOOL_EXIT_OK;
     goto done;
 fail_created:
@@ -103,7 +111,7 @@ done:
 const struct rcl_school_command rcl_school_cmd_init = {
     "init",
     "--db FILE --school ID --county CODE --name NAME --upstream ENDPOINT --upstream-key KEY "
-    "[--pseudonym-key-file FILE]",
+    "[--pseudonym-key-file FILE] [--lang zh|en]",
     "Creates the school's store with a new identity key and prints its public key,\n"
     "which the county enrolls. ID is the 10-digit school code, CODE the 6-digit county\n"
     "code, ENDPOINT the county's tcp:// address and KEY its public key (64 hex\n"
@@ -115,7 +123,8 @@ const struct rcl_school_command rcl_school_cmd_init = {
      {"name", "NAME", true},
      {"upstream", "ENDPOINT", true},
      {"upstream-key", "KEY", true},
-     {"pseudonym-key-file", "FILE", false}},
+     {"pseudonym-key-file", "FILE", false},
+     {"lang", "zh|en", false}},
     NULL,
     cmd_init,
     RCL_SCHOOL_STORE_READS}; /* it creates the store: nothing can hold it yet */
@@ -210,8 +219,13 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
     struct rcl_school_meta m;
     uint8_t key[RCL_PK_BYTES];
     char err[512], hex[RCL_PK_HEX_LEN + 1];
-    int rc = RCL_SCHOOL_EXIT_DATA;
+    enum rcl_sheet_lang says;
+    int rc = rcl_school_opt_says(a, &says);
     sqlite3 *db;
+
+    if (rc >= 0)
+        return rc;
+    rc = RCL_SCHOOL_EXIT_DATA;
 
     if (upstream == NULL && key_hex == NULL)
         return rcl_school_usage_error(a->cmd, "give --upstream, --upstream-key or both");
@@ -241,7 +255,8 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
         goto done;
     }
     rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);
-    printf("upstream: %s (key %s); used from the next sync\n",
+    printf(says == RCL_SHEET_ZH ? "同步到：%s（县里的公钥 %s），下次同步起使用\n"
+                                : "upstream: %s (key %s); used from the next sync\n",
            upstream != NULL ? upstream : m.upstream, hex);
     rc = RCL_SCHOOL_EXIT_OK;
 done:
@@ -252,13 +267,16 @@ done:
 
 const struct rcl_school_command rcl_school_cmd_set_upstream = {
     "set-upstream",
-    "--db FILE [--upstream ENDPOINT] [--upstream-key KEY]",
+    "--db FILE [--upstream ENDPOINT] [--upstream-key KEY] [--lang zh|en]",
     "Changes where the school syncs to: the county's tcp:// address and/or its public\n"
     "key (64 hex characters, as the county's 'pubkey' prints it), e.g. after the\n"
     "county rotated its own key or moved. Takes effect at the next sync. A different\n"
     "county must enroll this school's key first; it then gets the school's data in\n"
     "full by itself.",
-    {{"db", "FILE", true}, {"upstream", "ENDPOINT", false}, {"upstream-key", "KEY", false}},
+    {{"db", "FILE", true},
+     {"upstream", "ENDPOINT", false},
+     {"upstream-key", "KEY", false},
+     {"lang", "zh|en", false}},
     NULL,
     cmd_set_upstream,
     RCL_SCHOOL_STORE_WRITES};

@@ -14,31 +14,6 @@
 
 #define SERVE_SYNC_TIMEOUT_S 30
 
-/* The page's language: --lang, else English when the locale is English, else Chinese. */
-static int serve_lang(const struct rcl_school_args *a, enum rcl_sheet_lang *out)
-{
-    const char *lang = rcl_school_opt(a, "lang");
-    const char *env[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-
-    *out = RCL_SHEET_ZH;
-    if (lang != NULL) {
-        if (strcmp(lang, "en") == 0)
-            *out = RCL_SHEET_EN;
-        else if (strcmp(lang, "zh") != 0)
-            return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
-        const char *v = getenv(env[i]);
-        if (v != NULL && v[0] != '\0') {
-            if (strncmp(v, "en", 2) == 0)
-                *out = RCL_SHEET_EN;
-            break;
-        }
-    }
-    return -1;
-}
-
 static int cmd_serve(const struct rcl_school_args *a)
 {
     const char *port = rcl_school_opt(a, "port"), *address = rcl_school_opt(a, "address");
@@ -61,7 +36,8 @@ static int cmd_serve(const struct rcl_school_args *a)
             return rcl_school_usage_error(a->cmd, "--port '%s' is not a port (0-65535)", port);
         o.port = (unsigned)p;
     }
-    if ((rc = serve_lang(a, &o.lang)) >= 0 ||
+    /* Chinese unless the locale is English. */
+    if ((rc = rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_ZH), &o.lang)) >= 0 ||
         (rc = rcl_school_opt_seconds(a, "sync-timeout", SERVE_SYNC_TIMEOUT_S, &o.sync_timeout_s)) >=
             0)
         return rc;

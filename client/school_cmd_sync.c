@@ -21,16 +21,16 @@
 static int cmd_sync(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
+    struct rcl_school_sync_opts so = {.watch = rcl_school_opt(a, "watch") != NULL};
     sqlite3 *db = NULL;
-    int timeout, rc;
+    int rc;
 
-    if ((rc = rcl_school_opt_seconds(a, "timeout", DEFAULT_TIMEOUT_S, &timeout)) >= 0)
+    if ((rc = rcl_school_opt_seconds(a, "timeout", DEFAULT_TIMEOUT_S, &so.timeout_s)) >= 0 ||
+        (rc = rcl_school_opt_says(a, &so.lang)) >= 0)
         return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    struct rcl_school_sync_opts so = {.timeout_s = timeout,
-                                      .watch = rcl_school_opt(a, "watch") != NULL};
     rc = rcl_school_sync(db, &m, &so, stdout, stderr);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
@@ -39,15 +39,22 @@ static int cmd_sync(const struct rcl_school_args *a)
 
 const struct rcl_school_command rcl_school_cmd_sync = {
     "sync",
-    "--db FILE [--timeout SECONDS] [--watch]",
+    "--db FILE [--timeout SECONDS] [--watch] [--lang zh|en]",
     "Sends every pending change to the county and waits for its acknowledgement\n"
     "(default 30 seconds). Exits 0 only when every change is acknowledged, 3 when\n"
     "the county cannot be reached or refuses; unacknowledged changes are kept.\n"
     "With nothing pending it asks the county for a receipt (see status).\n"
     "--watch keeps running until Ctrl-C or SIGTERM: it sends new changes as they\n"
     "are imported and whenever the link allows, retrying after outages. On a\n"
-    "terminal a progress line shows acknowledged / pending, rate and time left.",
-    {{"db", "FILE", true}, {"timeout", "SECONDS", false}, {"watch", NULL, false}},
+    "terminal a progress line shows acknowledged / pending, rate and time left.\n"
+    "What it came to is said in Chinese with --lang zh (the county's address, the\n"
+    "changes kept, how far the data has travelled, in local time) or when the locale\n"
+    "(LC_ALL, LC_MESSAGES, LANG; on Windows the display language) is Chinese, else in\n"
+    "English ('synced: ...' lines, times in UTC); log lines are English either way.",
+    {{"db", "FILE", true},
+     {"timeout", "SECONDS", false},
+     {"watch", NULL, false},
+     {"lang", "zh|en", false}},
     NULL,
     cmd_sync,
     RCL_SCHOOL_STORE_WRITES};
@@ -55,11 +62,15 @@ const struct rcl_school_command rcl_school_cmd_sync = {
 static int cmd_status(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
-    int rc = RCL_SCHOOL_EXIT_OK;
+    enum rcl_sheet_lang lang;
+    int rc = rcl_school_opt_says(a, &lang);
+    if (rc >= 0)
+        return rc;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    if (rcl_school_status(db, &m, rcl_school_opt(a, "json") != NULL, stdout) != 0) {
+    rc = RCL_SCHOOL_EXIT_OK;
+    if (rcl_school_status(db, &m, rcl_school_opt(a, "json") != NULL, lang, stdout) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "status: cannot read the store (see the log above)");
         rc = RCL_SCHOOL_EXIT_DATA;
     }
@@ -70,10 +81,15 @@ static int cmd_status(const struct rcl_school_args *a)
 
 const struct rcl_school_command rcl_school_cmd_status = {
     "status",
-    "--db FILE [--json]",
-    "Shows the school, its upstream, the number of students and the changes waiting\n"
-    "for an acknowledgement.",
-    {{"db", "FILE", true}, {"json", NULL, false}},
+    "--db FILE [--json] [--lang zh|en]",
+    "Shows the school, its upstream, the number of students, the changes waiting\n"
+    "for an acknowledgement and how far the data has travelled: the county's last\n"
+    "acknowledgement, and which changes are in the totals of the top of the chain.\n"
+    "In Chinese with --lang zh, or when the locale (LC_ALL, LC_MESSAGES, LANG; on\n"
+    "Windows the display language) is Chinese, with times in local time, as the\n"
+    "page shows them; else in English ('last ack:   seq N at TIME UTC'), as scripts\n"
+    "read it. --json is the same in every language.",
+    {{"db", "FILE", true}, {"json", NULL, false}, {"lang", "zh|en", false}},
     NULL,
     cmd_status,
     RCL_SCHOOL_STORE_READS};
@@ -114,26 +130,25 @@ const struct rcl_school_command rcl_school_cmd_report = {
 
 static int cmd_list(const struct rcl_school_args *a)
 {
-    const char *f = rcl_school_opt(a, "format"), *lang = rcl_school_opt(a, "lang");
+    const char *f = rcl_school_opt(a, "format");
     struct rcl_school_list_options o = {a->positional, rcl_school_opt(a, "class"),
                                         RCL_AGG_LIST_TEXT, RCL_SHEET_ZH};
     struct rcl_school_meta m;
     char err[256];
     sqlite3 *db;
-    int rc = RCL_SCHOOL_EXIT_OK;
+    int rc;
 
     if (o.kind == NULL || !rcl_school_list_known(o.kind))
         return rcl_school_usage_error(a->cmd, "unknown list '%s' (%s)", o.kind ? o.kind : "",
                                       RCL_SCHOOL_LIST_KINDS);
     if (f != NULL && rcl_agg_list_format_parse(f, &o.format) != 0)
         return rcl_school_usage_error(a->cmd, "unknown format '%s' (text, csv or json)", f);
-    if (lang != NULL && strcmp(lang, "en") == 0)
-        o.lang = RCL_SHEET_EN;
-    else if (lang != NULL && strcmp(lang, "zh") != 0)
-        return rcl_school_usage_error(a->cmd, "unknown language '%s' (zh or en)", lang);
+    if ((rc = rcl_school_opt_lang(a, RCL_SHEET_ZH, &o.lang)) >= 0)
+        return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
+    rc = RCL_SCHOOL_EXIT_OK;
     if (rcl_school_list(db, &m, &o, stdout, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "list: %s", err);
         rc = RCL_SCHOOL_EXIT_DATA;

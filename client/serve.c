@@ -240,9 +240,9 @@ static void drop_dir(const struct rcl_serve_request *rq, char *text)
 static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn,
                                  struct rcl_serve_request *rq)
 {
-    struct rcl_school_import_options opts = {NULL,
-                                             rcl_serve_form_field(rq, "ignore-unknown") != NULL,
-                                             s->lang == RCL_SHEET_ZH, s->lang != RCL_SHEET_ZH};
+    struct rcl_school_import_options opts = {
+        NULL, rcl_serve_form_field(rq, "ignore-unknown") != NULL, s->lang == RCL_SHEET_ZH,
+        s->lang != RCL_SHEET_ZH, false};
     struct rcl_school_import_result res;
     struct rcl_serve_notice n = {0};
     struct rcl_memstream errs, sheet;
@@ -281,15 +281,7 @@ static enum MHD_Result do_import(struct serve *s, struct MHD_Connection *conn,
     capture_close(&sheet);
     drop_dir(rq, errs.buf);
     if (rc == 0) {
-        snprintf(title, sizeof(title),
-                 L("已导入 %llu 名学生（新增 %llu，修改 %llu，未变 %llu）%s",
-                   "Imported %llu students (%llu new, %llu changed, %llu unchanged)%s"),
-                 (unsigned long long)(res.added + res.changed + res.unchanged),
-                 (unsigned long long)res.added, (unsigned long long)res.changed,
-                 (unsigned long long)res.unchanged,
-                 res.charset == RCL_CHARSET_GB18030
-                     ? L("；表格按 GB18030 编码读取", "; read as GB18030")
-                     : "");
+        rcl_school_import_said(&res, s->lang, title, sizeof(title));
     } else {
         snprintf(
             title, sizeof(title), "%s",

@@ -19,7 +19,7 @@
 #include "rcl_log.h"
 #include "rcl_outbox.h"
 #include "rcl_platform.h"
-#include "rcl_time.h"
+#include "receipt.h"
 
 /* The page's words: Chinese first, English kept. */
 #define L(zh, en) (lang == RCL_SHEET_ZH ? (zh) : (en))
@@ -117,7 +117,7 @@ static int section_status(FILE *out, const struct rcl_serve_view *v)
     enum rcl_sheet_lang lang = v->lang;
     struct rcl_outbox_stats st;
     uint64_t students = 0;
-    char when[64];
+    char words[256];
 
     if (rcl_school_students_count(v->db, &students) != 0 || rcl_outbox_stats(v->db, &st) != 0)
         return -1;
@@ -125,39 +125,18 @@ static int section_status(FILE *out, const struct rcl_serve_view *v)
             L("数据上报情况", "How far the data has travelled"));
     fprintf(out, "<tr><th>%s</th><td id=\"students-count\">%llu</td></tr>",
             L("学生人数", "Students"), (unsigned long long)students);
-    fprintf(out, "<tr><th>%s</th><td id=\"pending\">", L("待上报的改动", "Changes waiting"));
-    if (st.pending == 0)
-        fputs(L("无，全部改动县里都已确认收到", "none, every change is acknowledged"), out);
-    else
-        fprintf(out, L("%llu 项，等待下次同步", "%llu, waiting for the next sync"),
-                (unsigned long long)st.pending);
+    rcl_receipt_pending(&st, lang, words, sizeof(words));
+    fprintf(out, "<tr><th>%s</th><td id=\"pending\">",
+            rcl_receipt_label(RCL_RECEIPT_PENDING, lang));
+    put(out, words);
+    rcl_receipt_acked(&st, lang, words, sizeof(words));
     fprintf(out, "</td></tr><tr><th>%s</th><td id=\"acked\">",
-            L("县里最近确认", "Last county ack"));
-    if (st.acked_at == 0) {
-        fputs(L("从未（还没有同步过）", "never (not synced yet)"), out);
-    } else {
-        rcl_agg_time_local(st.acked_at, when, sizeof(when));
-        fprintf(out, L("%s，到第 %llu 项改动", "%s, through change %llu"), when,
-                (unsigned long long)st.acked_seq);
-    }
+            rcl_receipt_label(RCL_RECEIPT_ACKED, lang));
+    put(out, words);
+    rcl_receipt_totals(&st, lang, words, sizeof(words));
     fprintf(out, "</td></tr><tr><th>%s</th><td id=\"receipt\">",
-            L("计入上级汇总", "In the totals"));
-    if (st.top_id[0] == '\0' || st.top_at == 0) {
-        fputs(L("尚未得到最上级的确认", "not yet confirmed by the top of the chain"), out);
-    } else {
-        rcl_agg_time_local(st.top_at, when, sizeof(when));
-        if (st.top_seq >= st.acked_seq && st.acked_seq > 0)
-            fprintf(out,
-                    L("截至 %s，已确认的改动全部计入 ",
-                      "as of %s every acknowledged change is in the totals of "),
-                    when);
-        else
-            fprintf(out,
-                    L("截至 %s，第 %llu 项及以前的改动已计入 ",
-                      "as of %s changes through %llu are in the totals of "),
-                    when, (unsigned long long)st.top_seq);
-        put(out, st.top_id);
-    }
+            rcl_receipt_label(RCL_RECEIPT_TOTALS, lang));
+    put(out, words);
     fputs("</td></tr></table>", out);
     form_begin(out, v, "/sync", NULL, NULL);
     fprintf(out,

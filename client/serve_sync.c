@@ -15,7 +15,6 @@
 
 #include "exit_codes.h"
 #include "rcl_log.h"
-#include "rcl_outbox.h"
 #include "rcl_platform.h"
 #include "sync.h"
 
@@ -31,10 +30,8 @@ struct rcl_serve_sync {
     bool running, stop;
     unsigned runs; /* syncs started since serve started */
     struct rcl_school_sync_stage stage;
-    /* The outcome of the last one, once it ended. */
-    int rc;
-    uint64_t pending_before, pending_after, acked_after;
-    char *said; /* the command's own lines (English) */
+    struct rcl_school_sync_outcome ended; /* of the last one, once it ended */
+    char *said;                           /* the command's own lines (English) */
 };
 
 struct rcl_serve_sync *rcl_serve_sync_new(sqlite3 *db, const struct rcl_school_meta *m,
@@ -87,30 +84,29 @@ static void *sync_main(void *arg)
 {
     struct rcl_serve_sync *j = arg;
     struct rcl_school_sync_hooks hooks = {j, on_stage, on_wait_begin, on_wait_end, on_stop};
-    struct rcl_school_sync_opts so = {.timeout_s = j->timeout_s, .watch = false, .hooks = &hooks};
-    struct rcl_outbox_stats before = {0}, after = {0};
+    struct rcl_school_sync_outcome ended = {.rc = RCL_SCHOOL_EXIT_DATA};
+    /* English lines, for the English page: the Chinese one words the outcome itself. */
+    struct rcl_school_sync_opts so = {.timeout_s = j->timeout_s,
+                                      .watch = false,
+                                      .hooks = &hooks,
+                                      .lang = RCL_SHEET_EN,
+                                      .outcome = &ended};
     struct rcl_memstream out = {0};
-    int rc = RCL_SCHOOL_EXIT_DATA;
 
     rcl_mutex_lock(j->store);
-    if (rcl_outbox_stats(j->db, &before) == 0 && rcl_memstream_open(&out) == 0) {
-        rc = rcl_school_sync(j->db, j->m, &so, out.f, out.f);
+    if (rcl_memstream_open(&out) == 0) {
+        rcl_school_sync(j->db, j->m, &so, out.f, out.f);
         if (rcl_memstream_close(&out) != 0) {
             free(out.buf);
             out.buf = NULL;
         }
     }
-    if (rcl_outbox_stats(j->db, &after) != 0)
-        after = before;
     rcl_mutex_unlock(j->store);
-    RCL_INFO("serve: sync ended exit=%d pending=%llu acked_seq=%llu", rc,
-             (unsigned long long)after.pending, (unsigned long long)after.acked_seq);
+    RCL_INFO("serve: sync ended exit=%d pending=%llu acked_seq=%llu", ended.rc,
+             (unsigned long long)ended.pending_after, (unsigned long long)ended.acked_after);
 
     rcl_mutex_lock(j->lock);
-    j->rc = rc;
-    j->pending_before = before.pending;
-    j->pending_after = after.pending;
-    j->acked_after = after.acked_seq;
+    j->ended = ended;
     free(j->said);
     j->said = out.buf;
     j->running = false;
@@ -148,18 +144,10 @@ int rcl_serve_sync_start(struct rcl_serve_sync *j)
     return rc;
 }
 
-/* The county's address as a clerk reads it: host and port, without the scheme. */
-static const char *county_address(const struct rcl_serve_sync *j)
-{
-    const char *sep = strstr(j->m->upstream, "://");
-
-    return sep != NULL ? sep + 3 : j->m->upstream;
-}
-
 bool rcl_serve_sync_said(struct rcl_serve_sync *j, enum rcl_sheet_lang lang,
                          struct rcl_serve_sync_words *w)
 {
-    const char *county = county_address(j);
+    const char *county = rcl_school_sync_county(j->m->upstream);
     struct rcl_school_sync_stage st;
     bool running;
 
@@ -168,7 +156,7 @@ bool rcl_serve_sync_said(struct rcl_serve_sync *j, enum rcl_sheet_lang lang,
     running = j->running;
     st = j->stage;
     w->run = j->runs;
-    w->ok = running || j->rc == RCL_SCHOOL_EXIT_OK;
+    w->ok = running || j->ended.rc == RCL_SCHOOL_EXIT_OK;
     if (j->runs == 0) {
         snprintf(w->title, sizeof(w->title), "%s",
                  L("本次打开页面以来还没有同步过：请按“同步到县里”。",
@@ -188,45 +176,10 @@ bool rcl_serve_sync_said(struct rcl_serve_sync *j, enum rcl_sheet_lang lang,
                  L("第 3 步，共 3 步：改动已全部发出，正在等待县里确认收到……",
                    "Step 3 of 3: every change is sent; waiting for the county's "
                    "acknowledgement..."));
-    } else if (j->rc == RCL_SCHOOL_EXIT_OK && j->pending_before == 0 && !st.linked_once) {
-        /* Nothing was pending and the receipt's probe went unanswered. */
-        snprintf(w->title, sizeof(w->title),
-                 L("没有需要上报的改动；但县里（%s）没有应答，上报情况没有更新。",
-                   "Nothing to send; but the county (%s) did not answer, so the receipt is not "
-                   "refreshed."),
-                 county);
-    } else if (j->rc == RCL_SCHOOL_EXIT_OK) {
-        snprintf(w->title, sizeof(w->title), "%s",
-                 L("同步完成：县里已确认收到全部改动。",
-                   "Synced: the county acknowledged every change."));
-        if (lang == RCL_SHEET_ZH)
-            snprintf(w->detail, sizeof(w->detail),
-                     "同步前待上报 %llu 项改动；县里已确认到第 %llu 项。",
-                     (unsigned long long)j->pending_before, (unsigned long long)j->acked_after);
-    } else if (j->rc == RCL_SCHOOL_EXIT_UPSTREAM && st.refused) {
-        snprintf(w->title, sizeof(w->title),
-                 L("没有同步成功：县里（%s）拒绝接收本校的数据（本校可能还没有在县里登记，或已被"
-                   "撤销，请联系县里）。改动都保留在本机，共 %llu 项待上报。",
-                   "Not synced: the county (%s) refused this school's data (not enrolled there, "
-                   "or revoked: ask the county). The changes are kept here, %llu waiting."),
-                 county, (unsigned long long)j->pending_after);
-    } else if (j->rc == RCL_SCHOOL_EXIT_UPSTREAM && !st.linked_once) {
-        snprintf(w->title, sizeof(w->title),
-                 L("没有同步成功：连不上县里（%s）。改动都保留在本机，共 %llu 项待上报；请稍后再按"
-                   "一次“同步到县里”。",
-                   "Not synced: the county (%s) cannot be reached. The changes are kept here, "
-                   "%llu waiting; press Sync again later."),
-                 county, (unsigned long long)j->pending_after);
-    } else if (j->rc == RCL_SCHOOL_EXIT_UPSTREAM) {
-        snprintf(w->title, sizeof(w->title),
-                 L("没有同步成功：县里（%s）在 %d 秒内没有确认收到。改动都保留在本机，共 %llu "
-                   "项待上报；请稍后再按一次“同步到县里”。",
-                   "Not synced: the county (%s) did not acknowledge within %d seconds. The "
-                   "changes are kept here, %llu waiting; press Sync again later."),
-                 county, j->timeout_s, (unsigned long long)j->pending_after);
     } else {
-        snprintf(w->title, sizeof(w->title), "%s",
-                 L("同步出错，改动保留在本机。", "Sync failed; the changes are kept here."));
+        rcl_school_sync_say(&j->ended, j->m->upstream, lang,
+                            L("请稍后再按一次“同步到县里”。", "press Sync again later."), w->title,
+                            sizeof(w->title), w->detail, sizeof(w->detail));
     }
     /* The command's lines are English: the English page shows them. */
     if (!running && j->runs > 0 && lang != RCL_SHEET_ZH && j->said != NULL)

@@ -63,9 +63,9 @@ static void write_json(const struct rcl_school_meta *m, const char *pk_hex, uint
     fputc('\n', out);
 }
 
-static void write_text(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
-                       const struct rcl_outbox_stats *st, const struct rcl_outbox_rotation *rot,
-                       FILE *out)
+static void write_text_en(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
+                          const struct rcl_outbox_stats *st, const struct rcl_outbox_rotation *rot,
+                          FILE *out)
 {
     char new_hex[RCL_PK_HEX_LEN + 1];
 
@@ -87,10 +87,32 @@ static void write_text(const struct rcl_school_meta *m, const char *pk_hex, uint
         fprintf(out, "pending:    %llu change%s waiting for the next sync (last seq %llu)\n",
                 (unsigned long long)st->pending, st->pending == 1 ? "" : "s",
                 (unsigned long long)st->last_seq);
-    rcl_receipt_print(st, out);
+    rcl_receipt_print(st, RCL_SHEET_EN, out);
 }
 
-int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json, FILE *out)
+static void write_text_zh(const struct rcl_school_meta *m, const char *pk_hex, uint64_t students,
+                          const struct rcl_outbox_stats *st, const struct rcl_outbox_rotation *rot,
+                          FILE *out)
+{
+    char new_hex[RCL_PK_HEX_LEN + 1], words[256];
+
+    fprintf(out, "学校：%s %s\n", m->school_id, m->name);
+    fprintf(out, "所在县：%s\n", m->county);
+    fprintf(out, "同步到：%s\n", m->upstream);
+    fprintf(out, "本校公钥：%s\n", pk_hex);
+    if (rot->pending) {
+        rcl_key_to_hex(rot->new_pk, new_hex);
+        fprintf(out, "新公钥：%s（下次同步时县里确认换用新公钥，即第 %llu 项改动后启用）\n",
+                new_hex, (unsigned long long)rot->seq);
+    }
+    fprintf(out, "学生人数：%llu\n", (unsigned long long)students);
+    rcl_receipt_pending(st, RCL_SHEET_ZH, words, sizeof(words));
+    fprintf(out, "%s：%s\n", rcl_receipt_label(RCL_RECEIPT_PENDING, RCL_SHEET_ZH), words);
+    rcl_receipt_print(st, RCL_SHEET_ZH, out);
+}
+
+int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json,
+                      enum rcl_sheet_lang lang, FILE *out)
 {
     struct rcl_outbox_stats st;
     struct rcl_outbox_rotation rot;
@@ -103,7 +125,9 @@ int rcl_school_status(sqlite3 *db, const struct rcl_school_meta *m, bool json, F
     rcl_key_to_hex(m->public_key, pk_hex);
     if (json)
         write_json(m, pk_hex, students, &st, &rot, out);
+    else if (lang == RCL_SHEET_ZH)
+        write_text_zh(m, pk_hex, students, &st, &rot, out);
     else
-        write_text(m, pk_hex, students, &st, &rot, out);
+        write_text_en(m, pk_hex, students, &st, &rot, out);
     return 0;
 }

@@ -36,7 +36,8 @@ struct sync_run {
     struct rcl_progress progress;
     uint64_t start_acked;                      /* the acked seq when the progress line started */
     const struct rcl_school_sync_hooks *hooks; /* NULL: none */
-    struct rcl_school_sync_stage stage;        /* as last told to hooks */
+    enum rcl_sheet_lang lang;                  /* of the result lines */
+    struct rcl_school_sync_outcome ended;      /* its stage as last told to hooks */
 };
 
 /* Waits for replies up to POLL_MS and handles them. OK, or the exit code of a failure (logged). */
@@ -83,23 +84,23 @@ static void show_progress(struct sync_run *r)
 /* Tells the hooks where the sync is: connecting until a link is up, then sending until every
  * change pending (now or at the start) has left, then waiting for the acknowledgement. Changes
  * are counted as rows of the outbox, not by sequence numbers, which have gaps where an edit
- * replaced a change not yet sent. */
+ * replaced a change not yet sent. Without hooks it only notes whether a link was up. */
 static void tell_stage(struct sync_run *r)
 {
-    struct rcl_school_sync_stage *st = &r->stage;
+    struct rcl_school_sync_stage *st = &r->ended.stage;
     struct rcl_uplink_progress p = {0};
     struct rcl_outbox_stats ob;
     uint64_t in_flight;
 
+    if (r->u != NULL)
+        rcl_uplink_progress(r->u, &p);
+    st->linked_once = st->linked_once || p.linked;
     if (r->hooks == NULL || r->hooks->stage == NULL)
         return;
-    if (r->u != NULL && rcl_outbox_stats(r->db, &ob) == 0) {
-        rcl_uplink_progress(r->u, &p);
-        if (rcl_outbox_pending_through(r->db, p.sent_through, &in_flight) == 0) {
-            st->total = p.acked + ob.pending;
-            st->sent = p.acked + in_flight;
-        }
-        st->linked_once = st->linked_once || p.linked;
+    if (r->u != NULL && rcl_outbox_stats(r->db, &ob) == 0 &&
+        rcl_outbox_pending_through(r->db, p.sent_through, &in_flight) == 0) {
+        st->total = p.acked + ob.pending;
+        st->sent = p.acked + in_flight;
     }
     st->step = !p.linked              ? RCL_SCHOOL_SYNC_CONNECTING
                : st->sent < st->total ? RCL_SCHOOL_SYNC_SENDING
@@ -132,7 +133,7 @@ static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadlin
         switch (rcl_uplink_state(r->u)) {
         case RCL_UPLINK_REFUSED:
         case RCL_UPLINK_AUTH_FAILED:
-            r->stage.refused = true;
+            r->ended.stage.refused = true;
             tell_stage(r);
             rcl_log_write(RCL_LOG_ERROR, "sync: upstream refused upstream=%s reason=%s",
                           rcl_log_value(r->m->upstream), rcl_log_value(rcl_uplink_reason(r->u)));
@@ -143,6 +144,7 @@ static enum rcl_school_exit run_until_settled(struct sync_run *r, double deadlin
             break;
         }
         if (stop_asked(r)) {
+            r->ended.stopped = true;
             rcl_log_write(RCL_LOG_WARN,
                           "sync: interrupted; changes kept for the next sync pending=%llu",
                           (unsigned long long)rcl_uplink_pending(r->u));
@@ -214,12 +216,17 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (late && after.pending > 0) {
+        r->ended.late = true;
         rcl_log_write(RCL_LOG_ERROR,
                       "sync: no acknowledgement in time; changes kept for the next sync "
                       "upstream=%s timeout_s=%d pending=%llu",
                       rcl_log_value(r->m->upstream), timeout_s, (unsigned long long)after.pending);
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
+    r->ended.late = late;
+    r->ended.resent = after.epoch != before.epoch;
+    if (r->lang == RCL_SHEET_ZH)
+        return RCL_SCHOOL_EXIT_OK; /* rcl_school_sync words it */
     if (probing && after.epoch == before.epoch)
         fprintf(r->out, "synced: nothing to send; all changes acknowledged up to seq %llu%s\n",
                 (unsigned long long)after.acked_seq,
@@ -234,7 +241,7 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
                 "synced: the upstream had lost this school's data; it was sent again in "
                 "full (epoch %llu)\n",
                 (unsigned long long)after.epoch);
-    rcl_receipt_print(&after, r->out);
+    rcl_receipt_print(&after, RCL_SHEET_EN, r->out);
     return RCL_SCHOOL_EXIT_OK;
 }
 
@@ -298,10 +305,40 @@ static enum rcl_school_exit sync_watch(struct sync_run *r)
     return RCL_SCHOOL_EXIT_OK;
 }
 
+/* Completes the one-shot sync's outcome, hands it to the caller and, in Chinese, says it: on out
+ * with the receipt when it went well, else on err below the log's lines. */
+static void sync_ended(struct sync_run *r, const struct rcl_school_sync_opts *o,
+                       enum rcl_school_exit rc)
+{
+    struct rcl_school_sync_outcome *e = &r->ended;
+    struct rcl_outbox_stats after;
+    char title[512], detail[512];
+    bool read = rcl_outbox_stats(r->db, &after) == 0;
+
+    e->rc = rc;
+    e->timeout_s = o->timeout_s;
+    if (read) {
+        e->pending_after = after.pending;
+        e->acked_after = after.acked_seq;
+        e->epoch = after.epoch;
+    }
+    if (o->outcome != NULL)
+        *o->outcome = *e;
+    if (r->lang != RCL_SHEET_ZH)
+        return;
+    rcl_school_sync_say(e, r->m->upstream, r->lang, "请稍后再运行一次 rollcall-school sync。",
+                        title, sizeof(title), detail, sizeof(detail));
+    fprintf(rc == RCL_SCHOOL_EXIT_OK ? r->out : r->err, "%s%s%s\n", title,
+            detail[0] != '\0' ? "\n" : "", detail);
+    if (rc == RCL_SCHOOL_EXIT_OK && read)
+        rcl_receipt_print(&after, r->lang, r->out);
+}
+
 enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
                                      const struct rcl_school_sync_opts *o, FILE *out, FILE *err)
 {
     struct sync_run r;
+    struct rcl_outbox_stats before;
     char why[256] = "";
     enum rcl_school_exit rc = RCL_SCHOOL_EXIT_DATA;
 
@@ -311,6 +348,9 @@ enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *
     r.out = out;
     r.err = err;
     r.hooks = o->watch ? NULL : o->hooks;
+    r.lang = o->lang;
+    if (!o->watch && rcl_outbox_stats(db, &before) == 0)
+        r.ended.pending_before = before.pending;
 
     /* Stop cleanly on Ctrl-C: unacknowledged changes stay in the outbox either way. */
     rcl_stop_catch();
@@ -333,6 +373,8 @@ enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *
     }
     rc = sync_once(&r, o->timeout_s);
 done:
+    if (!o->watch)
+        sync_ended(&r, o, rc);
     rcl_uplink_destroy(&r.u);
     if (r.ctx != NULL)
         zmq_ctx_term(r.ctx);

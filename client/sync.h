@@ -12,6 +12,7 @@
 
 #include "exit_codes.h"
 #include "school_store.h"
+#include "sheet.h"
 
 /* Where a one-shot sync is, for a display of progress (serve's status page). */
 enum rcl_school_sync_step {
@@ -41,10 +42,25 @@ struct rcl_school_sync_hooks {
     bool (*stop)(void *arg);
 };
 
+/* How a one-shot sync ended, for saying so in words (rcl_school_sync_say). */
+struct rcl_school_sync_outcome {
+    enum rcl_school_exit rc;
+    struct rcl_school_sync_stage stage; /* where it was when it ended */
+    bool late;                          /* the upstream did not answer in time */
+    bool stopped;                       /* asked to stop (SIGINT, SIGTERM, the hooks' stop) */
+    bool resent; /* the upstream had lost this school's data: it was sent again in full */
+    uint64_t pending_before, pending_after, acked_after, epoch;
+    int timeout_s;
+};
+
 struct rcl_school_sync_opts {
     int timeout_s; /* one-shot: give up after this long */
     bool watch;    /* run until SIGINT/SIGTERM, sending whenever there is something to send */
     const struct rcl_school_sync_hooks *hooks; /* one-shot only; NULL: none */
+    /* The result lines: English as operators read them ("synced: ..."), or Chinese as
+     * rcl_school_sync_say words them, with the receipt. Log lines are English either way. */
+    enum rcl_sheet_lang lang;
+    struct rcl_school_sync_outcome *outcome; /* one-shot: filled when it ends; NULL: not wanted */
 };
 
 /*
@@ -62,5 +78,18 @@ struct rcl_school_sync_opts {
  */
 enum rcl_school_exit rcl_school_sync(sqlite3 *db, const struct rcl_school_meta *m,
                                      const struct rcl_school_sync_opts *o, FILE *out, FILE *err);
+
+/* The county's address as a clerk reads it: upstream's host and port, without the scheme. */
+const char *rcl_school_sync_county(const char *upstream);
+
+/*
+ * What a one-shot sync came to, as a clerk reads it in lang (sync_words.c):
+ * title is one sentence naming the county's address (upstream without its
+ * scheme) and, when the changes are kept for later, again (how to try once
+ * more: "press Sync", "run sync"); detail is a second sentence, or "".
+ */
+void rcl_school_sync_say(const struct rcl_school_sync_outcome *o, const char *upstream,
+                         enum rcl_sheet_lang lang, const char *again, char *title, size_t titlelen,
+                         char *detail, size_t detaillen);
 
 #endif

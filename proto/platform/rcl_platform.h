@@ -30,6 +30,10 @@
  * here, and the console shows UTF-8; elsewhere nothing changes. */
 void rcl_platform_start(int *argc, char ***argv);
 
+/* The language of the system's user interface as the start of a locale name ("zh", "en"), or
+ * NULL where the locale's variables (LC_ALL, LC_MESSAGES, LANG) are the system's only say. */
+const char *rcl_ui_language(void);
+
 /* ---- Time ---- */
 
 /* A clock that never goes back, in milliseconds from an arbitrary start. */

@@ -24,6 +24,11 @@ void rcl_platform_start(int *argc, char ***argv)
     (void)argv;
 }
 
+const char *rcl_ui_language(void)
+{
+    return NULL;
+}
+
 /* ---- Time ---- */
 
 int64_t rcl_mono_ms(void)

@@ -49,6 +49,18 @@ void rcl_platform_start(int *argc, char ***argv)
     }
 }
 
+const char *rcl_ui_language(void)
+{
+    switch (PRIMARYLANGID(GetUserDefaultUILanguage())) {
+    case LANG_CHINESE:
+        return "zh";
+    case LANG_ENGLISH:
+        return "en";
+    default:
+        return "";
+    }
+}
+
 /* ---- Time ---- */
 
 int64_t rcl_mono_ms(void)

@@ -202,6 +202,15 @@ class WineTest(rh.RollcallTestCase):
                          "status --json: %s" % st)
         text = self.exe(["status"] + self.db())[1]
         self.assertIn(str(seq), text, "status should show the county's receipt:\n" + text)
+        # In Chinese, as on a Chinese Windows: asked for, or by the locale (which Wine turns
+        # into the display language too).
+        zh = self.exe(["status"] + self.db() + ["--lang", "zh"])[1]
+        self.assertIn("县里最近确认：", zh)
+        self.assertIn("，到第 %d 项改动" % seq, zh)
+        self.assertIn("计入上级汇总：截至 ", zh)
+        by_locale = self.exe(["status"] + self.db(),
+                             env=dict(self.wine_env, LANG="zh_CN.UTF-8"))[1]
+        self.assertEqual(by_locale, zh)
 
     def test_4_a_bundle_is_accepted_at_the_county(self):
         self.import_sheet("补充名单.csv", LATER)
