@@ -152,11 +152,9 @@ static const struct {
 
 const char *rcl_edit_reason_zh(const char *fmt)
 {
-    for (size_t i = 0; i < rcl_edit_reasons_zh_count; i++) {
-        if (strcmp(rcl_edit_reasons_zh[i].en, fmt) == 0)
-            return rcl_edit_reasons_zh[i].zh;
-    }
-    return rcl_import_reason_zh(fmt);
+    const char *zh = rcl_reason_zh_find(rcl_edit_reasons_zh, rcl_edit_reasons_zh_count, fmt);
+
+    return zh != NULL ? zh : rcl_import_reason_zh(fmt);
 }
 
 const char *rcl_edit_label_zh(const char *name)

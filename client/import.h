@@ -95,4 +95,7 @@ extern const size_t rcl_import_reasons_zh_count;
 /* The Chinese wording of the English format fmt, or NULL when there is none. */
 const char *rcl_import_reason_zh(const char *fmt);
 
+/* The Chinese wording of fmt in table t of n pairs, or NULL when it has none. */
+const char *rcl_reason_zh_find(const struct rcl_import_reason_zh *t, size_t n, const char *fmt);
+
 #endif

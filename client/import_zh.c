@@ -128,11 +128,16 @@ const struct rcl_import_reason_zh rcl_import_reasons_zh[] = {
 const size_t rcl_import_reasons_zh_count =
     sizeof(rcl_import_reasons_zh) / sizeof(rcl_import_reasons_zh[0]);
 
-const char *rcl_import_reason_zh(const char *fmt)
+const char *rcl_reason_zh_find(const struct rcl_import_reason_zh *t, size_t n, const char *fmt)
 {
-    for (size_t i = 0; i < rcl_import_reasons_zh_count; i++) {
-        if (strcmp(rcl_import_reasons_zh[i].en, fmt) == 0)
-            return rcl_import_reasons_zh[i].zh;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].en, fmt) == 0)
+            return t[i].zh;
     }
     return NULL;
+}
+
+const char *rcl_import_reason_zh(const char *fmt)
+{
+    return rcl_reason_zh_find(rcl_import_reasons_zh, rcl_import_reasons_zh_count, fmt);
 }

@@ -79,7 +79,10 @@ int main(int argc, char **argv)
             cmd = commands[i];
     }
     if (cmd == NULL) {
-        fprintf(stderr, "%s: unknown command '%s'\n", RCL_SCHOOL_PROGRAM, argv[1]);
+        fprintf(stderr,
+                rcl_school_locale_lang(RCL_SHEET_EN) == RCL_SHEET_ZH ? "%s：不认识的命令“%s”\n"
+                                                                     : "%s: unknown command '%s'\n",
+                RCL_SCHOOL_PROGRAM, argv[1]);
         print_usage(stderr);
         return RCL_SCHOOL_EXIT_USAGE;
     }

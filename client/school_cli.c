@@ -17,12 +17,16 @@
 /* Says what is wrong with the command line, and how it should look. Returns the usage exit code. */
 int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
 {
+    const char *zh =
+        rcl_school_locale_lang(RCL_SHEET_EN) == RCL_SHEET_ZH ? rcl_usage_reason_zh(fmt) : NULL;
     va_list ap;
-    fprintf(stderr, "%s %s: ", RCL_SCHOOL_PROGRAM, cmd->name);
+
+    fprintf(stderr, zh != NULL ? "%s %s：" : "%s %s: ", RCL_SCHOOL_PROGRAM, cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(stderr, zh != NULL ? zh : fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: %s %s %s\n", RCL_SCHOOL_PROGRAM, cmd->name, cmd->usage);
+    fprintf(stderr, zh != NULL ? "\n用法：%s %s %s\n" : "\nusage: %s %s %s\n", RCL_SCHOOL_PROGRAM,
+            cmd->name, cmd->usage);
     return RCL_SCHOOL_EXIT_USAGE;
 }
 
@@ -130,12 +134,9 @@ int rcl_school_opts_parse(const struct rcl_school_command *cmd, int argc, char *
     if ((rc = fill_from_config(cmd, config, a)) >= 0)
         return rc;
     for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && cmd->opts[o].name != NULL; o++) {
-        if (cmd->opts[o].required && a->values[o] == NULL) {
-            fprintf(stderr, "%s %s: missing --%s %s\nusage: %s %s %s\n", RCL_SCHOOL_PROGRAM,
-                    cmd->name, cmd->opts[o].name, cmd->opts[o].value, RCL_SCHOOL_PROGRAM, cmd->name,
-                    cmd->usage);
-            return RCL_SCHOOL_EXIT_USAGE;
-        }
+        if (cmd->opts[o].required && a->values[o] == NULL)
+            return rcl_school_usage_error(cmd, "missing --%s %s", cmd->opts[o].name,
+                                          cmd->opts[o].value);
     }
     if (cmd->positional != NULL && a->positional == NULL)
         return rcl_school_usage_error(cmd, "missing %s", cmd->positional);

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "import.h" /* struct rcl_import_reason_zh */
 #include "rcl_platform.h"
 #include "school_store.h"
 #include "sheet.h"
@@ -94,10 +95,17 @@ int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *ou
 
 /*
  * Says what is wrong with the command line, and how it should look, on
- * stderr. Returns the usage exit code.
+ * stderr: in Chinese when the locale is (rcl_school_locale_lang; the
+ * options, --lang among them, are what may be wrong) and usage_zh.c words
+ * fmt. Returns the usage exit code.
  */
 int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
     RCL_PRINTF_LIKE(2, 3);
+
+/* Usage errors' Chinese wordings (usage_zh.c), and the one of fmt, or NULL. */
+extern const struct rcl_import_reason_zh rcl_usage_reasons_zh[];
+extern const size_t rcl_usage_reasons_zh_count;
+const char *rcl_usage_reason_zh(const char *fmt);
 
 /*
  * Opens the existing store named by --db and loads its meta into *m; for a

@@ -48,11 +48,9 @@ static int cmd_init(const struct rcl_school_args *a)
     if (name[0] == '\0' || !rcl_utf8_valid(name, strlen(name)))
         return rcl_school_usage_error(a->cmd, "school name '%s' must be non-empty UTF-8 text",
                                       name);
-    if (strlen(name) > RCL_NAME_MAX) {
-        fprintf(stderr, "%s init: school name is %zu bytes long, at most %d allowed\n",
-                RCL_SCHOOL_PROGRAM, strlen(name), RCL_NAME_MAX);
-        return RCL_SCHOOL_EXIT_USAGE;
-    }
+    if (strlen(name) > RCL_NAME_MAX)
+        return rcl_school_usage_error(a->cmd, "school name is %zu bytes long, at most %d allowed",
+                                      strlen(name), RCL_NAME_MAX);
     if (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
         strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX)
         return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",

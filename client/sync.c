@@ -37,7 +37,7 @@ struct sync_run {
     uint64_t start_acked;                      /* the acked seq when the progress line started */
     const struct rcl_school_sync_hooks *hooks; /* NULL: none */
     enum rcl_sheet_lang lang;                  /* of the result lines */
-    struct rcl_school_sync_outcome ended;      /* its stage as last told to hooks */
+    struct rcl_school_sync_outcome ended;      /* so far; its stage as last told to hooks */
 };
 
 /* Waits for replies up to POLL_MS and handles them. OK, or the exit code of a failure (logged). */
@@ -209,6 +209,7 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
     rc = run_until_settled(
         r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s), &late);
     rcl_progress_end(&r->progress);
+    r->ended.late = late;
     if (rc != RCL_SCHOOL_EXIT_OK)
         return rc;
     if (rcl_outbox_stats(r->db, &after) != 0) {
@@ -216,14 +217,12 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
         return RCL_SCHOOL_EXIT_DATA;
     }
     if (late && after.pending > 0) {
-        r->ended.late = true;
         rcl_log_write(RCL_LOG_ERROR,
                       "sync: no acknowledgement in time; changes kept for the next sync "
                       "upstream=%s timeout_s=%d pending=%llu",
                       rcl_log_value(r->m->upstream), timeout_s, (unsigned long long)after.pending);
         return RCL_SCHOOL_EXIT_UPSTREAM;
     }
-    r->ended.late = late;
     r->ended.resent = after.epoch != before.epoch;
     if (r->lang == RCL_SHEET_ZH)
         return RCL_SCHOOL_EXIT_OK; /* rcl_school_sync words it */

@@ -16,8 +16,8 @@ const char *rcl_school_sync_county(const char *upstream)
 }
 
 void rcl_school_sync_say(const struct rcl_school_sync_outcome *o, const char *upstream,
-                         enum rcl_sheet_lang lang, const char *again, char *title,
-                         size_t titlelen, char *detail, size_t detaillen)
+                         enum rcl_sheet_lang lang, const char *again, char *title, size_t titlelen,
+                         char *detail, size_t detaillen)
 {
     const char *county = rcl_school_sync_county(upstream);
     unsigned long long kept = (unsigned long long)o->pending_after;
@@ -34,9 +34,10 @@ void rcl_school_sync_say(const struct rcl_school_sync_outcome *o, const char *up
         snprintf(title, titlelen, "%s",
                  L("没有需要上报的改动：县里已确认收到全部改动。",
                    "Nothing to send: the county has acknowledged every change."));
-        snprintf(detail, detaillen,
-                 L("县里已确认到第 %llu 项改动。", "The county has acknowledged through change %llu."),
-                 (unsigned long long)o->acked_after);
+        snprintf(
+            detail, detaillen,
+            L("县里已确认到第 %llu 项改动。", "The county has acknowledged through change %llu."),
+            (unsigned long long)o->acked_after);
     } else if (o->rc == RCL_SCHOOL_EXIT_OK) {
         snprintf(title, titlelen, "%s",
                  L("同步完成：县里已确认收到全部改动。",

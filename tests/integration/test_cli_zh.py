@@ -270,6 +270,28 @@ class CliZh(rh.RollcallTestCase):
         self.assertIn("已建立中原区第九小学（4101020009）的数据：%s。上面一行是本校的公钥，"
                       "请交给县里登记。" % db, p.stderr)
 
+    def test_7_usage_errors_follow_the_locale(self):
+        db = self.school.db
+        with self.env(LANG="zh_CN.UTF-8"):
+            p = self.school_cmd("status", "--db", db, "--bogus", expect=rh.EXIT_USAGE)
+            self.assertEqual(p.stderr, "rollcall-school status：不认识的选项“--bogus”\n"
+                             "用法：rollcall-school status --db FILE [--json] [--lang zh|en]\n")
+            p = self.school_cmd("sync", expect=rh.EXIT_USAGE)
+            self.assertTrue(p.stderr.startswith("rollcall-school sync：缺少 --db FILE\n用法："),
+                            p.stderr)
+            p = self.school_cmd("sync", "--db", db, "--timeout", "soon", expect=rh.EXIT_USAGE)
+            self.assertIn("--timeout “soon”应是秒数：1 或更大的整数", p.stderr)
+            p = self.school_cmd("init", "--db", self.h.path("x.db"), "--school", "41010",
+                                "--county", COUNTY, "--name", "某校", "--upstream",
+                                self.county.endpoint, "--upstream-key", self.county.pubkey,
+                                expect=rh.EXIT_USAGE)
+            self.assertIn("学校代码“41010”应是 10 位数字", p.stderr)
+            p = self.h.run([rh.SCHOOL, "frobnicate"], expect=rh.EXIT_USAGE)
+            self.assertIn("rollcall-school：不认识的命令“frobnicate”", p.stderr)
+        p = self.school_cmd("status", "--db", db, "--bogus", expect=rh.EXIT_USAGE)
+        self.assertEqual(p.stderr, "rollcall-school status: unknown option '--bogus'\n"
+                         "usage: rollcall-school status --db FILE [--json] [--lang zh|en]\n")
+
 
 if __name__ == "__main__":
     rh.main()

@@ -1,6 +1,6 @@
 /*
- * test_import_zh.c - the import's reasons in Chinese (import_zh.c), and the
- * editing commands' messages (edit_zh.c): each
+ * test_import_zh.c - the import's reasons in Chinese (import_zh.c), the
+ * editing commands' messages (edit_zh.c) and the usage errors (usage_zh.c): each
  * Chinese wording takes the same arguments as its English format (the same
  * conversions, in the same order), so filling it cannot misread them; and
  * the wordings are found for what import.c writes.
@@ -12,6 +12,7 @@
 #include "import.h"
 #include "rcl_model.h"
 #include "reason.h"
+#include "school_cli.h"
 #include "sheet.h"
 #include "rcl_test.h"
 
@@ -66,6 +67,8 @@ static void test_same_arguments(void)
     same_arguments(rcl_import_reasons_zh, rcl_import_reasons_zh_count);
     CHECK(rcl_edit_reasons_zh_count > 30);
     same_arguments(rcl_edit_reasons_zh, rcl_edit_reasons_zh_count);
+    CHECK(rcl_usage_reasons_zh_count > 20);
+    same_arguments(rcl_usage_reasons_zh, rcl_usage_reasons_zh_count);
     conversions("%.0s %zu %ld %u %.*s", en, sizeof(en));
     CHECK(strcmp(en, "s zu ld u * s ") == 0);
 }
@@ -75,6 +78,14 @@ static void test_found(void)
     CHECK(strcmp(rcl_import_reason_zh("grade '%s' is out of range 1-12"),
                  "年级“%s”超出 1-12 的范围") == 0);
     CHECK(rcl_import_reason_zh("no such reason") == NULL);
+    /* Usage errors are found by their format, pieces of a literal joined. */
+    CHECK(strcmp(rcl_usage_reason_zh("option --%s needs a value"), "选项 --%s 后面要跟一个值") ==
+          0);
+    CHECK(strcmp(rcl_usage_reason_zh("upstream key '%s' is not a public key: expected 64 hex "
+                                     "characters, as the upstream's 'pubkey' command prints them"),
+                 "县里的公钥“%s”不对：应是 64 个十六进制字符，即县里 pubkey 命令打印的那一行") ==
+          0);
+    CHECK(rcl_usage_reason_zh("no such reason") == NULL);
     /* The edit says the import's words where it says the same. */
     CHECK(strcmp(rcl_edit_reason_zh("%s is empty"), "%s 为空") == 0);
     CHECK(strcmp(rcl_edit_label_zh("guardian-contact"), "监护人电话") == 0);
