@@ -219,6 +219,22 @@ void rcl_school_cli_store_release(void)
     rcl_school_store_unlock(&store_lock);
 }
 
+/* After the log's ERROR line, the same for a clerk when the command speaks Chinese. */
+static void RCL_PRINTF_LIKE(2, 3)
+    store_refused_zh(const struct rcl_school_args *a, const char *fmt, ...)
+{
+    enum rcl_sheet_lang lang;
+    va_list ap;
+
+    if (rcl_school_opt_says(a, &lang) >= 0 || lang != RCL_SHEET_ZH)
+        return;
+    fprintf(stderr, "%s %s：", RCL_SCHOOL_PROGRAM, a->cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 /*
  * Opens an existing store and loads its meta. Returns the handle, or NULL
  * after logging why (an ERROR line, whatever the log level).
@@ -228,10 +244,18 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
     const char *path = rcl_school_opt(a, "db");
     char err[512];
     sqlite3 *db = NULL;
+    bool exists = true;
 
     db = rcl_school_store_open(path, RCL_DB_EXISTING, err, sizeof(err));
     if (db == NULL) {
         rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
+        if (rcl_path_exists(path, &exists) == 0 && !exists)
+            store_refused_zh(a,
+                             "找不到本校的数据“%s”：请检查 --db 是否写对，或先用 rollcall-school "
+                             "init 建立",
+                             path);
+        else
+            store_refused_zh(a, "打不开本校的数据“%s”，原因见上一行", path);
         return NULL;
     }
     /* Taken once the store is known to exist, so no lock file is left beside a wrong path. */
@@ -242,11 +266,16 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
                                                                            : RCL_SCHOOL_LOCK_WRITER,
                               &store_lock, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
+        store_refused_zh(a,
+                         "本校的数据“%s”正由另一个 rollcall-school 使用（如 serve "
+                         "的页面，或 sync --watch）：请在页面上操作，或先关掉它",
+                         path);
         rcl_db_close(&db);
         return NULL;
     }
     if (rcl_school_meta_load(db, m, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
+        store_refused_zh(a, "“%s”不是本校的数据，或已损坏，原因见上一行", path);
         rcl_db_close(&db);
         return NULL;
     }

@@ -23,8 +23,7 @@ const struct rcl_import_reason_zh rcl_usage_reasons_zh[] = {
     {"unknown format '%s' (text, csv or json)", "不认识的格式“%s”（可用 text、csv 或 json）"},
     {"unknown encoding '%s' (utf-8 or gb18030)", "不认识的编码“%s”（可用 utf-8 或 gb18030）"},
     {"unknown list '%s' (%s)", "不认识的名单“%s”（可用 %s）"},
-    {"--%s '%s' must be a whole number of seconds, 1 or more",
-     "--%s “%s”应是秒数：1 或更大的整数"},
+    {"--%s '%s' must be a whole number of seconds, 1 or more", "--%s “%s”应是秒数：1 或更大的整数"},
     {"--port '%s' is not a port (0-65535)", "--port “%s”不是端口号（0-65535）"},
     {"--address '%s' refused: serve listens on 127.0.0.1 only (the page holds the students' "
      "names)",
@@ -33,8 +32,7 @@ const struct rcl_import_reason_zh rcl_usage_reasons_zh[] = {
     {"county code '%s' must be 6 digits", "县代码“%s”应是 6 位数字"},
     {"school name '%s' must be non-empty UTF-8 text", "校名“%s”不能为空，且应是 UTF-8 文字"},
     {"school name is %zu bytes long, at most %d allowed", "校名有 %zu 个字节，最多 %d 个"},
-    {"upstream '%s' must be a tcp://HOST:PORT endpoint",
-     "上级地址“%s”应写成 tcp://主机:端口"},
+    {"upstream '%s' must be a tcp://HOST:PORT endpoint", "上级地址“%s”应写成 tcp://主机:端口"},
     {"upstream key '%s' is not a public key: expected 64 hex characters, as the upstream's "
      "'pubkey' command prints them",
      "县里的公钥“%s”不对：应是 64 个十六进制字符，即县里 pubkey 命令打印的那一行"},

@@ -6,6 +6,7 @@ was and log lines stay English key=value."""
 
 import contextlib
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -291,6 +292,24 @@ class CliZh(rh.RollcallTestCase):
         p = self.school_cmd("status", "--db", db, "--bogus", expect=rh.EXIT_USAGE)
         self.assertEqual(p.stderr, "rollcall-school status: unknown option '--bogus'\n"
                          "usage: rollcall-school status --db FILE [--json] [--lang zh|en]\n")
+
+    def test_8_a_store_that_cannot_be_opened_is_said_in_chinese(self):
+        missing = self.h.path("没有这个.db")
+        p = self.school_cmd("status", "--db", missing, "--lang", "zh", expect=rh.EXIT_DATA)
+        self.assertIn("rollcall-school status：找不到本校的数据“%s”：请检查 --db 是否写对，"
+                      "或先用 rollcall-school init 建立\n" % missing, p.stderr)
+        self.assertTrue(rh.has_log_event(p.stderr, "no such store", db=missing), p.stderr)
+        p = self.school_cmd("status", "--db", missing, expect=rh.EXIT_DATA)
+        self.assertNotIn("找不到", p.stderr)
+        # Held as serve holds it (flock on the lock file beside it): a command that writes
+        # is refused, and says so.
+        with open(self.school.db + ".lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            p = self.school_cmd("feedback", "--db", self.school.db, "--id",
+                                rh.student_id(COUNTY, "20130303", 611), "--text", "需要流量",
+                                "--lang", "zh", expect=rh.EXIT_DATA)
+        self.assertIn("rollcall-school feedback：本校的数据“%s”正由另一个 rollcall-school 使用"
+                      % self.school.db, p.stderr)
 
 
 if __name__ == "__main__":
