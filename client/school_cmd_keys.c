@@ -157,9 +157,14 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     uint8_t sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
     enum rcl_outbox_rotate_result begun;
-    int rc = RCL_SCHOOL_EXIT_DATA;
-    sqlite3 *db = rcl_school_cli_store_open(a, &m);
+    enum rcl_sheet_lang says;
+    int rc = rcl_school_opt_says(a, &says);
+    sqlite3 *db;
 
+    if (rc >= 0)
+        return rc;
+    rc = RCL_SCHOOL_EXIT_DATA;
+    db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_secret_key_load(db, sk) != 0) {
@@ -175,6 +180,8 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
                       "rotate-key: a key rotation is already waiting for the county's "
                       "acknowledgement; run sync first db=%s new_key=%s seq=%llu",
                       rcl_log_value(rcl_school_opt(a, "db")), hex, (unsigned long long)rot.seq);
+        if (says == RCL_SHEET_ZH)
+            fprintf(stderr, "上一次换用的新公钥还在等县里确认：请先同步一次\n");
         goto done;
     }
     if (begun != RCL_OUTBOX_ROTATE_BEGUN) {
@@ -190,6 +197,9 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
                   "next sync; until then the current key stays in use. Nothing needs "
                   "re-enrolling: the county learns the new key from the school school=%s",
                   rcl_log_value(m.school_id));
+    if (says == RCL_SHEET_ZH)
+        fprintf(stderr, "上面一行是本校的新公钥：下次同步县里确认后启用，在此之前仍用旧公钥；"
+                        "县里不必重新登记\n");
     rc = RCL_SCHOOL_EXIT_OK;
 done:
     rcl_school_meta_wipe(&m);
@@ -199,13 +209,13 @@ done:
 
 const struct rcl_school_command rcl_school_cmd_rotate_key = {
     "rotate-key",
-    "--db FILE",
+    "--db FILE [--lang zh|en]",
     "Replaces the school's identity key and prints the new public key. The old key\n"
     "signs the change that announces the new one; the new key takes effect once the\n"
     "county acknowledges it at the next sync, and signs everything after it. Nothing\n"
     "needs re-enrolling: the county replaces the key itself, and the school's history\n"
     "goes on. One rotation at a time: status shows one still waiting.",
-    {{"db", "FILE", true}},
+    {{"db", "FILE", true}, {"lang", "zh|en", false}},
     NULL,
     cmd_rotate_key,
     RCL_SCHOOL_STORE_WRITES};

@@ -67,6 +67,15 @@ static enum rcl_school_exit poll_once(struct sync_run *r)
     return RCL_SCHOOL_EXIT_OK;
 }
 
+/* Starts the progress line (drawn on a terminal only), in the sync's language. */
+static void progress_begin(struct sync_run *r, uint64_t total)
+{
+    rcl_progress_start(&r->progress, r->err, "sync", "changes", total);
+    r->progress.what_zh = "同步";
+    r->progress.unit_zh = "项改动";
+    r->progress.zh = r->lang == RCL_SHEET_ZH;
+}
+
 /* Redraws the progress line: changes acknowledged since it started, of those pending then and now.
  */
 static void show_progress(struct sync_run *r)
@@ -204,7 +213,7 @@ static enum rcl_school_exit sync_once(struct sync_run *r, int timeout_s)
         return RCL_SCHOOL_EXIT_DATA;
     }
     r->start_acked = before.acked_seq;
-    rcl_progress_start(&r->progress, r->err, "sync", "changes", before.pending);
+    progress_begin(r, before.pending);
     tell_stage(r);
     rc = run_until_settled(
         r, start + (probing && timeout_s > PROBE_WAIT_S ? PROBE_WAIT_S : timeout_s), &late);
@@ -255,7 +264,7 @@ static enum rcl_school_exit sync_watch(struct sync_run *r)
 
     RCL_INFO("sync: watching; sending changes as they appear (Ctrl-C stops) upstream=%s",
              rcl_log_value(r->m->upstream));
-    rcl_progress_start(&r->progress, r->err, "sync", "changes", 0);
+    progress_begin(r, 0);
     while (!rcl_stop_caught()) {
         struct rcl_outbox_stats st;
         enum rcl_uplink_state state;

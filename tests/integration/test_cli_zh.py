@@ -270,6 +270,15 @@ class CliZh(rh.RollcallTestCase):
         self.assertRegex(p.stdout, r"^[0-9a-f]{64}\n$")
         self.assertIn("已建立中原区第九小学（4101020009）的数据：%s。上面一行是本校的公钥，"
                       "请交给县里登记。" % db, p.stderr)
+        p = self.school_cmd("rotate-key", "--db", db, "--lang", "zh")
+        self.assertRegex(p.stdout, r"^[0-9a-f]{64}\n$")
+        self.assertIn("上面一行是本校的新公钥：下次同步县里确认后启用", p.stderr)
+        p = self.school_cmd("rotate-key", "--db", db, "--lang", "zh", expect=rh.EXIT_DATA)
+        self.assertIn("上一次换用的新公钥还在等县里确认：请先同步一次", p.stderr)
+        st = json.loads(self.school_cmd("status", "--db", db, "--json").stdout)
+        self.assertIn("新公钥：%s（下次同步时县里确认换用新公钥，即第 %d 项改动后启用）\n"
+                      % (st["key_rotation"]["new_public_key"], st["key_rotation"]["seq"]),
+                      self.school_cmd("status", "--db", db, "--lang", "zh").stdout)
 
     def test_7_usage_errors_follow_the_locale(self):
         db = self.school.db
@@ -310,6 +319,15 @@ class CliZh(rh.RollcallTestCase):
                                 "--lang", "zh", expect=rh.EXIT_DATA)
         self.assertIn("rollcall-school feedback：本校的数据“%s”正由另一个 rollcall-school 使用"
                       % self.school.db, p.stderr)
+
+    def test_9_the_progress_line_of_sync_in_chinese(self):
+        self.school_cmd("feedback", "--db", self.school.db, "--id",
+                        rh.student_id(COUNTY, "20130303", 611), "--text", "需要借用平板")
+        with self.env(ROLLCALL_PROGRESS="1"):
+            p = self.school_cmd("sync", "--db", self.school.db, "--lang", "zh")
+            self.assertRegex(p.stderr, r"同步 \d+/\d+ 项改动 \d+%")
+            p = self.school_cmd("sync", "--db", self.school.db)
+            self.assertNotIn("项改动 ", p.stderr)
 
 
 if __name__ == "__main__":
