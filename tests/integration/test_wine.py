@@ -126,21 +126,25 @@ class WineTest(rh.RollcallTestCase):
 
     def exe(self, args, expect=rh.EXIT_OK, env=None, timeout=120):
         """rollcall-school.exe with args under Wine; fails unless it exits `expect`."""
+        return self.wine_run([EXE] + args, expect, env, timeout)
+
+    def wine_run(self, args, expect=rh.EXIT_OK, env=None, timeout=120):
+        """A Windows program and its args under Wine: (exit code, stdout, stderr)."""
         # Files, not pipes: a Wine service the program starts would hold a pipe open.
         with open(self.h.path("exe.out"), "w+b") as fo, open(self.h.path("exe.err"), "w+b") as fe:
             try:
-                p = subprocess.run([self.wine, EXE] + args, stdout=fo, stderr=fe,
+                p = subprocess.run([self.wine] + args, stdout=fo, stderr=fe,
                                    stdin=subprocess.DEVNULL, timeout=timeout,
                                    env=env or self.wine_env, cwd=self.h.dir)
             except subprocess.TimeoutExpired:
-                raise AssertionError("rollcall-school.exe %s did not finish within %ss"
+                raise AssertionError("%s did not finish within %ss"
                                      % (" ".join(args), timeout)) from None
             fo.seek(0)
             fe.seek(0)
             out = fo.read().decode("utf-8", "replace")
             err = fe.read().decode("utf-8", "replace")
         if expect is not None and p.returncode != expect:
-            raise AssertionError("rollcall-school.exe %s exited %d, expected %d\n--- stdout ---\n"
+            raise AssertionError("%s exited %d, expected %d\n--- stdout ---\n"
                                  "%s\n--- stderr ---\n%s" % (" ".join(args), p.returncode, expect,
                                                              out[-3000:], err[-3000:]))
         return p.returncode, out, err
@@ -208,9 +212,46 @@ class WineTest(rh.RollcallTestCase):
         self.assertIn("县里最近确认：", zh)
         self.assertIn("，到第 %d 项改动" % seq, zh)
         self.assertIn("\n计入上级汇总：", zh)  # the province's receipt may still be on its way
-        by_locale = self.exe(["status"] + self.db(),
+        # Wine reads the command line in the host locale's character set, which a host
+        # without zh_CN.UTF-8 installed cannot give it: the folder is named in ASCII here.
+        by_locale = self.exe(["status", "--db", self.ascii_db()],
                              env=dict(self.wine_env, LANG="zh_CN.UTF-8"))[1]
         self.assertEqual(by_locale, zh)
+
+    def ascii_db(self):
+        """The store's path under a folder named in ASCII (a link to "学校 数据")."""
+        folder = self.h.path("school-data")
+        if not os.path.lexists(folder):
+            os.symlink("学校 数据", folder)
+        return windows_path(os.path.join(folder, "school.db"))
+
+    def test_7_a_chinese_windows_speaks_chinese_unasked(self):
+        """No LANG or LC_* reaches the program, as on Windows: its display language decides.
+        Wine takes its display language from the host's LC_MESSAGES (a zh_CN.UTF-8 made here
+        with localedef, LOCPATH); cmd then clears the variables before starting the program."""
+        localedef = shutil.which("localedef")
+        if localedef is None or not os.path.isfile("/usr/share/i18n/locales/zh_CN"):
+            why = "localedef or /usr/share/i18n/locales/zh_CN is missing (package locales)"
+            if os.environ.get("ROLLCALL_REQUIRE_PACKAGE_TOOLS") == "1":
+                self.fail(why)
+            self.skipTest(why)
+        locales = self.h.path("locales")
+        if not os.path.isdir(os.path.join(locales, "zh_CN.UTF-8")):
+            os.makedirs(locales, exist_ok=True)
+            subprocess.run([localedef, "-i", "zh_CN", "-f", "UTF-8",
+                            os.path.join(locales, "zh_CN.UTF-8")], check=True, timeout=120,
+                           capture_output=True)
+        clear = "set LC_ALL=&& set LC_MESSAGES=&& set LANG=&& set LOCPATH=&& "
+        status = "%s status --db %s" % (windows_path(EXE), self.ascii_db())
+        chinese = dict(self.wine_env, LOCPATH=locales, LC_MESSAGES="zh_CN.UTF-8")
+        out = self.wine_run(["cmd", "/c", clear + status], env=chinese)[1]
+        self.assertEqual(out, self.exe(["status", "--db", self.ascii_db(), "--lang", "zh"])[1])
+        _, _, err = self.wine_run(["cmd", "/c", clear + windows_path(EXE) + " frobnicate"],
+                                  env=chinese, expect=rh.EXIT_USAGE)
+        self.assertIn("rollcall-school：不认识的命令“frobnicate”", err)
+        # An English display language: English, as before.
+        out = self.wine_run(["cmd", "/c", clear + status])[1]
+        self.assertTrue(out.startswith("school:     %s " % SCHOOL), out)
 
     def test_4_a_bundle_is_accepted_at_the_county(self):
         self.import_sheet("补充名单.csv", LATER)
