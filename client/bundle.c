@@ -135,26 +135,17 @@ static int seal_pending(sqlite3 *db, const struct rcl_school_meta *m)
     return sealed < 0 ? -1 : 0;
 }
 
-int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
-                      enum rcl_sheet_lang lang, FILE *out)
+/* Why out_path cannot take a bundle (logged): the exit code, or -1 when it can. Checked before
+ * anything is sealed, so that the school's store stays as it was. */
+static int unusable_path(const char *out_path)
 {
-    struct bundle_writer w;
-    struct bundle_counts c;
-    struct rcl_outbox_stats st;
-    char tmp[BUNDLE_PATH_MAX];
     bool exists = false;
-    bool in_read = false;
-    int rc = RCL_SCHOOL_EXIT_DATA, published;
 
-    memset(&w, 0, sizeof(w));
-    memset(&c, 0, sizeof(c));
-    tmp[0] = '\0';
-    if (out_path[0] == '\0' || strlen(out_path) + 8 >= sizeof(tmp)) {
+    if (out_path[0] == '\0' || strlen(out_path) + 8 >= BUNDLE_PATH_MAX) {
         rcl_log_write(RCL_LOG_ERROR, "bundle: not a usable file name file=%s",
                       rcl_log_value(out_path));
         return RCL_SCHOOL_EXIT_USAGE;
     }
-    /* Refuse before sealing anything: the school's store stays as it was. */
     if (rcl_path_exists(out_path, &exists) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "bundle: cannot check the file file=%s err=%s",
                       rcl_log_value(out_path), rcl_log_value(strerror(errno)));
@@ -167,6 +158,120 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
                       rcl_log_value(out_path));
         return RCL_SCHOOL_EXIT_DATA;
     }
+    return -1;
+}
+
+/* Closes the written temporary file tmp, durably, and moves it to out_path, never over a file
+ * that appeared meanwhile. 0 (tmp is gone then), or -1 logged. */
+static int publish(struct bundle_writer *w, const char *tmp, const char *out_path)
+{
+    FILE *f = w->f;
+    int published;
+
+    if (rcl_file_sync(f) != 0) {
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write to disk file=%s err=%s",
+                      rcl_log_value(tmp), rcl_log_value(strerror(errno)));
+        return -1;
+    }
+    w->f = NULL;
+    if (fclose(f) != 0) {
+        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot close file=%s err=%s", rcl_log_value(tmp),
+                      rcl_log_value(strerror(errno)));
+        return -1;
+    }
+    published = rcl_rename_new(tmp, out_path);
+    if (published == 1) {
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: the file appeared while the bundle was written; a bundle never "
+                      "overwrites a file: give another name file=%s",
+                      rcl_log_value(out_path));
+        return -1;
+    }
+    if (published != 0) {
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot move the file into place file=%s tmp=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(tmp), rcl_log_value(strerror(errno)));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes every sealed batch after st's acknowledged seq to a new temporary file beside out_path
+ * and publishes it there. 0, or -1 logged, with no temporary file left. */
+static int write_file(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
+                      const struct rcl_outbox_stats *st, struct bundle_writer *w,
+                      struct bundle_counts *c)
+{
+    char tmp[BUNDLE_PATH_MAX];
+    int rc = -1;
+
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
+    w->f = rcl_fopen_temp(tmp);
+    if (w->f == NULL) {
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: cannot create a temporary file next to it file=%s err=%s",
+                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
+        return -1;
+    }
+    crypto_generichash_init(&w->hash, NULL, 0, RCL_DIGEST_BYTES);
+    if (write_bundle(w, db, m->school_id, st->acked_seq, c) != 0) {
+        if (w->error != 0)
+            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write file=%s offset=%" PRIu64 " err=%s",
+                          rcl_log_value(tmp), w->bytes, rcl_log_value(strerror(w->error)));
+        else
+            rcl_log_write(RCL_LOG_ERROR,
+                          "bundle: reading the sealed batches failed (see the log above)");
+    } else if (c->batches == 0) {
+        rcl_log_write(RCL_LOG_ERROR,
+                      "bundle: changes are pending but no sealed batch holds them (see the log "
+                      "above); nothing written pending=%" PRIu64,
+                      st->pending);
+    } else {
+        rc = publish(w, tmp, out_path);
+    }
+    if (w->f != NULL) {
+        fclose(w->f);
+        w->f = NULL;
+    }
+    if (rc != 0)
+        rcl_unlink(tmp);
+    return rc;
+}
+
+/* What the bundle holds, and that its changes stay pending until the county acknowledges them. */
+static void say_bundled(const struct rcl_school_meta *m, const char *out_path,
+                        const struct rcl_outbox_stats *st, const struct bundle_writer *w,
+                        const struct bundle_counts *c, enum rcl_sheet_lang lang, FILE *out)
+{
+    if (lang == RCL_SHEET_ZH)
+        fprintf(out,
+                "已把本校（%s）的 %" PRIu64 " 项改动（第 %" PRIu64 "–%" PRIu64 " 项，%" PRIu64
+                " 批）写入 %s（%" PRIu64 " 字节）\n"
+                "县里导入这个文件后，下次同步时确认收到；在此之前这些改动仍算待上报\n",
+                m->school_id, st->pending, c->first_seq, c->last_seq, c->batches, out_path,
+                w->bytes);
+    else
+        fprintf(out,
+                "bundled %" PRIu64 " batch%s (%" PRIu64 " change%s, seq %" PRIu64 "..%" PRIu64
+                ") of school %s into %s (%" PRIu64 " bytes)\n"
+                "bundle: the changes stay pending until the county acknowledges them (at the "
+                "next sync after it imported the bundle)\n",
+                c->batches, c->batches == 1 ? "" : "es", st->pending, st->pending == 1 ? "" : "s",
+                c->first_seq, c->last_seq, m->school_id, out_path, w->bytes);
+}
+
+int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *out_path,
+                      enum rcl_sheet_lang lang, FILE *out)
+{
+    struct bundle_writer w;
+    struct bundle_counts c;
+    struct rcl_outbox_stats st;
+    int rc;
+
+    memset(&w, 0, sizeof(w));
+    memset(&c, 0, sizeof(c));
+    if ((rc = unusable_path(out_path)) >= 0)
+        return rc;
     if (rcl_outbox_stats(db, &st) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "bundle: cannot read the outbox (see the log above)");
         return RCL_SCHOOL_EXIT_DATA;
@@ -193,96 +298,21 @@ int rcl_school_bundle(sqlite3 *db, const struct rcl_school_meta *m, const char *
                       "bundle: cannot read the store (see the log above); nothing written");
         return RCL_SCHOOL_EXIT_DATA;
     }
-    in_read = true;
-    if (rcl_outbox_stats(db, &st) != 0) {
+    rc = RCL_SCHOOL_EXIT_DATA;
+    if (rcl_outbox_stats(db, &st) != 0)
         rcl_log_write(RCL_LOG_ERROR,
                       "bundle: cannot read the outbox (see the log above); nothing written");
-        goto done;
-    }
-
-    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
-    w.f = rcl_fopen_temp(tmp);
-    if (w.f == NULL) {
-        rcl_log_write(RCL_LOG_ERROR,
-                      "bundle: cannot create a temporary file next to it file=%s err=%s",
-                      rcl_log_value(out_path), rcl_log_value(strerror(errno)));
-        tmp[0] = '\0';
-        goto done;
-    }
-    crypto_generichash_init(&w.hash, NULL, 0, RCL_DIGEST_BYTES);
-    if (write_bundle(&w, db, m->school_id, st.acked_seq, &c) != 0) {
-        if (w.error != 0)
-            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write file=%s offset=%" PRIu64 " err=%s",
-                          rcl_log_value(tmp), w.bytes, rcl_log_value(strerror(w.error)));
-        else
-            rcl_log_write(RCL_LOG_ERROR,
-                          "bundle: reading the sealed batches failed (see the log above)");
-        goto done;
-    }
-    if (c.batches == 0) {
-        rcl_log_write(RCL_LOG_ERROR,
-                      "bundle: changes are pending but no sealed batch holds them (see the log "
-                      "above); nothing written pending=%" PRIu64,
-                      st.pending);
-        goto done;
-    }
-    if (rcl_file_sync(w.f) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "bundle: cannot write to disk file=%s err=%s",
-                      rcl_log_value(tmp), rcl_log_value(strerror(errno)));
-        goto done;
-    }
-    {
-        FILE *f = w.f;
-
-        w.f = NULL;
-        if (fclose(f) != 0) {
-            rcl_log_write(RCL_LOG_ERROR, "bundle: cannot close file=%s err=%s", rcl_log_value(tmp),
-                          rcl_log_value(strerror(errno)));
-            goto done;
-        }
-    }
-    published = rcl_rename_new(tmp, out_path);
-    if (published == 1) {
-        rcl_log_write(RCL_LOG_ERROR,
-                      "bundle: the file appeared while the bundle was written; a bundle never "
-                      "overwrites a file: give another name file=%s",
-                      rcl_log_value(out_path));
-        goto done;
-    }
-    if (published != 0) {
-        rcl_log_write(RCL_LOG_ERROR,
-                      "bundle: cannot move the file into place file=%s tmp=%s err=%s",
-                      rcl_log_value(out_path), rcl_log_value(tmp), rcl_log_value(strerror(errno)));
-        goto done;
-    }
-    tmp[0] = '\0';
+    else if (write_file(db, m, out_path, &st, &w, &c) == 0)
+        rc = RCL_SCHOOL_EXIT_OK;
+    rcl_db_read_end(db);
+    if (rc != RCL_SCHOOL_EXIT_OK)
+        return rc;
     if (rcl_dir_sync_of(out_path) != 0) {
         rcl_log_write(RCL_LOG_ERROR,
                       "bundle: written, but its folder cannot be synced to disk file=%s err=%s",
                       rcl_log_value(out_path), rcl_log_value(strerror(errno)));
-        goto done;
+        return RCL_SCHOOL_EXIT_DATA;
     }
-    if (lang == RCL_SHEET_ZH)
-        fprintf(out,
-                "已把本校（%s）的 %" PRIu64 " 项改动（第 %" PRIu64 "–%" PRIu64 " 项，%" PRIu64
-                " 批）写入 %s（%" PRIu64 " 字节）\n"
-                "县里导入这个文件后，下次同步时确认收到；在此之前这些改动仍算待上报\n",
-                m->school_id, st.pending, c.first_seq, c.last_seq, c.batches, out_path, w.bytes);
-    else
-        fprintf(out,
-                "bundled %" PRIu64 " batch%s (%" PRIu64 " change%s, seq %" PRIu64 "..%" PRIu64
-                ") of school %s into %s (%" PRIu64 " bytes)\n"
-                "bundle: the changes stay pending until the county acknowledges them (at the "
-                "next sync after it imported the bundle)\n",
-                c.batches, c.batches == 1 ? "" : "es", st.pending, st.pending == 1 ? "" : "s",
-                c.first_seq, c.last_seq, m->school_id, out_path, w.bytes);
-    rc = RCL_SCHOOL_EXIT_OK;
-done:
-    if (in_read)
-        rcl_db_read_end(db);
-    if (w.f != NULL)
-        fclose(w.f);
-    if (tmp[0] != '\0')
-        rcl_unlink(tmp);
-    return rc;
+    say_bundled(m, out_path, &st, &w, &c, lang, out);
+    return RCL_SCHOOL_EXIT_OK;
 }

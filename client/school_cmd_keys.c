@@ -19,27 +19,36 @@
 #include "school_cmd.h"
 #include "school_store.h"
 
-static int cmd_init(const struct rcl_school_args *a)
+/* Checks --upstream and --upstream-key (either may be NULL: not given), reading the key into
+ * key. Returns -1 when they are usable, else the usage exit code after saying why. */
+static int upstream_usage(const struct rcl_school_args *a, const char *upstream,
+                          const char *key_hex, uint8_t key[RCL_PK_BYTES])
 {
-    const char *path = rcl_school_opt(a, "db");
+    if (upstream != NULL && (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
+                             strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX))
+        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
+                                      upstream);
+    if (key_hex != NULL && rcl_key_from_hex(key_hex, key) != 0)
+        return rcl_school_usage_error(
+            a->cmd,
+            "upstream key '%s' is not a public key: expected 64 hex characters, "
+            "as the upstream's 'pubkey' command prints them",
+            key_hex);
+    return -1;
+}
+
+/* init's options into *m, checked. Returns -1 when they are usable, else the exit code after
+ * saying why. */
+static int init_meta(const struct rcl_school_args *a, struct rcl_school_meta *m)
+{
     const char *school = rcl_school_opt(a, "school");
     const char *county = rcl_school_opt(a, "county");
     const char *name = rcl_school_opt(a, "name");
     const char *upstream = rcl_school_opt(a, "upstream");
     const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
-    enum rcl_sheet_lang says;
-    struct rcl_school_meta m;
-    uint8_t sk[RCL_SK_BYTES];
     char err[512];
-    char hex[RCL_PK_HEX_LEN + 1];
-    sqlite3 *db = NULL;
-    int rc = RCL_SCHOOL_EXIT_DATA;
+    int rc;
 
-    memset(&m, 0, sizeof(m));
-    memset(sk, 0, sizeof(sk));
-    if ((rc = rcl_school_opt_says(a, &says)) >= 0)
-        return rc;
-    rc = RCL_SCHOOL_EXIT_DATA;
     if (!rcl_digits_only(school, RCL_SCHOOL_ID_LEN))
         return rcl_school_usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)",
                                       school);
@@ -51,30 +60,39 @@ static int cmd_init(const struct rcl_school_args *a)
     if (strlen(name) > RCL_NAME_MAX)
         return rcl_school_usage_error(a->cmd, "school name is %zu bytes long, at most %d allowed",
                                       strlen(name), RCL_NAME_MAX);
-    if (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
-        strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX)
-        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
-                                      upstream);
-    if (rcl_key_from_hex(rcl_school_opt(a, "upstream-key"), m.upstream_key) != 0)
-        return rcl_school_usage_error(
-            a->cmd,
-            "upstream key '%s' is not a public key: expected 64 hex characters, "
-            "as the upstream's 'pubkey' command prints them",
-            rcl_school_opt(a, "upstream-key"));
-
+    if ((rc = upstream_usage(a, upstream, rcl_school_opt(a, "upstream-key"), m->upstream_key)) >= 0)
+        return rc;
     if (key_file != NULL) {
-        if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
+        if (rcl_school_pseudonym_key_read(key_file, m->pseudonym_key, err, sizeof(err)) != 0) {
             rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
-            goto done;
+            return RCL_SCHOOL_EXIT_DATA;
         }
     } else {
-        rcl_school_pseudonym_default_key(m.pseudonym_key);
+        rcl_school_pseudonym_default_key(m->pseudonym_key);
     }
-    snprintf(m.school_id, sizeof(m.school_id), "%s", school);
-    snprintf(m.county, sizeof(m.county), "%s", county);
-    snprintf(m.name, sizeof(m.name), "%s", name);
-    snprintf(m.upstream, sizeof(m.upstream), "%s", upstream);
+    snprintf(m->school_id, sizeof(m->school_id), "%s", school);
+    snprintf(m->county, sizeof(m->county), "%s", county);
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    snprintf(m->upstream, sizeof(m->upstream), "%s", upstream);
+    return -1;
+}
 
+static int cmd_init(const struct rcl_school_args *a)
+{
+    const char *path = rcl_school_opt(a, "db");
+    enum rcl_sheet_lang says;
+    struct rcl_school_meta m;
+    uint8_t sk[RCL_SK_BYTES];
+    char err[512];
+    char hex[RCL_PK_HEX_LEN + 1];
+    sqlite3 *db = NULL;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    memset(sk, 0, sizeof(sk));
+    if ((rc = rcl_school_opt_says(a, &says)) >= 0 || (rc = init_meta(a, &m)) >= 0)
+        goto done;
+    rc = RCL_SCHOOL_EXIT_DATA;
     db = rcl_school_store_open(path, RCL_DB_CREATE, err, sizeof(err));
     if (db == NULL) {
         rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
@@ -92,8 +110,8 @@ static int cmd_init(const struct rcl_school_args *a)
     printf("%s\n", hex);
     /* The key alone on the output, which scripts take; the clerk's sentence beside it. */
     if (says == RCL_SHEET_ZH)
-        fprintf(stderr, "已建立%s（%s）的数据：%s。上面一行是本校的公钥，请交给县里登记。\n", name,
-                school, path);
+        fprintf(stderr, "已建立%s（%s）的数据：%s。上面一行是本校的公钥，请交给县里登记。\n",
+                m.name, m.school_id, path);
     rc = RCL_SCHOOL_EXIT_OK;
     goto done;
 fail_created:
@@ -233,21 +251,11 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
 
     if (rc >= 0)
         return rc;
-    rc = RCL_SCHOOL_EXIT_DATA;
-
     if (upstream == NULL && key_hex == NULL)
         return rcl_school_usage_error(a->cmd, "give --upstream, --upstream-key or both");
-    /* The same checks as init. */
-    if (upstream != NULL && (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
-                             strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX))
-        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
-                                      upstream);
-    if (key_hex != NULL && rcl_key_from_hex(key_hex, key) != 0)
-        return rcl_school_usage_error(
-            a->cmd,
-            "upstream key '%s' is not a public key: expected 64 hex characters, "
-            "as the upstream's 'pubkey' command prints them",
-            key_hex);
+    if ((rc = upstream_usage(a, upstream, key_hex, key)) >= 0)
+        return rc;
+    rc = RCL_SCHOOL_EXIT_DATA;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
