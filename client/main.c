@@ -5,6 +5,7 @@
  * "--opt=value"; school_cli.h) and hands over to it (school_cmd.h); prints
  * the usage. Exit codes: exit_codes.h.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,9 +44,21 @@ static const struct rcl_school_command *const commands[] = {
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "usage:\n");
+    bool zh = rcl_school_locale_lang(RCL_SHEET_EN) == RCL_SHEET_ZH;
+
+    fprintf(out, zh ? "用法：\n" : "usage:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %s %s %s\n", RCL_SCHOOL_PROGRAM, commands[i]->name, commands[i]->usage);
+    if (zh) {
+        fprintf(out,
+                "不用命令行的话：运行 %s serve --db 本校数据文件，在浏览器里下载模板、上传表格、"
+                "查看名单和同步到县里。\n"
+                "各命令的说明（英文）：%s 命令 --help。每个命令也接受 --config 配置文件（默认 %s，"
+                "存在时读取）。\n"
+                "命令输出的语言：--lang zh 或中文环境下为中文，否则为英文；日志行一律为英文。\n",
+                RCL_SCHOOL_PROGRAM, RCL_SCHOOL_PROGRAM, RCL_SCHOOL_CONF_DEFAULT);
+        return;
+    }
     fprintf(out, "Run '%s COMMAND --help' for what a command does.\n", RCL_SCHOOL_PROGRAM);
     fprintf(out,
             "Every command also takes --config FILE (default %s when it exists):\n"

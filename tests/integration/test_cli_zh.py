@@ -298,6 +298,9 @@ class CliZh(rh.RollcallTestCase):
             self.assertIn("学校代码“41010”应是 10 位数字", p.stderr)
             p = self.h.run([rh.SCHOOL, "frobnicate"], expect=rh.EXIT_USAGE)
             self.assertIn("rollcall-school：不认识的命令“frobnicate”", p.stderr)
+            p = self.h.run([rh.SCHOOL, "--help"])
+            self.assertTrue(p.stdout.startswith("用法：\n  rollcall-school init "), p.stdout)
+            self.assertIn("不用命令行的话：运行 rollcall-school serve --db 本校数据文件", p.stdout)
         p = self.school_cmd("status", "--db", db, "--bogus", expect=rh.EXIT_USAGE)
         self.assertEqual(p.stderr, "rollcall-school status: unknown option '--bogus'\n"
                          "usage: rollcall-school status --db FILE [--json] [--lang zh|en]\n")
