@@ -30,6 +30,12 @@ int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt
     return RCL_SCHOOL_EXIT_USAGE;
 }
 
+int rcl_school_usage_reason(const struct rcl_school_command *cmd, const struct rcl_reason *why)
+{
+    return rcl_school_usage_error(
+        cmd, "%s", rcl_school_locale_lang(RCL_SHEET_EN) == RCL_SHEET_ZH ? why->zh : why->en);
+}
+
 static int find_option(const struct rcl_school_command *cmd, const char *name, size_t len)
 {
     for (int i = 0; i < RCL_SCHOOL_OPTS_MAX && cmd->opts[i].name != NULL; i++) {

@@ -13,6 +13,7 @@
 
 #include "import.h" /* struct rcl_import_reason_zh */
 #include "rcl_platform.h"
+#include "reason.h"
 #include "school_store.h"
 #include "sheet.h"
 
@@ -101,6 +102,9 @@ int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *ou
  */
 int rcl_school_usage_error(const struct rcl_school_command *cmd, const char *fmt, ...)
     RCL_PRINTF_LIKE(2, 3);
+
+/* rcl_school_usage_error with why, in the language the locale asks for. */
+int rcl_school_usage_reason(const struct rcl_school_command *cmd, const struct rcl_reason *why);
 
 /* Usage errors' Chinese wordings (usage_zh.c), and the one of fmt, or NULL. */
 extern const struct rcl_import_reason_zh rcl_usage_reasons_zh[];

@@ -1,6 +1,7 @@
 /*
- * school_cmd_keys.c - rollcall-school's commands that set the school up and
- * look after its keys: init, pubkey, rotate-key and set-upstream.
+ * school_cmd_keys.c - rollcall-school's commands that set the school up
+ * (school_setup.h) and look after its keys: init, pubkey, rotate-key and
+ * set-upstream.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,94 +18,38 @@
 #include "rcl_platform.h"
 #include "school_cli.h"
 #include "school_cmd.h"
+#include "school_setup.h"
 #include "school_store.h"
-
-/* Checks --upstream and --upstream-key (either may be NULL: not given), reading the key into
- * key. Returns -1 when they are usable, else the usage exit code after saying why. */
-static int upstream_usage(const struct rcl_school_args *a, const char *upstream,
-                          const char *key_hex, uint8_t key[RCL_PK_BYTES])
-{
-    if (upstream != NULL && (strncmp(upstream, "tcp://", 6) != 0 || upstream[6] == '\0' ||
-                             strlen(upstream) > RCL_SCHOOL_ENDPOINT_MAX))
-        return rcl_school_usage_error(a->cmd, "upstream '%s' must be a tcp://HOST:PORT endpoint",
-                                      upstream);
-    if (key_hex != NULL && rcl_key_from_hex(key_hex, key) != 0)
-        return rcl_school_usage_error(
-            a->cmd,
-            "upstream key '%s' is not a public key: expected 64 hex characters, "
-            "as the upstream's 'pubkey' command prints them",
-            key_hex);
-    return -1;
-}
-
-/* init's options into *m, checked. Returns -1 when they are usable, else the exit code after
- * saying why. */
-static int init_meta(const struct rcl_school_args *a, struct rcl_school_meta *m)
-{
-    const char *school = rcl_school_opt(a, "school");
-    const char *county = rcl_school_opt(a, "county");
-    const char *name = rcl_school_opt(a, "name");
-    const char *upstream = rcl_school_opt(a, "upstream");
-    const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
-    char err[512];
-    int rc;
-
-    if (!rcl_digits_only(school, RCL_SCHOOL_ID_LEN))
-        return rcl_school_usage_error(a->cmd, "school id '%s' must be 10 digits (the school code)",
-                                      school);
-    if (!rcl_digits_only(county, RCL_COUNTY_LEN))
-        return rcl_school_usage_error(a->cmd, "county code '%s' must be 6 digits", county);
-    if (name[0] == '\0' || !rcl_utf8_valid(name, strlen(name)))
-        return rcl_school_usage_error(a->cmd, "school name '%s' must be non-empty UTF-8 text",
-                                      name);
-    if (strlen(name) > RCL_NAME_MAX)
-        return rcl_school_usage_error(a->cmd, "school name is %zu bytes long, at most %d allowed",
-                                      strlen(name), RCL_NAME_MAX);
-    if ((rc = upstream_usage(a, upstream, rcl_school_opt(a, "upstream-key"), m->upstream_key)) >= 0)
-        return rc;
-    if (key_file != NULL) {
-        if (rcl_school_pseudonym_key_read(key_file, m->pseudonym_key, err, sizeof(err)) != 0) {
-            rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
-            return RCL_SCHOOL_EXIT_DATA;
-        }
-    } else {
-        rcl_school_pseudonym_default_key(m->pseudonym_key);
-    }
-    snprintf(m->school_id, sizeof(m->school_id), "%s", school);
-    snprintf(m->county, sizeof(m->county), "%s", county);
-    snprintf(m->name, sizeof(m->name), "%s", name);
-    snprintf(m->upstream, sizeof(m->upstream), "%s", upstream);
-    return -1;
-}
 
 static int cmd_init(const struct rcl_school_args *a)
 {
     const char *path = rcl_school_opt(a, "db");
+    const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
+    struct rcl_school_setup in = {rcl_school_opt(a, "school"), rcl_school_opt(a, "county"),
+                                  rcl_school_opt(a, "name"), rcl_school_opt(a, "upstream"),
+                                  rcl_school_opt(a, "upstream-key")};
     enum rcl_sheet_lang says;
     struct rcl_school_meta m;
-    uint8_t sk[RCL_SK_BYTES];
+    struct rcl_reason why;
     char err[512];
     char hex[RCL_PK_HEX_LEN + 1];
-    sqlite3 *db = NULL;
     int rc;
 
     memset(&m, 0, sizeof(m));
-    memset(sk, 0, sizeof(sk));
-    if ((rc = rcl_school_opt_says(a, &says)) >= 0 || (rc = init_meta(a, &m)) >= 0)
-        goto done;
+    if ((rc = rcl_school_opt_says(a, &says)) >= 0)
+        return rc;
+    if (rcl_school_setup_check(&in, &m, &why) != 0)
+        return rcl_school_usage_reason(a->cmd, &why);
     rc = RCL_SCHOOL_EXIT_DATA;
-    db = rcl_school_store_open(path, RCL_DB_CREATE, err, sizeof(err));
-    if (db == NULL) {
+    if (key_file == NULL) {
+        rcl_school_pseudonym_default_key(m.pseudonym_key);
+    } else if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
         goto done;
     }
-    if (rcl_key_generate(m.public_key, sk) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "init: cannot generate an identity key");
-        goto fail_created;
-    }
-    if (rcl_school_store_init(db, &m, sk, err, sizeof(err)) != 0) {
+    if (rcl_school_setup_create(path, &m, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "init: %s db=%s", err, rcl_log_value(path));
-        goto fail_created;
+        goto done;
     }
     rcl_key_to_hex(m.public_key, hex);
     printf("%s\n", hex);
@@ -113,14 +58,8 @@ static int cmd_init(const struct rcl_school_args *a)
         fprintf(stderr, "已建立%s（%s）的数据：%s。上面一行是本校的公钥，请交给县里登记。\n",
                 m.name, m.school_id, path);
     rc = RCL_SCHOOL_EXIT_OK;
-    goto done;
-fail_created:
-    rcl_db_close(&db);
-    rcl_db_remove_files(path); /* so init can be run again */
 done:
-    sodium_memzero(sk, sizeof(sk));
     rcl_school_meta_wipe(&m);
-    rcl_db_close(&db);
     return rc;
 }
 
@@ -246,6 +185,7 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
     uint8_t key[RCL_PK_BYTES];
     char err[512], hex[RCL_PK_HEX_LEN + 1];
     enum rcl_sheet_lang says;
+    struct rcl_reason why;
     int rc = rcl_school_opt_says(a, &says);
     sqlite3 *db;
 
@@ -253,8 +193,8 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
         return rc;
     if (upstream == NULL && key_hex == NULL)
         return rcl_school_usage_error(a->cmd, "give --upstream, --upstream-key or both");
-    if ((rc = upstream_usage(a, upstream, key_hex, key)) >= 0)
-        return rc;
+    if (rcl_school_setup_check_upstream(upstream, key_hex, key, &why) != 0)
+        return rcl_school_usage_reason(a->cmd, &why);
     rc = RCL_SCHOOL_EXIT_DATA;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
