@@ -241,6 +241,26 @@ static void RCL_PRINTF_LIKE(2, 3)
     fputc('\n', stderr);
 }
 
+int rcl_school_cli_store_lock(const struct rcl_school_args *a)
+{
+    const char *path = rcl_school_opt(a, "db");
+    char err[512];
+
+    rcl_school_store_unlock(&store_lock);
+    if (a->cmd->store_use == RCL_SCHOOL_STORE_READS ||
+        rcl_school_store_lock(path,
+                              a->cmd->store_use == RCL_SCHOOL_STORE_SERVES ? RCL_SCHOOL_LOCK_SERVE
+                                                                           : RCL_SCHOOL_LOCK_WRITER,
+                              &store_lock, err, sizeof(err)) == 0)
+        return 0;
+    rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
+    store_refused_zh(a,
+                     "本校的数据“%s”正由另一个 rollcall-school 使用（如 serve "
+                     "的页面，或 sync --watch）：请在页面上操作，或先关掉它",
+                     path);
+    return -1;
+}
+
 /*
  * Opens an existing store and loads its meta. Returns the handle, or NULL
  * after logging why (an ERROR line, whatever the log level).
@@ -265,17 +285,7 @@ sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_s
         return NULL;
     }
     /* Taken once the store is known to exist, so no lock file is left beside a wrong path. */
-    rcl_school_store_unlock(&store_lock);
-    if (a->cmd->store_use != RCL_SCHOOL_STORE_READS &&
-        rcl_school_store_lock(path,
-                              a->cmd->store_use == RCL_SCHOOL_STORE_SERVES ? RCL_SCHOOL_LOCK_SERVE
-                                                                           : RCL_SCHOOL_LOCK_WRITER,
-                              &store_lock, err, sizeof(err)) != 0) {
-        rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
-        store_refused_zh(a,
-                         "本校的数据“%s”正由另一个 rollcall-school 使用（如 serve "
-                         "的页面，或 sync --watch）：请在页面上操作，或先关掉它",
-                         path);
+    if (rcl_school_cli_store_lock(a) != 0) {
         rcl_db_close(&db);
         return NULL;
     }

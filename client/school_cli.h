@@ -120,6 +120,10 @@ const char *rcl_usage_reason_zh(const char *fmt);
  */
 sqlite3 *rcl_school_cli_store_open(const struct rcl_school_args *a, struct rcl_school_meta *m);
 
+/* Takes the lock of the command (as rcl_school_cli_store_open does) on --db's path, which need
+ * not hold a store yet. 0, or -1 after saying why. */
+int rcl_school_cli_store_lock(const struct rcl_school_args *a);
+
 /* Gives up the lock rcl_school_cli_store_open took (after the store is closed). */
 void rcl_school_cli_store_release(void);
 

@@ -17,8 +17,10 @@
 static int cmd_serve(const struct rcl_school_args *a)
 {
     const char *port = rcl_school_opt(a, "port"), *address = rcl_school_opt(a, "address");
-    struct rcl_school_serve_opts o = {0, rcl_school_opt(a, "no-open") == NULL, RCL_SHEET_ZH,
+    struct rcl_school_serve_opts o = {rcl_school_opt(a, "db"), 0,
+                                      rcl_school_opt(a, "no-open") == NULL, RCL_SHEET_ZH,
                                       SERVE_SYNC_TIMEOUT_S};
+    bool exists = true;
     struct rcl_school_meta m;
     sqlite3 *db;
     int rc;
@@ -41,6 +43,14 @@ static int cmd_serve(const struct rcl_school_args *a)
         (rc = rcl_school_opt_seconds(a, "sync-timeout", SERVE_SYNC_TIMEOUT_S, &o.sync_timeout_s)) >=
             0)
         return rc;
+    /* No store yet: the page's first form sets the school up there. */
+    if (rcl_path_exists(o.db_path, &exists) == 0 && !exists) {
+        if (rcl_school_cli_store_lock(a) != 0)
+            return RCL_SCHOOL_EXIT_DATA;
+        rc = rcl_school_serve(NULL, NULL, &o, stdout);
+        rcl_school_cli_store_release();
+        return rc;
+    }
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
@@ -62,7 +72,10 @@ const struct rcl_school_command rcl_school_cmd_serve = {
     "assistance measures; by class), adding, updating and removing a student,\n"
     "planning, putting in place and ending a measure, the family's feedback, opt-out\n"
     "applications, the school's profile, a Sync button, and how far the data has\n"
-    "travelled (as 'status' shows it), in local time. Sync runs in the background\n"
+    "travelled (as 'status' shows it), in local time. When --db names no store yet,\n"
+    "the first page sets the school up there as 'init' does, from the county's\n"
+    "notice (school code, name, county code, the county's address and public key),\n"
+    "and shows the school's public key for the county to enroll. Sync runs in the background\n"
     "and leads to a page that shows its progress (connecting, sending, waiting for\n"
     "the county's acknowledgement) and its outcome; it waits --sync-timeout seconds\n"
     "(30) at most for the county. One runs at a time: pressing Sync again shows it.\n"

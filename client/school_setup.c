@@ -75,8 +75,7 @@ int rcl_school_setup_check(const struct rcl_school_setup *s, struct rcl_school_m
     return 0;
 }
 
-int rcl_school_setup_create(const char *path, struct rcl_school_meta *m, char *err,
-                            size_t errlen)
+int rcl_school_setup_create(const char *path, struct rcl_school_meta *m, char *err, size_t errlen)
 {
     uint8_t sk[RCL_SK_BYTES];
     sqlite3 *db = rcl_school_store_open(path, RCL_DB_CREATE, err, errlen);

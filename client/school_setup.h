@@ -36,7 +36,6 @@ int rcl_school_setup_check(const struct rcl_school_setup *s, struct rcl_school_m
  * Creates the store at path (which must not exist) for m, with a new identity key into
  * m->public_key; m->pseudonym_key is the caller's. 0, or -1 with err, nothing left at path.
  */
-int rcl_school_setup_create(const char *path, struct rcl_school_meta *m, char *err,
-                            size_t errlen);
+int rcl_school_setup_create(const char *path, struct rcl_school_meta *m, char *err, size_t errlen);
 
 #endif

@@ -29,6 +29,8 @@
 #include "export.h"
 #include "import.h"
 #include "lists.h"
+#include "pseudonym.h"
+#include "rcl_keys.h"
 #include "rcl_html.h"
 #include "rcl_log.h"
 #include "rcl_outbox.h"
@@ -53,7 +55,9 @@ struct serve {
     unsigned port;               /* as bound */
     unsigned counter;            /* names the files in dir */
     struct rcl_mutex *store;     /* held by whoever uses db: a request, or the sync */
-    struct rcl_serve_sync *sync; /* the Sync button's */
+    struct rcl_serve_sync *sync; /* the Sync button's; NULL until the school is set up */
+    struct rcl_school_meta made; /* the school the first page set up, whose db serve opened */
+    bool opened;
 };
 
 /* ---- Answers ---- */
@@ -116,6 +120,25 @@ static enum MHD_Result page(struct serve *s, struct MHD_Connection *conn, unsign
         return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                       L("读取学生数据出错，请关闭后重新打开本页面。",
                         "The store cannot be read; close and start serve again."));
+    }
+    return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
+}
+
+/* The first page, for a school not set up yet: what was given shown again, n at its top. */
+static enum MHD_Result setup_page(struct serve *s, struct MHD_Connection *conn, unsigned status,
+                                  const struct rcl_school_setup *given,
+                                  const struct rcl_serve_notice *n)
+{
+    struct rcl_serve_view v = {NULL, NULL, s->lang, s->token, NULL, NULL};
+    struct rcl_memstream mem;
+    int rc;
+
+    if (rcl_memstream_open(&mem) != 0)
+        return MHD_NO;
+    rc = rcl_serve_page_setup(&v, given, n, mem.f);
+    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
+        free(mem.buf);
+        return MHD_NO;
     }
     return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
@@ -357,6 +380,101 @@ static enum MHD_Result sync_status(struct serve *s, struct MHD_Connection *conn)
                    "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
 
+/* A field of the setup form without the blanks a paste brings around it, in out. */
+static const char *setup_field(const struct rcl_serve_request *rq, const char *name, char *out,
+                               size_t outlen)
+{
+    const char *v = rcl_serve_form_field(rq, name);
+    size_t len;
+
+    if (v == NULL)
+        return NULL;
+    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+        v++;
+    len = strlen(v);
+    while (len > 0 && strchr(" \t\r\n", v[len - 1]) != NULL)
+        len--;
+    snprintf(out, outlen, "%.*s", (int)len, v);
+    return out;
+}
+
+/* Opens the store just made at the setup's path, as serve holds a store given to it. 0, or -1
+ * logged. */
+static int setup_open(struct serve *s)
+{
+    char err[512];
+    sqlite3 *db = rcl_school_store_open(s->o->db_path, RCL_DB_EXISTING, err, sizeof(err));
+
+    if (db == NULL || rcl_school_meta_load(db, &s->made, err, sizeof(err)) != 0 ||
+        (s->sync = rcl_serve_sync_new(db, &s->made, s->o->sync_timeout_s, s->store)) == NULL) {
+        RCL_ERROR("serve: the school is set up but its store cannot be opened db=%s err=%s",
+                  rcl_log_value(s->o->db_path), rcl_log_value(err));
+        rcl_db_close(&db);
+        return -1;
+    }
+    s->db = db;
+    s->m = &s->made;
+    s->opened = true;
+    return 0;
+}
+
+/* POST /setup: the school set up from the county's notice, then the page as usual. */
+static enum MHD_Result do_setup(struct serve *s, struct MHD_Connection *conn,
+                                const struct rcl_serve_request *rq)
+{
+    char school[64], county[64], name[512], upstream[512], key[512];
+    struct rcl_school_setup given = {setup_field(rq, "school", school, sizeof(school)),
+                                     setup_field(rq, "county", county, sizeof(county)),
+                                     setup_field(rq, "name", name, sizeof(name)),
+                                     setup_field(rq, "upstream", upstream, sizeof(upstream)),
+                                     setup_field(rq, "upstream_key", key, sizeof(key))};
+    struct rcl_serve_notice n = {0};
+    struct rcl_school_meta m;
+    struct rcl_reason why;
+    char title[RCL_REASON_MAX + 64], detail[512], err[512], hex[RCL_PK_HEX_LEN + 1];
+
+    if (s->db != NULL)
+        return refuse(s, conn, MHD_HTTP_CONFLICT,
+                      L("本校的数据已经建立过了，没有任何改动。",
+                        "The school is set up already: nothing changed."));
+    memset(&m, 0, sizeof(m));
+    if (rcl_school_setup_check(&given, &m, &why) != 0) {
+        snprintf(title, sizeof(title), L("没有建立：%s", "Not set up: %s"),
+                 s->lang == RCL_SHEET_ZH ? why.zh : why.en);
+        n.title = title;
+        return setup_page(s, conn, MHD_HTTP_BAD_REQUEST, &given, &n);
+    }
+    rcl_school_pseudonym_default_key(m.pseudonym_key);
+    if (rcl_school_setup_create(s->o->db_path, &m, err, sizeof(err)) != 0) {
+        RCL_ERROR("serve: cannot set the school up db=%s err=%s", rcl_log_value(s->o->db_path),
+                  rcl_log_value(err));
+        rcl_school_meta_wipe(&m);
+        n.title = L("无法在这台电脑上建立本校的数据（原因见命令行窗口里的日志），没有任何改动。",
+                    "The school's store cannot be made here (the log says why): nothing changed.");
+        return setup_page(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &given, &n);
+    }
+    rcl_school_meta_wipe(&m);
+    if (setup_open(s) != 0)
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      L("本校的数据已经建立，但打不开：请关闭后重新打开本页面。",
+                        "The school is set up but its store cannot be opened: start serve again."));
+    RCL_INFO("serve: the school is set up school=%s db=%s", rcl_log_value(s->m->school_id),
+             rcl_log_value(s->o->db_path));
+    rcl_key_to_hex(s->m->public_key, hex);
+    snprintf(title, sizeof(title),
+             L("已建立本校的数据：%s（%s）。", "The school is set up: %s (%s)."), s->m->name,
+             s->m->school_id);
+    snprintf(detail, sizeof(detail),
+             L("本校公钥：%s\n请把这个公钥交给县里登记；县里登记以后，“同步到县里”才能成功。",
+               "The school's public key: %s\nGive it to the county to enroll; syncs succeed once "
+               "it has."),
+             hex);
+    n.ok = true;
+    n.title = title;
+    n.detail = detail;
+    return page(s, conn, MHD_HTTP_OK, "students", NULL, &n);
+}
+
 /* Whether a set field (network, devices, groups) ticked "none": it stands for the empty set. */
 static bool set_field(const char *name)
 {
@@ -441,6 +559,14 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *conn, 
     const char *list = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "list");
     const char *class_name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "class");
 
+    if (s->db == NULL) {
+        struct rcl_school_setup none = {0};
+
+        if (strcmp(url, "/") != 0)
+            return refuse(s, conn, MHD_HTTP_CONFLICT,
+                          L("请先建立本校的数据。", "Set the school up first."));
+        return setup_page(s, conn, MHD_HTTP_OK, &none, NULL);
+    }
     if (strcmp(url, "/template.csv") == 0)
         return sheet_download(s, conn, false);
     if (strcmp(url, "/export.csv") == 0)
@@ -516,6 +642,12 @@ static enum MHD_Result handle_locked(void *cls, struct MHD_Connection *conn, con
         return refuse(
             s, conn, MHD_HTTP_BAD_REQUEST,
             L("提交的表单有误，没有任何改动。", "The form cannot be read: nothing changed."));
+    if (strcmp(url, "/setup") == 0)
+        return do_setup(s, conn, rq);
+    if (s->db == NULL)
+        return refuse(
+            s, conn, MHD_HTTP_CONFLICT,
+            L("请先建立本校的数据，没有任何改动。", "Set the school up first: nothing changed."));
     if (strcmp(url, "/import") == 0)
         return do_import(s, conn, rq);
     if (strcmp(url, "/sync") == 0)
@@ -551,7 +683,8 @@ int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
     int rc = RCL_SCHOOL_EXIT_DATA;
 
     if ((s->store = rcl_mutex_new()) == NULL ||
-        (s->sync = rcl_serve_sync_new(db, m, o->sync_timeout_s, s->store)) == NULL) {
+        (db != NULL &&
+         (s->sync = rcl_serve_sync_new(db, m, o->sync_timeout_s, s->store)) == NULL)) {
         RCL_ERROR("serve: out of memory");
         rcl_mutex_destroy(&s->store);
         return RCL_SCHOOL_EXIT_DATA;
@@ -602,6 +735,10 @@ done:
     /* No request uses the store any more: a sync still running stops, its changes kept. */
     rcl_serve_sync_destroy(&s->sync);
     rcl_mutex_destroy(&s->store);
+    if (s->opened) {
+        rcl_db_close(&s->db);
+        rcl_school_meta_wipe(&s->made);
+    }
     if (fd != RCL_SOCKET_NONE)
         rcl_socket_close(fd);
     rcl_stop_unblock();

@@ -22,12 +22,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "school_setup.h"
 #include "school_store.h"
 #include "sheet.h"
 
 struct rcl_school_serve_opts {
-    unsigned port;     /* 0: the system chooses */
-    bool open_browser; /* open the page in the default browser */
+    const char *db_path; /* the store's: where the first page sets the school up (db NULL) */
+    unsigned port;       /* 0: the system chooses */
+    bool open_browser;   /* open the page in the default browser */
     enum rcl_sheet_lang lang;
     int sync_timeout_s; /* how long the Sync button waits for the county */
 };
@@ -36,6 +38,9 @@ struct rcl_school_serve_opts {
  * Serves the page for the open store db of school m until SIGINT or
  * SIGTERM. Prints the address to open on out, problems in the log. Returns an
  * exit code (exit_codes.h): 0 after a clean stop, 1 when it cannot start.
+ *
+ * With db and m NULL (no store at o->db_path yet) the page first sets the
+ * school up (school_setup.h) there, then goes on as for a store given.
  */
 int rcl_school_serve(sqlite3 *db, const struct rcl_school_meta *m,
                      const struct rcl_school_serve_opts *o, FILE *out);
@@ -64,6 +69,13 @@ struct rcl_serve_view {
 /* Writes the whole page, with notice (or NULL) at its top, to out. Returns 0, or -1 (logged). */
 int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_notice *notice,
                          FILE *out);
+
+/*
+ * Writes the first page of a school not set up yet: the county's notice to fill in (what was
+ * given shown again), with notice (or NULL) at its top. Returns 0, or -1 (logged).
+ */
+int rcl_serve_page_setup(const struct rcl_serve_view *v, const struct rcl_school_setup *given,
+                         const struct rcl_serve_notice *notice, FILE *out);
 
 /* Writes a short page that says only title (a refusal), to out. */
 void rcl_serve_page_refusal(enum rcl_sheet_lang lang, const char *title, FILE *out);

@@ -74,12 +74,24 @@ static void form_begin(FILE *out, const struct rcl_serve_view *v, const char *ac
         fprintf(out, "<input type=\"hidden\" name=\"action\" value=\"%s\">", action);
 }
 
-static void text_input(FILE *out, const char *label, const char *name, const char *placeholder)
+/* A text field, holding value (what was typed, NULL: empty). */
+static void value_input(FILE *out, const char *label, const char *name, const char *placeholder,
+                        const char *value)
 {
     fprintf(out, "<label>%s <input type=\"text\" name=\"%s\"", label, name);
     if (placeholder != NULL)
         fprintf(out, " placeholder=\"%s\"", placeholder);
+    if (value != NULL) {
+        fputs(" value=\"", out);
+        put(out, value);
+        fputc('"', out);
+    }
     fputs("></label>", out);
+}
+
+static void text_input(FILE *out, const char *label, const char *name, const char *placeholder)
+{
+    value_input(out, label, name, placeholder, NULL);
 }
 
 /* A select of codes, each shown as its Chinese word (zh[i][0]) or as the code. */
@@ -487,6 +499,39 @@ int rcl_serve_page_write(const struct rcl_serve_view *v, const struct rcl_serve_
     section_optout(out, v);
     if (section_profile(out, v) != 0)
         return -1;
+    fputs("</body></html>\n", out);
+    return 0;
+}
+
+int rcl_serve_page_setup(const struct rcl_serve_view *v, const struct rcl_school_setup *given,
+                         const struct rcl_serve_notice *notice, FILE *out)
+{
+    enum rcl_sheet_lang lang = v->lang;
+
+    page_head(out, lang, L("建立本校的数据", "Set the school up"), false);
+    fprintf(out, "<header><h1>%s</h1><p class=\"muted\">%s</p></header>\n",
+            L("建立本校的数据", "Set the school up"),
+            L("第一次使用：照县里发来的通知填写下面几项（只需填一次）。建立以后，把页面上显示的"
+              "本校公钥交给县里登记，就可以导入学生名单、同步到县里了。",
+              "First use: fill in what the county's notice says (once). Then give the county the "
+              "school's public key this page shows, and import and sync as usual."));
+    if (notice != NULL && notice_write(out, lang, notice) != 0)
+        return -1;
+    fputs("<section id=\"setup\">", out);
+    form_begin(out, v, "/setup", NULL, NULL);
+    value_input(out, L("学校代码（10 位）", "School code (10 digits)"), "school", "4101020001",
+                given->school);
+    value_input(out, L("校名", "School name"), "name", NULL, given->name);
+    value_input(out, L("所在县代码（6 位）", "County code (6 digits)"), "county", "410102",
+                given->county);
+    fputs("<br>", out);
+    value_input(out, L("县里的地址", "The county's address"), "upstream", "tcp://10.41.1.2:7000",
+                given->upstream);
+    value_input(out, L("县里的公钥（64 位）", "The county's public key (64 characters)"),
+                "upstream_key", NULL, given->upstream_key);
+    fprintf(out,
+            "<p><button type=\"submit\" id=\"setup-submit\">%s</button></p></form></section>\n",
+            L("建立", "Set up"));
     fputs("</body></html>\n", out);
     return 0;
 }
