@@ -15,9 +15,12 @@ get it), and in a build with sanitizers (the .exe is the same whatever the build
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -280,6 +283,46 @@ class WineTest(rh.RollcallTestCase):
         self.exe(["sync"] + self.db() + ["--timeout", "30"])
         self.assertCountyHoldsTheSheets("after a killed sync and another")
         self.assertEqual(rh.pending_changes(self.status()), 0)
+
+    def test_8_school_page_cmd_sets_a_new_school_up(self):
+        """school-page.cmd, as a clerk double-clicks it in a folder of the artifact: serve with
+        school.db beside it, whose first page sets the school up. Last: it ends Wine."""
+        folder = self.h.path("学校程序")
+        os.mkdir(folder)
+        for name in os.listdir(os.path.dirname(EXE)):
+            os.symlink(os.path.join(os.path.dirname(EXE), name), os.path.join(folder, name))
+        out_path = self.h.path("school-page.out")
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([self.wine, "cmd", "/c",
+                                     windows_path(os.path.join(folder, "school-page.cmd")),
+                                     "--no-open", "--port", "0"],
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=self.wine_env, cwd=self.h.dir)
+        try:
+            def printed():
+                with open(out_path, encoding="utf-8", errors="replace") as f:
+                    m = re.search(r"http://127\.0\.0\.1:(\d+)/\?t=([0-9a-f]+)", f.read())
+                if m is None and proc.poll() is not None:
+                    raise AssertionError("school-page.cmd ended:\n" + rh.tail(out_path))
+                return m
+
+            m = rh.wait_until(printed, 120, "serve under Wine to print its address")
+            base, token = "http://127.0.0.1:%s" % m.group(1), m.group(2)
+            with urllib.request.urlopen("%s/?t=%s" % (base, token), timeout=60) as r:
+                self.assertIn("<title>建立本校的数据</title>", r.read().decode("utf-8"))
+            form = urllib.parse.urlencode([
+                ("t", token), ("school", "4101020008"), ("name", "中原区第八小学"),
+                ("county", COUNTY), ("upstream", self.county.endpoint),
+                ("upstream_key", self.county.pubkey)]).encode()
+            with urllib.request.urlopen(base + "/setup", form, timeout=60) as r:
+                page = r.read().decode("utf-8")
+            self.assertIn("已建立本校的数据：中原区第八小学（4101020008）。", page)
+            self.assertTrue(os.path.isfile(os.path.join(folder, "school.db")),
+                            "the store is beside school-page.cmd")
+        finally:
+            # The program runs under cmd, which would outlive its own Unix process: end Wine.
+            self.stop_wine()
+            proc.wait(60)
 
 
 if __name__ == "__main__":
