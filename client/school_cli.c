@@ -245,19 +245,26 @@ int rcl_school_cli_store_lock(const struct rcl_school_args *a)
 {
     const char *path = rcl_school_opt(a, "db");
     char err[512];
+    int held;
 
     rcl_school_store_unlock(&store_lock);
-    if (a->cmd->store_use == RCL_SCHOOL_STORE_READS ||
+    if (a->cmd->store_use == RCL_SCHOOL_STORE_READS)
+        return 0;
+    held =
         rcl_school_store_lock(path,
                               a->cmd->store_use == RCL_SCHOOL_STORE_SERVES ? RCL_SCHOOL_LOCK_SERVE
                                                                            : RCL_SCHOOL_LOCK_WRITER,
-                              &store_lock, err, sizeof(err)) == 0)
+                              &store_lock, err, sizeof(err));
+    if (held == 0)
         return 0;
     rcl_log_write(RCL_LOG_ERROR, "%s: %s db=%s", a->cmd->name, err, rcl_log_value(path));
-    store_refused_zh(a,
-                     "本校的数据“%s”正由另一个 rollcall-school 使用（如 serve "
-                     "的页面，或 sync --watch）：请在页面上操作，或先关掉它",
-                     path);
+    if (held > 0)
+        store_refused_zh(a,
+                         "本校的数据“%s”正由另一个 rollcall-school 使用（如 serve "
+                         "的页面，或 sync --watch）：请在页面上操作，或先关掉它",
+                         path);
+    else
+        store_refused_zh(a, "无法使用本校的数据“%s”：文件夹不存在或不能写入，原因见上一行", path);
     return -1;
 }
 

@@ -152,7 +152,8 @@ enum rcl_school_lock_mode {
 /*
  * Takes the lock of the store at db_path (on the file db_path.lock) without
  * waiting. Returns 0 with the lock in *lock (release with
- * rcl_school_store_unlock), or -1 with a sentence in err naming who holds it.
+ * rcl_school_store_unlock), 1 with a sentence in err naming who holds it, or
+ * -1 with err when the lock file cannot be used (no such folder, ...).
  */
 struct rcl_lock;
 int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode,

@@ -72,7 +72,7 @@ int rcl_school_store_lock(const char *db_path, enum rcl_school_lock_mode mode,
                      "page, or close serve first",
                      db_path, pid);
         rcl_lock_close(&l);
-        return -1;
+        return taken < 0 ? -1 : 1;
     }
     if (mode == RCL_SCHOOL_LOCK_SERVE) {
         char line[24];

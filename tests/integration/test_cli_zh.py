@@ -313,6 +313,12 @@ class CliZh(rh.RollcallTestCase):
         self.assertTrue(rh.has_log_event(p.stderr, "no such store", db=missing), p.stderr)
         p = self.school_cmd("status", "--db", missing, expect=rh.EXIT_DATA)
         self.assertNotIn("找不到", p.stderr)
+        # serve sets a new school up where --db points: a folder that is not there is said.
+        nowhere = self.h.path("没有这个文件夹", "school.db")
+        p = self.school_cmd("serve", "--db", nowhere, "--no-open", "--lang", "zh",
+                            expect=rh.EXIT_DATA)
+        self.assertIn("rollcall-school serve：无法使用本校的数据“%s”：文件夹不存在或不能写入"
+                      % nowhere, p.stderr)
         # Held as serve holds it (flock on the lock file beside it): a command that writes
         # is refused, and says so.
         with open(self.school.db + ".lock", "a+") as lock:
