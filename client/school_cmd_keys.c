@@ -25,9 +25,10 @@ static int cmd_init(const struct rcl_school_args *a)
 {
     const char *path = rcl_school_opt(a, "db");
     const char *key_file = rcl_school_opt(a, "pseudonym-key-file");
-    struct rcl_school_setup in = {rcl_school_opt(a, "school"), rcl_school_opt(a, "county"),
-                                  rcl_school_opt(a, "name"), rcl_school_opt(a, "upstream"),
-                                  rcl_school_opt(a, "upstream-key")};
+    struct rcl_school_setup in = {
+        rcl_school_opt(a, "school"),       rcl_school_opt(a, "county"),
+        rcl_school_opt(a, "name"),         rcl_school_opt(a, "upstream"),
+        rcl_school_opt(a, "upstream-key"), NULL /* the pseudonym key's file is read below */};
     enum rcl_sheet_lang says;
     struct rcl_school_meta m;
     struct rcl_reason why;
@@ -41,9 +42,8 @@ static int cmd_init(const struct rcl_school_args *a)
     if (rcl_school_setup_check(&in, &m, &why) != 0)
         return rcl_school_usage_reason(a->cmd, &why);
     rc = RCL_SCHOOL_EXIT_DATA;
-    if (key_file == NULL) {
-        rcl_school_pseudonym_default_key(m.pseudonym_key);
-    } else if (rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
+    if (key_file != NULL &&
+        rcl_school_pseudonym_key_read(key_file, m.pseudonym_key, err, sizeof(err)) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "init: %s", err);
         goto done;
     }

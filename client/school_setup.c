@@ -13,6 +13,7 @@
 #include "rcl_db.h"
 #include "rcl_keys.h"
 #include "rcl_model.h"
+#include "pseudonym.h"
 #include "school_cli.h"
 
 /* why, from an English format usage_zh.c words (else the same in both). Returns -1. */
@@ -68,6 +69,12 @@ int rcl_school_setup_check(const struct rcl_school_setup *s, struct rcl_school_m
                      "");
     if (rcl_school_setup_check_upstream(s->upstream, s->upstream_key, m->upstream_key, why) != 0)
         return -1;
+    if (s->pseudonym_key == NULL || s->pseudonym_key[0] == '\0')
+        rcl_school_pseudonym_default_key(m->pseudonym_key);
+    else if (strlen(s->pseudonym_key) != 2 * RCL_SCHOOL_PSEUDONYM_KEY_BYTES ||
+             sodium_hex2bin(m->pseudonym_key, RCL_SCHOOL_PSEUDONYM_KEY_BYTES, s->pseudonym_key,
+                            strlen(s->pseudonym_key), NULL, NULL, NULL) != 0)
+        return wrong(why, "the pseudonym key is not 64 hex characters (as the province gives it)");
     snprintf(m->school_id, sizeof(m->school_id), "%s", s->school);
     snprintf(m->county, sizeof(m->county), "%s", s->county);
     snprintf(m->name, sizeof(m->name), "%s", name);

@@ -19,6 +19,7 @@ struct rcl_school_setup {
     const char *name;     /* the school's name */
     const char *upstream; /* the county's tcp://HOST:PORT */
     const char *upstream_key;
+    const char *pseudonym_key; /* the province's, 64 hex characters; NULL or "": the built-in */
 };
 
 /*
@@ -28,7 +29,8 @@ struct rcl_school_setup {
 int rcl_school_setup_check_upstream(const char *upstream, const char *key_hex,
                                     uint8_t key[RCL_PK_BYTES], struct rcl_reason *why);
 
-/* Checks s into *m (all but the keys, which rcl_school_setup_create makes). 0, or -1 with why. */
+/* Checks s into *m (all but the identity key, which rcl_school_setup_create makes). 0, or -1
+ * with why (a pseudonym key is never repeated in it). */
 int rcl_school_setup_check(const struct rcl_school_setup *s, struct rcl_school_meta *m,
                            struct rcl_reason *why);
 

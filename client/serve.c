@@ -422,12 +422,14 @@ static int setup_open(struct serve *s)
 static enum MHD_Result do_setup(struct serve *s, struct MHD_Connection *conn,
                                 const struct rcl_serve_request *rq)
 {
-    char school[64], county[64], name[512], upstream[512], key[512];
-    struct rcl_school_setup given = {setup_field(rq, "school", school, sizeof(school)),
-                                     setup_field(rq, "county", county, sizeof(county)),
-                                     setup_field(rq, "name", name, sizeof(name)),
-                                     setup_field(rq, "upstream", upstream, sizeof(upstream)),
-                                     setup_field(rq, "upstream_key", key, sizeof(key))};
+    char school[64], county[64], name[512], upstream[512], key[512], pseudonym[512];
+    struct rcl_school_setup given = {
+        setup_field(rq, "school", school, sizeof(school)),
+        setup_field(rq, "county", county, sizeof(county)),
+        setup_field(rq, "name", name, sizeof(name)),
+        setup_field(rq, "upstream", upstream, sizeof(upstream)),
+        setup_field(rq, "upstream_key", key, sizeof(key)),
+        setup_field(rq, "pseudonym_key", pseudonym, sizeof(pseudonym))};
     struct rcl_serve_notice n = {0};
     struct rcl_school_meta m;
     struct rcl_reason why;
@@ -442,9 +444,12 @@ static enum MHD_Result do_setup(struct serve *s, struct MHD_Connection *conn,
         snprintf(title, sizeof(title), L("没有建立：%s", "Not set up: %s"),
                  s->lang == RCL_SHEET_ZH ? why.zh : why.en);
         n.title = title;
+        given.pseudonym_key = NULL; /* a secret: typed again, not shown again */
+        sodium_memzero(pseudonym, sizeof(pseudonym));
+        rcl_school_meta_wipe(&m);
         return setup_page(s, conn, MHD_HTTP_BAD_REQUEST, &given, &n);
     }
-    rcl_school_pseudonym_default_key(m.pseudonym_key);
+    sodium_memzero(pseudonym, sizeof(pseudonym));
     if (rcl_school_setup_create(s->o->db_path, &m, err, sizeof(err)) != 0) {
         RCL_ERROR("serve: cannot set the school up db=%s err=%s", rcl_log_value(s->o->db_path),
                   rcl_log_value(err));

@@ -529,6 +529,11 @@ int rcl_serve_page_setup(const struct rcl_serve_view *v, const struct rcl_school
                 given->upstream);
     value_input(out, L("县里的公钥（64 位）", "The county's public key (64 characters)"),
                 "upstream_key", NULL, given->upstream_key);
+    fputs("<br>", out);
+    value_input(out,
+                L("假名密钥（省里给的 64 位；没有就留空）",
+                  "Pseudonym key (the province's 64 characters; empty: none)"),
+                "pseudonym_key", NULL, given->pseudonym_key);
     fprintf(out,
             "<p><button type=\"submit\" id=\"setup-submit\">%s</button></p></form></section>\n",
             L("建立", "Set up"));

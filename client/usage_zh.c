@@ -36,6 +36,8 @@ const struct rcl_import_reason_zh rcl_usage_reasons_zh[] = {
     {"upstream key '%s' is not a public key: expected 64 hex characters, as the upstream's "
      "'pubkey' command prints them",
      "县里的公钥“%s”不对：应是 64 个十六进制字符，即县里 pubkey 命令打印的那一行"},
+    {"the pseudonym key is not 64 hex characters (as the province gives it)",
+     "假名密钥不对：应是 64 个十六进制字符（省里给的那一行）"},
     {"give --upstream, --upstream-key or both", "请给出 --upstream 或 --upstream-key，或两个都给"},
 };
 

@@ -20,6 +20,7 @@ import test_serve as ts  # noqa: E402
 COUNTY = "410105"
 SCHOOL = "4101050007"
 NAME = "金水区第七小学"
+PSEUDONYM_KEY = bytes(range(100, 132))  # the province's own, not the built-in one
 
 
 class ServeSetup(rh.RollcallTestCase):
@@ -38,7 +39,14 @@ class ServeSetup(rh.RollcallTestCase):
         cls.db = h.path("学校数据", "school.db")
 
     def setup_form(self, b, fields):
-        return b.fill("#setup form", list(fields), press="#setup-submit")
+        """Types fields into the setup form and presses 建立: the page that answers (a new one,
+        not the one before, which may hold a notice too)."""
+        before = b.source()
+        for name, value in fields:
+            b.type("#setup [name=\"%s\"]" % name, value)
+        b.click("#setup-submit")
+        return rh.wait_until(lambda: (lambda t: t if t != before and 'id="notice"' in t else None)(
+            b.source()), 120, "the page to answer the setup form")
 
     def test_the_first_page_sets_the_school_up(self):
         b = self.browser()
@@ -70,9 +78,18 @@ class ServeSetup(rh.RollcallTestCase):
                              "没有建立：县里的公钥“12ab”不对：应是 64 个十六进制字符，即县里 "
                              "pubkey 命令打印的那一行")
             self.assertFalse(os.path.exists(self.db))
+            # The province's pseudonym key, when it has one: a wrong one is refused and not
+            # shown again (it is a secret).
+            text = self.setup_form(b, [("upstream_key", self.county.pubkey),
+                                       ("pseudonym_key", "abc123")])
+            self.assertEqual(ts.notice(text)[0], "没有建立：假名密钥不对：应是 64 个十六进制字符"
+                             "（省里给的那一行）")
+            self.assertNotIn("abc123", text)
+            self.assertFalse(os.path.exists(self.db))
 
             # Pasted with blanks around it, as from the county's message.
-            text = self.setup_form(b, [("upstream_key", "  %s  " % self.county.pubkey)])
+            text = self.setup_form(b, [("upstream_key", "  %s  " % self.county.pubkey),
+                                       ("pseudonym_key", PSEUDONYM_KEY.hex())])
             title, detail = ts.notice(text)
             self.assertEqual(title, "已建立本校的数据：%s（%s）。" % (NAME, SCHOOL))
             key = self.h.run([rh.SCHOOL, "pubkey", "--db", self.db]).stdout.strip()
@@ -103,6 +120,10 @@ class ServeSetup(rh.RollcallTestCase):
                 return c if c is not None and c["totals"]["students"] == len(ts.SHEET) else None
 
             rh.wait_until(counted, 30, "the county to count the school's students")
+            # The county knows the students by pseudonyms under the province's key.
+            self.assertEqual(
+                sorted(p for p, _, _, _ in rh.county_student_rows(self.county.db)[SCHOOL]),
+                sorted(rh.pseudonym(row[0], key=PSEUDONYM_KEY) for row in ts.SHEET))
         finally:
             self.h.stop(proc)
         # Started again, serve opens the store the page made.
