@@ -138,6 +138,9 @@ static void fill_zh(struct rcl_reason *r, const char *fmt, va_list ap)
 {
     const char *zh = rcl_import_reason_zh(fmt);
 
+    if (zh == NULL)
+        zh = rcl_usage_reason_zh(fmt);
+
     rcl_vsnprintf_zh(r->zh, sizeof(r->zh), zh != NULL ? zh : fmt, ap);
 }
 

@@ -3,7 +3,7 @@
  * csv.c) or the import, kept twice: in English, as the command line says it,
  * and in Chinese, for the errors sheet and the page a clerk reads.
  *
- * The Chinese is the wording import_zh.c's table gives the English format,
+ * The Chinese is the wording import_zh.c's table (else usage_zh.c's) gives the English format,
  * filled with the same arguments (or, through rcl_reason_zh, with Chinese
  * arguments of its own: a part that is itself a reason); a format without an
  * entry is said in English in both.
@@ -38,6 +38,9 @@ void rcl_vsnprintf_zh(char *out, size_t outlen, const char *fmt, va_list ap);
 
 /* Both, from fmt and the same arguments (codes in the Chinese as their words). */
 void rcl_reason_set(struct rcl_reason *r, const char *fmt, ...) RCL_PRINTF_LIKE(2, 3);
+
+/* The Chinese wording usage_zh.c gives the English format fmt of a usage error, or NULL. */
+const char *rcl_usage_reason_zh(const char *fmt);
 
 /* rcl_reason_set with a va_list. */
 void rcl_reason_vset(struct rcl_reason *r, const char *fmt, va_list ap) RCL_PRINTF_LIKE(2, 0);

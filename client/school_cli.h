@@ -108,8 +108,7 @@ int rcl_school_usage_reason(const struct rcl_school_command *cmd, const struct r
 
 /* Usage errors' Chinese wordings (usage_zh.c), and the one of fmt, or NULL. */
 extern const struct rcl_import_reason_zh rcl_usage_reasons_zh[];
-extern const size_t rcl_usage_reasons_zh_count;
-const char *rcl_usage_reason_zh(const char *fmt);
+extern const size_t rcl_usage_reasons_zh_count; /* rcl_usage_reason_zh is in reason.h */
 
 /*
  * Opens the existing store named by --db and loads its meta into *m; for a

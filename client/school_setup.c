@@ -14,19 +14,14 @@
 #include "rcl_keys.h"
 #include "rcl_model.h"
 #include "pseudonym.h"
-#include "school_cli.h"
 
-/* why, from an English format usage_zh.c words (else the same in both). Returns -1. */
+/* rcl_reason_set of why (the Chinese from usage_zh.c), returning -1 for the caller to return. */
 static int RCL_PRINTF_LIKE(2, 3) wrong(struct rcl_reason *why, const char *fmt, ...)
 {
-    const char *zh = rcl_usage_reason_zh(fmt);
-    va_list ap, again;
+    va_list ap;
 
     va_start(ap, fmt);
-    va_copy(again, ap);
-    vsnprintf(why->en, sizeof(why->en), fmt, ap);
-    rcl_vsnprintf_zh(why->zh, sizeof(why->zh), zh != NULL ? zh : fmt, again);
-    va_end(again);
+    rcl_reason_vset(why, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -56,8 +56,8 @@ struct serve {
     unsigned counter;            /* names the files in dir */
     struct rcl_mutex *store;     /* held by whoever uses db: a request, or the sync */
     struct rcl_serve_sync *sync; /* the Sync button's; NULL until the school is set up */
-    struct rcl_school_meta made; /* the school the first page set up, whose db serve opened */
-    bool opened;
+    struct rcl_school_meta made; /* the school the first page set up (m points here then, and
+                                  * serve opened db itself) */
 };
 
 /* ---- Answers ---- */
@@ -103,6 +103,19 @@ static enum MHD_Result refuse(struct serve *s, struct MHD_Connection *conn, unsi
     return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
 }
 
+/* Answers with the page written to mem (rc: what writing it returned), or says it failed. */
+static enum MHD_Result rendered(struct serve *s, struct MHD_Connection *conn, unsigned status,
+                                struct rcl_memstream *mem, int rc)
+{
+    if (rcl_memstream_close(mem) != 0 || rc != 0) {
+        free(mem->buf);
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      L("读取学生数据出错，请关闭后重新打开本页面。",
+                        "The store cannot be read; close and start serve again."));
+    }
+    return respond(conn, status, "text/html; charset=utf-8", mem->buf, mem->len, NULL);
+}
+
 /* The whole page, with what the action came to at its top. */
 static enum MHD_Result page(struct serve *s, struct MHD_Connection *conn, unsigned status,
                             const char *list, const char *class_name,
@@ -115,13 +128,7 @@ static enum MHD_Result page(struct serve *s, struct MHD_Connection *conn, unsign
     if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
     rc = rcl_serve_page_write(&v, n, mem.f);
-    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
-        free(mem.buf);
-        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                      L("读取学生数据出错，请关闭后重新打开本页面。",
-                        "The store cannot be read; close and start serve again."));
-    }
-    return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
+    return rendered(s, conn, status, &mem, rc);
 }
 
 /* The first page, for a school not set up yet: what was given shown again, n at its top. */
@@ -136,11 +143,7 @@ static enum MHD_Result setup_page(struct serve *s, struct MHD_Connection *conn, 
     if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
     rc = rcl_serve_page_setup(&v, given, n, mem.f);
-    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
-        free(mem.buf);
-        return MHD_NO;
-    }
-    return respond(conn, status, "text/html; charset=utf-8", mem.buf, mem.len, NULL);
+    return rendered(s, conn, status, &mem, rc);
 }
 
 /* ---- Checks ---- */
@@ -370,14 +373,7 @@ static enum MHD_Result sync_status(struct serve *s, struct MHD_Connection *conn)
     if (rcl_memstream_open(&mem) != 0)
         return MHD_NO;
     rc = rcl_serve_page_sync(&v, &n, running, w.run, mem.f);
-    if (rcl_memstream_close(&mem) != 0 || rc != 0) {
-        free(mem.buf);
-        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                      L("读取学生数据出错，请关闭后重新打开本页面。",
-                        "The store cannot be read; close and start serve again."));
-    }
-    return respond(conn, running || w.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY,
-                   "text/html; charset=utf-8", mem.buf, mem.len, NULL);
+    return rendered(s, conn, running || w.ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, &mem, rc);
 }
 
 /* A field of the setup form without the blanks a paste brings around it, in out. */
@@ -414,7 +410,6 @@ static int setup_open(struct serve *s)
     }
     s->db = db;
     s->m = &s->made;
-    s->opened = true;
     return 0;
 }
 
@@ -740,7 +735,7 @@ done:
     /* No request uses the store any more: a sync still running stops, its changes kept. */
     rcl_serve_sync_destroy(&s->sync);
     rcl_mutex_destroy(&s->store);
-    if (s->opened) {
+    if (s->m == &s->made) {
         rcl_db_close(&s->db);
         rcl_school_meta_wipe(&s->made);
     }
