@@ -146,7 +146,7 @@ int rcl_school_opts_parse(const struct rcl_school_command *cmd, int argc, char *
     }
     if (cmd->positional != NULL && a->positional == NULL)
         return rcl_school_usage_error(cmd, "missing %s", cmd->positional);
-    return -1;
+    return rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_EN), &a->says);
 }
 
 /* The value of option name, or NULL when not given. */
@@ -211,11 +211,6 @@ int rcl_school_opt_lang(const struct rcl_school_args *a, enum rcl_sheet_lang def
     return -1;
 }
 
-int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *out)
-{
-    return rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_EN), out);
-}
-
 /* The store lock of this run's command (school_store.h), or NULL. */
 static struct rcl_lock *store_lock;
 
@@ -229,10 +224,9 @@ void rcl_school_cli_store_release(void)
 static void RCL_PRINTF_LIKE(2, 3)
     store_refused_zh(const struct rcl_school_args *a, const char *fmt, ...)
 {
-    enum rcl_sheet_lang lang;
     va_list ap;
 
-    if (rcl_school_opt_says(a, &lang) >= 0 || lang != RCL_SHEET_ZH)
+    if (a->says != RCL_SHEET_ZH)
         return;
     fprintf(stderr, "%s %s：", RCL_SCHOOL_PROGRAM, a->cmd->name);
     va_start(ap, fmt);

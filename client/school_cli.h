@@ -52,6 +52,9 @@ struct rcl_school_args {
     const struct rcl_school_command *cmd;
     const char *values[RCL_SCHOOL_OPTS_MAX]; /* by option index; "" for a flag that is set */
     const char *positional;
+    /* The language of what the command says on its output and errors (not its log lines, always
+     * English): --lang, else the locale's, else English, which operators' scripts read. */
+    enum rcl_sheet_lang says;
 };
 
 /*
@@ -86,13 +89,6 @@ enum rcl_sheet_lang rcl_school_locale_lang(enum rcl_sheet_lang unsaid);
  */
 int rcl_school_opt_lang(const struct rcl_school_args *a, enum rcl_sheet_lang deflt,
                         enum rcl_sheet_lang *out);
-
-/*
- * The language of what a command says on its output and errors (not its log lines, always
- * English): --lang, else the locale's, else English, which operators' scripts read.
- * rcl_school_opt_lang's returns.
- */
-int rcl_school_opt_says(const struct rcl_school_args *a, enum rcl_sheet_lang *out);
 
 /*
  * Says what is wrong with the command line, and how it should look, on

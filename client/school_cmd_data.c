@@ -27,16 +27,16 @@ static int cmd_import(const struct rcl_school_args *a)
     struct rcl_school_import_options opts = {NULL, rcl_school_opt(a, "ignore-unknown") != NULL,
                                              false, false, false};
     const char *errors_path = rcl_school_opt(a, "errors");
-    enum rcl_sheet_lang progress, says;
+    enum rcl_sheet_lang progress;
     char said[256];
     /* The progress line is Chinese unless asked otherwise; the lines scripts read follow the
      * locale (English when it says neither). */
     int rc = rcl_school_opt_lang(a, rcl_school_locale_lang(RCL_SHEET_ZH), &progress);
-    if (rc >= 0 || (rc = rcl_school_opt_says(a, &says)) >= 0)
+    if (rc >= 0)
         return rc;
     rc = RCL_SCHOOL_EXIT_DATA;
     opts.progress_en = progress == RCL_SHEET_EN;
-    opts.problems_zh = opts.reasons_zh = says == RCL_SHEET_ZH;
+    opts.problems_zh = opts.reasons_zh = a->says == RCL_SHEET_ZH;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
@@ -60,7 +60,7 @@ static int cmd_import(const struct rcl_school_args *a)
         if (res.charset == RCL_CHARSET_GB18030)
             rcl_log_write(RCL_LOG_INFO, "import: not UTF-8, read as GB18030 file=%s",
                           rcl_log_value(a->positional));
-        rcl_school_import_said(&res, says, said, sizeof(said));
+        rcl_school_import_said(&res, a->says, said, sizeof(said));
         printf("%s\n", said);
         rc = RCL_SCHOOL_EXIT_OK;
     }
@@ -127,14 +127,11 @@ const struct rcl_school_command rcl_school_cmd_import = {
 static int cmd_bundle(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
-    enum rcl_sheet_lang says;
-    int rc = rcl_school_opt_says(a, &says);
-    if (rc >= 0)
-        return rc;
+    int rc;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), says, stdout);
+    rc = rcl_school_bundle(db, &m, rcl_school_opt(a, "out"), a->says, stdout);
     rcl_school_meta_wipe(&m);
     rcl_db_close(&db);
     return rc;
@@ -161,12 +158,9 @@ static int cmd_edit(const struct rcl_school_args *a)
     char why[160];
     size_t n = 0;
     sqlite3 *db;
-    enum rcl_sheet_lang says;
-    int rc = rcl_school_opt_says(a, &says);
-    bool zh = says == RCL_SHEET_ZH;
+    bool zh = a->says == RCL_SHEET_ZH;
+    int rc;
 
-    if (rc >= 0)
-        return rc;
     /* What the edit is given: every option but where the store is and the language. */
     for (int o = 0; o < RCL_SCHOOL_OPTS_MAX && a->cmd->opts[o].name != NULL; o++) {
         if (a->values[o] != NULL && strcmp(a->cmd->opts[o].name, "db") != 0 &&

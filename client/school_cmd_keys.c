@@ -29,7 +29,6 @@ static int cmd_init(const struct rcl_school_args *a)
         rcl_school_opt(a, "school"),       rcl_school_opt(a, "county"),
         rcl_school_opt(a, "name"),         rcl_school_opt(a, "upstream"),
         rcl_school_opt(a, "upstream-key"), NULL /* the pseudonym key's file is read below */};
-    enum rcl_sheet_lang says;
     struct rcl_school_meta m;
     struct rcl_reason why;
     char err[512];
@@ -37,8 +36,6 @@ static int cmd_init(const struct rcl_school_args *a)
     int rc;
 
     memset(&m, 0, sizeof(m));
-    if ((rc = rcl_school_opt_says(a, &says)) >= 0)
-        return rc;
     if (rcl_school_setup_check(&in, &m, &why) != 0)
         return rcl_school_usage_reason(a->cmd, &why);
     rc = RCL_SCHOOL_EXIT_DATA;
@@ -54,7 +51,7 @@ static int cmd_init(const struct rcl_school_args *a)
     rcl_key_to_hex(m.public_key, hex);
     printf("%s\n", hex);
     /* The key alone on the output, which scripts take; the clerk's sentence beside it. */
-    if (says == RCL_SHEET_ZH)
+    if (a->says == RCL_SHEET_ZH)
         fprintf(stderr, "已建立%s（%s）的数据：%s。上面一行是本校的公钥，请交给县里登记。\n",
                 m.name, m.school_id, path);
     rc = RCL_SCHOOL_EXIT_OK;
@@ -114,14 +111,9 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
     uint8_t sk[RCL_SK_BYTES], new_pk[RCL_PK_BYTES];
     char hex[RCL_PK_HEX_LEN + 1];
     enum rcl_outbox_rotate_result begun;
-    enum rcl_sheet_lang says;
-    int rc = rcl_school_opt_says(a, &says);
-    sqlite3 *db;
+    int rc = RCL_SCHOOL_EXIT_DATA;
+    sqlite3 *db = rcl_school_cli_store_open(a, &m);
 
-    if (rc >= 0)
-        return rc;
-    rc = RCL_SCHOOL_EXIT_DATA;
-    db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
     if (rcl_school_secret_key_load(db, sk) != 0) {
@@ -137,7 +129,7 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
                       "rotate-key: a key rotation is already waiting for the county's "
                       "acknowledgement; run sync first db=%s new_key=%s seq=%llu",
                       rcl_log_value(rcl_school_opt(a, "db")), hex, (unsigned long long)rot.seq);
-        if (says == RCL_SHEET_ZH)
+        if (a->says == RCL_SHEET_ZH)
             fprintf(stderr, "上一次换用的新公钥还在等县里确认：请先同步一次\n");
         goto done;
     }
@@ -154,7 +146,7 @@ static int cmd_rotate_key(const struct rcl_school_args *a)
                   "next sync; until then the current key stays in use. Nothing needs "
                   "re-enrolling: the county learns the new key from the school school=%s",
                   rcl_log_value(m.school_id));
-    if (says == RCL_SHEET_ZH)
+    if (a->says == RCL_SHEET_ZH)
         fprintf(stderr, "上面一行是本校的新公钥：下次同步县里确认后启用，在此之前仍用旧公钥；"
                         "县里不必重新登记\n");
     rc = RCL_SCHOOL_EXIT_OK;
@@ -184,13 +176,10 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
     struct rcl_school_meta m;
     uint8_t key[RCL_PK_BYTES];
     char err[512], hex[RCL_PK_HEX_LEN + 1];
-    enum rcl_sheet_lang says;
     struct rcl_reason why;
-    int rc = rcl_school_opt_says(a, &says);
+    int rc;
     sqlite3 *db;
 
-    if (rc >= 0)
-        return rc;
     if (upstream == NULL && key_hex == NULL)
         return rcl_school_usage_error(a->cmd, "give --upstream, --upstream-key or both");
     if (rcl_school_setup_check_upstream(upstream, key_hex, key, &why) != 0)
@@ -211,8 +200,8 @@ static int cmd_set_upstream(const struct rcl_school_args *a)
         goto done;
     }
     rcl_key_to_hex(key_hex != NULL ? key : m.upstream_key, hex);
-    printf(says == RCL_SHEET_ZH ? "同步到：%s（县里的公钥 %s），下次同步起使用\n"
-                                : "upstream: %s (key %s); used from the next sync\n",
+    printf(a->says == RCL_SHEET_ZH ? "同步到：%s（县里的公钥 %s），下次同步起使用\n"
+                                   : "upstream: %s (key %s); used from the next sync\n",
            upstream != NULL ? upstream : m.upstream, hex);
     rc = RCL_SCHOOL_EXIT_OK;
 done:

@@ -21,12 +21,11 @@
 static int cmd_sync(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
-    struct rcl_school_sync_opts so = {.watch = rcl_school_opt(a, "watch") != NULL};
+    struct rcl_school_sync_opts so = {.watch = rcl_school_opt(a, "watch") != NULL, .lang = a->says};
     sqlite3 *db = NULL;
     int rc;
 
-    if ((rc = rcl_school_opt_seconds(a, "timeout", DEFAULT_TIMEOUT_S, &so.timeout_s)) >= 0 ||
-        (rc = rcl_school_opt_says(a, &so.lang)) >= 0)
+    if ((rc = rcl_school_opt_seconds(a, "timeout", DEFAULT_TIMEOUT_S, &so.timeout_s)) >= 0)
         return rc;
     db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
@@ -62,15 +61,11 @@ const struct rcl_school_command rcl_school_cmd_sync = {
 static int cmd_status(const struct rcl_school_args *a)
 {
     struct rcl_school_meta m;
-    enum rcl_sheet_lang lang;
-    int rc = rcl_school_opt_says(a, &lang);
-    if (rc >= 0)
-        return rc;
+    int rc = RCL_SCHOOL_EXIT_OK;
     sqlite3 *db = rcl_school_cli_store_open(a, &m);
     if (db == NULL)
         return RCL_SCHOOL_EXIT_DATA;
-    rc = RCL_SCHOOL_EXIT_OK;
-    if (rcl_school_status(db, &m, rcl_school_opt(a, "json") != NULL, lang, stdout) != 0) {
+    if (rcl_school_status(db, &m, rcl_school_opt(a, "json") != NULL, a->says, stdout) != 0) {
         rcl_log_write(RCL_LOG_ERROR, "status: cannot read the store (see the log above)");
         rc = RCL_SCHOOL_EXIT_DATA;
     }
